@@ -1,0 +1,12 @@
+#pragma once
+
+#include "core/clock.hpp"
+#include "http/server.hpp"
+#include "store/store.hpp"
+
+namespace callsight::api {
+
+// The partner API as one handler: authentication, routing and every resource.
+http::Handler make_partner_api(Store& store, const Clock& clock);
+
+}  // namespace callsight::api

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace callsight {
+
+// The wire form of every time: UTC "YYYY-MM-DD HH:MM:SS".
+std::string format_utc(TimePoint t);
+
+// Parses "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (midnight) as UTC; nullopt when malformed
+// or not a real calendar date.
+std::optional<TimePoint> parse_utc(std::string_view text);
+
+}  // namespace callsight

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/types.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace callsight::http {
+
+// The realm is part of the stored Digest HA1 values: changing it invalidates every password.
+inline constexpr std::string_view kDigestRealm = "Callsight API";
+
+// What the authenticator needs to know of an account; http/ knows no store.
+struct StoredCredentials {
+  Id principal_id = 0;
+  std::string password_hash;      // from hash_password()
+  std::string digest_ha1_md5;     // hex
+  std::string digest_ha1_sha256;  // hex
+  std::vector<std::string> allowed_cidrs;
+};
+
+struct AuthOutcome {
+  bool ok = false;
+  Id principal_id = 0;  // set when ok
+  Response failure;     // 401 with challenges and an empty body, or 403 with a JSON error
+};
+
+// HTTP Digest (RFC 7616: MD5 and SHA-256, qop=auth) and HTTP Basic, then the IP allow-list.
+// Nonces are HMAC-signed by a per-process secret and expire; nonce counts are remembered
+// so a replayed (nonce, nc) pair is refused.
+class Authenticator {
+ public:
+  using Lookup = std::function<std::optional<StoredCredentials>(std::string_view username)>;
+
+  Authenticator(Lookup lookup, const Clock& clock,
+                std::chrono::seconds nonce_lifetime = std::chrono::seconds(300));
+  ~Authenticator();
+
+  AuthOutcome authenticate(const Request& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace callsight::http

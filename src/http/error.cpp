@@ -1,0 +1,24 @@
+#include "http/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace callsight::http {
+
+Response error_response(int status, const std::vector<ApiError>& errors) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : errors) {
+    list.push_back({{"code", e.code},
+                    {"field", e.field.empty() ? nlohmann::json() : nlohmann::json(e.field)},
+                    {"message", e.message}});
+  }
+  Response r;
+  r.status = status;
+  r.body = nlohmann::json{{"errors", list}}.dump();
+  return r;
+}
+
+Response error_response(int status, ApiError error) {
+  return error_response(status, std::vector<ApiError>{std::move(error)});
+}
+
+}  // namespace callsight::http

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/response.hpp"
+
+namespace callsight::http {
+
+// One entry of the wire error body {"errors":[{"code","field","message"}]}.
+struct ApiError {
+  std::string code;     // machine-readable, e.g. "missing", "too_long", "not_found"
+  std::string field;    // the parameter at fault; empty renders as null
+  std::string message;  // for humans
+};
+
+Response error_response(int status, const std::vector<ApiError>& errors);
+Response error_response(int status, ApiError error);
+
+// Thrown anywhere in request handling; the dispatcher renders it with error_response.
+struct HttpError {
+  int status;
+  std::vector<ApiError> errors;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Allow on 405
+};
+
+}  // namespace callsight::http

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace callsight::http {
+
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 picks a free port; Server::port() tells which
+  int threads = 0;            // io threads; 0 means one per core
+  std::size_t header_limit = 8 * 1024;  // larger headers get 431
+  std::size_t body_limit = 1024 * 1024;  // larger bodies get 413
+  std::chrono::seconds read_timeout{30};  // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{60};  // a kept-alive connection may idle this long
+  std::size_t max_connections = 10000;
+};
+
+// Beast HTTP/1.1 server with keep-alive. Beast and Asio stay inside server.cpp so that
+// only one translation unit pays for their headers.
+class Server {
+ public:
+  // Binds and listens at once, so a bad address fails here and port() is known.
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+  std::string address() const;  // "host:port" as bound
+
+  // Serves until stop() or, when handle_signals, SIGINT/SIGTERM; in-flight requests finish
+  // before it returns.
+  void run(bool handle_signals);
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace callsight::http

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/types.hpp"
+
+namespace callsight {
+
+struct PageRequest {
+  int page = 0;  // zero-based
+  int pagesize = 1000;
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::int64_t total = 0;  // matching rows over all pages
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A uniqueness or state rule refused the write; nothing was written.
+class ConflictError : public StoreError {
+ public:
+  ConflictError(std::string code, std::string field, const std::string& message)
+      : StoreError(message), code_(std::move(code)), field_(std::move(field)) {}
+  const std::string& code() const { return code_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string code_;
+  std::string field_;
+};
+
+// The object does not exist, or belongs to another partner (the two are not told apart).
+class NotFoundError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+struct CustomerFilter {
+  std::optional<Id> customer_id;
+  std::optional<std::string> custnr;
+};
+
+struct UserFilter {
+  std::optional<Id> user_id;
+  std::optional<Id> customer_id;
+};
+
+// Every method is one transaction: it either happens whole or throws and writes nothing.
+// Objects of one partner are only ever reachable with that partner's id.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // e.g. "SQLite ./callsight.db (schema version 1)", for the startup log.
+  virtual std::string description() const = 0;
+
+  // Partners. create_partner throws ConflictError("duplicate", "username").
+  virtual Partner create_partner(const Partner& partner) = 0;
+  virtual std::optional<Partner> find_partner(Id partner_id) = 0;
+  virtual std::optional<Partner> find_partner_by_username(std::string_view username) = 0;
+  virtual std::vector<Partner> list_partners() = 0;
+  virtual void update_partner(const Partner& partner) = 0;  // NotFoundError
+  // Refuses (ConflictError "has_customers") while the partner still has customers.
+  virtual void remove_partner(Id partner_id) = 0;
+
+  // Customers. create/update throw ConflictError("duplicate", "custnr").
+  virtual Customer create_customer(const Customer& customer) = 0;
+  virtual std::optional<Customer> find_customer(Id partner_id, Id customer_id) = 0;
+  virtual Page<Customer> list_customers(Id partner_id, const CustomerFilter& filter,
+                                        PageRequest page) = 0;
+  virtual Customer update_customer(const Customer& customer) = 0;  // NotFoundError
+  // Deletes the customer and its users. Refuses with ConflictError("has_live_sources",
+  // "customer_id") while the customer has sources that are not archived.
+  virtual Customer delete_customer(Id partner_id, Id customer_id) = 0;
+
+  // Users, reachable through their customer's partner. Email is unique platform-wide
+  // (it is a login): ConflictError("duplicate", "email").
+  virtual User create_user(Id partner_id, const User& user) = 0;  // NotFoundError: customer
+  virtual std::optional<User> find_user(Id partner_id, Id user_id) = 0;
+  virtual Page<User> list_users(Id partner_id, const UserFilter& filter, PageRequest page) = 0;
+  virtual User update_user(Id partner_id, const User& user) = 0;  // NotFoundError
+  virtual User delete_user(Id partner_id, Id user_id) = 0;        // NotFoundError
+};
+
+// Opens the store a --db value names: a file path means SQLite (created when absent).
+// Migrations are applied before it returns.
+std::unique_ptr<Store> open_store(const std::string& location, const Clock& clock);
+
+}  // namespace callsight
