@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/source.hpp"
 #include "core/types.hpp"
 
 namespace callsight {
@@ -58,6 +59,27 @@ struct UserFilter {
   std::optional<Id> customer_id;
 };
 
+struct SourceFilter {
+  std::optional<Id> source_id;
+  std::optional<Id> customer_id;
+  std::optional<std::string> custnr;
+  std::optional<std::string> tracking_number;
+  std::optional<Id> campaign_id;
+  std::optional<SourceStatus> status;  // derived status at the store clock's now
+  std::optional<int> source_class;
+};
+
+// Which tracking number a new source wants; both empty means any suitable free number.
+struct NumberRequest {
+  std::optional<std::string> tracking_number;  // exactly this free number (wire "destnr")
+  std::optional<std::string> prefix;           // an E.164 prefix, e.g. "+468" (wire "ndc")
+};
+
+struct AddNumbersResult {
+  std::vector<std::string> added;
+  std::vector<std::string> duplicates;  // already in the inventory; left as they were
+};
+
 // Every method is one transaction: it either happens whole or throws and writes nothing.
 // Objects of one partner are only ever reachable with that partner's id.
 class Store {
@@ -93,6 +115,32 @@ class Store {
   virtual Page<User> list_users(Id partner_id, const UserFilter& filter, PageRequest page) = 0;
   virtual User update_user(Id partner_id, const User& user) = 0;  // NotFoundError
   virtual User delete_user(Id partner_id, Id user_id) = 0;        // NotFoundError
+
+  // Number inventory. A number's state is derived from the source holding it.
+  // restricted_to_partner: only that partner's customers may be allocated the number.
+  virtual AddNumbersResult add_numbers(const std::vector<std::string>& numbers,
+                                       std::optional<Id> restricted_to_partner) = 0;
+  // visible_to_partner: only numbers that partner could be allocated or already holds.
+  virtual std::vector<InventoryNumber> list_numbers(std::optional<NumberState> state,
+                                                    std::optional<Id> visible_to_partner) = 0;
+  // NotFoundError when absent; ConflictError("allocated", "number") while a source holds it.
+  virtual void remove_number(const std::string& number) = 0;
+
+  // Sources. create_source allocates a tracking number and creates the source in one
+  // transaction, so two concurrent creates never get the same number; it fills
+  // tracking_number, id, created, modified and alt_key of each rule. With no suitable
+  // free number: ConflictError("no_free_number", "destnr") and nothing is written.
+  // NotFoundError when the customer is not the partner's.
+  virtual Source create_source(const Source& source, const NumberRequest& number) = 0;
+  virtual std::optional<Source> find_source(Id partner_id, Id source_id) = 0;
+  virtual Page<Source> list_sources(Id partner_id, const SourceFilter& filter,
+                                    PageRequest page) = 0;
+  // Writes every field (lifecycle and alt_numbers included; rules without alt_key get one);
+  // tracking_number, customer_id and partner_id never change. NotFoundError.
+  virtual Source update_source(const Source& source) = 0;
+  // Applies the transitions that have side effects: sources whose derived status is now
+  // archived get archived_at and release their number. Returns how many were archived.
+  virtual int sweep_sources() = 0;
 };
 
 // Opens the store a --db value names: a file path means SQLite (created when absent).
