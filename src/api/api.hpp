@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/context.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -7,6 +8,6 @@
 namespace callsight::api {
 
 // The partner API as one handler: authentication, routing and every resource.
-http::Handler make_partner_api(Store& store, const Clock& clock);
+http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings = {});
 
 }  // namespace callsight::api

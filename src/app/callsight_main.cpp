@@ -1,1 +1,145 @@
-int main() { return 0; }
+// callsight: the administration command line (partners, number inventory).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/partner_admin.hpp"
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+using namespace callsight;
+
+Partner partner_named(Store& store, const std::string& username) {
+  auto partner = store.find_partner_by_username(username);
+  if (!partner) throw std::invalid_argument("no partner with username '" + username + "'");
+  return *partner;
+}
+
+void print_partners(Store& store) {
+  std::cout << "id\tusername\tname\tcountry\ttimezone\tquarantine_days\tallowed_ips\tcreated\n";
+  for (const auto& p : store.list_partners()) {
+    std::string cidrs;
+    for (const auto& c : p.allowed_cidrs) cidrs += (cidrs.empty() ? "" : ",") + c;
+    std::cout << p.id << '\t' << p.username << '\t' << p.name << '\t' << p.country << '\t'
+              << p.timezone << '\t' << p.quarantine_days << '\t' << cidrs << '\t' << p.created
+              << '\n';
+  }
+}
+
+void print_numbers(Store& store, const std::string& state_text) {
+  std::optional<NumberState> state;
+  if (!state_text.empty()) {
+    state = parse_number_state(state_text);
+    if (!state) throw std::invalid_argument("--state: free, allocated or quarantined");
+  }
+  std::cout << "number\tstate\trestricted_to_partner\tsource_id\tadded\n";
+  for (const auto& n : store.list_numbers(state, std::nullopt)) {
+    std::cout << n.number << '\t' << to_string(n.state) << '\t'
+              << (n.restricted_to_partner ? std::to_string(*n.restricted_to_partner) : "-") << '\t'
+              << (n.source_id ? std::to_string(*n.source_id) : "-") << '\t' << n.added << '\n';
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"callsight - administer a Callsight deployment (partners, number inventory)"};
+  cli.require_subcommand(1);
+  const char* env_db = std::getenv("CALLSIGHT_DB");
+  std::string db = env_db && *env_db ? env_db : "./callsight.db";
+  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")->capture_default_str();
+
+  auto* partner = cli.add_subcommand("partner", "manage partners (API accounts)");
+  partner->require_subcommand(1);
+  app::PartnerSpec spec;
+  std::string allow_ip;
+  auto* add = partner->add_subcommand("add", "create a partner; prints its id");
+  add->add_option("--name", spec.name, "display name")->required();
+  add->add_option("--username", spec.username, "API user name")->required();
+  add->add_option("--password", spec.password, "API password (only hashes are stored)")->required();
+  add->add_option("--allow-ip", allow_ip, "allowed client addresses: CIDR[,CIDR...]")->required();
+  add->add_option("--country", spec.country, "ISO country for national phone numbers, e.g. SE")
+      ->required();
+  add->add_option("--timezone", spec.timezone, "IANA time zone, e.g. Europe/Stockholm")->required();
+  add->add_option("--quarantine-days", spec.quarantine_days, "quarantine period of deleted sources")
+      ->capture_default_str();
+  auto* list = partner->add_subcommand("list", "list partners");
+  std::string username;
+  std::string password;
+  auto* set_password = partner->add_subcommand("set-password", "change a partner's password");
+  set_password->add_option("--username", username)->required();
+  set_password->add_option("--password", password)->required();
+  auto* allow = partner->add_subcommand("allow-ip", "replace a partner's allowed addresses");
+  allow->add_option("--username", username)->required();
+  allow->add_option("--cidrs", allow_ip, "CIDR[,CIDR...]")->required();
+  auto* remove = partner->add_subcommand("remove", "remove a partner that has no customers");
+  remove->add_option("--username", username)->required();
+  auto* set = partner->add_subcommand("set", "change a partner's settings");
+  set->add_option("--username", username)->required();
+  int quarantine_days = -1;
+  std::string country;
+  std::string timezone;
+  set->add_option("--quarantine-days", quarantine_days, "quarantine period of deleted sources");
+  set->add_option("--country", country, "ISO country, e.g. SE");
+  set->add_option("--timezone", timezone, "IANA time zone");
+
+  auto* numbers = cli.add_subcommand("numbers", "manage the tracking-number inventory");
+  numbers->require_subcommand(1);
+  std::vector<std::string> number_args;
+  std::string restricted_to;
+  auto* numbers_add = numbers->add_subcommand("add", "add numbers or ranges (+4681000-+4681099)");
+  numbers_add->add_option("--partner", restricted_to, "only this partner (username) may get them");
+  numbers_add->add_option("numbers", number_args, "E.164 numbers or FROM-TO ranges")->required();
+  std::string state;
+  auto* numbers_list = numbers->add_subcommand("list", "list the inventory");
+  numbers_list->add_option("--state", state, "free, allocated or quarantined");
+  auto* numbers_remove = numbers->add_subcommand("remove", "remove free numbers");
+  numbers_remove->add_option("numbers", number_args, "E.164 numbers or ranges")->required();
+
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    SystemClock clock;
+    auto store = open_store(db, clock);
+    if (add->parsed()) {
+      spec.allowed_cidrs = app::parse_cidr_list(allow_ip);
+      std::cout << app::add_partner(*store, spec).id << '\n';
+    } else if (list->parsed()) {
+      print_partners(*store);
+    } else if (set_password->parsed()) {
+      auto p = partner_named(*store, username);
+      app::set_password(p, password);
+      store->update_partner(p);
+    } else if (allow->parsed()) {
+      auto p = partner_named(*store, username);
+      p.allowed_cidrs = app::parse_cidr_list(allow_ip);
+      store->update_partner(p);
+    } else if (remove->parsed()) {
+      store->remove_partner(partner_named(*store, username).id);
+    } else if (set->parsed()) {
+      auto p = partner_named(*store, username);
+      if (quarantine_days >= 0) p.quarantine_days = quarantine_days;
+      if (!country.empty()) p.country = country;
+      if (!timezone.empty()) p.timezone = timezone;
+      app::validate_partner(p);
+      store->update_partner(p);
+    } else if (numbers_add->parsed()) {
+      std::optional<Id> partner_id;
+      if (!restricted_to.empty()) partner_id = partner_named(*store, restricted_to).id;
+      const auto result = store->add_numbers(app::expand_number_ranges(number_args), partner_id);
+      for (const auto& n : result.duplicates) std::cout << "already present: " << n << '\n';
+      std::cout << "added " << result.added.size() << " number(s)\n";
+    } else if (numbers_list->parsed()) {
+      print_numbers(*store, state);
+    } else if (numbers_remove->parsed()) {
+      for (const auto& n : app::expand_number_ranges(number_args)) store->remove_number(n);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "callsight: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,1 +1,73 @@
-int main() { return 0; }
+// callsightd: the Callsight server.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "api/api.hpp"
+#include "app/demo.hpp"
+#include "app/listen_address.hpp"
+#include "app/sweeper.hpp"
+#include "core/clock.hpp"
+#include "http/server.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : std::move(fallback);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace callsight;
+  CLI::App cli{"callsightd - Callsight call-tracking server (Freespee-compatible partner API)"};
+  std::string listen = env_or("CALLSIGHT_LISTEN", "127.0.0.1:8080");
+  std::string db = env_or("CALLSIGHT_DB", "./callsight.db");
+  bool demo = false;
+  int threads = 0;
+  int reservation_hours = 24;
+  int sweep_seconds = 60;
+  cli.add_option("--listen", listen, "partner API address HOST:PORT (env CALLSIGHT_LISTEN)")
+      ->capture_default_str();
+  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")->capture_default_str();
+  cli.add_option("--threads", threads, "io threads; 0 = one per core")->capture_default_str();
+  cli.add_option("--reservation-hours", reservation_hours,
+                 "how long a reserved number is held unless its source is activated")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 365));
+  cli.add_option("--sweep-seconds", sweep_seconds,
+                 "how often expired reservations and quarantines release their numbers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  cli.add_flag("--demo", demo,
+               "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
+               "tracking numbers when absent, and print a curl walk-through");
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    SystemClock clock;
+    auto store = open_store(db, clock);
+    spdlog::info("database: {}", store->description());
+    const auto address = app::parse_listen_address(listen);
+    http::ServerOptions options;
+    options.host = address.host;
+    options.port = address.port;
+    options.threads = threads;
+    api::ApiSettings settings;
+    settings.reservation_time = std::chrono::hours(reservation_hours);
+    http::Server server(options, api::make_partner_api(*store, clock, settings));
+    app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
+    spdlog::info("callsightd listening on http://{}", server.address());
+    if (demo) std::cout << app::ensure_demo(*store, server.address()) << std::flush;
+    server.run(/*handle_signals=*/true);
+    spdlog::info("callsightd stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    spdlog::error("callsightd: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "core/clock.hpp"
+#include "core/types.hpp"
+#include "http/params.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+
+namespace callsight::api {
+
+// Deployment-wide settings the resources follow.
+struct ApiSettings {
+  // A source created with reserve_number=1 keeps its number this long unless activated.
+  std::chrono::seconds reservation_time = std::chrono::hours(24);
+};
+
+// Everything a resource handler may use for one authenticated request.
+struct Context {
+  const http::Request& request;
+  http::Params params;
+  const Partner& partner;
+  Store& store;
+  const Clock& clock;
+  const ApiSettings& settings;
+};
+
+using ResourceHandler = std::function<http::Response(Context&)>;
+using ApiRouter = http::Router<ResourceHandler>;
+
+// Each resource file registers its routes through one of these.
+void register_ping(ApiRouter& router);
+void register_customers(ApiRouter& router);
+void register_users(ApiRouter& router);
+void register_sources(ApiRouter& router);
+void register_numbers(ApiRouter& router);
+
+}  // namespace callsight::api

@@ -1,0 +1,163 @@
+// The /customers resource (reference §2.2).
+#include <array>
+#include <string>
+#include <vector>
+
+#include "api/context.hpp"
+#include "api/fields.hpp"
+#include "api/render.hpp"
+#include "core/random.hpp"
+
+namespace callsight::api {
+namespace {
+
+constexpr std::size_t kCustomFieldMaxLength = 255;
+
+// Reference §3.1: the Bundesnetzagentur makes these custom fields mandatory in Germany.
+struct GermanRequiredField {
+  int index;  // custom_<index>
+  std::size_t max_length;
+};
+constexpr std::array<GermanRequiredField, 6> kGermanRequiredFields = {{
+    {1, 40}, {2, 10}, {3, 5}, {4, 40}, {5, 5}, {6, 60}}};
+
+std::string custom_name(int index) { return "custom_" + std::to_string(index); }
+
+const std::vector<std::string>& custom_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (int i = 1; i <= kCustomFieldCount; ++i) v.push_back(custom_name(i));
+    return v;
+  }();
+  return names;
+}
+
+Json render(const Customer& c) {
+  Json j = {
+      {"customer_id", str(c.id)},
+      {"name", c.name},
+      {"custnr", c.custnr},
+      {"corporateid", c.corporateid},
+      {"email", c.email},
+      {"uuid", c.uuid},
+      {"dncs_class_name", c.dncs_class_name},
+      {"receive_monthly_report", str(c.receive_monthly_report)},
+      {"freespee_caller_id", str(c.freespee_caller_id)},
+      {"whisper", str(c.whisper)},
+  };
+  for (int i = 0; i < kCustomFieldCount; ++i) j[custom_name(i + 1)] = str_or_null(c.custom[i]);
+  j["created"] = c.created;
+  j["modified"] = c.modified;
+  return j;
+}
+
+// For German partners custom_1..custom_6 are mandatory (on PUT: may not be emptied) and
+// have their own limits; the other custom fields follow the generic rule.
+std::optional<std::size_t> german_limit(const Partner& partner, int index) {
+  if (partner.country != "DE") return std::nullopt;
+  for (const auto& rule : kGermanRequiredFields) {
+    if (rule.index == index) return rule.max_length;
+  }
+  return std::nullopt;
+}
+
+void apply_custom_field(Fields& fields, const Partner& partner, Presence presence, int index,
+                        Customer& customer) {
+  const auto name = custom_name(index);
+  std::optional<std::string> value;
+  if (const auto limit = german_limit(partner, index)) {
+    value = fields.non_empty_text(name, *limit, presence);
+    if (index == 5 && value && *value != "Firma" && *value != "Herr" && *value != "Frau") {
+      fields.add_error("invalid", name, "'custom_5' must be Firma, Herr or Frau");
+    }
+  } else {
+    value = fields.text(name, kCustomFieldMaxLength);
+  }
+  if (value) customer.custom[index - 1] = value->empty() ? std::nullopt : value;
+}
+
+// Applies the given parameters to `customer`; presence says whether POST's mandatory
+// fields must be there.
+void apply_fields(Fields& fields, const Partner& partner, Presence presence,
+                  Customer& customer) {
+  if (auto v = fields.text("name", 60, presence)) customer.name = *v;
+  if (auto v = fields.text("custnr", 45, presence)) customer.custnr = *v;
+  if (auto v = fields.email("email", 150)) customer.email = *v;
+  if (auto v = fields.text("corporateid", 40)) customer.corporateid = *v;
+  if (auto v = fields.text("dncs_class_name", 60)) customer.dncs_class_name = *v;
+  if (auto v = fields.choice("receive_monthly_report", {0, 1, 2})) {
+    customer.receive_monthly_report = *v;
+  }
+  if (auto v = fields.choice("freespee_caller_id", {0, 1})) customer.freespee_caller_id = *v;
+  if (auto v = fields.choice("whisper", {0, 1})) customer.whisper = *v;
+  for (int i = 1; i <= kCustomFieldCount; ++i) {
+    apply_custom_field(fields, partner, presence, i, customer);
+  }
+}
+
+http::Response get_customers(Context& ctx) {
+  Fields fields(ctx.params);
+  CustomerFilter filter;
+  filter.customer_id = fields.id("customer_id");
+  filter.custnr = fields.text("custnr", 45);
+  const auto page = read_page(fields);
+  fields.throw_if_errors();
+  if (filter.customer_id && !ctx.store.find_customer(ctx.partner.id, *filter.customer_id)) {
+    throw_not_found("customer_id", "customer");
+  }
+  const auto result = ctx.store.list_customers(ctx.partner.id, filter, page);
+  Json items = Json::array();
+  for (const auto& c : result.items) items.push_back(render(c));
+  return list("customers", std::move(items), result.total, page);
+}
+
+const std::initializer_list<std::string_view> kWritableFields = {
+    "name", "custnr", "email", "corporateid", "dncs_class_name", "receive_monthly_report",
+    "freespee_caller_id", "whisper"};
+
+http::Response post_customer(Context& ctx) {
+  Fields fields(ctx.params);
+  fields.allow_only(kWritableFields, custom_names());
+  Customer customer;
+  customer.partner_id = ctx.partner.id;
+  customer.uuid = random_uuid_v4();
+  apply_fields(fields, ctx.partner, Presence::required, customer);
+  fields.throw_if_errors();
+  return one("customers", render(ctx.store.create_customer(customer)));
+}
+
+Customer existing_customer(Context& ctx) {
+  const Id id = required_id(ctx.params, "customer_id");
+  auto customer = ctx.store.find_customer(ctx.partner.id, id);
+  if (!customer) throw_not_found("customer_id", "customer");
+  return *customer;
+}
+
+http::Response put_customer(Context& ctx) {
+  auto customer = existing_customer(ctx);
+  Fields fields(ctx.params);
+  auto known = custom_names();
+  known.emplace_back("customer_id");
+  fields.allow_only(kWritableFields, known);
+  apply_fields(fields, ctx.partner, Presence::optional, customer);
+  fields.throw_if_errors();
+  return one("customers", render(ctx.store.update_customer(customer)));
+}
+
+http::Response delete_customer(Context& ctx) {
+  const auto customer = existing_customer(ctx);
+  return one("customers", render(ctx.store.delete_customer(ctx.partner.id, customer.id)));
+}
+
+}  // namespace
+
+void register_customers(ApiRouter& router) {
+  router.add("POST", "/customers", post_customer);
+  for (const auto* pattern : {"/customers", "/customers/{customer_id}"}) {
+    router.add("GET", pattern, get_customers);
+    router.add("PUT", pattern, put_customer);
+    router.add("DELETE", pattern, delete_customer);
+  }
+}
+
+}  // namespace callsight::api

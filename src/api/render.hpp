@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "http/response.hpp"
+#include "store/store.hpp"
+
+namespace callsight::api {
+
+// Ordered, so objects keep the field order of the reference (customer_id first).
+using Json = nlohmann::ordered_json;
+
+// The wire renders every scalar as a string and absent values as null.
+inline Json str(std::int64_t value) { return std::to_string(value); }
+inline Json str(const std::string& value) { return value; }
+inline Json str_or_null(const std::optional<std::string>& value) {
+  return value ? Json(*value) : Json();
+}
+inline Json str_or_null(const std::optional<std::int64_t>& value) {
+  return value ? str(*value) : Json();
+}
+
+// {"<key>":[object]}
+http::Response one(std::string_view key, Json object);
+// {"<key>":[...], "total","page","pagesize","numpages"}
+http::Response list(std::string_view key, Json items, std::int64_t total,
+                    const PageRequest& page);
+
+}  // namespace callsight::api

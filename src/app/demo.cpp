@@ -1,0 +1,36 @@
+#include "app/demo.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "app/partner_admin.hpp"
+
+namespace callsight::app {
+namespace {
+
+constexpr const char* kDemoUser = "demo";
+// Stockholm (08) numbers of one block, for trying the API; not for real traffic.
+constexpr const char* kDemoNumbers = "+46852000000-+46852000099";
+
+}  // namespace
+
+std::string ensure_demo(Store& store, const std::string& server_address) {
+  if (!store.find_partner_by_username(kDemoUser)) {
+    add_partner(store, PartnerSpec{"Demo partner", kDemoUser, "demo", {"127.0.0.1/32", "::1/128"},
+                                   "SE", "Europe/Stockholm", 60});
+    spdlog::info("demo: created partner '{}'", kDemoUser);
+  }
+  const auto added = store.add_numbers(expand_number_ranges({kDemoNumbers}), std::nullopt);
+  if (!added.added.empty()) spdlog::info("demo: added {} tracking numbers", added.added.size());
+
+  const std::string base = "http://" + server_address;
+  const std::string curl = "curl --digest -u demo:demo ";
+  return "\nCallsight demo is ready: partner 'demo', password 'demo' (from 127.0.0.1 and ::1).\n"
+         "Try the Freespee walk-through:\n\n"
+         "  " + curl + base + "/miscellaneous/ping\n"
+         "  " + curl + "-d name=DailyLoans -d custnr=1412 " + base + "/customers\n"
+         "  " + curl + "-d customer_id=<customer_id> -d name=AdWords -d media=Google.com "
+         "-d phonenr=0890510 " + base + "/sources\n"
+         "  " + curl + "'" + base + "/numbers?state=free'\n\n";
+}
+
+}  // namespace callsight::app

@@ -1,0 +1,114 @@
+#include "app/partner_admin.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include "core/cidr.hpp"
+#include "core/country.hpp"
+#include "core/local_time.hpp"
+#include "core/phone_number.hpp"
+#include "http/credentials.hpp"
+
+namespace callsight::app {
+namespace {
+
+constexpr std::size_t kMaxRangeSize = 100'000;
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> parse_cidr_list(const std::string& comma_separated) {
+  std::vector<std::string> cidrs;
+  std::size_t start = 0;
+  while (start <= comma_separated.size()) {
+    const auto comma = comma_separated.find(',', start);
+    auto item = comma_separated.substr(start, comma == std::string::npos ? std::string::npos
+                                                                         : comma - start);
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    if (!item.empty()) {
+      require(is_valid_cidr(item), "--allow-ip: '" + item + "' is not an IP address or CIDR");
+      cidrs.push_back(item);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  require(!cidrs.empty(), "--allow-ip: give at least one IP address or CIDR");
+  return cidrs;
+}
+
+void set_password(Partner& partner, const std::string& password) {
+  require(password.size() >= 4, "--password: at least 4 characters");
+  const auto hashes = http::hash_password(partner.username, password);
+  partner.password_hash = hashes.password_hash;
+  partner.digest_ha1_md5 = hashes.digest_ha1_md5;
+  partner.digest_ha1_sha256 = hashes.digest_ha1_sha256;
+}
+
+void validate_partner(const Partner& partner) {
+  require(!partner.name.empty(), "--name: must not be empty");
+  require(!partner.username.empty() && partner.username.find(':') == std::string::npos &&
+              partner.username.find('"') == std::string::npos,
+          "--username: must be non-empty without ':' or '\"'");
+  require(is_known_country(partner.country),
+          "--country: '" + partner.country + "' is not a known ISO country code");
+  require(is_known_time_zone(partner.timezone),
+          "--timezone: '" + partner.timezone + "' is not a known IANA time zone");
+  require(partner.quarantine_days >= 0 && partner.quarantine_days <= 3650,
+          "--quarantine-days: from 0 to 3650");
+  require(!partner.allowed_cidrs.empty(), "--allow-ip: give at least one IP address or CIDR");
+  for (const auto& cidr : partner.allowed_cidrs) {
+    require(is_valid_cidr(cidr), "--allow-ip: '" + cidr + "' is not an IP address or CIDR");
+  }
+}
+
+Partner add_partner(Store& store, const PartnerSpec& spec) {
+  Partner partner;
+  partner.name = spec.name;
+  partner.username = spec.username;
+  partner.allowed_cidrs = spec.allowed_cidrs;
+  partner.country = spec.country;
+  partner.timezone = spec.timezone;
+  partner.quarantine_days = spec.quarantine_days;
+  validate_partner(partner);
+  set_password(partner, spec.password);
+  return store.create_partner(partner);
+}
+
+std::vector<std::string> expand_number_ranges(const std::vector<std::string>& arguments) {
+  std::vector<std::string> numbers;
+  for (const auto& argument : arguments) {
+    const auto dash = argument.find("-+");
+    if (dash == std::string::npos) {
+      require(is_e164(argument), "'" + argument + "' is not an E.164 number (+46...)");
+      numbers.push_back(argument);
+      continue;
+    }
+    const auto from = argument.substr(0, dash);
+    const auto to = argument.substr(dash + 1);
+    require(is_e164(from) && is_e164(to) && from.size() == to.size() && all_digits(from.substr(1)),
+            "'" + argument + "' is not a range of E.164 numbers of one length (+4681000-+4681099)");
+    // Ranges vary in their last digits; up to 18 digits fit in an unsigned 64-bit integer.
+    const auto first = std::stoull(from.substr(1));
+    const auto last = std::stoull(to.substr(1));
+    require(first <= last && last - first < kMaxRangeSize,
+            "'" + argument + "' must run upwards and hold at most 100000 numbers");
+    for (auto n = first; n <= last; ++n) {
+      auto digits = std::to_string(n);
+      digits.insert(0, from.size() - 1 - digits.size(), '0');
+      numbers.push_back("+" + digits);
+    }
+  }
+  return numbers;
+}
+
+}  // namespace callsight::app

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "store/store.hpp"
+
+namespace callsight::app {
+
+// Runs Store::sweep_sources() periodically so released numbers return to the inventory.
+// Statuses are right without it; the sweep only applies side effects.
+class Sweeper {
+ public:
+  Sweeper(Store& store, std::chrono::seconds interval);
+  ~Sweeper();  // stops and joins
+  Sweeper(const Sweeper&) = delete;
+  Sweeper& operator=(const Sweeper&) = delete;
+
+ private:
+  void loop();
+
+  Store& store_;
+  const std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace callsight::app

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace callsight {
+
+// An IPv4 or IPv6 address ("10.1.2.3", "::1") or a CIDR block ("10.0.0.0/8", "2001:db8::/32").
+// Host bits below the prefix are ignored, as most firewalls do: "10.0.0.1/8" is 10.0.0.0/8.
+bool is_valid_cidr(std::string_view cidr);
+
+// Whether the address lies in any of the blocks; invalid blocks never match. IPv4-mapped IPv6
+// addresses (::ffff:1.2.3.4, what a dual-stack socket reports) match IPv4 blocks.
+bool address_in_cidrs(std::string_view address, const std::vector<std::string>& cidrs);
+
+}  // namespace callsight

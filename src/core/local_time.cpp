@@ -1,0 +1,51 @@
+#include "core/local_time.hpp"
+
+#include <date/tz.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace callsight {
+namespace {
+
+const date::time_zone& zone(std::string_view name) {
+  // locate_zone reports an unknown name with std::runtime_error; callers validate zones
+  // at the edge, so one reaching here is a programming error in the caller's terms.
+  try {
+    return *date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+    throw std::invalid_argument("unknown time zone '" + std::string(name) + "'");
+  }
+}
+
+}  // namespace
+
+bool is_known_time_zone(std::string_view name) {
+  if (name.empty()) return false;
+  try {
+    date::locate_zone(name);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+TimePoint end_of_local_day(TimePoint t, std::string_view time_zone) {
+  const auto& z = zone(time_zone);
+  const auto local_day = date::floor<date::days>(z.to_local(t));
+  const date::local_seconds next_midnight{local_day + date::days{1}};
+  // Where a DST jump skips midnight the day ends when the clock reaches the next day;
+  // choose::earliest maps a nonexistent or repeated local midnight to that instant.
+  return z.to_sys(next_midnight, date::choose::earliest);
+}
+
+LocalMoment local_moment(TimePoint t, std::string_view time_zone) {
+  const auto local = zone(time_zone).to_local(t);
+  const auto day = date::floor<date::days>(local);
+  const auto minutes = date::floor<std::chrono::minutes>(local - day);
+  // iso_encoding: Monday 1 ... Sunday 7.
+  const auto iso_weekday = date::weekday{day}.iso_encoding();
+  return {static_cast<int>(iso_weekday) - 1, static_cast<int>(minutes.count())};
+}
+
+}  // namespace callsight

@@ -1,0 +1,122 @@
+#include "core/phone_number.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+namespace callsight {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_separator(char c) {
+  return c == ' ' || c == '\t' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')';
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+PhoneNumberError invalid(std::string message) { return {"invalid", std::move(message)}; }
+PhoneNumberError not_possible(std::string message) { return {"not_possible", std::move(message)}; }
+
+// libphonenumber turns vanity letters into digits ("1-800-FLOWERS") and skips "ext."
+// suffixes; an answering number must be exactly the digits given, so only digits,
+// separators and one leading '+' get through.
+std::optional<PhoneNumberError> check_characters(std::string_view text) {
+  if (text.empty()) return invalid("must not be empty");
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); })) {
+    return invalid("must not contain letters");
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c) || is_separator(c) || (c == '+' && i == 0)) continue;
+    return invalid("may contain only digits, a leading '+', spaces, '-', '.', '/' and parentheses");
+  }
+  if (std::none_of(text.begin(), text.end(), is_digit)) return invalid("must contain digits");
+  return std::nullopt;
+}
+
+std::variant<std::string, PhoneNumberError> parse(std::string_view text, std::string_view country) {
+  if (auto error = check_characters(text)) return *error;
+  const auto* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  switch (util->Parse(std::string(text), std::string(country), &number)) {
+    case PhoneNumberUtil::NO_PARSING_ERROR:
+      break;
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+      return invalid(text.front() == '+' ? "has an unknown country calling code"
+                                         : "cannot be read as a national number without a known "
+                                           "country; use E.164 ('+' and country code)");
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+      return not_possible("is too short to be a phone number");
+    case PhoneNumberUtil::TOO_LONG_NSN:
+      return not_possible("is too long to be a phone number");
+    default:
+      return invalid("is not a phone number");
+  }
+  // Possible, not valid: libphonenumber's metadata calls the seed's 0890510 (SE) invalid,
+  // yet Freespee accepted it (DESIGN.md).
+  switch (util->IsPossibleNumberWithReason(number)) {
+    case PhoneNumberUtil::IS_POSSIBLE:
+    case PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY:
+      break;
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE:
+      return invalid("has an unknown country calling code");
+    case PhoneNumberUtil::TOO_SHORT:
+      return not_possible("is too short for a phone number of its country");
+    case PhoneNumberUtil::TOO_LONG:
+      return not_possible("is too long for a phone number of its country");
+    default:
+      return not_possible("has a length no phone number of its country has");
+  }
+  std::string e164;
+  util->Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+}  // namespace
+
+std::variant<std::string, PhoneNumberError> normalize_phone_number(std::string_view input,
+                                                                   std::string_view country) {
+  return parse(trim(input), country);
+}
+
+std::variant<std::string, PhoneNumberError> normalize_e164_only(std::string_view input) {
+  const auto text = trim(input);
+  if (text.empty()) return invalid("must not be empty");
+  if (text.front() != '+') return invalid("must be in E.164 form: '+', country code, number");
+  // "ZZ" is libphonenumber's unknown region: only the '+' form can be read with it.
+  return parse(text, "ZZ");
+}
+
+bool is_e164(std::string_view text) {
+  if (text.size() < 7 || text.size() > 16 || text[0] != '+' || text[1] == '0') return false;
+  return std::all_of(text.begin() + 1, text.end(), is_digit);
+}
+
+std::optional<std::string> e164_prefix_for_ndc(std::string_view ndc, std::string_view country) {
+  if (ndc.empty() || !std::all_of(ndc.begin(), ndc.end(), is_digit)) return std::nullopt;
+  const auto* util = PhoneNumberUtil::GetInstance();
+  const std::string region(country);
+  const int calling_code = util->GetCountryCodeForRegion(region);
+  if (calling_code == 0) return std::nullopt;
+  std::string national_prefix;
+  util->GetNddPrefixForRegion(region, true, &national_prefix);
+  if (!national_prefix.empty() && ndc.starts_with(national_prefix)) {
+    ndc.remove_prefix(national_prefix.size());
+  }
+  if (ndc.empty()) return std::nullopt;
+  return "+" + std::to_string(calling_code) + std::string(ndc);
+}
+
+}  // namespace callsight

@@ -1,0 +1,569 @@
+#include "http/auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "core/cidr.hpp"
+#include "http/credentials.hpp"
+#include "http/error.hpp"
+
+namespace callsight::http {
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+using Mac = std::array<unsigned char, 32>;
+
+constexpr std::size_t kSecretBytes = 32;
+// Nonce = 8-byte issue time (big-endian seconds) + random bytes + HMAC-SHA256 of both.
+constexpr std::size_t kNonceTimeBytes = 8;
+constexpr std::size_t kNonceRandomBytes = 16;
+constexpr std::size_t kNonceSignedBytes = kNonceTimeBytes + kNonceRandomBytes;
+constexpr std::size_t kNonceBytes = kNonceSignedBytes + std::tuple_size_v<Mac>;
+// Bounds the replay memory: one entry per nonce in use, each a fixed-size window.
+constexpr std::size_t kMaxTrackedNonces = 65536;
+// Clients count nc upwards, but parallel requests on one nonce may arrive slightly out of
+// order; counts further than this below the highest seen are refused as possible replays.
+constexpr std::uint32_t kNonceCountWindow = 64;
+constexpr std::size_t kMaxCachedLogins = 10000;
+constexpr std::chrono::seconds kLoginCacheLifetime{60};
+
+Bytes random_bytes(std::size_t size) {
+  Bytes out(size);
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return out;
+}
+
+Mac hmac_sha256(const Bytes& key, const unsigned char* data, std::size_t size) {
+  Mac out{};
+  unsigned int out_size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, size, out.data(),
+           &out_size) == nullptr) {
+    throw std::runtime_error("HMAC failed");
+  }
+  return out;
+}
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0x0f];
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return hex_value(c) >= 0; });
+}
+
+std::optional<Bytes> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  Bytes out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// RFC 7230 tchar.
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+// ---- Authorization header parsing -------------------------------------------------------
+
+struct Credentials {
+  std::string scheme;  // lower case
+  std::string_view rest;
+};
+
+std::optional<Credentials> split_scheme(std::string_view header) {
+  while (!header.empty() && is_space(header.front())) header.remove_prefix(1);
+  std::size_t end = 0;
+  while (end < header.size() && is_token_char(header[end])) ++end;
+  if (end == 0 || (end < header.size() && !is_space(header[end]))) return std::nullopt;
+  return Credentials{lower(header.substr(0, end)), header.substr(end)};
+}
+
+using AuthParams = std::map<std::string, std::string>;  // names lower-cased
+
+class AuthParamParser {
+ public:
+  explicit AuthParamParser(std::string_view text) : text_(text) {}
+
+  // name=value pairs separated by commas; values are tokens or quoted strings with
+  // backslash escapes. A repeated name is refused: it would make the check ambiguous.
+  std::optional<AuthParams> parse() {
+    AuthParams params;
+    while (true) {
+      while (pos_ < text_.size() && (is_space(text_[pos_]) || text_[pos_] == ',')) ++pos_;
+      if (pos_ == text_.size()) return params;
+      const auto name = take_token();
+      skip_spaces();
+      if (name.empty() || !take('=')) return std::nullopt;
+      skip_spaces();
+      auto value = peek('"') ? take_quoted() : take_bare_value();
+      if (!value || !params.emplace(lower(name), std::move(*value)).second) return std::nullopt;
+      skip_spaces();
+      if (pos_ < text_.size() && !peek(',')) return std::nullopt;
+    }
+  }
+
+ private:
+  void skip_spaces() {
+    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+  }
+
+  bool peek(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
+
+  bool take(char c) {
+    if (!peek(c)) return false;
+    ++pos_;
+    return true;
+  }
+
+  std::string_view take_token() {
+    const auto start = pos_;
+    while (pos_ < text_.size() && is_token_char(text_[pos_])) ++pos_;
+    return text_.substr(start, pos_ - start);
+  }
+
+  // Lenient beyond tchar (e.g. an unquoted uri with '/', '?', '=') so odd clients still work.
+  std::optional<std::string> take_bare_value() {
+    const auto start = pos_;
+    while (pos_ < text_.size() && !is_space(text_[pos_]) && text_[pos_] != ',' &&
+           text_[pos_] != '"') {
+      ++pos_;
+    }
+    if (pos_ == start) return std::nullopt;
+    return std::string(text_.substr(start, pos_ - start));
+  }
+
+  std::optional<std::string> take_quoted() {
+    ++pos_;  // opening quote
+    std::string value;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_++];
+      if (c == '"') return value;
+      if (c == '\\') {
+        if (pos_ == text_.size()) return std::nullopt;
+        value += text_[pos_++];
+      } else {
+        value += c;
+      }
+    }
+    return std::nullopt;  // unterminated
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  std::uint32_t bits = 0;
+  int bit_count = 0;
+  std::size_t padding = 0;
+  for (const char c : text) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z') value = c - 'A';
+    if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+    if (c >= '0' && c <= '9') value = c - '0' + 52;
+    if (c == '+') value = 62;
+    if (c == '/') value = 63;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    if (value < 0 || padding > 0) return std::nullopt;
+    bits = bits << 6 | static_cast<std::uint32_t>(value);
+    bit_count += 6;
+    if (bit_count >= 8) {
+      bit_count -= 8;
+      out += static_cast<char>((bits >> bit_count) & 0xff);
+    }
+  }
+  if (padding > 2 || (padding > 0 && text.size() % 4 != 0) || bit_count >= 6) return std::nullopt;
+  return out;
+}
+
+// ---- Digest algorithms ------------------------------------------------------------------
+
+struct DigestAlgorithm {
+  const EVP_MD* (*md)() = nullptr;
+  std::size_t hex_size = 0;
+  std::string StoredCredentials::*ha1 = nullptr;
+};
+
+std::optional<DigestAlgorithm> digest_algorithm(std::string_view name) {
+  // Absent means MD5 (RFC 7616 3.3); the -sess variants are not offered, so not accepted.
+  if (name.empty() || iequals(name, "MD5")) {
+    return DigestAlgorithm{EVP_md5, 32, &StoredCredentials::digest_ha1_md5};
+  }
+  if (iequals(name, "SHA-256")) {
+    return DigestAlgorithm{EVP_sha256, 64, &StoredCredentials::digest_ha1_sha256};
+  }
+  return std::nullopt;
+}
+
+std::string digest_hex(const DigestAlgorithm& algorithm, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &size, algorithm.md(), nullptr) != 1) {
+    throw std::runtime_error("EVP_Digest failed");
+  }
+  return to_hex(out.data(), size);
+}
+
+struct DigestFields {
+  std::string username, realm, nonce, uri, response, qop, nc, cnonce, opaque;
+  DigestAlgorithm algorithm;
+  std::uint32_t nonce_count = 0;
+};
+
+std::optional<DigestFields> digest_fields(const AuthParams& params) {
+  const auto get = [&params](const char* name) -> const std::string* {
+    const auto it = params.find(name);
+    return it == params.end() ? nullptr : &it->second;
+  };
+  const auto* algorithm_name = get("algorithm");
+  const auto algorithm = digest_algorithm(algorithm_name ? *algorithm_name : "");
+  if (!algorithm) return std::nullopt;
+  DigestFields f;
+  f.algorithm = *algorithm;
+  const std::pair<const char*, std::string*> required[] = {
+      {"username", &f.username}, {"realm", &f.realm}, {"nonce", &f.nonce}, {"uri", &f.uri},
+      {"response", &f.response}, {"qop", &f.qop},     {"nc", &f.nc},       {"cnonce", &f.cnonce},
+      {"opaque", &f.opaque}};
+  for (const auto& [name, field] : required) {
+    const auto* value = get(name);
+    if (!value) return std::nullopt;
+    *field = *value;
+  }
+  // A hashed username (RFC 7616 userhash) was not offered.
+  const auto* userhash = get("userhash");
+  if (userhash && iequals(*userhash, "true")) return std::nullopt;
+  if (f.nc.size() != 8 || !is_hex(f.nc) || f.cnonce.empty() || !iequals(f.qop, "auth")) {
+    return std::nullopt;
+  }
+  f.nonce_count = static_cast<std::uint32_t>(std::stoul(f.nc, nullptr, 16));
+  if (f.nonce_count == 0) return std::nullopt;
+  return f;
+}
+
+// ---- Replay memory ----------------------------------------------------------------------
+
+enum class NonceUse { accepted, replayed, forgotten };
+
+// Remembers, per nonce, which nonce counts were accepted. Entries go once their nonce
+// expires; when full the oldest goes early, and every nonce issued no later than a dropped
+// one counts as stale from then on, so forgetting never reopens a replay.
+class NonceCounts {
+ public:
+  NonceUse use(const std::string& nonce, std::int64_t issued, std::uint32_t count,
+               std::int64_t expired_before) {
+    std::lock_guard lock(mutex_);
+    while (!windows_.empty() && windows_.begin()->first.first < expired_before) drop_oldest();
+    auto it = windows_.find({issued, nonce});
+    if (it == windows_.end()) {
+      if (windows_.size() >= kMaxTrackedNonces) drop_oldest();
+      if (issued <= forgotten_up_to_) return NonceUse::forgotten;
+      it = windows_.emplace(std::pair{issued, nonce}, Window{}).first;
+    }
+    return it->second.accept(count) ? NonceUse::accepted : NonceUse::replayed;
+  }
+
+ private:
+  struct Window {
+    std::uint32_t highest = 0;
+    std::uint64_t seen = 0;  // bit i: count (highest - i) was accepted
+
+    bool accept(std::uint32_t count) {
+      if (count > highest) {
+        const auto shift = count - highest;
+        seen = shift >= kNonceCountWindow ? 0 : seen << shift;
+        seen |= 1;
+        highest = count;
+        return true;
+      }
+      const auto offset = highest - count;
+      if (offset >= kNonceCountWindow) return false;
+      const auto bit = std::uint64_t{1} << offset;
+      if (seen & bit) return false;
+      seen |= bit;
+      return true;
+    }
+  };
+
+  void drop_oldest() {
+    forgotten_up_to_ = std::max(forgotten_up_to_, windows_.begin()->first.first);
+    windows_.erase(windows_.begin());
+  }
+
+  std::mutex mutex_;
+  std::map<std::pair<std::int64_t, std::string>, Window> windows_;  // oldest issue first
+  std::int64_t forgotten_up_to_ = std::numeric_limits<std::int64_t>::min();
+};
+
+// ---- Basic login cache ------------------------------------------------------------------
+
+// PBKDF2 is slow on purpose; a client sending Basic on every request pays it once a minute.
+// The tag binds the stored hash and the password, so a changed password or a different
+// one never hits.
+class LoginCache {
+ public:
+  bool contains(const std::string& username, const Mac& tag, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(username);
+    return it != entries_.end() && it->second.expires > now &&
+           CRYPTO_memcmp(it->second.tag.data(), tag.data(), tag.size()) == 0;
+  }
+
+  void remember(const std::string& username, const Mac& tag, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxCachedLogins) {
+      std::erase_if(entries_, [now](const auto& entry) { return entry.second.expires <= now; });
+      if (entries_.size() >= kMaxCachedLogins) entries_.clear();
+    }
+    entries_[username] = Entry{tag, now + kLoginCacheLifetime};
+  }
+
+ private:
+  struct Entry {
+    Mac tag;
+    TimePoint expires;
+  };
+
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+Response allow_list_refusal(const std::string& address) {
+  return error_response(403, {"ip_not_allowed", "",
+                              "requests from " + address + " are not allowed for this account"});
+}
+
+AuthOutcome refused(Response response) {
+  AuthOutcome outcome;
+  outcome.failure = std::move(response);
+  return outcome;
+}
+
+}  // namespace
+
+struct Authenticator::Impl {
+  Impl(Lookup lookup, const Clock& clock, std::chrono::seconds nonce_lifetime)
+      : lookup_(std::move(lookup)),
+        clock_(clock),
+        nonce_lifetime_(nonce_lifetime),
+        secret_(random_bytes(kSecretBytes)),
+        cache_key_(random_bytes(kSecretBytes)),
+        unknown_user_ha1_(to_hex(random_bytes(kSecretBytes).data(), kSecretBytes)) {
+    static constexpr std::string_view kOpaqueLabel = "opaque";
+    const auto mac = hmac_sha256(
+        secret_, reinterpret_cast<const unsigned char*>(kOpaqueLabel.data()), kOpaqueLabel.size());
+    opaque_ = to_hex(mac.data(), 16);
+  }
+
+  AuthOutcome authenticate(const Request& request) {
+    const auto header = request.header("authorization");
+    const auto credentials = header ? split_scheme(*header) : std::nullopt;
+    if (!credentials) return challenge(false);
+    if (credentials->scheme == "digest") return digest(request, credentials->rest);
+    if (credentials->scheme == "basic") return basic(request, credentials->rest);
+    return challenge(false);
+  }
+
+  AuthOutcome digest(const Request& request, std::string_view rest) {
+    const auto params = AuthParamParser(rest).parse();
+    const auto f = params ? digest_fields(*params) : std::nullopt;
+    if (!f || f->realm != kDigestRealm || f->opaque != opaque_ || f->uri != request.target) {
+      return challenge(false);
+    }
+    const auto issued = nonce_issue_time(f->nonce);
+    if (!issued) return challenge(false);
+
+    // An unknown user costs the same two hashes and is answered like a wrong password.
+    const auto stored = lookup_(f->username);
+    const std::string& stored_ha1 = stored ? (*stored).*(f->algorithm.ha1) : unknown_user_ha1_;
+    const auto ha1 = stored ? lower(stored_ha1) : stored_ha1.substr(0, f->algorithm.hex_size);
+    // An account without a usable HA1 must not accept a response computed from an empty one.
+    const bool usable = ha1.size() == f->algorithm.hex_size && is_hex(ha1);
+    const auto ha2 = digest_hex(f->algorithm, request.method + ":" + f->uri);
+    const auto expected = digest_hex(f->algorithm, ha1 + ":" + f->nonce + ":" + f->nc + ":" +
+                                                       f->cnonce + ":" + f->qop + ":" + ha2);
+    if (!constant_time_equals(expected, lower(f->response)) || !stored || !usable) {
+      return challenge(false);
+    }
+
+    const auto now = clock_.now().time_since_epoch().count();
+    if (now - *issued > nonce_lifetime_.count()) return challenge(true);
+    switch (nonce_counts_.use(f->nonce, *issued, f->nonce_count, now - nonce_lifetime_.count())) {
+      case NonceUse::accepted:
+        return allow(request, *stored);
+      case NonceUse::forgotten:
+        return challenge(true);
+      case NonceUse::replayed:
+        break;
+    }
+    return challenge(false);
+  }
+
+  AuthOutcome basic(const Request& request, std::string_view rest) {
+    while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+    while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
+    const auto decoded = base64_decode(rest);
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) return challenge(false);
+    const auto username = decoded->substr(0, colon);
+    const std::string_view password = std::string_view(*decoded).substr(colon + 1);
+
+    const auto stored = lookup_(username);
+    if (!stored) {
+      verify_password(unknown_user_password_hash(), password);
+      return challenge(false);
+    }
+    const auto now = clock_.now();
+    const auto tag = login_tag(stored->password_hash, password);
+    if (!login_cache_.contains(username, tag, now)) {
+      if (!verify_password(stored->password_hash, password)) return challenge(false);
+      login_cache_.remember(username, tag, now);
+    }
+    return allow(request, *stored);
+  }
+
+  static AuthOutcome allow(const Request& request, const StoredCredentials& stored) {
+    if (!address_in_cidrs(request.remote_address, stored.allowed_cidrs)) {
+      return refused(allow_list_refusal(request.remote_address));
+    }
+    AuthOutcome outcome;
+    outcome.ok = true;
+    outcome.principal_id = stored.principal_id;
+    return outcome;
+  }
+
+  AuthOutcome challenge(bool stale) const {
+    const std::string tail = ", nonce=\"" + issue_nonce() + "\", opaque=\"" + opaque_ + "\"" +
+                             (stale ? ", stale=true" : "");
+    const std::string realm = "realm=\"" + std::string(kDigestRealm) + "\"";
+    Response response;
+    response.status = 401;
+    // Python requests joins these into one header and keeps the last Digest values (MD5);
+    // curl takes the first Digest challenge (SHA-256). Both must see the same nonce.
+    for (const char* algorithm : {"SHA-256", "MD5"}) {
+      response.headers.emplace_back(
+          "WWW-Authenticate", "Digest " + realm + ", qop=\"auth\", algorithm=" + algorithm + tail);
+    }
+    response.headers.emplace_back("WWW-Authenticate", "Basic " + realm + ", charset=\"UTF-8\"");
+    return refused(std::move(response));
+  }
+
+  std::string issue_nonce() const {
+    std::array<unsigned char, kNonceBytes> raw{};
+    auto issued = static_cast<std::uint64_t>(clock_.now().time_since_epoch().count());
+    for (std::size_t i = kNonceTimeBytes; i-- > 0; issued >>= 8) {
+      raw[i] = static_cast<unsigned char>(issued & 0xff);
+    }
+    if (RAND_bytes(raw.data() + kNonceTimeBytes, kNonceRandomBytes) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+    const auto mac = hmac_sha256(secret_, raw.data(), kNonceSignedBytes);
+    std::copy(mac.begin(), mac.end(), raw.begin() + kNonceSignedBytes);
+    return to_hex(raw.data(), raw.size());
+  }
+
+  // The issue time of a nonce this process signed; nullopt for anything else.
+  std::optional<std::int64_t> nonce_issue_time(std::string_view nonce) const {
+    const auto raw = from_hex(nonce);
+    if (!raw || raw->size() != kNonceBytes) return std::nullopt;
+    const auto mac = hmac_sha256(secret_, raw->data(), kNonceSignedBytes);
+    if (CRYPTO_memcmp(mac.data(), raw->data() + kNonceSignedBytes, mac.size()) != 0) {
+      return std::nullopt;
+    }
+    std::uint64_t issued = 0;
+    for (std::size_t i = 0; i < kNonceTimeBytes; ++i) issued = issued << 8 | (*raw)[i];
+    return static_cast<std::int64_t>(issued);
+  }
+
+  Mac login_tag(const std::string& password_hash, std::string_view password) const {
+    Bytes data;
+    const auto size = password_hash.size();
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      data.push_back(static_cast<unsigned char>(size >> shift));
+    }
+    data.insert(data.end(), password_hash.begin(), password_hash.end());
+    data.insert(data.end(), password.begin(), password.end());
+    const auto tag = hmac_sha256(cache_key_, data.data(), data.size());
+    OPENSSL_cleanse(data.data(), data.size());
+    return tag;
+  }
+
+  static const std::string& unknown_user_password_hash() {
+    static const std::string hash = hash_password("", "").password_hash;
+    return hash;
+  }
+
+  Lookup lookup_;
+  const Clock& clock_;
+  const std::chrono::seconds nonce_lifetime_;
+  const Bytes secret_;
+  const Bytes cache_key_;
+  const std::string unknown_user_ha1_;
+  std::string opaque_;
+  NonceCounts nonce_counts_;
+  LoginCache login_cache_;
+};
+
+Authenticator::Authenticator(Lookup lookup, const Clock& clock, std::chrono::seconds nonce_lifetime)
+    : impl_(std::make_unique<Impl>(std::move(lookup), clock, nonce_lifetime)) {}
+
+Authenticator::~Authenticator() = default;
+
+AuthOutcome Authenticator::authenticate(const Request& request) {
+  return impl_->authenticate(request);
+}
+
+}  // namespace callsight::http

@@ -1,0 +1,67 @@
+#include "http/params.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "http/error.hpp"
+
+namespace callsight::http {
+namespace {
+
+bool is_form_content_type(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  std::string media(content_type.substr(0, semicolon));
+  media.erase(std::remove_if(media.begin(), media.end(), ::isspace), media.end());
+  std::transform(media.begin(), media.end(), media.begin(), ::tolower);
+  return media == "application/x-www-form-urlencoded";
+}
+
+}  // namespace
+
+Params Params::from_request(const Request& request) {
+  Params params;
+  params.fields_ = decode_form(request.query());
+  if (!request.body.empty()) {
+    const auto content_type = request.header("content-type");
+    if (content_type && !is_form_content_type(*content_type)) {
+      throw HttpError{415,
+                      {{"unsupported_media_type", "",
+                        "the body must be application/x-www-form-urlencoded"}},
+                      {}};
+    }
+    auto body_fields = decode_form(request.body);
+    params.fields_.insert(params.fields_.end(), body_fields.begin(), body_fields.end());
+  }
+  std::vector<std::string_view> names;
+  names.reserve(params.fields_.size());
+  for (const auto& field : params.fields_) names.push_back(field.first);
+  std::sort(names.begin(), names.end());
+  if (const auto twice = std::adjacent_find(names.begin(), names.end()); twice != names.end()) {
+    const std::string name(*twice);
+    throw HttpError{
+        400, {{"duplicate_parameter", name, "parameter '" + name + "' is given twice"}}, {}};
+  }
+  return params;
+}
+
+std::optional<std::string> Params::get(std::string_view name) const {
+  for (const auto& [key, value] : fields_) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+void Params::add_path_value(const std::string& name, const std::string& value) {
+  if (const auto existing = get(name)) {
+    if (*existing != value) {
+      throw HttpError{400,
+                      {{"conflicting_id", name,
+                        "'" + name + "' in the path and in the parameters disagree"}},
+                      {}};
+    }
+    return;
+  }
+  fields_.emplace_back(name, value);
+}
+
+}  // namespace callsight::http

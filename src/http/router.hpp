@@ -1,0 +1,83 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace callsight::http {
+
+// Splits a path into segments, dropping an optional leading version segment ("/2.4.9/...")
+// since every version is served the same.
+std::vector<std::string> path_segments(std::string_view path);
+
+struct PathValue {
+  std::string name;
+  std::string value;
+};
+
+// Maps (method, path pattern) to a handler. Patterns are segment lists where "{name}"
+// captures a segment: "/customers/{customer_id}/blacklist". The router knows no resource;
+// the handler type is the caller's.
+template <class Handler>
+class Router {
+ public:
+  struct Match {
+    const Handler* handler = nullptr;  // null: no route (see allowed_methods)
+    std::vector<PathValue> path_values;
+    std::vector<std::string> allowed_methods;  // non-empty when the path exists but not the method
+  };
+
+  void add(std::string method, std::string_view pattern, Handler handler) {
+    auto segments = path_segments(pattern);
+    for (auto& route : routes_) {
+      if (route.segments == segments) {
+        route.handlers.emplace(std::move(method), std::move(handler));
+        return;
+      }
+    }
+    Route route{std::move(segments), {}};
+    route.handlers.emplace(std::move(method), std::move(handler));
+    routes_.push_back(std::move(route));
+  }
+
+  Match match(std::string_view method, std::string_view path) const {
+    const auto segments = path_segments(path);
+    Match result;
+    for (const auto& route : routes_) {
+      std::vector<PathValue> values;
+      if (!matches(route.segments, segments, values)) continue;
+      if (const auto it = route.handlers.find(std::string(method)); it != route.handlers.end()) {
+        return Match{&it->second, std::move(values), {}};
+      }
+      for (const auto& [allowed, handler] : route.handlers) result.allowed_methods.push_back(allowed);
+    }
+    return result;
+  }
+
+ private:
+  struct Route {
+    std::vector<std::string> segments;
+    std::map<std::string, Handler> handlers;
+  };
+
+  static bool matches(const std::vector<std::string>& pattern,
+                      const std::vector<std::string>& segments, std::vector<PathValue>& values) {
+    if (pattern.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      const auto& p = pattern[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        values.push_back({p.substr(1, p.size() - 2), segments[i]});
+      } else if (p != segments[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::vector<Route> routes_;
+};
+
+}  // namespace callsight::http

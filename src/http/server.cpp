@@ -1,0 +1,441 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <csignal>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "http/error.hpp"
+
+namespace callsight::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using BeastRequest = bhttp::request<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+// Caps how long stop() waits for connections that are still busy (a client that does not read
+// its response, a slow handler) before run() gives up on them.
+constexpr std::chrono::seconds kShutdownGrace{10};
+// After an error response the server drains what the client is still sending for a moment:
+// closing a socket with unread input sends a reset, and the client would lose the response.
+constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr std::size_t kReadChunk = 4096;
+
+std::string lower(std::string out) {
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string upper(std::string out) {
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+// A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; allow-lists are written in IPv4.
+std::string peer_ip(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+Request to_request(BeastRequest&& beast_request, const std::string& remote_address) {
+  Request request;
+  request.method = upper(std::string(beast_request.method_string()));
+  request.target = std::string(beast_request.target());
+  for (const auto& field : beast_request) {
+    request.headers.emplace_back(lower(std::string(field.name_string())),
+                                 std::string(field.value()));
+  }
+  request.body = std::move(beast_request.body());
+  request.remote_address = remote_address;
+  return request;
+}
+
+BeastResponse to_beast(Response response, unsigned version, bool keep_alive, bool head) {
+  BeastResponse out;
+  out.version(version);
+  out.result(static_cast<unsigned>(response.status));
+  out.set(bhttp::field::server, "callsightd");
+  if (!response.body.empty()) out.set(bhttp::field::content_type, response.content_type);
+  // insert, not set: several challenges may share a name and each needs its own line.
+  for (const auto& [name, value] : response.headers) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  out.body() = std::move(response.body);
+  out.prepare_payload();
+  if (head) {
+    const auto length = out.body().size();
+    out.body().clear();
+    out.content_length(length);
+  }
+  return out;
+}
+
+Response internal_error() { return error_response(500, {"internal", "", "internal error"}); }
+
+std::size_t thread_count(int requested) {
+  if (requested > 0) return static_cast<std::size_t>(requested);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+[[noreturn]] void fail_listen(const ServerOptions& options, const std::string& why) {
+  throw std::runtime_error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                           ": " + why);
+}
+
+tcp::endpoint resolve_endpoint(asio::io_context& ioc, const ServerOptions& options) {
+  std::string host = options.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) return {address, options.port};
+  tcp::resolver resolver(ioc);
+  const auto results =
+      resolver.resolve(host, std::to_string(options.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) fail_listen(options, ec.message());
+  if (results.empty()) fail_listen(options, "host has no address");
+  return results.begin()->endpoint();
+}
+
+class Session;
+
+class Listener {
+ public:
+  Listener(ServerOptions options, Handler handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        ioc_(static_cast<int>(thread_count(options_.threads))),
+        strand_(asio::make_strand(ioc_)),
+        acceptor_(strand_),
+        signals_(strand_),
+        shutdown_timer_(ioc_) {
+    const tcp::endpoint endpoint = resolve_endpoint(ioc_, options_);
+    beast::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) fail_listen(options_, ec.message());
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) fail_listen(options_, ec.message());
+    acceptor_.bind(endpoint, ec);
+    if (ec) fail_listen(options_, ec.message());
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) fail_listen(options_, ec.message());
+    bound_ = acceptor_.local_endpoint();
+  }
+
+  const ServerOptions& options() const { return options_; }
+  const tcp::endpoint& bound() const { return bound_; }
+  bool stopping() const { return stopping_; }
+
+  void run(bool handle_signals) {
+    asio::post(strand_, [this, handle_signals] { start(handle_signals); });
+    std::vector<std::thread> pool;
+    const std::size_t threads = thread_count(options_.threads);
+    for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& thread : pool) thread.join();
+  }
+
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    asio::post(strand_, [this] { begin_shutdown(); });
+  }
+
+  // Runs the handler; whatever it throws becomes a 500 so that one bad request cannot take the
+  // connection (or the server) down.
+  BeastResponse respond(Request request, unsigned version, bool keep_alive) {
+    const bool head = request.method == "HEAD";
+    try {
+      Response response = handler_(request);
+      return to_beast(std::move(response), version, keep_alive && !stopping_, head);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: handler failed: {}", request.method, request.path(), e.what());
+    } catch (...) {
+      spdlog::error("{} {}: handler failed with a non-standard exception", request.method,
+                    request.path());
+    }
+    return to_beast(internal_error(), version, keep_alive && !stopping_, head);
+  }
+
+  void unregister(Session* session) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(session);
+    if (timer_armed_ && sessions_.empty()) {
+      shutdown_timer_.cancel();
+      timer_armed_ = false;
+    }
+  }
+
+ private:
+  void start(bool handle_signals) {
+    if (stopping_) return;
+    if (handle_signals) {
+      signals_.add(SIGINT);
+      signals_.add(SIGTERM);
+      signals_.async_wait([this](beast::error_code ec, int signal) {
+        if (ec) return;
+        spdlog::info("signal {} received; shutting down", signal);
+        stop();
+      });
+    }
+    accept();
+  }
+
+  void accept() {
+    acceptor_.async_accept(
+        asio::make_strand(ioc_),
+        [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (!acceptor_.is_open()) return;
+    if (ec) {
+      spdlog::warn("accept: {}", ec.message());
+    } else {
+      admit(std::move(socket));
+    }
+    accept();
+  }
+
+  void admit(tcp::socket socket);
+  void begin_shutdown();
+
+  void on_grace_expired(beast::error_code ec) {
+    if (ec) return;
+    std::size_t left = 0;
+    {
+      std::lock_guard lock(mutex_);
+      timer_armed_ = false;
+      left = sessions_.size();
+    }
+    spdlog::warn("shutdown: giving up on {} connection(s) after {} s", left,
+                 kShutdownGrace.count());
+    ioc_.stop();
+  }
+
+  ServerOptions options_;
+  Handler handler_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  // Guarded by mutex_. Declared before ioc_: sessions still queued when the io_context is
+  // destroyed unregister themselves from its destructor.
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  bool timer_armed_ = false;
+  asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> strand_;  // acceptor, signals, shutdown
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer shutdown_timer_;  // used under mutex_ only
+  tcp::endpoint bound_;
+};
+
+// One connection: read a request, call the handler, write the response, repeat. Each session
+// runs on its own strand and keeps itself alive through the completion handlers it has pending.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Listener& listener)
+      : listener_(listener), stream_(std::move(socket)) {}
+  ~Session() { listener_.unregister(this); }
+
+  void start() {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = peer_ip(peer.address());
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::wait_for_request, shared_from_this()));
+  }
+
+  // Closes the connection if it is between requests; a request in progress finishes first and
+  // its response says Connection: close.
+  void shut_down() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->stream_.close();
+    });
+  }
+
+ private:
+  const ServerOptions& options() const { return listener_.options(); }
+
+  // Waits for the first byte of the next request. On a new connection the read_timeout started
+  // here covers the whole request; on a kept-alive one the idle_timeout applies instead.
+  void wait_for_request() {
+    if (listener_.stopping()) return close();
+    if (buffer_.size() > 0) return read_request();  // the client pipelined the next request
+    idle_ = true;
+    stream_.expires_after(kept_alive_ ? options().idle_timeout : options().read_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t bytes) {
+    idle_ = false;
+    if (ec) return;  // closed by the peer, by a timeout or by shutdown
+    buffer_.commit(bytes);
+    read_request();
+  }
+
+  void read_request() {
+    if (kept_alive_) stream_.expires_after(options().read_timeout);
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
+    parser_->body_limit(options().body_limit);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::header_limit) {
+      return send_error(error_response(431, {"header_too_large", "", "request header too large"}));
+    }
+    if (ec == bhttp::error::body_limit) {
+      return send_error(error_response(413, {"body_too_large", "", "request body too large"}));
+    }
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return close();
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      return send_error(error_response(400, {"bad_request", "", "malformed HTTP request"}));
+    }
+    if (ec) return;  // socket error or timeout: the stream is already closed
+
+    BeastRequest beast_request = parser_->release();
+    const unsigned version = beast_request.version();
+    const bool keep_alive = beast_request.keep_alive();
+    write(listener_.respond(to_request(std::move(beast_request), remote_address_), version,
+                            keep_alive));
+  }
+
+  void send_error(Response response) {
+    lingering_ = true;
+    write(to_beast(std::move(response), 11, false, false));
+  }
+
+  void write(BeastResponse response) {
+    response_ = std::move(response);
+    stream_.expires_after(options().read_timeout);
+    bhttp::async_write(stream_, response_,
+                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (lingering_) return linger();
+    if (response_.need_eof()) return close();
+    kept_alive_ = true;
+    wait_for_request();
+  }
+
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    stream_.expires_after(kLingerTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->drain();
+                            });
+  }
+
+  // Half-closes; the socket itself closes when the last handler releases the session.
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Listener& listener_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  BeastResponse response_;
+  std::string remote_address_;
+  bool kept_alive_ = false;  // a response has been sent on this connection
+  bool idle_ = false;        // waiting for a request to begin
+  bool lingering_ = false;   // the response is an error; drain input, then close
+};
+
+void Listener::admit(tcp::socket socket) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mutex_);
+    if (sessions_.size() >= options_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    session = std::make_shared<Session>(std::move(socket), *this);
+    sessions_.emplace(session.get(), session);
+  }
+  session->start();
+}
+
+void Listener::begin_shutdown() {
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  signals_.cancel(ignored);
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [_, weak] : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    if (!sessions_.empty()) {
+      timer_armed_ = true;
+      shutdown_timer_.expires_after(kShutdownGrace);
+      shutdown_timer_.async_wait([this](beast::error_code ec) { on_grace_expired(ec); });
+    }
+  }
+  for (const auto& session : live) session->shut_down();
+}
+
+}  // namespace
+
+struct Server::Impl : Listener {
+  using Listener::Listener;
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::port() const { return impl_->bound().port(); }
+
+std::string Server::address() const {
+  const auto& endpoint = impl_->bound();
+  const std::string host = endpoint.address().to_string();
+  const std::string port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
+void Server::run(bool handle_signals) { impl_->run(handle_signals); }
+
+void Server::stop() { impl_->stop(); }
+
+}  // namespace callsight::http

@@ -1,0 +1,197 @@
+"""Authentication: Digest (SHA-256, MD5), Basic, replay, IP allow-list, password change."""
+
+import http.client
+import json
+import unittest
+
+import requests
+
+from harness import (HTTP_TIMEOUT, ServerTestCase, digest_authorization, digest_challenge,
+                     parse_challenges)
+
+PING = "/miscellaneous/ping"
+
+
+class AuthTest(ServerTestCase):
+    PARTNERS = {
+        "alice": dict(password="alice-secret"),
+        "faraway": dict(password="far-secret", allow_ip="10.0.0.0/8"),
+        "rotate": dict(password="old-secret"),
+    }
+
+    def raw_get(self, path, headers=None):
+        """GET over http.client, keeping every WWW-Authenticate header apart."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=HTTP_TIMEOUT)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            resp = conn.getresponse()
+            body = resp.read()
+            challenges = resp.msg.get_all("WWW-Authenticate") or []
+            return resp.status, challenges, body, dict(resp.getheaders())
+        finally:
+            conn.close()
+
+    def challenge(self, algorithm):
+        status, values, _, _ = self.raw_get(PING)
+        self.assertEqual(status, 401)
+        params = digest_challenge(parse_challenges(values), algorithm)
+        self.assertIsNotNone(params, "no Digest %s challenge in %r" % (algorithm, values))
+        return params
+
+    def assert_ping_ok(self, resp):
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json(), {"ping": "ok"})
+
+    # -- the happy paths ------------------------------------------------------------------
+    def test_ping_with_requests_digest(self):
+        s = self.session("alice")
+        self.assert_ping_ok(self.call(s, "GET", PING))
+        # The session answers later requests from the same nonce (nc=2, 3): still fine.
+        self.assert_ping_ok(self.call(s, "GET", PING))
+        self.assert_ping_ok(self.call(s, "GET", "/2.4.9" + PING))
+
+    def test_ping_with_requests_basic(self):
+        s = self.session("alice", digest=False)
+        self.assert_ping_ok(self.call(s, "GET", PING))
+
+    def test_ping_with_curl_digest(self):
+        status, body = self.curl("--digest", "-u", "alice:alice-secret", self.url(PING))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"ping": "ok"})
+
+    def test_ping_with_curl_basic(self):
+        status, body = self.curl("-u", "alice:alice-secret", self.url(PING))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"ping": "ok"})
+
+    def test_hand_computed_sha256_digest(self):
+        params = self.challenge("SHA-256")
+        self.assertIn("auth", [q.strip() for q in params.get("qop", "").split(",")])
+        auth = digest_authorization(params, "GET", PING, "alice", "alice-secret", "SHA-256")
+        status, _, body, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"ping": "ok"})
+
+    def test_hand_computed_md5_digest(self):
+        params = self.challenge("MD5")
+        auth = digest_authorization(params, "GET", PING, "alice", "alice-secret", "MD5")
+        status, _, body, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"ping": "ok"})
+
+    def test_digest_nonce_count_may_increase(self):
+        params = self.challenge("SHA-256")
+        for nc in (1, 2, 3):
+            auth = digest_authorization(params, "GET", PING, "alice", "alice-secret",
+                                        "SHA-256", nc=nc)
+            status, _, body, _ = self.raw_get(PING, {"Authorization": auth})
+            self.assertEqual(status, 200, "nc=%d: %r" % (nc, body))
+
+    # -- refusals -------------------------------------------------------------------------
+    def test_no_credentials_is_401_with_challenges(self):
+        status, values, body, _ = self.raw_get(PING)
+        self.assertEqual(status, 401)
+        self.assertEqual(body, b"")
+        challenges = parse_challenges(values)
+        schemes = [scheme.lower() for scheme, _ in challenges]
+        self.assertIn("basic", schemes, values)
+        sha = digest_challenge(challenges, "SHA-256")
+        md5 = digest_challenge(challenges, "MD5")
+        self.assertIsNotNone(sha, values)
+        self.assertIsNotNone(md5, values)
+        for params in (sha, md5):
+            self.assertTrue(params.get("realm"), params)
+            self.assertTrue(params.get("nonce"), params)
+            self.assertIn("auth", [q.strip() for q in params.get("qop", "").split(",")])
+
+    def test_no_credentials_with_requests_is_401_empty(self):
+        resp = requests.get(self.url(PING), timeout=HTTP_TIMEOUT)
+        self.assert_unauthorized(resp)
+        self.assertIn("Digest", resp.headers.get("WWW-Authenticate", ""))
+
+    def test_wrong_password_digest_is_401_empty(self):
+        resp = self.call(self.session("alice", "wrong"), "GET", PING)
+        self.assert_unauthorized(resp)
+
+    def test_wrong_password_basic_is_401_empty(self):
+        resp = self.call(self.session("alice", "wrong", digest=False), "GET", PING)
+        self.assert_unauthorized(resp)
+
+    def test_wrong_password_hand_computed_digest_is_401(self):
+        params = self.challenge("SHA-256")
+        auth = digest_authorization(params, "GET", PING, "alice", "not-it", "SHA-256")
+        status, _, body, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 401)
+        self.assertEqual(body, b"")
+
+    def test_unknown_user_is_401(self):
+        self.assert_unauthorized(self.call(self.session("nobody", "x"), "GET", PING))
+        self.assert_unauthorized(
+            self.call(self.session("nobody", "x", digest=False), "GET", PING))
+
+    def test_replayed_authorization_header_is_401(self):
+        params = self.challenge("SHA-256")
+        auth = digest_authorization(params, "GET", PING, "alice", "alice-secret", "SHA-256",
+                                    nc=1, cnonce="fixedcnonce")
+        status, _, _, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 200)
+        status, _, body, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 401, "replayed nonce count accepted")
+        self.assertEqual(body, b"")
+
+    def test_digest_for_another_uri_is_401(self):
+        params = self.challenge("SHA-256")
+        auth = digest_authorization(params, "GET", "/customers", "alice", "alice-secret",
+                                    "SHA-256")
+        status, _, _, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 401)
+
+    def test_made_up_nonce_is_401(self):
+        params = dict(self.challenge("SHA-256"))
+        params["nonce"] = "0" * len(params["nonce"])
+        auth = digest_authorization(params, "GET", PING, "alice", "alice-secret", "SHA-256")
+        status, _, _, _ = self.raw_get(PING, {"Authorization": auth})
+        self.assertEqual(status, 401)
+
+    def test_ip_not_allowed_is_403_even_with_good_credentials(self):
+        for digest in (True, False):
+            resp = self.call(self.session("faraway", digest=digest), "GET", PING)
+            self.assert_error(resp, 403, "ip_not_allowed")
+            self.assertNotIn("ping", resp.text)
+
+    def test_ip_not_allowed_still_401_with_bad_password(self):
+        resp = self.call(self.session("faraway", "wrong"), "GET", PING)
+        self.assert_unauthorized(resp)
+
+    def test_unknown_path_unauthenticated_is_401(self):
+        for path in ("/no/such/thing", "/customers", "/2.4.9/whatever"):
+            resp = requests.get(self.url(path), timeout=HTTP_TIMEOUT)
+            self.assert_unauthorized(resp)
+        resp = requests.post(self.url("/nothing"), data={"a": "b"}, timeout=HTTP_TIMEOUT)
+        self.assert_unauthorized(resp)
+
+    def test_unknown_path_authenticated_is_404(self):
+        resp = self.call(self.session("alice"), "GET", "/no/such/thing")
+        self.assert_error(resp, 404)
+
+    def test_ping_other_method_is_405(self):
+        resp = self.call(self.session("alice"), "POST", PING, data={"x": "1"})
+        self.assert_error(resp, 405, "method_not_allowed")
+        self.assertIn("GET", resp.headers.get("Allow", ""))
+
+    # -- administration while running ---------------------------------------------------
+    def test_set_password_takes_effect_while_running(self):
+        self.assert_ping_ok(self.call(self.session("rotate", "old-secret"), "GET", PING))
+        self.server.cli("partner", "set-password", "--username", "rotate",
+                        "--password", "new-secret", check=True)
+        self.assert_unauthorized(self.call(self.session("rotate", "old-secret"), "GET", PING))
+        self.assert_ping_ok(self.call(self.session("rotate", "new-secret"), "GET", PING))
+        # Basic uses its own stored hash: it must follow the change too.
+        self.assert_unauthorized(
+            self.call(self.session("rotate", "old-secret", digest=False), "GET", PING))
+        status, _ = self.curl("--digest", "-u", "rotate:new-secret", self.url(PING))
+        self.assertEqual(status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()

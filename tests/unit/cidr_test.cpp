@@ -1,0 +1,73 @@
+#include "core/cidr.hpp"
+
+#include <gtest/gtest.h>
+
+namespace callsight {
+namespace {
+
+TEST(Cidr, AcceptsAddressesAndBlocksOfBothFamilies) {
+  for (const char* cidr : {"127.0.0.1", "10.0.0.0/8", "::1", "2001:db8::/32", "0.0.0.0/0", "::/0",
+                           "192.168.1.7/32", "::1/128", "::ffff:10.0.0.0/104"}) {
+    EXPECT_TRUE(is_valid_cidr(cidr)) << cidr;
+  }
+}
+
+TEST(Cidr, RejectsBadPrefixLengthsAndGarbage) {
+  for (const char* cidr :
+       {"", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/+8", "10.0.0.0/8/8",
+        "10.0.0.0/ 8", "10.0.0.0/0008", "10.0.0", "256.0.0.1", "not an ip", "1.2.3.4 ",
+        "fe80::1%eth0", "/8", "::1/abc", "10.0.0.0/8x"}) {
+    EXPECT_FALSE(is_valid_cidr(cidr)) << cidr;
+  }
+}
+
+TEST(Cidr, MatchesAddressesInsideTheBlockOnly) {
+  const std::vector<std::string> cidrs{"10.0.0.0/8", "192.168.1.0/25", "2001:db8::/32"};
+  EXPECT_TRUE(address_in_cidrs("10.255.3.4", cidrs));
+  EXPECT_FALSE(address_in_cidrs("11.0.0.1", cidrs));
+  EXPECT_TRUE(address_in_cidrs("192.168.1.127", cidrs));
+  EXPECT_FALSE(address_in_cidrs("192.168.1.128", cidrs));
+  EXPECT_TRUE(address_in_cidrs("2001:db8:ffff::1", cidrs));
+  EXPECT_FALSE(address_in_cidrs("2001:db9::1", cidrs));
+}
+
+TEST(Cidr, SingleAddressMatchesItselfOnly) {
+  EXPECT_TRUE(address_in_cidrs("127.0.0.1", {"127.0.0.1"}));
+  EXPECT_FALSE(address_in_cidrs("127.0.0.2", {"127.0.0.1"}));
+  EXPECT_TRUE(address_in_cidrs("::1", {"::1"}));
+  EXPECT_TRUE(address_in_cidrs("::1", {"::1/128"}));
+  EXPECT_FALSE(address_in_cidrs("::2", {"::1/128"}));
+}
+
+TEST(Cidr, ZeroPrefixMatchesEveryAddressOfItsFamily) {
+  EXPECT_TRUE(address_in_cidrs("203.0.113.9", {"0.0.0.0/0"}));
+  EXPECT_FALSE(address_in_cidrs("2001:db8::1", {"0.0.0.0/0"}));
+  EXPECT_TRUE(address_in_cidrs("2001:db8::1", {"::/0"}));
+}
+
+TEST(Cidr, Ipv4MappedIpv6AddressMatchesIpv4Blocks) {
+  EXPECT_TRUE(address_in_cidrs("::ffff:10.1.2.3", {"10.0.0.0/8"}));
+  EXPECT_TRUE(address_in_cidrs("::ffff:127.0.0.1", {"127.0.0.1"}));
+  EXPECT_FALSE(address_in_cidrs("::ffff:11.1.2.3", {"10.0.0.0/8"}));
+  EXPECT_TRUE(address_in_cidrs("10.1.2.3", {"::ffff:10.0.0.0/104"}));
+}
+
+TEST(Cidr, FamiliesNeverCrossMatch) {
+  EXPECT_FALSE(address_in_cidrs("::1", {"127.0.0.1", "0.0.0.0/0"}));
+  EXPECT_FALSE(address_in_cidrs("127.0.0.1", {"::1", "2001:db8::/32"}));
+}
+
+TEST(Cidr, GarbageNeverMatches) {
+  EXPECT_FALSE(address_in_cidrs("", {"0.0.0.0/0", "::/0"}));
+  EXPECT_FALSE(address_in_cidrs("localhost", {"0.0.0.0/0", "::/0"}));
+  EXPECT_FALSE(address_in_cidrs("10.0.0.1", {"10.0.0.0/99", "garbage"}));
+  EXPECT_FALSE(address_in_cidrs("10.0.0.1", {}));
+}
+
+TEST(Cidr, HostBitsInTheBlockAreIgnored) {
+  EXPECT_TRUE(is_valid_cidr("10.1.2.3/8"));
+  EXPECT_TRUE(address_in_cidrs("10.200.0.1", {"10.1.2.3/8"}));
+}
+
+}  // namespace
+}  // namespace callsight

@@ -1,0 +1,327 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "http/server.hpp"
+
+namespace callsight::http {
+namespace {
+
+// A blocking client socket; every receive gives up after a few seconds so a broken server
+// fails the test instead of hanging it.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) throw std::runtime_error("socket");
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      throw std::runtime_error("connect");
+    }
+  }
+  ~Client() { ::close(fd_); }
+
+  void send(const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      const auto n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may close early, e.g. after a 431
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+
+  // Reads one response whose length is given by Content-Length.
+  std::string read_response() {
+    for (;;) {
+      const auto header_end = pending_.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        const std::size_t total = header_end + 4 + content_length(pending_.substr(0, header_end));
+        if (pending_.size() >= total) {
+          std::string response = pending_.substr(0, total);
+          pending_.erase(0, total);
+          return response;
+        }
+      }
+      if (!receive()) return std::exchange(pending_, {});
+    }
+  }
+
+  // True when the server closed the connection (EOF), false on data or timeout.
+  bool closed_by_server() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  bool receive() {
+    char chunk[4096];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    pending_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  static std::size_t content_length(const std::string& head) {
+    const auto at = head.find("Content-Length: ");
+    return at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+  }
+
+  int fd_;
+  std::string pending_;
+};
+
+std::string body_of(const std::string& response) {
+  return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+class RunningServer {
+ public:
+  explicit RunningServer(Handler handler, ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    server_.emplace(options, std::move(handler));
+    thread_ = std::thread([this] { server_->run(false); });
+  }
+  ~RunningServer() {
+    server_->stop();
+    thread_.join();
+  }
+
+  std::uint16_t port() { return server_->port(); }
+
+ private:
+  std::optional<Server> server_;
+  std::thread thread_;
+};
+
+Response hello(const Request&) {
+  Response response;
+  response.status = 201;
+  response.content_type = "text/plain";
+  response.body = "hello";
+  response.headers = {{"WWW-Authenticate", "Digest realm=\"a\""},
+                      {"WWW-Authenticate", "Basic realm=\"a\""}};
+  return response;
+}
+
+TEST(HttpServer, ReturnsHandlerStatusBodyAndRepeatedHeaders) {
+  RunningServer running(hello);
+  Client client(running.port());
+  client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nWWW-Authenticate: Digest realm=\"a\"\r\n"), std::string::npos);
+  EXPECT_NE(response.find("\r\nWWW-Authenticate: Basic realm=\"a\"\r\n"), std::string::npos);
+  EXPECT_NE(response.find("\r\nContent-Type: text/plain\r\n"), std::string::npos);
+  EXPECT_NE(response.find("\r\nServer: callsightd\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(response), "hello");
+}
+
+TEST(HttpServer, OmitsContentTypeWhenBodyIsEmpty) {
+  RunningServer running([](const Request&) {
+    Response response;
+    response.status = 401;
+    return response;
+  });
+  Client client(running.port());
+  client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 401 ", 0), 0u) << response;
+  EXPECT_EQ(response.find("Content-Type"), std::string::npos) << response;
+  EXPECT_NE(response.find("\r\nContent-Length: 0\r\n"), std::string::npos) << response;
+}
+
+TEST(HttpServer, AnswersTwoRequestsOnOneKeptAliveConnection) {
+  RunningServer running(hello);
+  Client client(running.port());
+  client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+  client.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+}
+
+TEST(HttpServer, ClosesHttp10ConnectionWithoutKeepAlive) {
+  RunningServer running(hello);
+  Client client(running.port());
+  client.send("GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST(HttpServer, HandlerSeesMethodTargetLowerCasedHeadersBodyAndPeer) {
+  std::mutex mutex;
+  Request seen;
+  RunningServer running([&](const Request& request) {
+    std::lock_guard lock(mutex);
+    seen = request;
+    return Response{};
+  });
+  Client client(running.port());
+  client.send(
+      "POST /2.4.9/customers?limit=5 HTTP/1.1\r\nHost: a\r\nX-Custom-Name: Value\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nname=ab");
+  client.read_response();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.path(), "/2.4.9/customers");
+  EXPECT_EQ(seen.query(), "limit=5");
+  EXPECT_EQ(seen.header("x-custom-name"), "Value");
+  EXPECT_EQ(seen.header("content-type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(seen.body, "name=ab");
+  EXPECT_EQ(seen.remote_address, "127.0.0.1");
+}
+
+TEST(HttpServer, AnswersOversizedHeaderWith431Json) {
+  ServerOptions options;
+  options.header_limit = 1024;
+  RunningServer running(hello, options);
+  Client client(running.port());
+  client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(4000, 'x') + "\r\n\r\n");
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 431 ", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos) << response;
+  EXPECT_NE(body_of(response).find("\"code\":\"header_too_large\""), std::string::npos);
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST(HttpServer, AnswersOversizedBodyWith413Json) {
+  ServerOptions options;
+  options.body_limit = 10;
+  RunningServer running(hello, options);
+  Client client(running.port());
+  client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'b'));
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 413 ", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  EXPECT_NE(body_of(response).find("\"code\":\"body_too_large\""), std::string::npos);
+}
+
+TEST(HttpServer, AnswersMalformedRequestWith400Json) {
+  RunningServer running(hello);
+  Client client(running.port());
+  client.send("GET / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n");
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 400 ", 0), 0u) << response;
+  EXPECT_NE(body_of(response).find("\"code\":\"bad_request\""), std::string::npos);
+}
+
+TEST(HttpServer, TurnsHandlerExceptionInto500AndKeepsServing) {
+  RunningServer running([](const Request& request) {
+    if (request.path() == "/boom") throw std::runtime_error("database gone");
+    return hello(request);
+  });
+  Client client(running.port());
+  client.send("GET /boom HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 500 ", 0), 0u) << response;
+  EXPECT_NE(body_of(response).find("\"code\":\"internal\""), std::string::npos);
+  client.send("GET /fine HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+}
+
+TEST(HttpServer, ClosesConnectionsBeyondTheCapAtOnce) {
+  ServerOptions options;
+  options.max_connections = 1;
+  RunningServer running(hello, options);
+  Client first(running.port());
+  first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(first.read_response()), "hello");
+  Client second(running.port());
+  EXPECT_TRUE(second.closed_by_server());
+  first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(first.read_response()), "hello");
+}
+
+TEST(HttpServer, StopLetsARunningHandlerDeliverItsResponse) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = 2;
+  Server server(options, [&](const Request& request) {
+    if (request.path() == "/slow") {
+      entered.set_value();
+      released.wait();
+    }
+    return hello(request);
+  });
+  std::thread runner([&] { server.run(false); });
+  Client busy(server.port());
+  Client idle(server.port());
+  idle.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n");
+  idle.read_response();  // now a kept-alive connection waiting for its next request
+  busy.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+  entered.get_future().wait();
+
+  server.stop();
+  EXPECT_TRUE(idle.closed_by_server());
+  release.set_value();
+  const std::string response = busy.read_response();
+  runner.join();  // run() returns once the response is out
+
+  EXPECT_EQ(response.rfind("HTTP/1.1 201 ", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos) << response;
+  EXPECT_EQ(body_of(response), "hello");
+}
+
+TEST(HttpServer, StopBeforeRunMakesRunReturn) {
+  Server server(ServerOptions{.host = "127.0.0.1", .port = 0}, hello);
+  server.stop();
+  server.run(false);
+}
+
+TEST(HttpServer, ReportsEphemeralPortAndAddress) {
+  Server server(ServerOptions{.host = "127.0.0.1", .port = 0}, hello);
+  EXPECT_NE(server.port(), 0);
+  EXPECT_EQ(server.address(), "127.0.0.1:" + std::to_string(server.port()));
+}
+
+TEST(HttpServer, BracketsIpv6Address) {
+  try {
+    Server server(ServerOptions{.host = "::1", .port = 0}, hello);
+    EXPECT_EQ(server.address(), "[::1]:" + std::to_string(server.port()));
+  } catch (const std::runtime_error&) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+}
+
+TEST(HttpServer, ThrowsWhenTheAddressCannotBeBound) {
+  // 192.0.2.0/24 is reserved for documentation, so no host owns it.
+  EXPECT_THROW(Server(ServerOptions{.host = "192.0.2.1", .port = 0}, hello), std::runtime_error);
+  Server taken(ServerOptions{.host = "127.0.0.1", .port = 0}, hello);
+  try {
+    Server(ServerOptions{.host = "127.0.0.1", .port = taken.port()}, hello);
+    FAIL() << "second bind on the same port succeeded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(taken.port())),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(HttpServer, ClosesConnectionThatSendsNothingWithinReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  RunningServer running(hello, options);
+  Client client(running.port());
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+}  // namespace
+}  // namespace callsight::http

@@ -1,0 +1,121 @@
+#include "core/phone_number.hpp"
+
+#include <gtest/gtest.h>
+
+namespace callsight {
+namespace {
+
+std::string normalized(std::string_view input, std::string_view country) {
+  auto result = normalize_phone_number(input, country);
+  if (auto* error = std::get_if<PhoneNumberError>(&result)) {
+    return "error " + error->code + ": " + error->message;
+  }
+  return std::get<std::string>(result);
+}
+
+std::string error_code(const std::variant<std::string, PhoneNumberError>& result) {
+  const auto* error = std::get_if<PhoneNumberError>(&result);
+  return error ? error->code : "accepted as " + std::get<std::string>(result);
+}
+
+TEST(PhoneNumber, NationalSwedishSeedNumbersBecomeE164) {
+  // Possible but not valid per libphonenumber's metadata; Freespee accepted them.
+  EXPECT_EQ(normalized("0890510", "SE"), "+46890510");
+  EXPECT_EQ(normalized("01890520", "SE"), "+461890520");
+}
+
+TEST(PhoneNumber, InternationalFormsKeepTheirCountry) {
+  EXPECT_EQ(normalized("+46890510", "SE"), "+46890510");
+  EXPECT_EQ(normalized("0046890510", "SE"), "+46890510");
+  EXPECT_EQ(normalized("+46890510", "US"), "+46890510");
+  EXPECT_EQ(normalized("+46890510", ""), "+46890510");
+}
+
+TEST(PhoneNumber, SeparatorsAreIgnored) {
+  EXPECT_EQ(normalized(" (08) 905-10 ", "SE"), "+46890510");
+  EXPECT_EQ(normalized("+46 8 905 10", "SE"), "+46890510");
+  EXPECT_EQ(normalized("08.905/10", "SE"), "+46890510");
+}
+
+TEST(PhoneNumber, GermanAndUsNumbersUseTheirCountryCode) {
+  EXPECT_EQ(normalized("030 123456", "DE"), "+4930123456");
+  EXPECT_EQ(normalized("(202) 555-0143", "US"), "+12025550143");
+  EXPECT_EQ(normalized("1 202 555 0143", "US"), "+12025550143");
+}
+
+TEST(PhoneNumber, RejectsLettersInsteadOfReadingThemAsVanityDigits) {
+  EXPECT_EQ(error_code(normalize_phone_number("1-800-FLOWERS", "US")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("08 90510 ext 12", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("abc", "SE")), "invalid");
+}
+
+TEST(PhoneNumber, RejectsEmptyAndNonNumericInput) {
+  EXPECT_EQ(error_code(normalize_phone_number("", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("   ", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("--", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("08#90510", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("08+90510", "SE")), "invalid");
+}
+
+TEST(PhoneNumber, RejectsNumbersTooShortOrTooLongForTheirCountry) {
+  EXPECT_EQ(error_code(normalize_phone_number("123", "SE")), "not_possible");
+  EXPECT_EQ(error_code(normalize_phone_number("+4612", "SE")), "not_possible");
+  EXPECT_EQ(error_code(normalize_phone_number("0812345678901234567", "SE")), "not_possible");
+  EXPECT_EQ(error_code(normalize_phone_number("555", "US")), "not_possible");
+}
+
+TEST(PhoneNumber, NationalInputNeedsAKnownCountry) {
+  EXPECT_EQ(error_code(normalize_phone_number("0890510", "")), "invalid");
+  EXPECT_EQ(error_code(normalize_phone_number("0890510", "XX")), "invalid");
+}
+
+TEST(PhoneNumber, ErrorMessagesSayWhatIsWrong) {
+  const auto result = normalize_phone_number("123", "SE");
+  ASSERT_TRUE(std::holds_alternative<PhoneNumberError>(result));
+  EXPECT_NE(std::get<PhoneNumberError>(result).message.find("too short"), std::string::npos);
+}
+
+TEST(PhoneNumber, E164OnlyInputRejectsNationalForms) {
+  EXPECT_EQ(error_code(normalize_e164_only("0890510")), "invalid");
+  EXPECT_EQ(error_code(normalize_e164_only("0046890510")), "invalid");
+  EXPECT_EQ(error_code(normalize_e164_only("")), "invalid");
+  EXPECT_EQ(error_code(normalize_e164_only("+4612")), "not_possible");
+  EXPECT_EQ(error_code(normalize_e164_only("+46 8 FLOWERS")), "invalid");
+}
+
+TEST(PhoneNumber, E164OnlyInputAcceptsPossibleInternationalNumbers) {
+  EXPECT_EQ(error_code(normalize_e164_only("+46890510")), "accepted as +46890510");
+  EXPECT_EQ(error_code(normalize_e164_only(" +46 8-905 10")), "accepted as +46890510");
+  EXPECT_EQ(error_code(normalize_e164_only("+12025550143")), "accepted as +12025550143");
+}
+
+TEST(PhoneNumber, IsE164ChecksStrictSyntax) {
+  EXPECT_TRUE(is_e164("+46890510"));
+  EXPECT_TRUE(is_e164("+123456"));
+  EXPECT_TRUE(is_e164("+123456789012345"));
+  EXPECT_FALSE(is_e164("+12345"));
+  EXPECT_FALSE(is_e164("+1234567890123456"));
+  EXPECT_FALSE(is_e164("46890510"));
+  EXPECT_FALSE(is_e164("+046890510"));
+  EXPECT_FALSE(is_e164("+46 890510"));
+  EXPECT_FALSE(is_e164("+"));
+  EXPECT_FALSE(is_e164(""));
+}
+
+TEST(PhoneNumber, NdcPrefixGetsCountryCodeWithoutNationalPrefix) {
+  EXPECT_EQ(e164_prefix_for_ndc("8", "SE"), "+468");
+  EXPECT_EQ(e164_prefix_for_ndc("08", "SE"), "+468");
+  EXPECT_EQ(e164_prefix_for_ndc("30", "DE"), "+4930");
+  EXPECT_EQ(e164_prefix_for_ndc("202", "US"), "+1202");
+}
+
+TEST(PhoneNumber, NdcPrefixRejectsNonDigitsAndUnknownCountries) {
+  EXPECT_EQ(e164_prefix_for_ndc("", "SE"), std::nullopt);
+  EXPECT_EQ(e164_prefix_for_ndc("0", "SE"), std::nullopt);
+  EXPECT_EQ(e164_prefix_for_ndc("8a", "SE"), std::nullopt);
+  EXPECT_EQ(e164_prefix_for_ndc("+468", "SE"), std::nullopt);
+  EXPECT_EQ(e164_prefix_for_ndc("8", "XX"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace callsight

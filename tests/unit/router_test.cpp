@@ -1,0 +1,44 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace callsight::http {
+namespace {
+
+TEST(Router, IgnoresVersionSegment) {
+  EXPECT_EQ(path_segments("/2.4.9/customers/7"), (std::vector<std::string>{"customers", "7"}));
+  EXPECT_EQ(path_segments("/customers/"), (std::vector<std::string>{"customers"}));
+}
+
+TEST(Router, CapturesPathValuesAndReportsAllowedMethods) {
+  Router<int> router;
+  router.add("GET", "/customers", 1);
+  router.add("GET", "/customers/{customer_id}", 2);
+  router.add("PUT", "/customers/{customer_id}", 3);
+
+  auto m = router.match("GET", "/2.4.9/customers/42");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(*m.handler, 2);
+  ASSERT_EQ(m.path_values.size(), 1u);
+  EXPECT_EQ(m.path_values[0].name, "customer_id");
+  EXPECT_EQ(m.path_values[0].value, "42");
+
+  auto wrong_method = router.match("PATCH", "/customers/42");
+  EXPECT_EQ(wrong_method.handler, nullptr);
+  EXPECT_EQ(wrong_method.allowed_methods, (std::vector<std::string>{"GET", "PUT"}));
+
+  auto unknown = router.match("GET", "/nothing");
+  EXPECT_EQ(unknown.handler, nullptr);
+  EXPECT_TRUE(unknown.allowed_methods.empty());
+}
+
+TEST(Router, LiteralRouteWinsOverCaptureWhenAddedFirst) {
+  Router<int> router;
+  router.add("POST", "/users/activate", 1);
+  router.add("GET", "/users/{user_id}", 2);
+  EXPECT_EQ(*router.match("POST", "/users/activate").handler, 1);
+  EXPECT_EQ(*router.match("GET", "/users/5").handler, 2);
+}
+
+}  // namespace
+}  // namespace callsight::http
