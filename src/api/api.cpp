@@ -35,6 +35,12 @@ class PartnerApi {
     register_users(router_);
     register_sources(router_);
     register_numbers(router_);
+    register_campaigns(router_);
+    register_voicemail_greetings(router_);
+    register_blacklist(router_);
+    register_orders(router_);
+    register_callbacks(router_);
+    register_pincodes(router_);
   }
 
   http::Response handle(const http::Request& request) {

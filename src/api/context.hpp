@@ -38,5 +38,11 @@ void register_customers(ApiRouter& router);
 void register_users(ApiRouter& router);
 void register_sources(ApiRouter& router);
 void register_numbers(ApiRouter& router);
+void register_campaigns(ApiRouter& router);
+void register_voicemail_greetings(ApiRouter& router);
+void register_blacklist(ApiRouter& router);
+void register_orders(ApiRouter& router);
+void register_callbacks(ApiRouter& router);
+void register_pincodes(ApiRouter& router);
 
 }  // namespace callsight::api

@@ -1,5 +1,6 @@
 // callsightd: the Callsight server.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
   CLI11_PARSE(cli, argc, argv);
+  // Logs go to stderr so stdout carries only what was asked for (the --demo walk-through).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("callsightd"));
 
   try {
     SystemClock clock;

@@ -14,6 +14,13 @@
 
 namespace callsight {
 
+class CampaignStore;
+class GreetingStore;
+class BlacklistStore;
+class OrderStore;
+class CallbackStore;
+class PincodeStore;
+
 struct PageRequest {
   int page = 0;  // zero-based
   int pagesize = 1000;
@@ -141,6 +148,14 @@ class Store {
   // Applies the transitions that have side effects: sources whose derived status is now
   // archived get archived_at and release their number. Returns how many were archived.
   virtual int sweep_sources() = 0;
+
+  // Sub-stores, one per resource family, each declared in its own header under store/.
+  virtual CampaignStore& campaigns() = 0;
+  virtual GreetingStore& greetings() = 0;
+  virtual BlacklistStore& blacklists() = 0;
+  virtual OrderStore& orders() = 0;
+  virtual CallbackStore& callbacks() = 0;
+  virtual PincodeStore& pincodes() = 0;
 };
 
 // Opens the store a --db value names: a file path means SQLite (created when absent).

@@ -323,6 +323,11 @@ class CustomersTest(ServerTestCase):
         body = "name=%zz&custnr=" + unique()
         resp = self.call(self.alice, "POST", "/customers", data=body, headers=FORM_TYPE)
         self.assert_error(resp, 400, "malformed")
+        # In the query string too; requests/urllib3 would re-quote the URL, curl sends it as is.
+        status, text = self.curl("--digest", "-u", "alice:alice-pw",
+                                 self.url("/customers?custnr=%zz"))
+        self.assertEqual(status, 400, text)
+        self.assertIn('"malformed"', text)
 
     def test_duplicate_parameter_is_400(self):
         custnr = unique()

@@ -1,3 +1,4 @@
+#include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -128,7 +129,7 @@ class SqliteStoreTest : public ::testing::Test {
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenKeepsData) {
   EXPECT_EQ(store_->description(),
-            "SQLite " + fs::absolute(db_path()).string() + " (schema version 2)");
+            "SQLite " + fs::absolute(db_path()).string() + " (schema version " + std::to_string(latest_schema_version()) + ")");
   const auto partner = make_partner("acme");
   reopen();
   reopen();
@@ -141,7 +142,9 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenKeepsData) {
     versions.push_back(rows.int64(0));
     EXPECT_EQ(rows.text(1), "2024-01-15 12:00:00");
   }
-  EXPECT_EQ(versions, (std::vector<std::int64_t>{1, 2}));
+  std::vector<std::int64_t> expected;
+  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
+  EXPECT_EQ(versions, expected);
 }
 
 TEST_F(SqliteStoreTest, OpenRefusesDatabaseWrittenByNewerVersion) {
@@ -162,7 +165,7 @@ TEST_F(SqliteStoreTest, OpenStoreRefusesPostgresForNow) {
   EXPECT_THROW(open_store("postgresql://localhost/callsight", clock_), std::runtime_error);
   EXPECT_THROW(open_store("postgres://localhost/callsight", clock_), std::runtime_error);
   const auto store = open_store((dir_.path() / "other.db").string(), clock_);
-  EXPECT_NE(store->description().find("other.db (schema version 2)"), std::string::npos);
+  EXPECT_NE(store->description().find("other.db (schema version " + std::to_string(latest_schema_version()) + ")"), std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, UsesWalJournal) {

@@ -5,6 +5,12 @@
 
 #include "core/time_format.hpp"
 #include "store/store.hpp"
+#include "store/sqlite/sqlite_campaign_store.hpp"
+#include "store/sqlite/sqlite_greeting_store.hpp"
+#include "store/sqlite/sqlite_blacklist_store.hpp"
+#include "store/sqlite/sqlite_order_store.hpp"
+#include "store/sqlite/sqlite_callback_store.hpp"
+#include "store/sqlite/sqlite_pincode_store.hpp"
 
 namespace callsight {
 namespace {
@@ -17,7 +23,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 2> kMigrations = {{
+constexpr std::array<Migration, 8> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -122,6 +128,12 @@ CREATE TABLE numbers (
   holder_source_id INTEGER UNIQUE REFERENCES sources(id) ON DELETE SET NULL
 ) WITHOUT ROWID;
 )sql"},
+    {3, kCampaignSchemaSql},
+    {4, kGreetingSchemaSql},
+    {5, kBlacklistSchemaSql},
+    {6, kOrderSchemaSql},
+    {7, kCallbackSchemaSql},
+    {8, kPincodeSchemaSql},
 }};
 
 int recorded_version(SqliteConnection& db) {

@@ -98,6 +98,12 @@ std::int64_t count_of(SqliteStatement& stmt) {
 SqliteStore::SqliteStore(const std::string& path, const Clock& clock)
     : path_(std::filesystem::absolute(path).lexically_normal().string()), clock_(clock), db_(path) {
   schema_version_ = apply_migrations(db_, clock_.now());
+  campaigns_ = std::make_unique<SqliteCampaignStore>(db_, mutex_, clock_);
+  greetings_ = std::make_unique<SqliteGreetingStore>(db_, mutex_, clock_);
+  blacklists_ = std::make_unique<SqliteBlacklistStore>(db_, mutex_, clock_);
+  orders_ = std::make_unique<SqliteOrderStore>(db_, mutex_, clock_);
+  callbacks_ = std::make_unique<SqliteCallbackStore>(db_, mutex_, clock_);
+  pincodes_ = std::make_unique<SqlitePincodeStore>(db_, mutex_, clock_);
 }
 
 std::string SqliteStore::description() const {

@@ -1,10 +1,17 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_campaign_store.hpp"
+#include "store/sqlite/sqlite_greeting_store.hpp"
+#include "store/sqlite/sqlite_blacklist_store.hpp"
+#include "store/sqlite/sqlite_order_store.hpp"
+#include "store/sqlite/sqlite_callback_store.hpp"
+#include "store/sqlite/sqlite_pincode_store.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -53,6 +60,13 @@ class SqliteStore final : public Store {
   Source update_source(const Source& source) override;
   int sweep_sources() override;
 
+  CampaignStore& campaigns() override { return *campaigns_; }
+  GreetingStore& greetings() override { return *greetings_; }
+  BlacklistStore& blacklists() override { return *blacklists_; }
+  OrderStore& orders() override { return *orders_; }
+  CallbackStore& callbacks() override { return *callbacks_; }
+  PincodeStore& pincodes() override { return *pincodes_; }
+
  private:
   using Lock = std::lock_guard<std::mutex>;
   using Mode = SqliteTransaction::Mode;
@@ -79,6 +93,12 @@ class SqliteStore final : public Store {
   int schema_version_ = 0;
   std::mutex mutex_;
   SqliteConnection db_;
+  std::unique_ptr<SqliteCampaignStore> campaigns_;
+  std::unique_ptr<SqliteGreetingStore> greetings_;
+  std::unique_ptr<SqliteBlacklistStore> blacklists_;
+  std::unique_ptr<SqliteOrderStore> orders_;
+  std::unique_ptr<SqliteCallbackStore> callbacks_;
+  std::unique_ptr<SqlitePincodeStore> pincodes_;
 };
 
 }  // namespace callsight

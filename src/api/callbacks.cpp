@@ -1,0 +1,7 @@
+#include "api/context.hpp"
+
+namespace callsight::api {
+
+void register_callbacks(ApiRouter&) {}
+
+}  // namespace callsight::api

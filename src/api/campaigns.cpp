@@ -1,0 +1,7 @@
+#include "api/context.hpp"
+
+namespace callsight::api {
+
+void register_campaigns(ApiRouter&) {}
+
+}  // namespace callsight::api
