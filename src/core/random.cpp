@@ -4,19 +4,10 @@
 #include <cstdint>
 #include <random>
 
+#include "core/hex.hpp"
+
 namespace callsight {
 namespace {
-
-std::string to_hex(const std::uint8_t* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xf];
-  }
-  return out;
-}
 
 void fill_random(std::uint8_t* data, std::size_t size) {
   thread_local std::random_device device;
@@ -34,7 +25,7 @@ std::string random_hex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   auto* data = reinterpret_cast<std::uint8_t*>(raw.data());
   fill_random(data, bytes);
-  return to_hex(data, bytes);
+  return to_hex(reinterpret_cast<const unsigned char*>(data), bytes);
 }
 
 std::string random_uuid_v4() {

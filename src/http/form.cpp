@@ -1,22 +1,16 @@
 #include "http/form.hpp"
 
+#include "core/hex.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 [[noreturn]] void malformed(std::string_view text) {
-  throw HttpError{400,
-                  {{"malformed", "", "bad percent escape in '" + std::string(text.substr(0, 80)) +
-                                         "'"}},
-                  {}};
+  throw HttpError{
+      400,
+      {{"malformed", "", "bad percent escape in '" + std::string(text.substr(0, 80)) + "'"}},
+      {}};
 }
 
 }  // namespace
