@@ -132,6 +132,9 @@ void apply_fields(Fields& fields, const Context& ctx, Presence presence, Source&
   }
   if (auto v = fields.utc_time("timestamp")) source.lifecycle.activation = *v;
   apply_expire(fields, ctx, source);
+  if (source.lifecycle.expires_at && *source.lifecycle.expires_at <= source.lifecycle.activation) {
+    fields.add_error("invalid", "expire", "'expire' must come after the activation 'timestamp'");
+  }
   apply_alt_numbers(fields, ctx, source);
 }
 
@@ -162,9 +165,6 @@ http::Response post_source(Context& ctx) {
   const auto number = read_number_request(fields, ctx);
   if (fields.choice("reserve_number", {0, 1}).value_or(0) == 1) {
     source.lifecycle.reserved_until = now + ctx.settings.reservation_time;
-  }
-  if (source.lifecycle.expires_at && *source.lifecycle.expires_at <= source.lifecycle.activation) {
-    fields.add_error("invalid", "expire", "'expire' must come after the activation 'timestamp'");
   }
   fields.throw_if_errors();
   if (!ctx.store.find_customer(ctx.partner.id, *customer_id)) {
@@ -268,7 +268,7 @@ http::Response extend_source(Context& ctx) {
                                          " source cannot be extended");
   }
   const auto ends = end_of_local_day(*expire, ctx.partner.timezone);
-  if (ends <= ctx.clock.now() ||
+  if (ends <= ctx.clock.now() || ends <= source.lifecycle.activation ||
       (source.lifecycle.expires_at && ends <= *source.lifecycle.expires_at)) {
     fields.add_error("invalid", "expire", "'expire' must move the expiry forward, into the future");
     fields.throw_if_errors();
