@@ -28,8 +28,9 @@ class PartnerApi {
       : store_(store),
         clock_(clock),
         settings_(settings),
-        authenticator_([&store](std::string_view username) { return credentials_of(store, username); },
-                       clock) {
+        authenticator_(
+            [&store](std::string_view username) { return credentials_of(store, username); },
+            clock) {
     register_ping(router_);
     register_customers(router_);
     register_users(router_);

@@ -18,8 +18,8 @@ struct GermanRequiredField {
   int index;  // custom_<index>
   std::size_t max_length;
 };
-constexpr std::array<GermanRequiredField, 6> kGermanRequiredFields = {{
-    {1, 40}, {2, 10}, {3, 5}, {4, 40}, {5, 5}, {6, 60}}};
+constexpr std::array<GermanRequiredField, 6> kGermanRequiredFields = {
+    {{1, 40}, {2, 10}, {3, 5}, {4, 40}, {5, 5}, {6, 60}}};
 
 std::string custom_name(int index) { return "custom_" + std::to_string(index); }
 
@@ -78,8 +78,7 @@ void apply_custom_field(Fields& fields, const Partner& partner, Presence presenc
 
 // Applies the given parameters to `customer`; presence says whether POST's mandatory
 // fields must be there.
-void apply_fields(Fields& fields, const Partner& partner, Presence presence,
-                  Customer& customer) {
+void apply_fields(Fields& fields, const Partner& partner, Presence presence, Customer& customer) {
   if (auto v = fields.text("name", 60, presence)) customer.name = *v;
   if (auto v = fields.text("custnr", 45, presence)) customer.custnr = *v;
   if (auto v = fields.email("email", 150)) customer.email = *v;
@@ -111,9 +110,14 @@ http::Response get_customers(Context& ctx) {
   return list("customers", std::move(items), result.total, page);
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {
-    "name", "custnr", "email", "corporateid", "dncs_class_name", "receive_monthly_report",
-    "freespee_caller_id", "whisper"};
+const std::initializer_list<std::string_view> kWritableFields = {"name",
+                                                                 "custnr",
+                                                                 "email",
+                                                                 "corporateid",
+                                                                 "dncs_class_name",
+                                                                 "receive_monthly_report",
+                                                                 "freespee_caller_id",
+                                                                 "whisper"};
 
 http::Response post_customer(Context& ctx) {
   Fields fields(ctx.params);

@@ -119,7 +119,8 @@ std::optional<TimePoint> Fields::utc_time(std::string_view name, Presence presen
   if (missing(name, presence)) return std::nullopt;
   const auto value = parse_utc(*params_.get(name));
   if (!value) {
-    add_error("invalid", std::string(name), quoted(name) + " must be a UTC time 'YYYY-MM-DD HH:MM:SS'");
+    add_error("invalid", std::string(name),
+              quoted(name) + " must be a UTC time 'YYYY-MM-DD HH:MM:SS'");
   }
   return value;
 }
@@ -127,9 +128,8 @@ std::optional<TimePoint> Fields::utc_time(std::string_view name, Presence presen
 void Fields::allow_only(std::initializer_list<std::string_view> known,
                         const std::vector<std::string>& more_known) {
   for (const auto& [name, value] : params_.fields()) {
-    const bool is_known =
-        std::find(known.begin(), known.end(), name) != known.end() ||
-        std::find(more_known.begin(), more_known.end(), name) != more_known.end();
+    const bool is_known = std::find(known.begin(), known.end(), name) != known.end() ||
+                          std::find(more_known.begin(), more_known.end(), name) != more_known.end();
     if (!is_known) add_error("unknown_parameter", name, quoted(name) + " is not a parameter here");
   }
 }
@@ -159,7 +159,8 @@ Id required_id(const http::Params& params, std::string_view name) {
 }
 
 void throw_not_found(std::string_view field, std::string_view what) {
-  throw http::HttpError{404, {{"not_found", std::string(field), std::string(what) + " not found"}}, {}};
+  throw http::HttpError{
+      404, {{"not_found", std::string(field), std::string(what) + " not found"}}, {}};
 }
 
 }  // namespace callsight::api

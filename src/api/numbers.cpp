@@ -12,7 +12,8 @@ http::Response get_numbers(Context& ctx) {
   std::optional<NumberState> state;
   if (const auto text = ctx.params.get("state")) {
     state = parse_number_state(*text);
-    if (!state) fields.add_error("invalid", "state", "'state' must be free, allocated or quarantined");
+    if (!state)
+      fields.add_error("invalid", "state", "'state' must be free, allocated or quarantined");
   }
   const auto page = read_page(fields);
   fields.throw_if_errors();

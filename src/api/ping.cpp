@@ -4,8 +4,9 @@
 namespace callsight::api {
 
 void register_ping(ApiRouter& router) {
-  router.add("GET", "/miscellaneous/ping",
-             [](Context&) { return http::Response{200, "application/json", {}, R"({"ping":"ok"})"}; });
+  router.add("GET", "/miscellaneous/ping", [](Context&) {
+    return http::Response{200, "application/json", {}, R"({"ping":"ok"})"};
+  });
 }
 
 }  // namespace callsight::api

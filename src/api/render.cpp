@@ -8,8 +8,7 @@ http::Response one(std::string_view key, Json object) {
   return http::Response{200, "application/json", {}, body.dump()};
 }
 
-http::Response list(std::string_view key, Json items, std::int64_t total,
-                    const PageRequest& page) {
+http::Response list(std::string_view key, Json items, std::int64_t total, const PageRequest& page) {
   const std::int64_t numpages = (total + page.pagesize - 1) / page.pagesize;
   Json body;
   body[std::string(key)] = std::move(items);

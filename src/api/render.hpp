@@ -1,11 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "http/response.hpp"
 #include "store/store.hpp"
@@ -28,7 +27,6 @@ inline Json str_or_null(const std::optional<std::int64_t>& value) {
 // {"<key>":[object]}
 http::Response one(std::string_view key, Json object);
 // {"<key>":[...], "total","page","pagesize","numpages"}
-http::Response list(std::string_view key, Json items, std::int64_t total,
-                    const PageRequest& page);
+http::Response list(std::string_view key, Json items, std::int64_t total, const PageRequest& page);
 
 }  // namespace callsight::api

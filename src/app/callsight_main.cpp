@@ -1,6 +1,5 @@
 // callsight: the administration command line (partners, number inventory).
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 
@@ -50,7 +49,8 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   const char* env_db = std::getenv("CALLSIGHT_DB");
   std::string db = env_db && *env_db ? env_db : "./callsight.db";
-  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")->capture_default_str();
+  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")
+      ->capture_default_str();
 
   auto* partner = cli.add_subcommand("partner", "manage partners (API accounts)");
   partner->require_subcommand(1);

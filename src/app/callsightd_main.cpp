@@ -1,8 +1,8 @@
 // callsightd: the Callsight server.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   int sweep_seconds = 60;
   cli.add_option("--listen", listen, "partner API address HOST:PORT (env CALLSIGHT_LISTEN)")
       ->capture_default_str();
-  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")->capture_default_str();
+  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")
+      ->capture_default_str();
   cli.add_option("--threads", threads, "io threads; 0 = one per core")->capture_default_str();
   cli.add_option("--reservation-hours", reservation_hours,
                  "how long a reserved number is held unless its source is activated")

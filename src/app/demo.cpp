@@ -15,8 +15,13 @@ constexpr const char* kDemoNumbers = "+46852000000-+46852000099";
 
 std::string ensure_demo(Store& store, const std::string& server_address) {
   if (!store.find_partner_by_username(kDemoUser)) {
-    add_partner(store, PartnerSpec{"Demo partner", kDemoUser, "demo", {"127.0.0.1/32", "::1/128"},
-                                   "SE", "Europe/Stockholm", 60});
+    add_partner(store, PartnerSpec{"Demo partner",
+                                   kDemoUser,
+                                   "demo",
+                                   {"127.0.0.1/32", "::1/128"},
+                                   "SE",
+                                   "Europe/Stockholm",
+                                   60});
     spdlog::info("demo: created partner '{}'", kDemoUser);
   }
   const auto added = store.add_numbers(expand_number_ranges({kDemoNumbers}), std::nullopt);
@@ -26,11 +31,20 @@ std::string ensure_demo(Store& store, const std::string& server_address) {
   const std::string curl = "curl --digest -u demo:demo ";
   return "\nCallsight demo is ready: partner 'demo', password 'demo' (from 127.0.0.1 and ::1).\n"
          "Try the Freespee walk-through:\n\n"
-         "  " + curl + base + "/miscellaneous/ping\n"
-         "  " + curl + "-d name=DailyLoans -d custnr=1412 " + base + "/customers\n"
-         "  " + curl + "-d customer_id=<customer_id> -d name=AdWords -d media=Google.com "
-         "-d phonenr=0890510 " + base + "/sources\n"
-         "  " + curl + "'" + base + "/numbers?state=free'\n\n";
+         "  " +
+         curl + base +
+         "/miscellaneous/ping\n"
+         "  " +
+         curl + "-d name=DailyLoans -d custnr=1412 " + base +
+         "/customers\n"
+         "  " +
+         curl +
+         "-d customer_id=<customer_id> -d name=AdWords -d media=Google.com "
+         "-d phonenr=0890510 " +
+         base +
+         "/sources\n"
+         "  " +
+         curl + "'" + base + "/numbers?state=free'\n\n";
 }
 
 }  // namespace callsight::app

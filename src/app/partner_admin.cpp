@@ -32,8 +32,8 @@ std::vector<std::string> parse_cidr_list(const std::string& comma_separated) {
   std::size_t start = 0;
   while (start <= comma_separated.size()) {
     const auto comma = comma_separated.find(',', start);
-    auto item = comma_separated.substr(start, comma == std::string::npos ? std::string::npos
-                                                                         : comma - start);
+    auto item = comma_separated.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
     item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
     if (!item.empty()) {
       require(is_valid_cidr(item), "--allow-ip: '" + item + "' is not an IP address or CIDR");

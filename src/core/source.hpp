@@ -32,13 +32,13 @@ struct AltNumberRule {
 // computed from these and the time (core/source_lifecycle.hpp), so it is right when read
 // even if no background sweep ran. All instants are UTC.
 struct SourceLifecycle {
-  TimePoint activation;                      // wire "timestamp"; creation time when not given
-  std::optional<TimePoint> expire;           // wire "expire" as given
-  std::optional<TimePoint> expires_at;       // when expiry takes effect: end of the expire day
-                                             // in the partner's time zone
-  std::optional<TimePoint> reserved_until;   // set while reserved and not yet activated
-  std::optional<TimePoint> deleted_at;       // DELETE puts the source in quarantine now
-  std::optional<TimePoint> archived_at;      // set by the sweep when the number was released
+  TimePoint activation;                     // wire "timestamp"; creation time when not given
+  std::optional<TimePoint> expire;          // wire "expire" as given
+  std::optional<TimePoint> expires_at;      // when expiry takes effect: end of the expire day
+                                            // in the partner's time zone
+  std::optional<TimePoint> reserved_until;  // set while reserved and not yet activated
+  std::optional<TimePoint> deleted_at;      // DELETE puts the source in quarantine now
+  std::optional<TimePoint> archived_at;     // set by the sweep when the number was released
 };
 
 // A tracking number allocated to a customer and forwarding to an answering number.

@@ -38,8 +38,8 @@ struct Customer {
   std::string uuid;
   std::string dncs_class_name;
   std::array<std::optional<std::string>, kCustomFieldCount> custom;  // custom_1..custom_20
-  int receive_monthly_report = 0;  // 0 none, 1 extended, 2 short
-  int freespee_caller_id = 0;      // 1: the answering party sees the tracking number
+  int receive_monthly_report = 0;                                    // 0 none, 1 extended, 2 short
+  int freespee_caller_id = 0;  // 1: the answering party sees the tracking number
   int whisper = 0;
   std::string created;
   std::string modified;

@@ -24,10 +24,10 @@ Params Params::from_request(const Request& request) {
   if (!request.body.empty()) {
     const auto content_type = request.header("content-type");
     if (content_type && !is_form_content_type(*content_type)) {
-      throw HttpError{415,
-                      {{"unsupported_media_type", "",
-                        "the body must be application/x-www-form-urlencoded"}},
-                      {}};
+      throw HttpError{
+          415,
+          {{"unsupported_media_type", "", "the body must be application/x-www-form-urlencoded"}},
+          {}};
     }
     auto body_fields = decode_form(request.body);
     params.fields_.insert(params.fields_.end(), body_fields.begin(), body_fields.end());
@@ -54,10 +54,10 @@ std::optional<std::string> Params::get(std::string_view name) const {
 void Params::add_path_value(const std::string& name, const std::string& value) {
   if (const auto existing = get(name)) {
     if (*existing != value) {
-      throw HttpError{400,
-                      {{"conflicting_id", name,
-                        "'" + name + "' in the path and in the parameters disagree"}},
-                      {}};
+      throw HttpError{
+          400,
+          {{"conflicting_id", name, "'" + name + "' in the path and in the parameters disagree"}},
+          {}};
     }
     return;
   }

@@ -12,8 +12,9 @@ namespace {
 bool is_version_segment(std::string_view segment) {
   if (!segment.empty() && segment.front() == 'v') segment.remove_prefix(1);
   if (segment.empty() || !std::isdigit(static_cast<unsigned char>(segment.front()))) return false;
-  return std::all_of(segment.begin(), segment.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+  return std::all_of(segment.begin(), segment.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ class Router {
       if (const auto it = route.handlers.find(std::string(method)); it != route.handlers.end()) {
         return Match{&it->second, std::move(values), {}};
       }
-      for (const auto& [allowed, handler] : route.handlers) result.allowed_methods.push_back(allowed);
+      for (const auto& [allowed, handler] : route.handlers)
+        result.allowed_methods.push_back(allowed);
     }
     return result;
   }

@@ -16,10 +16,10 @@ using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;  // 0 picks a free port; Server::port() tells which
-  int threads = 0;            // io threads; 0 means one per core
-  std::size_t header_limit = 8 * 1024;  // larger headers get 431
-  std::size_t body_limit = 1024 * 1024;  // larger bodies get 413
+  std::uint16_t port = 8080;              // 0 picks a free port; Server::port() tells which
+  int threads = 0;                        // io threads; 0 means one per core
+  std::size_t header_limit = 8 * 1024;    // larger headers get 431
+  std::size_t body_limit = 1024 * 1024;   // larger bodies get 413
   std::chrono::seconds read_timeout{30};  // a request must arrive whole within this
   std::chrono::seconds idle_timeout{60};  // a kept-alive connection may idle this long
   std::size_t max_connections = 10000;

@@ -1,4 +1,3 @@
-#include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +15,7 @@
 
 #include "core/source_lifecycle.hpp"
 #include "core/time_format.hpp"
+#include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
 namespace callsight {
@@ -128,8 +128,9 @@ class SqliteStoreTest : public ::testing::Test {
 // ---- opening and migrations ----
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenKeepsData) {
-  EXPECT_EQ(store_->description(),
-            "SQLite " + fs::absolute(db_path()).string() + " (schema version " + std::to_string(latest_schema_version()) + ")");
+  EXPECT_EQ(store_->description(), "SQLite " + fs::absolute(db_path()).string() +
+                                       " (schema version " +
+                                       std::to_string(latest_schema_version()) + ")");
   const auto partner = make_partner("acme");
   reopen();
   reopen();
@@ -165,7 +166,9 @@ TEST_F(SqliteStoreTest, OpenStoreRefusesPostgresForNow) {
   EXPECT_THROW(open_store("postgresql://localhost/callsight", clock_), std::runtime_error);
   EXPECT_THROW(open_store("postgres://localhost/callsight", clock_), std::runtime_error);
   const auto store = open_store((dir_.path() / "other.db").string(), clock_);
-  EXPECT_NE(store->description().find("other.db (schema version " + std::to_string(latest_schema_version()) + ")"), std::string::npos);
+  EXPECT_NE(store->description().find("other.db (schema version " +
+                                      std::to_string(latest_schema_version()) + ")"),
+            std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, UsesWalJournal) {

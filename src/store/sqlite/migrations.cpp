@@ -4,13 +4,13 @@
 #include <string>
 
 #include "core/time_format.hpp"
-#include "store/store.hpp"
+#include "store/sqlite/sqlite_blacklist_store.hpp"
+#include "store/sqlite/sqlite_callback_store.hpp"
 #include "store/sqlite/sqlite_campaign_store.hpp"
 #include "store/sqlite/sqlite_greeting_store.hpp"
-#include "store/sqlite/sqlite_blacklist_store.hpp"
 #include "store/sqlite/sqlite_order_store.hpp"
-#include "store/sqlite/sqlite_callback_store.hpp"
 #include "store/sqlite/sqlite_pincode_store.hpp"
+#include "store/store.hpp"
 
 namespace callsight {
 namespace {

@@ -5,12 +5,12 @@
 #include <mutex>
 #include <string>
 
-#include "store/sqlite/sqlite_connection.hpp"
-#include "store/sqlite/sqlite_campaign_store.hpp"
-#include "store/sqlite/sqlite_greeting_store.hpp"
 #include "store/sqlite/sqlite_blacklist_store.hpp"
-#include "store/sqlite/sqlite_order_store.hpp"
 #include "store/sqlite/sqlite_callback_store.hpp"
+#include "store/sqlite/sqlite_campaign_store.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_greeting_store.hpp"
+#include "store/sqlite/sqlite_order_store.hpp"
 #include "store/sqlite/sqlite_pincode_store.hpp"
 #include "store/store.hpp"
 
