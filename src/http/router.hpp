@@ -43,18 +43,26 @@ class Router {
     routes_.push_back(std::move(route));
   }
 
+  // The most specific route (fewest captures) wins whatever the registration order:
+  // "/customers/callbacks" must not be read as "/customers/{customer_id}".
   Match match(std::string_view method, std::string_view path) const {
     const auto segments = path_segments(path);
-    Match result;
+    const Route* best = nullptr;
+    std::vector<PathValue> best_values;
     for (const auto& route : routes_) {
       std::vector<PathValue> values;
       if (!matches(route.segments, segments, values)) continue;
-      if (const auto it = route.handlers.find(std::string(method)); it != route.handlers.end()) {
-        return Match{&it->second, std::move(values), {}};
+      if (best == nullptr || values.size() < best_values.size()) {
+        best = &route;
+        best_values = std::move(values);
       }
-      for (const auto& [allowed, handler] : route.handlers)
-        result.allowed_methods.push_back(allowed);
     }
+    Match result;
+    if (best == nullptr) return result;
+    if (const auto it = best->handlers.find(std::string(method)); it != best->handlers.end()) {
+      return Match{&it->second, std::move(best_values), {}};
+    }
+    for (const auto& [allowed, handler] : best->handlers) result.allowed_methods.push_back(allowed);
     return result;
   }
 

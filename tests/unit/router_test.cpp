@@ -32,6 +32,19 @@ TEST(Router, CapturesPathValuesAndReportsAllowedMethods) {
   EXPECT_TRUE(unknown.allowed_methods.empty());
 }
 
+TEST(Router, LiteralRouteWinsOverCaptureWhateverTheOrder) {
+  Router<int> router;
+  router.add("GET", "/customers/{customer_id}", 1);
+  router.add("GET", "/customers/callbacks", 2);
+  router.add("POST", "/customers/callbacks", 3);
+  EXPECT_EQ(*router.match("GET", "/customers/callbacks").handler, 2);
+  EXPECT_EQ(*router.match("GET", "/customers/7").handler, 1);
+  // The literal route decides the allowed methods; it does not fall back to the capture.
+  const auto put = router.match("PUT", "/customers/callbacks");
+  EXPECT_EQ(put.handler, nullptr);
+  EXPECT_EQ(put.allowed_methods, (std::vector<std::string>{"GET", "POST"}));
+}
+
 TEST(Router, LiteralRouteWinsOverCaptureWhenAddedFirst) {
   Router<int> router;
   router.add("POST", "/users/activate", 1);
