@@ -1,7 +1,181 @@
+// The /customers/pincodes resource (reference §2.6, Kaisa era): PINs a caller enters to be
+// connected to a callback. The reference lost its output tables; the fields we answer with
+// are written down in docs/api.md.
+#include <variant>
+
 #include "api/context.hpp"
+#include "api/fields.hpp"
+#include "api/render.hpp"
+#include "core/phone_number.hpp"
+#include "core/pincode.hpp"
+#include "core/time_format.hpp"
+#include "store/pincode_store.hpp"
 
 namespace callsight::api {
+namespace {
 
-void register_pincodes(ApiRouter&) {}
+constexpr std::size_t kCustnrMaxLength = 45;
+constexpr std::size_t kLeadIdMaxLength = 36;
+constexpr std::size_t kLeadDataMaxLength = 4000;
+
+Json render(const Pincode& p) {
+  return {
+      {"pincode_id", str(p.id)},
+      {"customer_id", str(p.customer_id)},
+      {"pincode", p.pincode},
+      {"phone_number", str_or_null(p.phone_number)},
+      {"cdr_id", str_or_null(p.cdr_id)},
+      {"custom_lead_id", str_or_null(p.custom_lead_id)},
+      {"custom_lead_data", str_or_null(p.custom_lead_data)},
+      {"created", p.created},
+      {"expires", format_utc(p.expires)},
+      {"outcome", str_or_null(p.outcome)},
+  };
+}
+
+// Pincodes demand E.164 input (reference §2.6): the partner's country is not applied.
+std::optional<std::string> e164_number(Fields& fields, const Context& ctx, std::string_view name) {
+  const auto value = ctx.params.get(name);
+  if (!value) {
+    fields.add_error("missing", std::string(name), "'" + std::string(name) + "' is required");
+    return std::nullopt;
+  }
+  auto result = normalize_e164_only(*value);
+  if (auto* error = std::get_if<PhoneNumberError>(&result)) {
+    fields.add_error("invalid", std::string(name),
+                     "'" + std::string(name) + "': " + error->message);
+    return std::nullopt;
+  }
+  return std::get<std::string>(std::move(result));
+}
+
+// JSON text, stored as given; an empty value means none.
+std::optional<std::string> json_text(Fields& fields, std::string_view name,
+                                     std::size_t max_length) {
+  auto value = fields.text(name, max_length);
+  if (!value || value->empty()) return std::nullopt;
+  if (!Json::accept(*value)) {
+    fields.add_error("invalid", std::string(name), "'" + std::string(name) + "' must be JSON");
+    return std::nullopt;
+  }
+  return value;
+}
+
+void require_own_customer(Context& ctx, Id customer_id) {
+  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
+    throw_not_found("customer_id", "customer");
+  }
+}
+
+// Reference §2.6 names three ways to say whom the PIN is for: customer_id + phone_number,
+// custnr + phone_number, or cdr_id (the call's customer and caller). Mixing them is refused
+// rather than guessed at, except that a cdr_id may come with its customer_id (as in the
+// /customers/7/pincodes spelling).
+struct Owner {
+  std::optional<Id> customer_id;
+  std::optional<std::string> custnr;
+  std::optional<Id> cdr_id;
+  std::optional<std::string> phone_number;
+};
+
+Owner read_owner(Fields& fields, const Context& ctx) {
+  Owner owner;
+  owner.customer_id = fields.id("customer_id");
+  owner.custnr = fields.non_empty_text("custnr", kCustnrMaxLength);
+  owner.cdr_id = fields.id("cdr_id");
+  const bool has_customer = ctx.params.has("customer_id");
+  const bool has_custnr = ctx.params.has("custnr");
+  if (ctx.params.has("cdr_id")) {
+    if (has_custnr) {
+      fields.add_error("invalid", "custnr", "give 'cdr_id' or 'custnr', not both");
+    }
+    if (ctx.params.has("phone_number")) {
+      fields.add_error("invalid", "phone_number",
+                       "'phone_number' comes from the call when 'cdr_id' is given");
+    }
+    return owner;
+  }
+  if (has_customer && has_custnr) {
+    fields.add_error("invalid", "custnr", "give 'customer_id' or 'custnr', not both");
+  } else if (!has_customer && !has_custnr) {
+    fields.add_error("missing", "customer_id",
+                     "give 'customer_id' or 'custnr' with 'phone_number', or 'cdr_id'");
+  }
+  owner.phone_number = e164_number(fields, ctx, "phone_number");
+  return owner;
+}
+
+Id customer_of(Context& ctx, const Owner& owner) {
+  if (owner.customer_id) {
+    require_own_customer(ctx, *owner.customer_id);
+  } else if (owner.custnr) {
+    CustomerFilter filter;
+    filter.custnr = owner.custnr;
+    const auto found = ctx.store.list_customers(ctx.partner.id, filter, {0, 1});
+    if (found.items.empty()) throw_not_found("custnr", "customer");
+    return found.items.front().id;
+  }
+  // Call records arrive with the call-routing work; until then no cdr_id exists.
+  if (owner.cdr_id) throw_not_found("cdr_id", "call record");
+  return *owner.customer_id;
+}
+
+http::Response post_pincode(Context& ctx) {
+  Fields fields(ctx.params);
+  fields.allow_only({"customer_id", "custnr", "cdr_id", "phone_number", "pincode_length",
+                     "pincode_ttl", "custom_lead_id", "custom_lead_data"});
+  const auto length =
+      fields.integer("pincode_length", kPincodeMinLength, kPincodeMaxLength, Presence::required);
+  const auto ttl =
+      fields.integer("pincode_ttl", kPincodeMinTtlDays, kPincodeMaxTtlDays, Presence::required);
+  const auto owner = read_owner(fields, ctx);
+  Pincode pincode;
+  pincode.phone_number = owner.phone_number;
+  pincode.cdr_id = owner.cdr_id;
+  if (auto v = fields.text("custom_lead_id", kLeadIdMaxLength); v && !v->empty()) {
+    pincode.custom_lead_id = *v;
+  }
+  pincode.custom_lead_data = json_text(fields, "custom_lead_data", kLeadDataMaxLength);
+  fields.throw_if_errors();
+  pincode.customer_id = customer_of(ctx, owner);
+  pincode.expires = pincode_expiry(ctx.clock.now(), static_cast<int>(*ttl));
+  const int digits = static_cast<int>(*length);
+  const auto stored = ctx.store.pincodes().create_pincode(
+      ctx.partner.id, pincode, [digits] { return random_pincode(digits); });
+  return one("pincodes", render(stored));
+}
+
+http::Response get_pincodes(Context& ctx) {
+  Fields fields(ctx.params);
+  PincodeFilter filter;
+  filter.pincode_id = fields.id("pincode_id");
+  filter.customer_id = fields.id("customer_id");
+  const auto page = read_page(fields);
+  fields.throw_if_errors();
+  if (filter.customer_id) require_own_customer(ctx, *filter.customer_id);
+  const auto result = ctx.store.pincodes().list_pincodes(ctx.partner.id, filter, page);
+  if (filter.pincode_id && result.items.empty()) throw_not_found("pincode_id", "pincode");
+  Json items = Json::array();
+  for (const auto& p : result.items) items.push_back(render(p));
+  auto response = list("pincodes", std::move(items), result.total, page);
+  if (filter.pincode_id) {
+    // Reference §2.6: one PIN comes with the calls made with it. Calls that used a PIN come
+    // with the call-routing work; until then the list is empty.
+    auto body = Json::parse(response.body);
+    body["calls"] = Json::array();
+    response.body = body.dump();
+  }
+  return response;
+}
+
+}  // namespace
+
+void register_pincodes(ApiRouter& router) {
+  for (const auto* pattern : {"/customers/pincodes", "/customers/{customer_id}/pincodes"}) {
+    router.add("GET", pattern, get_pincodes);
+    router.add("POST", pattern, post_pincode);
+  }
+  router.add("GET", "/customers/{customer_id}/pincodes/{pincode_id}", get_pincodes);
+}
 
 }  // namespace callsight::api

@@ -1,6 +1,10 @@
 // The /sources resource (reference §2.10-2.12): tracking numbers allocated to customers.
 // Lifecycle rules are written down in docs/api.md; the status itself is derived in
 // core/source_lifecycle.hpp.
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "api/context.hpp"
@@ -11,6 +15,9 @@
 #include "core/phone_number.hpp"
 #include "core/source_lifecycle.hpp"
 #include "core/time_format.hpp"
+#include "store/blacklist_store.hpp"
+#include "store/campaign_store.hpp"
+#include "store/greeting_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -143,6 +150,28 @@ const std::initializer_list<std::string_view> kWritableFields = {
     "vm_greeting_id", "notify_on_missed_call", "notify_on_new_voicemail", "vm_divert_all",
     "vm_divert_busy", "vm_divert_noanswer", "timestamp", "expire", "alt_numbers"};
 
+// A campaign_id or vm_greeting_id given in this request must name the source's customer's
+// campaign, or a greeting of that customer or of the system.
+void check_references(Context& ctx, const Source& source) {
+  Fields fields(ctx.params);
+  const auto given = [&](std::string_view name) {
+    const auto value = ctx.params.get(name);
+    return value && !value->empty();
+  };
+  if (given("campaign_id") && source.campaign_id &&
+      !ctx.store.campaigns().find_campaign(ctx.partner.id, source.customer_id,
+                                           *source.campaign_id)) {
+    fields.add_error("invalid", "campaign_id", "'campaign_id' is not a campaign of this customer");
+  }
+  if (given("vm_greeting_id") && source.vm_greeting_id &&
+      !ctx.store.greetings().find_greeting(ctx.partner.id, source.customer_id,
+                                           *source.vm_greeting_id, false)) {
+    fields.add_error("invalid", "vm_greeting_id",
+                     "'vm_greeting_id' is not a greeting of this customer or the system");
+  }
+  fields.throw_if_errors();
+}
+
 NumberRequest read_number_request(Fields& fields, const Context& ctx) {
   NumberRequest request;
   if (auto v = fields.phone_number("destnr", ctx.partner.country)) request.tracking_number = *v;
@@ -171,6 +200,7 @@ http::Response post_source(Context& ctx) {
     throw_not_found("customer_id", "customer");
   }
   source.customer_id = *customer_id;
+  check_references(ctx, source);
   return one_source(ctx, ctx.store.create_source(source, number));
 }
 
@@ -221,6 +251,7 @@ http::Response put_source(Context& ctx) {
   apply_fields(fields, ctx, Presence::optional, source);
   apply_status(fields, ctx, source);
   fields.throw_if_errors();
+  check_references(ctx, source);
   return one_source(ctx, ctx.store.update_source(source));
 }
 
@@ -311,7 +342,37 @@ http::Response get_sources(Context& ctx) {
   return list("sources", std::move(items), result.total, page);
 }
 
-// Reference §2.11: empty when all is well; "OOS" for a source that cannot take calls now.
+// Whether any number an active source forwards to (its answering number or an alt_numbers
+// rule's) is on its customer's blacklist: such calls could never be answered (issue 3).
+// Each customer's list is read once per request.
+class BlacklistCheck {
+ public:
+  explicit BlacklistCheck(Context& ctx) : ctx_(ctx) {}
+
+  bool forwards_to_blacklisted(const Source& s) {
+    const auto& blacklisted = list_of(s.customer_id);
+    if (blacklisted.contains(s.answering_number)) return true;
+    return std::any_of(s.alt_numbers.begin(), s.alt_numbers.end(), [&](const auto& rule) {
+      return rule.answering_number != kVoicemail && blacklisted.contains(rule.answering_number);
+    });
+  }
+
+ private:
+  const std::unordered_set<std::string>& list_of(Id customer_id) {
+    auto it = lists_.find(customer_id);
+    if (it == lists_.end()) {
+      const auto numbers = ctx_.store.blacklists().blacklist(ctx_.partner.id, customer_id);
+      it = lists_.try_emplace(customer_id, numbers.begin(), numbers.end()).first;
+    }
+    return it->second;
+  }
+
+  Context& ctx_;
+  std::unordered_map<Id, std::unordered_set<std::string>> lists_;
+};
+
+// Reference §2.11: empty when all is well; "OOS" for a source that cannot take calls now:
+// not active, or active but forwarding to a blacklisted number.
 http::Response get_statuses(Context& ctx) {
   Fields fields(ctx.params);
   SourceFilter filter;
@@ -320,12 +381,14 @@ http::Response get_statuses(Context& ctx) {
   filter.custnr = fields.text("custnr", 45);
   fields.throw_if_errors();
   Json items = Json::array();
+  BlacklistCheck blacklist(ctx);
   PageRequest page{0, 1000};
   for (;; ++page.page) {
     const auto result = ctx.store.list_sources(ctx.partner.id, filter, page);
     for (const auto& s : result.items) {
       const auto status = status_of(ctx, s);
-      if (status == SourceStatus::active || status == SourceStatus::archived) continue;
+      if (status == SourceStatus::archived) continue;
+      if (status == SourceStatus::active && !blacklist.forwards_to_blacklisted(s)) continue;
       items.push_back({{"source_id", str(s.id)},
                        {"service", "OOS"},
                        {"status", std::string(to_string(status))}});

@@ -1,12 +1,30 @@
 #pragma once
 
+#include <optional>
+
+#include "core/campaign.hpp"
+#include "store/store.hpp"
+
 namespace callsight {
 
 // The campaigns part of the Store (see store.hpp). Every method is one transaction and
-// reaches only the given partner's objects.
+// reaches only the given partner's objects. Campaigns come back with source_ids filled.
 class CampaignStore {
  public:
   virtual ~CampaignStore() = default;
+
+  // NotFoundError when the customer is not the partner's; ConflictError("duplicate",
+  // "partner_campaign_id") when the customer has a campaign with that key already.
+  virtual Campaign create_campaign(Id partner_id, const Campaign& campaign) = 0;
+  virtual std::optional<Campaign> find_campaign(Id partner_id, Id customer_id, Id campaign_id) = 0;
+  // The customer's campaigns by id; empty when the customer is not the partner's.
+  virtual Page<Campaign> list_campaigns(Id partner_id, Id customer_id, PageRequest page) = 0;
+  // Writes every field but id, customer_id and created. NotFoundError; ConflictError as
+  // create_campaign.
+  virtual Campaign update_campaign(Id partner_id, const Campaign& campaign) = 0;
+  // Refuses with ConflictError("has_live_sources", "campaign_id") while sources that are
+  // not archived belong to it; archived sources lose their campaign_id. NotFoundError.
+  virtual Campaign delete_campaign(Id partner_id, Id customer_id, Id campaign_id) = 0;
 };
 
 }  // namespace callsight

@@ -18,9 +18,21 @@ class SqliteBlacklistStore final : public BlacklistStore {
   SqliteBlacklistStore(SqliteConnection& db, std::mutex& mutex, const Clock& clock)
       : db_(db), mutex_(mutex), clock_(clock) {}
 
+  std::vector<std::string> blacklist(Id partner_id, Id customer_id) override;
+  std::vector<std::string> replace_blacklist(Id partner_id, Id customer_id,
+                                             const std::vector<std::string>& numbers) override;
+  bool is_blacklisted(Id customer_id, const std::string& caller_number) override;
+
  private:
-  [[maybe_unused]] SqliteConnection& db_;
-  [[maybe_unused]] std::mutex& mutex_;
+  using Lock = std::lock_guard<std::mutex>;
+  using Mode = SqliteTransaction::Mode;
+
+  void require_customer(Id partner_id, Id customer_id);
+  std::vector<std::string> numbers_of(Id customer_id);
+
+  SqliteConnection& db_;
+  std::mutex& mutex_;
+  // Kept for the constructor every sub-store shares; the blacklist records no times.
   [[maybe_unused]] const Clock& clock_;
 };
 

@@ -18,10 +18,19 @@ class SqliteCallbackStore final : public CallbackStore {
   SqliteCallbackStore(SqliteConnection& db, std::mutex& mutex, const Clock& clock)
       : db_(db), mutex_(mutex), clock_(clock) {}
 
+  Callback create_callback(Id partner_id, const Callback& callback) override;
+  Page<Callback> list_callbacks(Id partner_id, const CallbackFilter& filter,
+                                PageRequest page) override;
+  std::vector<Callback> due_callbacks(TimePoint now, int limit) override;
+  void complete_callback(Id callback_id, std::optional<Id> cdr_id) override;
+
  private:
-  [[maybe_unused]] SqliteConnection& db_;
-  [[maybe_unused]] std::mutex& mutex_;
-  [[maybe_unused]] const Clock& clock_;
+  using Lock = std::lock_guard<std::mutex>;
+  using Mode = SqliteTransaction::Mode;
+
+  SqliteConnection& db_;
+  std::mutex& mutex_;
+  const Clock& clock_;
 };
 
 }  // namespace callsight

@@ -18,10 +18,30 @@ class SqliteGreetingStore final : public GreetingStore {
   SqliteGreetingStore(SqliteConnection& db, std::mutex& mutex, const Clock& clock)
       : db_(db), mutex_(mutex), clock_(clock) {}
 
+  VoicemailGreeting create_greeting(Id partner_id, const VoicemailGreeting& greeting,
+                                    const std::optional<std::string>& record_pin) override;
+  std::optional<VoicemailGreeting> find_greeting(Id partner_id, Id customer_id, Id greeting_id,
+                                                 bool with_sound) override;
+  Page<VoicemailGreeting> list_greetings(Id partner_id, Id customer_id, PageRequest page) override;
+  VoicemailGreeting rename_greeting(Id partner_id, Id customer_id, Id greeting_id,
+                                    const std::string& name) override;
+  VoicemailGreeting delete_greeting(Id partner_id, Id customer_id, Id greeting_id) override;
+
  private:
-  [[maybe_unused]] SqliteConnection& db_;
-  [[maybe_unused]] std::mutex& mutex_;
-  [[maybe_unused]] const Clock& clock_;
+  using Lock = std::lock_guard<std::mutex>;
+  using Mode = SqliteTransaction::Mode;
+
+  // The helpers below run inside a transaction their caller holds, under mutex_.
+  bool is_partners_customer(Id partner_id, Id customer_id);
+  std::optional<VoicemailGreeting> find_locked(Id partner_id, Id customer_id, Id greeting_id,
+                                               bool with_sound);
+  void fill_used_by(VoicemailGreeting& greeting, Id customer_id);
+  // The customer's own greeting, for a change: NotFoundError, ConflictError("locked").
+  VoicemailGreeting changeable(Id partner_id, Id customer_id, Id greeting_id);
+
+  SqliteConnection& db_;
+  std::mutex& mutex_;
+  const Clock& clock_;
 };
 
 }  // namespace callsight

@@ -18,10 +18,16 @@ class SqliteOrderStore final : public OrderStore {
   SqliteOrderStore(SqliteConnection& db, std::mutex& mutex, const Clock& clock)
       : db_(db), mutex_(mutex), clock_(clock) {}
 
+  Order create_order(Id partner_id, const Order& order) override;
+  Page<Order> list_orders(Id partner_id, const OrderFilter& filter, PageRequest page) override;
+
  private:
-  [[maybe_unused]] SqliteConnection& db_;
-  [[maybe_unused]] std::mutex& mutex_;
-  [[maybe_unused]] const Clock& clock_;
+  using Lock = std::lock_guard<std::mutex>;
+  using Mode = SqliteTransaction::Mode;
+
+  SqliteConnection& db_;
+  std::mutex& mutex_;
+  const Clock& clock_;
 };
 
 }  // namespace callsight

@@ -18,10 +18,17 @@ class SqlitePincodeStore final : public PincodeStore {
   SqlitePincodeStore(SqliteConnection& db, std::mutex& mutex, const Clock& clock)
       : db_(db), mutex_(mutex), clock_(clock) {}
 
+  Pincode create_pincode(Id partner_id, const Pincode& pincode, const PincodeDraw& draw) override;
+  Page<Pincode> list_pincodes(Id partner_id, const PincodeFilter& filter,
+                              PageRequest page) override;
+
  private:
-  [[maybe_unused]] SqliteConnection& db_;
-  [[maybe_unused]] std::mutex& mutex_;
-  [[maybe_unused]] const Clock& clock_;
+  using Lock = std::lock_guard<std::mutex>;
+  using Mode = SqliteTransaction::Mode;
+
+  SqliteConnection& db_;
+  std::mutex& mutex_;
+  const Clock& clock_;
 };
 
 }  // namespace callsight

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace callsight {
+
+// A voicemail greeting: a customer's own, or a system greeting (no customer, locked) that
+// every customer may use and nobody may change.
+struct VoicemailGreeting {
+  Id id = 0;
+  std::optional<Id> customer_id;  // null for system greetings
+  std::string name;
+  std::string timestamp;        // creation time, wire text
+  std::int64_t datalength = 0;  // bytes of recorded audio; 0 until recorded
+  bool locked = false;
+  std::optional<std::string> sounddata_base64;  // only filled when asked for
+  std::vector<Id> used_by;  // sources of the asking customer that use it; filled on read
+};
+
+// Reference §2.4: greetings are recorded by dialling this number and entering the PIN.
+// One platform-wide number until the recording service is configurable.
+inline constexpr std::string_view kGreetingRecordNumber = "+46850000000";
+
+// Our extension: audio uploaded directly (POST sounddata) is at most this long, decoded.
+inline constexpr std::size_t kMaxGreetingAudioBytes = 2 * 1024 * 1024;
+
+// A one-time PIN for the recording call: 6 decimal digits from the CSPRNG.
+std::string new_record_pin();
+// The PIN for 64 random bits given as 16 hex digits (the pure half of new_record_pin).
+std::string record_pin_from_hex(std::string_view hex);
+
+// RFC 4648 base64 with padding. decode_base64 refuses anything else (nullopt).
+std::string encode_base64(std::string_view bytes);
+std::optional<std::string> decode_base64(std::string_view text);
+
+// WAV ("RIFF....WAVE") or MP3 (an ID3 tag or an MPEG frame sync, 11 set bits).
+bool looks_like_audio(std::string_view bytes);
+
+struct AudioError {
+  std::string message;
+};
+// Base64 audio as POSTed: decoded, at most kMaxGreetingAudioBytes, recognisably audio.
+std::variant<std::string, AudioError> decode_greeting_audio(std::string_view base64);
+
+}  // namespace callsight

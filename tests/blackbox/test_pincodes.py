@@ -1,0 +1,260 @@
+"""/customers/pincodes as docs/api.md and the Freespee/Kaisa reference (§2.6) describe it."""
+
+import datetime
+import json
+import unittest
+
+import requests
+
+from harness import TIME_RE, ServerTestCase, unique
+
+PINCODE_KEYS = {
+    "pincode_id", "customer_id", "pincode", "phone_number", "cdr_id", "custom_lead_id",
+    "custom_lead_data", "created", "expires", "outcome",
+}
+PHONE = "+46701234567"
+
+
+def parse(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+
+
+class PincodesTest(ServerTestCase):
+    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
+
+    def setUp(self):
+        self.alice = self.session("alice")
+        self.bob = self.session("bob")
+        self.cid, self.custnr = self.customer(self.alice)
+
+    def customer(self, s):
+        c = self.one(self.call(s, "POST", "/customers",
+                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
+        return c["customer_id"], c["custnr"]
+
+    def post(self, s=None, path="/customers/pincodes", **fields):
+        fields.setdefault("pincode_length", "6")
+        fields.setdefault("pincode_ttl", "1")
+        return self.call(s or self.alice, "POST", path, data=fields)
+
+    def create(self, s=None, **fields):
+        if not {"customer_id", "custnr", "cdr_id"} & set(fields):
+            fields["customer_id"] = self.cid
+        fields.setdefault("phone_number", PHONE)
+        return self.one(self.post(s, **fields), "pincodes")
+
+    def get(self, s=None, path="/customers/pincodes", **params):
+        return self.call(s or self.alice, "GET", path, params=params)
+
+    def ids(self, s=None, path="/customers/pincodes", **params):
+        return [p["pincode_id"] for p in self.ok(self.get(s, path, **params), "pincodes")]
+
+    # -- POST, variant A: customer_id + phone_number ----------------------------------------
+    def test_post_customer_and_phone_number(self):
+        p = self.create(pincode_ttl="3")
+        self.assertEqual(set(p), PINCODE_KEYS)
+        self.assertRegex(p["pincode_id"], r"^[1-9][0-9]*$")
+        self.assertEqual(p["customer_id"], self.cid)
+        self.assertRegex(p["pincode"], r"^[0-9]{6}$")
+        self.assertEqual(p["phone_number"], PHONE)
+        self.assertIsNone(p["cdr_id"])
+        self.assertIsNone(p["custom_lead_id"])
+        self.assertIsNone(p["custom_lead_data"])
+        self.assertIsNone(p["outcome"])
+        self.assertRegex(p["created"], TIME_RE)
+        self.assertRegex(p["expires"], TIME_RE)
+        self.assertEqual(parse(p["expires"]) - parse(p["created"]), datetime.timedelta(days=3))
+        self.assert_scalars_are_strings(
+            p, nullable={"cdr_id", "custom_lead_id", "custom_lead_data", "outcome"})
+
+    def test_pin_has_the_asked_length(self):
+        for length in ("6", "7", "8"):
+            with self.subTest(length=length):
+                pin = self.create(pincode_length=length)["pincode"]
+                self.assertRegex(pin, r"^[0-9]{%s}$" % length)
+
+    def test_ttl_limits_are_inclusive(self):
+        for ttl in (1, 14):
+            p = self.create(pincode_ttl=str(ttl))
+            self.assertEqual(parse(p["expires"]) - parse(p["created"]),
+                             datetime.timedelta(days=ttl))
+
+    def test_pins_of_one_customer_differ(self):
+        pins = [self.create()["pincode"] for _ in range(40)]
+        self.assertEqual(len(set(pins)), len(pins))
+
+    def test_post_nested_spelling(self):
+        p = self.create(path="/customers/%s/pincodes" % self.cid)
+        self.assertEqual(p["customer_id"], self.cid)
+        resp = self.post(path="/customers/%s/pincodes" % self.cid, customer_id=self.cid,
+                         phone_number=PHONE)
+        self.assertEqual(self.one(resp, "pincodes")["customer_id"], self.cid)
+        resp = self.post(path="/customers/%s/pincodes" % self.cid,
+                         customer_id=self.customer(self.alice)[0], phone_number=PHONE)
+        self.assert_error(resp, 400, "conflicting_id", "customer_id")
+
+    def test_optional_lead_fields(self):
+        data = json.dumps({"name": "Åsa", "score": 7})
+        p = self.create(custom_lead_id="L" * 36, custom_lead_data=data)
+        self.assertEqual(p["custom_lead_id"], "L" * 36)
+        self.assertEqual(p["custom_lead_data"], data)
+        self.assertEqual(len(self.create(custom_lead_data=json.dumps("x" * 3998))
+                             ["custom_lead_data"]), 4000)
+        p = self.create(custom_lead_id="", custom_lead_data="")
+        self.assertIsNone(p["custom_lead_id"])
+        self.assertIsNone(p["custom_lead_data"])
+
+    def test_phone_number_separators_are_tolerated(self):
+        self.assertEqual(self.create(phone_number="+46 70-123 45 67")["phone_number"], PHONE)
+
+    # -- POST, variant C: custnr + phone_number ---------------------------------------------
+    def test_post_custnr_and_phone_number(self):
+        p = self.create(custnr=self.custnr)
+        self.assertEqual(p["customer_id"], self.cid)
+
+    def test_unknown_or_foreign_custnr_is_404(self):
+        self.assert_error(self.post(custnr="no-such", phone_number=PHONE), 404, "not_found",
+                          "custnr")
+        self.assert_error(self.post(self.bob, custnr=self.custnr, phone_number=PHONE), 404,
+                          "not_found", "custnr")
+
+    # -- POST, variant B: cdr_id ----------------------------------------------------------
+    def test_unknown_cdr_is_404(self):
+        # No call records exist until call routing arrives: every cdr_id is unknown.
+        self.assert_error(self.post(cdr_id="1"), 404, "not_found", "cdr_id")
+        self.assert_error(self.post(path="/customers/%s/pincodes" % self.cid, cdr_id="1"), 404,
+                          "not_found", "cdr_id")
+
+    def test_cdr_variant_rules(self):
+        self.assert_error(self.post(cdr_id="x"), 400, "invalid", "cdr_id")
+        self.assert_error(self.post(cdr_id="1", phone_number=PHONE), 400, "invalid",
+                          "phone_number")
+        self.assert_error(self.post(cdr_id="1", custnr=self.custnr), 400, "invalid", "custnr")
+        self.assert_error(self.post(self.bob, cdr_id="1", customer_id=self.cid), 404,
+                          "not_found", "customer_id")
+
+    # -- POST validation ------------------------------------------------------------------
+    def test_post_validation_errors(self):
+        a = dict(customer_id=self.cid, phone_number=PHONE)
+        cases = [
+            (dict(a, pincode_length="5"), "invalid", "pincode_length"),
+            (dict(a, pincode_length="9"), "invalid", "pincode_length"),
+            (dict(a, pincode_length="six"), "invalid", "pincode_length"),
+            (dict(a, pincode_ttl="0"), "invalid", "pincode_ttl"),
+            (dict(a, pincode_ttl="15"), "invalid", "pincode_ttl"),
+            (dict(a, pincode_ttl="1.5"), "invalid", "pincode_ttl"),
+            (dict(customer_id=self.cid), "missing", "phone_number"),
+            (dict(custnr=self.custnr), "missing", "phone_number"),
+            (dict(phone_number=PHONE), "missing", "customer_id"),
+            (dict(a, custnr=self.custnr), "invalid", "custnr"),
+            (dict(a, phone_number="0701234567"), "invalid", "phone_number"),  # not E.164
+            (dict(a, phone_number="+4670abc"), "invalid", "phone_number"),
+            (dict(a, customer_id="x"), "invalid", "customer_id"),
+            (dict(phone_number=PHONE, custnr=""), "missing", "custnr"),
+            (dict(a, custom_lead_id="L" * 37), "too_long", "custom_lead_id"),
+            (dict(a, custom_lead_data="{oops"), "invalid", "custom_lead_data"),
+            (dict(a, custom_lead_data=json.dumps("x" * 3999)), "too_long", "custom_lead_data"),
+            (dict(a, color="red"), "unknown_parameter", "color"),
+        ]
+        for fields, code, field in cases:
+            with self.subTest(fields=fields):
+                self.assert_error(self.post(**fields), 400, code, field)
+        self.assertEqual(self.ids(customer_id=self.cid), [])
+
+    def test_mandatory_length_and_ttl(self):
+        resp = self.call(self.alice, "POST", "/customers/pincodes",
+                         data=dict(customer_id=self.cid, phone_number=PHONE))
+        errors = self.assert_error(resp, 400, "missing")
+        self.assertEqual({e["field"] for e in errors}, {"pincode_length", "pincode_ttl"})
+
+    def test_post_unknown_or_foreign_customer_is_404(self):
+        self.assert_error(self.post(customer_id="999999", phone_number=PHONE), 404,
+                          "not_found", "customer_id")
+        self.assert_error(self.post(self.bob, customer_id=self.cid, phone_number=PHONE), 404,
+                          "not_found", "customer_id")
+        self.assert_error(self.post(self.bob, path="/customers/%s/pincodes" % self.cid,
+                                    phone_number=PHONE), 404, "not_found", "customer_id")
+
+    # -- GET ------------------------------------------------------------------------------
+    def test_get_lists_newest_first_with_paging(self):
+        first = self.create()["pincode_id"]
+        second = self.create()["pincode_id"]
+        third = self.create()["pincode_id"]
+        self.assertEqual(self.ids(customer_id=self.cid), [third, second, first])
+        resp = self.get(customer_id=self.cid, page=1, pagesize=2)
+        self.assertEqual([p["pincode_id"] for p in self.ok(resp, "pincodes")], [first])
+        body = resp.json()
+        self.assertEqual((body["total"], body["page"], body["pagesize"], body["numpages"]),
+                         ("3", "1", "2", "2"))
+        self.assertNotIn("calls", body)
+
+    def test_default_page_is_1000(self):
+        self.create()
+        body = self.get(customer_id=self.cid).json()
+        self.assertEqual((body["page"], body["pagesize"]), ("0", "1000"))
+
+    def test_get_by_pincode_id_comes_with_calls(self):
+        p = self.create()
+        self.create()
+        for path, params in (("/customers/pincodes", {"pincode_id": p["pincode_id"]}),
+                             ("/customers/%s/pincodes" % self.cid,
+                              {"pincode_id": p["pincode_id"]}),
+                             ("/customers/%s/pincodes/%s" % (self.cid, p["pincode_id"]), {})):
+            with self.subTest(path=path):
+                resp = self.get(path=path, **params)
+                self.assertEqual(self.one(resp, "pincodes"), p)
+                self.assertEqual(resp.json()["calls"], [])
+
+    def test_get_nested_spelling_lists_the_customer(self):
+        other, _ = self.customer(self.alice)
+        mine = self.create()["pincode_id"]
+        self.create(customer_id=other)
+        self.assertEqual(self.ids(path="/customers/%s/pincodes" % self.cid), [mine])
+        self.assertEqual(self.ids(path="/2.4.9/customers/%s/pincodes" % self.cid), [mine])
+
+    def test_get_without_filters_lists_every_customer_of_the_partner(self):
+        other, _ = self.customer(self.alice)
+        a = self.create()["pincode_id"]
+        b = self.create(customer_id=other)["pincode_id"]
+        got = self.ids()
+        self.assertLess(got.index(b), got.index(a))
+
+    def test_get_validation_and_not_found(self):
+        self.assert_error(self.get(pincode_id="x"), 400, "invalid", "pincode_id")
+        self.assert_error(self.get(customer_id="0"), 400, "invalid", "customer_id")
+        self.assert_error(self.get(page="-1"), 400, "invalid", "page")
+        self.assert_error(self.get(pincode_id="999999"), 404, "not_found", "pincode_id")
+        self.assert_error(self.get(customer_id="999999"), 404, "not_found", "customer_id")
+
+    def test_partners_see_only_their_own_pincodes(self):
+        p = self.create()
+        bobs_customer, _ = self.customer(self.bob)
+        theirs = self.create(self.bob, customer_id=bobs_customer)["pincode_id"]
+        self.assertNotIn(p["pincode_id"], self.ids(self.bob))
+        self.assertEqual(self.ids(self.bob), [theirs])
+        self.assert_error(self.get(self.bob, pincode_id=p["pincode_id"]), 404, "not_found",
+                          "pincode_id")
+        self.assert_error(self.get(self.bob, customer_id=self.cid), 404, "not_found",
+                          "customer_id")
+        self.assert_error(self.get(self.bob, path="/customers/%s/pincodes" % self.cid), 404,
+                          "not_found", "customer_id")
+
+    # -- other methods --------------------------------------------------------------------
+    def test_put_and_delete_are_405(self):
+        p = self.create()
+        for method in ("PUT", "DELETE"):
+            for path in ("/customers/pincodes", "/customers/%s/pincodes" % self.cid):
+                with self.subTest(method=method, path=path):
+                    resp = self.call(self.alice, method, path,
+                                     params=dict(pincode_id=p["pincode_id"]))
+                    self.assert_error(resp, 405, "method_not_allowed")
+                    self.assertEqual(resp.headers.get("Allow"), "GET, POST")
+
+    def test_without_credentials_is_401(self):
+        self.assert_unauthorized(requests.get(self.url("/customers/pincodes"), timeout=10))
+        self.assert_unauthorized(requests.post(self.url("/customers/pincodes"), timeout=10,
+                                               data=dict(customer_id=self.cid)))
+
+
+if __name__ == "__main__":
+    unittest.main()

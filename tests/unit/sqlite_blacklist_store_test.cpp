@@ -1,0 +1,146 @@
+#include "store/sqlite/sqlite_blacklist_store.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "core/time_format.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace callsight {
+namespace {
+
+namespace fs = std::filesystem;
+using Numbers = std::vector<std::string>;
+
+class SqliteBlacklistStoreTest : public ::testing::Test {
+ protected:
+  SqliteBlacklistStoreTest() {
+    std::string pattern = (fs::temp_directory_path() / "callsight-blacklist-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+    store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
+  }
+  ~SqliteBlacklistStoreTest() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Id make_partner(const std::string& username) {
+    Partner p;
+    p.name = p.username = username;
+    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
+    p.country = "SE";
+    p.timezone = "Europe/Stockholm";
+    return store_->create_partner(p).id;
+  }
+
+  Id make_customer(Id partner_id, const std::string& custnr) {
+    Customer c;
+    c.partner_id = partner_id;
+    c.name = c.custnr = custnr;
+    c.uuid = "uuid-" + custnr;
+    return store_->create_customer(c).id;
+  }
+
+  BlacklistStore& blacklists() { return store_->blacklists(); }
+
+  fs::path dir_;
+  ManualClock clock_{parse_utc("2024-01-15 12:00:00").value()};
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteBlacklistStoreTest, NewCustomerHasAnEmptyList) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  EXPECT_TRUE(blacklists().blacklist(partner, customer).empty());
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+46701234567"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, ReplaceKeepsTheGivenOrderAndAnswersTheStoredList) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  const Numbers given = {"+46709999999", "+46701111111", "+4631123456"};
+  EXPECT_EQ(blacklists().replace_blacklist(partner, customer, given), given);
+  EXPECT_EQ(blacklists().blacklist(partner, customer), given);
+}
+
+TEST_F(SqliteBlacklistStoreTest, ReplaceDropsEveryEarlierNumber) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  blacklists().replace_blacklist(partner, customer, {"+46701111111", "+46702222222"});
+  blacklists().replace_blacklist(partner, customer, {"+46703333333"});
+  EXPECT_EQ(blacklists().blacklist(partner, customer), Numbers{"+46703333333"});
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+46701111111"));
+  EXPECT_TRUE(blacklists().is_blacklisted(customer, "+46703333333"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, EmptyReplaceClearsTheList) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  blacklists().replace_blacklist(partner, customer, {"+46701111111"});
+  EXPECT_TRUE(blacklists().replace_blacklist(partner, customer, {}).empty());
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+46701111111"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, DuplicatesCollapseToTheFirstOccurrence) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  const auto stored = blacklists().replace_blacklist(
+      partner, customer, {"+46702222222", "+46701111111", "+46702222222"});
+  EXPECT_EQ(stored, (Numbers{"+46702222222", "+46701111111"}));
+}
+
+TEST_F(SqliteBlacklistStoreTest, ListsBelongToOneCustomer) {
+  const Id partner = make_partner("acme");
+  const Id first = make_customer(partner, "c1");
+  const Id second = make_customer(partner, "c2");
+  blacklists().replace_blacklist(partner, first, {"+46701111111"});
+  EXPECT_TRUE(blacklists().blacklist(partner, second).empty());
+  EXPECT_FALSE(blacklists().is_blacklisted(second, "+46701111111"));
+  EXPECT_TRUE(blacklists().is_blacklisted(first, "+46701111111"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, AnotherPartnersCustomerIsNotFoundAndKeepsItsList) {
+  const Id acme = make_partner("acme");
+  const Id other = make_partner("other");
+  const Id customer = make_customer(acme, "c1");
+  blacklists().replace_blacklist(acme, customer, {"+46701111111"});
+  EXPECT_THROW(blacklists().blacklist(other, customer), NotFoundError);
+  EXPECT_THROW(blacklists().replace_blacklist(other, customer, {}), NotFoundError);
+  EXPECT_EQ(blacklists().blacklist(acme, customer), Numbers{"+46701111111"});
+}
+
+TEST_F(SqliteBlacklistStoreTest, UnknownCustomerIsNotFoundAndHasNoBlacklist) {
+  const Id partner = make_partner("acme");
+  EXPECT_THROW(blacklists().blacklist(partner, 999), NotFoundError);
+  EXPECT_FALSE(blacklists().is_blacklisted(999, "+46701111111"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, IsBlacklistedComparesWholeNumbers) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  blacklists().replace_blacklist(partner, customer, {"+46701111111"});
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+4670111111"));
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+467011111112"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, DeletingTheCustomerTakesItsListAlong) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  blacklists().replace_blacklist(partner, customer, {"+46701111111"});
+  store_->delete_customer(partner, customer);
+  EXPECT_FALSE(blacklists().is_blacklisted(customer, "+46701111111"));
+}
+
+TEST_F(SqliteBlacklistStoreTest, ListSurvivesReopeningTheDatabase) {
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  blacklists().replace_blacklist(partner, customer, {"+46702222222", "+46701111111"});
+  store_.reset();
+  store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
+  EXPECT_EQ(blacklists().blacklist(partner, customer), (Numbers{"+46702222222", "+46701111111"}));
+}
+
+}  // namespace
+}  // namespace callsight
