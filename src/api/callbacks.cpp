@@ -37,43 +37,6 @@ Json render(const Callback& c) {
   };
 }
 
-// Callbacks demand E.164 input (reference §1.6): the partner's country is not applied.
-std::optional<std::string> e164_number(Fields& fields, const Context& ctx, std::string_view name,
-                                       Presence presence) {
-  const auto value = ctx.params.get(name);
-  if (!value) {
-    if (presence == Presence::required) {
-      fields.add_error("missing", std::string(name), "'" + std::string(name) + "' is required");
-    }
-    return std::nullopt;
-  }
-  auto result = normalize_e164_only(*value);
-  if (auto* error = std::get_if<PhoneNumberError>(&result)) {
-    fields.add_error("invalid", std::string(name),
-                     "'" + std::string(name) + "': " + error->message);
-    return std::nullopt;
-  }
-  return std::get<std::string>(std::move(result));
-}
-
-// JSON text, stored as given; an empty value means none.
-std::optional<std::string> json_text(Fields& fields, std::string_view name,
-                                     std::size_t max_length) {
-  auto value = fields.text(name, max_length);
-  if (!value || value->empty()) return std::nullopt;
-  if (!Json::accept(*value)) {
-    fields.add_error("invalid", std::string(name), "'" + std::string(name) + "' must be JSON");
-    return std::nullopt;
-  }
-  return value;
-}
-
-void require_own_customer(Context& ctx, Id customer_id) {
-  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
-    throw_not_found("customer_id", "customer");
-  }
-}
-
 http::Response get_callbacks(Context& ctx) {
   Fields fields(ctx.params);
   const auto customer_id = fields.id("customer_id", Presence::required);
@@ -102,8 +65,8 @@ http::Response post_callback(Context& ctx) {
   fields.allow_only({"customer_id", "agent_nr", "requester_nr", "scheduled", "retries",
                      "retry_interval", "caller_id", "custom_dynamic", "call_recording"});
   const auto customer_id = fields.id("customer_id", Presence::required);
-  const auto agent = e164_number(fields, ctx, "agent_nr", Presence::required);
-  const auto requester = e164_number(fields, ctx, "requester_nr", Presence::required);
+  const auto agent = fields.e164_number("agent_nr", Presence::required);
+  const auto requester = fields.e164_number("requester_nr", Presence::required);
   auto callback = new_callback(customer_id.value_or(0), agent.value_or(""), requester.value_or(""),
                                ctx.clock.now());
   if (auto v = fields.utc_time("scheduled")) callback.scheduled = *v;
@@ -114,8 +77,8 @@ http::Response post_callback(Context& ctx) {
           fields.integer("retry_interval", kCallbackMinRetryInterval, kCallbackMaxRetryInterval)) {
     callback.retry_interval = static_cast<int>(*v);
   }
-  if (auto v = e164_number(fields, ctx, "caller_id", Presence::optional)) callback.caller_id = *v;
-  callback.custom_dynamic = json_text(fields, "custom_dynamic", kCustomDynamicMaxLength);
+  if (auto v = fields.e164_number("caller_id", Presence::optional)) callback.caller_id = *v;
+  callback.custom_dynamic = fields.json_text("custom_dynamic", kCustomDynamicMaxLength);
   if (auto v = fields.choice("call_recording", {0, 1})) callback.call_recording = *v;
   fields.throw_if_errors();
   require_own_customer(ctx, callback.customer_id);

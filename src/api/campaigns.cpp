@@ -44,16 +44,10 @@ Json render(const Context& ctx, const Campaign& k) {
   };
 }
 
-void require_partners_customer(Context& ctx, Id customer_id) {
-  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
-    throw_not_found("customer_id", "customer");
-  }
-}
-
 // The customer the request names, which must be the partner's (else 404).
 Id partners_customer(Context& ctx) {
   const Id id = required_id(ctx.params, "customer_id");
-  require_partners_customer(ctx, id);
+  require_own_customer(ctx, id);
   return id;
 }
 
@@ -159,7 +153,7 @@ http::Response get_campaigns(Context& ctx) {
   const auto campaign_id = fields.id("campaign_id");
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  require_partners_customer(ctx, customer_id);
+  require_own_customer(ctx, customer_id);
   Json items = Json::array();
   if (campaign_id) {
     const auto c = ctx.store.campaigns().find_campaign(ctx.partner.id, customer_id, *campaign_id);
@@ -182,7 +176,7 @@ http::Response post_campaign(Context& ctx) {
     fields.add_error("invalid", "campaign_id",
                      "'campaign_id' is assigned by the platform; use PUT to change a campaign");
   }
-  if (customer_id) require_partners_customer(ctx, *customer_id);
+  if (customer_id) require_own_customer(ctx, *customer_id);
   Campaign campaign;
   campaign.customer_id = customer_id.value_or(0);
   campaign.timestamp = ctx.clock.now();

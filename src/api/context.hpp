@@ -32,6 +32,9 @@ struct Context {
 using ResourceHandler = std::function<http::Response(Context&)>;
 using ApiRouter = http::Router<ResourceHandler>;
 
+// 404 (field customer_id) unless the customer exists and is the partner's.
+Customer require_own_customer(const Context& ctx, Id customer_id);
+
 // Each resource file registers its routes through one of these.
 void register_ping(ApiRouter& router);
 void register_customers(ApiRouter& router);

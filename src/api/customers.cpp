@@ -155,6 +155,12 @@ http::Response delete_customer(Context& ctx) {
 
 }  // namespace
 
+Customer require_own_customer(const Context& ctx, Id customer_id) {
+  auto customer = ctx.store.find_customer(ctx.partner.id, customer_id);
+  if (!customer) throw_not_found("customer_id", "customer");
+  return *customer;
+}
+
 void register_customers(ApiRouter& router) {
   router.add("POST", "/customers", post_customer);
   for (const auto* pattern : {"/customers", "/customers/{customer_id}"}) {

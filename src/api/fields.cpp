@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <variant>
 
@@ -11,7 +12,7 @@
 namespace callsight::api {
 namespace {
 
-std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+std::string quote_name(std::string_view name) { return "'" + std::string(name) + "'"; }
 
 std::optional<std::int64_t> parse_integer(std::string_view text) {
   std::int64_t value = 0;
@@ -32,7 +33,7 @@ bool looks_like_email(const std::string& text) {
 bool Fields::missing(std::string_view name, Presence presence) {
   if (params_.has(name)) return false;
   if (presence == Presence::required) {
-    add_error("missing", std::string(name), quoted(name) + " is required");
+    add_error("missing", std::string(name), quote_name(name) + " is required");
   }
   return true;
 }
@@ -43,11 +44,11 @@ std::optional<std::string> Fields::text(std::string_view name, std::size_t max_l
   auto value = *params_.get(name);
   if (value.size() > max_length) {
     add_error("too_long", std::string(name),
-              quoted(name) + " is longer than " + std::to_string(max_length) + " characters");
+              quote_name(name) + " is longer than " + std::to_string(max_length) + " characters");
     return std::nullopt;
   }
   if (presence == Presence::required && value.empty()) {
-    add_error("missing", std::string(name), quoted(name) + " must not be empty");
+    add_error("missing", std::string(name), quote_name(name) + " must not be empty");
     return std::nullopt;
   }
   return value;
@@ -57,7 +58,7 @@ std::optional<std::string> Fields::non_empty_text(std::string_view name, std::si
                                                   Presence presence) {
   auto value = text(name, max_length, presence);
   if (value && value->empty()) {
-    add_error("missing", std::string(name), quoted(name) + " must not be empty");
+    add_error("missing", std::string(name), quote_name(name) + " must not be empty");
     return std::nullopt;
   }
   return value;
@@ -68,7 +69,7 @@ std::optional<std::string> Fields::email(std::string_view name, std::size_t max_
   auto value = text(name, max_length, presence);
   if (!value || (value->empty() && presence == Presence::optional)) return value;
   if (!looks_like_email(*value)) {
-    add_error("invalid", std::string(name), quoted(name) + " is not an e-mail address");
+    add_error("invalid", std::string(name), quote_name(name) + " is not an e-mail address");
     return std::nullopt;
   }
   return value;
@@ -80,7 +81,7 @@ std::optional<std::int64_t> Fields::integer(std::string_view name, std::int64_t 
   const auto value = parse_integer(*params_.get(name));
   if (!value || *value < min || *value > max) {
     add_error("invalid", std::string(name),
-              quoted(name) + " must be an integer from " + std::to_string(min) + " to " +
+              quote_name(name) + " must be an integer from " + std::to_string(min) + " to " +
                   std::to_string(max));
     return std::nullopt;
   }
@@ -94,7 +95,7 @@ std::optional<int> Fields::choice(std::string_view name, std::initializer_list<i
   if (!value || std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
     std::string list;
     for (int a : allowed) list += (list.empty() ? "" : ", ") + std::to_string(a);
-    add_error("invalid", std::string(name), quoted(name) + " must be one of " + list);
+    add_error("invalid", std::string(name), quote_name(name) + " must be one of " + list);
     return std::nullopt;
   }
   return static_cast<int>(*value);
@@ -109,10 +110,30 @@ std::optional<std::string> Fields::phone_number(std::string_view name, std::stri
   if (missing(name, presence)) return std::nullopt;
   auto result = normalize_phone_number(*params_.get(name), country);
   if (auto* error = std::get_if<PhoneNumberError>(&result)) {
-    add_error("invalid", std::string(name), quoted(name) + ": " + error->message);
+    add_error("invalid", std::string(name), quote_name(name) + ": " + error->message);
     return std::nullopt;
   }
   return std::get<std::string>(std::move(result));
+}
+
+std::optional<std::string> Fields::e164_number(std::string_view name, Presence presence) {
+  if (missing(name, presence)) return std::nullopt;
+  auto result = normalize_e164_only(*params_.get(name));
+  if (auto* error = std::get_if<PhoneNumberError>(&result)) {
+    add_error("invalid", std::string(name), quote_name(name) + ": " + error->message);
+    return std::nullopt;
+  }
+  return std::get<std::string>(std::move(result));
+}
+
+std::optional<std::string> Fields::json_text(std::string_view name, std::size_t max_length) {
+  auto value = text(name, max_length);
+  if (!value || value->empty()) return std::nullopt;
+  if (!nlohmann::json::accept(*value)) {
+    add_error("invalid", std::string(name), quote_name(name) + " must be JSON");
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<TimePoint> Fields::utc_time(std::string_view name, Presence presence) {
@@ -120,7 +141,7 @@ std::optional<TimePoint> Fields::utc_time(std::string_view name, Presence presen
   const auto value = parse_utc(*params_.get(name));
   if (!value) {
     add_error("invalid", std::string(name),
-              quoted(name) + " must be a UTC time 'YYYY-MM-DD HH:MM:SS'");
+              quote_name(name) + " must be a UTC time 'YYYY-MM-DD HH:MM:SS'");
   }
   return value;
 }
@@ -130,7 +151,7 @@ void Fields::allow_only(std::initializer_list<std::string_view> known,
   for (const auto& [name, value] : params_.fields()) {
     const bool is_known = std::find(known.begin(), known.end(), name) != known.end() ||
                           std::find(more_known.begin(), more_known.end(), name) != more_known.end();
-    if (!is_known) add_error("unknown_parameter", name, quoted(name) + " is not a parameter here");
+    if (!is_known) add_error("unknown_parameter", name, quote_name(name) + " is not a parameter here");
   }
 }
 

@@ -38,6 +38,11 @@ class Fields {
   // National or E.164 input, normalised to E.164 with the partner's country.
   std::optional<std::string> phone_number(std::string_view name, std::string_view country,
                                           Presence presence = Presence::optional);
+  // Resources that demand E.164 input (reference §1.6): the partner's country is not applied.
+  std::optional<std::string> e164_number(std::string_view name,
+                                         Presence presence = Presence::optional);
+  // JSON text, stored as given; an empty value means none.
+  std::optional<std::string> json_text(std::string_view name, std::size_t max_length);
   // UTC "YYYY-MM-DD HH:MM:SS" (or a date alone, meaning midnight).
   std::optional<TimePoint> utc_time(std::string_view name, Presence presence = Presence::optional);
 

@@ -25,12 +25,6 @@ Json render(const Order& o) {
   };
 }
 
-void require_own_customer(Context& ctx, Id customer_id) {
-  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
-    throw_not_found("customer_id", "customer");
-  }
-}
-
 void require_own_custnr(Context& ctx, const std::string& custnr) {
   CustomerFilter filter;
   filter.custnr = custnr;

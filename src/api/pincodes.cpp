@@ -33,40 +33,6 @@ Json render(const Pincode& p) {
   };
 }
 
-// Pincodes demand E.164 input (reference §2.6): the partner's country is not applied.
-std::optional<std::string> e164_number(Fields& fields, const Context& ctx, std::string_view name) {
-  const auto value = ctx.params.get(name);
-  if (!value) {
-    fields.add_error("missing", std::string(name), "'" + std::string(name) + "' is required");
-    return std::nullopt;
-  }
-  auto result = normalize_e164_only(*value);
-  if (auto* error = std::get_if<PhoneNumberError>(&result)) {
-    fields.add_error("invalid", std::string(name),
-                     "'" + std::string(name) + "': " + error->message);
-    return std::nullopt;
-  }
-  return std::get<std::string>(std::move(result));
-}
-
-// JSON text, stored as given; an empty value means none.
-std::optional<std::string> json_text(Fields& fields, std::string_view name,
-                                     std::size_t max_length) {
-  auto value = fields.text(name, max_length);
-  if (!value || value->empty()) return std::nullopt;
-  if (!Json::accept(*value)) {
-    fields.add_error("invalid", std::string(name), "'" + std::string(name) + "' must be JSON");
-    return std::nullopt;
-  }
-  return value;
-}
-
-void require_own_customer(Context& ctx, Id customer_id) {
-  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
-    throw_not_found("customer_id", "customer");
-  }
-}
-
 // Reference §2.6 names three ways to say whom the PIN is for: customer_id + phone_number,
 // custnr + phone_number, or cdr_id (the call's customer and caller). Mixing them is refused
 // rather than guessed at, except that a cdr_id may come with its customer_id (as in the
@@ -101,7 +67,7 @@ Owner read_owner(Fields& fields, const Context& ctx) {
     fields.add_error("missing", "customer_id",
                      "give 'customer_id' or 'custnr' with 'phone_number', or 'cdr_id'");
   }
-  owner.phone_number = e164_number(fields, ctx, "phone_number");
+  owner.phone_number = fields.e164_number("phone_number", Presence::required);
   return owner;
 }
 
@@ -135,7 +101,7 @@ http::Response post_pincode(Context& ctx) {
   if (auto v = fields.text("custom_lead_id", kLeadIdMaxLength); v && !v->empty()) {
     pincode.custom_lead_id = *v;
   }
-  pincode.custom_lead_data = json_text(fields, "custom_lead_data", kLeadDataMaxLength);
+  pincode.custom_lead_data = fields.json_text("custom_lead_data", kLeadDataMaxLength);
   fields.throw_if_errors();
   pincode.customer_id = customer_of(ctx, owner);
   pincode.expires = pincode_expiry(ctx.clock.now(), static_cast<int>(*ttl));

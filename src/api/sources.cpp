@@ -24,9 +24,7 @@ namespace {
 
 constexpr std::size_t kNameMaxLength = 100;
 
-Json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? Json(format_utc(*t)) : Json();
-}
+Json time_or_null(const std::optional<TimePoint>& t) { return t ? Json(format_utc(*t)) : Json(); }
 
 SourceStatus status_of(const Context& ctx, const Source& s) {
   return derive_status(s.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
@@ -145,10 +143,23 @@ void apply_fields(Fields& fields, const Context& ctx, Presence presence, Source&
   apply_alt_numbers(fields, ctx, source);
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {
-    "name", "phonenr", "media", "email", "smsnumber", "class", "campaign_id", "publisher_id",
-    "vm_greeting_id", "notify_on_missed_call", "notify_on_new_voicemail", "vm_divert_all",
-    "vm_divert_busy", "vm_divert_noanswer", "timestamp", "expire", "alt_numbers"};
+const std::initializer_list<std::string_view> kWritableFields = {"name",
+                                                                 "phonenr",
+                                                                 "media",
+                                                                 "email",
+                                                                 "smsnumber",
+                                                                 "class",
+                                                                 "campaign_id",
+                                                                 "publisher_id",
+                                                                 "vm_greeting_id",
+                                                                 "notify_on_missed_call",
+                                                                 "notify_on_new_voicemail",
+                                                                 "vm_divert_all",
+                                                                 "vm_divert_busy",
+                                                                 "vm_divert_noanswer",
+                                                                 "timestamp",
+                                                                 "expire",
+                                                                 "alt_numbers"};
 
 // A campaign_id or vm_greeting_id given in this request must name the source's customer's
 // campaign, or a greeting of that customer or of the system.
@@ -295,8 +306,8 @@ http::Response extend_source(Context& ctx) {
   const auto status = status_of(ctx, source);
   if (status != SourceStatus::active && status != SourceStatus::upcoming &&
       status != SourceStatus::quarantined) {
-    throw_conflict("not_extendable", "a " + std::string(to_string(status)) +
-                                         " source cannot be extended");
+    throw_conflict("not_extendable",
+                   "a " + std::string(to_string(status)) + " source cannot be extended");
   }
   const auto ends = end_of_local_day(*expire, ctx.partner.timezone);
   if (ends <= ctx.clock.now() || ends <= source.lifecycle.activation ||

@@ -31,16 +31,10 @@ Json render(const VoicemailGreeting& g) {
   return j;
 }
 
-void require_partners_customer(Context& ctx, Id customer_id) {
-  if (!ctx.store.find_customer(ctx.partner.id, customer_id)) {
-    throw_not_found("customer_id", "customer");
-  }
-}
-
 // The greeting the request names, as the named customer (the partner's) sees it.
 VoicemailGreeting existing_greeting(Context& ctx, bool with_sound) {
   const Id customer_id = required_id(ctx.params, "customer_id");
-  require_partners_customer(ctx, customer_id);
+  require_own_customer(ctx, customer_id);
   const Id id = required_id(ctx.params, "vm_greeting_id");
   auto greeting = ctx.store.greetings().find_greeting(ctx.partner.id, customer_id, id, with_sound);
   if (!greeting) throw_not_found("vm_greeting_id", "voicemail greeting");
@@ -68,7 +62,7 @@ http::Response get_greetings(Context& ctx) {
     items.push_back(render(existing_greeting(ctx, true)));
     return list("voicemail_greetings", std::move(items), 1, page);
   }
-  require_partners_customer(ctx, customer_id);
+  require_own_customer(ctx, customer_id);
   const auto result = ctx.store.greetings().list_greetings(ctx.partner.id, customer_id, page);
   for (const auto& g : result.items) items.push_back(render(g));
   return list("voicemail_greetings", std::move(items), result.total, page);
@@ -93,7 +87,7 @@ http::Response post_greeting(Context& ctx) {
     }
   }
   fields.throw_if_errors();
-  require_partners_customer(ctx, *greeting.customer_id);
+  require_own_customer(ctx, *greeting.customer_id);
   // Uploaded audio needs no recording call, so no PIN is handed out that could overwrite it.
   const bool recorded = greeting.sounddata_base64.has_value();
   const std::optional<std::string> pin =

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/types.hpp"
 
 namespace callsight {
@@ -36,10 +37,6 @@ inline constexpr std::size_t kMaxGreetingAudioBytes = 2 * 1024 * 1024;
 std::string new_record_pin();
 // The PIN for 64 random bits given as 16 hex digits (the pure half of new_record_pin).
 std::string record_pin_from_hex(std::string_view hex);
-
-// RFC 4648 base64 with padding. decode_base64 refuses anything else (nullopt).
-std::string encode_base64(std::string_view bytes);
-std::optional<std::string> decode_base64(std::string_view text);
 
 // WAV ("RIFF....WAVE") or MP3 (an ID3 tag or an MPEG frame sync, 11 set bits).
 bool looks_like_audio(std::string_view bytes);

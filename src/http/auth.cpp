@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/base64.hpp"
 #include "core/cidr.hpp"
 #include "core/hex.hpp"
 #include "http/credentials.hpp"
@@ -168,34 +169,6 @@ class AuthParamParser {
   std::string_view text_;
   std::size_t pos_ = 0;
 };
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t bits = 0;
-  int bit_count = 0;
-  std::size_t padding = 0;
-  for (const char c : text) {
-    int value = -1;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    if (c >= '0' && c <= '9') value = c - '0' + 52;
-    if (c == '+') value = 62;
-    if (c == '/') value = 63;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (value < 0 || padding > 0) return std::nullopt;
-    bits = bits << 6 | static_cast<std::uint32_t>(value);
-    bit_count += 6;
-    if (bit_count >= 8) {
-      bit_count -= 8;
-      out += static_cast<char>((bits >> bit_count) & 0xff);
-    }
-  }
-  if (padding > 2 || (padding > 0 && text.size() % 4 != 0) || bit_count >= 6) return std::nullopt;
-  return out;
-}
 
 // ---- Digest algorithms ------------------------------------------------------------------
 
@@ -422,7 +395,7 @@ struct Authenticator::Impl {
   AuthOutcome basic(const Request& request, std::string_view rest) {
     while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
     while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
-    const auto decoded = base64_decode(rest);
+    const auto decoded = decode_base64(rest);
     const auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) return challenge(false);
     const auto username = decoded->substr(0, colon);
