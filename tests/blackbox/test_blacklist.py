@@ -1,30 +1,20 @@
 """/customers/blacklist as docs/api.md and the Freespee/Kaisa reference (§2.7) describe it,
 and the OOS status (§2.11) of a source whose answering number is blacklisted."""
 
-import itertools
 import json
 import unittest
 
 from harness import ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 ANSWERING = "+46701234567"
 FLAT = "/customers/blacklist"
-# Inventory numbers for the sources of the status tests; each call hands out a fresh one.
-_tracking_numbers = ("+4640%07d" % n for n in itertools.count(6100000))
 
 
-class BlacklistTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
+class BlacklistTest(CustomerResourceMixin, ServerTestCase):
     def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
+        super().setUp()
         self.cid = self.customer(self.alice)
-
-    def customer(self, s):
-        c = self.one(self.call(s, "POST", "/customers",
-                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
-        return c["customer_id"]
 
     def nested(self, cid=None):
         return "/customers/%s/blacklist" % (cid or self.cid)
@@ -175,26 +165,17 @@ class BlacklistTest(ServerTestCase):
         self.assertEqual(self.blacklist(self.get()), ["+46701111111"])
 
 
-class BlacklistedSourceStatusTest(ServerTestCase):
+class BlacklistedSourceStatusTest(CustomerResourceMixin, ServerTestCase):
     """GET /sources/statuses reports a source whose answering number is blacklisted as OOS."""
 
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
     def setUp(self):
-        self.alice = self.session("alice")
+        super().setUp()
         self.cid = self.customer(self.alice)
 
-    def customer(self, s):
-        c = self.one(self.call(s, "POST", "/customers",
-                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
-        return c["customer_id"]
-
-    def source(self, s, cid, **fields):
-        number = next(_tracking_numbers)
-        self.server.cli("numbers", "add", number, check=True)
-        fields.update(customer_id=cid, name="S " + unique(), destnr=number)
+    def active_source(self, s, cid, **fields):
+        fields.update(name="S " + unique())
         fields.setdefault("phonenr", ANSWERING)
-        return self.one(self.call(s, "POST", "/sources", data=fields), "sources")["source_id"]
+        return self.one(self.source(cid, s, **fields), "sources")["source_id"]
 
     def put_blacklist(self, s, cid, numbers):
         self.ok(self.call(s, "PUT", "/customers/%s/blacklist" % cid,
@@ -206,7 +187,7 @@ class BlacklistedSourceStatusTest(ServerTestCase):
                         "statuses")}
 
     def test_blacklisted_answering_number_makes_an_active_source_oos(self):
-        sid = self.source(self.alice, self.cid)
+        sid = self.active_source(self.alice, self.cid)
         self.assertNotIn(sid, self.statuses())
         self.put_blacklist(self.alice, self.cid, ["+46709999999", ANSWERING])
         self.assertEqual(self.statuses()[sid], {"source_id": sid, "service": "OOS",
@@ -221,18 +202,18 @@ class BlacklistedSourceStatusTest(ServerTestCase):
                   "to_time": "24:00"},
                  {"phonenr": "voicemail", "weekdays": "mon", "from_time": "00:00",
                   "to_time": "08:00"}]
-        sid = self.source(self.alice, self.cid, alt_numbers=json.dumps(rules))
+        sid = self.active_source(self.alice, self.cid, alt_numbers=json.dumps(rules))
         self.assertNotIn(sid, self.statuses())
         self.put_blacklist(self.alice, self.cid, ["+46708888888"])
         self.assertEqual(self.statuses()[sid]["service"], "OOS")
 
     def test_another_customers_blacklist_does_not_count(self):
-        sid = self.source(self.alice, self.cid)
+        sid = self.active_source(self.alice, self.cid)
         self.put_blacklist(self.alice, self.customer(self.alice), [ANSWERING])
         self.assertNotIn(sid, self.statuses())
 
     def test_a_blacklisted_source_is_listed_once(self):
-        sid = self.source(self.alice, self.cid)
+        sid = self.active_source(self.alice, self.cid)
         self.put_blacklist(self.alice, self.cid, [ANSWERING])
         self.ok(self.call(self.alice, "DELETE", "/sources/%s" % sid), "sources")
         listed = [st for st in self.ok(self.call(self.alice, "GET", "/sources/statuses"),
@@ -240,7 +221,7 @@ class BlacklistedSourceStatusTest(ServerTestCase):
         self.assertEqual(listed, [{"source_id": sid, "service": "OOS", "status": "quarantined"}])
 
     def test_other_partners_do_not_see_the_status(self):
-        sid = self.source(self.alice, self.cid)
+        sid = self.active_source(self.alice, self.cid)
         self.put_blacklist(self.alice, self.cid, [ANSWERING])
         self.assertNotIn(sid, self.statuses(self.session("bob")))
 

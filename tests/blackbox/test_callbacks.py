@@ -7,6 +7,7 @@ import unittest
 import requests
 
 from harness import TIME_RE, ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 CALLBACK_KEYS = {
     "id", "customer_id", "agent_nr", "requester_nr", "caller_id", "scheduled", "retries",
@@ -29,18 +30,10 @@ HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 
 
-class CallbacksTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
+class CallbacksTest(CustomerResourceMixin, ServerTestCase):
     def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
+        super().setUp()
         self.cid = self.customer(self.alice)
-
-    def customer(self, s):
-        c = self.one(self.call(s, "POST", "/customers",
-                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
-        return c["customer_id"]
 
     def post(self, s=None, path="/customers/callbacks", **fields):
         if path == "/customers/callbacks":

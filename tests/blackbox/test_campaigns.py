@@ -1,9 +1,9 @@
 """/customers/campaigns as docs/api.md and the Freespee reference (§2.3) describe it."""
 
-import itertools
 import unittest
 
 from harness import TIME_RE, ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 CAMPAIGN_KEYS = {
     "name", "email", "smsnumber", "campaign_id", "partner_campaign_id", "timestamp", "expire",
@@ -16,22 +16,9 @@ FLAGS = ("notify_on_missed_call", "notify_on_answered_call", "notify_on_new_voic
          "vm_divert_all", "vm_divert_busy", "vm_divert_noanswer", "call_recording")
 STANDARD_GREETING = "1"  # the system greeting every database gets from its migration
 
-_numbers = itertools.count(1000)
 
-
-class CampaignsTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
-    def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
-
+class CampaignsTest(CustomerResourceMixin, ServerTestCase):
     # -- helpers --------------------------------------------------------------------------
-    def customer(self, s=None):
-        data = {"name": "Customer " + unique(), "custnr": unique("cn")}
-        return self.one(self.call(s or self.alice, "POST", "/customers", data=data),
-                        "customers")["customer_id"]
-
     def post(self, customer_id, s=None, **fields):
         fields.setdefault("name", "Campaign " + unique())
         fields.setdefault("pricing_model_id", "ppc-1")
@@ -44,12 +31,6 @@ class CampaignsTest(ServerTestCase):
     def get(self, customer_id, campaign_id, s=None):
         return self.call(s or self.alice, "GET", "/customers/%s/campaigns/%s"
                          % (customer_id, campaign_id))
-
-    def source(self, customer_id, **fields):
-        number = "+4640%07d" % next(_numbers)
-        self.server.cli("numbers", "add", number, check=True)
-        fields.update(customer_id=customer_id, name="web", phonenr="0890510", destnr=number)
-        return self.call(self.alice, "POST", "/sources", data=fields)
 
     def greeting(self, customer_id, s=None):
         resp = self.call(s or self.alice, "POST", "/customers/voicemail_greetings",
@@ -289,17 +270,8 @@ class CampaignsTest(ServerTestCase):
         k = self.create(cid)
         kid = k["campaign_id"]
         nested = "/customers/%s/campaigns/%s" % (cid, kid)
-        for method in ("GET", "PUT", "DELETE"):
-            data = {"name": "Stolen"} if method == "PUT" else None
-            self.assert_error(self.call(self.bob, method, nested, data=data), 404, "not_found",
-                              "customer_id")
-            params = {"customer_id": cid, "campaign_id": kid}
-            if method == "PUT":
-                resp = self.call(self.bob, method, "/customers/campaigns",
-                                 data=dict(params, name="Stolen"))
-            else:
-                resp = self.call(self.bob, method, "/customers/campaigns", params=params)
-            self.assert_error(resp, 404, "not_found", "customer_id")
+        self.assert_hidden_from(self.bob, nested, "/customers/campaigns",
+                                {"customer_id": cid, "campaign_id": kid})
         self.assert_error(self.post(cid, self.bob), 404, "not_found", "customer_id")
         bobs = self.customer(self.bob)
         self.assert_error(self.get(bobs, kid, self.bob), 404, "not_found", "campaign_id")

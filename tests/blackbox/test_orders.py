@@ -4,6 +4,7 @@ import datetime
 import unittest
 
 from harness import TIME_RE, ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 ORDER_KEYS = {"created", "timestamp", "cli_id", "order_id", "order_value", "extras",
               "customer_id", "custnr"}
@@ -18,18 +19,10 @@ def parse(text):
     return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
-class OrdersTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
+class OrdersTest(CustomerResourceMixin, ServerTestCase):
     def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
-        self.cid, self.custnr = self.customer(self.alice)
-
-    def customer(self, s):
-        c = self.one(self.call(s, "POST", "/customers",
-                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
-        return c["customer_id"], c["custnr"]
+        super().setUp()
+        self.cid, self.custnr = self.customer_with_custnr(self.alice)
 
     def post(self, s=None, path=FLAT, **fields):
         if path == FLAT:
@@ -92,7 +85,7 @@ class OrdersTest(ServerTestCase):
         path = "/customers/%s/orders" % self.cid
         self.assertEqual(self.create(path=path)["customer_id"], self.cid)
         self.assertEqual(self.create(path=path, customer_id=self.cid)["customer_id"], self.cid)
-        other, _ = self.customer(self.alice)
+        other, _ = self.customer_with_custnr(self.alice)
         self.assert_error(self.post(path=path, customer_id=other), 400, "conflicting_id",
                           "customer_id")
 
@@ -100,7 +93,7 @@ class OrdersTest(ServerTestCase):
         self.create(order_id="A-1")
         self.assert_error(self.post(order_id="A-1"), 409, "duplicate", "order_id")
         self.assertEqual(self.order_ids(customer_id=self.cid), ["A-1"])
-        other, _ = self.customer(self.alice)
+        other, _ = self.customer_with_custnr(self.alice)
         self.assertEqual(self.create(customer_id=other, order_id="A-1")["order_id"], "A-1")
 
     def test_missing_mandatory_fields_are_named(self):
@@ -146,8 +139,8 @@ class OrdersTest(ServerTestCase):
     # -- GET ------------------------------------------------------------------------------
     def test_get_lists_every_customer_of_the_partner_oldest_first(self):
         _, s = self.fresh_partner()
-        c1, _ = self.customer(s)
-        c2, _ = self.customer(s)
+        c1, _ = self.customer_with_custnr(s)
+        c2, _ = self.customer_with_custnr(s)
         self.create(s, customer_id=c1, order_id="o1")
         self.create(s, customer_id=c2, order_id="o2")
         self.create(s, customer_id=c1, order_id="o3")
@@ -158,7 +151,7 @@ class OrdersTest(ServerTestCase):
                          ("3", "0", "1000", "1"))
 
     def test_get_filters(self):
-        c2, custnr2 = self.customer(self.alice)
+        c2, custnr2 = self.customer_with_custnr(self.alice)
         self.create(order_id="f1")
         self.create(order_id="f2")
         self.create(customer_id=c2, order_id="f1")
@@ -171,7 +164,7 @@ class OrdersTest(ServerTestCase):
         self.assertEqual(self.order_ids(order_id="no-such-order"), [])
 
     def test_get_on_the_nested_spelling(self):
-        c2, _ = self.customer(self.alice)
+        c2, _ = self.customer_with_custnr(self.alice)
         self.create(order_id="n1")
         self.create(customer_id=c2, order_id="n1")
         path = "/customers/%s/orders" % self.cid
@@ -183,7 +176,7 @@ class OrdersTest(ServerTestCase):
 
     def test_get_paging(self):
         _, s = self.fresh_partner()
-        cid, _ = self.customer(s)
+        cid, _ = self.customer_with_custnr(s)
         for i in range(5):
             self.create(s, customer_id=cid, order_id="p%d" % i)
         resp = self.get(s, page="1", pagesize="2")
@@ -225,7 +218,7 @@ class OrdersTest(ServerTestCase):
         self.assert_error(self.get(self.bob, path="/customers/%s/orders" % self.cid), 404,
                           "not_found", "customer_id")
         self.assert_error(self.get(self.bob, custnr=self.custnr), 404, "not_found", "custnr")
-        bob_cid, _ = self.customer(self.bob)
+        bob_cid, _ = self.customer_with_custnr(self.bob)
         self.create(self.bob, customer_id=bob_cid, order_id="bobs")
         self.assertNotIn("secret", self.order_ids(self.bob))
         self.assertNotIn("secret", self.order_ids(self.bob, order_id="secret"))

@@ -7,6 +7,7 @@ import unittest
 import requests
 
 from harness import TIME_RE, ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 PINCODE_KEYS = {
     "pincode_id", "customer_id", "pincode", "phone_number", "cdr_id", "custom_lead_id",
@@ -19,18 +20,10 @@ def parse(text):
     return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
-class PincodesTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
+class PincodesTest(CustomerResourceMixin, ServerTestCase):
     def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
-        self.cid, self.custnr = self.customer(self.alice)
-
-    def customer(self, s):
-        c = self.one(self.call(s, "POST", "/customers",
-                               data=dict(name="C " + unique(), custnr=unique("cn"))), "customers")
-        return c["customer_id"], c["custnr"]
+        super().setUp()
+        self.cid, self.custnr = self.customer_with_custnr(self.alice)
 
     def post(self, s=None, path="/customers/pincodes", **fields):
         fields.setdefault("pincode_length", "6")
@@ -90,7 +83,7 @@ class PincodesTest(ServerTestCase):
                          phone_number=PHONE)
         self.assertEqual(self.one(resp, "pincodes")["customer_id"], self.cid)
         resp = self.post(path="/customers/%s/pincodes" % self.cid,
-                         customer_id=self.customer(self.alice)[0], phone_number=PHONE)
+                         customer_id=self.customer_with_custnr(self.alice)[0], phone_number=PHONE)
         self.assert_error(resp, 400, "conflicting_id", "customer_id")
 
     def test_optional_lead_fields(self):
@@ -206,14 +199,14 @@ class PincodesTest(ServerTestCase):
                 self.assertEqual(resp.json()["calls"], [])
 
     def test_get_nested_spelling_lists_the_customer(self):
-        other, _ = self.customer(self.alice)
+        other, _ = self.customer_with_custnr(self.alice)
         mine = self.create()["pincode_id"]
         self.create(customer_id=other)
         self.assertEqual(self.ids(path="/customers/%s/pincodes" % self.cid), [mine])
         self.assertEqual(self.ids(path="/2.4.9/customers/%s/pincodes" % self.cid), [mine])
 
     def test_get_without_filters_lists_every_customer_of_the_partner(self):
-        other, _ = self.customer(self.alice)
+        other, _ = self.customer_with_custnr(self.alice)
         a = self.create()["pincode_id"]
         b = self.create(customer_id=other)["pincode_id"]
         got = self.ids()
@@ -228,7 +221,7 @@ class PincodesTest(ServerTestCase):
 
     def test_partners_see_only_their_own_pincodes(self):
         p = self.create()
-        bobs_customer, _ = self.customer(self.bob)
+        bobs_customer, _ = self.customer_with_custnr(self.bob)
         theirs = self.create(self.bob, customer_id=bobs_customer)["pincode_id"]
         self.assertNotIn(p["pincode_id"], self.ids(self.bob))
         self.assertEqual(self.ids(self.bob), [theirs])

@@ -1,10 +1,10 @@
 """/customers/voicemail_greetings as docs/api.md and the Freespee reference (§2.4) describe it."""
 
 import base64
-import itertools
 import unittest
 
 from harness import FORM_TYPE, TIME_RE, ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
 
 GREETING_KEYS = {"vm_greeting_id", "customer_id", "name", "timestamp", "datalength", "locked",
                  "used_by"}
@@ -15,26 +15,13 @@ WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(16)) + b"data\x00\x00\x00\x0
 MP3_ID3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 8
 MP3_FRAME = b"\xff\xfb\x90\x64" + bytes(200)
 
-_numbers = itertools.count(1000)
-
 
 def b64(data):
     return base64.b64encode(data).decode("ascii")
 
 
-class VoicemailGreetingsTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
-
-    def setUp(self):
-        self.alice = self.session("alice")
-        self.bob = self.session("bob")
-
+class VoicemailGreetingsTest(CustomerResourceMixin, ServerTestCase):
     # -- helpers --------------------------------------------------------------------------
-    def customer(self, s=None):
-        data = {"name": "Customer " + unique(), "custnr": unique("cn")}
-        return self.one(self.call(s or self.alice, "POST", "/customers", data=data),
-                        "customers")["customer_id"]
-
     def post(self, customer_id, s=None, **fields):
         fields.setdefault("name", "Greeting " + unique())
         fields["customer_id"] = customer_id
@@ -50,12 +37,6 @@ class VoicemailGreetingsTest(ServerTestCase):
     def listed(self, customer_id, s=None):
         resp = self.call(s or self.alice, "GET", "/customers/%s/voicemail_greetings" % customer_id)
         return self.ok(resp, "voicemail_greetings")
-
-    def source(self, customer_id, s=None, **fields):
-        number = "+4640%07d" % next(_numbers)
-        self.server.cli("numbers", "add", number, check=True)
-        fields.update(customer_id=customer_id, name="web", phonenr="0890510", destnr=number)
-        return self.call(s or self.alice, "POST", "/sources", data=fields)
 
     # -- create ---------------------------------------------------------------------------
     def test_post_returns_record_number_and_pin(self):
@@ -281,17 +262,8 @@ class VoicemailGreetingsTest(ServerTestCase):
         g = self.create(cid, sounddata=b64(WAV))
         gid = g["vm_greeting_id"]
         nested = "/customers/%s/voicemail_greetings/%s" % (cid, gid)
-        for method in ("GET", "PUT", "DELETE"):
-            data = {"name": "Stolen"} if method == "PUT" else None
-            self.assert_error(self.call(self.bob, method, nested, data=data), 404, "not_found",
-                              "customer_id")
-            params = {"customer_id": cid, "vm_greeting_id": gid}
-            if method == "PUT":
-                resp = self.call(self.bob, method, "/customers/voicemail_greetings",
-                                 data=dict(params, name="Stolen"))
-            else:
-                resp = self.call(self.bob, method, "/customers/voicemail_greetings", params=params)
-            self.assert_error(resp, 404, "not_found", "customer_id")
+        self.assert_hidden_from(self.bob, nested, "/customers/voicemail_greetings",
+                                {"customer_id": cid, "vm_greeting_id": gid})
         self.assert_error(self.post(cid, self.bob), 404, "not_found", "customer_id")
         bobs = self.customer(self.bob)
         self.assert_error(self.get(bobs, gid, self.bob), 404, "not_found", "vm_greeting_id")

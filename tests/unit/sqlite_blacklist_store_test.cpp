@@ -1,53 +1,17 @@
 #include "store/sqlite/sqlite_blacklist_store.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-
-#include "core/time_format.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store_test_support.hpp"
 
 namespace callsight {
 namespace {
 
-namespace fs = std::filesystem;
 using Numbers = std::vector<std::string>;
 
-class SqliteBlacklistStoreTest : public ::testing::Test {
+class SqliteBlacklistStoreTest : public SqliteStoreFixture {
  protected:
-  SqliteBlacklistStoreTest() {
-    std::string pattern = (fs::temp_directory_path() / "callsight-blacklist-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
-  }
-  ~SqliteBlacklistStoreTest() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  Id make_partner(const std::string& username) {
-    Partner p;
-    p.name = p.username = username;
-    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
-    p.country = "SE";
-    p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
-  }
-
-  Id make_customer(Id partner_id, const std::string& custnr) {
-    Customer c;
-    c.partner_id = partner_id;
-    c.name = c.custnr = custnr;
-    c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
-  }
-
   BlacklistStore& blacklists() { return store_->blacklists(); }
-
-  fs::path dir_;
-  ManualClock clock_{parse_utc("2024-01-15 12:00:00").value()};
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(SqliteBlacklistStoreTest, NewCustomerHasAnEmptyList) {
@@ -137,8 +101,7 @@ TEST_F(SqliteBlacklistStoreTest, ListSurvivesReopeningTheDatabase) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");
   blacklists().replace_blacklist(partner, customer, {"+46702222222", "+46701111111"});
-  store_.reset();
-  store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
+  reopen();
   EXPECT_EQ(blacklists().blacklist(partner, customer), (Numbers{"+46702222222", "+46701111111"}));
 }
 

@@ -1,22 +1,16 @@
 #include "store/sqlite/sqlite_callback_store.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "core/callback.hpp"
 #include "core/time_format.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store_test_support.hpp"
 
 namespace callsight {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::days;
 using std::chrono::seconds;
-
-TimePoint at(const char* text) { return parse_utc(text).value(); }
 
 TEST(Callback, DefaultsFollowTheKaisaReference) {
   const auto now = at("2024-01-15 12:00:00");
@@ -33,35 +27,8 @@ TEST(Callback, DefaultsFollowTheKaisaReference) {
   EXPECT_FALSE(c.custom_dynamic);
 }
 
-class SqliteCallbackStoreTest : public ::testing::Test {
+class SqliteCallbackStoreTest : public SqliteStoreFixture {
  protected:
-  SqliteCallbackStoreTest() {
-    std::string pattern = (fs::temp_directory_path() / "callsight-callbacks-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
-  }
-  ~SqliteCallbackStoreTest() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  Id make_partner(const std::string& username) {
-    Partner p;
-    p.name = p.username = username;
-    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
-    p.country = "SE";
-    p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
-  }
-
-  Id make_customer(Id partner_id, const std::string& custnr) {
-    Customer c;
-    c.partner_id = partner_id;
-    c.name = c.custnr = custnr;
-    c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
-  }
-
   Callback make_callback(Id partner_id, Id customer_id, TimePoint scheduled, int retries = 0) {
     auto c = new_callback(customer_id, "+46701234567", "+46709876543", scheduled);
     c.retries = retries;
@@ -88,10 +55,6 @@ class SqliteCallbackStoreTest : public ::testing::Test {
   }
 
   CallbackStore& callbacks() { return store_->callbacks(); }
-
-  fs::path dir_;
-  ManualClock clock_{at("2024-01-15 12:00:00")};
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(SqliteCallbackStoreTest, CreateStoresEveryFieldNotCompletedWithoutCdr) {

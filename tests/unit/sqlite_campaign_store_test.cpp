@@ -1,62 +1,24 @@
 // The campaign and greeting sub-stores of SqliteStore.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "core/time_format.hpp"
 #include "store/campaign_store.hpp"
 #include "store/greeting_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store_test_support.hpp"
 
 namespace callsight {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr Id kStandardGreeting = 1;  // added by the greetings migration
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "callsight-campaigns-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-class SqliteCampaignStoreTest : public ::testing::Test {
+class SqliteCampaignStoreTest : public SqliteStoreFixture {
  protected:
+  SqliteCampaignStoreTest() : SqliteStoreFixture("2025-05-01 10:00:00") {}
+
   void SetUp() override {
-    store_ = std::make_unique<SqliteStore>((dir_.path() / "callsight.db").string(), clock_);
     alice_ = make_partner("alice");
     bob_ = make_partner("bob");
     customer_ = make_customer(alice_, "c1");
-  }
-
-  Id make_partner(const std::string& username) {
-    Partner p;
-    p.name = username;
-    p.username = username;
-    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
-    p.country = "SE";
-    p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
-  }
-
-  Id make_customer(Id partner_id, const std::string& custnr) {
-    Customer c;
-    c.partner_id = partner_id;
-    c.name = custnr;
-    c.custnr = custnr;
-    c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
   }
 
   Campaign campaign_for(Id customer_id, std::optional<std::string> key = std::nullopt) {
@@ -100,9 +62,6 @@ class SqliteCampaignStoreTest : public ::testing::Test {
   CampaignStore& campaigns() { return store_->campaigns(); }
   GreetingStore& greetings() { return store_->greetings(); }
 
-  TempDir dir_;
-  ManualClock clock_{parse_utc("2025-05-01 10:00:00").value()};
-  std::unique_ptr<SqliteStore> store_;
   Id alice_ = 0;
   Id bob_ = 0;
   Id customer_ = 0;

@@ -1,49 +1,15 @@
 #include "store/sqlite/sqlite_order_store.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "core/time_format.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store_test_support.hpp"
 
 namespace callsight {
 namespace {
 
-namespace fs = std::filesystem;
-
-TimePoint at(const char* text) { return parse_utc(text).value(); }
-
-class SqliteOrderStoreTest : public ::testing::Test {
+class SqliteOrderStoreTest : public SqliteStoreFixture {
  protected:
-  SqliteOrderStoreTest() {
-    std::string pattern = (fs::temp_directory_path() / "callsight-orders-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    store_ = std::make_unique<SqliteStore>((dir_ / "callsight.db").string(), clock_);
-  }
-  ~SqliteOrderStoreTest() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  Id make_partner(const std::string& username) {
-    Partner p;
-    p.name = p.username = username;
-    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
-    p.country = "SE";
-    p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
-  }
-
-  Id make_customer(Id partner_id, const std::string& custnr) {
-    Customer c;
-    c.partner_id = partner_id;
-    c.name = c.custnr = custnr;
-    c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
-  }
-
   Order order_for(Id customer_id, const std::string& order_id) {
     Order o;
     o.customer_id = customer_id;
@@ -68,10 +34,6 @@ class SqliteOrderStoreTest : public ::testing::Test {
   }
 
   OrderStore& orders() { return store_->orders(); }
-
-  fs::path dir_;
-  ManualClock clock_{at("2024-01-15 12:00:00")};
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(SqliteOrderStoreTest, CreateStoresEveryFieldAndTheReceiveTime) {

@@ -1,23 +1,17 @@
 #include "store/sqlite/sqlite_pincode_store.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "core/pincode.hpp"
 #include "core/time_format.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store_test_support.hpp"
 
 namespace callsight {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::days;
 using std::chrono::seconds;
-
-TimePoint at(const char* text) { return parse_utc(text).value(); }
 
 // Hands out the given candidates in order and counts the draws.
 struct ScriptedDraw {
@@ -28,37 +22,8 @@ struct ScriptedDraw {
   }
 };
 
-class SqlitePincodeStoreTest : public ::testing::Test {
+class SqlitePincodeStoreTest : public SqliteStoreFixture {
  protected:
-  SqlitePincodeStoreTest() {
-    std::string pattern = (fs::temp_directory_path() / "callsight-pincodes-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    store_ = std::make_unique<SqliteStore>(db_path(), clock_);
-  }
-  ~SqlitePincodeStoreTest() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string db_path() const { return (dir_ / "callsight.db").string(); }
-
-  Id make_partner(const std::string& username) {
-    Partner p;
-    p.name = p.username = username;
-    p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
-    p.country = "SE";
-    p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
-  }
-
-  Id make_customer(Id partner_id, const std::string& custnr) {
-    Customer c;
-    c.partner_id = partner_id;
-    c.name = c.custnr = custnr;
-    c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
-  }
-
   Pincode pin_for(Id customer_id, int ttl_days = 1) {
     Pincode p;
     p.customer_id = customer_id;
@@ -81,10 +46,6 @@ class SqlitePincodeStoreTest : public ::testing::Test {
   }
 
   PincodeStore& pincodes() { return store_->pincodes(); }
-
-  fs::path dir_;
-  ManualClock clock_{at("2024-01-15 12:00:00")};
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(SqlitePincodeStoreTest, CreateStoresEveryFieldWithTheDrawnPin) {
