@@ -19,6 +19,7 @@ inline constexpr int kCallbackMaxRetryInterval = 86400;
 struct Callback {
   Id id = 0;
   Id customer_id = 0;
+  Id partner_id = 0;             // the customer's partner, filled when read
   std::string agent_number;      // wire "agent_nr", E.164, dialled first
   std::string requester_number;  // wire "requester_nr", E.164
   std::string caller_id;         // E.164 shown to the requester

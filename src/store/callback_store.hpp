@@ -39,6 +39,10 @@ class CallbackStore {
   virtual std::vector<Callback> due_callbacks(TimePoint now, int limit) = 0;
   // Marks the callback completed with the call record it produced. NotFoundError.
   virtual void complete_callback(Id callback_id, std::optional<Id> cdr_id) = 0;
+  // The switch reports how an attempt ended: a connected attempt, or the last one allowed
+  // (attempts == retries + 1), completes the callback with that attempt's call record;
+  // otherwise it stays open for the retry its claim scheduled. NotFoundError.
+  virtual void finish_attempt(Id callback_id, Id cdr_id, bool connected) = 0;
 };
 
 }  // namespace callsight

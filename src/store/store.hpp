@@ -20,6 +20,7 @@ class BlacklistStore;
 class OrderStore;
 class CallbackStore;
 class PincodeStore;
+class CallRecordStore;
 
 struct PageRequest {
   int page = 0;  // zero-based
@@ -148,6 +149,9 @@ class Store {
   // Applies the transitions that have side effects: sources whose derived status is now
   // archived get archived_at and release their number. Returns how many were archived.
   virtual int sweep_sources() = 0;
+  // For the switch, across partners: the source that holds this tracking number now
+  // (reserved, upcoming, active or quarantined), nullopt when none does.
+  virtual std::optional<Source> find_source_holding(const std::string& tracking_number) = 0;
 
   // Sub-stores, one per resource family, each declared in its own header under store/.
   virtual CampaignStore& campaigns() = 0;
@@ -156,6 +160,7 @@ class Store {
   virtual OrderStore& orders() = 0;
   virtual CallbackStore& callbacks() = 0;
   virtual PincodeStore& pincodes() = 0;
+  virtual CallRecordStore& calls() = 0;
 };
 
 // Opens the store a --db value names: a file path means SQLite (created when absent).

@@ -200,5 +200,21 @@ TEST_F(SqliteCallbackStoreTest, DeletingTheCustomerDeletesItsCallbacks) {
   EXPECT_TRUE(due_ids().empty());
 }
 
+TEST_F(SqliteCallbackStoreTest, EveryReadCarriesTheCustomersPartner) {
+  make_partner("first");  // so partner and customer ids differ
+  const Id partner = make_partner("acme");
+  const Id customer = make_customer(partner, "c1");
+  const auto created = make_callback(partner, customer, clock_.now());
+  EXPECT_EQ(created.partner_id, partner);
+  EXPECT_EQ(listed(partner, customer, clock_.now(), clock_.now()), std::vector<Id>{created.id});
+  CallbackFilter filter;
+  filter.customer_id = customer;
+  filter.from = filter.to = clock_.now();
+  EXPECT_EQ(callbacks().list_callbacks(partner, filter, {}).items.at(0).partner_id, partner);
+  const auto due = callbacks().due_callbacks(clock_.now(), 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].partner_id, partner);
+}
+
 }  // namespace
 }  // namespace callsight

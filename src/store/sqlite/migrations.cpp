@@ -5,6 +5,7 @@
 
 #include "core/time_format.hpp"
 #include "store/sqlite/sqlite_blacklist_store.hpp"
+#include "store/sqlite/sqlite_call_record_store.hpp"
 #include "store/sqlite/sqlite_callback_store.hpp"
 #include "store/sqlite/sqlite_campaign_store.hpp"
 #include "store/sqlite/sqlite_greeting_store.hpp"
@@ -23,7 +24,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 8> kMigrations = {{
+constexpr std::array<Migration, 10> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -134,6 +135,12 @@ CREATE TABLE numbers (
     {6, kOrderSchemaSql},
     {7, kCallbackSchemaSql},
     {8, kPincodeSchemaSql},
+    {9, kCallRecordSchemaSql},
+    // The salt behind CDRs' anum_md5; partners made before it get one of their own here.
+    {10, R"sql(
+ALTER TABLE partners ADD COLUMN anum_salt TEXT NOT NULL DEFAULT '';
+UPDATE partners SET anum_salt = lower(hex(randomblob(16)));
+)sql"},
 }};
 
 int recorded_version(SqliteConnection& db) {

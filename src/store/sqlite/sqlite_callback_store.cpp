@@ -34,7 +34,10 @@ namespace {
 const std::string kColumns =
     "b.id, b.customer_id, b.agent_number, b.requester_number, b.caller_id, b.scheduled, "
     "b.retries, b.retry_interval, b.attempts, b.completed, b.cdr_id, b.custom_dynamic, "
-    "b.call_recording, b.created";
+    "b.call_recording, b.created, c.partner_id";
+
+// Every read joins the owner, so a callback carries its partner.
+const std::string kFromCallbacks = " FROM callbacks b JOIN customers c ON c.id = b.customer_id";
 
 Callback read_callback(const SqliteStatement& row) {
   Callback c;
@@ -52,6 +55,7 @@ Callback read_callback(const SqliteStatement& row) {
   c.custom_dynamic = row.optional_text(11);
   c.call_recording = row.integer(12);
   c.created = row.text(13);
+  c.partner_id = row.int64(14);
   return c;
 }
 
@@ -69,6 +73,7 @@ Callback SqliteCallbackStore::create_callback(Id partner_id, const Callback& cal
   stored.attempts = 0;
   stored.completed = false;
   stored.cdr_id.reset();
+  stored.partner_id = partner_id;
   stored.created = format_utc(clock_.now());
   db_.prepare(
          "INSERT INTO callbacks (customer_id, agent_number, requester_number, caller_id, "
@@ -95,7 +100,7 @@ Callback SqliteCallbackStore::create_callback(Id partner_id, const Callback& cal
 Page<Callback> SqliteCallbackStore::list_callbacks(Id partner_id, const CallbackFilter& filter,
                                                    PageRequest page) {
   static const std::string where =
-      " FROM callbacks b JOIN customers c ON c.id = b.customer_id"
+      kFromCallbacks +
       " WHERE c.partner_id = :partner_id AND b.customer_id = :customer_id"
       " AND b.scheduled BETWEEN :from AND :to";
   const auto bind_filter = [&](SqliteStatement& stmt) {
@@ -125,8 +130,8 @@ std::vector<Callback> SqliteCallbackStore::due_callbacks(TimePoint now, int limi
   std::vector<Callback> due;
   {
     auto rows =
-        db_.prepare("SELECT " + kColumns +
-                    " FROM callbacks b WHERE b.completed = 0 AND b.next_attempt <= :now"
+        db_.prepare("SELECT " + kColumns + kFromCallbacks +
+                    " WHERE b.completed = 0 AND b.next_attempt <= :now"
                     " AND b.attempts <= b.retries ORDER BY b.next_attempt, b.id LIMIT :limit");
     rows.bind(":now", now).bind(":limit", limit);
     while (rows.step()) due.push_back(read_callback(rows));
@@ -151,6 +156,24 @@ void SqliteCallbackStore::complete_callback(Id callback_id, std::optional<Id> cd
       .bind(":id", callback_id)
       .run();
   if (db_.changes() == 0) throw NotFoundError("callback not found");
+  tx.commit();
+}
+
+void SqliteCallbackStore::finish_attempt(Id callback_id, Id cdr_id, bool connected) {
+  Lock lock(mutex_);
+  SqliteTransaction tx(db_, Mode::write);
+  db_.prepare(
+         "UPDATE callbacks SET completed = 1, cdr_id = :cdr_id"
+         " WHERE id = :id AND completed = 0 AND (:connected OR attempts > retries)")
+      .bind(":cdr_id", cdr_id)
+      .bind(":id", callback_id)
+      .bind(":connected", connected ? 1 : 0)
+      .run();
+  if (db_.changes() == 0) {
+    auto exists = db_.prepare("SELECT 1 FROM callbacks WHERE id = :id");
+    exists.bind(":id", callback_id);
+    if (!exists.step()) throw NotFoundError("callback not found");
+  }
   tx.commit();
 }
 

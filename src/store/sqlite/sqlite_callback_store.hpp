@@ -17,6 +17,7 @@ class SqliteCallbackStore final : public CallbackStore, private SqliteSubStore {
                                 PageRequest page) override;
   std::vector<Callback> due_callbacks(TimePoint now, int limit) override;
   void complete_callback(Id callback_id, std::optional<Id> cdr_id) override;
+  void finish_attempt(Id callback_id, Id cdr_id, bool connected) override;
 };
 
 }  // namespace callsight

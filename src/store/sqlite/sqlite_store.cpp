@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/random.hpp"
 #include "core/time_format.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_sql.hpp"
@@ -12,7 +13,7 @@ namespace {
 // Column lists; the read_* functions below take the columns in this order.
 const std::string kPartnerColumns =
     "id, name, username, password_hash, digest_ha1_md5, digest_ha1_sha256, country, timezone, "
-    "quarantine_days, created";
+    "quarantine_days, anum_salt, created";
 
 const std::string kCustomerColumns =
     "c.id, c.partner_id, c.name, c.custnr, c.corporateid, c.email, c.uuid, c.dncs_class_name, " +
@@ -34,7 +35,8 @@ Partner read_partner(const SqliteStatement& row) {
   p.country = row.text(6);
   p.timezone = row.text(7);
   p.quarantine_days = row.integer(8);
-  p.created = row.text(9);
+  p.anum_salt = row.text(9);
+  p.created = row.text(10);
   return p;
 }
 
@@ -104,6 +106,7 @@ SqliteStore::SqliteStore(const std::string& path, const Clock& clock)
   orders_ = std::make_unique<SqliteOrderStore>(db_, mutex_, clock_);
   callbacks_ = std::make_unique<SqliteCallbackStore>(db_, mutex_, clock_);
   pincodes_ = std::make_unique<SqlitePincodeStore>(db_, mutex_, clock_);
+  calls_ = std::make_unique<SqliteCallRecordStore>(db_, mutex_, clock_);
 }
 
 std::string SqliteStore::description() const {
@@ -153,10 +156,12 @@ Partner SqliteStore::create_partner(const Partner& partner) {
   SqliteTransaction tx(db_, Mode::write);
   check_username_free(partner.username, 0);
   Partner stored = partner;
+  // 16 random bytes: the salt must not be guessable, or anum_md5 gives callers away.
+  if (stored.anum_salt.empty()) stored.anum_salt = random_hex(16);
   stored.created = format_utc(clock_.now());
   db_.prepare("INSERT INTO partners (" + kPartnerColumns +
               ") VALUES (NULL, :name, :username, :password_hash, :md5, :sha256, :country, "
-              ":timezone, :quarantine_days, :created)")
+              ":timezone, :quarantine_days, :anum_salt, :created)")
       .bind(":name", stored.name)
       .bind(":username", stored.username)
       .bind(":password_hash", stored.password_hash)
@@ -165,6 +170,7 @@ Partner SqliteStore::create_partner(const Partner& partner) {
       .bind(":country", stored.country)
       .bind(":timezone", stored.timezone)
       .bind(":quarantine_days", stored.quarantine_days)
+      .bind(":anum_salt", stored.anum_salt)
       .bind(":created", stored.created)
       .run();
   stored.id = db_.last_insert_id();
@@ -203,6 +209,7 @@ std::vector<Partner> SqliteStore::list_partners() {
   return partners;
 }
 
+// anum_salt is not written: changing it would change every published anum_md5.
 void SqliteStore::update_partner(const Partner& partner) {
   Lock lock(mutex_);
   SqliteTransaction tx(db_, Mode::write);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "store/sqlite/sqlite_blacklist_store.hpp"
+#include "store/sqlite/sqlite_call_record_store.hpp"
 #include "store/sqlite/sqlite_callback_store.hpp"
 #include "store/sqlite/sqlite_campaign_store.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
@@ -59,6 +60,7 @@ class SqliteStore final : public Store {
   Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override;
   Source update_source(const Source& source) override;
   int sweep_sources() override;
+  std::optional<Source> find_source_holding(const std::string& tracking_number) override;
 
   CampaignStore& campaigns() override { return *campaigns_; }
   GreetingStore& greetings() override { return *greetings_; }
@@ -66,6 +68,7 @@ class SqliteStore final : public Store {
   OrderStore& orders() override { return *orders_; }
   CallbackStore& callbacks() override { return *callbacks_; }
   PincodeStore& pincodes() override { return *pincodes_; }
+  CallRecordStore& calls() override { return *calls_; }
 
  private:
   using Lock = std::lock_guard<std::mutex>;
@@ -99,6 +102,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteOrderStore> orders_;
   std::unique_ptr<SqliteCallbackStore> callbacks_;
   std::unique_ptr<SqlitePincodeStore> pincodes_;
+  std::unique_ptr<SqliteCallRecordStore> calls_;
 };
 
 }  // namespace callsight

@@ -344,6 +344,28 @@ Page<Source> SqliteStore::list_sources(Id partner_id, const SourceFilter& filter
   return result;
 }
 
+std::optional<Source> SqliteStore::find_source_holding(const std::string& tracking_number) {
+  // The numbers table's holder is the one place that says who holds a number; a holder
+  // whose derived status is archived has let it go even before the sweep clears it.
+  static const std::string sql =
+      "SELECT s.id, s.partner_id FROM numbers n JOIN sources s ON s.id = n.holder_source_id"
+      " JOIN partners p ON p.id = s.partner_id"
+      " WHERE n.number = :number AND " +
+      source_status_sql() + " <> 'archived'";
+  Lock lock(mutex_);
+  SqliteTransaction tx(db_, Mode::read);
+  Id source_id = 0;
+  Id partner_id = 0;
+  {
+    auto stmt = db_.prepare(sql);
+    stmt.bind(":number", tracking_number).bind(":now", clock_.now());
+    if (!stmt.step()) return std::nullopt;
+    source_id = stmt.int64(0);
+    partner_id = stmt.int64(1);
+  }
+  return find_source_locked(partner_id, source_id);
+}
+
 bool SqliteStore::holds_its_number(Id source_id) {
   auto stmt = db_.prepare("SELECT 1 FROM numbers WHERE holder_source_id = :id");
   stmt.bind(":id", source_id);

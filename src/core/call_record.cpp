@@ -1,0 +1,194 @@
+#include "core/call_record.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace callsight {
+namespace {
+
+constexpr std::array<std::pair<CallDirection, std::string_view>, 2> kDirectionNames = {{
+    {CallDirection::inbound, "inbound"},
+    {CallDirection::outbound, "outbound"},
+}};
+
+constexpr std::array<std::pair<RouteAction, std::string_view>, 3> kActionNames = {{
+    {RouteAction::forward, "forward"},
+    {RouteAction::voicemail, "voicemail"},
+    {RouteAction::reject, "reject"},
+}};
+
+constexpr std::array<std::pair<CallStatus, std::string_view>, 7> kStatusNames = {{
+    {CallStatus::in_progress, "in_progress"},
+    {CallStatus::answered, "answered"},
+    {CallStatus::no_answer, "no_answer"},
+    {CallStatus::busy, "busy"},
+    {CallStatus::failed, "failed"},
+    {CallStatus::rejected, "rejected"},
+    {CallStatus::voicemail, "voicemail"},
+}};
+
+constexpr std::array<std::pair<CallEventType, std::string_view>, 5> kEventTypeNames = {{
+    {CallEventType::ringing, "ringing"},
+    {CallEventType::answered, "answered"},
+    {CallEventType::voicemail, "voicemail"},
+    {CallEventType::failed, "failed"},
+    {CallEventType::hangup, "hangup"},
+}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum e) {
+  for (const auto& [value, name] : names) {
+    if (value == e) return name;
+  }
+  return "unknown";
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                             std::string_view text) {
+  for (const auto& [value, name] : names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+// How an event's instant relates to the instant a fact already has.
+enum class Order { earlier, same, later };
+
+Order order_of(TimePoint at, const std::optional<TimePoint>& current) {
+  if (!current || at < *current) return Order::earlier;
+  return at == *current ? Order::same : Order::later;
+}
+
+void keep_earliest(std::optional<TimePoint>& slot, TimePoint at) {
+  if (order_of(at, slot) == Order::earlier) slot = at;
+}
+
+// Two reports of one fact at the same instant must give the same record in either order,
+// so their details are joined by a rule that ignores order: the larger value wins (an
+// empty string or an absent status is the smallest).
+void join(std::string& current, const std::string& reported) {
+  current = std::max(current, reported);
+}
+void join(std::optional<int>& current, const std::optional<int>& reported) {
+  current = std::max(current, reported);
+}
+
+void apply_answered(CallRecord& record, const CallEvent& event) {
+  // An event that does not name who picked up leaves the routed answering number. The
+  // result is order-free as long as a switch either always or never names the answering
+  // party of a call (its retransmissions carry the same facts).
+  switch (order_of(event.at, record.answered_at)) {
+    case Order::earlier:
+      record.answered_at = event.at;
+      if (!event.answering_number.empty()) record.answering_number = event.answering_number;
+      break;
+    case Order::same:
+      if (!event.answering_number.empty()) join(record.answering_number, event.answering_number);
+      break;
+    case Order::later:
+      break;
+  }
+}
+
+// failed and hangup share one fact, the end of the call: the earliest end event gives
+// ended_at and the details (failure status, who hung up, why); a later one adds nothing,
+// so a 487 reported after the caller's hangup does not change how the call ended.
+void apply_end(CallRecord& record, const CallEvent& event) {
+  const bool failed = event.type == CallEventType::failed;
+  const std::optional<int> failure_status = failed ? event.sip_status : std::nullopt;
+  const std::string hangup_by = failed ? std::string() : event.hangup_by;
+  switch (order_of(event.at, record.ended_at)) {
+    case Order::earlier:
+      record.ended_at = event.at;
+      record.failure_sip_status = failure_status;
+      record.hangup_by = hangup_by;
+      record.hangup_reason = event.reason;
+      break;
+    case Order::same:
+      join(record.failure_sip_status, failure_status);
+      join(record.hangup_by, hangup_by);
+      join(record.hangup_reason, event.reason);
+      break;
+    case Order::later:
+      break;
+  }
+}
+
+bool is_busy(int sip_status) { return sip_status == 486 || sip_status == 600; }
+
+// Timeouts, temporarily unavailable and the callee's 487 after the caller's CANCEL all
+// mean nobody picked up.
+bool is_no_answer(int sip_status) {
+  return sip_status == 408 || sip_status == 480 || sip_status == 487;
+}
+
+}  // namespace
+
+std::string_view to_string(CallDirection direction) { return name_of(kDirectionNames, direction); }
+std::string_view to_string(RouteAction action) { return name_of(kActionNames, action); }
+std::string_view to_string(CallStatus status) { return name_of(kStatusNames, status); }
+std::string_view to_string(CallEventType type) { return name_of(kEventTypeNames, type); }
+
+std::optional<CallDirection> parse_call_direction(std::string_view text) {
+  return value_of(kDirectionNames, text);
+}
+std::optional<RouteAction> parse_route_action(std::string_view text) {
+  return value_of(kActionNames, text);
+}
+std::optional<CallStatus> parse_call_status(std::string_view text) {
+  return value_of(kStatusNames, text);
+}
+std::optional<CallEventType> parse_call_event_type(std::string_view text) {
+  return value_of(kEventTypeNames, text);
+}
+
+void apply_call_event(CallRecord& record, const CallEvent& event) {
+  switch (event.type) {
+    case CallEventType::ringing:
+      keep_earliest(record.ringing_at, event.at);
+      break;
+    case CallEventType::answered:
+      apply_answered(record, event);
+      break;
+    case CallEventType::voicemail:
+      keep_earliest(record.voicemail_at, event.at);
+      break;
+    case CallEventType::failed:
+    case CallEventType::hangup:
+      apply_end(record, event);
+      break;
+  }
+}
+
+CallStatus call_status(const CallRecord& record) {
+  if (record.action == RouteAction::reject) return CallStatus::rejected;
+  if (record.action == RouteAction::voicemail || record.voicemail_at) {
+    return CallStatus::voicemail;
+  }
+  if (record.answered_at) return CallStatus::answered;
+  if (!record.ended_at) return CallStatus::in_progress;
+  const auto& failure = record.failure_sip_status;
+  if (failure && is_busy(*failure)) {
+    return record.voicemail_on_busy ? CallStatus::voicemail : CallStatus::busy;
+  }
+  if (!failure || is_no_answer(*failure)) {
+    return record.voicemail_on_no_answer ? CallStatus::voicemail : CallStatus::no_answer;
+  }
+  return CallStatus::failed;
+}
+
+long long call_duration_seconds(const CallRecord& record) {
+  if (!record.answered_at || !record.ended_at) return 0;
+  // Clocks of different switch nodes may disagree by a little: never a negative duration.
+  return std::max<long long>(0, (*record.ended_at - *record.answered_at).count());
+}
+
+std::string mask_caller(std::string_view caller) {
+  constexpr std::size_t kMasked = 3;
+  if (caller.size() <= kMasked) return "xxx";
+  return std::string(caller.substr(0, caller.size() - kMasked)) + "xxx";
+}
+
+}  // namespace callsight

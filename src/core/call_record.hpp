@@ -1,0 +1,95 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/types.hpp"
+
+namespace callsight {
+
+enum class CallDirection { inbound, outbound };
+
+// What the switch was told to do when the call arrived.
+enum class RouteAction { forward, voicemail, reject };
+
+// How a call ended (our extension beside Freespee's answered 0/1); in_progress until it has.
+enum class CallStatus { in_progress, answered, no_answer, busy, failed, rejected, voicemail };
+
+std::string_view to_string(CallDirection direction);
+std::string_view to_string(RouteAction action);
+std::string_view to_string(CallStatus status);
+std::optional<CallDirection> parse_call_direction(std::string_view text);
+std::optional<RouteAction> parse_route_action(std::string_view text);
+std::optional<CallStatus> parse_call_status(std::string_view text);
+
+// A call record (CDR). Created when the switch asks where a call goes, completed by the
+// switch's events. Status is never stored: call_status() derives it from these facts, so
+// events that arrive twice or out of order give the same record.
+//
+// Inbound: caller → tracking number → answering number. Outbound (a callback): the
+// platform dials the customer's agent (answering_number) and connects the requester
+// (caller), presenting tracking_number as the caller id.
+struct CallRecord {
+  Id id = 0;
+  Id partner_id = 0;
+  Id customer_id = 0;
+  std::optional<Id> source_id;    // inbound: the source holding the tracking number
+  std::optional<Id> campaign_id;  // that source's campaign when the call arrived
+  std::optional<Id> callback_id;  // outbound: the callback this call attempts
+  CallDirection direction = CallDirection::inbound;
+  std::string switch_call_id;    // the switch's id for the call (SIP Call-ID); unique
+  std::string caller;            // wire "anum": E.164 when it parses, else as received
+  std::string tracking_number;   // wire "bnum", E.164
+  std::string answering_number;  // wire "cnum": where the call went, E.164; empty if nowhere
+  RouteAction action = RouteAction::forward;
+  std::optional<int> reject_sip_status;  // with action reject
+  std::string reject_reason;
+  bool quarantined = false;  // the tracking number's source was in quarantine
+  bool recorded = false;     // the switch was asked to record
+  // Diversion the route decision asked for, kept so the final status follows it.
+  bool voicemail_on_busy = false;
+  bool voicemail_on_no_answer = false;
+  TimePoint start;
+  std::optional<TimePoint> ringing_at;
+  std::optional<TimePoint> answered_at;
+  std::optional<TimePoint> voicemail_at;  // the switch diverted the call to voicemail
+  std::optional<TimePoint> ended_at;      // hangup, or final failure
+  std::optional<int> failure_sip_status;  // the final failure's SIP status (486, 487, 408...)
+  std::string hangup_by;                  // "caller" or "callee" when the switch says
+  std::string hangup_reason;              // e.g. a BYE's Reason header, as received
+
+  bool operator==(const CallRecord&) const = default;
+};
+
+enum class CallEventType { ringing, answered, voicemail, failed, hangup };
+std::string_view to_string(CallEventType type);
+std::optional<CallEventType> parse_call_event_type(std::string_view text);
+
+// What the switch reports about a call in progress.
+struct CallEvent {
+  CallEventType type = CallEventType::ringing;
+  TimePoint at;                   // when the switch saw it happen
+  std::optional<int> sip_status;  // failed: the final status; others: informative
+  std::string answering_number;   // answered: who picked up (E.164), when known
+  std::string hangup_by;          // hangup
+  std::string reason;             // hangup / failed
+};
+
+// Records the event's facts in the record. Each fact belongs to one event type and the
+// earliest instant wins, so applying the same events in any order, any number of times,
+// gives the same record.
+void apply_call_event(CallRecord& record, const CallEvent& event);
+
+// The status the facts add up to (see docs/api.md, "CDR status").
+CallStatus call_status(const CallRecord& record);
+
+// Seconds from answer to end; 0 while unanswered or not yet ended.
+long long call_duration_seconds(const CallRecord& record);
+
+// The caller as partners see it: the last three characters replaced by "xxx"
+// ("+46701234567" → "+46701234xxx"); shorter values become "xxx".
+std::string mask_caller(std::string_view caller);
+
+}  // namespace callsight

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/call_record.hpp"
+#include "core/clock.hpp"
+#include "core/types.hpp"
+#include "store/store.hpp"
+
+namespace callsight {
+
+// Which call records a partner asks for (GET /statistics/cdrs and /out).
+struct CallRecordFilter {
+  CallDirection direction = CallDirection::inbound;
+  std::optional<TimePoint> from;  // start >= from
+  std::optional<TimePoint> to;    // start <= to
+  std::optional<Id> customer_id;
+  std::optional<Id> source_id;
+  std::optional<Id> cdr_id;
+  bool newest_first = false;  // order by start then id, descending when set
+};
+
+// The call-records part of the Store (see store.hpp). Every method is one transaction.
+class CallRecordStore {
+ public:
+  virtual ~CallRecordStore() = default;
+
+  // For the switch, across partners. Stores the record unless one with the same
+  // switch_call_id exists, and returns the stored one with its id: asking twice about one
+  // call gives one record and the first decision.
+  virtual CallRecord record_call(const CallRecord& record) = 0;
+  virtual std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) = 0;
+  // Loads the record, applies the event (core apply_call_event) and saves it, in one
+  // write transaction, so concurrent events of one call cannot lose each other.
+  // NotFoundError when no record has that switch_call_id.
+  virtual CallRecord apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
+
+  // For the partner API: only that partner's records.
+  virtual std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) = 0;
+  virtual Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,
+                                      PageRequest page) = 0;
+};
+
+}  // namespace callsight
