@@ -42,6 +42,7 @@ class PartnerApi {
     register_orders(router_);
     register_callbacks(router_);
     register_pincodes(router_);
+    register_statistics_cdrs(router_);
   }
 
   http::Response handle(const http::Request& request) {

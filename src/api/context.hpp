@@ -47,5 +47,6 @@ void register_blacklist(ApiRouter& router);
 void register_orders(ApiRouter& router);
 void register_callbacks(ApiRouter& router);
 void register_pincodes(ApiRouter& router);
+void register_statistics_cdrs(ApiRouter& router);
 
 }  // namespace callsight::api

@@ -5,14 +5,18 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <thread>
 
 #include "api/api.hpp"
 #include "app/demo.hpp"
 #include "app/listen_address.hpp"
 #include "app/sweeper.hpp"
+#include "app/switch_endpoint.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
+#include "switch/call_router.hpp"
 
 namespace {
 
@@ -20,6 +24,31 @@ std::string env_or(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
   return value && *value ? std::string(value) : std::move(fallback);
 }
+
+callsight::http::ServerOptions server_options(const std::string& listen, int threads) {
+  const auto address = callsight::app::parse_listen_address(listen);
+  callsight::http::ServerOptions options;
+  options.host = address.host;
+  options.port = address.port;
+  options.threads = threads;
+  return options;
+}
+
+// The switch listener serves on its own threads until the partner listener stops.
+class SwitchListener {
+ public:
+  SwitchListener(const callsight::http::ServerOptions& options, callsight::http::Handler handler)
+      : server_(options, std::move(handler)), thread_([this] { server_.run(false); }) {}
+  ~SwitchListener() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string address() const { return server_.address(); }
+
+ private:
+  callsight::http::Server server_;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -32,9 +61,17 @@ int main(int argc, char** argv) {
   int threads = 0;
   int reservation_hours = 24;
   int sweep_seconds = 60;
+  std::string switch_listen = env_or("CALLSIGHT_SWITCH_LISTEN", "127.0.0.1:8081");
+  // From the environment only: a secret on the command line shows in ps.
+  std::string switch_secret = env_or("CALLSIGHT_SWITCH_SECRET", "");
   cli.add_option("--listen", listen, "partner API address HOST:PORT (env CALLSIGHT_LISTEN)")
       ->capture_default_str();
   cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")
+      ->capture_default_str();
+  cli.add_option("--switch-listen", switch_listen,
+                 "switch API address HOST:PORT for the SIP edge, or 'off' (env "
+                 "CALLSIGHT_SWITCH_LISTEN); the shared secret comes from env "
+                 "CALLSIGHT_SWITCH_SECRET, and without one the switch API stays off")
       ->capture_default_str();
   cli.add_option("--threads", threads, "io threads; 0 = one per core")->capture_default_str();
   cli.add_option("--reservation-hours", reservation_hours,
@@ -56,14 +93,22 @@ int main(int argc, char** argv) {
     SystemClock clock;
     auto store = open_store(db, clock);
     spdlog::info("database: {}", store->description());
-    const auto address = app::parse_listen_address(listen);
-    http::ServerOptions options;
-    options.host = address.host;
-    options.port = address.port;
-    options.threads = threads;
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
-    http::Server server(options, api::make_partner_api(*store, clock, settings));
+    http::Server server(server_options(listen, threads),
+                        api::make_partner_api(*store, clock, settings));
+    if (demo && switch_secret.empty()) switch_secret = "demo";
+    switching::CallRouter call_router(*store, clock);
+    std::optional<SwitchListener> switch_listener;
+    if (switch_listen == "off") {
+      spdlog::info("switch API off (--switch-listen off)");
+    } else if (switch_secret.empty()) {
+      spdlog::warn("switch API off: set CALLSIGHT_SWITCH_SECRET to serve the SIP edge");
+    } else {
+      switch_listener.emplace(server_options(switch_listen, threads),
+                              app::make_switch_handler(call_router, switch_secret));
+      spdlog::info("switch API listening on http://{}", switch_listener->address());
+    }
     app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
     spdlog::info("callsightd listening on http://{}", server.address());
     if (demo) std::cout << app::ensure_demo(*store, server.address()) << std::flush;

@@ -35,7 +35,8 @@ HTTP_TIMEOUT = 10.0
 # Loopback only: the clients in these tests connect from 127.0.0.1.
 LOCAL_CIDRS = "127.0.0.1/32,::1/128"
 
-_LISTEN_RE = re.compile(r"listening on http://(\S+):(\d+)")
+_LISTEN_RE = re.compile(r"callsightd listening on http://(\S+):(\d+)")
+_SWITCH_LISTEN_RE = re.compile(r"switch API listening on http://(\S+):(\d+)")
 _live_processes = set()
 
 
@@ -104,7 +105,7 @@ class Server:
     """
 
     def __init__(self, workdir=None, db=None, demo=False, extra_args=(), env=None,
-                 use_flags=True):
+                 use_flags=True, switch_secret=None):
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="callsight-bb-")
         self.db = db or os.path.join(self.workdir, "callsight.db")
@@ -112,6 +113,9 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = env
         self.use_flags = use_flags
+        # With a secret the switch API listens too, on its own free port (switch_port).
+        self.switch_secret = switch_secret
+        self.switch_port = None
         self.proc = None
         self.port = None
         self.host = None
@@ -132,13 +136,16 @@ class Server:
         require_binary(SERVER_BIN)
         args = [SERVER_BIN]
         if self.use_flags:
-            args += ["--listen", "127.0.0.1:0", "--db", self.db]
+            args += ["--listen", "127.0.0.1:0", "--switch-listen", "127.0.0.1:0",
+                     "--db", self.db]
         if self.demo:
             args.append("--demo")
         args += self.extra_args
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
+        if self.switch_secret is not None:
+            env["CALLSIGHT_SWITCH_SECRET"] = self.switch_secret
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                          env=env, cwd=self.workdir,
@@ -160,6 +167,8 @@ class Server:
             if match:
                 self.host = match.group(1).strip("[]")
                 self.port = int(match.group(2))
+                switch = _SWITCH_LISTEN_RE.search(self.stderr())
+                self.switch_port = int(switch.group(2)) if switch else None
                 return
             if self.proc.poll() is not None:
                 raise AssertionError("callsightd exited with %d before listening:\n%s"
@@ -174,6 +183,11 @@ class Server:
 
     def url(self, path):
         return self.base_url + path
+
+    def switch_url(self, path):
+        if self.switch_port is None:
+            raise AssertionError("the switch API is not listening (no switch_secret given?)")
+        return "http://127.0.0.1:%d%s" % (self.switch_port, path)
 
     def stdout(self):
         return _read_text(self.stdout_path)
@@ -356,11 +370,12 @@ class ServerTestCase(unittest.TestCase):
 
     PARTNERS = {}
     DEMO = False
+    SWITCH_SECRET = None  # set to serve the switch API too (server.switch_url)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = Server(demo=cls.DEMO)
+        cls.server = Server(demo=cls.DEMO, switch_secret=cls.SWITCH_SECRET)
         cls.addClassCleanup(cls.server.cleanup)
         cls.partner_ids = {}
         cls.passwords = {}
@@ -394,6 +409,12 @@ class ServerTestCase(unittest.TestCase):
 
     def form(self, *pairs, **fields):
         return form(*pairs, **fields)
+
+    def switch_post(self, path, body, secret=None):
+        """POSTs JSON to the switch API with the class's secret (or the one given)."""
+        headers = {"X-Callsight-Switch-Secret": self.SWITCH_SECRET if secret is None else secret}
+        return requests.post(self.server.switch_url(path), json=body, headers=headers,
+                             timeout=HTTP_TIMEOUT)
 
     def curl(self, *args):
         """Runs curl against the server; returns (status, body)."""

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+
+#include "http/server.hpp"
+#include "switch/call_router.hpp"
+
+namespace callsight::app {
+
+// The switch API as an HTTP handler, for its own listener (never the partner API's port):
+// POST /switch/route, /switch/events and /switch/callbacks/claim, each with the header
+// X-Callsight-Switch-Secret: <secret>. An empty secret refuses every request.
+http::Handler make_switch_handler(switching::CallRouter& router, std::string secret);
+
+}  // namespace callsight::app

@@ -1,0 +1,178 @@
+#include "switch/call_router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <variant>
+
+#include "core/alt_number_rules.hpp"
+#include "core/phone_number.hpp"
+#include "core/source_lifecycle.hpp"
+#include "core/source_settings.hpp"
+#include "store/blacklist_store.hpp"
+#include "store/call_record_store.hpp"
+#include "store/callback_store.hpp"
+#include "store/campaign_store.hpp"
+
+namespace callsight::switching {
+namespace {
+
+// Switches send the dialled number in whatever form the carrier delivered it; inventory
+// numbers are E.164, so digits without '+' are tried as E.164 too ("46850000100").
+std::optional<Source> source_dialled(Store& store, const std::string& dialled) {
+  const auto e164 = normalize_e164_only(dialled);
+  if (const auto* number = std::get_if<std::string>(&e164)) {
+    return store.find_source_holding(*number);
+  }
+  const auto with_plus = normalize_e164_only("+" + dialled);
+  if (const auto* number = std::get_if<std::string>(&with_plus)) {
+    return store.find_source_holding(*number);
+  }
+  return std::nullopt;
+}
+
+// Callers are kept whole: E.164 when the partner's country makes sense of them, otherwise
+// as received ("anonymous", a SIP user name), so nothing the switch said is lost.
+std::string normalised_caller(const std::string& caller, const std::string& country) {
+  const auto normalised = normalize_phone_number(caller, country);
+  if (const auto* number = std::get_if<std::string>(&normalised)) return *number;
+  return caller;
+}
+
+RouteDecision reject(int sip_status, std::string reason) {
+  RouteDecision decision;
+  decision.action = RouteAction::reject;
+  decision.sip_status = sip_status;
+  decision.reason = std::move(reason);
+  return decision;
+}
+
+// The answer to the switch follows from the stored record alone (plus whether the
+// customer shows the tracking number), so a repeated question gets the same answer.
+RouteDecision decision_for(const CallRecord& record, bool show_tracking_number) {
+  RouteDecision decision;
+  decision.action = record.action;
+  decision.cdr_id = record.id;
+  if (record.action == RouteAction::reject) {
+    decision.sip_status = record.reject_sip_status.value_or(404);
+    decision.reason = record.reject_reason;
+  } else if (record.action == RouteAction::forward) {
+    decision.destination = record.answering_number;
+    decision.caller_id = show_tracking_number ? record.tracking_number : record.caller;
+    decision.record = record.recorded;
+    decision.voicemail_on_busy = record.voicemail_on_busy;
+    decision.voicemail_on_no_answer = record.voicemail_on_no_answer;
+  }
+  return decision;
+}
+
+void decide_forward_or_voicemail(CallRecord& record, const Source& source,
+                                 const EffectiveSourceSettings& settings,
+                                 const std::string& time_zone, TimePoint now) {
+  record.recorded = settings.call_recording != 0;
+  if (settings.vm_divert_all) {
+    record.action = RouteAction::voicemail;
+    return;
+  }
+  const auto target =
+      answering_target_at(source.answering_number, source.alt_numbers, now, time_zone);
+  if (target.voicemail) {
+    record.action = RouteAction::voicemail;
+    return;
+  }
+  record.action = RouteAction::forward;
+  record.answering_number = target.answering_number;
+  record.voicemail_on_busy = settings.vm_divert_busy != 0;
+  record.voicemail_on_no_answer = settings.vm_divert_noanswer != 0;
+}
+
+}  // namespace
+
+RouteDecision CallRouter::route(const RouteRequest& request) {
+  if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
+    const auto customer = store_.find_customer(known->partner_id, known->customer_id);
+    return decision_for(*known, customer && customer->freespee_caller_id);
+  }
+  return route_new_call(request);
+}
+
+RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
+  const auto source = source_dialled(store_, request.dialled);
+  const auto partner = source ? store_.find_partner(source->partner_id) : std::nullopt;
+  const auto customer =
+      partner ? store_.find_customer(partner->id, source->customer_id) : std::nullopt;
+  if (!customer) {
+    spdlog::info("call {}: {} is not a tracking number in use; rejected", request.switch_call_id,
+                 request.dialled);
+    return reject(404, "Not Found");
+  }
+  const auto now = clock_.now();
+  CallRecord record;
+  record.partner_id = partner->id;
+  record.customer_id = customer->id;
+  record.source_id = source->id;
+  record.campaign_id = source->campaign_id;
+  record.switch_call_id = request.switch_call_id;
+  record.caller = normalised_caller(request.caller, partner->country);
+  record.tracking_number = source->tracking_number;
+  record.start = now;
+
+  const auto status = derive_status(source->lifecycle, now, partner->quarantine_days);
+  if (status != SourceStatus::active) {
+    record.action = RouteAction::reject;
+    record.reject_sip_status = 404;
+    record.reject_reason = "Not In Use";
+    record.quarantined = status == SourceStatus::quarantined;
+  } else if (store_.blacklists().is_blacklisted(customer->id, record.caller)) {
+    spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
+                 request.switch_call_id, record.caller, customer->id);
+    record.action = RouteAction::reject;
+    record.reject_sip_status = 403;
+    record.reject_reason = "Forbidden";
+  } else {
+    const auto campaign = source->campaign_id ? store_.campaigns().find_campaign(
+                                                    partner->id, customer->id, *source->campaign_id)
+                                              : std::nullopt;
+    const auto settings = effective_settings(*source, campaign ? &*campaign : nullptr);
+    decide_forward_or_voicemail(record, *source, settings, partner->timezone, now);
+  }
+  const auto stored = store_.calls().record_call(record);
+  return decision_for(stored, customer->freespee_caller_id != 0);
+}
+
+CallRecord CallRouter::report(const std::string& switch_call_id, const CallEvent& event) {
+  const auto record = store_.calls().apply_event(switch_call_id, event);
+  if (record.callback_id) settle_callback(record);
+  return record;
+}
+
+void CallRouter::settle_callback(const CallRecord& record) {
+  const auto status = call_status(record);
+  if (status == CallStatus::in_progress) return;
+  store_.callbacks().finish_attempt(*record.callback_id, record.id, status == CallStatus::answered);
+}
+
+std::vector<CallbackDial> CallRouter::claim_callbacks(int limit) {
+  std::vector<CallbackDial> dials;
+  const auto now = clock_.now();
+  for (const auto& callback : store_.callbacks().due_callbacks(now, limit)) {
+    CallRecord record;
+    record.partner_id = callback.partner_id;
+    record.customer_id = callback.customer_id;
+    record.callback_id = callback.id;
+    record.direction = CallDirection::outbound;
+    record.switch_call_id =
+        "callback-" + std::to_string(callback.id) + "-" + std::to_string(callback.attempts);
+    record.caller = callback.requester_number;
+    record.tracking_number = callback.caller_id;
+    record.answering_number = callback.agent_number;
+    record.action = RouteAction::forward;
+    record.recorded = callback.call_recording != 0;
+    record.start = now;
+    const auto stored = store_.calls().record_call(record);
+    dials.push_back({stored.switch_call_id, stored.id, callback.id, callback.agent_number,
+                     callback.requester_number, callback.caller_id, stored.recorded});
+  }
+  return dials;
+}
+
+}  // namespace callsight::switching

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/call_record.hpp"
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+namespace callsight::switching {
+
+// A new call as the switch sees it; numbers as received, not normalised.
+struct RouteRequest {
+  std::string switch_call_id;
+  std::string caller;
+  std::string dialled;
+};
+
+// Where the call goes. cdr_id is absent only when no customer owns the dialled number:
+// such calls are nobody's to report.
+struct RouteDecision {
+  RouteAction action = RouteAction::reject;
+  std::optional<Id> cdr_id;
+  std::string destination;  // forward: E.164 answering number
+  std::string caller_id;    // forward: what the answering party is shown
+  bool record = false;
+  bool voicemail_on_busy = false;
+  bool voicemail_on_no_answer = false;
+  int sip_status = 0;  // reject: 403 or 404
+  std::string reason;  // reject: SIP reason phrase
+};
+
+// An outbound call the switch should place for a due callback: dial the customer's agent,
+// then connect the requester, showing caller_id.
+struct CallbackDial {
+  std::string switch_call_id;
+  Id cdr_id = 0;
+  Id callback_id = 0;
+  std::string agent_number;
+  std::string requester_number;
+  std::string caller_id;
+  bool record = false;
+};
+
+// The decisions behind the switch API: which calls get through and where to, and what
+// becomes of their records. Thread-safe as far as the Store is.
+class CallRouter {
+ public:
+  CallRouter(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Decides and records the call. Asking twice about one switch_call_id gives the first
+  // decision again and one record.
+  RouteDecision route(const RouteRequest& request);
+
+  // Applies a switch event to the call's record and settles its callback, if any.
+  // NotFoundError when the switch never routed that call id.
+  CallRecord report(const std::string& switch_call_id, const CallEvent& event);
+
+  // Claims up to `limit` callbacks that are due now and records an outbound call for each.
+  std::vector<CallbackDial> claim_callbacks(int limit);
+
+ private:
+  RouteDecision route_new_call(const RouteRequest& request);
+  void settle_callback(const CallRecord& record);
+
+  Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace callsight::switching

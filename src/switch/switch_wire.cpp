@@ -1,0 +1,189 @@
+#include "switch/switch_wire.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace callsight::switching {
+namespace {
+
+using nlohmann::json;
+
+// Bounds what one request can make the store keep; SIP Call-IDs are far shorter.
+constexpr std::size_t kMaxTextLength = 255;
+
+struct Body {
+  json object;
+  std::optional<WireError> error;
+};
+
+Body parse_object(std::string_view text) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return {{}, WireError{"", "the body must be a JSON object"}};
+  return {std::move(parsed), std::nullopt};
+}
+
+// A string field, or a number given for it; nullopt when absent or null.
+std::variant<std::optional<std::string>, WireError> text_field(const json& object,
+                                                               const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return std::optional<std::string>();
+  if (it->is_number_integer())
+    return std::optional<std::string>(std::to_string(it->get<long long>()));
+  if (!it->is_string()) return WireError{name, std::string(name) + " must be a string"};
+  auto value = it->get<std::string>();
+  if (value.size() > kMaxTextLength) {
+    return WireError{name, std::string(name) + " is longer than 255 characters"};
+  }
+  return std::optional<std::string>(std::move(value));
+}
+
+// An integer field within [low, high], given as a number or a string of digits.
+std::variant<std::optional<long long>, WireError> integer_field(const json& object,
+                                                                const char* name, long long low,
+                                                                long long high) {
+  auto text = text_field(object, name);
+  if (auto* error = std::get_if<WireError>(&text)) return *error;
+  const auto& value = std::get<std::optional<std::string>>(text);
+  if (!value) return std::optional<long long>();
+  long long number = 0;
+  const auto* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, number);
+  if (ec != std::errc() || ptr != end || number < low || number > high) {
+    return WireError{name, std::string(name) + " must be an integer from " + std::to_string(low) +
+                               " to " + std::to_string(high)};
+  }
+  return std::optional<long long>(number);
+}
+
+// Collects fields until the first error, so each parser reads as a list of fields.
+class FieldReader {
+ public:
+  explicit FieldReader(const json& object) : object_(object) {}
+
+  std::string required_text(const char* name) {
+    auto value = optional_text(name);
+    if (!error_ && (!value || value->empty()))
+      error_ = WireError{name, std::string(name) + " is required"};
+    return value.value_or("");
+  }
+  std::optional<std::string> optional_text(const char* name) {
+    if (error_) return std::nullopt;
+    auto value = text_field(object_, name);
+    if (auto* error = std::get_if<WireError>(&value)) {
+      error_ = *error;
+      return std::nullopt;
+    }
+    return std::get<std::optional<std::string>>(value);
+  }
+  std::optional<long long> optional_integer(const char* name, long long low, long long high) {
+    if (error_) return std::nullopt;
+    auto value = integer_field(object_, name, low, high);
+    if (auto* error = std::get_if<WireError>(&value)) {
+      error_ = *error;
+      return std::nullopt;
+    }
+    return std::get<std::optional<long long>>(value);
+  }
+  const std::optional<WireError>& error() const { return error_; }
+
+ private:
+  const json& object_;
+  std::optional<WireError> error_;
+};
+
+std::string flag(bool value) { return value ? "1" : "0"; }
+
+}  // namespace
+
+std::variant<RouteRequest, WireError> parse_route_request(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  FieldReader fields(parsed.object);
+  RouteRequest request;
+  request.switch_call_id = fields.required_text("call_id");
+  request.caller = fields.optional_text("caller").value_or("");
+  request.dialled = fields.required_text("dialled");
+  if (fields.error()) return *fields.error();
+  return request;
+}
+
+std::variant<EventRequest, WireError> parse_event_request(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  FieldReader fields(parsed.object);
+  EventRequest request;
+  request.switch_call_id = fields.required_text("call_id");
+  const auto type_text = fields.required_text("event");
+  // Unix seconds up to the year 9999: anything later is a unit mix-up (milliseconds).
+  const auto at = fields.optional_integer("at", 0, 253402300799);
+  const auto sip_status = fields.optional_integer("sip_status", 100, 699);
+  request.event.answering_number = fields.optional_text("answering_number").value_or("");
+  request.event.hangup_by = fields.optional_text("hangup_by").value_or("");
+  request.event.reason = fields.optional_text("reason").value_or("");
+  if (fields.error()) return *fields.error();
+  const auto type = parse_call_event_type(type_text);
+  if (!type) {
+    return WireError{"event", "event must be ringing, answered, voicemail, failed or hangup"};
+  }
+  if (!at) return WireError{"at", "at is required (Unix seconds)"};
+  request.event.type = *type;
+  request.event.at = TimePoint(std::chrono::seconds(*at));
+  if (sip_status) request.event.sip_status = static_cast<int>(*sip_status);
+  return request;
+}
+
+std::variant<int, WireError> parse_claim_request(std::string_view body) {
+  if (body.empty()) return 10;
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  FieldReader fields(parsed.object);
+  const auto limit = fields.optional_integer("limit", 1, kMaxClaim);
+  if (fields.error()) return *fields.error();
+  return static_cast<int>(limit.value_or(10));
+}
+
+std::string render_decision(const RouteDecision& decision) {
+  json out = json::object();
+  out["action"] = std::string(to_string(decision.action));
+  out["cdr_id"] = decision.cdr_id ? json(std::to_string(*decision.cdr_id)) : json(nullptr);
+  switch (decision.action) {
+    case RouteAction::forward:
+      out["destination"] = decision.destination;
+      out["caller_id"] = decision.caller_id;
+      out["record"] = flag(decision.record);
+      out["voicemail_on_busy"] = flag(decision.voicemail_on_busy);
+      out["voicemail_on_no_answer"] = flag(decision.voicemail_on_no_answer);
+      break;
+    case RouteAction::voicemail:
+      out["record"] = flag(decision.record);
+      break;
+    case RouteAction::reject:
+      out["sip_status"] = std::to_string(decision.sip_status);
+      out["reason"] = decision.reason;
+      break;
+  }
+  return out.dump();
+}
+
+std::string render_event_result(const CallRecord& record) {
+  return json{{"cdr_id", std::to_string(record.id)},
+              {"status", std::string(to_string(call_status(record)))}}
+      .dump();
+}
+
+std::string render_callback_dials(const std::vector<CallbackDial>& dials) {
+  json calls = json::array();
+  for (const auto& dial : dials) {
+    calls.push_back({{"call_id", dial.switch_call_id},
+                     {"cdr_id", std::to_string(dial.cdr_id)},
+                     {"callback_id", std::to_string(dial.callback_id)},
+                     {"agent", dial.agent_number},
+                     {"requester", dial.requester_number},
+                     {"caller_id", dial.caller_id},
+                     {"record", flag(dial.record)}});
+  }
+  return json{{"calls", calls}}.dump();
+}
+
+}  // namespace callsight::switching
