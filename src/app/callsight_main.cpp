@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/partner_admin.hpp"
+#include "app/simulate_call.hpp"
 #include "core/clock.hpp"
 #include "store/store.hpp"
 
@@ -99,7 +100,73 @@ int main(int argc, char** argv) {
   auto* numbers_remove = numbers->add_subcommand("remove", "remove free numbers");
   numbers_remove->add_option("numbers", number_args, "E.164 numbers or ranges")->required();
 
+  app::SimulateCallOptions call;
+  int answer_after = 2;
+  int talk = 10;
+  std::string secret_env = "CALLSIGHT_SWITCH_SECRET";
+  auto* simulate = cli.add_subcommand(
+      "simulate-call",
+      "play one call against callsightd's switch listener as the Kamailio edge would: POST "
+      "/switch/route, then the events of the call to /switch/events; prints each step and the "
+      "cdr_id (--db is not used)");
+  simulate->add_option("--from", call.caller, "caller number (SIP From user), sent as given")
+      ->required();
+  simulate->add_option("--to", call.dialled, "dialled tracking number (SIP R-URI user)")
+      ->required();
+  simulate
+      ->add_option("--answer-after", answer_after,
+                   "seconds of ringing before the callee answers (with --no-answer: before 408)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  simulate
+      ->add_option("--talk", talk, "seconds from answer (or voicemail) until the caller hangs up")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  auto* busy = simulate->add_flag("--busy", call.busy,
+                                  "the callee is busy: failed 486 (then voicemail if the route "
+                                  "answer says voicemail_on_busy)");
+  simulate
+      ->add_flag("--no-answer", call.no_answer,
+                 "nobody answers: failed 408 after --answer-after (then voicemail if the route "
+                 "answer says voicemail_on_no_answer)")
+      ->excludes(busy);
+  simulate->add_flag("--real-time", call.real_time,
+                     "wait between events; by default all are sent at once, each with its "
+                     "simulated time in `at`");
+  simulate->add_option("--switch", call.switch_url, "switch listener URL, http://HOST:PORT")
+      ->capture_default_str();
+  simulate
+      ->add_option("--secret-env", secret_env,
+                   "environment variable holding the switch secret (header "
+                   "X-Callsight-Switch-Secret)")
+      ->capture_default_str();
+  simulate->footer(
+      "Events sent (sip_status, `at` = start + offset):\n"
+      "  forward:              ringing 180 +0, answered 200 +answer-after,\n"
+      "                        hangup 200 (hangup_by caller) +answer-after+talk\n"
+      "  forward --busy:       ringing 180 +0, failed 486 +0\n"
+      "  forward --no-answer:  ringing 180 +0, failed 408 +answer-after\n"
+      "    after a failure, when the route answer has voicemail_on_busy / voicemail_on_no_answer\n"
+      "    = \"1\": then voicemail 200 at the failure time\n"
+      "  voicemail:            voicemail 200 +0, hangup 200 +talk\n"
+      "  reject:               none\n"
+      "Exit status 1 on connection errors, non-2xx answers (route: non-200) or a refused "
+      "secret.");
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (simulate->parsed()) {
+    try {
+      call.answer_after = std::chrono::seconds(answer_after);
+      call.talk = std::chrono::seconds(talk);
+      call.secret = app::secret_from_env(secret_env);
+      app::simulate_call(call, SystemClock{}, std::cout);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "callsight simulate-call: " << e.what() << '\n';
+      return 1;
+    }
+  }
 
   try {
     SystemClock clock;

@@ -8,21 +8,16 @@ Topology: sipp UAC -> Kamailio (scripts/kamailio-run) -> sipp UAS (the
 "PSTN gateway"), with Kamailio asking fake_switch.py (HTTP) for routes and
 reporting events to it. fake_switch.py logs what it received as JSON lines.
 """
-import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 import unittest
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-KAMAILIO_RUN = os.path.join(ROOT, "scripts", "kamailio-run")
+from sip_harness import (CALLER, HERE, RING_TIMEOUT_MS, SipCallsMixin, missing_tools,
+                         read_json_lines, read_lines)
+
 SECRET = "test-secret-" + uuid.uuid4().hex[:8]
-RING_TIMEOUT_MS = 4000
 
 # Numbers fake_switch.py knows (see DEFAULT_ROUTES there).
 FORWARDED = "+46850000100"  # forward to +46890510 with caller_id +46700000001
@@ -31,66 +26,23 @@ VOICEMAIL = "+46850000480"
 SLOW_SWITCH = "+46850000999"  # the switch answers after 3 s
 SWITCH_ERROR = "+46850000500"  # the switch answers HTTP 500
 UNKNOWN = "+46859999999"  # rejected: 404 Not Found
-CALLER = "+46701111111"
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def missing_tools():
-    return [t for t in ("kamailio", "sipp") if shutil.which(t) is None]
 
 
 @unittest.skipIf(missing_tools(), "needs kamailio and sipp (scripts/install-sip-deps)")
-class KamailioFakeSwitchTest(unittest.TestCase):
+class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="callsight-sip-")
+        cls.make_sip_tmp()
         cls.switch_log = os.path.join(cls.tmp, "switch.jsonl")
         cls.switch = subprocess.Popen(
             ["python3", os.path.join(HERE, "fake_switch.py"), "--port", "0",
              "--secret", SECRET, "--log", cls.switch_log],
             stdout=subprocess.PIPE, text=True)
+        cls.addClassCleanup(cls._stop_switch)
         banner = cls.switch.stdout.readline()
-        cls.switch_url = banner.split()[-1]
-        assert cls.switch_url.startswith("http://127.0.0.1:"), banner
-
-        cls.sip_port = free_port(socket.SOCK_DGRAM)
-        cls.gw_port = free_port(socket.SOCK_DGRAM)
-        cls.kam_dir = os.path.join(cls.tmp, "kamailio")
-        env = dict(os.environ, CALLSIGHT_SWITCH_SECRET=SECRET)
-        started = subprocess.run(
-            [KAMAILIO_RUN, "--dir", cls.kam_dir, "--background",
-             "--switch-url", cls.switch_url, "--port", str(cls.sip_port),
-             "--gateway", f"127.0.0.1:{cls.gw_port}",
-             "--ring-timeout", str(RING_TIMEOUT_MS)],
-            env=env, capture_output=True, text=True, timeout=30,
-            stdin=subprocess.DEVNULL)
-        if started.returncode != 0:
-            cls._stop_switch()
-            raise RuntimeError("kamailio-run failed:\n" + started.stdout + started.stderr)
-
-    @classmethod
-    def tearDownClass(cls):
-        pidfile = os.path.join(cls.kam_dir, "kamailio.pid")
-        if os.path.exists(pidfile):
-            with open(pidfile) as f:
-                pid = int(f.read().strip())
-            try:
-                os.kill(pid, 15)
-                for _ in range(50):
-                    os.kill(pid, 0)
-                    time.sleep(0.1)
-            except ProcessLookupError:
-                pass
-        cls._stop_switch()
-        if os.environ.get("KEEP_SIP_TMP"):
-            print(f"\nkept {cls.tmp}")
-        else:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        switch_url = banner.split()[-1]
+        assert switch_url.startswith("http://127.0.0.1:"), banner
+        cls.start_edge(switch_url, SECRET)
 
     @classmethod
     def _stop_switch(cls):
@@ -99,39 +51,6 @@ class KamailioFakeSwitchTest(unittest.TestCase):
         cls.switch.stdout.close()
 
     # ----- helpers -----
-
-    def start_gateway(self, scenario):
-        """Starts a sipp UAS as the PSTN gateway; returns the path of its <log> file."""
-        log = os.path.join(self.tmp, f"gw-{uuid.uuid4().hex[:6]}.log")
-        gw = subprocess.Popen(
-            ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
-             "-p", str(self.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
-             "-timeout", "60"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self.tmp)
-
-        def stop():
-            gw.terminate()
-            gw.wait(timeout=10)
-        self.addCleanup(stop)
-        time.sleep(0.3)  # sipp binds its socket right after start
-        return log
-
-    def call(self, dialled, scenario="uac.xml", duration_ms=1000):
-        """Places one call; returns (call_id, sipp exit code, <log> lines, seconds taken)."""
-        call_id = f"t{uuid.uuid4().hex[:12]}@127.0.0.1"
-        log = os.path.join(self.tmp, f"uac-{call_id}.log")
-        start = time.monotonic()
-        done = subprocess.run(
-            ["sipp", f"127.0.0.1:{self.sip_port}", "-sf", os.path.join(HERE, scenario),
-             "-s", dialled, "-key", "caller", CALLER, "-i", "127.0.0.1",
-             "-p", str(free_port(socket.SOCK_DGRAM)), "-cid_str", call_id,
-             "-d", str(duration_ms), "-m", "1", "-nostdin",
-             "-trace_logs", "-log_file", log, "-timeout", "25", "-timeout_error"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=40,
-            cwd=self.tmp)
-        took = time.monotonic() - start
-        return call_id, done.returncode, read_lines(log), took
 
     def switch_records(self, call_id, path, want=(), timeout=5.0):
         """Records the switch got for call_id on path; waits until `want` events are all in."""
@@ -163,7 +82,7 @@ class KamailioFakeSwitchTest(unittest.TestCase):
 
     def test_answered_call_reports_ringing_answered_and_hangup(self):
         gw_log = self.start_gateway("uas_answer.xml")
-        call_id, rc, uac, _ = self.call(FORWARDED, duration_ms=1500)
+        call_id, rc, uac, _ = self.dial(FORWARDED, duration_ms=1500)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 200", uac)
         self.assertIn("BYE 200", uac)
@@ -186,7 +105,7 @@ class KamailioFakeSwitchTest(unittest.TestCase):
 
     def test_busy_gateway_fails_call_with_486(self):
         self.start_gateway("uas_busy.xml")
-        call_id, rc, uac, _ = self.call(FORWARDED_BUSY)
+        call_id, rc, uac, _ = self.dial(FORWARDED_BUSY)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 486", uac)
         self.assert_route_asked(call_id, FORWARDED_BUSY)
@@ -196,7 +115,7 @@ class KamailioFakeSwitchTest(unittest.TestCase):
 
     def test_unknown_number_is_rejected_with_404_without_reaching_gateway(self):
         gw_log = self.start_gateway("uas_answer.xml")
-        call_id, rc, uac, _ = self.call(UNKNOWN)
+        call_id, rc, uac, _ = self.dial(UNKNOWN)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 404", uac)
         self.assert_route_asked(call_id, UNKNOWN)
@@ -204,7 +123,7 @@ class KamailioFakeSwitchTest(unittest.TestCase):
 
     def test_caller_cancel_while_ringing_reports_failed_487(self):
         self.start_gateway("uas_noanswer.xml")
-        call_id, rc, uac, _ = self.call(FORWARDED, scenario="uac_cancel.xml", duration_ms=500)
+        call_id, rc, uac, _ = self.dial(FORWARDED, scenario="uac_cancel.xml", duration_ms=500)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 487", uac)
         ev = self.events(call_id, want=("ringing", "failed"))
@@ -213,7 +132,7 @@ class KamailioFakeSwitchTest(unittest.TestCase):
 
     def test_unanswered_call_times_out_with_408(self):
         self.start_gateway("uas_noanswer.xml")
-        call_id, rc, uac, took = self.call(FORWARDED)
+        call_id, rc, uac, took = self.dial(FORWARDED)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 408", uac)
         self.assertGreaterEqual(took, RING_TIMEOUT_MS / 1000 - 0.5)
@@ -221,32 +140,21 @@ class KamailioFakeSwitchTest(unittest.TestCase):
         self.assertEqual(ev["failed"]["sip_status"], "408")
 
     def test_slow_switch_gets_503_after_about_one_second(self):
-        call_id, rc, uac, took = self.call(SLOW_SWITCH)
+        call_id, rc, uac, took = self.dial(SLOW_SWITCH)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 503", uac)
         self.assertLess(took, 2.5)
 
     def test_switch_error_gets_503(self):
-        call_id, rc, uac, _ = self.call(SWITCH_ERROR)
+        call_id, rc, uac, _ = self.dial(SWITCH_ERROR)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 503", uac)
         self.assert_route_asked(call_id, SWITCH_ERROR)
 
     def test_voicemail_without_voicemail_uri_is_480(self):
-        call_id, rc, uac, _ = self.call(VOICEMAIL)
+        call_id, rc, uac, _ = self.dial(VOICEMAIL)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 480", uac)
-
-
-def read_lines(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return [line.strip() for line in f if line.strip()]
-
-
-def read_json_lines(path):
-    return [json.loads(line) for line in read_lines(path)]
 
 
 if __name__ == "__main__":

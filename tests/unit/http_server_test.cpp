@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http/server.hpp"
+#include "running_server.hpp"
 
 namespace callsight::http {
 namespace {
@@ -86,27 +87,6 @@ class Client {
 std::string body_of(const std::string& response) {
   return response.substr(response.find("\r\n\r\n") + 4);
 }
-
-class RunningServer {
- public:
-  explicit RunningServer(Handler handler, ServerOptions options = {}) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = 2;
-    server_.emplace(options, std::move(handler));
-    thread_ = std::thread([this] { server_->run(false); });
-  }
-  ~RunningServer() {
-    server_->stop();
-    thread_.join();
-  }
-
-  std::uint16_t port() { return server_->port(); }
-
- private:
-  std::optional<Server> server_;
-  std::thread thread_;
-};
 
 Response hello(const Request&) {
   Response response;

@@ -1,0 +1,170 @@
+#include "http/client.hpp"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <stdexcept>
+
+namespace callsight::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using BeastRequest = bhttp::request<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+using Deadline = std::chrono::steady_clock::time_point;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool has_header(const ClientRequest& request, std::string_view lower_name) {
+  return std::any_of(request.headers.begin(), request.headers.end(),
+                     [&](const auto& header) { return lower(header.first) == lower_name; });
+}
+
+BeastRequest to_beast(const ClientRequest& request, const std::string& host_header) {
+  BeastRequest out;
+  const auto verb = bhttp::string_to_verb(request.method);
+  if (verb == bhttp::verb::unknown) {
+    out.method_string(request.method);
+  } else {
+    out.method(verb);
+  }
+  out.target(request.target);
+  out.version(11);
+  if (!has_header(request, "host")) out.set(bhttp::field::host, host_header);
+  if (!has_header(request, "user-agent")) out.set(bhttp::field::user_agent, "callsight");
+  for (const auto& [name, value] : request.headers) out.insert(name, value);
+  out.body() = request.body;
+  out.keep_alive(true);
+  out.prepare_payload();
+  return out;
+}
+
+ClientResponse from_beast(BeastResponse&& response) {
+  ClientResponse out;
+  out.status = static_cast<int>(response.result_int());
+  for (const auto& field : response) {
+    out.headers.emplace_back(lower(std::string(field.name_string())), std::string(field.value()));
+  }
+  out.body = std::move(response.body());
+  return out;
+}
+
+// A server closes idle keep-alive connections whenever it likes; a request that meets such a
+// connection fails before any answer byte and is safe to send again on a fresh one.
+bool is_stale_connection(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+}  // namespace
+
+std::optional<std::string_view> ClientResponse::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return std::nullopt;
+}
+
+struct Client::Impl {
+  struct Exchange {
+    beast::error_code ec;
+    bool got_answer_bytes = false;
+    BeastResponse response;
+  };
+
+  explicit Impl(ClientOptions o) : options(std::move(o)) {}
+
+  std::string where() const { return options.host + ":" + std::to_string(options.port); }
+
+  // Asio timeouts only apply to asynchronous operations, so each step is started
+  // asynchronously and the io_context is run until it completes.
+  void run_until_done() {
+    io.restart();
+    io.run();
+  }
+
+  [[noreturn]] void fail(const std::string& what, const beast::error_code& ec) {
+    stream.reset();
+    if (ec == beast::error::timeout) {
+      throw std::runtime_error("http client: " + what + " " + where() + " timed out after " +
+                               std::to_string(options.timeout.count()) + " ms");
+    }
+    throw std::runtime_error("http client: " + what + " " + where() + " failed: " + ec.message());
+  }
+
+  void connect(Deadline deadline) {
+    beast::error_code ec;
+    tcp::resolver resolver(io);
+    const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
+    if (ec) fail("resolving", ec);
+    stream.emplace(io);
+    buffer.clear();
+    stream->expires_at(deadline);
+    stream->async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    run_until_done();
+    if (ec) fail("connecting to", ec);
+    ++opened;
+  }
+
+  Exchange exchange(const BeastRequest& request, Deadline deadline) {
+    Exchange out;
+    stream->expires_at(deadline);
+    bhttp::async_write(*stream, request, [&](beast::error_code e, std::size_t) { out.ec = e; });
+    run_until_done();
+    if (out.ec) return out;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(options.body_limit);
+    bhttp::async_read(*stream, buffer, parser,
+                      [&](beast::error_code e, std::size_t) { out.ec = e; });
+    run_until_done();
+    out.got_answer_bytes = parser.got_some();
+    if (!out.ec) out.response = parser.release();
+    return out;
+  }
+
+  ClientResponse send(const ClientRequest& request) {
+    const Deadline deadline = std::chrono::steady_clock::now() + options.timeout;
+    const BeastRequest beast_request = to_beast(request, where());
+    const bool reused = stream.has_value();
+    if (!reused) connect(deadline);
+    Exchange result = exchange(beast_request, deadline);
+    if (reused && is_stale_connection(result.ec) && !result.got_answer_bytes) {
+      connect(deadline);
+      result = exchange(beast_request, deadline);
+    }
+    if (result.ec) fail("request to", result.ec);
+    if (!result.response.keep_alive()) stream.reset();
+    return from_beast(std::move(result.response));
+  }
+
+  ClientOptions options;
+  asio::io_context io;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  std::size_t opened = 0;
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Client::~Client() = default;
+
+ClientResponse Client::send(const ClientRequest& request) { return impl_->send(request); }
+
+std::size_t Client::connections_opened() const { return impl_->opened; }
+
+ClientResponse fetch(const ClientOptions& options, const ClientRequest& request) {
+  return Client(options).send(request);
+}
+
+}  // namespace callsight::http

@@ -1,0 +1,150 @@
+"""What the SIP tests share: free ports, the Kamailio edge (scripts/kamailio-run) and sipp
+as caller and as PSTN gateway.
+
+Topology: sipp UAC (caller) -> Kamailio edge -> sipp UAS (the "PSTN gateway"), Kamailio
+asking a switch over HTTP where each call goes. All traffic stays on 127.0.0.1; every port
+is picked free at start. Set KEEP_SIP_TMP=1 to keep the logs.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+KAMAILIO_RUN = os.path.join(ROOT, "scripts", "kamailio-run")
+RING_TIMEOUT_MS = 4000
+CALLER = "+46701111111"
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def missing_tools():
+    return [t for t in ("kamailio", "sipp") if shutil.which(t) is None]
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def read_json_lines(path):
+    return [json.loads(line) for line in read_lines(path)]
+
+
+class KamailioEdge:
+    """scripts/kamailio-run --background on free ports; state and log under workdir."""
+
+    def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS):
+        self.dir = os.path.join(workdir, "kamailio")
+        self.switch_url = switch_url
+        self.secret = secret
+        self.ring_timeout_ms = ring_timeout_ms
+        self.sip_port = free_port()
+        self.gw_port = free_port()
+
+    def start(self):
+        env = dict(os.environ, CALLSIGHT_SWITCH_SECRET=self.secret)
+        started = subprocess.run(
+            [KAMAILIO_RUN, "--dir", self.dir, "--background",
+             "--switch-url", self.switch_url, "--port", str(self.sip_port),
+             "--gateway", f"127.0.0.1:{self.gw_port}",
+             "--ring-timeout", str(self.ring_timeout_ms)],
+            env=env, capture_output=True, text=True, timeout=30,
+            stdin=subprocess.DEVNULL)
+        if started.returncode != 0:
+            raise RuntimeError("kamailio-run failed:\n" + started.stdout + started.stderr)
+
+    def stop(self):
+        pidfile = os.path.join(self.dir, "kamailio.pid")
+        if not os.path.exists(pidfile):
+            return
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        try:
+            os.kill(pid, 15)
+            for _ in range(50):
+                os.kill(pid, 0)
+                time.sleep(0.1)
+        except ProcessLookupError:
+            pass
+
+
+class SipCallsMixin:
+    """For unittest.TestCase classes: make_sip_tmp() and start_edge() in setUpClass (they
+    register their own class cleanups), then start_gateway() and dial() / dial_burst()."""
+
+    @classmethod
+    def make_sip_tmp(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="callsight-sip-")
+        cls.addClassCleanup(cls._remove_tmp)
+
+    @classmethod
+    def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS):
+        cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms)
+        cls.addClassCleanup(cls.edge.stop)
+        cls.edge.start()
+
+    @classmethod
+    def _remove_tmp(cls):
+        if os.environ.get("KEEP_SIP_TMP"):
+            print(f"\nkept {cls.tmp}")
+        else:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start_gateway(self, scenario):
+        """Starts a sipp UAS as the PSTN gateway; returns the path of its <log> file."""
+        log = os.path.join(self.tmp, f"gw-{uuid.uuid4().hex[:6]}.log")
+        gw = subprocess.Popen(
+            ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
+             "-p", str(self.edge.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
+             "-timeout", "60"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=self.tmp)
+
+        def stop():
+            gw.terminate()
+            gw.wait(timeout=10)
+        self.addCleanup(stop)
+        time.sleep(0.3)  # sipp binds its socket right after start
+        return log
+
+    def dial(self, dialled, scenario="uac.xml", duration_ms=1000, caller=CALLER):
+        """Places one call; returns (call_id, sipp exit code, <log> lines, seconds taken)."""
+        call_id = f"t{uuid.uuid4().hex[:12]}@127.0.0.1"
+        log = os.path.join(self.tmp, f"uac-{call_id}.log")
+        done, took = self._run_uac(dialled, scenario, caller, log,
+                                   ["-cid_str", call_id, "-d", str(duration_ms), "-m", "1"],
+                                   timeout_s=25)
+        return call_id, done.returncode, read_lines(log), took
+
+    def dial_burst(self, dialled, calls, rate, duration_ms, caller=CALLER):
+        """Places `calls` calls at `rate` calls/s; returns (sipp exit code, <log> lines,
+        seconds taken, sipp's stdout and stderr)."""
+        log = os.path.join(self.tmp, f"burst-{uuid.uuid4().hex[:6]}.log")
+        done, took = self._run_uac(dialled, "uac.xml", caller, log,
+                                   ["-d", str(duration_ms), "-m", str(calls), "-r", str(rate),
+                                    "-l", str(calls)],
+                                   timeout_s=60)
+        return done.returncode, read_lines(log), took, done.stdout + done.stderr
+
+    def _run_uac(self, dialled, scenario, caller, log, extra, timeout_s):
+        start = time.monotonic()
+        done = subprocess.run(
+            ["sipp", f"127.0.0.1:{self.edge.sip_port}", "-sf", os.path.join(HERE, scenario),
+             "-s", dialled, "-key", "caller", caller, "-i", "127.0.0.1",
+             "-p", str(free_port()), *extra, "-nostdin",
+             "-trace_logs", "-log_file", log, "-timeout", str(timeout_s), "-timeout_error"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s + 15,
+            cwd=self.tmp)
+        return done, time.monotonic() - start

@@ -1,0 +1,152 @@
+#include "switch/call_router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/alt_number_rules.hpp"
+#include "store/blacklist_store.hpp"
+#include "store/call_record_store.hpp"
+#include "store/callback_store.hpp"
+#include "store_test_support.hpp"
+
+namespace callsight::switching {
+namespace {
+
+constexpr WeekdaySet kMonday = 1 << 0;
+constexpr WeekdaySet kTuesday = 1 << 1;
+
+// 2024-01-15 is a Monday; 12:00 UTC is 13:00 in Stockholm (CET).
+class CallRouterTest : public SqliteStoreFixture {
+ protected:
+  CallRouterTest() : SqliteStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_) {
+    partner_ = make_partner("acme");
+    customer_ = make_customer(partner_, "K-1");
+    store_->add_numbers({"+46812345678"}, std::nullopt);
+  }
+
+  Source add_source(std::vector<AltNumberRule> rules = {}) {
+    Source s;
+    s.partner_id = partner_;
+    s.customer_id = customer_;
+    s.name = "web";
+    s.answering_number = "+46890510";
+    s.lifecycle.activation = clock_.now();
+    s.alt_numbers = std::move(rules);
+    NumberRequest request;
+    request.tracking_number = "+46812345678";
+    return store_->create_source(s, request);
+  }
+
+  RouteDecision call(const std::string& id, const std::string& caller = "0701234567") {
+    return router_.route({id, caller, "+46812345678"});
+  }
+
+  static AltNumberRule rule(const std::string& number, WeekdaySet days, int from_hour,
+                            int to_hour) {
+    AltNumberRule r;
+    r.answering_number = number;
+    r.weekdays = days;
+    r.from_minute = from_hour * 60;
+    r.to_minute = to_hour * 60;
+    return r;
+  }
+
+  CallRouter router_;
+  Id partner_ = 0;
+  Id customer_ = 0;
+};
+
+TEST_F(CallRouterTest, ForwardsToTheAnsweringNumberAndRecordsTheCall) {
+  add_source();
+  const auto decision = call("c1");
+  ASSERT_EQ(decision.action, RouteAction::forward);
+  EXPECT_EQ(decision.destination, "+46890510");
+  EXPECT_EQ(decision.caller_id, "+46701234567");
+  const auto record = store_->calls().find_call_by_switch_id("c1");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->id, decision.cdr_id);
+  EXPECT_EQ(record->start, clock_.now());
+  EXPECT_EQ(record->caller, "+46701234567");
+}
+
+TEST_F(CallRouterTest, AltNumberRulesFollowThePartnersWallClock) {
+  // 13:00 local on Monday: the 13-14 Monday rule holds, the 12-13 one has just ended.
+  add_source({rule("+46890001", kMonday, 12, 13), rule("+46890002", kMonday, 13, 14),
+              rule("+46890003", kTuesday, 0, 24)});
+  EXPECT_EQ(call("mon-13").destination, "+46890002");
+  clock_.set(at("2024-01-15 23:30:00"));  // 00:30 on Tuesday in Stockholm
+  EXPECT_EQ(call("tue-0030").destination, "+46890003");
+  clock_.set(at("2024-01-22 11:59:59"));  // 12:59:59 the next Monday
+  EXPECT_EQ(call("mon-1259").destination, "+46890001");
+}
+
+TEST_F(CallRouterTest, VoicemailRuleSendsToVoicemail) {
+  add_source({rule(std::string(kVoicemail), kMonday, 0, 24)});
+  EXPECT_EQ(call("vm").action, RouteAction::voicemail);
+}
+
+TEST_F(CallRouterTest, UpcomingSourceIsNotInUse) {
+  auto source = add_source();
+  source.lifecycle.activation = clock_.now() + std::chrono::hours(1);
+  store_->update_source(source);
+  const auto decision = call("early");
+  EXPECT_EQ(decision.action, RouteAction::reject);
+  EXPECT_EQ(decision.sip_status, 404);
+  EXPECT_EQ(decision.reason, "Not In Use");
+  EXPECT_TRUE(decision.cdr_id);
+}
+
+TEST_F(CallRouterTest, BlacklistIsCheckedOnTheNormalisedCaller) {
+  add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  EXPECT_EQ(call("b1", "070-123 45 67").sip_status, 403);
+  EXPECT_EQ(call("b2", "+46709999999").action, RouteAction::forward);
+}
+
+TEST_F(CallRouterTest, UnparsableCallerIsKeptAsReceived) {
+  add_source();
+  call("anon", "anonymous");
+  EXPECT_EQ(store_->calls().find_call_by_switch_id("anon")->caller, "anonymous");
+}
+
+TEST_F(CallRouterTest, RepeatedQuestionGetsTheFirstDecisionEvenAfterTheSourceChanged) {
+  auto source = add_source();
+  const auto first = call("again");
+  source.answering_number = "+46899999";
+  store_->update_source(source);
+  const auto second = call("again");
+  EXPECT_EQ(second.destination, first.destination);
+  EXPECT_EQ(second.cdr_id, first.cdr_id);
+}
+
+TEST_F(CallRouterTest, ClaimedCallbackIsSettledByItsEvents) {
+  auto callback = new_callback(customer_, "+46701111111", "+46702222222", clock_.now());
+  callback.retries = 1;
+  callback.retry_interval = 60;
+  const auto stored = store_->callbacks().create_callback(partner_, callback);
+  auto dials = router_.claim_callbacks(10);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_EQ(dials[0].callback_id, stored.id);
+  EXPECT_TRUE(router_.claim_callbacks(10).empty());  // claimed: not again until the retry
+
+  CallEvent busy;
+  busy.type = CallEventType::failed;
+  busy.at = clock_.now();
+  busy.sip_status = 486;
+  router_.report(dials[0].switch_call_id, busy);  // first of two attempts: stays open
+  clock_.advance(std::chrono::seconds(60));
+  dials = router_.claim_callbacks(10);
+  ASSERT_EQ(dials.size(), 1u);
+  router_.report(dials[0].switch_call_id, busy);  // the last attempt completes it
+
+  const auto listed =
+      store_->callbacks()
+          .list_callbacks(partner_, {customer_, at("2024-01-01"), at("2025-01-01")}, {})
+          .items;
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed[0].completed);
+  EXPECT_EQ(listed[0].cdr_id, dials[0].cdr_id);
+  EXPECT_TRUE(router_.claim_callbacks(10).empty());
+}
+
+}  // namespace
+}  // namespace callsight::switching

@@ -1,0 +1,74 @@
+#include "switch/switch_wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace callsight::switching {
+namespace {
+
+std::string error_field(const std::variant<EventRequest, WireError>& parsed) {
+  return std::holds_alternative<WireError>(parsed) ? std::get<WireError>(parsed).field : "<ok>";
+}
+
+TEST(SwitchWire, RouteRequestNeedsCallIdAndDialled) {
+  const auto parsed =
+      parse_route_request(R"({"call_id":"a@b","caller":"+46701234567","dialled":"+4681"})");
+  ASSERT_TRUE(std::holds_alternative<RouteRequest>(parsed));
+  EXPECT_EQ(std::get<RouteRequest>(parsed).dialled, "+4681");
+  const auto missing = parse_route_request(R"({"call_id":"a@b"})");
+  ASSERT_TRUE(std::holds_alternative<WireError>(missing));
+  EXPECT_EQ(std::get<WireError>(missing).field, "dialled");
+  EXPECT_EQ(std::get<WireError>(parse_route_request("{")).field, "");
+}
+
+TEST(SwitchWire, EventsTakeNumbersAsStringsOrNumbers) {
+  const auto parsed = parse_event_request(
+      R"({"call_id":"c","event":"failed","at":"1700000000","sip_status":486,"reason":"busy"})");
+  ASSERT_TRUE(std::holds_alternative<EventRequest>(parsed));
+  const auto& event = std::get<EventRequest>(parsed).event;
+  EXPECT_EQ(event.type, CallEventType::failed);
+  EXPECT_EQ(event.at.time_since_epoch().count(), 1700000000);
+  EXPECT_EQ(event.sip_status, 486);
+  EXPECT_EQ(event.reason, "busy");
+}
+
+TEST(SwitchWire, EventErrorsNameTheField) {
+  EXPECT_EQ(error_field(parse_event_request(R"({"call_id":"c","event":"x","at":1})")), "event");
+  EXPECT_EQ(error_field(parse_event_request(R"({"call_id":"c","event":"hangup"})")), "at");
+  EXPECT_EQ(error_field(parse_event_request(R"({"call_id":"c","event":"hangup","at":-1})")), "at");
+  EXPECT_EQ(error_field(parse_event_request(
+                R"({"call_id":"c","event":"failed","at":1,"sip_status":"4x6"})")),
+            "sip_status");
+  EXPECT_EQ(error_field(parse_event_request(R"({"event":"hangup","at":1})")), "call_id");
+  EXPECT_EQ(error_field(parse_event_request(R"({"call_id":true,"event":"hangup","at":1})")),
+            "call_id");
+}
+
+TEST(SwitchWire, DecisionRendersScalarsAsStrings) {
+  RouteDecision forward;
+  forward.action = RouteAction::forward;
+  forward.cdr_id = 7;
+  forward.destination = "+46890510";
+  forward.caller_id = "+46701234567";
+  forward.voicemail_on_busy = true;
+  EXPECT_EQ(nlohmann::json::parse(render_decision(forward)),
+            nlohmann::json::parse(R"({"action":"forward","cdr_id":"7","destination":"+46890510",
+              "caller_id":"+46701234567","record":"0","voicemail_on_busy":"1",
+              "voicemail_on_no_answer":"0"})"));
+  RouteDecision reject;
+  reject.sip_status = 404;
+  reject.reason = "Not Found";
+  EXPECT_EQ(nlohmann::json::parse(render_decision(reject)),
+            nlohmann::json::parse(
+                R"({"action":"reject","cdr_id":null,"sip_status":"404","reason":"Not Found"})"));
+}
+
+TEST(SwitchWire, ClaimLimitIsBounded) {
+  EXPECT_EQ(std::get<int>(parse_claim_request("")), 10);
+  EXPECT_EQ(std::get<int>(parse_claim_request(R"({"limit":100})")), 100);
+  EXPECT_TRUE(std::holds_alternative<WireError>(parse_claim_request(R"({"limit":101})")));
+}
+
+}  // namespace
+}  // namespace callsight::switching
