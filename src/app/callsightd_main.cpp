@@ -111,7 +111,11 @@ int main(int argc, char** argv) {
     }
     app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
     spdlog::info("callsightd listening on http://{}", server.address());
-    if (demo) std::cout << app::ensure_demo(*store, server.address()) << std::flush;
+    if (demo) {
+      const auto switch_address =
+          switch_listener ? std::optional<std::string>(switch_listener->address()) : std::nullopt;
+      std::cout << app::ensure_demo(*store, server.address(), switch_address) << std::flush;
+    }
     server.run(/*handle_signals=*/true);
     spdlog::info("callsightd stopped");
     return 0;

@@ -13,7 +13,8 @@ constexpr const char* kDemoNumbers = "+46852000000-+46852000099";
 
 }  // namespace
 
-std::string ensure_demo(Store& store, const std::string& server_address) {
+std::string ensure_demo(Store& store, const std::string& server_address,
+                        const std::optional<std::string>& switch_address) {
   if (!store.find_partner_by_username(kDemoUser)) {
     add_partner(store, PartnerSpec{"Demo partner",
                                    kDemoUser,
@@ -28,23 +29,22 @@ std::string ensure_demo(Store& store, const std::string& server_address) {
   if (!added.added.empty()) spdlog::info("demo: added {} tracking numbers", added.added.size());
 
   const std::string base = "http://" + server_address;
-  const std::string curl = "curl --digest -u demo:demo ";
-  return "\nCallsight demo is ready: partner 'demo', password 'demo' (from 127.0.0.1 and ::1).\n"
-         "Try the Freespee walk-through:\n\n"
-         "  " +
-         curl + base +
-         "/miscellaneous/ping\n"
-         "  " +
-         curl + "-d name=DailyLoans -d custnr=1412 " + base +
-         "/customers\n"
-         "  " +
-         curl +
-         "-d customer_id=<customer_id> -d name=AdWords -d media=Google.com "
-         "-d phonenr=0890510 " +
-         base +
-         "/sources\n"
-         "  " +
-         curl + "'" + base + "/numbers?state=free'\n\n";
+  const std::string curl = "  curl --digest -u demo:demo ";
+  std::string text =
+      "\nCallsight demo is ready: partner 'demo', password 'demo' (from 127.0.0.1 and ::1).\n"
+      "Try the Freespee walk-through:\n\n" +
+      curl + base + "/miscellaneous/ping\n" + curl + "-d name=DailyLoans -d custnr=1412 " + base +
+      "/customers\n" + curl +
+      "-d customer_id=<customer_id> -d name=AdWords -d media=Google.com -d phonenr=0890510 " +
+      base + "/sources\n" + curl + "'" + base + "/numbers?state=free'\n";
+  if (switch_address) {
+    text +=
+        "\nPlay a call to the source's tracking number (destnr) and read its record (the\n"
+        "switch secret is CALLSIGHT_SWITCH_SECRET as given to callsightd, 'demo' if unset):\n\n"
+        "  CALLSIGHT_SWITCH_SECRET=demo build/bin/callsight simulate-call --switch http://" +
+        *switch_address + " --from 0701234567 --to <destnr>\n" + curl + base + "/statistics/cdrs\n";
+  }
+  return text + "\n";
 }
 
 }  // namespace callsight::app
