@@ -102,13 +102,14 @@ class SipCallsMixin:
         else:
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def start_gateway(self, scenario):
-        """Starts a sipp UAS as the PSTN gateway; returns the path of its <log> file."""
+    def start_gateway(self, scenario, extra_args=()):
+        """Starts a sipp UAS as the PSTN gateway (extra_args: more sipp options, e.g. -d for
+        scenarios with a <pause/>); returns the path of its <log> file."""
         log = os.path.join(self.tmp, f"gw-{uuid.uuid4().hex[:6]}.log")
         gw = subprocess.Popen(
             ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
              "-p", str(self.edge.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
-             "-timeout", "60"],
+             "-timeout", "60", *extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             cwd=self.tmp)
 
