@@ -66,8 +66,14 @@ int main(int argc, char** argv) {
   std::string switch_secret = env_or("CALLSIGHT_SWITCH_SECRET", "");
   cli.add_option("--listen", listen, "partner API address HOST:PORT (env CALLSIGHT_LISTEN)")
       ->capture_default_str();
-  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")
+  cli.add_option("--db", db,
+                 "database: an SQLite file path, or postgresql://USER:PASS@HOST:PORT/DB for "
+                 "several nodes on one PostgreSQL (env CALLSIGHT_DB)")
       ->capture_default_str();
+  StoreOptions store_options;
+  cli.add_option("--db-pool", store_options.pool_size, "PostgreSQL connections this node keeps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cli.add_option("--switch-listen", switch_listen,
                  "switch API address HOST:PORT for the SIP edge, or 'off' (env "
                  "CALLSIGHT_SWITCH_LISTEN); the shared secret comes from env "
@@ -91,7 +97,7 @@ int main(int argc, char** argv) {
 
   try {
     SystemClock clock;
-    auto store = open_store(db, clock);
+    auto store = open_store(db, clock, store_options);
     spdlog::info("database: {}", store->description());
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);

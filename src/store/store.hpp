@@ -163,8 +163,14 @@ class Store {
   virtual CallRecordStore& calls() = 0;
 };
 
-// Opens the store a --db value names: a file path means SQLite (created when absent).
-// Migrations are applied before it returns.
-std::unique_ptr<Store> open_store(const std::string& location, const Clock& clock);
+struct StoreOptions {
+  int pool_size = 8;  // PostgreSQL connections per process
+};
+
+// Opens the store a --db value names: a postgresql:// (or postgres://) URL means PostgreSQL,
+// anything else an SQLite file path (created when absent). Migrations are applied before it
+// returns; several processes may open one database at once.
+std::unique_ptr<Store> open_store(const std::string& location, const Clock& clock,
+                                  const StoreOptions& options = {});
 
 }  // namespace callsight

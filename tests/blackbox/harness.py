@@ -20,6 +20,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import uuid
 
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
@@ -61,6 +62,32 @@ def _die_with_parent():
 
 
 _unique_counter = itertools.count(1)
+
+
+def testing_postgres():
+    """CALLSIGHT_TEST_BACKEND=postgres runs the servers of these tests on PostgreSQL."""
+    return os.environ.get("CALLSIGHT_TEST_BACKEND") == "postgres"
+
+
+def _psql(url, sql):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
+                   capture_output=True, timeout=60)
+
+
+def create_pg_database():
+    """A new empty database on the server CALLSIGHT_TEST_PG_URL names; returns its URL."""
+    server = os.environ.get("CALLSIGHT_TEST_PG_URL")
+    if not server:
+        raise AssertionError("CALLSIGHT_TEST_BACKEND=postgres needs CALLSIGHT_TEST_PG_URL "
+                             "(scripts/pg-test-cluster)")
+    name = "bb_" + uuid.uuid4().hex[:12]
+    _psql(server, "CREATE DATABASE " + name)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(server)._replace(path="/" + name))
+
+
+def drop_pg_database(url):
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    _psql(os.environ["CALLSIGHT_TEST_PG_URL"], "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
 
 
 def unique(prefix="x"):
@@ -108,6 +135,9 @@ class Server:
                  use_flags=True, switch_secret=None):
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="callsight-bb-")
+        self._own_pg_db = db is None and testing_postgres()
+        if self._own_pg_db:
+            db = create_pg_database()
         self.db = db or os.path.join(self.workdir, "callsight.db")
         self.demo = demo
         self.extra_args = list(extra_args)
@@ -230,6 +260,9 @@ class Server:
 
     def cleanup(self):
         self.kill()
+        if self._own_pg_db:
+            drop_pg_database(self.db)
+            self._own_pg_db = False
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 import requests
 from requests.auth import HTTPDigestAuth
@@ -129,7 +130,13 @@ class ConnectionTest(ServerTestCase):
     def test_startup_log_names_address_and_database(self):
         log = self.server.stderr() + self.server.stdout()
         self.assertIn("listening on http://127.0.0.1:%d" % self.server.port, log)
-        self.assertIn(self.server.db, log)
+        url = urllib.parse.urlsplit(self.server.db)
+        if url.scheme.startswith("postgres"):
+            # Server and database, never the password.
+            self.assertIn("PostgreSQL %s:%d%s" % (url.hostname, url.port, url.path), log)
+            self.assertNotIn(url.password, log)
+        else:
+            self.assertIn("SQLite " + self.server.db, log)
 
     def test_log_goes_to_stderr_not_stdout(self):
         self.assertIn("listening on http://127.0.0.1:%d" % self.server.port,

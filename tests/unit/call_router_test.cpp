@@ -15,9 +15,9 @@ constexpr WeekdaySet kMonday = 1 << 0;
 constexpr WeekdaySet kTuesday = 1 << 1;
 
 // 2024-01-15 is a Monday; 12:00 UTC is 13:00 in Stockholm (CET).
-class CallRouterTest : public SqliteStoreFixture {
+class CallRouterTest : public SqlStoreFixture {
  protected:
-  CallRouterTest() : SqliteStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_) {
+  CallRouterTest() : SqlStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_) {
     partner_ = make_partner("acme");
     customer_ = make_customer(partner_, "K-1");
     store_->add_numbers({"+46812345678"}, std::nullopt);

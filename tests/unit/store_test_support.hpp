@@ -1,17 +1,23 @@
-// The fixture the SqliteStore sub-store tests share: a fresh database in its own temp
-// directory, a ManualClock, and the partner and customer rows every sub-store row hangs off.
+// The fixture the store tests share: a fresh database (SQLite file or PostgreSQL schema, see
+// TestDatabase), a ManualClock, and the partner and customer rows every sub-store row hangs off.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "core/time_format.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/postgres/pg_database.hpp"
+#include "store/sql/sql_database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+#include "store/store.hpp"
 
 namespace callsight {
 
@@ -32,18 +38,70 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-class SqliteStoreFixture : public ::testing::Test {
+// The store tests run on SQLite (a file in a temp dir) unless CALLSIGHT_TEST_BACKEND is
+// "postgres": then on the PostgreSQL server CALLSIGHT_TEST_PG_URL names, each test in a
+// fresh schema of its own, so one contract suite checks both backends.
+inline bool testing_postgres() {
+  const char* backend = std::getenv("CALLSIGHT_TEST_BACKEND");
+  return backend && std::string(backend) == "postgres";
+}
+
+class TestDatabase {
+ public:
+  TestDatabase() {
+    if (!testing_postgres()) return;
+    const char* url = std::getenv("CALLSIGHT_TEST_PG_URL");
+    if (!url || !*url) {
+      throw std::runtime_error(
+          "CALLSIGHT_TEST_BACKEND=postgres needs CALLSIGHT_TEST_PG_URL (scripts/pg-test-cluster)");
+    }
+    server_url_ = url;
+    schema_ = "t_" + random_hex(8);
+    admin_ = std::make_unique<PgDatabase>(server_url_, 1);
+    run_admin("CREATE SCHEMA " + schema_);
+  }
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  ~TestDatabase() {
+    if (admin_) run_admin("DROP SCHEMA " + schema_ + " CASCADE");
+  }
+
+  // What open_store takes: the SQLite file, or the server URL with this test's schema first
+  // on the search path.
+  std::string location() const {
+    if (!admin_) return (dir_.path() / "callsight.db").string();
+    const char* separator = server_url_.find('?') == std::string::npos ? "?" : "&";
+    return server_url_ + separator + "options=-csearch_path%3D" + schema_ + "%2Cpublic";
+  }
+  // A second, raw handle on the same database, for what a test checks beneath the Store.
+  std::unique_ptr<SqlDatabase> open_raw() const {
+    if (!admin_) return std::make_unique<SqliteDatabase>(location());
+    return std::make_unique<PgDatabase>(location(), 1);
+  }
+
+ private:
+  void run_admin(const std::string& sql) {
+    SqlTransaction tx(*admin_, TxMode::write);
+    admin_->exec(sql);
+    tx.commit();
+  }
+
+  TempDir dir_;
+  std::string server_url_;
+  std::string schema_;
+  std::unique_ptr<PgDatabase> admin_;
+};
+
+class SqlStoreFixture : public ::testing::Test {
  protected:
-  explicit SqliteStoreFixture(const char* start = "2024-01-15 12:00:00") : clock_(at(start)) {
+  explicit SqlStoreFixture(const char* start = "2024-01-15 12:00:00") : clock_(at(start)) {
     reopen();
   }
 
-  std::string db_path() const { return (dir_.path() / "callsight.db").string(); }
-
-  // Closes the database first, so that what the test reads next comes from the file.
+  // Closes the store first, so that what the test reads next comes from the database.
   void reopen() {
     store_.reset();
-    store_ = std::make_unique<SqliteStore>(db_path(), clock_);
+    store_ = open_store(database_.location(), clock_);
   }
 
   Id make_partner(const std::string& username) {
@@ -63,10 +121,10 @@ class SqliteStoreFixture : public ::testing::Test {
     return store_->create_customer(c).id;
   }
 
-  // Declared in this order so that the store closes before its clock and its directory go.
-  TempDir dir_;
+  // Declared in this order so that the store closes before its clock and its database go.
+  TestDatabase database_;
   ManualClock clock_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 }  // namespace callsight

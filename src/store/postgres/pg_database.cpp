@@ -1,0 +1,437 @@
+#include "store/postgres/pg_database.hpp"
+
+#include <libpq-fe.h>
+
+#include <cctype>
+#include <charconv>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "store/postgres/postgres_ddl.hpp"
+#include "store/store.hpp"
+
+namespace callsight {
+
+struct PgPrepared {
+  std::string name;                // the server-side statement name, "s<N>"
+  std::vector<std::string> names;  // ":name" of $1..$n
+};
+
+struct PgConnection {
+  PgConnection() = default;
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+  ~PgConnection() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+
+  PGconn* conn = nullptr;
+  bool broken = false;  // lost its server; reconnected before its next use
+  std::unordered_map<std::string, PgPrepared> statements;  // by the caller's SQL text
+  std::int64_t changes = 0;
+};
+
+namespace {
+
+// The transaction-scoped advisory lock every `write` transaction takes ("callsigh" in ASCII).
+// Advisory locks are per database, so databases sharing a server do not contend.
+constexpr std::int64_t kWriteLockKey = 0x63616c6c73696768;
+
+// The connection each PgDatabase lent to this thread's open transaction.
+thread_local std::unordered_map<const PgDatabase*, PgConnection*> t_transactions;
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+std::int64_t parse_count(const char* text) {
+  std::int64_t count = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), count);
+  return count;  // "" (a command without a row count) leaves 0
+}
+
+// Class 08 is a connection exception; 57P01-57P03 are the server shutting down or
+// terminating the session. Either way the session is gone.
+bool session_lost(const PgConnection& connection, const PGresult* result) {
+  if (PQstatus(connection.conn) != CONNECTION_OK) return true;
+  const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  if (state == nullptr) return result == nullptr;
+  const std::string_view sqlstate(state);
+  return sqlstate.starts_with("08") || sqlstate.starts_with("57P0");
+}
+
+[[noreturn]] void fail(PgConnection& connection, const PGresult* result, std::string_view sql) {
+  if (session_lost(connection, result)) connection.broken = true;
+  std::string message = "PostgreSQL: ";
+  const char* primary =
+      result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  if (primary != nullptr) {
+    message += primary;
+    if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+      message += std::string(" (") + detail + ")";
+    }
+    if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+      message += std::string(" [SQLSTATE ") + state + "]";
+    }
+  } else {
+    message += trimmed(PQerrorMessage(connection.conn));
+  }
+  throw StoreError(message + " in: " + std::string(sql));
+}
+
+Result checked(PgConnection& connection, PGresult* raw, std::string_view sql) {
+  Result result(raw);
+  const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    fail(connection, result.get(), sql);
+  }
+  return result;
+}
+
+Result run(PgConnection& connection, const std::string& sql) {
+  return checked(connection, PQexec(connection.conn, sql.c_str()), sql);
+}
+
+const std::string& begin_sql(TxMode mode) {
+  static const std::string read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  static const std::string write =
+      "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")";
+  static const std::string concurrent_write = "BEGIN";
+  switch (mode) {
+    case TxMode::read:
+      return read;
+    case TxMode::write:
+      return write;
+    case TxMode::concurrent_write:
+      break;
+  }
+  return concurrent_write;
+}
+
+// Ends the connection's transaction before it goes back to the pool; a session that cannot
+// is marked broken and reset at its next checkout.
+void abandon(PgConnection& connection) noexcept {
+  if (connection.broken) return;
+  Result result(PQexec(connection.conn, "ROLLBACK"));
+  if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
+}
+
+class PgStatement final : public SqlStatementImpl {
+ public:
+  PgStatement(PgConnection& connection, const PgPrepared& prepared, const std::string& sql)
+      : connection_(connection), prepared_(prepared), sql_(sql), values_(prepared.names.size()) {}
+
+  void bind_int64(const char* name, std::int64_t value) override {
+    values_[index_of(name)] = std::to_string(value);
+  }
+  void bind_text(const char* name, std::string_view value) override {
+    // Text parameters travel NUL-terminated; PostgreSQL text cannot hold NUL anyway.
+    if (value.find('\0') != std::string_view::npos) {
+      throw StoreError(std::string("PostgreSQL text cannot hold a NUL character (") + name + ")");
+    }
+    values_[index_of(name)] = std::string(value);
+  }
+  void bind_null(const char* name) override { values_[index_of(name)].reset(); }
+
+  bool step() override {
+    if (!result_) execute();
+    return ++row_ < PQntuples(result_.get());
+  }
+
+  bool is_null(int column) const override {
+    check_row();
+    return PQgetisnull(result_.get(), row_, column) != 0;
+  }
+
+  // NULL reads as 0 and booleans as 1/0, as SQLite would give them.
+  std::int64_t int64(int column) const override {
+    if (is_null(column)) return 0;
+    const char* value = PQgetvalue(result_.get(), row_, column);
+    const char* end = value + PQgetlength(result_.get(), row_, column);
+    if (end - value == 1 && (*value == 't' || *value == 'f')) return *value == 't' ? 1 : 0;
+    std::int64_t number = 0;
+    const auto [stop, error] = std::from_chars(value, end, number);
+    if (error != std::errc() || stop != end || value == end) {
+      throw StoreError("PostgreSQL column " + std::to_string(column) + " holds '" +
+                       std::string(value, end) + "', not an integer, in: " + sql_);
+    }
+    return number;
+  }
+
+  std::string text(int column) const override {
+    if (is_null(column)) return {};
+    return std::string(PQgetvalue(result_.get(), row_, column),
+                       static_cast<std::size_t>(PQgetlength(result_.get(), row_, column)));
+  }
+
+ private:
+  std::size_t index_of(const char* name) const {
+    for (std::size_t i = 0; i < prepared_.names.size(); ++i) {
+      if (prepared_.names[i] == name) return i;
+    }
+    throw std::logic_error(std::string("SQL has no parameter ") + name + ": " + sql_);
+  }
+
+  void check_row() const {
+    if (!result_ || row_ < 0 || row_ >= PQntuples(result_.get())) {
+      throw std::logic_error("no current row to read in: " + sql_);
+    }
+  }
+
+  // Parameters go as text of unspecified type (OID 0): the server infers each from its use.
+  void execute() {
+    std::vector<const char*> values;
+    values.reserve(values_.size());
+    for (const auto& value : values_) values.push_back(value ? value->c_str() : nullptr);
+    result_ =
+        checked(connection_,
+                PQexecPrepared(connection_.conn, prepared_.name.c_str(),
+                               static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
+                sql_);
+    connection_.changes = parse_count(PQcmdTuples(result_.get()));
+  }
+
+  PgConnection& connection_;
+  const PgPrepared& prepared_;
+  const std::string& sql_;
+  std::vector<std::optional<std::string>> values_;
+  Result result_;
+  int row_ = -1;
+};
+
+}  // namespace
+
+PgParameterizedSql translate_named_parameters(std::string_view sql) {
+  PgParameterizedSql out;
+  out.text.reserve(sql.size());
+  std::size_t at = 0;
+  const auto copy_until = [&](std::string_view terminator, std::size_t from) {
+    const auto end = sql.find(terminator, from);
+    const auto stop = end == std::string_view::npos ? sql.size() : end + terminator.size();
+    out.text.append(sql.substr(at, stop - at));
+    at = stop;
+  };
+  while (at < sql.size()) {
+    const char c = sql[at];
+    const std::string_view two = sql.substr(at, 2);
+    if (c == '\'' || c == '"') {
+      copy_until(std::string_view(&sql[at], 1), at + 1);  // '' reads as two adjacent literals
+    } else if (two == "--") {
+      copy_until("\n", at);
+    } else if (two == "/*") {
+      copy_until("*/", at + 2);
+    } else if (two == "::") {
+      out.text.append(two);
+      at += 2;
+    } else if (c == ':' && at + 1 < sql.size() && is_word_char(sql[at + 1]) &&
+               !std::isdigit(static_cast<unsigned char>(sql[at + 1]))) {
+      auto end = at + 1;
+      while (end < sql.size() && is_word_char(sql[end])) ++end;
+      const std::string name(sql.substr(at, end - at));
+      std::size_t index = 0;
+      while (index < out.names.size() && out.names[index] != name) ++index;
+      if (index == out.names.size()) out.names.push_back(name);
+      out.text += "$" + std::to_string(index + 1);
+      at = end;
+    } else {
+      out.text += c;
+      ++at;
+    }
+  }
+  return out;
+}
+
+PgDatabase::PgDatabase(const std::string& url, int pool_size,
+                       std::chrono::milliseconds checkout_timeout)
+    : url_(url), pool_size_(pool_size), checkout_timeout_(checkout_timeout) {
+  if (pool_size < 1) throw std::invalid_argument("PostgreSQL pool size must be at least 1");
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options == nullptr) {
+    const std::string reason = error != nullptr ? trimmed(error) : "out of memory";
+    PQfreemem(error);
+    throw StoreError("invalid PostgreSQL URL: " + reason);
+  }
+  std::string host = "localhost";
+  std::string port = "5432";
+  std::string dbname;
+  for (auto* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || *option->val == '\0') continue;
+    const std::string_view keyword(option->keyword);
+    if (keyword == "host") host = option->val;
+    if (keyword == "port") port = option->val;
+    if (keyword == "dbname") dbname = option->val;
+  }
+  PQconninfoFree(options);
+  description_ = "PostgreSQL " + host + ":" + port + "/" + dbname + " (pool of " +
+                 std::to_string(pool_size) + ")";
+}
+
+PgDatabase::~PgDatabase() = default;
+
+const SqlDialect& PgDatabase::dialect() const {
+  static const SqlDialect dialect{.name = "PostgreSQL", .row_locks = true};
+  return dialect;
+}
+
+std::string PgDatabase::ddl(std::string_view sqlite_ddl) const { return postgres_ddl(sqlite_ddl); }
+
+std::string PgDatabase::description() const { return description_; }
+
+PgConnection& PgDatabase::current() const {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) {
+    throw std::logic_error("PostgreSQL statement outside a transaction on this thread");
+  }
+  return *it->second;
+}
+
+// Opens the connection the first time, reopens it after it broke. Prepared statements do
+// not survive the session.
+void PgDatabase::connect(PgConnection& connection) const {
+  connection.statements.clear();
+  if (connection.conn == nullptr) {
+    // Keywords before the URL are defaults the URL may override.
+    const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                              nullptr};
+    const char* values[] = {"10", "callsight", "UTF8", url_.c_str(), nullptr};
+    connection.conn = PQconnectdbParams(keywords, values, 1);
+  } else {
+    PQreset(connection.conn);
+  }
+  connection.broken = connection.conn == nullptr || PQstatus(connection.conn) != CONNECTION_OK;
+  // NOTICEs (e.g. "already exists, skipping") are expected chatter; libpq would print them
+  // to stderr.
+  if (!connection.broken)
+    PQsetNoticeProcessor(
+        connection.conn, [](void*, const char*) {}, nullptr);
+  if (connection.broken) {
+    throw StoreError(
+        "cannot connect to " + description_ + ": " +
+        (connection.conn ? trimmed(PQerrorMessage(connection.conn)) : "out of memory"));
+  }
+}
+
+PgConnection* PgDatabase::checkout() {
+  std::unique_lock lock(mutex_);
+  const bool available = released_.wait_for(lock, checkout_timeout_, [this] {
+    return !idle_.empty() || connections_.size() < static_cast<std::size_t>(pool_size_);
+  });
+  if (!available) {
+    throw StoreError(description_ + ": no connection free within " +
+                     std::to_string(checkout_timeout_.count()) + " ms");
+  }
+  PgConnection* connection = nullptr;
+  if (!idle_.empty()) {
+    connection = idle_.back();  // the most recently used: its statements are warm
+    idle_.pop_back();
+  } else {
+    connection = connections_.emplace_back(std::make_unique<PgConnection>()).get();
+  }
+  lock.unlock();
+  if (connection->conn == nullptr || connection->broken ||
+      PQstatus(connection->conn) != CONNECTION_OK) {
+    try {
+      connect(*connection);
+    } catch (...) {
+      checkin(connection);
+      throw;
+    }
+  }
+  return connection;
+}
+
+void PgDatabase::checkin(PgConnection* connection) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(connection);
+  }
+  released_.notify_one();
+}
+
+void PgDatabase::begin(TxMode mode) {
+  if (t_transactions.contains(this)) {
+    throw std::logic_error("PostgreSQL transactions do not nest");
+  }
+  PgConnection* connection = checkout();
+  try {
+    try {
+      run(*connection, begin_sql(mode));
+    } catch (const StoreError&) {
+      // A session that died while idle (server restart, idle timeout) fails at BEGIN, before
+      // anything ran: starting over on a new session is safe.
+      if (!connection->broken) throw;
+      connect(*connection);
+      run(*connection, begin_sql(mode));
+    }
+  } catch (...) {
+    abandon(*connection);
+    checkin(connection);
+    throw;
+  }
+  connection->changes = 0;
+  t_transactions.emplace(this, connection);
+}
+
+void PgDatabase::commit() {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) throw std::logic_error("PostgreSQL commit outside a transaction");
+  PgConnection* connection = it->second;
+  t_transactions.erase(it);
+  // Whether COMMIT succeeds or fails, the server has ended the transaction.
+  Result result;
+  try {
+    result = run(*connection, "COMMIT");
+  } catch (...) {
+    checkin(connection);
+    throw;
+  }
+  checkin(connection);
+  // COMMIT of a transaction in which a statement failed rolls back, and says so only here.
+  if (std::string_view(PQcmdStatus(result.get())) == "ROLLBACK") {
+    throw StoreError("PostgreSQL rolled the transaction back: a statement in it had failed");
+  }
+}
+
+void PgDatabase::rollback() noexcept {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) return;  // commit() failed and already ended it
+  PgConnection* connection = it->second;
+  t_transactions.erase(it);
+  abandon(*connection);
+  checkin(connection);
+}
+
+SqlStatement PgDatabase::prepare(const std::string& sql) {
+  PgConnection& connection = current();
+  auto it = connection.statements.find(sql);
+  if (it == connection.statements.end()) {
+    auto translated = translate_named_parameters(sql);
+    PgPrepared prepared{"s" + std::to_string(connection.statements.size()),
+                        std::move(translated.names)};
+    checked(connection,
+            PQprepare(connection.conn, prepared.name.c_str(), translated.text.c_str(), 0, nullptr),
+            sql);
+    it = connection.statements.emplace(sql, std::move(prepared)).first;
+  }
+  return SqlStatement(std::make_unique<PgStatement>(connection, it->second, it->first));
+}
+
+void PgDatabase::exec(const std::string& sql) {
+  PgConnection& connection = current();
+  const Result result = run(connection, sql);
+  connection.changes = parse_count(PQcmdTuples(result.get()));
+}
+
+std::int64_t PgDatabase::changes() { return current().changes; }
+
+}  // namespace callsight

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sql/sql_database.hpp"
+
+namespace callsight {
+
+// SQL with ":name" parameters rewritten to PostgreSQL's "$n": text holds "$1".."$n" and
+// names[n - 1] the name (with its ':') that "$n" stands for. A name used twice shares one
+// number; quoted text, comments and "::" casts are left alone.
+struct PgParameterizedSql {
+  std::string text;
+  std::vector<std::string> names;
+};
+PgParameterizedSql translate_named_parameters(std::string_view sql);
+
+struct PgConnection;
+
+// PostgreSQL through libpq: a fixed-size pool of connections, opened on first need. A
+// transaction checks a connection out and binds it to the calling thread until commit or
+// rollback; statements run on that connection, prepared once per connection. A connection
+// that broke (server restart, network) is reopened when next checked out.
+class PgDatabase final : public SqlDatabase {
+ public:
+  static constexpr std::chrono::milliseconds kDefaultCheckoutTimeout{std::chrono::seconds(30)};
+
+  // `url`: postgresql://user:password@host:port/dbname[?params]. Throws StoreError when the
+  // URL does not parse; connecting waits for the first transaction.
+  PgDatabase(const std::string& url, int pool_size,
+             std::chrono::milliseconds checkout_timeout = kDefaultCheckoutTimeout);
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+  ~PgDatabase() override;
+
+  const SqlDialect& dialect() const override;
+  std::string description() const override;
+  std::string ddl(std::string_view sqlite_ddl) const override;  // postgres_ddl
+
+  SqlStatement prepare(const std::string& sql) override;
+  void exec(const std::string& sql) override;
+  std::int64_t changes() override;
+
+  void begin(TxMode mode) override;
+  void commit() override;
+  void rollback() noexcept override;
+
+ private:
+  PgConnection& current() const;
+  PgConnection* checkout();
+  void checkin(PgConnection* connection) noexcept;
+  void connect(PgConnection& connection) const;
+
+  std::string url_;
+  std::string description_;
+  int pool_size_;
+  std::chrono::milliseconds checkout_timeout_;
+
+  std::mutex mutex_;
+  std::condition_variable released_;
+  std::vector<std::unique_ptr<PgConnection>> connections_;  // opened so far, <= pool_size_
+  std::vector<PgConnection*> idle_;
+};
+
+}  // namespace callsight

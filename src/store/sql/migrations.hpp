@@ -1,0 +1,16 @@
+#pragma once
+
+#include "core/clock.hpp"
+#include "store/sql/sql_database.hpp"
+
+namespace callsight {
+
+// The newest schema version this binary knows.
+int latest_schema_version();
+
+// Brings the database to latest_schema_version(): each migration not yet recorded in
+// schema_migrations runs in its own transaction together with its record. Throws StoreError
+// when the database was written by a newer Callsight. Returns the schema version.
+int apply_migrations(SqlDatabase& db, TimePoint now);
+
+}  // namespace callsight

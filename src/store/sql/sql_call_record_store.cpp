@@ -1,0 +1,254 @@
+#include "store/sql/sql_call_record_store.hpp"
+
+#include <limits>
+
+#include "store/sql/sql_fragments.hpp"
+
+namespace callsight {
+
+// One column per CallRecord field; instants are INTEGER unix seconds, enums their
+// to_string names. Status is not a column: call_status() derives it from the facts.
+//
+// customer_id is NOT NULL, so a CDR cannot outlive its customer: deleting a customer takes
+// its CDRs along (ON DELETE CASCADE). That is reached only once all the customer's sources
+// are archived, since delete_customer refuses while any is live. source_id, campaign_id and
+// callback_id only attribute the call: deleting what they point at (an archived source
+// going with its customer, a campaign, a callback) must not be blocked by CDRs, so they
+// become NULL. partner_id needs no action: a partner with customers cannot be removed.
+const char kCallRecordSchemaSql[] = R"sql(
+CREATE TABLE cdrs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  partner_id INTEGER NOT NULL REFERENCES partners(id),
+  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+  campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
+  callback_id INTEGER REFERENCES callbacks(id) ON DELETE SET NULL,
+  direction TEXT NOT NULL,
+  switch_call_id TEXT NOT NULL UNIQUE,
+  caller TEXT NOT NULL,
+  tracking_number TEXT NOT NULL,
+  answering_number TEXT NOT NULL,
+  action TEXT NOT NULL,
+  reject_sip_status INTEGER,
+  reject_reason TEXT NOT NULL,
+  quarantined INTEGER NOT NULL,
+  recorded INTEGER NOT NULL,
+  voicemail_on_busy INTEGER NOT NULL,
+  voicemail_on_no_answer INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  ringing_at INTEGER,
+  answered_at INTEGER,
+  voicemail_at INTEGER,
+  ended_at INTEGER,
+  failure_sip_status INTEGER,
+  hangup_by TEXT NOT NULL,
+  hangup_reason TEXT NOT NULL
+);
+CREATE INDEX cdrs_by_partner ON cdrs(partner_id, direction, start, id);
+CREATE INDEX cdrs_by_customer ON cdrs(customer_id, direction, start, id);
+CREATE INDEX cdrs_by_source ON cdrs(source_id, start, id);
+CREATE INDEX cdrs_by_campaign ON cdrs(campaign_id);
+CREATE INDEX cdrs_by_callback ON cdrs(callback_id);
+)sql";
+
+namespace {
+
+// The read_call_record order.
+const std::string kColumns =
+    "id, partner_id, customer_id, source_id, campaign_id, callback_id, direction, "
+    "switch_call_id, caller, tracking_number, answering_number, action, reject_sip_status, "
+    "reject_reason, quarantined, recorded, voicemail_on_busy, voicemail_on_no_answer, start, "
+    "ringing_at, answered_at, voicemail_at, ended_at, failure_sip_status, hangup_by, "
+    "hangup_reason";
+
+CallRecord read_call_record(const SqlStatement& row) {
+  CallRecord r;
+  r.id = row.int64(0);
+  r.partner_id = row.int64(1);
+  r.customer_id = row.int64(2);
+  r.source_id = row.optional_int64(3);
+  r.campaign_id = row.optional_int64(4);
+  r.callback_id = row.optional_int64(5);
+  r.direction = parse_call_direction(row.text(6)).value();
+  r.switch_call_id = row.text(7);
+  r.caller = row.text(8);
+  r.tracking_number = row.text(9);
+  r.answering_number = row.text(10);
+  r.action = parse_route_action(row.text(11)).value();
+  if (const auto status = row.optional_int64(12)) r.reject_sip_status = static_cast<int>(*status);
+  r.reject_reason = row.text(13);
+  r.quarantined = row.integer(14) != 0;
+  r.recorded = row.integer(15) != 0;
+  r.voicemail_on_busy = row.integer(16) != 0;
+  r.voicemail_on_no_answer = row.integer(17) != 0;
+  r.start = row.time(18);
+  r.ringing_at = row.optional_time(19);
+  r.answered_at = row.optional_time(20);
+  r.voicemail_at = row.optional_time(21);
+  r.ended_at = row.optional_time(22);
+  if (const auto status = row.optional_int64(23)) r.failure_sip_status = static_cast<int>(*status);
+  r.hangup_by = row.text(24);
+  r.hangup_reason = row.text(25);
+  return r;
+}
+
+// The fields call events change (see apply_call_event).
+void bind_event_facts(SqlStatement& stmt, const CallRecord& r) {
+  stmt.bind(":answering_number", r.answering_number)
+      .bind(":ringing_at", r.ringing_at)
+      .bind(":answered_at", r.answered_at)
+      .bind(":voicemail_at", r.voicemail_at)
+      .bind(":ended_at", r.ended_at)
+      .bind(":failure_sip_status", r.failure_sip_status)
+      .bind(":hangup_by", r.hangup_by)
+      .bind(":hangup_reason", r.hangup_reason);
+}
+
+int flag(bool value) { return value ? 1 : 0; }
+
+// The WHERE clause for a filter, from constant fragments only; values are bound by
+// bind_filter. Absent filters are left out rather than written "(:x IS NULL OR ...)", so
+// the planner can use the customer or source index.
+std::string where_clause(const CallRecordFilter& filter) {
+  std::string where =
+      " FROM cdrs WHERE partner_id = :partner_id AND direction = :direction"
+      " AND start BETWEEN :from AND :to";
+  if (filter.customer_id) where += " AND customer_id = :customer_id";
+  if (filter.source_id) where += " AND source_id = :source_id";
+  if (filter.cdr_id) where += " AND id = :cdr_id";
+  return where;
+}
+
+void bind_filter(SqlStatement& stmt, Id partner_id, const CallRecordFilter& filter) {
+  using Seconds = std::int64_t;
+  const Seconds from =
+      filter.from ? filter.from->time_since_epoch().count() : std::numeric_limits<Seconds>::min();
+  const Seconds to =
+      filter.to ? filter.to->time_since_epoch().count() : std::numeric_limits<Seconds>::max();
+  stmt.bind(":partner_id", partner_id)
+      .bind(":direction", to_string(filter.direction))
+      .bind(":from", from)
+      .bind(":to", to);
+  if (filter.customer_id) stmt.bind(":customer_id", *filter.customer_id);
+  if (filter.source_id) stmt.bind(":source_id", *filter.source_id);
+  if (filter.cdr_id) stmt.bind(":cdr_id", *filter.cdr_id);
+}
+
+}  // namespace
+
+std::optional<CallRecord> SqlCallRecordStore::find_by_switch_id_locked(
+    std::string_view switch_call_id, bool lock_row) {
+  auto stmt = db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE switch_call_id = :id" +
+                          (lock_row ? db_.dialect().lock_clause("cdrs", false) : ""));
+  stmt.bind(":id", switch_call_id);
+  if (!stmt.step()) return std::nullopt;
+  return read_call_record(stmt);
+}
+
+void SqlCallRecordStore::write_event_facts(const CallRecord& record) {
+  auto stmt = db_.prepare(
+      "UPDATE cdrs SET answering_number = :answering_number, ringing_at = :ringing_at,"
+      " answered_at = :answered_at, voicemail_at = :voicemail_at, ended_at = :ended_at,"
+      " failure_sip_status = :failure_sip_status, hangup_by = :hangup_by,"
+      " hangup_reason = :hangup_reason WHERE id = :id");
+  bind_event_facts(stmt, record);
+  stmt.bind(":id", record.id).run();
+}
+
+CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
+  // Two nodes asked about one call insert one row: the second insert does nothing and
+  // reads the first one's record instead.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  CallRecord stored = record;
+  {
+    auto stmt = db_.prepare(
+        "INSERT INTO cdrs (partner_id, customer_id, source_id, campaign_id, callback_id,"
+        " direction, switch_call_id, caller, tracking_number, answering_number, action,"
+        " reject_sip_status, reject_reason, quarantined, recorded, voicemail_on_busy,"
+        " voicemail_on_no_answer, start, ringing_at, answered_at, voicemail_at, ended_at,"
+        " failure_sip_status, hangup_by, hangup_reason) VALUES (:partner_id, :customer_id,"
+        " :source_id, :campaign_id, :callback_id, :direction, :switch_call_id, :caller,"
+        " :tracking_number, :answering_number, :action, :reject_sip_status, :reject_reason,"
+        " :quarantined, :recorded, :voicemail_on_busy, :voicemail_on_no_answer, :start,"
+        " :ringing_at, :answered_at, :voicemail_at, :ended_at, :failure_sip_status,"
+        " :hangup_by, :hangup_reason) ON CONFLICT (switch_call_id) DO NOTHING RETURNING id");
+    bind_event_facts(stmt, record);
+    stmt.bind(":partner_id", record.partner_id)
+        .bind(":customer_id", record.customer_id)
+        .bind(":source_id", record.source_id)
+        .bind(":campaign_id", record.campaign_id)
+        .bind(":callback_id", record.callback_id)
+        .bind(":direction", to_string(record.direction))
+        .bind(":switch_call_id", record.switch_call_id)
+        .bind(":caller", record.caller)
+        .bind(":tracking_number", record.tracking_number)
+        .bind(":action", to_string(record.action))
+        .bind(":reject_sip_status", record.reject_sip_status)
+        .bind(":reject_reason", record.reject_reason)
+        .bind(":quarantined", flag(record.quarantined))
+        .bind(":recorded", flag(record.recorded))
+        .bind(":voicemail_on_busy", flag(record.voicemail_on_busy))
+        .bind(":voicemail_on_no_answer", flag(record.voicemail_on_no_answer))
+        .bind(":start", record.start);
+    if (!stmt.step()) {
+      auto existing = find_by_switch_id_locked(record.switch_call_id, false);
+      tx.commit();
+      return existing.value();
+    }
+    stored.id = stmt.int64(0);
+    stmt.run();
+  }
+  tx.commit();
+  return stored;
+}
+
+std::optional<CallRecord> SqlCallRecordStore::find_call_by_switch_id(
+    std::string_view switch_call_id) {
+  SqlTransaction tx(db_, Mode::read);
+  return find_by_switch_id_locked(switch_call_id, false);
+}
+
+CallRecord SqlCallRecordStore::apply_event(std::string_view switch_call_id,
+                                           const CallEvent& event) {
+  // The row lock makes another node's event for the same call wait for this
+  // read-modify-write (SQLite: the write transaction does).
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  auto record = find_by_switch_id_locked(switch_call_id, /*lock_row=*/true);
+  if (!record) throw NotFoundError("call record not found");
+  const CallRecord before = *record;
+  apply_call_event(*record, event);
+  // Retransmitted events change nothing; they need not rewrite the row.
+  if (*record != before) write_event_facts(*record);
+  tx.commit();
+  return *record;
+}
+
+std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id) {
+  SqlTransaction tx(db_, Mode::read);
+  auto stmt =
+      db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE id = :id AND partner_id = :partner_id");
+  stmt.bind(":id", cdr_id).bind(":partner_id", partner_id);
+  if (!stmt.step()) return std::nullopt;
+  return read_call_record(stmt);
+}
+
+Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordFilter& filter,
+                                                PageRequest page) {
+  const std::string where = where_clause(filter);
+  const char* order = filter.newest_first ? " ORDER BY start DESC, id DESC" : " ORDER BY start, id";
+  SqlTransaction tx(db_, Mode::read);
+  Page<CallRecord> result;
+  {
+    auto rows = db_.prepare("SELECT " + kColumns + where + order + " LIMIT :limit OFFSET :offset");
+    bind_filter(rows, partner_id, filter);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_call_record(rows));
+  }
+  auto count = db_.prepare("SELECT COUNT(*)" + where);
+  bind_filter(count, partner_id, filter);
+  count.step();
+  result.total = count.int64(0);
+  return result;
+}
+
+}  // namespace callsight

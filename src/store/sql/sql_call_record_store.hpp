@@ -1,0 +1,30 @@
+#pragma once
+
+#include "store/call_record_store.hpp"
+#include "store/sql/sql_sub_store.hpp"
+
+namespace callsight {
+
+// Its schema, applied as migration 9 (see migrations.cpp).
+extern const char kCallRecordSchemaSql[];
+
+class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
+ public:
+  using SqlSubStore::SqlSubStore;
+
+  CallRecord record_call(const CallRecord& record) override;
+  std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) override;
+  CallRecord apply_event(std::string_view switch_call_id, const CallEvent& event) override;
+
+  std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) override;
+  Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,
+                              PageRequest page) override;
+
+ private:
+  // Run inside a transaction their caller holds.
+  std::optional<CallRecord> find_by_switch_id_locked(std::string_view switch_call_id,
+                                                     bool lock_row);
+  void write_event_facts(const CallRecord& record);
+};
+
+}  // namespace callsight

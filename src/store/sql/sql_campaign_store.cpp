@@ -1,0 +1,235 @@
+#include "store/sql/sql_campaign_store.hpp"
+
+#include "core/time_format.hpp"
+#include "store/sql/sql_fragments.hpp"
+
+namespace callsight {
+
+// starts/expire/expires_at are INTEGER unix seconds like the sources' lifecycle instants.
+// A customer's campaigns go with it (ON DELETE CASCADE), so delete_customer needs no
+// knowledge of them. partner_campaign_id is unique per customer; NULLs do not collide.
+const char kCampaignSchemaSql[] = R"sql(
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  email TEXT,
+  smsnumber TEXT,
+  partner_campaign_id TEXT,
+  pricing_model_id TEXT NOT NULL,
+  starts INTEGER NOT NULL,
+  expire INTEGER,
+  expires_at INTEGER,
+  notify_on_missed_call INTEGER NOT NULL,
+  notify_on_answered_call INTEGER NOT NULL,
+  notify_on_new_voicemail INTEGER NOT NULL,
+  vm_divert_all INTEGER NOT NULL,
+  vm_divert_busy INTEGER NOT NULL,
+  vm_divert_noanswer INTEGER NOT NULL,
+  call_recording INTEGER NOT NULL,
+  vm_greeting_id INTEGER,
+  created TEXT NOT NULL,
+  modified TEXT NOT NULL
+);
+CREATE INDEX campaigns_by_customer ON campaigns(customer_id, id);
+CREATE UNIQUE INDEX campaigns_by_partner_key ON campaigns(customer_id, partner_campaign_id);
+CREATE INDEX sources_by_campaign ON sources(campaign_id);
+)sql";
+
+namespace {
+
+const std::string kCampaignColumns =
+    "k.id, k.customer_id, k.name, k.email, k.smsnumber, k.partner_campaign_id, "
+    "k.pricing_model_id, k.starts, k.expire, k.expires_at, k.notify_on_missed_call, "
+    "k.notify_on_answered_call, k.notify_on_new_voicemail, k.vm_divert_all, k.vm_divert_busy, "
+    "k.vm_divert_noanswer, k.call_recording, k.vm_greeting_id, k.created, k.modified";
+
+// Campaigns of the partner's customers only.
+const std::string kPartnersCampaigns =
+    " FROM campaigns k JOIN customers c ON c.id = k.customer_id"
+    " WHERE c.partner_id = :partner_id AND k.customer_id = :customer_id";
+
+Campaign read_campaign(const SqlStatement& row) {
+  Campaign k;
+  k.id = row.int64(0);
+  k.customer_id = row.int64(1);
+  k.name = row.text(2);
+  k.email = row.optional_text(3);
+  k.smsnumber = row.optional_text(4);
+  k.partner_campaign_id = row.optional_text(5);
+  k.pricing_model_id = row.text(6);
+  k.timestamp = row.time(7);
+  k.expire = row.optional_time(8);
+  k.expires_at = row.optional_time(9);
+  k.notify_on_missed_call = row.integer(10);
+  k.notify_on_answered_call = row.integer(11);
+  k.notify_on_new_voicemail = row.integer(12);
+  k.vm_divert_all = row.integer(13);
+  k.vm_divert_busy = row.integer(14);
+  k.vm_divert_noanswer = row.integer(15);
+  k.call_recording = row.integer(16);
+  k.vm_greeting_id = row.optional_int64(17);
+  k.created = row.text(18);
+  k.modified = row.text(19);
+  return k;
+}
+
+// Everything update_campaign may change.
+void bind_mutable_fields(SqlStatement& stmt, const Campaign& k) {
+  stmt.bind(":name", k.name)
+      .bind(":email", k.email)
+      .bind(":smsnumber", k.smsnumber)
+      .bind(":partner_campaign_id", k.partner_campaign_id)
+      .bind(":pricing_model_id", k.pricing_model_id)
+      .bind(":starts", k.timestamp)
+      .bind(":expire", k.expire)
+      .bind(":expires_at", k.expires_at)
+      .bind(":notify_on_missed_call", k.notify_on_missed_call)
+      .bind(":notify_on_answered_call", k.notify_on_answered_call)
+      .bind(":notify_on_new_voicemail", k.notify_on_new_voicemail)
+      .bind(":vm_divert_all", k.vm_divert_all)
+      .bind(":vm_divert_busy", k.vm_divert_busy)
+      .bind(":vm_divert_noanswer", k.vm_divert_noanswer)
+      .bind(":call_recording", k.call_recording)
+      .bind(":vm_greeting_id", k.vm_greeting_id);
+}
+
+}  // namespace
+
+std::optional<Campaign> SqlCampaignStore::find_locked(Id partner_id, Id customer_id,
+                                                      Id campaign_id) {
+  auto stmt = db_.prepare("SELECT " + kCampaignColumns + kPartnersCampaigns + " AND k.id = :id");
+  stmt.bind(":partner_id", partner_id).bind(":customer_id", customer_id).bind(":id", campaign_id);
+  if (!stmt.step()) return std::nullopt;
+  auto campaign = read_campaign(stmt);
+  fill_source_ids(campaign);
+  return campaign;
+}
+
+void SqlCampaignStore::fill_source_ids(Campaign& campaign) {
+  auto stmt = db_.prepare(
+      "SELECT id FROM sources WHERE campaign_id = :id AND customer_id = :customer_id"
+      " ORDER BY id");
+  stmt.bind(":id", campaign.id).bind(":customer_id", campaign.customer_id);
+  campaign.source_ids.clear();
+  while (stmt.step()) campaign.source_ids.push_back(stmt.int64(0));
+}
+
+void SqlCampaignStore::check_partner_key_free(const Campaign& campaign) {
+  if (!campaign.partner_campaign_id) return;
+  auto stmt = db_.prepare(
+      "SELECT 1 FROM campaigns WHERE customer_id = :customer_id"
+      " AND partner_campaign_id = :key AND id <> :id");
+  stmt.bind(":customer_id", campaign.customer_id)
+      .bind(":key", *campaign.partner_campaign_id)
+      .bind(":id", campaign.id);
+  if (stmt.step()) {
+    throw ConflictError("duplicate", "partner_campaign_id",
+                        "the customer has a campaign with this partner_campaign_id already");
+  }
+}
+
+Campaign SqlCampaignStore::create_campaign(Id partner_id, const Campaign& campaign) {
+  SqlTransaction tx(db_, Mode::write);
+  {
+    auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
+    owner.bind(":id", campaign.customer_id).bind(":partner_id", partner_id);
+    if (!owner.step()) throw NotFoundError("customer not found");
+  }
+  Campaign stored = campaign;
+  stored.id = 0;
+  check_partner_key_free(stored);
+  {
+    auto stmt = db_.prepare(
+        "INSERT INTO campaigns (customer_id, name, email, smsnumber, partner_campaign_id, "
+        "pricing_model_id, starts, expire, expires_at, notify_on_missed_call, "
+        "notify_on_answered_call, notify_on_new_voicemail, vm_divert_all, vm_divert_busy, "
+        "vm_divert_noanswer, call_recording, vm_greeting_id, created, modified) VALUES "
+        "(:customer_id, :name, :email, :smsnumber, :partner_campaign_id, :pricing_model_id, "
+        ":starts, :expire, :expires_at, :notify_on_missed_call, :notify_on_answered_call, "
+        ":notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, :vm_divert_noanswer, "
+        ":call_recording, :vm_greeting_id, :created, :created) RETURNING id");
+    bind_mutable_fields(stmt, stored);
+    stmt.bind(":customer_id", stored.customer_id).bind(":created", format_utc(clock_.now()));
+    stored.id = stmt.returning_id();
+  }
+  auto created = find_locked(partner_id, stored.customer_id, stored.id);
+  tx.commit();
+  return *created;
+}
+
+std::optional<Campaign> SqlCampaignStore::find_campaign(Id partner_id, Id customer_id,
+                                                        Id campaign_id) {
+  SqlTransaction tx(db_, Mode::read);
+  return find_locked(partner_id, customer_id, campaign_id);
+}
+
+Page<Campaign> SqlCampaignStore::list_campaigns(Id partner_id, Id customer_id, PageRequest page) {
+  SqlTransaction tx(db_, Mode::read);
+  Page<Campaign> result;
+  {
+    auto rows = db_.prepare("SELECT " + kCampaignColumns + kPartnersCampaigns +
+                            " ORDER BY k.id LIMIT :limit OFFSET :offset");
+    rows.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_campaign(rows));
+  }
+  for (auto& campaign : result.items) fill_source_ids(campaign);
+  auto count = db_.prepare("SELECT COUNT(*)" + kPartnersCampaigns);
+  count.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
+  count.step();
+  result.total = count.int64(0);
+  return result;
+}
+
+Campaign SqlCampaignStore::update_campaign(Id partner_id, const Campaign& campaign) {
+  SqlTransaction tx(db_, Mode::write);
+  if (!find_locked(partner_id, campaign.customer_id, campaign.id)) {
+    throw NotFoundError("campaign not found");
+  }
+  check_partner_key_free(campaign);
+  {
+    auto stmt = db_.prepare(
+        "UPDATE campaigns SET name = :name, email = :email, smsnumber = :smsnumber, "
+        "partner_campaign_id = :partner_campaign_id, pricing_model_id = :pricing_model_id, "
+        "starts = :starts, expire = :expire, expires_at = :expires_at, "
+        "notify_on_missed_call = :notify_on_missed_call, "
+        "notify_on_answered_call = :notify_on_answered_call, "
+        "notify_on_new_voicemail = :notify_on_new_voicemail, vm_divert_all = :vm_divert_all, "
+        "vm_divert_busy = :vm_divert_busy, vm_divert_noanswer = :vm_divert_noanswer, "
+        "call_recording = :call_recording, vm_greeting_id = :vm_greeting_id, "
+        "modified = :modified WHERE id = :id");
+    bind_mutable_fields(stmt, campaign);
+    stmt.bind(":modified", format_utc(clock_.now())).bind(":id", campaign.id).run();
+  }
+  auto stored = find_locked(partner_id, campaign.customer_id, campaign.id);
+  tx.commit();
+  return *stored;
+}
+
+Campaign SqlCampaignStore::delete_campaign(Id partner_id, Id customer_id, Id campaign_id) {
+  SqlTransaction tx(db_, Mode::write);
+  auto campaign = find_locked(partner_id, customer_id, campaign_id);
+  if (!campaign) throw NotFoundError("campaign not found");
+  {
+    auto live = db_.prepare(
+        "SELECT COUNT(*) FROM sources s JOIN partners p ON p.id = s.partner_id"
+        " WHERE s.campaign_id = :id AND " +
+        source_status_sql() + " <> 'archived'");
+    live.bind(":id", campaign_id).bind(":now", clock_.now());
+    live.step();
+    if (live.int64(0) > 0) {
+      throw ConflictError("has_live_sources", "campaign_id",
+                          "sources that are not archived belong to the campaign");
+    }
+  }
+  // Archived sources keep no reference to a campaign that no longer exists.
+  db_.prepare("UPDATE sources SET campaign_id = NULL WHERE campaign_id = :id")
+      .bind(":id", campaign_id)
+      .run();
+  db_.prepare("DELETE FROM campaigns WHERE id = :id").bind(":id", campaign_id).run();
+  tx.commit();
+  return *campaign;
+}
+
+}  // namespace callsight

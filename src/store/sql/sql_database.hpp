@@ -1,0 +1,168 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace callsight {
+
+// What a backend's prepared statement does; SqlStatement is the handle stores use.
+class SqlStatementImpl {
+ public:
+  virtual ~SqlStatementImpl() = default;
+  virtual void bind_int64(const char* name, std::int64_t value) = 0;
+  virtual void bind_text(const char* name, std::string_view value) = 0;
+  virtual void bind_null(const char* name) = 0;
+  virtual bool step() = 0;
+  virtual bool is_null(int column) const = 0;
+  virtual std::int64_t int64(int column) const = 0;
+  virtual std::string text(int column) const = 0;
+};
+
+// One execution of a prepared statement, lent out by SqlDatabase::prepare. Parameters are
+// bound by name (":name"); columns are read by index. Integers (ids, flags, unix seconds)
+// and text are the only types the stores use, so both backends agree on every value.
+class SqlStatement {
+ public:
+  explicit SqlStatement(std::unique_ptr<SqlStatementImpl> impl) : impl_(std::move(impl)) {}
+
+  SqlStatement& bind(const char* name, std::int64_t value) {
+    impl_->bind_int64(name, value);
+    return *this;
+  }
+  SqlStatement& bind(const char* name, int value) {
+    return bind(name, static_cast<std::int64_t>(value));
+  }
+  SqlStatement& bind(const char* name, std::string_view value) {
+    impl_->bind_text(name, value);
+    return *this;
+  }
+  SqlStatement& bind(const char* name, const std::string& value) {
+    return bind(name, std::string_view(value));
+  }
+  SqlStatement& bind(const char* name, const char* value) {
+    return bind(name, std::string_view(value));
+  }
+  SqlStatement& bind(const char* name, TimePoint value) {
+    return bind(name, static_cast<std::int64_t>(value.time_since_epoch().count()));
+  }
+  SqlStatement& bind(const char* name, std::nullopt_t) {
+    impl_->bind_null(name);
+    return *this;
+  }
+  template <class T>
+  SqlStatement& bind(const char* name, const std::optional<T>& value) {
+    return value ? bind(name, *value) : bind(name, std::nullopt);
+  }
+
+  // Advances to the next row (executing the statement first); false when done. Throws
+  // StoreError.
+  bool step() { return impl_->step(); }
+  // Runs a statement whose rows, if any, are not wanted.
+  void run() {
+    while (step()) {
+    }
+  }
+  // Runs an "INSERT ... RETURNING id" and gives the new row's id.
+  std::int64_t returning_id() {
+    if (!step()) throw std::logic_error("INSERT ... RETURNING id returned no row");
+    const auto id = int64(0);
+    run();
+    return id;
+  }
+
+  bool is_null(int column) const { return impl_->is_null(column); }
+  std::int64_t int64(int column) const { return impl_->int64(column); }
+  int integer(int column) const { return static_cast<int>(int64(column)); }
+  std::string text(int column) const { return impl_->text(column); }
+  TimePoint time(int column) const { return TimePoint(std::chrono::seconds(int64(column))); }
+  std::optional<std::int64_t> optional_int64(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::int64_t>(int64(column));
+  }
+  std::optional<std::string> optional_text(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::string>(text(column));
+  }
+  std::optional<TimePoint> optional_time(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<TimePoint>(time(column));
+  }
+
+ private:
+  std::unique_ptr<SqlStatementImpl> impl_;
+};
+
+// How a transaction keeps concurrent writers apart.
+//   read:             a consistent snapshot; writes nothing.
+//   write:            serialised with every other `write` transaction of the database,
+//                     across processes and nodes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+//                     transaction-scoped advisory lock). Check-then-write code is safe.
+//   concurrent_write: runs beside other writers; the statements themselves must be safe
+//                     (row locks with FOR UPDATE [SKIP LOCKED], conditional UPDATEs,
+//                     unique constraints). For the hot paths: allocation, call records,
+//                     callback claims, sweeps. SQLite treats it as `write`.
+enum class TxMode { read, write, concurrent_write };
+
+// The SQL the two dialects write differently, for statements shared by both.
+struct SqlDialect {
+  std::string name;        // "SQLite" or "PostgreSQL"
+  bool row_locks = false;  // SQLite has none: its write transactions hold the whole file
+
+  // What a SELECT that claims rows of `alias` ends with: " FOR UPDATE OF n SKIP LOCKED"
+  // (other transactions' claimed rows are passed over) or " FOR UPDATE OF n"; "" in SQLite.
+  std::string lock_clause(std::string_view alias, bool skip_locked) const {
+    if (!row_locks) return "";
+    return " FOR UPDATE OF " + std::string(alias) + (skip_locked ? " SKIP LOCKED" : "");
+  }
+};
+
+// A database the store runs SQL on. Statements run in the calling thread's transaction
+// (SqlTransaction), so code called inside one needs no connection handed to it.
+class SqlDatabase {
+ public:
+  virtual ~SqlDatabase() = default;
+
+  virtual const SqlDialect& dialect() const = 0;
+  // e.g. "SQLite ./callsight.db" or "PostgreSQL db.example:5432/callsight (pool of 8)".
+  virtual std::string description() const = 0;
+  // Schema text (CREATE TABLE ...) is written once, in SQLite's dialect; a backend with
+  // another dialect translates it here.
+  virtual std::string ddl(std::string_view sqlite_ddl) const { return std::string(sqlite_ddl); }
+
+  // The cached prepared statement for `sql` on this thread's transaction's connection.
+  virtual SqlStatement prepare(const std::string& sql) = 0;
+  // Runs SQL text that may hold several statements and takes no parameters.
+  virtual void exec(const std::string& sql) = 0;
+  // Rows changed by the last statement run in this thread's transaction.
+  virtual std::int64_t changes() = 0;
+
+  // Used by SqlTransaction only.
+  virtual void begin(TxMode mode) = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+};
+
+// A transaction on the calling thread that rolls back unless commit() was reached.
+// Transactions do not nest.
+class SqlTransaction {
+ public:
+  SqlTransaction(SqlDatabase& db, TxMode mode) : db_(db) { db_.begin(mode); }
+  SqlTransaction(const SqlTransaction&) = delete;
+  SqlTransaction& operator=(const SqlTransaction&) = delete;
+  ~SqlTransaction() {
+    if (open_) db_.rollback();
+  }
+  void commit() {
+    db_.commit();
+    open_ = false;
+  }
+
+ private:
+  SqlDatabase& db_;
+  bool open_ = true;
+};
+
+}  // namespace callsight

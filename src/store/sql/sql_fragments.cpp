@@ -1,0 +1,83 @@
+#include "store/sql/sql_fragments.hpp"
+
+#include <algorithm>
+
+namespace callsight {
+namespace {
+
+template <class Each>
+std::string join_custom(Each each) {
+  std::string out;
+  for (int i = 1; i <= kCustomFieldCount; ++i) {
+    if (i > 1) out += ", ";
+    out += each(std::to_string(i));
+  }
+  return out;
+}
+
+std::string replace_all(std::string text, std::string_view what, std::string_view with) {
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
+    text.replace(at, what.size(), with);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string custom_columns(const std::string& table_prefix) {
+  return join_custom([&](const std::string& n) { return table_prefix + "custom_" + n; });
+}
+
+const std::array<std::string, kCustomFieldCount>& custom_parameters() {
+  static const auto names = [] {
+    std::array<std::string, kCustomFieldCount> out;
+    for (int i = 0; i < kCustomFieldCount; ++i) out[i] = ":custom_" + std::to_string(i + 1);
+    return out;
+  }();
+  return names;
+}
+
+std::string custom_parameter_list() {
+  return join_custom([](const std::string& n) { return ":custom_" + n; });
+}
+
+std::string custom_assignments() {
+  return join_custom([](const std::string& n) { return "custom_" + n + " = :custom_" + n; });
+}
+
+const std::string& source_status_sql() {
+  // quarantine_start = min(deleted_at, expires_at) over the ones that are set, spelt with
+  // CASE because the dialects disagree on a two-argument minimum (MIN vs LEAST).
+  constexpr std::string_view kQuarantineStart =
+      "(CASE WHEN s.deleted_at IS NULL THEN s.expires_at WHEN s.expires_at IS NULL"
+      " THEN s.deleted_at WHEN s.deleted_at < s.expires_at THEN s.deleted_at"
+      " ELSE s.expires_at END)";
+  // The rules in derive_status's order; a NULL comparison is false, so an unset instant
+  // never matches.
+  static const std::string sql = replace_all(R"sql((CASE
+  WHEN s.archived_at IS NOT NULL THEN 'archived'
+  WHEN QUARANTINE_START <= :now THEN
+    CASE WHEN :now >= QUARANTINE_START + p.quarantine_days * 86400
+    THEN 'archived' ELSE 'quarantined' END
+  WHEN s.reserved_until IS NOT NULL THEN
+    CASE WHEN :now >= s.reserved_until THEN 'archived' ELSE 'reserved' END
+  WHEN s.activation > :now THEN 'upcoming'
+  ELSE 'active' END))sql",
+                                             "QUARANTINE_START", kQuarantineStart);
+  return sql;
+}
+
+const std::string& number_state_sql() {
+  static const std::string sql =
+      "(CASE WHEN s.id IS NULL THEN 'free' ELSE CASE " + source_status_sql() +
+      " WHEN 'archived' THEN 'free' WHEN 'quarantined' THEN 'quarantined'"
+      " ELSE 'allocated' END END)";
+  return sql;
+}
+
+void bind_page(SqlStatement& stmt, PageRequest page) {
+  const std::int64_t size = std::max(page.pagesize, 0);
+  stmt.bind(":limit", size).bind(":offset", std::max(page.page, 0) * size);
+}
+
+}  // namespace callsight

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "store/pincode_store.hpp"
+#include "store/sql/sql_sub_store.hpp"
+
+namespace callsight {
+
+// Its schema, applied as migration 8 (see migrations.cpp).
+extern const char kPincodeSchemaSql[];
+
+class SqlPincodeStore final : public PincodeStore, private SqlSubStore {
+ public:
+  using SqlSubStore::SqlSubStore;
+
+  Pincode create_pincode(Id partner_id, const Pincode& pincode, const PincodeDraw& draw) override;
+  Page<Pincode> list_pincodes(Id partner_id, const PincodeFilter& filter,
+                              PageRequest page) override;
+};
+
+}  // namespace callsight

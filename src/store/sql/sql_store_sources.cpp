@@ -1,0 +1,451 @@
+// SqlStore: the number inventory and sources (the allocation half of the store).
+#include <set>
+
+#include "core/time_format.hpp"
+#include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_store.hpp"
+
+namespace callsight {
+namespace {
+
+const std::string kSourceColumns =
+    "s.id, s.partner_id, s.customer_id, s.name, s.media, s.email, s.smsnumber, "
+    "s.answering_number, s.tracking_number, s.source_class, s.campaign_id, s.publisher_id, "
+    "s.vm_greeting_id, s.notify_on_missed_call, s.notify_on_new_voicemail, s.vm_divert_all, "
+    "s.vm_divert_busy, s.vm_divert_noanswer, s.activation, s.expire, s.expires_at, "
+    "s.reserved_until, s.deleted_at, s.archived_at, s.created, s.modified";
+
+// Inventory rows with their holder, for the number state.
+const std::string kNumbersWithHolder =
+    " FROM numbers n LEFT JOIN sources s ON s.id = n.holder_source_id"
+    " LEFT JOIN partners p ON p.id = s.partner_id";
+
+// Narrows free numbers to what a NumberRequest asks for, lowest first.
+const std::string kNumberRequestFilter =
+    " AND (CAST(:number AS TEXT) IS NULL OR n.number = :number)"
+    " AND (CAST(:prefix AS TEXT) IS NULL OR substr(n.number, 1, length(:prefix)) = :prefix)"
+    " ORDER BY n.number LIMIT 1";
+
+// Sources whose derived status is archived but whose number the sweep has not released.
+const std::string kArchivableSources =
+    "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
+    " WHERE s.archived_at IS NULL AND " +
+    source_status_sql() + " = 'archived'";
+
+Source read_source(const SqlStatement& row) {
+  Source s;
+  s.id = row.int64(0);
+  s.partner_id = row.int64(1);
+  s.customer_id = row.int64(2);
+  s.name = row.text(3);
+  s.media = row.text(4);
+  s.email = row.optional_text(5);
+  s.smsnumber = row.optional_text(6);
+  s.answering_number = row.text(7);
+  s.tracking_number = row.text(8);
+  s.source_class = row.integer(9);
+  s.campaign_id = row.optional_int64(10);
+  s.publisher_id = row.optional_int64(11);
+  s.vm_greeting_id = row.optional_int64(12);
+  s.notify_on_missed_call = row.integer(13);
+  s.notify_on_new_voicemail = row.integer(14);
+  s.vm_divert_all = row.integer(15);
+  s.vm_divert_busy = row.integer(16);
+  s.vm_divert_noanswer = row.integer(17);
+  s.lifecycle.activation = row.time(18);
+  s.lifecycle.expire = row.optional_time(19);
+  s.lifecycle.expires_at = row.optional_time(20);
+  s.lifecycle.reserved_until = row.optional_time(21);
+  s.lifecycle.deleted_at = row.optional_time(22);
+  s.lifecycle.archived_at = row.optional_time(23);
+  s.created = row.text(24);
+  s.modified = row.text(25);
+  return s;
+}
+
+// Everything update_source may change (tracking_number, customer_id, partner_id excluded).
+void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
+  const auto& life = s.lifecycle;
+  stmt.bind(":name", s.name)
+      .bind(":media", s.media)
+      .bind(":email", s.email)
+      .bind(":smsnumber", s.smsnumber)
+      .bind(":answering_number", s.answering_number)
+      .bind(":source_class", s.source_class)
+      .bind(":campaign_id", s.campaign_id)
+      .bind(":publisher_id", s.publisher_id)
+      .bind(":vm_greeting_id", s.vm_greeting_id)
+      .bind(":notify_on_missed_call", s.notify_on_missed_call)
+      .bind(":notify_on_new_voicemail", s.notify_on_new_voicemail)
+      .bind(":vm_divert_all", s.vm_divert_all)
+      .bind(":vm_divert_busy", s.vm_divert_busy)
+      .bind(":vm_divert_noanswer", s.vm_divert_noanswer)
+      .bind(":activation", life.activation)
+      .bind(":expire", life.expire)
+      .bind(":expires_at", life.expires_at)
+      .bind(":reserved_until", life.reserved_until)
+      .bind(":deleted_at", life.deleted_at)
+      .bind(":archived_at", life.archived_at);
+}
+
+InventoryNumber read_number(const SqlStatement& row) {
+  InventoryNumber n;
+  n.number = row.text(0);
+  n.restricted_to_partner = row.optional_int64(1);
+  n.added = row.text(2);
+  n.state = parse_number_state(row.text(3)).value();
+  if (n.state != NumberState::free) {
+    n.source_id = row.optional_int64(4);
+    n.partner_id = row.optional_int64(5);
+  }
+  return n;
+}
+
+}  // namespace
+
+// ---- number inventory ----
+
+AddNumbersResult SqlStore::add_numbers(const std::vector<std::string>& numbers,
+                                       std::optional<Id> restricted_to_partner) {
+  SqlTransaction tx(db_, Mode::write);
+  if (restricted_to_partner) {
+    auto partner = db_.prepare("SELECT 1 FROM partners WHERE id = :id");
+    partner.bind(":id", *restricted_to_partner);
+    if (!partner.step()) throw NotFoundError("partner not found");
+  }
+  const std::string added = format_utc(clock_.now());
+  AddNumbersResult result;
+  for (const auto& number : numbers) {
+    db_.prepare(
+           "INSERT INTO numbers (number, restricted_to_partner, added)"
+           " VALUES (:number, :partner, :added) ON CONFLICT (number) DO NOTHING")
+        .bind(":number", number)
+        .bind(":partner", restricted_to_partner)
+        .bind(":added", added)
+        .run();
+    (db_.changes() == 1 ? result.added : result.duplicates).push_back(number);
+  }
+  tx.commit();
+  return result;
+}
+
+std::vector<InventoryNumber> SqlStore::list_numbers(std::optional<NumberState> state,
+                                                    std::optional<Id> visible_to_partner) {
+  // A partner sees what it could be allocated and what its own sources hold.
+  static const std::string sql =
+      "SELECT * FROM (SELECT n.number, n.restricted_to_partner, n.added, " + number_state_sql() +
+      " AS state, s.id AS source_id, s.partner_id AS holder_partner" + kNumbersWithHolder +
+      ") AS inventory WHERE (CAST(:state AS TEXT) IS NULL OR state = :state)"
+      " AND (CAST(:partner AS BIGINT) IS NULL OR ("
+      "  (restricted_to_partner IS NULL OR restricted_to_partner = :partner)"
+      "  AND (state = 'free' OR holder_partner = :partner)))"
+      " ORDER BY number";
+  SqlTransaction tx(db_, Mode::read);
+  auto stmt = db_.prepare(sql);
+  stmt.bind(":now", clock_.now()).bind(":partner", visible_to_partner);
+  if (state) {
+    stmt.bind(":state", to_string(*state));
+  } else {
+    stmt.bind(":state", std::nullopt);
+  }
+  std::vector<InventoryNumber> numbers;
+  while (stmt.step()) numbers.push_back(read_number(stmt));
+  return numbers;
+}
+
+void SqlStore::remove_number(const std::string& number) {
+  SqlTransaction tx(db_, Mode::write);
+  {
+    auto state = db_.prepare("SELECT " + number_state_sql() + kNumbersWithHolder +
+                             " WHERE n.number = :number");
+    state.bind(":number", number).bind(":now", clock_.now());
+    if (!state.step()) throw NotFoundError("number " + number + " is not in the inventory");
+    if (state.text(0) != "free") {
+      throw ConflictError("allocated", "number", "number " + number + " is held by a source");
+    }
+  }
+  db_.prepare("DELETE FROM numbers WHERE number = :number").bind(":number", number).run();
+  tx.commit();
+}
+
+// ---- sources ----
+
+std::optional<std::string> SqlStore::pick_free_number(Id partner_id, const NumberRequest& request) {
+  // Free: nobody holds it, or its holder is archived (swept or not). The prefix is compared
+  // with substr, not LIKE, so '%' or '_' in it match only themselves.
+  static const std::string free_numbers =
+      "SELECT n.number" + kNumbersWithHolder +
+      " WHERE (n.restricted_to_partner IS NULL OR n.restricted_to_partner = :partner_id)"
+      " AND (s.id IS NULL OR " +
+      source_status_sql() + " = 'archived')" + kNumberRequestFilter;
+  if (!db_.dialect().row_locks) {
+    // SQLite: the write transaction holds the whole database; the first match is ours.
+    return first_free_number(free_numbers, partner_id, request);
+  }
+  // PostgreSQL: lock the candidate's row, passing over rows other creates are claiming.
+  // The lock's re-check cannot be trusted through the LEFT JOIN (a holder that committed
+  // meanwhile shows as "no holder"), so a fresh statement confirms the number is still free
+  // now that nobody else can change it; if not, the next candidate is tried.
+  const std::string claim = free_numbers + db_.dialect().lock_clause("n", true);
+  for (;;) {
+    auto candidate = first_free_number(claim, partner_id, request);
+    if (!candidate) return std::nullopt;
+    NumberRequest exactly;
+    exactly.tracking_number = candidate;
+    if (first_free_number(free_numbers, partner_id, exactly)) return candidate;
+  }
+}
+
+std::optional<std::string> SqlStore::first_free_number(const std::string& sql, Id partner_id,
+                                                       const NumberRequest& request) {
+  auto stmt = db_.prepare(sql);
+  stmt.bind(":partner_id", partner_id)
+      .bind(":now", clock_.now())
+      .bind(":number", request.tracking_number)
+      .bind(":prefix", request.prefix);
+  if (!stmt.step()) return std::nullopt;
+  return stmt.text(0);
+}
+
+std::vector<AltNumberRule> SqlStore::alt_numbers_of(Id source_id) {
+  auto stmt = db_.prepare(
+      "SELECT id, answering_number, weekdays, from_minute, to_minute FROM source_alt_numbers"
+      " WHERE source_id = :id ORDER BY position");
+  stmt.bind(":id", source_id);
+  std::vector<AltNumberRule> rules;
+  while (stmt.step()) {
+    AltNumberRule rule;
+    rule.alt_key = std::to_string(stmt.int64(0));
+    rule.answering_number = stmt.text(1);
+    rule.weekdays = static_cast<WeekdaySet>(stmt.integer(2));
+    rule.from_minute = stmt.integer(3);
+    rule.to_minute = stmt.integer(4);
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+void SqlStore::write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
+                                 const std::vector<AltNumberRule>& existing) {
+  // A rule keeps its alt_key only if it is one of this source's current keys; any other
+  // key (unknown, another source's, repeated) is replaced by a fresh one.
+  std::set<std::string> reusable;
+  for (const auto& rule : existing) reusable.insert(rule.alt_key);
+  db_.prepare("DELETE FROM source_alt_numbers WHERE source_id = :id").bind(":id", source_id).run();
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const auto& rule = rules[i];
+    std::optional<std::int64_t> key;
+    if (reusable.erase(rule.alt_key) == 1) key = std::stoll(rule.alt_key);
+    // A new rule's id (its alt_key) comes from the table's own sequence.
+    auto insert = key ? db_.prepare(
+                            "INSERT INTO source_alt_numbers (id, source_id, position, "
+                            "answering_number, weekdays, from_minute, to_minute) VALUES (:key, "
+                            ":source_id, :position, :answering_number, :weekdays, :from_minute, "
+                            ":to_minute)")
+                      : db_.prepare(
+                            "INSERT INTO source_alt_numbers (source_id, position, "
+                            "answering_number, weekdays, from_minute, to_minute) VALUES "
+                            "(:source_id, :position, :answering_number, :weekdays, :from_minute, "
+                            ":to_minute)");
+    if (key) insert.bind(":key", *key);
+    insert.bind(":source_id", source_id)
+        .bind(":position", static_cast<std::int64_t>(i))
+        .bind(":answering_number", rule.answering_number)
+        .bind(":weekdays", static_cast<int>(rule.weekdays))
+        .bind(":from_minute", rule.from_minute)
+        .bind(":to_minute", rule.to_minute)
+        .run();
+  }
+}
+
+std::optional<Source> SqlStore::find_source_locked(Id partner_id, Id source_id) {
+  std::optional<Source> source;
+  {
+    auto stmt = db_.prepare("SELECT " + kSourceColumns +
+                            " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id");
+    stmt.bind(":id", source_id).bind(":partner_id", partner_id);
+    if (!stmt.step()) return std::nullopt;
+    source = read_source(stmt);
+  }
+  source->alt_numbers = alt_numbers_of(source->id);
+  return source;
+}
+
+Source SqlStore::create_source(const Source& source, const NumberRequest& number) {
+  // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
+  // pick_free_number locks the number's row, so creates run side by side.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  if (!find_customer_locked(source.partner_id, source.customer_id)) {
+    throw NotFoundError("customer not found");
+  }
+  const auto tracking_number = pick_free_number(source.partner_id, number);
+  if (!tracking_number) {
+    throw ConflictError("no_free_number", "destnr", "no free tracking number matches");
+  }
+  const std::string now = format_utc(clock_.now());
+  Id id = 0;
+  {
+    static const std::string sql =
+        "INSERT INTO sources (partner_id, customer_id, name, media, email, smsnumber,"
+        " answering_number, tracking_number, source_class, campaign_id, publisher_id,"
+        " vm_greeting_id, notify_on_missed_call, notify_on_new_voicemail, vm_divert_all,"
+        " vm_divert_busy, vm_divert_noanswer, activation, expire, expires_at, reserved_until,"
+        " deleted_at, archived_at, created, modified) VALUES (:partner_id, :customer_id, :name,"
+        " :media, :email, :smsnumber, :answering_number, :tracking_number, :source_class,"
+        " :campaign_id, :publisher_id, :vm_greeting_id, :notify_on_missed_call,"
+        " :notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, :vm_divert_noanswer,"
+        " :activation, :expire, :expires_at, :reserved_until, :deleted_at, :archived_at,"
+        " :created, :created) RETURNING id";
+    auto stmt = db_.prepare(sql);
+    bind_mutable_source_fields(stmt, source);
+    stmt.bind(":partner_id", source.partner_id)
+        .bind(":customer_id", source.customer_id)
+        .bind(":tracking_number", *tracking_number)
+        .bind(":created", now);
+    id = stmt.returning_id();
+  }
+  write_alt_numbers(id, source.alt_numbers, {});
+  db_.prepare("UPDATE numbers SET holder_source_id = :id WHERE number = :number")
+      .bind(":id", id)
+      .bind(":number", *tracking_number)
+      .run();
+  auto stored = find_source_locked(source.partner_id, id);
+  tx.commit();
+  return *stored;
+}
+
+std::optional<Source> SqlStore::find_source(Id partner_id, Id source_id) {
+  SqlTransaction tx(db_, Mode::read);
+  return find_source_locked(partner_id, source_id);
+}
+
+Page<Source> SqlStore::list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) {
+  static const std::string where =
+      " FROM sources s JOIN partners p ON p.id = s.partner_id"
+      " JOIN customers c ON c.id = s.customer_id"
+      " WHERE s.partner_id = :partner_id"
+      " AND (CAST(:source_id AS BIGINT) IS NULL OR s.id = :source_id)"
+      " AND (CAST(:customer_id AS BIGINT) IS NULL OR s.customer_id = :customer_id)"
+      " AND (CAST(:custnr AS TEXT) IS NULL OR c.custnr = :custnr)"
+      " AND (CAST(:tracking_number AS TEXT) IS NULL OR s.tracking_number = :tracking_number)"
+      " AND (CAST(:campaign_id AS BIGINT) IS NULL OR s.campaign_id = :campaign_id)"
+      " AND (CAST(:source_class AS BIGINT) IS NULL OR s.source_class = :source_class)"
+      " AND (CAST(:status AS TEXT) IS NULL OR " +
+      source_status_sql() + " = :status)";
+  const auto now = clock_.now();
+  const auto bind_filter = [&](SqlStatement& stmt) {
+    stmt.bind(":partner_id", partner_id)
+        .bind(":now", now)
+        .bind(":source_id", filter.source_id)
+        .bind(":customer_id", filter.customer_id)
+        .bind(":custnr", filter.custnr)
+        .bind(":tracking_number", filter.tracking_number)
+        .bind(":campaign_id", filter.campaign_id)
+        .bind(":source_class", filter.source_class);
+    if (filter.status) {
+      stmt.bind(":status", to_string(*filter.status));
+    } else {
+      stmt.bind(":status", std::nullopt);
+    }
+  };
+  SqlTransaction tx(db_, Mode::read);
+  Page<Source> result;
+  {
+    auto rows = db_.prepare("SELECT " + kSourceColumns + where +
+                            " ORDER BY s.id LIMIT :limit OFFSET :offset");
+    bind_filter(rows);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_source(rows));
+  }
+  for (auto& source : result.items) source.alt_numbers = alt_numbers_of(source.id);
+  auto count = db_.prepare("SELECT COUNT(*)" + where);
+  bind_filter(count);
+  count.step();
+  result.total = count.int64(0);
+  return result;
+}
+
+std::optional<Source> SqlStore::find_source_holding(const std::string& tracking_number) {
+  // The numbers table's holder is the one place that says who holds a number; a holder
+  // whose derived status is archived has let it go even before the sweep clears it.
+  static const std::string sql =
+      "SELECT s.id, s.partner_id FROM numbers n JOIN sources s ON s.id = n.holder_source_id"
+      " JOIN partners p ON p.id = s.partner_id"
+      " WHERE n.number = :number AND " +
+      source_status_sql() + " <> 'archived'";
+  SqlTransaction tx(db_, Mode::read);
+  Id source_id = 0;
+  Id partner_id = 0;
+  {
+    auto stmt = db_.prepare(sql);
+    stmt.bind(":number", tracking_number).bind(":now", clock_.now());
+    if (!stmt.step()) return std::nullopt;
+    source_id = stmt.int64(0);
+    partner_id = stmt.int64(1);
+  }
+  return find_source_locked(partner_id, source_id);
+}
+
+bool SqlStore::holds_its_number(Id source_id) {
+  auto stmt = db_.prepare("SELECT 1 FROM numbers WHERE holder_source_id = :id");
+  stmt.bind(":id", source_id);
+  return stmt.step();
+}
+
+SourceStatus SqlStore::status_of(Id source_id) {
+  auto stmt = db_.prepare("SELECT " + source_status_sql() +
+                          " FROM sources s JOIN partners p ON p.id = s.partner_id"
+                          " WHERE s.id = :id");
+  stmt.bind(":id", source_id).bind(":now", clock_.now());
+  stmt.step();
+  return parse_source_status(stmt.text(0)).value();
+}
+
+Source SqlStore::update_source(const Source& source) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto existing = find_source_locked(source.partner_id, source.id);
+  if (!existing) throw NotFoundError("source not found");
+  {
+    static const std::string sql =
+        "UPDATE sources SET name = :name, media = :media, email = :email,"
+        " smsnumber = :smsnumber, answering_number = :answering_number,"
+        " source_class = :source_class, campaign_id = :campaign_id,"
+        " publisher_id = :publisher_id, vm_greeting_id = :vm_greeting_id,"
+        " notify_on_missed_call = :notify_on_missed_call,"
+        " notify_on_new_voicemail = :notify_on_new_voicemail, vm_divert_all = :vm_divert_all,"
+        " vm_divert_busy = :vm_divert_busy, vm_divert_noanswer = :vm_divert_noanswer,"
+        " activation = :activation, expire = :expire, expires_at = :expires_at,"
+        " reserved_until = :reserved_until, deleted_at = :deleted_at,"
+        " archived_at = :archived_at, modified = :modified WHERE id = :id";
+    auto stmt = db_.prepare(sql);
+    bind_mutable_source_fields(stmt, source);
+    stmt.bind(":modified", format_utc(clock_.now())).bind(":id", source.id).run();
+  }
+  // Once archived, the number may have gone to another source (or out of the inventory):
+  // a lifecycle change must not bring the source back to life without it.
+  if (status_of(source.id) != SourceStatus::archived && !holds_its_number(source.id)) {
+    throw ConflictError("archived", "source_id",
+                        "the source is archived and its tracking number was released");
+  }
+  write_alt_numbers(source.id, source.alt_numbers, existing->alt_numbers);
+  auto stored = find_source_locked(source.partner_id, source.id);
+  tx.commit();
+  return *stored;
+}
+
+int SqlStore::sweep_sources() {
+  static const std::string release =
+      "UPDATE numbers SET holder_source_id = NULL WHERE holder_source_id IN (" +
+      kArchivableSources + ")";
+  static const std::string archive =
+      "UPDATE sources SET archived_at = :now WHERE id IN (" + kArchivableSources + ")";
+  SqlTransaction tx(db_, Mode::write);
+  const auto now = clock_.now();
+  db_.prepare(release).bind(":now", now).run();
+  db_.prepare(archive).bind(":now", now).run();
+  const int archived = db_.changes();
+  tx.commit();
+  return archived;
+}
+
+}  // namespace callsight

@@ -1,0 +1,339 @@
+#include "store/sql/sql_call_record_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/call_record.hpp"
+#include "store/sql/sql_database.hpp"
+#include "store_test_support.hpp"
+
+namespace callsight {
+namespace {
+
+using std::chrono::days;
+using std::chrono::seconds;
+
+class SqlCallRecordStoreTest : public SqlStoreFixture {
+ protected:
+  SqlCallRecordStoreTest() {
+    partner_ = make_partner("acme");
+    customer_ = make_customer(partner_, "K-1");
+  }
+
+  CallRecord inbound(const std::string& switch_call_id, TimePoint start, Id customer_id = 0) {
+    CallRecord r;
+    r.partner_id = partner_;
+    r.customer_id = customer_id ? customer_id : customer_;
+    r.switch_call_id = switch_call_id;
+    r.caller = "+46701234567";
+    r.tracking_number = "+46812345678";
+    r.answering_number = "+46890510";
+    r.start = start;
+    return r;
+  }
+
+  CallRecord record(const std::string& switch_call_id, TimePoint start, Id customer_id = 0) {
+    return calls().record_call(inbound(switch_call_id, start, customer_id));
+  }
+
+  std::vector<Id> listed(const CallRecordFilter& filter, PageRequest page = {}, Id partner_id = 0) {
+    std::vector<Id> ids;
+    for (const auto& r :
+         calls().list_calls(partner_id ? partner_id : partner_, filter, page).items) {
+      ids.push_back(r.id);
+    }
+    return ids;
+  }
+
+  Source make_source(Id customer_id, const std::string& number) {
+    Source s;
+    s.partner_id = partner_;
+    s.customer_id = customer_id;
+    s.name = "web";
+    s.media = "google";
+    s.answering_number = "+46890510";
+    s.lifecycle.activation = clock_.now();
+    NumberRequest request;
+    request.tracking_number = number;
+    return store_->create_source(s, request);
+  }
+
+  CallRecordStore& calls() { return store_->calls(); }
+
+  Id partner_ = 0;
+  Id customer_ = 0;
+};
+
+CallEvent event(CallEventType type, TimePoint at) {
+  CallEvent e;
+  e.type = type;
+  e.at = at;
+  return e;
+}
+
+// ---- recording and events ----
+
+TEST_F(SqlCallRecordStoreTest, RecordCallStoresEveryField) {
+  store_->add_numbers({"+46812345678"}, std::nullopt);
+  const auto source = make_source(customer_, "+46812345678");
+  CallRecord r = inbound("a@edge", clock_.now());
+  r.source_id = source.id;
+  r.direction = CallDirection::outbound;
+  r.action = RouteAction::reject;
+  r.reject_sip_status = 403;
+  r.reject_reason = "blacklisted";
+  r.quarantined = r.recorded = r.voicemail_on_busy = r.voicemail_on_no_answer = true;
+  r.ringing_at = clock_.now() + seconds(1);
+  r.answered_at = clock_.now() + seconds(2);
+  r.voicemail_at = clock_.now() + seconds(3);
+  r.ended_at = clock_.now() + seconds(4);
+  r.failure_sip_status = 486;
+  r.hangup_by = "caller";
+  r.hangup_reason = "BYE";
+  const auto stored = calls().record_call(r);
+  EXPECT_GT(stored.id, 0);
+  r.id = stored.id;
+  EXPECT_EQ(stored, r);
+  reopen();
+  EXPECT_EQ(calls().find_call_by_switch_id("a@edge"), r);
+  EXPECT_EQ(calls().find_call(partner_, r.id), r);
+}
+
+TEST_F(SqlCallRecordStoreTest, RecordCallTwiceKeepsTheFirstDecision) {
+  const auto first = record("a@edge", clock_.now());
+  CallRecord again = inbound("a@edge", clock_.now() + seconds(5));
+  again.action = RouteAction::reject;
+  const auto second = calls().record_call(again);
+  EXPECT_EQ(second, first);
+  EXPECT_EQ(second.action, RouteAction::forward);
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 1);
+  EXPECT_NE(record("b@edge", clock_.now()).id, first.id);
+}
+
+TEST_F(SqlCallRecordStoreTest, ApplyEventPersistsAcrossReopen) {
+  const auto start = clock_.now();
+  auto expected = record("a@edge", start);
+  CallEvent answered = event(CallEventType::answered, start + seconds(4));
+  answered.answering_number = "+46701111111";
+  CallEvent hangup = event(CallEventType::hangup, start + seconds(64));
+  hangup.hangup_by = "callee";
+  hangup.reason = "BYE";
+  for (const auto& e : {event(CallEventType::ringing, start + seconds(1)), answered, hangup}) {
+    EXPECT_EQ(calls().apply_event("a@edge", e).switch_call_id, "a@edge");
+    apply_call_event(expected, e);
+  }
+  reopen();
+  const auto found = calls().find_call_by_switch_id("a@edge");
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(found->answering_number, "+46701111111");
+  EXPECT_EQ(call_status(*found), CallStatus::answered);
+  EXPECT_EQ(call_duration_seconds(*found), 60);
+}
+
+TEST_F(SqlCallRecordStoreTest, ApplyEventIsIdempotentAndKeepsTheEarliestInstant) {
+  const auto start = clock_.now();
+  record("a@edge", start);
+  calls().apply_event("a@edge", event(CallEventType::ringing, start + seconds(3)));
+  const auto once =
+      calls().apply_event("a@edge", event(CallEventType::ringing, start + seconds(2)));
+  const auto twice =
+      calls().apply_event("a@edge", event(CallEventType::ringing, start + seconds(2)));
+  EXPECT_EQ(once, twice);
+  EXPECT_EQ(calls().find_call_by_switch_id("a@edge")->ringing_at, start + seconds(2));
+}
+
+TEST_F(SqlCallRecordStoreTest, ApplyEventToUnknownCallIsNotFound) {
+  record("a@edge", clock_.now());
+  EXPECT_THROW(calls().apply_event("nope@edge", event(CallEventType::ringing, clock_.now())),
+               NotFoundError);
+  EXPECT_FALSE(calls().find_call_by_switch_id("nope@edge"));
+}
+
+// ---- listing ----
+
+TEST_F(SqlCallRecordStoreTest, ListCallsFiltersByCustomerSourceIdAndStart) {
+  store_->add_numbers({"+46812345678"}, std::nullopt);
+  const Id other_customer = make_customer(partner_, "K-2");
+  const auto source = make_source(customer_, "+46812345678");
+  const auto t0 = clock_.now();
+  CallRecord with_source = inbound("a@edge", t0);
+  with_source.source_id = source.id;
+  const Id a = calls().record_call(with_source).id;
+  const Id b = record("b@edge", t0 + seconds(10)).id;
+  const Id c = record("c@edge", t0 + seconds(20), other_customer).id;
+
+  EXPECT_EQ(listed({}), (std::vector<Id>{a, b, c}));
+  CallRecordFilter filter;
+  filter.customer_id = customer_;
+  EXPECT_EQ(listed(filter), (std::vector<Id>{a, b}));
+  filter = {};
+  filter.source_id = source.id;
+  EXPECT_EQ(listed(filter), std::vector<Id>{a});
+  filter = {};
+  filter.cdr_id = b;
+  EXPECT_EQ(listed(filter), std::vector<Id>{b});
+  filter = {};
+  filter.from = t0 + seconds(10);  // inclusive at both ends
+  filter.to = t0 + seconds(20);
+  EXPECT_EQ(listed(filter), (std::vector<Id>{b, c}));
+  filter.to = t0 + seconds(19);
+  EXPECT_EQ(listed(filter), std::vector<Id>{b});
+  filter.customer_id = other_customer;
+  EXPECT_TRUE(listed(filter).empty());
+}
+
+TEST_F(SqlCallRecordStoreTest, ListCallsOrdersByStartThenIdAndCountsAllPages) {
+  const auto t0 = clock_.now();
+  const Id late = record("late@edge", t0 + seconds(30)).id;
+  const Id tie1 = record("tie1@edge", t0).id;
+  const Id tie2 = record("tie2@edge", t0).id;
+  const Id mid = record("mid@edge", t0 + seconds(10)).id;
+
+  EXPECT_EQ(listed({}), (std::vector<Id>{tie1, tie2, mid, late}));
+  CallRecordFilter newest;
+  newest.newest_first = true;
+  EXPECT_EQ(listed(newest), (std::vector<Id>{late, mid, tie2, tie1}));
+
+  PageRequest page;
+  page.pagesize = 3;
+  page.page = 1;
+  const auto second_page = calls().list_calls(partner_, newest, page);
+  EXPECT_EQ(second_page.total, 4);
+  ASSERT_EQ(second_page.items.size(), 1u);
+  EXPECT_EQ(second_page.items[0].id, tie1);
+  page.page = 0;
+  EXPECT_EQ(listed(newest, page), (std::vector<Id>{late, mid, tie2}));
+}
+
+TEST_F(SqlCallRecordStoreTest, ListAndFindShowOnlyThePartnersCallsOfOneDirection) {
+  const Id other_partner = make_partner("other");
+  const Id other_customer = make_customer(other_partner, "K-9");
+  CallRecord foreign = inbound("x@edge", clock_.now());
+  foreign.partner_id = other_partner;
+  foreign.customer_id = other_customer;
+  const Id theirs = calls().record_call(foreign).id;
+  const Id inbound_id = record("a@edge", clock_.now()).id;
+  CallRecord out = inbound("b@edge", clock_.now());
+  out.direction = CallDirection::outbound;
+  const Id outbound_id = calls().record_call(out).id;
+
+  EXPECT_EQ(listed({}), std::vector<Id>{inbound_id});
+  CallRecordFilter outbound;
+  outbound.direction = CallDirection::outbound;
+  EXPECT_EQ(listed(outbound), std::vector<Id>{outbound_id});
+  EXPECT_EQ(listed({}, {}, other_partner), std::vector<Id>{theirs});
+  CallRecordFilter by_id;
+  by_id.cdr_id = theirs;
+  EXPECT_TRUE(listed(by_id).empty());
+  EXPECT_FALSE(calls().find_call(partner_, theirs));
+  EXPECT_TRUE(calls().find_call(other_partner, theirs));
+}
+
+TEST_F(SqlCallRecordStoreTest, DeletingACustomerTakesItsCallsAlong) {
+  store_->add_numbers({"+46812345678"}, std::nullopt);
+  auto source = make_source(customer_, "+46812345678");
+  CallRecord r = inbound("a@edge", clock_.now());
+  r.source_id = source.id;
+  calls().record_call(r);
+  source.lifecycle.deleted_at = clock_.now();
+  store_->update_source(source);
+  clock_.advance(days(61));  // past the quarantine: the source is archived
+  store_->delete_customer(partner_, customer_);
+  EXPECT_FALSE(calls().find_call_by_switch_id("a@edge"));
+}
+
+// ---- the switch's lookup of a tracking number ----
+
+TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFollowsTheNumbersHolder) {
+  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
+  EXPECT_FALSE(store_->find_source_holding("+46101"));  // free
+  EXPECT_FALSE(store_->find_source_holding("+46999"));  // not in the inventory
+
+  auto source = make_source(customer_, "+46101");
+  auto found = store_->find_source_holding("+46101");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, source.id);
+  EXPECT_EQ(found->partner_id, partner_);
+  EXPECT_EQ(found->tracking_number, "+46101");
+
+  source.lifecycle.deleted_at = clock_.now();
+  store_->update_source(source);
+  found = store_->find_source_holding("+46101");  // quarantined still holds it
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, source.id);
+
+  clock_.advance(days(61));
+  EXPECT_FALSE(store_->find_source_holding("+46101"));  // archived, even before the sweep
+  store_->sweep_sources();
+  const auto successor = make_source(customer_, "+46101");
+  EXPECT_EQ(store_->find_source_holding("+46101")->id, successor.id);
+  EXPECT_FALSE(store_->find_source_holding("+46102"));
+}
+
+TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsAnUpcomingSource) {
+  store_->add_numbers({"+46101"}, std::nullopt);
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "print";
+  s.media = "newspaper";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now() + days(3);
+  const auto upcoming = store_->create_source(s, {});
+  EXPECT_EQ(store_->find_source_holding("+46101")->id, upcoming.id);
+}
+
+// ---- partners' anum salt ----
+
+TEST_F(SqlCallRecordStoreTest, EveryPartnerGetsItsOwnStableAnumSalt) {
+  const Id other = make_partner("other");
+  const auto a = store_->find_partner(partner_).value();
+  const auto b = store_->find_partner_by_username("other").value();
+  EXPECT_EQ(b.id, other);
+  EXPECT_EQ(a.anum_salt.size(), 32u);
+  EXPECT_EQ(a.anum_salt.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(a.anum_salt, b.anum_salt);
+
+  Partner changed = a;
+  changed.name = "Renamed";
+  changed.anum_salt = "attempted";
+  store_->update_partner(changed);
+  reopen();
+  const auto after = store_->find_partner(partner_).value();
+  EXPECT_EQ(after.name, "Renamed");
+  EXPECT_EQ(after.anum_salt, a.anum_salt);
+  EXPECT_EQ(store_->list_partners().front().anum_salt, a.anum_salt);
+}
+
+TEST_F(SqlCallRecordStoreTest, CreatePartnerKeepsAGivenSalt) {
+  Partner p = store_->find_partner(partner_).value();
+  p.id = 0;
+  p.username = "imported";
+  p.anum_salt = "0011223344556677";
+  EXPECT_EQ(store_->find_partner(store_->create_partner(p).id)->anum_salt, "0011223344556677");
+}
+
+TEST_F(SqlCallRecordStoreTest, MigrationGivesPartnersMadeBeforeItDistinctSalts) {
+  make_partner("other");
+  store_.reset();
+  {
+    // Back to schema version 9, as a database written before the salt existed.
+    const auto db = database_.open_raw();
+    SqlTransaction tx(*db, TxMode::write);
+    db->exec(
+        "ALTER TABLE partners DROP COLUMN anum_salt;"
+        "DELETE FROM schema_migrations WHERE version = 10;");
+    tx.commit();
+  }
+  reopen();
+  std::set<std::string> salts;
+  for (const auto& p : store_->list_partners()) {
+    EXPECT_EQ(p.anum_salt.size(), 32u);
+    salts.insert(p.anum_salt);
+  }
+  EXPECT_EQ(salts.size(), 2u);
+}
+
+}  // namespace
+}  // namespace callsight
