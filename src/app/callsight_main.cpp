@@ -5,6 +5,7 @@
 
 #include "app/partner_admin.hpp"
 #include "app/simulate_call.hpp"
+#include "app/transfer_commands.hpp"
 #include "core/clock.hpp"
 #include "store/store.hpp"
 
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   const char* env_db = std::getenv("CALLSIGHT_DB");
   std::string db = env_db && *env_db ? env_db : "./callsight.db";
-  cli.add_option("--db", db, "database: SQLite file path (env CALLSIGHT_DB)")
+  cli.add_option("--db", db, "database: SQLite file path or postgresql:// URL (env CALLSIGHT_DB)")
       ->capture_default_str();
 
   auto* partner = cli.add_subcommand("partner", "manage partners (API accounts)");
@@ -153,7 +154,40 @@ int main(int argc, char** argv) {
       "Exit status 1 on connection errors, non-2xx answers (route: non-200) or a refused "
       "secret.");
 
+  auto* migrate = cli.add_subcommand(
+      "migrate", "bring the --db database to this Callsight's schema; prints \"schema version N\"");
+  std::string transfer_path;
+  auto* export_cmd = cli.add_subcommand(
+      "export",
+      "write every row of the --db database as JSON lines (a header with the schema version, "
+      "then each table, parents first), e.g. to move from SQLite to PostgreSQL");
+  export_cmd->add_option("--out", transfer_path, "file to write (default: standard output)");
+  auto* import_cmd = cli.add_subcommand(
+      "import",
+      "load an export into the --db database, every row with its original id, in one "
+      "transaction; the database must be migrated to the export's schema version "
+      "(`callsight migrate`) and empty");
+  import_cmd->add_option("--in", transfer_path, "file to read (default: standard input)");
+  import_cmd->footer(
+      "Moving from SQLite to PostgreSQL: stop callsightd, then\n"
+      "  callsight --db ./callsight.db export --out callsight.jsonl\n"
+      "  callsight --db postgresql://... migrate\n"
+      "  callsight --db postgresql://... import --in callsight.jsonl");
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (migrate->parsed() || export_cmd->parsed() || import_cmd->parsed()) {
+    try {
+      if (migrate->parsed()) app::migrate_command(db, SystemClock{}, std::cout);
+      if (export_cmd->parsed()) app::export_command(db, transfer_path, std::cout, std::cerr);
+      if (import_cmd->parsed()) app::import_command(db, transfer_path, std::cin, std::cout);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "callsight " << cli.get_subcommands().front()->get_name() << ": " << e.what()
+                << '\n';
+      return 1;
+    }
+  }
 
   if (simulate->parsed()) {
     try {
