@@ -22,6 +22,10 @@ http::Response render_error(const http::HttpError& error) {
   return response;
 }
 
+// Every node on one database signs Digest nonces with this shared secret, so a client whose
+// requests a load balancer spreads over nodes keeps its nonce.
+constexpr std::string_view kNonceSecretName = "digest_nonce";
+
 class PartnerApi {
  public:
   PartnerApi(Store& store, const Clock& clock, ApiSettings settings)
@@ -29,8 +33,8 @@ class PartnerApi {
         clock_(clock),
         settings_(settings),
         authenticator_(
-            [&store](std::string_view username) { return credentials_of(store, username); },
-            clock) {
+            [&store](std::string_view username) { return credentials_of(store, username); }, clock,
+            store.shared_secret(kNonceSecretName)) {
     register_ping(router_);
     register_customers(router_);
     register_users(router_);

@@ -41,6 +41,17 @@ constexpr std::uint32_t kNonceCountWindow = 64;
 constexpr std::size_t kMaxCachedLogins = 10000;
 constexpr std::chrono::seconds kLoginCacheLifetime{60};
 
+Bytes random_bytes(std::size_t size);
+
+Bytes nonce_secret_bytes(std::string_view hex) {
+  if (hex.empty()) return random_bytes(kSecretBytes);
+  auto bytes = from_hex(hex);
+  if (!bytes || bytes->size() < kSecretBytes) {
+    throw std::invalid_argument("the Digest nonce secret must be at least 32 bytes of hex");
+  }
+  return Bytes(bytes->begin(), bytes->end());
+}
+
 Bytes random_bytes(std::size_t size) {
   Bytes out(size);
   if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
@@ -335,11 +346,12 @@ AuthOutcome refused(Response response) {
 }  // namespace
 
 struct Authenticator::Impl {
-  Impl(Lookup lookup, const Clock& clock, std::chrono::seconds nonce_lifetime)
+  Impl(Lookup lookup, const Clock& clock, std::string_view nonce_secret,
+       std::chrono::seconds nonce_lifetime)
       : lookup_(std::move(lookup)),
         clock_(clock),
         nonce_lifetime_(nonce_lifetime),
-        secret_(random_bytes(kSecretBytes)),
+        secret_(nonce_secret_bytes(nonce_secret)),
         cache_key_(random_bytes(kSecretBytes)),
         unknown_user_ha1_(to_hex(random_bytes(kSecretBytes).data(), kSecretBytes)) {
     static constexpr std::string_view kOpaqueLabel = "opaque";
@@ -497,8 +509,9 @@ struct Authenticator::Impl {
   LoginCache login_cache_;
 };
 
-Authenticator::Authenticator(Lookup lookup, const Clock& clock, std::chrono::seconds nonce_lifetime)
-    : impl_(std::make_unique<Impl>(std::move(lookup), clock, nonce_lifetime)) {}
+Authenticator::Authenticator(Lookup lookup, const Clock& clock, std::string_view nonce_secret,
+                             std::chrono::seconds nonce_lifetime)
+    : impl_(std::make_unique<Impl>(std::move(lookup), clock, nonce_secret, nonce_lifetime)) {}
 
 Authenticator::~Authenticator() = default;
 

@@ -34,13 +34,15 @@ struct AuthOutcome {
 };
 
 // HTTP Digest (RFC 7616: MD5 and SHA-256, qop=auth) and HTTP Basic, then the IP allow-list.
-// Nonces are HMAC-signed by a per-process secret and expire; nonce counts are remembered
-// so a replayed (nonce, nc) pair is refused.
+// Nonces are HMAC-signed with nonce_secret and expire; nonce counts are remembered (in this
+// process) so a replayed (nonce, nc) pair is refused. Nodes given the same nonce_secret
+// accept each other's nonces, so a client may alternate between them.
 class Authenticator {
  public:
   using Lookup = std::function<std::optional<StoredCredentials>(std::string_view username)>;
 
-  Authenticator(Lookup lookup, const Clock& clock,
+  // nonce_secret: hex, at least 32 bytes of entropy; empty means a random one of this process.
+  Authenticator(Lookup lookup, const Clock& clock, std::string_view nonce_secret = {},
                 std::chrono::seconds nonce_lifetime = std::chrono::seconds(300));
   ~Authenticator();
 

@@ -97,6 +97,10 @@ class Store {
   // e.g. "SQLite ./callsight.db (schema version 1)", for the startup log.
   virtual std::string description() const = 0;
 
+  // A random secret (64 hex digits) that every node on this database shares, made on first
+  // use and kept: e.g. the key Digest nonces are signed with, so any node accepts them.
+  virtual std::string shared_secret(std::string_view name) = 0;
+
   // Partners. create_partner throws ConflictError("duplicate", "username").
   virtual Partner create_partner(const Partner& partner) = 0;
   virtual std::optional<Partner> find_partner(Id partner_id) = 0;

@@ -118,6 +118,9 @@ const PasswordHashes& partner_hashes() {
   return hashes;
 }
 
+// What Store::shared_secret hands every node of one database.
+const std::string kNodeSecret(64, 'a');
+
 class AuthTest : public ::testing::Test {
  protected:
   AuthTest() {
@@ -151,7 +154,8 @@ class AuthTest : public ::testing::Test {
   std::mutex mutex_;
   std::map<std::string, StoredCredentials> accounts_;
   ManualClock clock_{TimePoint(std::chrono::seconds(1'700'000'000))};
-  Authenticator auth_{[this](std::string_view username) { return find(username); }, clock_, 300s};
+  Authenticator auth_{[this](std::string_view username) { return find(username); }, clock_,
+                      kNodeSecret, 300s};
 };
 
 TEST_F(AuthTest, MissingAuthorizationGetsThreeChallengesInOrderAndAnEmptyBody) {
@@ -279,11 +283,25 @@ TEST_F(AuthTest, DigestRejectsForgedNonce) {
   expect_plain_challenge(auth_.authenticate(request(python_digest({"abc", c.opaque}, {}))));
 }
 
-TEST_F(AuthTest, DigestRejectsNonceFromAnotherProcess) {
+TEST_F(AuthTest, DigestRejectsNonceSignedWithAnotherSecret) {
   Authenticator other([this](std::string_view username) { return find(username); }, clock_);
   const auto c = challenge_of(other.authenticate(request("")).failure);
   expect_plain_challenge(
       auth_.authenticate(request(python_digest({c.nonce, fresh_challenge().opaque}, {}))));
+}
+
+// Nodes of one deployment share the secret: a client may send its next request to another.
+TEST_F(AuthTest, DigestAcceptsNonceOfAnotherNodeWithTheSameSecret) {
+  Authenticator other([this](std::string_view username) { return find(username); }, clock_,
+                      kNodeSecret);
+  const auto c = challenge_of(other.authenticate(request("")).failure);
+  EXPECT_TRUE(auth_.authenticate(request(python_digest(c, {}))).ok);
+}
+
+TEST_F(AuthTest, NonceSecretMustBeLongHex) {
+  const auto lookup = [this](std::string_view username) { return find(username); };
+  EXPECT_THROW(Authenticator(lookup, clock_, "abcd"), std::invalid_argument);
+  EXPECT_THROW(Authenticator(lookup, clock_, std::string(64, 'x')), std::invalid_argument);
 }
 
 TEST_F(AuthTest, DigestUriMustEqualTheRequestTarget) {

@@ -1,3 +1,5 @@
+#include "store/sql/sql_store.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,7 +17,6 @@
 #include "core/time_format.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/sql_database.hpp"
-#include "store/sql/sql_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -118,6 +119,18 @@ TEST_F(SqlStoreTest, DescriptionNamesTheDatabaseAndSchemaVersion) {
     EXPECT_EQ(store_->description(),
               "SQLite " + fs::absolute(database_.location()).string() + version);
   }
+}
+
+TEST_F(SqlStoreTest, SharedSecretIsMadeOnceAndKeptPerName) {
+  const auto nonce_key = store_->shared_secret("digest_nonce");
+  EXPECT_EQ(nonce_key.size(), 64u);
+  EXPECT_EQ(store_->shared_secret("digest_nonce"), nonce_key);
+  EXPECT_NE(store_->shared_secret("other"), nonce_key);
+  // Another process (node) on the same database gets the same secret.
+  const auto second_node = open_store(database_.location(), clock_);
+  EXPECT_EQ(second_node->shared_secret("digest_nonce"), nonce_key);
+  reopen();
+  EXPECT_EQ(store_->shared_secret("digest_nonce"), nonce_key);
 }
 
 TEST_F(SqlStoreTest, MigrationsApplyOnceAndReopenKeepsData) {

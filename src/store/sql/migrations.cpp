@@ -24,7 +24,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 10> kMigrations = {{
+constexpr std::array<Migration, 11> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -140,6 +140,14 @@ CREATE TABLE numbers (
     {10, R"sql(
 ALTER TABLE partners ADD COLUMN anum_salt TEXT NOT NULL DEFAULT '';
 UPDATE partners SET anum_salt = lower(hex(randomblob(16)));
+)sql"},
+    // Secrets every node shares (the Digest nonce key), made on first use.
+    {11, R"sql(
+CREATE TABLE shared_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created TEXT NOT NULL
+);
 )sql"},
 }};
 

@@ -113,6 +113,22 @@ std::string SqlStore::description() const {
   return db_.description() + " (schema version " + std::to_string(schema_version_) + ")";
 }
 
+std::string SqlStore::shared_secret(std::string_view name) {
+  // The first node to ask makes it; the write transaction keeps two nodes from both doing so.
+  SqlTransaction tx(db_, Mode::write);
+  auto existing = db_.prepare("SELECT value FROM shared_secrets WHERE name = :name");
+  existing.bind(":name", name);
+  if (existing.step()) return existing.text(0);
+  const auto value = random_hex(32);
+  db_.prepare("INSERT INTO shared_secrets (name, value, created) VALUES (:name, :value, :created)")
+      .bind(":name", name)
+      .bind(":value", value)
+      .bind(":created", format_utc(clock_.now()))
+      .run();
+  tx.commit();
+  return value;
+}
+
 // ---- partners ----
 
 std::optional<Partner> SqlStore::partner_where(const std::string& sql,

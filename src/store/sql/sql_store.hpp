@@ -25,6 +25,7 @@ class SqlStore final : public Store {
   SqlStore(std::unique_ptr<SqlDatabase> database, const Clock& clock);
 
   std::string description() const override;
+  std::string shared_secret(std::string_view name) override;
 
   Partner create_partner(const Partner& partner) override;
   std::optional<Partner> find_partner(Id partner_id) override;
