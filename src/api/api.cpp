@@ -47,6 +47,7 @@ class PartnerApi {
     register_callbacks(router_);
     register_pincodes(router_);
     register_statistics_cdrs(router_);
+    register_webhooks(router_);
   }
 
   http::Response handle(const http::Request& request) {

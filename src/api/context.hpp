@@ -17,6 +17,9 @@ namespace callsight::api {
 struct ApiSettings {
   // A source created with reserve_number=1 keeps its number this long unless activated.
   std::chrono::seconds reservation_time = std::chrono::hours(24);
+  // Webhook targets on loopback or private addresses are refused unless the operator
+  // allows them (--webhooks-allow-private; the tests do).
+  bool allow_private_webhooks = false;
 };
 
 // Everything a resource handler may use for one authenticated request.
@@ -48,5 +51,6 @@ void register_orders(ApiRouter& router);
 void register_callbacks(ApiRouter& router);
 void register_pincodes(ApiRouter& router);
 void register_statistics_cdrs(ApiRouter& router);
+void register_webhooks(ApiRouter& router);
 
 }  // namespace callsight::api

@@ -13,6 +13,7 @@
 #include "app/listen_address.hpp"
 #include "app/sweeper.hpp"
 #include "app/switch_endpoint.hpp"
+#include "app/webhook_dispatcher.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -88,6 +89,25 @@ int main(int argc, char** argv) {
                  "how often expired reservations and quarantines release their numbers")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  app::WebhookDispatcherOptions webhooks;
+  cli.add_flag("--webhooks-allow-private", webhooks.allow_private,
+               "allow webhook URLs on loopback, private and link-local addresses (receivers on "
+               "an internal network; give every node the same setting)");
+  cli.add_option("--webhook-workers", webhooks.workers,
+                 "webhook deliveries this node sends at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  int webhook_timeout_ms = static_cast<int>(webhooks.timeout.count());
+  cli.add_option("--webhook-timeout-ms", webhook_timeout_ms,
+                 "time a webhook receiver has to connect and answer before the attempt fails")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
+  int webhook_retry_base = static_cast<int>(webhooks.first_retry_delay.count());
+  cli.add_option("--webhook-retry-base-seconds", webhook_retry_base,
+                 "delay before a failed webhook delivery's first retry; it doubles per attempt "
+                 "up to an hour, for 7 days")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cli.add_flag("--demo", demo,
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
@@ -101,6 +121,7 @@ int main(int argc, char** argv) {
     spdlog::info("database: {}", store->description());
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
+    settings.allow_private_webhooks = webhooks.allow_private;
     http::Server server(server_options(listen, threads),
                         api::make_partner_api(*store, clock, settings));
     if (demo && switch_secret.empty()) switch_secret = "demo";
@@ -116,6 +137,10 @@ int main(int argc, char** argv) {
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
+    webhooks.timeout = std::chrono::milliseconds(webhook_timeout_ms);
+    webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
+    // Declared after the store, so it stops (joining its senders) before the store closes.
+    app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks);
     spdlog::info("callsightd listening on http://{}", server.address());
     if (demo) {
       const auto switch_address =

@@ -31,11 +31,18 @@ struct ClientResponse {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 80;
+  // https: the server's certificate must chain to the system's trusted CAs and name `host`
+  // (a DNS name, sent as SNI, or an IP address).
+  bool tls = false;
+  // When set, connect to this IP address instead of resolving host; host still names the
+  // server in Host, SNI and the certificate check. Lets a caller vet the address it resolved
+  // and connect to exactly that one, so a second DNS answer cannot differ.
+  std::string connect_address;
   std::chrono::milliseconds timeout{5000};   // per request: connect, send and whole answer
   std::size_t body_limit = 8 * 1024 * 1024;  // larger answers are an error
 };
 
-// Synchronous HTTP/1.1 client over plain TCP that keeps one connection to host:port alive
+// Synchronous HTTP/1.1 client over TCP or TLS that keeps one connection to host:port alive
 // between requests. Not thread-safe: one Client per thread. Beast and Asio stay inside
 // client.cpp, as they do for the server.
 class Client {
@@ -45,11 +52,12 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Throws std::runtime_error when the server cannot be reached, does not answer within the
-  // timeout or answers something that is not HTTP. Any HTTP status is a normal answer.
+  // Throws std::runtime_error when the server cannot be reached, fails the TLS handshake or
+  // certificate check, does not answer within the timeout or answers something that is not
+  // HTTP. Any HTTP status is a normal answer.
   ClientResponse send(const ClientRequest& request);
 
-  // How many TCP connections this client has opened so far: 1 while keep-alive holds.
+  // How many connections this client has opened so far: 1 while keep-alive holds.
   std::size_t connections_opened() const;
 
  private:

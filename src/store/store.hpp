@@ -21,6 +21,7 @@ class OrderStore;
 class CallbackStore;
 class PincodeStore;
 class CallRecordStore;
+class WebhookStore;
 
 struct PageRequest {
   int page = 0;  // zero-based
@@ -165,6 +166,7 @@ class Store {
   virtual CallbackStore& callbacks() = 0;
   virtual PincodeStore& pincodes() = 0;
   virtual CallRecordStore& calls() = 0;
+  virtual WebhookStore& webhooks() = 0;
 };
 
 struct StoreOptions {

@@ -404,11 +404,13 @@ class ServerTestCase(unittest.TestCase):
     PARTNERS = {}
     DEMO = False
     SWITCH_SECRET = None  # set to serve the switch API too (server.switch_url)
+    EXTRA_ARGS = ()  # more callsightd flags, e.g. ("--webhooks-allow-private",)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = Server(demo=cls.DEMO, switch_secret=cls.SWITCH_SECRET)
+        cls.server = Server(demo=cls.DEMO, switch_secret=cls.SWITCH_SECRET,
+                            extra_args=cls.EXTRA_ARGS)
         cls.addClassCleanup(cls.server.cleanup)
         cls.partner_ids = {}
         cls.passwords = {}

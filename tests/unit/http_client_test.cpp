@@ -188,5 +188,51 @@ TEST(HttpClient, ThrowsClearErrorWhenConnectionIsRefused) {
   }
 }
 
+TEST(HttpClient, HttpsToAPlainHttpServerFailsTheTlsHandshake) {
+  Recorder recorder;
+  RunningServer server(recorder.handler());
+  ClientOptions options = options_for(server.port());
+  options.tls = true;
+
+  try {
+    fetch(options, {.method = "POST", .target = "/hook", .body = "{}"});
+    FAIL() << "expected a TLS handshake error";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("TLS handshake with 127.0.0.1:" + std::to_string(server.port())),
+              std::string::npos)
+        << what;
+  }
+  EXPECT_EQ(recorder.last().target, "");  // nothing reached the handler as a request
+}
+
+TEST(HttpClient, HttpsHandshakeThatNeverCompletesTimesOut) {
+  SilentListener silent;
+  ClientOptions options = options_for(silent.port());
+  options.tls = true;
+  options.timeout = std::chrono::milliseconds(200);
+
+  try {
+    fetch(options, {.target = "/"});
+    FAIL() << "expected a timeout";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("TLS handshake with"), std::string::npos) << what;
+    EXPECT_NE(what.find("timed out after 200 ms"), std::string::npos) << what;
+  }
+}
+
+TEST(HttpClient, ConnectsToTheGivenAddressWhileNamingTheHost) {
+  Recorder recorder;
+  RunningServer server(recorder.handler());
+  ClientOptions options = options_for(server.port());
+  options.host = "hooks.example.invalid";  // would not resolve
+  options.connect_address = "127.0.0.1";
+
+  EXPECT_EQ(fetch(options, {.target = "/x"}).status, 201);
+  EXPECT_EQ(recorder.last().header("host"),
+            "hooks.example.invalid:" + std::to_string(server.port()));
+}
+
 }  // namespace
 }  // namespace callsight::http

@@ -18,6 +18,7 @@
 #include "store/order_store.hpp"
 #include "store/pincode_store.hpp"
 #include "store/sql/migrations.hpp"
+#include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -147,6 +148,13 @@ class SqlTransferTest : public ::testing::Test {
     pin.expires = pincode_expiry(clock_.now(), 1);
     store.pincodes().create_pincode(partner_, pin, [] { return std::string("4711"); });
 
+    Webhook hook;
+    hook.partner_id = partner_;
+    hook.url = "https://hooks.example/in";
+    hook.event_types = {"call.started"};
+    hook.secret = "s3cret";
+    store.webhooks().create_webhook(hook);
+
     CallRecord call;
     call.partner_id = partner_;
     call.customer_id = customer_;
@@ -223,7 +231,7 @@ class SqlTransferTest : public ::testing::Test {
     const auto before = rows_of(source);
     const auto after = rows_of(copy);
     // Every table of the schema took part, none empty: the comparison covers them all.
-    ASSERT_EQ(before.size(), 15u);
+    ASSERT_EQ(before.size(), 18u);
     for (const auto& [table, rows] : before) {
       EXPECT_FALSE(rows.empty()) << table;
       ASSERT_TRUE(after.contains(table)) << table;
@@ -261,7 +269,7 @@ TEST_F(SqlTransferTest, SqliteToSqliteCopiesEveryRowOfEveryTable) {
   migrate(path("copy.db"));
   const auto summary = imported(path("copy.db"), stream);
   EXPECT_EQ(summary.schema_version, latest_schema_version());
-  EXPECT_EQ(summary.tables, 15);
+  EXPECT_EQ(summary.tables, 18);
   expect_same_rows(stream, exported(path("copy.db")));
   expect_new_ids_above_imported(path("copy.db"));
 }

@@ -11,6 +11,7 @@
 #include "store/sql/sql_greeting_store.hpp"
 #include "store/sql/sql_order_store.hpp"
 #include "store/sql/sql_pincode_store.hpp"
+#include "store/sql/sql_webhook_store.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -24,7 +25,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 11> kMigrations = {{
+constexpr std::array<Migration, 12> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -149,6 +150,7 @@ CREATE TABLE shared_secrets (
   created TEXT NOT NULL
 );
 )sql"},
+    {12, kWebhookSchemaSql},
 }};
 
 int recorded_version(SqlDatabase& db) {

@@ -2,7 +2,9 @@
 
 #include <limits>
 
+#include "core/webhook_payload.hpp"
 #include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_outbox.hpp"
 
 namespace callsight {
 
@@ -134,6 +136,29 @@ void bind_filter(SqlStatement& stmt, Id partner_id, const CallRecordFilter& filt
   if (filter.cdr_id) stmt.bind(":cdr_id", *filter.cdr_id);
 }
 
+// Writes a call event to the outbox in the caller's transaction.
+void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
+                      TimePoint now) {
+  OutboxEvent event;
+  event.partner_id = record.partner_id;
+  event.customer_id = record.customer_id;
+  event.type = type;
+  event.cdr_id = record.id;
+  event.source_id = record.source_id;
+  event.payload = call_event_payload(record);
+  event.created = now;
+  write_outbox_event(db, std::move(event));
+}
+
+// The events one change of a call's facts raises, in the order they happened.
+std::vector<std::string_view> call_event_types(const CallRecord& before, const CallRecord& after) {
+  std::vector<std::string_view> types;
+  if (!before.answered_at && after.answered_at) types.push_back(kCallAnswered);
+  if (!before.ended_at && after.ended_at) types.push_back(kCallCompleted);
+  if (types.empty() && after != before) types.push_back(kCallUpdated);
+  return types;
+}
+
 }  // namespace
 
 std::optional<CallRecord> SqlCallRecordStore::find_by_switch_id_locked(
@@ -198,6 +223,8 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
     stored.id = stmt.int64(0);
     stmt.run();
   }
+  // Only the node that inserted the row announces the call, so call.started has sequence 1.
+  write_call_event(db_, kCallStarted, stored, clock_.now());
   tx.commit();
   return stored;
 }
@@ -219,6 +246,10 @@ CallRecord SqlCallRecordStore::apply_event(std::string_view switch_call_id,
   apply_call_event(*record, event);
   // Retransmitted events change nothing; they need not rewrite the row.
   if (*record != before) write_event_facts(*record);
+  // Under the row lock: this call's sequence numbers are assigned one apply at a time.
+  for (const auto type : call_event_types(before, *record)) {
+    write_call_event(db_, type, *record, clock_.now());
+  }
   tx.commit();
   return *record;
 }

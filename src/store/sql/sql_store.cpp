@@ -107,6 +107,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDatabase> database, const Clock& clock)
   callbacks_ = std::make_unique<SqlCallbackStore>(db_, clock_);
   pincodes_ = std::make_unique<SqlPincodeStore>(db_, clock_);
   calls_ = std::make_unique<SqlCallRecordStore>(db_, clock_);
+  webhooks_ = std::make_unique<SqlWebhookStore>(db_, clock_);
 }
 
 std::string SqlStore::description() const {

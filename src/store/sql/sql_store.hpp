@@ -12,6 +12,7 @@
 #include "store/sql/sql_greeting_store.hpp"
 #include "store/sql/sql_order_store.hpp"
 #include "store/sql/sql_pincode_store.hpp"
+#include "store/sql/sql_webhook_store.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -67,6 +68,7 @@ class SqlStore final : public Store {
   CallbackStore& callbacks() override { return *callbacks_; }
   PincodeStore& pincodes() override { return *pincodes_; }
   CallRecordStore& calls() override { return *calls_; }
+  WebhookStore& webhooks() override { return *webhooks_; }
 
  private:
   using Mode = TxMode;
@@ -101,6 +103,7 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlCallbackStore> callbacks_;
   std::unique_ptr<SqlPincodeStore> pincodes_;
   std::unique_ptr<SqlCallRecordStore> calls_;
+  std::unique_ptr<SqlWebhookStore> webhooks_;
 };
 
 }  // namespace callsight

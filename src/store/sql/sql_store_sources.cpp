@@ -2,7 +2,9 @@
 #include <set>
 
 #include "core/time_format.hpp"
+#include "core/webhook_payload.hpp"
 #include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_outbox.hpp"
 #include "store/sql/sql_store.hpp"
 
 namespace callsight {
@@ -310,6 +312,14 @@ Source SqlStore::create_source(const Source& source, const NumberRequest& number
       .bind(":number", *tracking_number)
       .run();
   auto stored = find_source_locked(source.partner_id, id);
+  OutboxEvent event;
+  event.partner_id = stored->partner_id;
+  event.customer_id = stored->customer_id;
+  event.type = kSourceCreated;
+  event.source_id = stored->id;
+  event.payload = source_event_payload(*stored, status_of(stored->id));
+  event.created = clock_.now();
+  write_outbox_event(db_, std::move(event));
   tx.commit();
   return *stored;
 }

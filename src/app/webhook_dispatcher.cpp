@@ -1,0 +1,266 @@
+#include "app/webhook_dispatcher.hpp"
+
+#include <netdb.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "core/base64.hpp"
+#include "core/hex.hpp"
+#include "core/time_format.hpp"
+#include "core/webhook_payload.hpp"
+#include "core/webhook_target.hpp"
+#include "http/client.hpp"
+
+namespace callsight::app {
+namespace {
+
+using Json = nlohmann::ordered_json;  // keeps the payload's keys in the order they were written
+
+// A claim outlives its attempt by this much (name resolution, recording), so it is not
+// handed to another sender while this one still works on it.
+constexpr std::chrono::seconds kLeaseMargin{5};
+// Receivers' answers are read only for their status; a larger one is a failed attempt.
+constexpr std::size_t kAnswerLimit = 1024 * 1024;
+
+// Every address the host name resolves to, numeric; throws with the resolver's reason.
+std::vector<std::string> resolve(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    throw std::runtime_error(std::string("cannot resolve host: ") + ::gai_strerror(rc));
+  }
+  std::vector<std::string> out;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    std::array<char, NI_MAXHOST> text{};
+    if (::getnameinfo(a->ai_addr, a->ai_addrlen, text.data(), text.size(), nullptr, 0,
+                      NI_NUMERICHOST) == 0) {
+      out.emplace_back(text.data());
+    }
+  }
+  ::freeaddrinfo(found);
+  if (out.empty()) throw std::runtime_error("cannot resolve host: no address");
+  return out;
+}
+
+bool is_private_target(const WebhookTarget& target, const std::vector<std::string>& addresses) {
+  return is_local_host_name(target.host) ||
+         std::any_of(addresses.begin(), addresses.end(),
+                     [](const std::string& a) { return is_private_address(a); });
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int size = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size)) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return to_hex(mac.data(), size);
+}
+
+std::string value_text(const Json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+Json payload_object(const OutboxEvent& event) {
+  Json payload = Json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
+  return payload.is_object() ? payload : Json::object();
+}
+
+std::string standard_body(const Webhook& webhook, const OutboxEvent& event) {
+  const Json payload = payload_object(event);
+  if (webhook.format == WebhookFormat::json) {
+    Json body = Json::object();
+    body["event_id"] = std::to_string(event.id);
+    body["type"] = event.type;
+    body["sequence"] = std::to_string(event.sequence);
+    body["created"] = format_utc(event.created);
+    body["data"] = payload;
+    return body.dump();
+  }
+  std::string body;
+  const auto add = [&body](std::string_view name, const std::string& value) {
+    if (!body.empty()) body += '&';
+    body += form_urlencode(name);
+    body += '=';
+    body += form_urlencode(value);
+  };
+  for (const auto& [name, value] : payload.items()) add(name, value_text(value));
+  add("event_id", std::to_string(event.id));
+  add("type", event.type);
+  add("sequence", std::to_string(event.sequence));
+  return body;
+}
+
+// The client's messages name the host and port; the delivery log needs the reason only.
+std::string short_error(const std::string& message) {
+  if (message.find("timed out") != std::string::npos) return "timeout";
+  const auto reason = message.rfind(": ");
+  return reason == std::string::npos ? message : message.substr(reason + 2);
+}
+
+}  // namespace
+
+WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& event,
+                                     TimePoint timestamp) {
+  WebhookRequest request;
+  request.body = webhook.template_text ? render_webhook_template(*webhook.template_text,
+                                                                 event.payload, webhook.format)
+                                       : standard_body(webhook, event);
+  request.content_type = webhook.format == WebhookFormat::json
+                             ? "application/json"
+                             : "application/x-www-form-urlencoded";
+  const std::string unix_seconds = std::to_string(timestamp.time_since_epoch().count());
+  request.headers = {
+      {"X-Callsight-Event-Id", std::to_string(event.id)},
+      {"X-Callsight-Event-Type", event.type},
+      {"X-Callsight-Sequence", std::to_string(event.sequence)},
+      {"X-Callsight-Timestamp", unix_seconds},
+      {"X-Callsight-Signature",
+       "sha256=" + hmac_sha256_hex(webhook.secret, unix_seconds + "." + request.body)},
+  };
+  return request;
+}
+
+WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
+                                     WebhookDispatcherOptions options)
+    : store_(store), clock_(clock), options_(options), free_(options.workers) {
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
+  claimer_ = std::thread([this] { claim_loop(); });
+}
+
+WebhookDispatcher::~WebhookDispatcher() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_claimer_.notify_all();
+  wake_workers_.notify_all();
+  claimer_.join();
+  for (auto& worker : workers_) worker.join();
+}
+
+std::chrono::seconds WebhookDispatcher::lease() const {
+  return std::chrono::ceil<std::chrono::seconds>(options_.timeout) + kLeaseMargin;
+}
+
+void WebhookDispatcher::claim_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_claimer_.wait(lock, [this] { return stopping_ || free_ > 0; });
+    if (stopping_) break;
+    const int limit = free_;
+    lock.unlock();
+    std::vector<DeliveryJob> jobs;
+    try {
+      jobs = store_.claim_deliveries(clock_.now(), lease(), limit);
+    } catch (const std::exception& e) {
+      spdlog::error("webhooks: claiming deliveries failed: {}", e.what());
+    }
+    lock.lock();
+    free_ -= static_cast<int>(jobs.size());
+    for (auto& job : jobs) queue_.push_back(std::move(job));
+    wake_workers_.notify_all();
+    // Fewer than asked for: nothing more is due now, so look again a little later.
+    if (static_cast<int>(jobs.size()) < limit) {
+      wake_claimer_.wait_for(lock, options_.idle_wait, [this] { return stopping_; });
+    }
+  }
+}
+
+void WebhookDispatcher::work_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_workers_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    // Claims still queued at shutdown come back to some node when their lease ends.
+    if (stopping_) break;
+    const DeliveryJob job = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    deliver(job);
+    lock.lock();
+    ++free_;
+    wake_claimer_.notify_one();
+  }
+}
+
+void WebhookDispatcher::deliver(const DeliveryJob& job) {
+  const auto started = std::chrono::steady_clock::now();
+  const Outcome outcome = attempt(job);
+  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  const TimePoint now = clock_.now();
+  const int attempts = job.delivery.attempts + 1;
+  const auto next = outcome.delivered ? std::nullopt
+                                      : next_webhook_attempt(job.event.created, attempts, now,
+                                                             options_.first_retry_delay);
+  try {
+    store_.record_attempt(job.delivery.id, outcome.delivered, outcome.status,
+                          static_cast<int>(latency.count()), outcome.error, next, now);
+  } catch (const std::exception& e) {
+    // The lease brings the delivery back: at least once, never lost.
+    spdlog::error("webhooks: recording delivery {} failed: {}", job.delivery.id, e.what());
+    return;
+  }
+  if (outcome.delivered) {
+    spdlog::debug("webhooks: delivery {} (event {}) delivered in {} ms", job.delivery.id,
+                  job.event.id, latency.count());
+  } else if (!next) {
+    spdlog::warn(
+        "webhooks: delivery {} of event {} ({}) to webhook {} of partner {} is dead after {} "
+        "attempts; last error: {}",
+        job.delivery.id, job.event.id, job.event.type, job.webhook.id, job.webhook.partner_id,
+        attempts, outcome.error);
+  }
+}
+
+WebhookDispatcher::Outcome WebhookDispatcher::attempt(const DeliveryJob& job) {
+  const auto target = parse_webhook_url(job.webhook.url);
+  if (!target) return {.error = "invalid_url"};
+  try {
+    std::vector<std::string> addresses;
+    try {
+      addresses = resolve(target->host);
+    } catch (const std::runtime_error& e) {
+      return {.error = e.what()};
+    }
+    if (!options_.allow_private && is_private_target(*target, addresses)) {
+      return {.error = "private_address"};
+    }
+    const WebhookRequest request = build_webhook_request(job.webhook, job.event, clock_.now());
+    http::ClientRequest client_request{
+        .method = "POST", .target = target->path, .headers = request.headers, .body = request.body};
+    client_request.headers.emplace_back("Content-Type", request.content_type);
+    if (!target->userinfo.empty()) {
+      client_request.headers.emplace_back("Authorization",
+                                          "Basic " + encode_base64(target->userinfo));
+    }
+    // Connect to the address just vetted: a second lookup could answer differently.
+    const http::ClientOptions client_options{.host = target->host,
+                                             .port = target->port,
+                                             .tls = target->tls,
+                                             .connect_address = addresses.front(),
+                                             .timeout = options_.timeout,
+                                             .body_limit = kAnswerLimit};
+    const auto response = http::fetch(client_options, client_request);
+    if (response.status >= 200 && response.status < 300) {
+      return {.delivered = true, .status = response.status};
+    }
+    return {.status = response.status, .error = "HTTP " + std::to_string(response.status)};
+  } catch (const std::exception& e) {
+    return {.error = short_error(e.what())};
+  }
+}
+
+}  // namespace callsight::app

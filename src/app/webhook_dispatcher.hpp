@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/webhook.hpp"
+#include "store/webhook_store.hpp"
+
+namespace callsight::app {
+
+struct WebhookDispatcherOptions {
+  int workers = 4;                             // deliveries in flight at most, per node
+  std::chrono::milliseconds timeout{5000};     // per attempt: connect, TLS, send and answer
+  std::chrono::seconds first_retry_delay{10};  // doubles per failed attempt, up to an hour
+  bool allow_private = false;                  // --webhooks-allow-private
+  std::chrono::milliseconds idle_wait{200};    // how soon a new event goes out when idle
+};
+
+// The request one attempt sends (docs/webhooks.md, "The delivery request"); `timestamp` is the
+// attempt's Unix time, part of the signature.
+struct WebhookRequest {
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // X-Callsight-*
+};
+WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& event,
+                                     TimePoint timestamp);
+
+// Delivers the webhook outbox: a claimer thread claims due deliveries (leased, so a crashed
+// node's claims come back) as workers fall idle, and `workers` threads POST them and record
+// each outcome. Several nodes may run one each against the same store.
+class WebhookDispatcher {
+ public:
+  WebhookDispatcher(WebhookStore& store, const Clock& clock, WebhookDispatcherOptions options);
+  ~WebhookDispatcher();  // stops and joins; an attempt in flight ends within the timeout
+  WebhookDispatcher(const WebhookDispatcher&) = delete;
+  WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
+
+ private:
+  struct Outcome {
+    bool delivered = false;
+    std::optional<int> status;
+    std::string error;
+  };
+
+  void claim_loop();
+  void work_loop();
+  void deliver(const DeliveryJob& job);
+  Outcome attempt(const DeliveryJob& job);
+  std::chrono::seconds lease() const;
+
+  WebhookStore& store_;
+  const Clock& clock_;
+  const WebhookDispatcherOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_claimer_;
+  std::condition_variable wake_workers_;
+  std::deque<DeliveryJob> queue_;
+  int free_;  // workers neither sending nor with a job queued: what the next claim may take
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+  std::thread claimer_;
+};
+
+}  // namespace callsight::app

@@ -1,0 +1,68 @@
+#include "store/sql/sql_outbox.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace callsight {
+namespace {
+
+bool subscribes_to(const std::string& event_types_json, const std::string& type) {
+  const auto types = nlohmann::json::parse(event_types_json, nullptr, false);
+  return types.is_array() && std::find(types.begin(), types.end(), type) != types.end();
+}
+
+}  // namespace
+
+OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event) {
+  event.sequence = 0;
+  if (event.cdr_id) {
+    auto last =
+        db.prepare("SELECT COALESCE(MAX(sequence), 0) FROM webhook_events WHERE cdr_id = :cdr_id");
+    last.bind(":cdr_id", *event.cdr_id);
+    last.step();
+    event.sequence = last.integer(0) + 1;
+    last.run();
+  }
+  event.id = db.prepare(
+                   "INSERT INTO webhook_events (partner_id, customer_id, type, cdr_id, source_id,"
+                   " sequence, payload, created) VALUES (:partner_id, :customer_id, :type, :cdr_id,"
+                   " :source_id, :sequence, :payload, :created) RETURNING id")
+                 .bind(":partner_id", event.partner_id)
+                 .bind(":customer_id", event.customer_id)
+                 .bind(":type", event.type)
+                 .bind(":cdr_id", event.cdr_id)
+                 .bind(":source_id", event.source_id)
+                 .bind(":sequence", event.sequence)
+                 .bind(":payload", event.payload)
+                 .bind(":created", event.created)
+                 .returning_id();
+  return event;
+}
+
+OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event) {
+  event = insert_outbox_event(db, std::move(event));
+  std::vector<Id> webhook_ids;
+  {
+    auto rows = db.prepare(
+        "SELECT id, event_types FROM webhooks WHERE partner_id = :partner_id"
+        " AND (customer_id IS NULL OR customer_id = :customer_id) ORDER BY id");
+    rows.bind(":partner_id", event.partner_id).bind(":customer_id", event.customer_id);
+    while (rows.step()) {
+      if (subscribes_to(rows.text(1), event.type)) webhook_ids.push_back(rows.int64(0));
+    }
+  }
+  for (const Id webhook_id : webhook_ids) {
+    db.prepare(
+          "INSERT INTO webhook_deliveries (event_id, webhook_id, state, attempts, next_attempt,"
+          " last_error, created) VALUES (:event_id, :webhook_id, 'pending', 0, :created, '',"
+          " :created)")
+        .bind(":event_id", event.id)
+        .bind(":webhook_id", webhook_id)
+        .bind(":created", event.created)
+        .run();
+  }
+  return event;
+}
+
+}  // namespace callsight

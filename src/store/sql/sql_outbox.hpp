@@ -1,0 +1,21 @@
+#pragma once
+
+#include "core/webhook.hpp"
+#include "store/sql/sql_database.hpp"
+
+namespace callsight {
+
+// Writes `event` to the outbox inside the caller's transaction, so it commits or rolls back
+// with the change that caused it: assigns the per-call sequence (the call's last + 1; 0
+// without a cdr_id) and one pending delivery, due at once, for every subscription of the
+// partner that covers the event's customer and type. Returns the event with id and sequence.
+//
+// Sequences of one call must not be computed side by side: callers hold the CDR's row lock
+// (apply_event) or have just inserted the row (record_call), and UNIQUE (cdr_id, sequence)
+// refuses what slips through.
+OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event);
+
+// The event alone, without deliveries (test events name their one subscription).
+OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event);
+
+}  // namespace callsight

@@ -1,0 +1,387 @@
+#include "store/sql/sql_webhook_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/time_format.hpp"
+#include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_outbox.hpp"
+
+namespace callsight {
+
+// webhook_events is the outbox: written in the transaction of the change that caused the
+// event, read by replay (GET /events) and by the dispatcher through webhook_deliveries, one
+// row per event and subscription. Instants the dispatcher compares are INTEGER unix seconds.
+//
+// A partner or customer going takes its subscriptions and events along. Deleting a
+// subscription takes its deliveries but keeps the events (replay still shows them).
+// consecutive_failures counts failed attempts across a subscription's deliveries since its
+// last success; `failing` is set at kFailingAfter. UNIQUE (cdr_id, sequence) is the last
+// guard of the per-call order (see sql_outbox.hpp).
+const char kWebhookSchemaSql[] = R"sql(
+CREATE TABLE webhooks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  event_types TEXT NOT NULL,
+  format TEXT NOT NULL,
+  template_text TEXT,
+  secret TEXT NOT NULL,
+  failing INTEGER NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  created TEXT NOT NULL,
+  modified TEXT NOT NULL
+);
+CREATE INDEX webhooks_by_partner ON webhooks(partner_id, id);
+CREATE INDEX webhooks_by_customer ON webhooks(customer_id);
+CREATE TABLE webhook_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+  type TEXT NOT NULL,
+  cdr_id INTEGER REFERENCES cdrs(id) ON DELETE CASCADE,
+  source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+  sequence INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  UNIQUE (cdr_id, sequence)
+);
+CREATE INDEX webhook_events_by_partner ON webhook_events(partner_id, id);
+CREATE INDEX webhook_events_by_customer ON webhook_events(customer_id);
+CREATE INDEX webhook_events_by_source ON webhook_events(source_id);
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id INTEGER NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt INTEGER NOT NULL,
+  last_status INTEGER,
+  last_latency_ms INTEGER,
+  last_error TEXT NOT NULL,
+  delivered_at INTEGER,
+  created INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt, id);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
+CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
+)sql";
+
+namespace {
+
+constexpr int kFailingAfter = 5;  // consecutive failed attempts that flag a subscription
+
+const std::string kWebhookColumns =
+    "w.id, w.partner_id, w.customer_id, w.url, w.event_types, w.format, w.template_text,"
+    " w.secret, w.failing, w.created, w.modified";
+constexpr int kWebhookColumnCount = 11;
+
+const std::string kEventColumns =
+    "e.id, e.partner_id, e.customer_id, e.type, e.cdr_id, e.source_id, e.sequence, e.payload,"
+    " e.created";
+constexpr int kEventColumnCount = 9;
+
+const std::string kDeliveryColumns =
+    "d.id, d.event_id, d.webhook_id, w.partner_id, d.state, d.attempts, d.next_attempt,"
+    " d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created";
+constexpr int kDeliveryColumnCount = 12;
+
+std::optional<int> optional_int(const SqlStatement& row, int column) {
+  const auto value = row.optional_int64(column);
+  return value ? std::optional<int>(static_cast<int>(*value)) : std::nullopt;
+}
+
+Webhook read_webhook(const SqlStatement& row, int first = 0) {
+  Webhook w;
+  w.id = row.int64(first);
+  w.partner_id = row.int64(first + 1);
+  w.customer_id = row.optional_int64(first + 2);
+  w.url = row.text(first + 3);
+  w.event_types = nlohmann::json::parse(row.text(first + 4)).get<std::vector<std::string>>();
+  w.format = parse_webhook_format(row.text(first + 5)).value_or(WebhookFormat::json);
+  w.template_text = row.optional_text(first + 6);
+  w.secret = row.text(first + 7);
+  w.failing = row.integer(first + 8) != 0;
+  w.created = row.text(first + 9);
+  w.modified = row.text(first + 10);
+  return w;
+}
+
+OutboxEvent read_event(const SqlStatement& row, int first = 0) {
+  OutboxEvent e;
+  e.id = row.int64(first);
+  e.partner_id = row.int64(first + 1);
+  e.customer_id = row.optional_int64(first + 2);
+  e.type = row.text(first + 3);
+  e.cdr_id = row.optional_int64(first + 4);
+  e.source_id = row.optional_int64(first + 5);
+  e.sequence = row.integer(first + 6);
+  e.payload = row.text(first + 7);
+  e.created = row.time(first + 8);
+  return e;
+}
+
+DeliveryState parse_delivery_state(const std::string& text) {
+  if (text == "delivered") return DeliveryState::delivered;
+  if (text == "dead") return DeliveryState::dead;
+  return DeliveryState::pending;
+}
+
+Delivery read_delivery(const SqlStatement& row, int first = 0) {
+  Delivery d;
+  d.id = row.int64(first);
+  d.event_id = row.int64(first + 1);
+  d.webhook_id = row.int64(first + 2);
+  d.partner_id = row.int64(first + 3);
+  d.state = parse_delivery_state(row.text(first + 4));
+  d.attempts = row.integer(first + 5);
+  d.next_attempt = row.time(first + 6);
+  d.last_status = optional_int(row, first + 7);
+  d.last_latency_ms = optional_int(row, first + 8);
+  d.last_error = row.text(first + 9);
+  d.delivered_at = row.optional_time(first + 10);
+  d.created = row.time(first + 11);
+  return d;
+}
+
+void bind_webhook_fields(SqlStatement& stmt, const Webhook& w) {
+  stmt.bind(":customer_id", w.customer_id)
+      .bind(":url", w.url)
+      .bind(":event_types", nlohmann::json(w.event_types).dump())
+      .bind(":format", to_string(w.format))
+      .bind(":template_text", w.template_text)
+      .bind(":secret", w.secret);
+}
+
+}  // namespace
+
+void SqlWebhookStore::check_customer(Id partner_id, const std::optional<Id>& customer_id) {
+  if (!customer_id) return;
+  auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
+  owner.bind(":id", *customer_id).bind(":partner", partner_id);
+  if (!owner.step()) throw NotFoundError("customer not found");
+  owner.run();
+}
+
+std::optional<Webhook> SqlWebhookStore::find_webhook_locked(Id partner_id, Id webhook_id) {
+  auto row = db_.prepare("SELECT " + kWebhookColumns +
+                         " FROM webhooks w WHERE w.id = :id AND w.partner_id = :partner_id");
+  row.bind(":id", webhook_id).bind(":partner_id", partner_id);
+  if (!row.step()) return std::nullopt;
+  auto webhook = read_webhook(row);
+  row.run();
+  return webhook;
+}
+
+Webhook SqlWebhookStore::create_webhook(const Webhook& webhook) {
+  SqlTransaction tx(db_, Mode::write);
+  check_customer(webhook.partner_id, webhook.customer_id);
+  Webhook stored = webhook;
+  stored.failing = false;
+  stored.created = stored.modified = format_utc(clock_.now());
+  auto stmt = db_.prepare(
+      "INSERT INTO webhooks (partner_id, customer_id, url, event_types, format, template_text,"
+      " secret, failing, consecutive_failures, created, modified) VALUES (:partner_id,"
+      " :customer_id, :url, :event_types, :format, :template_text, :secret, 0, 0, :created,"
+      " :created) RETURNING id");
+  bind_webhook_fields(stmt, stored);
+  stored.id =
+      stmt.bind(":partner_id", stored.partner_id).bind(":created", stored.created).returning_id();
+  tx.commit();
+  return stored;
+}
+
+std::optional<Webhook> SqlWebhookStore::find_webhook(Id partner_id, Id webhook_id) {
+  SqlTransaction tx(db_, Mode::read);
+  return find_webhook_locked(partner_id, webhook_id);
+}
+
+Page<Webhook> SqlWebhookStore::list_webhooks(Id partner_id, PageRequest page) {
+  SqlTransaction tx(db_, Mode::read);
+  Page<Webhook> result;
+  {
+    auto rows = db_.prepare("SELECT " + kWebhookColumns +
+                            " FROM webhooks w WHERE w.partner_id = :partner_id"
+                            " ORDER BY w.id LIMIT :limit OFFSET :offset");
+    rows.bind(":partner_id", partner_id);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_webhook(rows));
+  }
+  auto count = db_.prepare("SELECT COUNT(*) FROM webhooks WHERE partner_id = :partner_id");
+  count.bind(":partner_id", partner_id);
+  count.step();
+  result.total = count.int64(0);
+  count.run();
+  return result;
+}
+
+Webhook SqlWebhookStore::update_webhook(const Webhook& webhook) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto existing = find_webhook_locked(webhook.partner_id, webhook.id);
+  if (!existing) throw NotFoundError("webhook not found");
+  check_customer(webhook.partner_id, webhook.customer_id);
+  Webhook stored = webhook;
+  // The secret is write-only on the wire: an update that does not set one keeps it.
+  if (stored.secret.empty()) stored.secret = existing->secret;
+  stored.failing = existing->failing;
+  stored.created = existing->created;
+  stored.modified = format_utc(clock_.now());
+  auto stmt = db_.prepare(
+      "UPDATE webhooks SET customer_id = :customer_id, url = :url, event_types = :event_types,"
+      " format = :format, template_text = :template_text, secret = :secret,"
+      " modified = :modified WHERE id = :id");
+  bind_webhook_fields(stmt, stored);
+  stmt.bind(":modified", stored.modified).bind(":id", stored.id).run();
+  tx.commit();
+  return stored;
+}
+
+Webhook SqlWebhookStore::delete_webhook(Id partner_id, Id webhook_id) {
+  SqlTransaction tx(db_, Mode::write);
+  auto existing = find_webhook_locked(partner_id, webhook_id);
+  if (!existing) throw NotFoundError("webhook not found");
+  db_.prepare("DELETE FROM webhooks WHERE id = :id").bind(":id", webhook_id).run();
+  tx.commit();
+  return *existing;
+}
+
+std::vector<OutboxEvent> SqlWebhookStore::events_after(Id partner_id, Id after, int limit) {
+  SqlTransaction tx(db_, Mode::read);
+  std::vector<OutboxEvent> events;
+  auto rows = db_.prepare("SELECT " + kEventColumns +
+                          " FROM webhook_events e WHERE e.partner_id = :partner_id"
+                          " AND e.id > :after ORDER BY e.id LIMIT :limit");
+  rows.bind(":partner_id", partner_id).bind(":after", after).bind(":limit", std::max(limit, 0));
+  while (rows.step()) events.push_back(read_event(rows));
+  return events;
+}
+
+Page<Delivery> SqlWebhookStore::list_deliveries(Id partner_id, const DeliveryFilter& filter,
+                                                PageRequest page) {
+  static const std::string where =
+      " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+      " WHERE w.partner_id = :partner_id"
+      " AND (CAST(:webhook_id AS BIGINT) IS NULL OR d.webhook_id = :webhook_id)"
+      " AND (CAST(:event_id AS BIGINT) IS NULL OR d.event_id = :event_id)"
+      " AND (CAST(:state AS TEXT) IS NULL OR d.state = :state)";
+  const auto bind_filter = [&](SqlStatement& stmt) {
+    stmt.bind(":partner_id", partner_id)
+        .bind(":webhook_id", filter.webhook_id)
+        .bind(":event_id", filter.event_id);
+    if (filter.state) {
+      stmt.bind(":state", to_string(*filter.state));
+    } else {
+      stmt.bind(":state", std::nullopt);
+    }
+  };
+  SqlTransaction tx(db_, Mode::read);
+  Page<Delivery> result;
+  {
+    auto rows = db_.prepare("SELECT " + kDeliveryColumns + where +
+                            " ORDER BY d.id LIMIT :limit OFFSET :offset");
+    bind_filter(rows);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_delivery(rows));
+  }
+  auto count = db_.prepare("SELECT COUNT(*)" + where);
+  bind_filter(count);
+  count.step();
+  result.total = count.int64(0);
+  count.run();
+  return result;
+}
+
+OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto webhook = find_webhook_locked(partner_id, webhook_id);
+  if (!webhook) throw NotFoundError("webhook not found");
+  OutboxEvent event;
+  event.partner_id = partner_id;
+  event.customer_id = webhook->customer_id;
+  event.type = "webhook.test";
+  event.payload = nlohmann::json{{"webhook_id", std::to_string(webhook_id)}}.dump();
+  event.created = clock_.now();
+  event = insert_outbox_event(db_, std::move(event));
+  db_.prepare(
+         "INSERT INTO webhook_deliveries (event_id, webhook_id, state, attempts, next_attempt,"
+         " last_error, created) VALUES (:event_id, :webhook_id, 'pending', 0, :created, '',"
+         " :created)")
+      .bind(":event_id", event.id)
+      .bind(":webhook_id", webhook_id)
+      .bind(":created", event.created)
+      .run();
+  tx.commit();
+  return event;
+}
+
+std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
+                                                           std::chrono::seconds lease, int limit) {
+  // Nodes and threads claim side by side: each locks the rows it claims and passes over
+  // rows another is claiming; the moved next_attempt keeps them from claiming a row again
+  // until the lease ends.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  std::vector<DeliveryJob> jobs;
+  {
+    auto rows =
+        db_.prepare("SELECT " + kDeliveryColumns + ", " + kWebhookColumns + ", " + kEventColumns +
+                    " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+                    " JOIN webhook_events e ON e.id = d.event_id"
+                    " WHERE d.state = 'pending' AND d.next_attempt <= :now"
+                    " ORDER BY d.next_attempt, d.id LIMIT :limit" +
+                    db_.dialect().lock_clause("d", /*skip_locked=*/true));
+    rows.bind(":now", now).bind(":limit", std::max(limit, 0));
+    while (rows.step()) {
+      jobs.push_back({read_delivery(rows), read_webhook(rows, kDeliveryColumnCount),
+                      read_event(rows, kDeliveryColumnCount + kWebhookColumnCount)});
+    }
+  }
+  for (auto& job : jobs) {
+    job.delivery.next_attempt = now + lease;
+    db_.prepare("UPDATE webhook_deliveries SET next_attempt = :next WHERE id = :id")
+        .bind(":next", job.delivery.next_attempt)
+        .bind(":id", job.delivery.id)
+        .run();
+  }
+  tx.commit();
+  return jobs;
+}
+
+void SqlWebhookStore::record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
+                                     std::optional<int> latency_ms, const std::string& error,
+                                     std::optional<TimePoint> next_attempt, TimePoint now) {
+  // Single conditional statements: safe beside other nodes recording other deliveries of
+  // the same subscription. A delivery deleted meanwhile (its subscription went) is ignored.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  const char* state = delivered ? "delivered" : next_attempt ? "pending" : "dead";
+  db_.prepare(
+         "UPDATE webhook_deliveries SET state = :state, attempts = attempts + 1,"
+         " next_attempt = COALESCE(CAST(:next AS BIGINT), next_attempt), last_status = :status,"
+         " last_latency_ms = :latency, last_error = :error, delivered_at = :delivered_at"
+         " WHERE id = :id")
+      .bind(":state", state)
+      .bind(":next", next_attempt)
+      .bind(":status", status)
+      .bind(":latency", latency_ms)
+      .bind(":error", error)
+      .bind(":delivered_at", delivered ? std::optional<TimePoint>(now) : std::nullopt)
+      .bind(":id", delivery_id)
+      .run();
+  if (delivered) {
+    db_.prepare(
+           "UPDATE webhooks SET consecutive_failures = 0, failing = 0"
+           " WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :id)")
+        .bind(":id", delivery_id)
+        .run();
+  } else {
+    db_.prepare(
+           "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
+           " failing = CASE WHEN consecutive_failures + 1 >= :threshold THEN 1 ELSE failing END"
+           " WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :id)")
+        .bind(":threshold", kFailingAfter)
+        .bind(":id", delivery_id)
+        .run();
+  }
+  tx.commit();
+}
+
+}  // namespace callsight

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "store/sql/sql_sub_store.hpp"
+#include "store/webhook_store.hpp"
+
+namespace callsight {
+
+// Its schema, applied as migration 12 (see migrations.cpp).
+extern const char kWebhookSchemaSql[];
+
+class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
+ public:
+  using SqlSubStore::SqlSubStore;
+
+  Webhook create_webhook(const Webhook& webhook) override;
+  std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) override;
+  Page<Webhook> list_webhooks(Id partner_id, PageRequest page) override;
+  Webhook update_webhook(const Webhook& webhook) override;
+  Webhook delete_webhook(Id partner_id, Id webhook_id) override;
+
+  std::vector<OutboxEvent> events_after(Id partner_id, Id after, int limit) override;
+  Page<Delivery> list_deliveries(Id partner_id, const DeliveryFilter& filter,
+                                 PageRequest page) override;
+  OutboxEvent add_test_event(Id partner_id, Id webhook_id) override;
+
+  std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease,
+                                            int limit) override;
+  void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
+                      std::optional<int> latency_ms, const std::string& error,
+                      std::optional<TimePoint> next_attempt, TimePoint now) override;
+
+ private:
+  // Run inside a transaction their caller holds.
+  std::optional<Webhook> find_webhook_locked(Id partner_id, Id webhook_id);
+  void check_customer(Id partner_id, const std::optional<Id>& customer_id);
+};
+
+}  // namespace callsight

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/webhook.hpp"
+#include "store/store.hpp"
+
+namespace callsight {
+
+struct DeliveryFilter {
+  std::optional<Id> webhook_id;
+  std::optional<Id> event_id;
+  std::optional<DeliveryState> state;
+};
+
+// A delivery claimed for sending, with what sending needs.
+struct DeliveryJob {
+  Delivery delivery;
+  Webhook webhook;
+  OutboxEvent event;
+};
+
+// The webhooks part of the Store (see store.hpp). The partner API's methods reach only the
+// given partner's objects; the dispatcher's work across partners.
+class WebhookStore {
+ public:
+  virtual ~WebhookStore() = default;
+
+  // NotFoundError when customer_id is set and not the partner's.
+  virtual Webhook create_webhook(const Webhook& webhook) = 0;
+  virtual std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) = 0;
+  virtual Page<Webhook> list_webhooks(Id partner_id, PageRequest page) = 0;
+  virtual Webhook update_webhook(const Webhook& webhook) = 0;          // NotFoundError
+  virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;    // NotFoundError
+
+  // The partner's events with id > after, ascending (replay).
+  virtual std::vector<OutboxEvent> events_after(Id partner_id, Id after, int limit) = 0;
+  virtual Page<Delivery> list_deliveries(Id partner_id, const DeliveryFilter& filter,
+                                         PageRequest page) = 0;
+  // Writes an event with one pending delivery for the given subscription only (a test
+  // event). NotFoundError.
+  virtual OutboxEvent add_test_event(Id partner_id, Id webhook_id) = 0;
+
+  // Dispatcher, across partners: claims up to `limit` pending deliveries due at `now`,
+  // oldest first, moving each one's next_attempt to now + lease so no other node (or
+  // thread) sends it meanwhile; a claim whose sender dies is retried after the lease.
+  virtual std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease,
+                                                    int limit) = 0;
+  // Records an attempt's outcome: delivered, or pending with next_attempt, or dead when
+  // next_attempt is absent. A subscription whose deliveries keep failing is flagged failing;
+  // a success clears the flag.
+  virtual void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
+                              std::optional<int> latency_ms, const std::string& error,
+                              std::optional<TimePoint> next_attempt, TimePoint now) = 0;
+};
+
+}  // namespace callsight

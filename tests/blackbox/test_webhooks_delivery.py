@@ -1,0 +1,282 @@
+"""Delivering the webhook outbox (docs/webhooks.md): calls through the switch API reach a
+local receiver signed, exactly once after de-duplication by event id, with per-call sequence
+numbers, through failing, slow and timing-out receivers and a SIGKILL of callsightd."""
+
+import collections
+import hashlib
+import hmac
+import http.server
+import itertools
+import json
+import socket
+import sys
+import threading
+import time
+
+from harness import ServerTestCase, unique
+from resource_helpers import CustomerResourceMixin
+
+SWITCH_SECRET = "switch-secret-" + unique()
+TIMEOUT_MS = 1000
+FLAGS = ("--webhooks-allow-private", "--webhook-timeout-ms", str(TIMEOUT_MS),
+         # Retries after 1 s, 2 s, 4 s ... instead of 10 s, 20 s ...: the schedule's shape,
+         # in seconds the test can wait for.
+         "--webhook-retry-base-seconds", "1")
+CALL_EVENTS = ["call.started", "call.answered", "call.completed"]
+DELIVERY_TIMEOUT = 60.0
+_call_ids = itertools.count(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A threaded HTTP endpoint on 127.0.0.1 that records every request with its arrival
+    time. behaviour(event_id, attempt) -> "ok", "fail" (500) or "hang" (sleeps past the
+    sender's timeout, then answers 200 into a closed connection); `delay` slows every answer.
+    """
+
+    def __init__(self, port=0, behaviour=None, delay=0.0):
+        self.requests = []  # (arrival monotonic time, headers, body)
+        self.attempts = collections.Counter()
+        self.lock = threading.Lock()
+        self.behaviour = behaviour or (lambda event_id, attempt: "ok")
+        self.delay = delay
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                event_id = self.headers.get("X-Callsight-Event-Id")
+                with receiver.lock:
+                    receiver.attempts[event_id] += 1
+                    action = receiver.behaviour(event_id, receiver.attempts[event_id])
+                    if action == "ok":
+                        receiver.requests.append((time.monotonic(), self.headers, body))
+                if action == "hang":
+                    time.sleep(TIMEOUT_MS / 1000 * 2)
+                time.sleep(receiver.delay)
+                self.send_response(200 if action in ("ok", "hang") else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/hook?k=1" % self.port
+
+    def accepted(self):
+        """{event_id: [(arrival, headers, body), ...]} of the requests answered 200."""
+        out = collections.defaultdict(list)
+        with self.lock:
+            for arrival, headers, body in self.requests:
+                out[headers["X-Callsight-Event-Id"]].append((arrival, headers, body))
+        return out
+
+    def wait_for_count(self, count, timeout=DELIVERY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.accepted()
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError("%d of %d events delivered within %.0f s"
+                             % (len(self.accepted()), count, timeout))
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def signature_ok(secret, headers, body):
+    mac = hmac.new(secret.encode(), headers["X-Callsight-Timestamp"].encode() + b"." + body,
+                   hashlib.sha256).hexdigest()
+    return hmac.compare_digest("sha256=" + mac, headers["X-Callsight-Signature"])
+
+
+class DeliveryTestCase(CustomerResourceMixin, ServerTestCase):
+    SWITCH_SECRET = SWITCH_SECRET
+    EXTRA_ARGS = FLAGS
+
+    def setUp(self):
+        super().setUp()
+        self.cid = self.customer(self.alice)
+
+    def receiver(self, **kwargs):
+        receiver = Receiver(**kwargs)
+        self.addCleanup(receiver.close)
+        return receiver
+
+    def subscribe(self, url, events=CALL_EVENTS):
+        """A subscription of alice's customer; returns (webhook_id, secret)."""
+        secret = "secret-" + unique() + "-0123456789"
+        resp = self.call(self.alice, "POST", "/webhooks",
+                         data={"url": url, "events": json.dumps(events), "secret": secret,
+                               "customer_id": self.cid})
+        webhook = self.one(resp, "webhooks")
+        return webhook["webhook_id"], secret
+
+    def make_call(self):
+        """route + answered + hangup through the switch API; returns (cdr_id, start time)."""
+        source = self.one(self.source(self.cid), "sources")
+        call_id = "wh-%s-%d" % (unique(), next(_call_ids))
+        started = time.monotonic()
+        resp = self.switch_post("/switch/route", {"call_id": call_id, "caller": "+46701111111",
+                                                  "dialled": source["destnr"]})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        cdr_id = resp.json()["cdr_id"]
+        t = int(time.time())
+        for name, at, fields in [("answered", t + 2, {"sip_status": "200"}),
+                                 ("hangup", t + 30, {"sip_status": "200", "hangup_by": "callee"})]:
+            resp = self.switch_post("/switch/events",
+                                    dict(call_id=call_id, event=name, at=at, **fields))
+            self.assertEqual(resp.status_code, 200, resp.text)
+        return str(cdr_id), started
+
+    def deliveries(self, webhook_id, **params):
+        resp = self.call(self.alice, "GET", "/webhooks/deliveries",
+                         params=dict(webhook_id=webhook_id, **params))
+        return self.ok(resp, "deliveries")
+
+    def assert_calls_delivered(self, accepted, secret, cdr_ids):
+        """Every call's three events arrived, signed, with sequence numbers in event order."""
+        by_cdr = collections.defaultdict(dict)
+        for event_id, copies in accepted.items():
+            _, headers, body = copies[0]
+            for _, other_headers, other_body in copies:
+                self.assertTrue(signature_ok(secret, other_headers, other_body), event_id)
+                self.assertEqual(json.loads(other_body)["data"], json.loads(body)["data"])
+            doc = json.loads(body)
+            self.assertEqual(doc["event_id"], event_id)
+            self.assertEqual(doc["type"], headers["X-Callsight-Event-Type"])
+            self.assertEqual(doc["sequence"], headers["X-Callsight-Sequence"])
+            self.assertEqual(headers["Content-Type"], "application/json")
+            by_cdr[doc["data"]["cdr_id"]][doc["type"]] = int(doc["sequence"])
+        self.assertEqual(set(by_cdr), set(cdr_ids))
+        for cdr_id, types in by_cdr.items():
+            self.assertEqual(sorted(types), sorted(CALL_EVENTS), cdr_id)
+            sequences = [types[t] for t in CALL_EVENTS]
+            self.assertEqual(sequences, sorted(sequences), (cdr_id, types))
+            self.assertEqual(len(set(sequences)), 3, (cdr_id, types))
+            self.assertEqual(sequences[0], 1, (cdr_id, types))
+
+
+class WebhookDeliveryTest(DeliveryTestCase):
+    def test_every_call_event_arrives_once_signed_in_sequence(self):
+        receiver = self.receiver(delay=0.2)  # slow: 200 ms per answer
+        webhook_id, secret = self.subscribe(receiver.url)
+        calls = [self.make_call() for _ in range(5)]
+        accepted = receiver.wait_for_count(3 * len(calls))
+        time.sleep(0.5)  # room for a duplicate to show up, were one sent
+        accepted = receiver.accepted()
+        self.assertEqual(len(accepted), 15)
+        self.assertTrue(all(len(copies) == 1 for copies in accepted.values()), accepted)
+        self.assert_calls_delivered(accepted, secret, [cdr for cdr, _ in calls])
+        delivered = self.deliveries(webhook_id, state="delivered")
+        self.assertEqual(len(delivered), 15)
+        self.assertTrue(all(d["attempts"] == "1" and d["last_status"] == "200"
+                            for d in delivered), delivered)
+        # Latency: from the switch's route request to the answered event at the receiver.
+        first_arrival = {}
+        for copies in accepted.values():
+            arrival, headers, body = copies[0]
+            cdr = json.loads(body)["data"]["cdr_id"]
+            first_arrival[cdr] = min(first_arrival.get(cdr, arrival), arrival)
+        latencies = sorted(first_arrival[cdr] - started for cdr, started in calls)
+        sender = sorted(int(d["last_latency_ms"]) for d in delivered)
+        print("\nwebhook latency, call routed -> first event received: min %.0f ms, max %.0f ms;"
+              " attempt latency at the sender (receiver sleeps 200 ms): %s ms"
+              % (latencies[0] * 1000, latencies[-1] * 1000, sender), file=sys.stderr)
+
+    def test_receiver_failing_at_first_gets_every_event_later(self):
+        receiver = self.receiver(behaviour=lambda event_id, attempt: "ok" if attempt > 2 else
+                                 "fail")
+        webhook_id, secret = self.subscribe(receiver.url)
+        cdr_id, _ = self.make_call()
+        accepted = receiver.wait_for_count(3)
+        self.assert_calls_delivered(accepted, secret, [cdr_id])
+        self.assertTrue(all(n == 3 for n in receiver.attempts.values()), receiver.attempts)
+        delivered = self.deliveries(webhook_id, state="delivered")
+        self.assertEqual(len(delivered), 3)
+        for d in delivered:
+            self.assertEqual((d["attempts"], d["last_status"]), ("3", "200"), d)
+
+    def test_timeout_is_a_failed_attempt_and_is_retried(self):
+        receiver = self.receiver(behaviour=lambda event_id, attempt: "ok" if attempt > 1 else
+                                 "hang")
+        webhook_id, secret = self.subscribe(receiver.url, events=["call.completed"])
+        cdr_id, _ = self.make_call()
+        accepted = receiver.wait_for_count(1)
+        self.assertEqual(len(accepted), 1)
+        (event_id, copies), = accepted.items()
+        self.assertTrue(signature_ok(secret, copies[0][1], copies[0][2]))
+        self.assertEqual(receiver.attempts[event_id], 2)
+        (d,) = self.deliveries(webhook_id, event_id=event_id)
+        self.assertEqual((d["state"], d["attempts"]), ("delivered", "2"), d)
+
+
+class WebhookPrivateAddressTest(DeliveryTestCase):
+    def test_loopback_target_is_refused_when_sending_without_the_flag(self):
+        receiver = self.receiver()
+        webhook_id, _ = self.subscribe(receiver.url, events=["call.started"])
+        # The same database, now served without --webhooks-allow-private.
+        self.server.stop()
+        self.server.extra_args = ["--webhook-retry-base-seconds", "1"]
+        try:
+            self.server.start()
+            self.make_call()
+            deadline = time.monotonic() + DELIVERY_TIMEOUT
+            while time.monotonic() < deadline:
+                (d,) = self.deliveries(webhook_id)
+                if d["attempts"] != "0":
+                    break
+                time.sleep(0.1)
+            self.assertEqual((d["state"], d["last_error"], d["last_status"]),
+                             ("pending", "private_address", None), d)
+            self.assertEqual(receiver.attempts, {})
+        finally:
+            self.server.stop()
+            self.server.extra_args = list(FLAGS)
+            self.server.start()
+
+
+class WebhookCrashTest(DeliveryTestCase):
+    def test_sigkill_with_deliveries_pending_loses_nothing(self):
+        port = free_port()  # the receiver is down: nothing listens here yet
+        url = "http://127.0.0.1:%d/hook" % port
+        webhook_id, secret = self.subscribe(url)
+        calls = [self.make_call() for _ in range(3)]
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while time.monotonic() < deadline:
+            pending = self.deliveries(webhook_id, state="pending")
+            if len(pending) == 9 and all(int(d["attempts"]) >= 1 for d in pending):
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(pending), 9, pending)
+        self.assertTrue(all(d["last_error"] for d in pending), pending)
+
+        self.server.kill()  # SIGKILL
+        self.server.start()  # same database
+        receiver = self.receiver(port=port)
+        accepted = receiver.wait_for_count(9)
+        time.sleep(0.5)
+        accepted = receiver.accepted()
+        self.assertEqual(len(accepted), 9)
+        self.assert_calls_delivered(accepted, secret, [cdr for cdr, _ in calls])
+        self.assertEqual(len(self.deliveries(webhook_id, state="delivered")), 9)

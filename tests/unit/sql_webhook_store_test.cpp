@@ -1,0 +1,341 @@
+#include "store/sql/sql_webhook_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/call_record.hpp"
+#include "store/call_record_store.hpp"
+#include "store_test_support.hpp"
+
+namespace callsight {
+namespace {
+
+using std::chrono::seconds;
+
+class SqlWebhookStoreTest : public SqlStoreFixture {
+ protected:
+  SqlWebhookStoreTest() {
+    partner_ = make_partner("acme");
+    customer_ = make_customer(partner_, "K-1");
+  }
+
+  Webhook subscribe(std::vector<std::string> types, std::optional<Id> customer_id = std::nullopt,
+                    Id partner_id = 0) {
+    Webhook w;
+    w.partner_id = partner_id ? partner_id : partner_;
+    w.customer_id = customer_id;
+    w.url = "https://hooks.example/in";
+    w.event_types = std::move(types);
+    w.secret = "s3cret";
+    return hooks().create_webhook(w);
+  }
+
+  CallRecord record(const std::string& switch_call_id, Id customer_id = 0) {
+    CallRecord r;
+    r.partner_id = partner_;
+    r.customer_id = customer_id ? customer_id : customer_;
+    r.switch_call_id = switch_call_id;
+    r.caller = "+46701234567";
+    r.tracking_number = "+46812345678";
+    r.start = clock_.now();
+    return store_->calls().record_call(r);
+  }
+
+  CallRecord apply(const std::string& switch_call_id, CallEventType type) {
+    CallEvent e;
+    e.type = type;
+    e.at = clock_.now();
+    e.answering_number = "+46890510";
+    return store_->calls().apply_event(switch_call_id, e);
+  }
+
+  std::vector<OutboxEvent> events(Id partner_id = 0) {
+    return hooks().events_after(partner_id ? partner_id : partner_, 0, 1000);
+  }
+
+  std::vector<Delivery> deliveries(const DeliveryFilter& filter = {}) {
+    return hooks().list_deliveries(partner_, filter, {0, 1000}).items;
+  }
+
+  WebhookStore& hooks() { return store_->webhooks(); }
+
+  Id partner_ = 0;
+  Id customer_ = 0;
+};
+
+// ---- subscriptions ----
+
+TEST_F(SqlWebhookStoreTest, CreateFindUpdateDeleteRoundTrip) {
+  auto w = subscribe({"call.started", "call.completed"}, customer_);
+  EXPECT_GT(w.id, 0);
+  auto found = hooks().find_webhook(partner_, w.id).value();
+  EXPECT_EQ(found.event_types, (std::vector<std::string>{"call.started", "call.completed"}));
+  EXPECT_EQ(found.customer_id, customer_);
+  EXPECT_EQ(found.secret, "s3cret");
+  EXPECT_FALSE(found.failing);
+
+  found.url = "http://other.example/x";
+  found.format = WebhookFormat::form;
+  found.template_text = "cdr={cdr_id}";
+  found.customer_id.reset();
+  found.secret.clear();  // not given: kept
+  hooks().update_webhook(found);
+  const auto updated = hooks().find_webhook(partner_, w.id).value();
+  EXPECT_EQ(updated.url, "http://other.example/x");
+  EXPECT_EQ(updated.format, WebhookFormat::form);
+  EXPECT_EQ(updated.template_text, "cdr={cdr_id}");
+  EXPECT_EQ(updated.customer_id, std::nullopt);
+  EXPECT_EQ(updated.secret, "s3cret");
+
+  EXPECT_EQ(hooks().list_webhooks(partner_, {}).total, 1);
+  hooks().delete_webhook(partner_, w.id);
+  EXPECT_EQ(hooks().find_webhook(partner_, w.id), std::nullopt);
+  EXPECT_THROW(hooks().delete_webhook(partner_, w.id), NotFoundError);
+}
+
+TEST_F(SqlWebhookStoreTest, PartnersSeeOnlyTheirOwnSubscriptions) {
+  const Id other = make_partner("other");
+  const Id other_customer = make_customer(other, "O-1");
+  const auto w = subscribe({"call.started"});
+  EXPECT_EQ(hooks().find_webhook(other, w.id), std::nullopt);
+  EXPECT_EQ(hooks().list_webhooks(other, {}).total, 0);
+  EXPECT_THROW(hooks().delete_webhook(other, w.id), NotFoundError);
+  EXPECT_THROW(hooks().add_test_event(other, w.id), NotFoundError);
+  auto foreign = w;
+  foreign.partner_id = other;
+  EXPECT_THROW(hooks().update_webhook(foreign), NotFoundError);
+  EXPECT_THROW(subscribe({"call.started"}, other_customer), NotFoundError);
+}
+
+// ---- the outbox ----
+
+TEST_F(SqlWebhookStoreTest, CallChangesWriteEventsNumberedPerCall) {
+  record("a@edge");
+  record("b@edge");
+  clock_.advance(seconds(3));
+  apply("a@edge", CallEventType::ringing);
+  apply("a@edge", CallEventType::answered);
+  apply("a@edge", CallEventType::answered);  // retransmitted: no event
+  clock_.advance(seconds(60));
+  apply("a@edge", CallEventType::hangup);
+
+  std::vector<std::pair<std::string, int>> a;
+  for (const auto& e : events()) {
+    if (e.payload.find("\"+46701234xxx\"") == std::string::npos) ADD_FAILURE() << e.payload;
+    if (e.cdr_id == events().front().cdr_id) a.emplace_back(e.type, e.sequence);
+  }
+  EXPECT_EQ(
+      a,
+      (std::vector<std::pair<std::string, int>>{
+          {"call.started", 1}, {"call.updated", 2}, {"call.answered", 3}, {"call.completed", 4}}));
+  EXPECT_EQ(events()[1].type, "call.started");
+  EXPECT_EQ(events()[1].sequence, 1);
+}
+
+TEST_F(SqlWebhookStoreTest, AnswerAndEndInOneEventRaiseBoth) {
+  record("a@edge");
+  CallEvent hangup;
+  hangup.type = CallEventType::hangup;
+  hangup.at = clock_.now();
+  store_->calls().apply_event("a@edge", hangup);
+  const auto all = events();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].type, "call.completed");
+  EXPECT_EQ(all[1].sequence, 2);
+}
+
+TEST_F(SqlWebhookStoreTest, RecordingACallTwiceAnnouncesItOnce) {
+  record("a@edge");
+  record("a@edge");
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(SqlWebhookStoreTest, EventsRollBackWithTheChangeThatCausedThem) {
+  subscribe({"call.started"});
+  CallRecord broken;
+  broken.partner_id = partner_;
+  broken.customer_id = customer_ + 1000;  // no such customer: the insert fails
+  broken.switch_call_id = "x@edge";
+  broken.start = clock_.now();
+  EXPECT_ANY_THROW(store_->calls().record_call(broken));
+  EXPECT_TRUE(events().empty());
+  EXPECT_TRUE(deliveries().empty());
+  EXPECT_THROW(apply("missing@edge", CallEventType::ringing), NotFoundError);
+  EXPECT_TRUE(events().empty());
+}
+
+TEST_F(SqlWebhookStoreTest, SourceCreationWritesItsEvent) {
+  store_->add_numbers({"+46812345678"}, std::nullopt);
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "web";
+  s.media = "google";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now();
+  NumberRequest request;
+  request.tracking_number = "+46812345678";
+  const auto source = store_->create_source(s, request);
+  const auto all = events();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].type, "source.created");
+  EXPECT_EQ(all[0].source_id, source.id);
+  EXPECT_EQ(all[0].sequence, 0);
+  EXPECT_NE(all[0].payload.find("\"status\":\"active\""), std::string::npos) << all[0].payload;
+}
+
+TEST_F(SqlWebhookStoreTest, DeliveriesGoOnlyToMatchingSubscriptions) {
+  const Id customer2 = make_customer(partner_, "K-2");
+  const Id other = make_partner("other");
+  const auto all_started = subscribe({"call.started"});
+  const auto k1_all = subscribe({"call.started", "call.completed"}, customer_);
+  const auto k2 = subscribe({"call.started"}, customer2);
+  const auto completed_only = subscribe({"call.completed"});
+  subscribe({"call.started"}, std::nullopt, other);
+
+  record("a@edge");
+  std::set<Id> got;
+  for (const auto& d : deliveries()) {
+    got.insert(d.webhook_id);
+    EXPECT_EQ(d.state, DeliveryState::pending);
+    EXPECT_EQ(d.next_attempt, clock_.now());
+    EXPECT_EQ(d.partner_id, partner_);
+  }
+  EXPECT_EQ(got, (std::set<Id>{all_started.id, k1_all.id}));
+  EXPECT_EQ(deliveries({.webhook_id = k2.id}).size(), 0u);
+  EXPECT_EQ(deliveries({.webhook_id = completed_only.id}).size(), 0u);
+  EXPECT_EQ(hooks().list_deliveries(other, {}, {}).total, 0);
+}
+
+TEST_F(SqlWebhookStoreTest, DeletingASubscriptionKeepsItsEvents) {
+  const auto w = subscribe({"call.started"});
+  record("a@edge");
+  hooks().delete_webhook(partner_, w.id);
+  EXPECT_TRUE(deliveries().empty());
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(SqlWebhookStoreTest, TestEventGoesToItsSubscriptionOnly) {
+  const auto w = subscribe({"call.started"});
+  subscribe({"call.started"});
+  const auto event = hooks().add_test_event(partner_, w.id);
+  EXPECT_EQ(event.type, "webhook.test");
+  EXPECT_EQ(event.payload, R"({"webhook_id":")" + std::to_string(w.id) + "\"}");
+  const auto ds = deliveries({.event_id = event.id});
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].webhook_id, w.id);
+}
+
+TEST_F(SqlWebhookStoreTest, EventsAfterReplaysInOrderPerPartner) {
+  const Id other = make_partner("other");
+  const auto w = subscribe({"call.started"});
+  record("a@edge");
+  record("b@edge");
+  hooks().add_test_event(partner_, w.id);
+  const auto all = events();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_LT(all[0].id, all[1].id);
+  EXPECT_LT(all[1].id, all[2].id);
+  const auto rest = hooks().events_after(partner_, all[0].id, 1);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].id, all[1].id);
+  EXPECT_TRUE(events(other).empty());
+}
+
+// ---- the dispatcher's side ----
+
+TEST_F(SqlWebhookStoreTest, ClaimHandsOutDueDeliveriesWithWebhookAndEvent) {
+  const auto w = subscribe({"call.started"});
+  record("a@edge");
+  const auto jobs = hooks().claim_deliveries(clock_.now(), seconds(60), 10);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].webhook.id, w.id);
+  EXPECT_EQ(jobs[0].webhook.secret, "s3cret");
+  EXPECT_EQ(jobs[0].event.type, "call.started");
+  EXPECT_EQ(jobs[0].event.sequence, 1);
+  EXPECT_EQ(jobs[0].delivery.next_attempt, clock_.now() + seconds(60));
+  EXPECT_TRUE(hooks().claim_deliveries(clock_.now() + seconds(59), seconds(60), 10).empty());
+  // The claimer died: after the lease another one gets it.
+  EXPECT_EQ(hooks().claim_deliveries(clock_.now() + seconds(60), seconds(60), 10).size(), 1u);
+}
+
+TEST_F(SqlWebhookStoreTest, ConcurrentClaimersNeverShareADelivery) {
+  subscribe({"call.started"});
+  subscribe({"call.started"});
+  for (int i = 0; i < 20; ++i) record("c" + std::to_string(i) + "@edge");
+  std::mutex mutex;
+  std::multiset<Id> claimed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (;;) {
+        const auto jobs = hooks().claim_deliveries(clock_.now(), seconds(300), 3);
+        if (jobs.empty()) return;
+        std::lock_guard lock(mutex);
+        for (const auto& job : jobs) claimed.insert(job.delivery.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(claimed.size(), 40u);
+  EXPECT_EQ(std::set<Id>(claimed.begin(), claimed.end()).size(), 40u);
+}
+
+TEST_F(SqlWebhookStoreTest, RecordAttemptMovesThroughRetryDeliveredAndDead) {
+  subscribe({"call.started"});
+  record("a@edge");
+  record("b@edge");
+  const auto jobs = hooks().claim_deliveries(clock_.now(), seconds(60), 10);
+  ASSERT_EQ(jobs.size(), 2u);
+  const Id first = jobs[0].delivery.id;
+  const Id second = jobs[1].delivery.id;
+  const auto now = clock_.now();
+  hooks().record_attempt(first, false, 503, 12, "", now + seconds(10), now);
+  auto d = deliveries({.event_id = jobs[0].event.id}).at(0);
+  EXPECT_EQ(d.state, DeliveryState::pending);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.last_status, 503);
+  EXPECT_EQ(d.last_latency_ms, 12);
+  EXPECT_EQ(d.next_attempt, now + seconds(10));
+
+  hooks().record_attempt(first, true, 200, 8, "", std::nullopt, now + seconds(10));
+  d = deliveries({.event_id = jobs[0].event.id}).at(0);
+  EXPECT_EQ(d.state, DeliveryState::delivered);
+  EXPECT_EQ(d.attempts, 2);
+  EXPECT_EQ(d.delivered_at, now + seconds(10));
+
+  hooks().record_attempt(second, false, std::nullopt, std::nullopt, "timeout", std::nullopt, now);
+  d = deliveries({.state = DeliveryState::dead}).at(0);
+  EXPECT_EQ(d.id, second);
+  EXPECT_EQ(d.last_error, "timeout");
+  EXPECT_EQ(d.last_status, std::nullopt);
+  EXPECT_TRUE(hooks().claim_deliveries(now + seconds(3600), seconds(60), 10).empty());
+}
+
+TEST_F(SqlWebhookStoreTest, FiveFailuresInARowFlagASubscriptionAndASuccessClearsIt) {
+  const auto w = subscribe({"call.started"});
+  for (int i = 0; i < 3; ++i) record("c" + std::to_string(i) + "@edge");
+  const auto jobs = hooks().claim_deliveries(clock_.now(), seconds(60), 10);
+  ASSERT_EQ(jobs.size(), 3u);
+  const auto now = clock_.now();
+  // Failures across deliveries count together.
+  for (int i = 0; i < 4; ++i) {
+    hooks().record_attempt(jobs[i % 3].delivery.id, false, 500, 5, "", now + seconds(10), now);
+  }
+  EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
+  hooks().record_attempt(jobs[1].delivery.id, false, 500, 5, "", now + seconds(10), now);
+  EXPECT_TRUE(hooks().find_webhook(partner_, w.id)->failing);
+  hooks().record_attempt(jobs[2].delivery.id, true, 200, 5, "", std::nullopt, now);
+  EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
+  // The count starts over after the success.
+  for (int i = 0; i < 4; ++i) {
+    hooks().record_attempt(jobs[0].delivery.id, false, 500, 5, "", now + seconds(10), now);
+  }
+  EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
+}
+
+}  // namespace
+}  // namespace callsight
