@@ -159,6 +159,14 @@ int recorded_version(SqlDatabase& db) {
   return stmt.integer(0);
 }
 
+// Each migration is looked up by its own version, so one that is missing is applied even if
+// later ones are recorded.
+bool is_recorded(SqlDatabase& db, int version) {
+  auto stmt = db.prepare("SELECT 1 FROM schema_migrations WHERE version = :version");
+  stmt.bind(":version", version);
+  return stmt.step();
+}
+
 }  // namespace
 
 int latest_schema_version() { return kMigrations.back().version; }
@@ -181,7 +189,7 @@ int apply_migrations(SqlDatabase& db, TimePoint now) {
                        ", newer than this Callsight knows (" +
                        std::to_string(latest_schema_version()) + "); upgrade Callsight");
     }
-    if (current >= migration.version) continue;
+    if (is_recorded(db, migration.version)) continue;
     db.exec(db.ddl(migration.sql));
     db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (:version, :at)")
         .bind(":version", migration.version)
