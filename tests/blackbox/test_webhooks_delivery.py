@@ -3,18 +3,15 @@ local receiver signed, exactly once after de-duplication by event id, with per-c
 numbers, through failing, slow and timing-out receivers and a SIGKILL of callsightd."""
 
 import collections
-import hashlib
-import hmac
-import http.server
 import itertools
 import json
-import socket
 import sys
-import threading
 import time
 
 from harness import ServerTestCase, unique
 from resource_helpers import CustomerResourceMixin
+import webhook_receiver
+from webhook_receiver import Receiver, free_port, signature_ok
 
 SWITCH_SECRET = "switch-secret-" + unique()
 TIMEOUT_MS = 1000
@@ -23,91 +20,7 @@ FLAGS = ("--webhooks-allow-private", "--webhook-timeout-ms", str(TIMEOUT_MS),
          # in seconds the test can wait for.
          "--webhook-retry-base-seconds", "1")
 CALL_EVENTS = ["call.started", "call.answered", "call.completed"]
-DELIVERY_TIMEOUT = 60.0
 _call_ids = itertools.count(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """A threaded HTTP endpoint on 127.0.0.1 that records every request with its arrival
-    time. behaviour(event_id, attempt) -> "ok", "fail" (500) or "hang" (sleeps past the
-    sender's timeout, then answers 200 into a closed connection); `delay` slows every answer.
-    """
-
-    def __init__(self, port=0, behaviour=None, delay=0.0):
-        self.requests = []  # (arrival monotonic time, headers, body)
-        self.attempts = collections.Counter()
-        self.lock = threading.Lock()
-        self.behaviour = behaviour or (lambda event_id, attempt: "ok")
-        self.delay = delay
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                event_id = self.headers.get("X-Callsight-Event-Id")
-                with receiver.lock:
-                    receiver.attempts[event_id] += 1
-                    action = receiver.behaviour(event_id, receiver.attempts[event_id])
-                    if action == "ok":
-                        receiver.requests.append((time.monotonic(), self.headers, body))
-                if action == "hang":
-                    time.sleep(TIMEOUT_MS / 1000 * 2)
-                time.sleep(receiver.delay)
-                self.send_response(200 if action in ("ok", "hang") else 500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self):
-        return self.httpd.server_address[1]
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d/hook?k=1" % self.port
-
-    def accepted(self):
-        """{event_id: [(arrival, headers, body), ...]} of the requests answered 200."""
-        out = collections.defaultdict(list)
-        with self.lock:
-            for arrival, headers, body in self.requests:
-                out[headers["X-Callsight-Event-Id"]].append((arrival, headers, body))
-        return out
-
-    def wait_for_count(self, count, timeout=DELIVERY_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.accepted()
-            if len(got) >= count:
-                return got
-            time.sleep(0.05)
-        raise AssertionError("%d of %d events delivered within %.0f s"
-                             % (len(self.accepted()), count, timeout))
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def signature_ok(secret, headers, body):
-    mac = hmac.new(secret.encode(), headers["X-Callsight-Timestamp"].encode() + b"." + body,
-                   hashlib.sha256).hexdigest()
-    return hmac.compare_digest("sha256=" + mac, headers["X-Callsight-Signature"])
 
 
 class DeliveryTestCase(CustomerResourceMixin, ServerTestCase):
@@ -119,7 +32,7 @@ class DeliveryTestCase(CustomerResourceMixin, ServerTestCase):
         self.cid = self.customer(self.alice)
 
     def receiver(self, **kwargs):
-        receiver = Receiver(**kwargs)
+        receiver = Receiver(hang_seconds=TIMEOUT_MS / 1000 * 2, **kwargs)
         self.addCleanup(receiver.close)
         return receiver
 
@@ -241,7 +154,7 @@ class WebhookPrivateAddressTest(DeliveryTestCase):
         try:
             self.server.start()
             self.make_call()
-            deadline = time.monotonic() + DELIVERY_TIMEOUT
+            deadline = time.monotonic() + webhook_receiver.DELIVERY_TIMEOUT
             while time.monotonic() < deadline:
                 (d,) = self.deliveries(webhook_id)
                 if d["attempts"] != "0":
@@ -262,7 +175,7 @@ class WebhookCrashTest(DeliveryTestCase):
         url = "http://127.0.0.1:%d/hook" % port
         webhook_id, secret = self.subscribe(url)
         calls = [self.make_call() for _ in range(3)]
-        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        deadline = time.monotonic() + webhook_receiver.DELIVERY_TIMEOUT
         while time.monotonic() < deadline:
             pending = self.deliveries(webhook_id, state="pending")
             if len(pending) == 9 and all(int(d["attempts"]) >= 1 for d in pending):

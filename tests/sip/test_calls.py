@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from harness import TIME_RE, ServerTestCase, unique  # noqa: E402
 from sip_harness import CALLER, SipCallsMixin, missing_tools, read_lines  # noqa: E402
+from webhook_receiver import Receiver, signature_ok  # noqa: E402
 
 SECRET = "sip-e2e-" + uuid.uuid4().hex[:8]
 ANSWERING = "+46890510"  # the sources' phonenr "0890510" in E.164
@@ -54,6 +55,8 @@ def utc_time(text):
 @unittest.skipIf(missing_tools(), "needs kamailio and sipp (scripts/install-sip-deps)")
 class SipCallRecordTest(SipCallsMixin, ServerTestCase):
     SWITCH_SECRET = SECRET
+    # The webhook receiver of the burst test listens on 127.0.0.1.
+    EXTRA_ARGS = ("--webhooks-allow-private",)
     PARTNERS = {"alice": dict(password="alice-pw"), "bob": dict(password="bob-pw")}
 
     @classmethod
@@ -282,8 +285,40 @@ class SipCallRecordTest(SipCallsMixin, ServerTestCase):
         self.assertEqual((cdr["status"], cdr["answered"], cdr["sip_status"], cdr["cnum"]),
                          ("voicemail", "0", "486", ANSWERING), cdr)
 
+    def subscribe(self, customer_id):
+        """A receiver for the customer's call events; returns (receiver, secret)."""
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        hook = self.one(self.call(self.alice, "POST", "/webhooks", data={
+            "customer_id": customer_id, "url": receiver.url,
+            "events": json.dumps(["call.started", "call.answered", "call.completed"])}),
+            "webhooks")
+        return receiver, hook["secret"]
+
+    def assert_call_events_once_each(self, receiver, secret, cdrs):
+        """Every call's three events arrived, exactly once after de-duplication by event id,
+        signed, their sequence numbers in the order of the call."""
+        by_event = receiver.wait_for_count(3 * len(cdrs))
+        by_call = {}
+        for copies in by_event.values():
+            headers, body = copies[0][1], copies[0][2]
+            self.assertTrue(signature_ok(secret, headers, body))
+            event = json.loads(body)
+            by_call.setdefault(event["data"]["cdr_id"], []).append(
+                (int(event["sequence"]), event["type"]))
+        self.assertEqual(set(by_call), {c["cdr_id"] for c in cdrs})
+        # Sequences count all of a call's events (ringing makes a call.updated this
+        # subscription skips), so they rise with gaps.
+        for cdr_id, events in by_call.items():
+            events.sort()
+            self.assertEqual([t for _, t in events],
+                             ["call.started", "call.answered", "call.completed"], cdr_id)
+            self.assertEqual(events[0][0], 1, cdr_id)
+            self.assertEqual(len({n for n, _ in events}), 3, cdr_id)
+
     def test_burst_of_calls_to_one_number_gives_one_answered_record_each(self):
         src = self.source(self.alice, self.cid)
+        receiver, secret = self.subscribe(self.cid)
         self.start_gateway("uas_answer.xml")
         rc, uac, took, out = self.dial_burst(src["destnr"], BURST_CALLS, BURST_RATE,
                                              BURST_TALK_MS)
@@ -308,6 +343,7 @@ class SipCallRecordTest(SipCallsMixin, ServerTestCase):
         self.assertEqual(len({c["anum_md5"] for c in cdrs}), 1)  # one caller, one hash
         self.assertEqual(self.cdr_page(self.alice, source_id=src["source_id"],
                                        pagesize="1")["total"], str(BURST_CALLS))
+        self.assert_call_events_once_each(receiver, secret, cdrs)
 
     def test_other_partner_sees_none_of_the_records(self):
         src = self.source(self.alice, self.cid)

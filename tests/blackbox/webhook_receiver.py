@@ -1,0 +1,96 @@
+"""A local webhook receiver for tests: records what callsightd delivers and can fail, hang
+or answer slowly on purpose; and the signature check receivers do (docs/webhooks.md)."""
+
+import collections
+import hashlib
+import hmac
+import http.server
+import socket
+import threading
+import time
+
+DELIVERY_TIMEOUT = 60.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A threaded HTTP endpoint on 127.0.0.1 that records every request with its arrival
+    time. behaviour(event_id, attempt) -> "ok", "fail" (500) or "hang" (sleeps past the
+    sender's timeout, then answers 200 into a closed connection); `delay` slows every answer.
+    """
+
+    def __init__(self, port=0, behaviour=None, delay=0.0, hang_seconds=2.0):
+        self.hang_seconds = hang_seconds
+        self.requests = []  # (arrival monotonic time, headers, body)
+        self.attempts = collections.Counter()
+        self.lock = threading.Lock()
+        self.behaviour = behaviour or (lambda event_id, attempt: "ok")
+        self.delay = delay
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                event_id = self.headers.get("X-Callsight-Event-Id")
+                with receiver.lock:
+                    receiver.attempts[event_id] += 1
+                    action = receiver.behaviour(event_id, receiver.attempts[event_id])
+                    if action == "ok":
+                        receiver.requests.append((time.monotonic(), self.headers, body))
+                if action == "hang":
+                    time.sleep(receiver.hang_seconds)
+                time.sleep(receiver.delay)
+                self.send_response(200 if action in ("ok", "hang") else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/hook?k=1" % self.port
+
+    def accepted(self):
+        """{event_id: [(arrival, headers, body), ...]} of the requests answered 200."""
+        out = collections.defaultdict(list)
+        with self.lock:
+            for arrival, headers, body in self.requests:
+                out[headers["X-Callsight-Event-Id"]].append((arrival, headers, body))
+        return out
+
+    def wait_for_count(self, count, timeout=DELIVERY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.accepted()
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError("%d of %d events delivered within %.0f s"
+                             % (len(self.accepted()), count, timeout))
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def signature_ok(secret, headers, body):
+    mac = hmac.new(secret.encode(), headers["X-Callsight-Timestamp"].encode() + b"." + body,
+                   hashlib.sha256).hexdigest()
+    return hmac.compare_digest("sha256=" + mac, headers["X-Callsight-Signature"])
