@@ -47,16 +47,7 @@ class SqlCallRecordStoreTest : public SqlStoreFixture {
   }
 
   Source make_source(Id customer_id, const std::string& number) {
-    Source s;
-    s.partner_id = partner_;
-    s.customer_id = customer_id;
-    s.name = "web";
-    s.media = "google";
-    s.answering_number = "+46890510";
-    s.lifecycle.activation = clock_.now();
-    NumberRequest request;
-    request.tracking_number = number;
-    return store_->create_source(s, request);
+    return SqlStoreFixture::make_source(partner_, customer_id, number);
   }
 
   CallRecordStore& calls() { return store_->calls(); }

@@ -169,16 +169,7 @@ TEST_F(SqlWebhookStoreTest, EventsRollBackWithTheChangeThatCausedThem) {
 
 TEST_F(SqlWebhookStoreTest, SourceCreationWritesItsEvent) {
   store_->add_numbers({"+46812345678"}, std::nullopt);
-  Source s;
-  s.partner_id = partner_;
-  s.customer_id = customer_;
-  s.name = "web";
-  s.media = "google";
-  s.answering_number = "+46890510";
-  s.lifecycle.activation = clock_.now();
-  NumberRequest request;
-  request.tracking_number = "+46812345678";
-  const auto source = store_->create_source(s, request);
+  const auto source = make_source(partner_, customer_, "+46812345678");
   const auto all = events();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].type, "source.created");

@@ -121,6 +121,20 @@ class SqlStoreFixture : public ::testing::Test {
     return store_->create_customer(c).id;
   }
 
+  // An active source of the customer on this (inventory) tracking number.
+  Source make_source(Id partner_id, Id customer_id, const std::string& tracking_number) {
+    Source s;
+    s.partner_id = partner_id;
+    s.customer_id = customer_id;
+    s.name = "web";
+    s.media = "google";
+    s.answering_number = "+46890510";
+    s.lifecycle.activation = clock_.now();
+    NumberRequest request;
+    request.tracking_number = tracking_number;
+    return store_->create_source(s, request);
+  }
+
   // Declared in this order so that the store closes before its clock and its database go.
   TestDatabase database_;
   ManualClock clock_;

@@ -52,17 +52,19 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event) {
       if (subscribes_to(rows.text(1), event.type)) webhook_ids.push_back(rows.int64(0));
     }
   }
-  for (const Id webhook_id : webhook_ids) {
-    db.prepare(
-          "INSERT INTO webhook_deliveries (event_id, webhook_id, state, attempts, next_attempt,"
-          " last_error, created) VALUES (:event_id, :webhook_id, 'pending', 0, :created, '',"
-          " :created)")
-        .bind(":event_id", event.id)
-        .bind(":webhook_id", webhook_id)
-        .bind(":created", event.created)
-        .run();
-  }
+  for (const Id webhook_id : webhook_ids) add_pending_delivery(db, event, webhook_id);
   return event;
+}
+
+void add_pending_delivery(SqlDatabase& db, const OutboxEvent& event, Id webhook_id) {
+  db.prepare(
+        "INSERT INTO webhook_deliveries (event_id, webhook_id, state, attempts, next_attempt,"
+        " last_error, created) VALUES (:event_id, :webhook_id, 'pending', 0, :created, '',"
+        " :created)")
+      .bind(":event_id", event.id)
+      .bind(":webhook_id", webhook_id)
+      .bind(":created", event.created)
+      .run();
 }
 
 }  // namespace callsight

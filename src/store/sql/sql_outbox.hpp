@@ -18,4 +18,7 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event);
 // The event alone, without deliveries (test events name their one subscription).
 OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event);
 
+// A pending delivery of the event to the subscription, due when the event was made.
+void add_pending_delivery(SqlDatabase& db, const OutboxEvent& event, Id webhook_id);
+
 }  // namespace callsight

@@ -302,14 +302,7 @@ OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {
   event.payload = nlohmann::json{{"webhook_id", std::to_string(webhook_id)}}.dump();
   event.created = clock_.now();
   event = insert_outbox_event(db_, std::move(event));
-  db_.prepare(
-         "INSERT INTO webhook_deliveries (event_id, webhook_id, state, attempts, next_attempt,"
-         " last_error, created) VALUES (:event_id, :webhook_id, 'pending', 0, :created, '',"
-         " :created)")
-      .bind(":event_id", event.id)
-      .bind(":webhook_id", webhook_id)
-      .bind(":created", event.created)
-      .run();
+  add_pending_delivery(db_, event, webhook_id);
   tx.commit();
   return event;
 }
