@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -176,6 +177,29 @@ TEST_F(SqlWebhookStoreTest, SourceCreationWritesItsEvent) {
   EXPECT_EQ(all[0].source_id, source.id);
   EXPECT_EQ(all[0].sequence, 0);
   EXPECT_NE(all[0].payload.find("\"status\":\"active\""), std::string::npos) << all[0].payload;
+}
+
+// Status follows the clock, so the sweep announces each change once, whenever it happened.
+TEST_F(SqlWebhookStoreTest, SweepAnnouncesEachStatusChangeOnce) {
+  store_->add_numbers({"+46812345678"}, std::nullopt);
+  auto source = make_source(partner_, customer_, "+46812345678");
+  store_->sweep_sources();
+  EXPECT_EQ(events().size(), 1u);  // source.created only: nothing changed since
+  source.lifecycle.deleted_at = clock_.now();
+  store_->update_source(source);
+  store_->sweep_sources();
+  store_->sweep_sources();
+  clock_.advance(std::chrono::hours(24 * 61));  // past the 60-day quarantine
+  store_->sweep_sources();
+  store_->sweep_sources();
+  std::vector<std::string> seen;
+  for (const auto& e : events()) {
+    seen.push_back(e.type + " " + nlohmann::json::parse(e.payload)["status"].get<std::string>());
+    EXPECT_EQ(e.source_id, source.id);
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"source.created active", "source.status_changed quarantined",
+                                      "source.status_changed archived"}));
 }
 
 TEST_F(SqlWebhookStoreTest, DeliveriesGoOnlyToMatchingSubscriptions) {

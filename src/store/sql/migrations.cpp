@@ -25,7 +25,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 12> kMigrations = {{
+constexpr std::array<Migration, 13> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -151,6 +151,9 @@ CREATE TABLE shared_secrets (
 );
 )sql"},
     {12, kWebhookSchemaSql},
+    // The status last announced with a source.status_changed event; sources made before it
+    // get theirs, silently, at the next sweep.
+    {13, "ALTER TABLE sources ADD COLUMN announced_status TEXT;"},
 }};
 
 int recorded_version(SqlDatabase& db) {

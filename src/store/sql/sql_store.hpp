@@ -90,6 +90,8 @@ class SqlStore final : public Store {
   void write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
                          const std::vector<AltNumberRule>& existing);
   SourceStatus status_of(Id source_id);
+  void write_source_event(const Source& source, std::string_view type, SourceStatus status);
+  void announce_status_changes();
   bool holds_its_number(Id source_id);
 
   std::unique_ptr<SqlDatabase> database_;

@@ -1,5 +1,7 @@
 // SqlStore: the number inventory and sources (the allocation half of the store).
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "core/time_format.hpp"
 #include "core/webhook_payload.hpp"
@@ -312,16 +314,54 @@ Source SqlStore::create_source(const Source& source, const NumberRequest& number
       .bind(":number", *tracking_number)
       .run();
   auto stored = find_source_locked(source.partner_id, id);
-  OutboxEvent event;
-  event.partner_id = stored->partner_id;
-  event.customer_id = stored->customer_id;
-  event.type = kSourceCreated;
-  event.source_id = stored->id;
-  event.payload = source_event_payload(*stored, status_of(stored->id));
-  event.created = clock_.now();
-  write_outbox_event(db_, std::move(event));
+  const auto status = status_of(stored->id);
+  write_source_event(*stored, kSourceCreated, status);
+  db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
+      .bind(":status", to_string(status))
+      .bind(":id", id)
+      .run();
   tx.commit();
   return *stored;
+}
+
+void SqlStore::write_source_event(const Source& source, std::string_view type,
+                                  SourceStatus status) {
+  OutboxEvent event;
+  event.partner_id = source.partner_id;
+  event.customer_id = source.customer_id;
+  event.type = std::string(type);
+  event.source_id = source.id;
+  event.payload = source_event_payload(source, status);
+  event.created = clock_.now();
+  write_outbox_event(db_, std::move(event));
+}
+
+// Status is derived from the time, so most changes happen without a write; the sweep
+// compares each source's status now with the one last announced and announces the change.
+void SqlStore::announce_status_changes() {
+  static const std::string changed = "SELECT s.id, s.partner_id, s.announced_status, " +
+                                     source_status_sql() +
+                                     " FROM sources s JOIN partners p ON p.id = s.partner_id"
+                                     " WHERE s.announced_status IS NULL OR s.announced_status <> " +
+                                     source_status_sql();
+  std::vector<std::tuple<Id, Id, bool, SourceStatus>> changes;
+  {
+    auto rows = db_.prepare(changed);
+    rows.bind(":now", clock_.now());
+    while (rows.step()) {
+      changes.emplace_back(rows.int64(0), rows.int64(1), !rows.is_null(2),
+                           parse_source_status(rows.text(3)).value());
+    }
+  }
+  for (const auto& [source_id, partner_id, announced_before, status] : changes) {
+    if (announced_before) {
+      write_source_event(*find_source_locked(partner_id, source_id), kSourceStatusChanged, status);
+    }
+    db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
+        .bind(":status", to_string(status))
+        .bind(":id", source_id)
+        .run();
+  }
 }
 
 std::optional<Source> SqlStore::find_source(Id partner_id, Id source_id) {
@@ -451,6 +491,7 @@ int SqlStore::sweep_sources() {
       "UPDATE sources SET archived_at = :now WHERE id IN (" + kArchivableSources + ")";
   SqlTransaction tx(db_, Mode::write);
   const auto now = clock_.now();
+  announce_status_changes();
   db_.prepare(release).bind(":now", now).run();
   db_.prepare(archive).bind(":now", now).run();
   const int archived = db_.changes();
