@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "core/enum_names.hpp"
+
 namespace callsight {
 namespace {
 
@@ -35,23 +37,6 @@ constexpr std::array<std::pair<CallEventType, std::string_view>, 5> kEventTypeNa
     {CallEventType::failed, "failed"},
     {CallEventType::hangup, "hangup"},
 }};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum e) {
-  for (const auto& [value, name] : names) {
-    if (value == e) return name;
-  }
-  return "unknown";
-}
-
-template <class Enum, std::size_t N>
-std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                             std::string_view text) {
-  for (const auto& [value, name] : names) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
-}
 
 // How an event's instant relates to the instant a fact already has.
 enum class Order { earlier, same, later };

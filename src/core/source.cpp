@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/enum_names.hpp"
+
 namespace callsight {
 namespace {
 
@@ -19,23 +21,6 @@ constexpr std::array<std::pair<NumberState, std::string_view>, 3> kNumberStateNa
     {NumberState::allocated, "allocated"},
     {NumberState::quarantined, "quarantined"},
 }};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum e) {
-  for (const auto& [value, name] : names) {
-    if (value == e) return name;
-  }
-  return "unknown";
-}
-
-template <class Enum, std::size_t N>
-std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                             std::string_view text) {
-  for (const auto& [value, name] : names) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
