@@ -268,7 +268,7 @@ http::Response get_deliveries(Context& ctx) {
   return list("deliveries", std::move(items), result.total, page);
 }
 
-// The partner's events after the given one, oldest first: a receiver that lost events
+// The partner's events that committed after the given one: a receiver that lost events
 // passes the last event_id it processed and reads on until the answer is empty.
 http::Response get_events(Context& ctx) {
   Fields fields(ctx.params);
@@ -278,11 +278,14 @@ http::Response get_events(Context& ctx) {
       fields.integer("limit", 1, std::numeric_limits<int>::max()).value_or(kEventsDefaultLimit),
       kEventsMaxLimit);
   fields.throw_if_errors();
-  Json items = Json::array();
-  for (const auto& e :
-       ctx.store.webhooks().events_after(ctx.partner.id, after, static_cast<int>(limit))) {
-    items.push_back(render(e));
+  const auto events =
+      ctx.store.webhooks().events_after(ctx.partner.id, after, static_cast<int>(limit));
+  if (!events) {
+    fields.add_error("invalid", "after", "'after' must be 0 or the event_id of one of your events");
+    fields.throw_if_errors();
   }
+  Json items = Json::array();
+  for (const auto& e : *events) items.push_back(render(e));
   Json body;
   body["events"] = std::move(items);
   return http::Response{200, "application/json", {}, body.dump()};

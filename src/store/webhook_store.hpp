@@ -32,11 +32,17 @@ class WebhookStore {
   virtual Webhook create_webhook(const Webhook& webhook) = 0;
   virtual std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) = 0;
   virtual Page<Webhook> list_webhooks(Id partner_id, PageRequest page) = 0;
-  virtual Webhook update_webhook(const Webhook& webhook) = 0;          // NotFoundError
-  virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;    // NotFoundError
+  virtual Webhook update_webhook(const Webhook& webhook) = 0;        // NotFoundError
+  virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;  // NotFoundError
 
-  // The partner's events with id > after, ascending (replay).
-  virtual std::vector<OutboxEvent> events_after(Id partner_id, Id after, int limit) = 0;
+  // The partner's events that committed after event `after` (0: from the first), in commit
+  // order, so a reader that passes the last event it got never skips one that committed late.
+  // Event ids are not ascending in it. nullopt when `after` is not one of the partner's events.
+  virtual std::optional<std::vector<OutboxEvent>> events_after(Id partner_id, Id after,
+                                                               int limit) = 0;
+  // Puts committed events into the replay order (events_after does it itself first; the
+  // sweep calls it so the backlog stays small). Returns how many it placed.
+  virtual int sequence_events() = 0;
   virtual Page<Delivery> list_deliveries(Id partner_id, const DeliveryFilter& filter,
                                          PageRequest page) = 0;
   // Writes an event with one pending delivery for the given subscription only (a test

@@ -431,6 +431,15 @@ class WebhooksApiTest(WebhookTestCase):
                 resp = self.call(self.alice, "GET", "/events", params=params)
                 self.assert_error(resp, 400, "invalid", field)
 
+    def test_after_must_be_one_of_the_partners_own_events(self):
+        self.source(self.customer())  # writes a source.created event
+        alices_last = self.last_event_id()
+        self.assertGreater(alices_last, 0)
+        for session, after in ((self.bob, alices_last), (self.alice, alices_last + 10**9)):
+            with self.subTest(after=after):
+                resp = self.call(session, "GET", "/events", params={"after": str(after)})
+                self.assert_error(resp, 400, "invalid", "after")
+
 
 class PrivateTargetsRefusedTest(WebhookTestCase):
     """Without --webhooks-allow-private, no literal private address nor localhost is a target."""

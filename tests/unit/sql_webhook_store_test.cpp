@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include "core/call_record.hpp"
 #include "store/call_record_store.hpp"
+#include "store/sql/sql_outbox.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -54,7 +56,7 @@ class SqlWebhookStoreTest : public SqlStoreFixture {
   }
 
   std::vector<OutboxEvent> events(Id partner_id = 0) {
-    return hooks().events_after(partner_id ? partner_id : partner_, 0, 1000);
+    return hooks().events_after(partner_id ? partner_id : partner_, 0, 1000).value();
   }
 
   std::vector<Delivery> deliveries(const DeliveryFilter& filter = {}) {
@@ -255,9 +257,77 @@ TEST_F(SqlWebhookStoreTest, EventsAfterReplaysInOrderPerPartner) {
   EXPECT_LT(all[0].id, all[1].id);
   EXPECT_LT(all[1].id, all[2].id);
   const auto rest = hooks().events_after(partner_, all[0].id, 1);
-  ASSERT_EQ(rest.size(), 1u);
-  EXPECT_EQ(rest[0].id, all[1].id);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, all[1].id);
+  EXPECT_TRUE(hooks().events_after(partner_, all[2].id, 10)->empty());
   EXPECT_TRUE(events(other).empty());
+}
+
+TEST_F(SqlWebhookStoreTest, EventsAfterAnotherPartnersOrAnUnknownEventIsRefused) {
+  const Id other = make_partner("other");
+  record("a@edge");
+  const auto mine = events();
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_FALSE(hooks().events_after(other, mine[0].id, 10));
+  EXPECT_FALSE(hooks().events_after(partner_, mine[0].id + 1000, 10));
+}
+
+TEST_F(SqlWebhookStoreTest, SequencingPlacesEachCommittedEventOnce) {
+  for (int i = 0; i < 5; ++i) record("s" + std::to_string(i) + "@edge");
+  EXPECT_EQ(hooks().sequence_events(), 5);
+  EXPECT_EQ(hooks().sequence_events(), 0);
+  record("late@edge");
+  EXPECT_EQ(events().size(), 6u);
+  EXPECT_EQ(hooks().sequence_events(), 0);
+}
+
+// PostgreSQL takes event ids before commit, so a transaction holding a smaller id can commit
+// after a reader has passed a larger one; the replay order must still give it to the reader.
+TEST_F(SqlWebhookStoreTest, EventsAfterGivesAnEventThatCommittedLateAfterTheCursor) {
+  if (!testing_postgres()) GTEST_SKIP() << "SQLite writers never overlap";
+  auto raw = database_.open_raw();
+  OutboxEvent late;
+  late.partner_id = partner_;
+  late.type = "webhook.test";
+  late.payload = "{}";
+  late.created = clock_.now();
+  SqlTransaction slow(*raw, TxMode::concurrent_write);
+  late = insert_outbox_event(*raw, late);
+  std::thread([&] { record("quick@edge"); }).join();
+  const auto first_read = events();
+  ASSERT_EQ(first_read.size(), 1u);
+  EXPECT_GT(first_read[0].id, late.id);
+  slow.commit();
+  const auto next = hooks().events_after(partner_, first_read[0].id, 10);
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].id, late.id);
+}
+
+// A subscription deleted while a call writes its deliveries waits for the call's commit (and
+// then takes the deliveries with it) rather than failing the call's foreign key.
+TEST_F(SqlWebhookStoreTest, DeletingASubscriptionWaitsForAWriterThatChoseIt) {
+  if (!testing_postgres()) GTEST_SKIP() << "SQLite writers never overlap";
+  const auto w = subscribe({"call.started"});
+  auto raw = database_.open_raw();
+  OutboxEvent event;
+  event.partner_id = partner_;
+  event.customer_id = customer_;
+  event.type = "call.started";
+  event.payload = "{}";
+  event.created = clock_.now();
+  SqlTransaction writer(*raw, TxMode::concurrent_write);
+  event = insert_outbox_event(*raw, event);
+  const auto chosen = subscribed_webhook_ids(*raw, event);
+  ASSERT_EQ(chosen, std::vector<Id>{w.id});
+  auto deleting = std::async(std::launch::async, [&] { hooks().delete_webhook(partner_, w.id); });
+  EXPECT_EQ(deleting.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  add_pending_delivery(*raw, event, w.id);
+  writer.commit();
+  deleting.get();
+  EXPECT_TRUE(deliveries().empty());
+  EXPECT_EQ(events().size(), 1u);
 }
 
 // ---- the dispatcher's side ----

@@ -25,7 +25,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 13> kMigrations = {{
+constexpr std::array<Migration, 14> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -154,6 +154,13 @@ CREATE TABLE shared_secrets (
     // The status last announced with a source.status_changed event; sources made before it
     // get theirs, silently, at the next sweep.
     {13, "ALTER TABLE sources ADD COLUMN announced_status TEXT;"},
+    // The replay order of events: ids are taken before commit, so on PostgreSQL a smaller id
+    // may commit after a larger one; positions are handed out to committed events only.
+    {14, R"sql(
+ALTER TABLE webhook_events ADD COLUMN stream_position INTEGER;
+CREATE INDEX webhook_events_by_position ON webhook_events(stream_position);
+CREATE INDEX webhook_events_stream ON webhook_events(partner_id, stream_position);
+)sql"},
 }};
 
 int recorded_version(SqlDatabase& db) {

@@ -117,6 +117,13 @@ struct SqlDialect {
     if (!row_locks) return "";
     return " FOR UPDATE OF " + std::string(alias) + (skip_locked ? " SKIP LOCKED" : "");
   }
+
+  // What a SELECT of rows that the transaction will reference by foreign key ends with, so
+  // they cannot be deleted before it commits: " FOR KEY SHARE OF w"; "" in SQLite.
+  std::string key_share_clause(std::string_view alias) const {
+    if (!row_locks) return "";
+    return " FOR KEY SHARE OF " + std::string(alias);
+  }
 };
 
 // A database the store runs SQL on. Statements run in the calling thread's transaction

@@ -40,19 +40,24 @@ OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event) {
   return event;
 }
 
+std::vector<Id> subscribed_webhook_ids(SqlDatabase& db, const OutboxEvent& event) {
+  std::vector<Id> webhook_ids;
+  auto rows = db.prepare(
+      "SELECT w.id, w.event_types FROM webhooks w WHERE w.partner_id = :partner_id"
+      " AND (w.customer_id IS NULL OR w.customer_id = :customer_id) ORDER BY w.id" +
+      db.dialect().key_share_clause("w"));
+  rows.bind(":partner_id", event.partner_id).bind(":customer_id", event.customer_id);
+  while (rows.step()) {
+    if (subscribes_to(rows.text(1), event.type)) webhook_ids.push_back(rows.int64(0));
+  }
+  return webhook_ids;
+}
+
 OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event) {
   event = insert_outbox_event(db, std::move(event));
-  std::vector<Id> webhook_ids;
-  {
-    auto rows = db.prepare(
-        "SELECT id, event_types FROM webhooks WHERE partner_id = :partner_id"
-        " AND (customer_id IS NULL OR customer_id = :customer_id) ORDER BY id");
-    rows.bind(":partner_id", event.partner_id).bind(":customer_id", event.customer_id);
-    while (rows.step()) {
-      if (subscribes_to(rows.text(1), event.type)) webhook_ids.push_back(rows.int64(0));
-    }
+  for (const Id webhook_id : subscribed_webhook_ids(db, event)) {
+    add_pending_delivery(db, event, webhook_id);
   }
-  for (const Id webhook_id : webhook_ids) add_pending_delivery(db, event, webhook_id);
   return event;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <vector>
+
 #include "core/webhook.hpp"
 #include "store/sql/sql_database.hpp"
 
@@ -14,6 +16,11 @@ namespace callsight {
 // (apply_event) or have just inserted the row (record_call), and UNIQUE (cdr_id, sequence)
 // refuses what slips through.
 OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event);
+
+// The partner's subscriptions that want the event, key-share locked on PostgreSQL: a
+// subscription deleted meanwhile waits for this transaction instead of failing its
+// deliveries' foreign key (and with it the call record that caused the event).
+std::vector<Id> subscribed_webhook_ids(SqlDatabase& db, const OutboxEvent& event);
 
 // The event alone, without deliveries (test events name their one subscription).
 OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event);

@@ -70,6 +70,8 @@ CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
 namespace {
 
 constexpr int kFailingAfter = 5;  // consecutive failed attempts that flag a subscription
+constexpr std::int64_t kSequenceBatch = 10000;  // ids per replay-order transaction
+constexpr int kSequenceRounds = 100;
 
 const std::string kWebhookColumns =
     "w.id, w.partner_id, w.customer_id, w.url, w.event_types, w.format, w.template_text,"
@@ -245,15 +247,74 @@ Webhook SqlWebhookStore::delete_webhook(Id partner_id, Id webhook_id) {
   return *existing;
 }
 
-std::vector<OutboxEvent> SqlWebhookStore::events_after(Id partner_id, Id after, int limit) {
+std::optional<std::vector<OutboxEvent>> SqlWebhookStore::events_after(Id partner_id, Id after,
+                                                                      int limit) {
+  sequence_events();
   SqlTransaction tx(db_, Mode::read);
+  std::int64_t after_position = 0;
+  if (after != 0) {
+    auto cursor = db_.prepare(
+        "SELECT stream_position FROM webhook_events WHERE id = :id AND partner_id = :partner_id"
+        " AND stream_position IS NOT NULL");
+    cursor.bind(":id", after).bind(":partner_id", partner_id);
+    if (!cursor.step()) return std::nullopt;
+    after_position = cursor.int64(0);
+  }
   std::vector<OutboxEvent> events;
   auto rows = db_.prepare("SELECT " + kEventColumns +
                           " FROM webhook_events e WHERE e.partner_id = :partner_id"
-                          " AND e.id > :after ORDER BY e.id LIMIT :limit");
-  rows.bind(":partner_id", partner_id).bind(":after", after).bind(":limit", std::max(limit, 0));
+                          " AND e.stream_position > :after_position"
+                          " ORDER BY e.stream_position LIMIT :limit");
+  rows.bind(":partner_id", partner_id)
+      .bind(":after_position", after_position)
+      .bind(":limit", std::max(limit, 0));
   while (rows.step()) events.push_back(read_event(rows));
   return events;
+}
+
+// Bounded, so writers committing without pause cannot keep a reader here; what is left
+// gets its place on the next call.
+int SqlWebhookStore::sequence_events() {
+  int placed = 0;
+  for (int round = 0; round < kSequenceRounds; ++round) {
+    const int batch = sequence_event_batch();
+    if (batch == 0) break;
+    placed += batch;
+  }
+  return placed;
+}
+
+// Serialised with every other writer, so each batch's positions come after every position
+// handed out before, and a reader that saw a position also sees all smaller ones. Positions
+// follow ids within a batch (ids from first_id up, so an event with a smaller id that commits
+// meanwhile waits for the next batch); the gaps ids leave are harmless.
+int SqlWebhookStore::sequence_event_batch() {
+  {
+    SqlTransaction peek(db_, Mode::read);
+    auto unplaced =
+        db_.prepare("SELECT 1 FROM webhook_events WHERE stream_position IS NULL LIMIT 1");
+    if (!unplaced.step()) return 0;
+  }
+  SqlTransaction tx(db_, Mode::write);
+  auto first = db_.prepare("SELECT MIN(id) FROM webhook_events WHERE stream_position IS NULL");
+  first.step();
+  if (first.is_null(0)) return 0;
+  const std::int64_t first_id = first.int64(0);
+  first.run();
+  auto last = db_.prepare("SELECT COALESCE(MAX(stream_position), 0) FROM webhook_events");
+  last.step();
+  const std::int64_t last_position = last.int64(0);
+  last.run();
+  db_.prepare(
+         "UPDATE webhook_events SET stream_position = :base + id WHERE stream_position IS NULL"
+         " AND id >= :first_id AND id < :end_id")
+      .bind(":base", last_position + 1 - first_id)
+      .bind(":first_id", first_id)
+      .bind(":end_id", first_id + kSequenceBatch)
+      .run();
+  const auto placed = static_cast<int>(db_.changes());
+  tx.commit();
+  return placed;
 }
 
 Page<Delivery> SqlWebhookStore::list_deliveries(Id partner_id, const DeliveryFilter& filter,

@@ -18,7 +18,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   Webhook update_webhook(const Webhook& webhook) override;
   Webhook delete_webhook(Id partner_id, Id webhook_id) override;
 
-  std::vector<OutboxEvent> events_after(Id partner_id, Id after, int limit) override;
+  std::optional<std::vector<OutboxEvent>> events_after(Id partner_id, Id after, int limit) override;
+  int sequence_events() override;
   Page<Delivery> list_deliveries(Id partner_id, const DeliveryFilter& filter,
                                  PageRequest page) override;
   OutboxEvent add_test_event(Id partner_id, Id webhook_id) override;
@@ -33,6 +34,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   // Run inside a transaction their caller holds.
   std::optional<Webhook> find_webhook_locked(Id partner_id, Id webhook_id);
   void check_customer(Id partner_id, const std::optional<Id>& customer_id);
+  // Places the committed events of one id range in the replay order; returns how many.
+  int sequence_event_batch();
 };
 
 }  // namespace callsight
