@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
   cli.add_flag("--webhooks-allow-private", webhooks.allow_private,
                "allow webhook URLs on loopback, private and link-local addresses (receivers on "
                "an internal network; give every node the same setting)");
+  cli.add_option("--webhook-ca-file", webhooks.ca_file,
+                 "PEM file of CA certificates that https webhook receivers may chain to, "
+                 "besides the system's (receivers with an internal CA)")
+      ->check(CLI::ExistingFile);
   cli.add_option("--webhook-workers", webhooks.workers,
                  "webhook deliveries this node sends at once")
       ->capture_default_str()

@@ -250,6 +250,7 @@ WebhookDispatcher::Outcome WebhookDispatcher::attempt(const DeliveryJob& job) {
     const http::ClientOptions client_options{.host = target->host,
                                              .port = target->port,
                                              .tls = target->tls,
+                                             .ca_file = options_.ca_file,
                                              .connect_address = addresses.front(),
                                              .timeout = options_.timeout,
                                              .body_limit = kAnswerLimit};

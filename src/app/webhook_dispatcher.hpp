@@ -20,6 +20,7 @@ struct WebhookDispatcherOptions {
   std::chrono::milliseconds timeout{5000};     // per attempt: connect, TLS, send and answer
   std::chrono::seconds first_retry_delay{10};  // doubles per failed attempt, up to an hour
   bool allow_private = false;                  // --webhooks-allow-private
+  std::string ca_file;                         // --webhook-ca-file: trusted besides the system's
   std::chrono::milliseconds idle_wait{200};    // how soon a new event goes out when idle
 };
 

@@ -82,9 +82,10 @@ bool is_ip_address(const std::string& host) {
   return !ec;
 }
 
-asio::ssl::context verifying_context() {
+asio::ssl::context verifying_context(const std::string& ca_file) {
   asio::ssl::context context(asio::ssl::context::tls_client);
   context.set_default_verify_paths();
+  if (!ca_file.empty()) context.load_verify_file(ca_file);
   context.set_verify_mode(asio::ssl::verify_peer);
   return context;
 }
@@ -117,7 +118,7 @@ struct Client::Impl {
   };
 
   explicit Impl(ClientOptions o) : options(std::move(o)) {
-    if (options.tls) tls_context.emplace(verifying_context());
+    if (options.tls) tls_context.emplace(verifying_context(options.ca_file));
   }
 
   // host:port, with an IPv6 address in brackets as the Host header wants it.

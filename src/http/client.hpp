@@ -31,9 +31,10 @@ struct ClientResponse {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 80;
-  // https: the server's certificate must chain to the system's trusted CAs and name `host`
-  // (a DNS name, sent as SNI, or an IP address).
+  // https: the server's certificate must chain to the system's trusted CAs (or those in
+  // ca_file) and name `host` (a DNS name, sent as SNI, or an IP address).
   bool tls = false;
+  std::string ca_file;  // PEM certificates trusted besides the system's; "" for none
   // When set, connect to this IP address instead of resolving host; host still names the
   // server in Host, SNI and the certificate check. Lets a caller vet the address it resolved
   // and connect to exactly that one, so a second DNS answer cannot differ.

@@ -6,10 +6,12 @@ import collections
 import itertools
 import json
 import sys
+import tempfile
 import time
 
 from harness import ServerTestCase, unique
 from resource_helpers import CustomerResourceMixin
+import tls_certs
 import webhook_receiver
 from webhook_receiver import Receiver, free_port, signature_ok
 
@@ -66,6 +68,21 @@ class DeliveryTestCase(CustomerResourceMixin, ServerTestCase):
         resp = self.call(self.alice, "GET", "/webhooks/deliveries",
                          params=dict(webhook_id=webhook_id, **params))
         return self.ok(resp, "deliveries")
+
+    def wait_for_deliveries(self, webhook_id, done):
+        """The subscription's deliveries once done(deliveries) holds (fails after a while)."""
+        deadline = time.monotonic() + webhook_receiver.DELIVERY_TIMEOUT
+        while True:
+            ds = self.deliveries(webhook_id)
+            if done(ds) or time.monotonic() > deadline:
+                return ds
+            time.sleep(0.1)
+
+    def first_attempt(self, webhook_id):
+        """The subscription's one delivery after its first attempt."""
+        (d,) = self.wait_for_deliveries(webhook_id,
+                                        lambda ds: len(ds) == 1 and ds[0]["attempts"] != "0")
+        return d
 
     def assert_calls_delivered(self, accepted, secret, cdr_ids):
         """Every call's three events arrived, signed, with sequence numbers in event order."""
@@ -154,12 +171,7 @@ class WebhookPrivateAddressTest(DeliveryTestCase):
         try:
             self.server.start()
             self.make_call()
-            deadline = time.monotonic() + webhook_receiver.DELIVERY_TIMEOUT
-            while time.monotonic() < deadline:
-                (d,) = self.deliveries(webhook_id)
-                if d["attempts"] != "0":
-                    break
-                time.sleep(0.1)
+            d = self.first_attempt(webhook_id)
             self.assertEqual((d["state"], d["last_error"], d["last_status"]),
                              ("pending", "private_address", None), d)
             self.assertEqual(receiver.attempts, {})
@@ -167,6 +179,47 @@ class WebhookPrivateAddressTest(DeliveryTestCase):
             self.server.stop()
             self.server.extra_args = list(FLAGS)
             self.server.start()
+
+
+class WebhookTlsTest(DeliveryTestCase):
+    """https receivers: verified against the system CAs plus --webhook-ca-file, by name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.certs.cleanup)
+        cls.ca = tls_certs.make_ca(cls.certs.name, "trusted")
+        cls.EXTRA_ARGS = FLAGS + ("--webhook-ca-file", cls.ca[0])
+        super().setUpClass()
+
+    def tls_receiver(self, ca, names):
+        cert = tls_certs.issue(self.certs.name, "receiver-" + unique(), ca, names)
+        return self.receiver(tls=cert)
+
+    def test_receiver_with_a_certificate_from_the_trusted_ca_gets_the_event(self):
+        receiver = self.tls_receiver(self.ca, ["IP:127.0.0.1"])
+        self.assertTrue(receiver.url.startswith("https://"))
+        webhook_id, secret = self.subscribe(receiver.url)
+        cdr_id, _ = self.make_call()
+        self.assert_calls_delivered(receiver.wait_for_count(3), secret, [cdr_id])
+        ds = self.wait_for_deliveries(
+            webhook_id, lambda ds: {d["state"] for d in ds} == {"delivered"})
+        self.assertEqual([d["state"] for d in ds], ["delivered"] * 3)
+
+    def assert_refused(self, receiver):
+        webhook_id, _ = self.subscribe(receiver.url, events=["call.started"])
+        self.make_call()
+        d = self.first_attempt(webhook_id)
+        self.assertEqual((d["state"], d["last_status"]), ("pending", None), d)
+        self.assertIn("certificate", d["last_error"], d)
+        self.assertEqual(receiver.accepted(), {})
+
+    def test_certificate_from_an_unknown_ca_is_refused(self):
+        other_ca = tls_certs.make_ca(self.certs.name, "other-" + unique())
+        self.assert_refused(self.tls_receiver(other_ca, ["IP:127.0.0.1"]))
+
+    def test_certificate_for_another_name_is_refused(self):
+        self.assert_refused(self.tls_receiver(self.ca, ["DNS:hooks.example.com"]))
 
 
 class WebhookCrashTest(DeliveryTestCase):

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import http.server
 import socket
+import ssl
 import threading
 import time
 
@@ -22,9 +23,10 @@ class Receiver:
     """A threaded HTTP endpoint on 127.0.0.1 that records every request with its arrival
     time. behaviour(event_id, attempt) -> "ok", "fail" (500) or "hang" (sleeps past the
     sender's timeout, then answers 200 into a closed connection); `delay` slows every answer.
+    With tls=(cert_path, key_path) it speaks https.
     """
 
-    def __init__(self, port=0, behaviour=None, delay=0.0, hang_seconds=2.0):
+    def __init__(self, port=0, behaviour=None, delay=0.0, hang_seconds=2.0, tls=None):
         self.hang_seconds = hang_seconds
         self.requests = []  # (arrival monotonic time, headers, body)
         self.attempts = collections.Counter()
@@ -56,6 +58,16 @@ class Receiver:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            # The handshake happens in the request thread, so a failing one stops nothing.
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True,
+                                                    do_handshake_on_connect=False)
+            self.scheme = "https"
+            # Refused handshakes are what some tests want; keep them out of the test output.
+            self.httpd.handle_error = lambda request, client_address: None
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -65,7 +77,7 @@ class Receiver:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/hook?k=1" % self.port
+        return "%s://127.0.0.1:%d/hook?k=1" % (self.scheme, self.port)
 
     def accepted(self):
         """{event_id: [(arrival, headers, body), ...]} of the requests answered 200."""
