@@ -169,6 +169,10 @@ class Server:
         if self.use_flags:
             args += ["--listen", "127.0.0.1:0", "--switch-listen", "127.0.0.1:0",
                      "--db", self.db]
+            # A test client on loopback outruns any per-partner rate a real integration
+            # would; the suites test resources, test_limits.py tests the limit itself.
+            if "--rate-limit" not in self.extra_args:
+                args += ["--rate-limit", "0"]
         if self.demo:
             args.append("--demo")
         args += self.extra_args
