@@ -9,10 +9,10 @@ import time
 import unittest
 
 import requests
+import requests.adapters
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
-from harness import (HTTP_TIMEOUT, SERVER_BIN, Server, ServerTestCase, read_response,
-                     require_binary)
+from harness import HTTP_TIMEOUT, SERVER_BIN, ServerTestCase, read_response, require_binary
 
 PING = "/miscellaneous/ping"
 PING_REQUEST = b"GET /miscellaneous/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -66,9 +66,15 @@ class HelpTest(unittest.TestCase):
             self.assertIn(flag, proc.stdout)
 
 
-class SizeLimitFlagsTest(ServerTestCase):
+class ChangedLimitsTest(ServerTestCase):
     PARTNERS = {"alice": dict(password="alice-pw")}
-    EXTRA_ARGS = ("--max-header-bytes", "2048", "--max-body-bytes", "4096")
+    EXTRA_ARGS = ("--max-header-bytes", "2048", "--max-body-bytes", "4096", "--rate-limit", "0",
+                  "--rate-limit-burst", "1")
+
+    def test_zero_turns_the_rate_limit_off(self):
+        s = self.session("alice", digest=False)
+        statuses = {self.call(s, "GET", PING).status_code for _ in range(30)}
+        self.assertEqual(statuses, {200})
 
     def test_header_over_the_configured_limit_is_431(self):
         s = self.session("alice", digest=False)
@@ -206,70 +212,78 @@ class RateLimitTest(ServerTestCase):
             self.assert_unauthorized(requests.get(self.url(PING), timeout=HTTP_TIMEOUT))
 
 
-class RateLimitOffTest(ServerTestCase):
-    PARTNERS = {"alice": dict(password="alice-pw")}
-    EXTRA_ARGS = ("--rate-limit", "0", "--rate-limit-burst", "1")
+class SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Connects from a given loopback address, so tests can be different clients."""
 
-    def test_zero_turns_the_rate_limit_off(self):
-        s = self.session("alice", digest=False)
-        statuses = {self.call(s, "GET", PING).status_code for _ in range(30)}
-        self.assertEqual(statuses, {200})
+    def __init__(self, address):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
 
 
-class LoginThrottleTest(unittest.TestCase):
-    """Every client here is 127.0.0.1, so each test gets a server (and a throttle) of its own."""
+class LoginThrottleTest(ServerTestCase):
+    """Each test is a client of its own address in 127.0.0.0/8, so their counts stay apart."""
 
     WINDOW = 2
+    PARTNERS = {"alice": dict(password="alice-pw", allow_ip="127.0.0.0/8")}
+    EXTRA_ARGS = ("--login-failure-limit", "3", "--login-failure-window-seconds", str(WINDOW))
 
-    def setUp(self):
-        self.server = Server(extra_args=("--login-failure-limit", "3",
-                                          "--login-failure-window-seconds", str(self.WINDOW)))
-        self.addCleanup(self.server.cleanup)
-        self.server.add_partner("alice", "alice-pw")
-        self.server.start()
-        self.addCleanup(self.server.stop)
+    def client(self, address):
+        s = requests.Session()
+        s.mount("http://", SourceAddressAdapter(address))
+        self.addCleanup(s.close)
+        return s
 
-    def get(self, auth):
-        return requests.get(self.server.url(PING), auth=auth, timeout=HTTP_TIMEOUT)
+    def get(self, client, auth):
+        return client.get(self.url(PING), auth=auth, timeout=HTTP_TIMEOUT)
 
-    def assert_throttled(self, resp):
-        self.assertEqual(resp.status_code, 429, resp.text)
-        self.assertEqual(resp.json()["errors"][0]["code"], "too_many_failed_logins")
-        self.assertIn("127.0.0.1", resp.json()["errors"][0]["message"])
+    def assert_throttled(self, resp, address):
+        errors = self.assert_error(resp, 429, "too_many_failed_logins", None)
+        self.assertIn(address, errors[0]["message"])
         retry_after = int(resp.headers["Retry-After"])
         self.assertGreaterEqual(retry_after, 1)
         self.assertLessEqual(retry_after, self.WINDOW)
         return retry_after
 
     def test_wrong_passwords_block_the_address_even_for_the_right_password(self):
+        guesser, bystander = self.client("127.0.0.11"), self.client("127.0.0.12")
         for _ in range(3):
-            self.assertEqual(self.get(HTTPBasicAuth("alice", "wrong")).status_code, 401)
-        self.assert_throttled(self.get(HTTPDigestAuth("alice", "alice-pw")))
-        self.assert_throttled(self.get(HTTPBasicAuth("nobody", "x")))
-        retry_after = self.assert_throttled(self.get(HTTPBasicAuth("alice", "alice-pw")))
+            self.assertEqual(self.get(guesser, HTTPBasicAuth("alice", "wrong")).status_code, 401)
+        self.assert_throttled(self.get(guesser, HTTPDigestAuth("alice", "alice-pw")),
+                              "127.0.0.11")
+        self.assert_throttled(self.get(guesser, HTTPBasicAuth("nobody", "x")), "127.0.0.11")
+        retry_after = self.assert_throttled(
+            self.get(guesser, HTTPBasicAuth("alice", "alice-pw")), "127.0.0.11")
+        self.assertEqual(self.get(bystander, HTTPDigestAuth("alice", "alice-pw")).status_code,
+                         200)
 
         time.sleep(retry_after + 0.1)
-        self.assertEqual(self.get(HTTPDigestAuth("alice", "alice-pw")).status_code, 200)
+        self.assertEqual(self.get(guesser, HTTPDigestAuth("alice", "alice-pw")).status_code, 200)
 
     def test_unknown_users_count_as_failures(self):
+        guesser = self.client("127.0.0.21")
         for user in ("nobody", "noone", "nemo"):
-            self.assertEqual(self.get(HTTPDigestAuth(user, "x")).status_code, 401)
-        self.assert_throttled(self.get(HTTPDigestAuth("alice", "alice-pw")))
+            self.assertEqual(self.get(guesser, HTTPDigestAuth(user, "x")).status_code, 401)
+        self.assert_throttled(self.get(guesser, HTTPDigestAuth("alice", "alice-pw")),
+                              "127.0.0.21")
 
     def test_successes_and_digest_challenges_do_not_count(self):
-        s = requests.Session()
-        s.auth = HTTPDigestAuth("alice", "alice-pw")
-        self.addCleanup(s.close)
+        user = self.client("127.0.0.31")
+        user.auth = HTTPDigestAuth("alice", "alice-pw")
         for _ in range(10):
-            self.assertEqual(requests.get(self.server.url(PING), timeout=HTTP_TIMEOUT)
+            self.assertEqual(self.get(user, None).status_code, 200)
+        for _ in range(10):
+            self.assertEqual(user.get(self.url(PING), auth=lambda r: r, timeout=HTTP_TIMEOUT)
                              .status_code, 401)
-            self.assertEqual(s.get(self.server.url(PING), timeout=HTTP_TIMEOUT).status_code, 200)
         # Each of these is a challenge and one wrong answer: one failure, not two.
         for _ in range(2):
-            self.assertEqual(self.get(HTTPDigestAuth("alice", "wrong")).status_code, 401)
-        self.assertEqual(self.get(HTTPDigestAuth("alice", "alice-pw")).status_code, 200)
-        self.assertEqual(self.get(HTTPDigestAuth("alice", "wrong")).status_code, 401)
-        self.assert_throttled(self.get(HTTPDigestAuth("alice", "alice-pw")))
+            self.assertEqual(self.get(user, HTTPDigestAuth("alice", "wrong")).status_code, 401)
+        self.assertEqual(self.get(user, HTTPDigestAuth("alice", "alice-pw")).status_code, 200)
+        self.assertEqual(self.get(user, HTTPDigestAuth("alice", "wrong")).status_code, 401)
+        self.assert_throttled(self.get(user, HTTPDigestAuth("alice", "alice-pw")), "127.0.0.31")
 
 
 if __name__ == "__main__":
