@@ -1,8 +1,14 @@
 #include "api/api.hpp"
 
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include "api/context.hpp"
+#include "core/cidr.hpp"
+#include "core/failure_throttle.hpp"
+#include "core/rate_limiter.hpp"
 #include "http/auth.hpp"
 #include "http/error.hpp"
 
@@ -22,19 +28,47 @@ http::Response render_error(const http::HttpError& error) {
   return response;
 }
 
+http::Response too_many_requests(std::chrono::seconds retry_after, http::ApiError error) {
+  auto response = http::error_response(429, std::move(error));
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+  return response;
+}
+
+std::optional<RateLimiter> rate_limiter_for(const Clock& clock, const AccessLimits& limits) {
+  if (limits.rate_per_second <= 0) return std::nullopt;
+  return std::optional<RateLimiter>(std::in_place, clock, limits.rate_per_second,
+                                    limits.rate_burst);
+}
+
+std::optional<FailureThrottle> login_throttle_for(const Clock& clock, const AccessLimits& limits) {
+  if (limits.login_failures <= 0) return std::nullopt;
+  return std::optional<FailureThrottle>(std::in_place, clock, limits.login_failures,
+                                        limits.login_failure_window);
+}
+
+std::string rate_limit_message(const AccessLimits& limits) {
+  std::ostringstream out;
+  out << "more than " << limits.rate_per_second << " requests per second (bursts of "
+      << limits.rate_burst << ") from this partner";
+  return out.str();
+}
+
 // Every node on one database signs Digest nonces with this shared secret, so a client whose
 // requests a load balancer spreads over nodes keeps its nonce.
 constexpr std::string_view kNonceSecretName = "digest_nonce";
 
 class PartnerApi {
  public:
-  PartnerApi(Store& store, const Clock& clock, ApiSettings settings)
+  PartnerApi(Store& store, const Clock& clock, ApiSettings settings, const AccessLimits& limits)
       : store_(store),
         clock_(clock),
         settings_(settings),
         authenticator_(
             [&store](std::string_view username) { return credentials_of(store, username); }, clock,
-            store.shared_secret(kNonceSecretName)) {
+            store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),
+        rate_limiter_(rate_limiter_for(clock, limits)),
+        login_throttle_(login_throttle_for(clock, limits)),
+        rate_limit_message_(rate_limit_message(limits)) {
     register_ping(router_);
     register_customers(router_);
     register_users(router_);
@@ -51,11 +85,27 @@ class PartnerApi {
   }
 
   http::Response handle(const http::Request& request) {
+    // A client network that guessed wrong too often is refused before its password is checked
+    // again, even a right one: otherwise the throttle would tell a guesser when it hit.
+    const std::string client = client_network(request.remote_address);
+    if (const auto wait = login_throttle_ ? login_throttle_->blocked_for(client) : std::nullopt) {
+      return too_many_requests(*wait, {"too_many_failed_logins", "",
+                                       "too many failed logins from " + client + "; retry after " +
+                                           std::to_string(wait->count()) + " s"});
+    }
     // Authentication comes before routing, so strangers learn nothing about paths.
     auto auth = authenticator_.authenticate(request);
-    if (!auth.ok) return std::move(auth.failure);
+    if (!auth.ok) {
+      if (auth.wrong_credentials && login_throttle_) login_throttle_->record_failure(client);
+      return std::move(auth.failure);
+    }
     const auto partner = store_.find_partner(auth.principal_id);
     if (!partner) return http::error_response(401, {"unauthorized", "", "account removed"});
+    if (const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt) {
+      return too_many_requests(
+          *wait, {"rate_limited", "",
+                  rate_limit_message_ + "; retry after " + std::to_string(wait->count()) + " s"});
+    }
     try {
       return dispatch(request, *partner);
     } catch (const http::HttpError& error) {
@@ -91,12 +141,16 @@ class PartnerApi {
   const ApiSettings settings_;
   http::Authenticator authenticator_;
   ApiRouter router_;
+  std::optional<RateLimiter> rate_limiter_;
+  std::optional<FailureThrottle> login_throttle_;
+  const std::string rate_limit_message_;
 };
 
 }  // namespace
 
-http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings) {
-  auto api = std::make_shared<PartnerApi>(store, clock, settings);
+http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings,
+                               AccessLimits limits) {
+  auto api = std::make_shared<PartnerApi>(store, clock, settings, limits);
   return [api](const http::Request& request) { return api->handle(request); };
 }
 

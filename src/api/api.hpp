@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include "api/context.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
@@ -7,7 +9,18 @@
 
 namespace callsight::api {
 
+// How the partner API guards itself against abuse. Each node keeps its own counts: with N
+// nodes behind a balancer a partner may reach N times the rate.
+struct AccessLimits {
+  double rate_per_second = 50;  // requests per partner after authentication; 0 = unlimited
+  double rate_burst = 100;      // requests a partner may send at once
+  int login_failures = 10;      // wrong passwords per client network within the window; 0 = off
+  std::chrono::seconds login_failure_window{60};
+  std::chrono::seconds digest_nonce_lifetime{300};
+};
+
 // The partner API as one handler: authentication, routing and every resource.
-http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings = {});
+http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings = {},
+                               AccessLimits limits = {});
 
 }  // namespace callsight::api

@@ -26,14 +26,80 @@ std::string env_or(const char* name, std::string fallback) {
   return value && *value ? std::string(value) : std::move(fallback);
 }
 
-callsight::http::ServerOptions server_options(const std::string& listen, int threads) {
+callsight::http::ServerOptions server_options(const std::string& listen,
+                                              callsight::http::ServerOptions options) {
   const auto address = callsight::app::parse_listen_address(listen);
-  callsight::http::ServerOptions options;
   options.host = address.host;
   options.port = address.port;
-  options.threads = threads;
   return options;
 }
+
+// Limits each listener applies to its connections, and the partner API's abuse limits.
+struct LimitFlags {
+  callsight::http::ServerOptions connections;
+  callsight::api::AccessLimits access;
+  int read_timeout_seconds = static_cast<int>(connections.read_timeout.count());
+  int idle_timeout_seconds = static_cast<int>(connections.idle_timeout.count());
+  int login_failure_window_seconds = static_cast<int>(access.login_failure_window.count());
+  int digest_nonce_seconds = static_cast<int>(access.digest_nonce_lifetime.count());
+
+  void add_to(CLI::App& cli) {
+    cli.add_option("--max-header-bytes", connections.header_limit,
+                   "largest request line plus headers a client may send; more gets 431")
+        ->capture_default_str()
+        ->check(CLI::Range(1024, 1024 * 1024));
+    cli.add_option("--max-body-bytes", connections.body_limit,
+                   "largest request body a client may send; more gets 413")
+        ->capture_default_str()
+        ->check(CLI::Range(1024, 1024 * 1024 * 1024));
+    cli.add_option("--read-timeout-seconds", read_timeout_seconds,
+                   "time a request has to arrive whole, counted from the connection (TLS "
+                   "handshake included) or, on a kept-alive one, from its first byte; slower "
+                   "clients are disconnected")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
+    cli.add_option("--idle-timeout-seconds", idle_timeout_seconds,
+                   "time a kept-alive connection may wait for its next request")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
+    cli.add_option("--max-connections", connections.max_connections,
+                   "open connections per listener; more are closed at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    cli.add_option("--rate-limit", access.rate_per_second,
+                   "partner API requests per second each partner may make on this node, after "
+                   "authentication; more get 429 with Retry-After; 0 = no limit")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e6));
+    cli.add_option("--rate-limit-burst", access.rate_burst,
+                   "requests a partner may make at once before --rate-limit applies")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e7));
+    cli.add_option("--login-failure-limit", access.login_failures,
+                   "wrong passwords (or unknown users) from one client address (IPv6: one /64) "
+                   "within --login-failure-window-seconds after which it gets 429 until the "
+                   "window ends, even with the right password; 0 = no throttle")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000));
+    cli.add_option("--login-failure-window-seconds", login_failure_window_seconds,
+                   "window in which --login-failure-limit counts")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+    cli.add_option("--digest-nonce-seconds", digest_nonce_seconds,
+                   "how long a Digest nonce is accepted before clients are asked to renew it "
+                   "(stale=true); give every node the same")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+  }
+
+  // After parsing: the seconds flags into their durations.
+  void apply() {
+    connections.read_timeout = std::chrono::seconds(read_timeout_seconds);
+    connections.idle_timeout = std::chrono::seconds(idle_timeout_seconds);
+    access.login_failure_window = std::chrono::seconds(login_failure_window_seconds);
+    access.digest_nonce_lifetime = std::chrono::seconds(digest_nonce_seconds);
+  }
+};
 
 // The switch listener serves on its own threads until the partner listener stops.
 class SwitchListener {
@@ -81,6 +147,19 @@ int main(int argc, char** argv) {
                  "CALLSIGHT_SWITCH_SECRET, and without one the switch API stays off")
       ->capture_default_str();
   cli.add_option("--threads", threads, "io threads; 0 = one per core")->capture_default_str();
+  LimitFlags limits;
+  limits.add_to(cli);
+  std::string tls_cert;
+  std::string tls_key;
+  auto* tls_cert_option =
+      cli.add_option("--tls-cert", tls_cert,
+                     "PEM certificate chain (server certificate first): the partner API then "
+                     "speaks HTTPS only, TLS 1.2 or later; needs --tls-key")
+          ->check(CLI::ExistingFile);
+  cli.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile)
+      ->needs(tls_cert_option);
+  tls_cert_option->needs("--tls-key");
   cli.add_option("--reservation-hours", reservation_hours,
                  "how long a reserved number is held unless its source is activated")
       ->capture_default_str()
@@ -116,6 +195,8 @@ int main(int argc, char** argv) {
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
   CLI11_PARSE(cli, argc, argv);
+  limits.apply();
+  limits.connections.threads = threads;
   // Logs go to stderr so stdout carries only what was asked for (the --demo walk-through).
   spdlog::set_default_logger(spdlog::stderr_color_mt("callsightd"));
 
@@ -126,8 +207,11 @@ int main(int argc, char** argv) {
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhooks.allow_private;
-    http::Server server(server_options(listen, threads),
-                        api::make_partner_api(*store, clock, settings));
+    auto partner_options = server_options(listen, limits.connections);
+    partner_options.tls_cert_file = tls_cert;
+    partner_options.tls_key_file = tls_key;
+    http::Server server(partner_options,
+                        api::make_partner_api(*store, clock, settings, limits.access));
     if (demo && switch_secret.empty()) switch_secret = "demo";
     switching::CallRouter call_router(*store, clock);
     std::optional<SwitchListener> switch_listener;
@@ -136,7 +220,7 @@ int main(int argc, char** argv) {
     } else if (switch_secret.empty()) {
       spdlog::warn("switch API off: set CALLSIGHT_SWITCH_SECRET to serve the SIP edge");
     } else {
-      switch_listener.emplace(server_options(switch_listen, threads),
+      switch_listener.emplace(server_options(switch_listen, limits.connections),
                               app::make_switch_handler(call_router, switch_secret));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
@@ -145,7 +229,8 @@ int main(int argc, char** argv) {
     webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.
     app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks);
-    spdlog::info("callsightd listening on http://{}", server.address());
+    spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
+                 server.address());
     if (demo) {
       const auto switch_address =
           switch_listener ? std::optional<std::string>(switch_listener->address()) : std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <optional>
@@ -91,6 +92,8 @@ bool contains(const Block& block, const Address& address) {
   return (block.base.bytes[whole_bytes] & mask) == (address.bytes[whole_bytes] & mask);
 }
 
+constexpr int kSubscriberPrefixBytes = 8;  // an IPv6 /64
+
 }  // namespace
 
 bool is_valid_cidr(std::string_view cidr) { return parse_block(cidr).has_value(); }
@@ -104,6 +107,20 @@ bool address_in_cidrs(std::string_view address, const std::vector<std::string>& 
     if (block && contains(*block, candidate)) return true;
   }
   return false;
+}
+
+std::string client_network(std::string_view address) {
+  const auto parsed = parse_address(address);
+  if (!parsed) return std::string(address);
+  auto network = unmap(*parsed);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (network.v4) {
+    inet_ntop(AF_INET, network.bytes.data(), text, sizeof text);
+    return text;
+  }
+  std::fill(network.bytes.begin() + kSubscriberPrefixBytes, network.bytes.end(), 0);
+  inet_ntop(AF_INET6, network.bytes.data(), text, sizeof text);
+  return std::string(text) + "/64";
 }
 
 }  // namespace callsight

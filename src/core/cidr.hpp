@@ -14,4 +14,9 @@ bool is_valid_cidr(std::string_view cidr);
 // addresses (::ffff:1.2.3.4, what a dual-stack socket reports) match IPv4 blocks.
 bool address_in_cidrs(std::string_view address, const std::vector<std::string>& cidrs);
 
+// The network a client address is held to account as, for per-client limits: an IPv4 address
+// itself ("10.1.2.3"), an IPv6 address's /64 ("2001:db8:1:2::/64"), since one subscriber
+// usually holds a whole /64. Anything unparsable is returned unchanged.
+std::string client_network(std::string_view address);
+
 }  // namespace callsight

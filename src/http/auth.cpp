@@ -388,7 +388,7 @@ struct Authenticator::Impl {
     const auto expected = digest_hex(f->algorithm, ha1 + ":" + f->nonce + ":" + f->nc + ":" +
                                                        f->cnonce + ":" + f->qop + ":" + ha2);
     if (!constant_time_equals(expected, lower(f->response)) || !stored || !usable) {
-      return challenge(false);
+      return wrong_credentials();
     }
 
     const auto now = clock_.now().time_since_epoch().count();
@@ -416,12 +416,12 @@ struct Authenticator::Impl {
     const auto stored = lookup_(username);
     if (!stored) {
       verify_password(unknown_user_password_hash(), password);
-      return challenge(false);
+      return wrong_credentials();
     }
     const auto now = clock_.now();
     const auto tag = login_tag(stored->password_hash, password);
     if (!login_cache_.contains(username, tag, now)) {
-      if (!verify_password(stored->password_hash, password)) return challenge(false);
+      if (!verify_password(stored->password_hash, password)) return wrong_credentials();
       login_cache_.remember(username, tag, now);
     }
     return allow(request, *stored);
@@ -434,6 +434,12 @@ struct Authenticator::Impl {
     AuthOutcome outcome;
     outcome.ok = true;
     outcome.principal_id = stored.principal_id;
+    return outcome;
+  }
+
+  AuthOutcome wrong_credentials() const {
+    auto outcome = challenge(false);
+    outcome.wrong_credentials = true;
     return outcome;
   }
 

@@ -31,6 +31,9 @@ struct AuthOutcome {
   bool ok = false;
   Id principal_id = 0;  // set when ok
   Response failure;     // 401 with challenges and an empty body, or 403 with a JSON error
+  // A password was checked and was wrong, or the user is unknown: what a guesser causes.
+  // Missing credentials, stale nonces and replays are not counted as such.
+  bool wrong_credentials = false;
 };
 
 // HTTP Digest (RFC 7616: MD5 and SHA-256, qop=auth) and HTTP Basic, then the IP allow-list.

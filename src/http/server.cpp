@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,16 +9,23 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +38,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using BeastRequest = bhttp::request<bhttp::string_body>;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
@@ -40,6 +50,10 @@ constexpr std::chrono::seconds kShutdownGrace{10};
 // closing a socket with unread input sends a reset, and the client would lose the response.
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kReadChunk = 4096;
+// TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3 suites are all of that already).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 std::string lower(std::string out) {
   std::transform(out.begin(), out.end(), out.begin(),
@@ -122,13 +136,77 @@ tcp::endpoint resolve_endpoint(asio::io_context& ioc, const ServerOptions& optio
   return results.begin()->endpoint();
 }
 
-class Session;
+// OpenSSL's own messages for a missing file are cryptic ("system lib"); say which file first.
+void require_readable(const std::string& what, const std::string& path) {
+  std::ifstream file(path);
+  if (!file)
+    throw std::runtime_error("cannot read the TLS " + what + " " + path + ": " +
+                             std::strerror(errno));
+}
+
+asio::ssl::context make_tls_context(const ServerOptions& options) {
+  require_readable("certificate", options.tls_cert_file);
+  require_readable("key", options.tls_key_file);
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  SSL_CTX* native = tls.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    throw std::runtime_error("the TLS library accepts none of the TLS 1.2 cipher suites");
+  }
+  // The key goes first: loading a certificate then drops a key that does not match it, which
+  // the final check reports as such.
+  beast::error_code ec;
+  tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    throw std::runtime_error("TLS key " + options.tls_key_file +
+                             " is not a PEM private key: " + ec.message());
+  }
+  tls.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) {
+    throw std::runtime_error("TLS certificate " + options.tls_cert_file +
+                             " is not a PEM certificate chain: " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("TLS key " + options.tls_key_file +
+                             " does not match the certificate " + options.tls_cert_file);
+  }
+  return tls;
+}
+
+std::optional<asio::ssl::context> tls_context_for(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return std::nullopt;
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    throw std::runtime_error("TLS needs both a certificate and a key");
+  }
+  return make_tls_context(options);
+}
+
+class Listener;
+
+// What the listener holds of a connection, whichever stream it speaks over.
+class Connection {
+ public:
+  explicit Connection(Listener& listener) : listener_(listener) {}
+  virtual ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Closes the connection if it is between requests; a request in progress finishes first and
+  // its response says Connection: close.
+  virtual void shut_down() = 0;
+
+ protected:
+  Listener& listener_;
+};
 
 class Listener {
  public:
   Listener(ServerOptions options, Handler handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        tls_(tls_context_for(options_)),
         ioc_(static_cast<int>(thread_count(options_.threads))),
         strand_(asio::make_strand(ioc_)),
         acceptor_(strand_),
@@ -149,6 +227,7 @@ class Listener {
 
   const ServerOptions& options() const { return options_; }
   const tcp::endpoint& bound() const { return bound_; }
+  bool tls() const { return tls_.has_value(); }
   bool stopping() const { return stopping_; }
 
   void run(bool handle_signals) {
@@ -181,7 +260,7 @@ class Listener {
     return to_beast(internal_error(), version, keep_alive && !stopping_, head);
   }
 
-  void unregister(Session* session) {
+  void unregister(Connection* session) {
     std::lock_guard lock(mutex_);
     sessions_.erase(session);
     if (timer_armed_ && sessions_.empty()) {
@@ -222,6 +301,8 @@ class Listener {
   }
 
   void admit(tcp::socket socket);
+  template <class Stream, class... TlsArgs>
+  void admit_as(tcp::socket socket, TlsArgs&... tls);
   void begin_shutdown();
 
   void on_grace_expired(beast::error_code ec) {
@@ -243,8 +324,9 @@ class Listener {
   std::mutex mutex_;
   // Guarded by mutex_. Declared before ioc_: sessions still queued when the io_context is
   // destroyed unregister themselves from its destructor.
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions_;
   bool timer_armed_ = false;
+  std::optional<asio::ssl::context> tls_;  // set: every connection speaks TLS
   asio::io_context ioc_;
   asio::strand<asio::io_context::executor_type> strand_;  // acceptor, signals, shutdown
   tcp::acceptor acceptor_;
@@ -253,43 +335,66 @@ class Listener {
   tcp::endpoint bound_;
 };
 
-// One connection: read a request, call the handler, write the response, repeat. Each session
-// runs on its own strand and keeps itself alive through the completion handlers it has pending.
-class Session : public std::enable_shared_from_this<Session> {
+Connection::~Connection() { listener_.unregister(this); }
+
+// One connection: (TLS handshake,) read a request, call the handler, write the response,
+// repeat. Each session runs on its own strand and keeps itself alive through the completion
+// handlers it has pending.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket&& socket, Listener& listener)
-      : listener_(listener), stream_(std::move(socket)) {}
-  ~Session() { listener_.unregister(this); }
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  template <class... TlsArgs>
+  Session(Listener& listener, tcp::socket&& socket, TlsArgs&... tls)
+      : Connection(listener), stream_(std::move(socket), tls...) {}
 
   void start() {
     beast::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer_ip(peer.address());
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::wait_for_request, shared_from_this()));
+    asio::dispatch(tcp().get_executor(),
+                   beast::bind_front_handler(&Session::begin, this->shared_from_this()));
   }
 
-  // Closes the connection if it is between requests; a request in progress finishes first and
-  // its response says Connection: close.
-  void shut_down() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->stream_.close();
+  void shut_down() override {
+    asio::post(tcp().get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->tcp().close();
     });
   }
 
  private:
   const ServerOptions& options() const { return listener_.options(); }
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
-  // Waits for the first byte of the next request. On a new connection the read_timeout started
-  // here covers the whole request; on a kept-alive one the idle_timeout applies instead.
+  // One deadline from the accept covers the TLS handshake and the whole first request, so a
+  // client that dribbles bytes cannot stretch it.
+  void begin() {
+    tcp().expires_after(options().read_timeout);
+    if constexpr (kTls) {
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+    } else {
+      wait_for_request();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) return;  // not TLS, a failed or too slow handshake: the socket closes on release
+    wait_for_request();
+  }
+
+  // Waits for the first byte of the next request; a kept-alive connection may idle for
+  // idle_timeout first.
   void wait_for_request() {
     if (listener_.stopping()) return close();
     if (buffer_.size() > 0) return read_request();  // the client pipelined the next request
     idle_ = true;
-    stream_.expires_after(kept_alive_ ? options().idle_timeout : options().read_timeout);
+    if (kept_alive_) tcp().expires_after(options().idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
-        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+        beast::bind_front_handler(&Session::on_first_bytes, this->shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
@@ -299,13 +404,14 @@ class Session : public std::enable_shared_from_this<Session> {
     read_request();
   }
 
+  // A kept-alive connection's request must arrive whole within read_timeout of its first byte.
   void read_request() {
-    if (kept_alive_) stream_.expires_after(options().read_timeout);
+    if (kept_alive_) tcp().expires_after(options().read_timeout);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
     parser_->body_limit(options().body_limit);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -319,7 +425,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
       return send_error(error_response(400, {"bad_request", "", "malformed HTTP request"}));
     }
-    if (ec) return;  // socket error or timeout: the stream is already closed
+    if (ec) return;  // socket or TLS error, or timeout: the stream is already unusable
 
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
@@ -335,9 +441,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write(BeastResponse response) {
     response_ = std::move(response);
-    stream_.expires_after(options().read_timeout);
+    tcp().expires_after(options().read_timeout);
     bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
+                       beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -349,28 +455,35 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void linger() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (!kTls) {
+      beast::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
     buffer_.clear();
-    stream_.expires_after(kLingerTimeout);
+    tcp().expires_after(kLingerTimeout);
     drain();
   }
 
   void drain() {
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               if (!ec) self->drain();
                             });
   }
 
-  // Half-closes; the socket itself closes when the last handler releases the session.
+  // Half-closes (TLS: sends close_notify); the socket itself closes when the last handler
+  // releases the session.
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kTls) {
+      tcp().expires_after(kLingerTimeout);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  Listener& listener_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   BeastResponse response_;
@@ -380,8 +493,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool lingering_ = false;   // the response is an error; drain input, then close
 };
 
-void Listener::admit(tcp::socket socket) {
-  std::shared_ptr<Session> session;
+template <class Stream, class... TlsArgs>
+void Listener::admit_as(tcp::socket socket, TlsArgs&... tls) {
+  std::shared_ptr<Session<Stream>> session;
   {
     std::lock_guard lock(mutex_);
     if (sessions_.size() >= options_.max_connections) {
@@ -389,17 +503,22 @@ void Listener::admit(tcp::socket socket) {
       socket.close(ignored);
       return;
     }
-    session = std::make_shared<Session>(std::move(socket), *this);
+    session = std::make_shared<Session<Stream>>(*this, std::move(socket), tls...);
     sessions_.emplace(session.get(), session);
   }
   session->start();
+}
+
+void Listener::admit(tcp::socket socket) {
+  if (tls_) return admit_as<TlsStream>(std::move(socket), *tls_);
+  admit_as<PlainStream>(std::move(socket));
 }
 
 void Listener::begin_shutdown() {
   beast::error_code ignored;
   acceptor_.close(ignored);
   signals_.cancel(ignored);
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [_, weak] : sessions_) {
@@ -433,6 +552,8 @@ std::string Server::address() const {
   const std::string port = std::to_string(endpoint.port());
   return endpoint.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
 }
+
+bool Server::tls() const { return impl_->tls(); }
 
 void Server::run(bool handle_signals) { impl_->run(handle_signals); }
 

@@ -22,11 +22,14 @@ struct ServerOptions {
   std::size_t body_limit = 1024 * 1024;   // larger bodies get 413
   std::chrono::seconds read_timeout{30};  // a request must arrive whole within this
   std::chrono::seconds idle_timeout{60};  // a kept-alive connection may idle this long
-  std::size_t max_connections = 10000;
+  std::size_t max_connections = 10000;    // connections beyond these are closed at once
+  // Both set: HTTPS only (TLS 1.2+), from PEM files; a bad file makes the constructor throw.
+  std::string tls_cert_file;  // the certificate chain, server certificate first
+  std::string tls_key_file;
 };
 
-// Beast HTTP/1.1 server with keep-alive. Beast and Asio stay inside server.cpp so that
-// only one translation unit pays for their headers.
+// Beast HTTP/1.1 server with keep-alive, over TLS when given a certificate. Beast and Asio stay
+// inside server.cpp so that only one translation unit pays for their headers.
 class Server {
  public:
   // Binds and listens at once, so a bad address fails here and port() is known.
@@ -37,6 +40,7 @@ class Server {
 
   std::uint16_t port() const;
   std::string address() const;  // "host:port" as bound
+  bool tls() const;
 
   // Serves until stop() or, when handle_signals, SIGINT/SIGTERM; in-flight requests finish
   // before it returns.

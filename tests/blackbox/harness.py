@@ -36,7 +36,7 @@ HTTP_TIMEOUT = 10.0
 # Loopback only: the clients in these tests connect from 127.0.0.1.
 LOCAL_CIDRS = "127.0.0.1/32,::1/128"
 
-_LISTEN_RE = re.compile(r"callsightd listening on http://(\S+):(\d+)")
+_LISTEN_RE = re.compile(r"callsightd listening on (https?)://(\S+):(\d+)")
 _SWITCH_LISTEN_RE = re.compile(r"switch API listening on http://(\S+):(\d+)")
 _live_processes = set()
 
@@ -149,6 +149,7 @@ class Server:
         self.proc = None
         self.port = None
         self.host = None
+        self.scheme = None  # "https" when started with --tls-cert
         self.returncode = None
         self._n = next(_unique_counter)
         self.stdout_path = os.path.join(self.workdir, "callsightd-%d.out" % self._n)
@@ -168,6 +169,10 @@ class Server:
         if self.use_flags:
             args += ["--listen", "127.0.0.1:0", "--switch-listen", "127.0.0.1:0",
                      "--db", self.db]
+            # A test client on loopback outruns any per-partner rate a real integration
+            # would; the suites test resources, test_limits.py tests the limit itself.
+            if "--rate-limit" not in self.extra_args:
+                args += ["--rate-limit", "0"]
         if self.demo:
             args.append("--demo")
         args += self.extra_args
@@ -195,8 +200,9 @@ class Server:
             # too so one misplaced log line does not fail every other test.
             match = _LISTEN_RE.search(self.stderr()) or _LISTEN_RE.search(self.stdout())
             if match:
-                self.host = match.group(1).strip("[]")
-                self.port = int(match.group(2))
+                self.scheme = match.group(1)
+                self.host = match.group(2).strip("[]")
+                self.port = int(match.group(3))
                 switch = _SWITCH_LISTEN_RE.search(self.stderr())
                 self.switch_port = int(switch.group(2)) if switch else None
                 return
@@ -204,12 +210,12 @@ class Server:
                 raise AssertionError("callsightd exited with %d before listening:\n%s"
                                      % (self.proc.returncode, self.stderr()))
             time.sleep(0.02)
-        raise AssertionError("callsightd logged no 'listening on http://HOST:PORT' within "
+        raise AssertionError("callsightd logged no 'listening on http(s)://HOST:PORT' within "
                              "%.0f s:\n%s" % (LISTEN_TIMEOUT, self.stderr()))
 
     @property
     def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     def url(self, path):
         return self.base_url + path

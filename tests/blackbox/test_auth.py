@@ -2,12 +2,14 @@
 
 import http.client
 import json
+import time
 import unittest
 
 import requests
 
 from harness import (HTTP_TIMEOUT, ServerTestCase, digest_authorization, digest_challenge,
                      parse_challenges)
+from requests.auth import HTTPDigestAuth
 
 PING = "/miscellaneous/ping"
 
@@ -191,6 +193,54 @@ class AuthTest(ServerTestCase):
             self.call(self.session("rotate", "old-secret", digest=False), "GET", PING))
         status, _ = self.curl("--digest", "-u", "rotate:new-secret", self.url(PING))
         self.assertEqual(status, 200)
+
+
+
+class DigestNonceLifetimeTest(ServerTestCase):
+    PARTNERS = {"alice": dict(password="alice-secret")}
+    EXTRA_ARGS = ("--digest-nonce-seconds", "1")
+
+    def get(self, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=HTTP_TIMEOUT)
+        try:
+            conn.request("GET", PING, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.msg.get_all("WWW-Authenticate") or [], resp.read()
+        finally:
+            conn.close()
+
+    def sha256_challenge(self):
+        _, values, _ = self.get()
+        return digest_challenge(parse_challenges(values), "SHA-256")
+
+    def test_expired_nonce_is_401_stale_and_requests_renews_it(self):
+        s = requests.Session()
+        s.auth = HTTPDigestAuth("alice", "alice-secret")
+        self.addCleanup(s.close)
+        self.assertEqual(s.get(self.url(PING), timeout=HTTP_TIMEOUT).status_code, 200)
+        old = self.sha256_challenge()
+        time.sleep(2.1)  # past the 1 s lifetime on the server's whole-second clock
+
+        auth = digest_authorization(old, "GET", PING, "alice", "alice-secret", "SHA-256")
+        status, values, body = self.get({"Authorization": auth})
+        self.assertEqual(status, 401)
+        self.assertEqual(body, b"")
+        renewed = digest_challenge(parse_challenges(values), "SHA-256")
+        self.assertEqual(renewed.get("stale"), "true", values)
+        self.assertNotEqual(renewed["nonce"], old["nonce"])
+        # The session's nonce expired too; requests answers the stale challenge by itself.
+        self.assertEqual(s.get(self.url(PING), timeout=HTTP_TIMEOUT).status_code, 200)
+
+    def test_nonce_with_a_forged_issue_time_is_401_and_not_stale(self):
+        challenge = dict(self.sha256_challenge())
+        # The first 8 bytes are the issue time: moving it forward would extend the nonce's life.
+        challenge["nonce"] = "%016x" % (int(challenge["nonce"][:16], 16) + 3600) \
+            + challenge["nonce"][16:]
+        auth = digest_authorization(challenge, "GET", PING, "alice", "alice-secret", "SHA-256")
+        status, values, body = self.get({"Authorization": auth})
+        self.assertEqual(status, 401)
+        self.assertEqual(body, b"")
+        self.assertNotIn("stale", digest_challenge(parse_challenges(values), "SHA-256"))
 
 
 if __name__ == "__main__":

@@ -389,6 +389,24 @@ TEST_F(AuthTest, BasicUnknownUserGetsPlainChallenge) {
       auth_.authenticate(request("Basic " + base64(std::string("stranger:") + kPassword))));
 }
 
+TEST_F(AuthTest, OnlyACheckedWrongPasswordOrUnknownUserCountsAsWrongCredentials) {
+  const auto c = fresh_challenge();
+  EXPECT_TRUE(
+      auth_.authenticate(request(python_digest(c, {.password = "nope"}))).wrong_credentials);
+  EXPECT_TRUE(
+      auth_.authenticate(request(python_digest(c, {.username = "stranger"}))).wrong_credentials);
+  EXPECT_TRUE(auth_.authenticate(request("Basic " + base64("partner:pa"))).wrong_credentials);
+  EXPECT_TRUE(auth_.authenticate(request("Basic " + base64("stranger:x"))).wrong_credentials);
+
+  EXPECT_FALSE(auth_.authenticate(request("")).wrong_credentials);
+  EXPECT_FALSE(auth_.authenticate(request("Basic !!!!")).wrong_credentials);
+  const auto good = python_digest(c, {.nc = "00000001"});
+  ASSERT_TRUE(auth_.authenticate(request(good)).ok);
+  EXPECT_FALSE(auth_.authenticate(request(good)).wrong_credentials);  // a replay
+  clock_.advance(301s);
+  EXPECT_FALSE(auth_.authenticate(request(python_digest(c, {.nc = "00000002"}))).wrong_credentials);
+}
+
 TEST_F(AuthTest, BasicMalformedCredentialsGetPlainChallenge) {
   for (const std::string& header : {std::string("Basic"), std::string("Basic !!!!"),
                                     "Basic " + base64("partner"), std::string("Basic QQ=A")}) {

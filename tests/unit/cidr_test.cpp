@@ -69,5 +69,15 @@ TEST(Cidr, HostBitsInTheBlockAreIgnored) {
   EXPECT_TRUE(address_in_cidrs("10.200.0.1", {"10.1.2.3/8"}));
 }
 
+TEST(Cidr, ClientNetworkIsTheIpv4AddressOrTheIpv6Slash64) {
+  EXPECT_EQ(client_network("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(client_network("::ffff:203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(client_network("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_network("2001:db8:1:2:bbbb::7"), client_network("2001:db8:1:2::1"));
+  EXPECT_NE(client_network("2001:db8:1:3::1"), client_network("2001:db8:1:2::1"));
+  EXPECT_EQ(client_network("::1"), "::/64");
+  EXPECT_EQ(client_network("garbage"), "garbage");
+}
+
 }  // namespace
 }  // namespace callsight

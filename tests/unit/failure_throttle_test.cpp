@@ -1,0 +1,82 @@
+#include "core/failure_throttle.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace callsight {
+namespace {
+
+using std::chrono::seconds;
+
+class FailureThrottleTest : public ::testing::Test {
+ protected:
+  void fail(FailureThrottle& throttle, const std::string& key, int times) {
+    for (int i = 0; i < times; ++i) throttle.record_failure(key);
+  }
+
+  ManualClock clock_{TimePoint(seconds(1'700'000'000))};
+};
+
+TEST_F(FailureThrottleTest, BlocksAfterTheLimitUntilTheWindowEnds) {
+  FailureThrottle throttle(clock_, 3, seconds(60));
+  fail(throttle, "10.0.0.1", 2);
+  EXPECT_FALSE(throttle.blocked_for("10.0.0.1"));
+  clock_.advance(seconds(20));
+  fail(throttle, "10.0.0.1", 1);
+  EXPECT_EQ(throttle.blocked_for("10.0.0.1"), seconds(40));
+  clock_.advance(seconds(39));
+  EXPECT_EQ(throttle.blocked_for("10.0.0.1"), seconds(1));
+  clock_.advance(seconds(1));
+  EXPECT_FALSE(throttle.blocked_for("10.0.0.1"));
+}
+
+TEST_F(FailureThrottleTest, FailuresInAnEndedWindowDoNotCount) {
+  FailureThrottle throttle(clock_, 3, seconds(60));
+  fail(throttle, "10.0.0.1", 2);
+  clock_.advance(seconds(60));
+  fail(throttle, "10.0.0.1", 2);
+  EXPECT_FALSE(throttle.blocked_for("10.0.0.1"));
+  fail(throttle, "10.0.0.1", 1);
+  EXPECT_EQ(throttle.blocked_for("10.0.0.1"), seconds(60));
+}
+
+TEST_F(FailureThrottleTest, FailuresWhileBlockedDoNotProlongTheBlock) {
+  FailureThrottle throttle(clock_, 2, seconds(10));
+  fail(throttle, "10.0.0.1", 2);
+  clock_.advance(seconds(5));
+  fail(throttle, "10.0.0.1", 50);
+  EXPECT_EQ(throttle.blocked_for("10.0.0.1"), seconds(5));
+}
+
+TEST_F(FailureThrottleTest, KeysAreCountedApart) {
+  FailureThrottle throttle(clock_, 2, seconds(60));
+  fail(throttle, "10.0.0.1", 2);
+  fail(throttle, "10.0.0.2", 1);
+  EXPECT_TRUE(throttle.blocked_for("10.0.0.1"));
+  EXPECT_FALSE(throttle.blocked_for("10.0.0.2"));
+}
+
+TEST_F(FailureThrottleTest, ForgetsEndedWindows) {
+  FailureThrottle throttle(clock_, 2, seconds(60));
+  for (int i = 0; i < 100; ++i) fail(throttle, "10.0.1." + std::to_string(i), 1);
+  EXPECT_EQ(throttle.tracked_keys(), 100u);
+  clock_.advance(seconds(60));
+  EXPECT_FALSE(throttle.blocked_for("10.0.0.1"));
+  EXPECT_EQ(throttle.tracked_keys(), 0u);
+}
+
+TEST_F(FailureThrottleTest, NeverHoldsMoreThanMaxKeys) {
+  FailureThrottle throttle(clock_, 1, seconds(60), 10);
+  for (int i = 0; i < 1000; ++i) fail(throttle, "10.0." + std::to_string(i), 1);
+  EXPECT_EQ(throttle.tracked_keys(), 10u);
+  EXPECT_TRUE(throttle.blocked_for("10.0.999"));
+}
+
+TEST_F(FailureThrottleTest, RejectsNonsenseLimits) {
+  EXPECT_THROW(FailureThrottle(clock_, 0, seconds(60)), std::invalid_argument);
+  EXPECT_THROW(FailureThrottle(clock_, 5, seconds(0)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace callsight
