@@ -12,36 +12,20 @@ import time
 import unittest
 
 import requests
-from requests.auth import HTTPDigestAuth
 
 from harness import HTTP_TIMEOUT, SERVER_BIN, ServerTestCase, require_binary
+import tls_certs
 
 PING = "/miscellaneous/ping"
 
 
-def openssl(*args, cwd):
-    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=30)
-    if proc.returncode != 0:
-        raise AssertionError("openssl %s failed: %s" % (" ".join(args), proc.stderr))
-
-
 def make_ca_and_server_cert(directory):
-    """A CA and a server certificate for 127.0.0.1 and localhost it signed (EC keys: fast)."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=Callsight test CA", cwd=directory)
-    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=127.0.0.1", cwd=directory)
-    with open(os.path.join(directory, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext",
-            cwd=directory)
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-out", "other.key", cwd=directory)
-    return {name: os.path.join(directory, name)
-            for name in ("ca.pem", "server.pem", "server.key", "other.key")}
+    """A CA and a server certificate for 127.0.0.1 and localhost it signed, and a key that
+    belongs to neither."""
+    ca = tls_certs.make_ca(directory, "test")
+    cert, key = tls_certs.issue(directory, "server", ca, ["IP:127.0.0.1", "DNS:localhost"])
+    return {"ca.pem": ca[0], "server.pem": cert, "server.key": key,
+            "other.key": tls_certs.make_key(directory, "other")}
 
 
 class TlsTest(ServerTestCase):

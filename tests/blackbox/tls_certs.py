@@ -6,7 +6,17 @@ import subprocess
 
 
 def _openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
+    proc = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        raise AssertionError("openssl %s failed: %s" % (" ".join(args), proc.stderr))
+
+
+def make_key(directory, name):
+    """A lone EC private key; returns its path."""
+    key = os.path.join(directory, name + ".key")
+    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-out", key)
+    return key
 
 
 def make_ca(directory, name):
