@@ -26,6 +26,22 @@ http::Response render_error(const http::HttpError& error) {
 // requests a load balancer spreads over nodes keeps its nonce.
 constexpr std::string_view kNonceSecretName = "digest_nonce";
 
+void register_resources(ApiRouter& router) {
+  register_ping(router);
+  register_customers(router);
+  register_users(router);
+  register_sources(router);
+  register_numbers(router);
+  register_campaigns(router);
+  register_voicemail_greetings(router);
+  register_blacklist(router);
+  register_orders(router);
+  register_callbacks(router);
+  register_pincodes(router);
+  register_statistics_cdrs(router);
+  register_webhooks(router);
+}
+
 class PartnerApi {
  public:
   PartnerApi(Store& store, const Clock& clock, ApiSettings settings)
@@ -35,19 +51,7 @@ class PartnerApi {
         authenticator_(
             [&store](std::string_view username) { return credentials_of(store, username); }, clock,
             store.shared_secret(kNonceSecretName)) {
-    register_ping(router_);
-    register_customers(router_);
-    register_users(router_);
-    register_sources(router_);
-    register_numbers(router_);
-    register_campaigns(router_);
-    register_voicemail_greetings(router_);
-    register_blacklist(router_);
-    register_orders(router_);
-    register_callbacks(router_);
-    register_pincodes(router_);
-    register_statistics_cdrs(router_);
-    register_webhooks(router_);
+    register_resources(router_);
   }
 
   http::Response handle(const http::Request& request) {
@@ -94,6 +98,12 @@ class PartnerApi {
 };
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> partner_api_routes() {
+  ApiRouter router;
+  register_resources(router);
+  return router.routes();
+}
 
 http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings) {
   auto api = std::make_shared<PartnerApi>(store, clock, settings);
