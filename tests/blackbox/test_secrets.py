@@ -9,12 +9,13 @@ import hashlib
 import json
 import secrets
 import unittest
+import urllib.parse
 
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from harness import (HTTP_TIMEOUT, ServerTestCase, digest_authorization, digest_challenge,
-                     parse_challenges)
+                     parse_challenges, testing_postgres)
 from webhook_receiver import Receiver
 
 
@@ -182,6 +183,8 @@ class SecretsNotLoggedTest(ServerTestCase):
         self.server.stop()  # flushes the log; the class's tearDown finds it stopped
         log = self.server.stderr() + self.server.stdout()
         self.assertIn("callsightd listening on", log)  # the right output was captured
+        if testing_postgres():  # the database password of the --db URL
+            self.server_only_secrets.append(urllib.parse.urlsplit(self.server.db).password)
         secrets_found = [s for s in self.secrets + self.server_only_secrets +
                          self.derived_secrets() + ["pbkdf2-sha256$"] if s in log]
         self.assertEqual(secrets_found, [], "secrets in callsightd's output")
