@@ -57,6 +57,22 @@ std::string rate_limit_message(const AccessLimits& limits) {
 // requests a load balancer spreads over nodes keeps its nonce.
 constexpr std::string_view kNonceSecretName = "digest_nonce";
 
+void register_resources(ApiRouter& router) {
+  register_ping(router);
+  register_customers(router);
+  register_users(router);
+  register_sources(router);
+  register_numbers(router);
+  register_campaigns(router);
+  register_voicemail_greetings(router);
+  register_blacklist(router);
+  register_orders(router);
+  register_callbacks(router);
+  register_pincodes(router);
+  register_statistics_cdrs(router);
+  register_webhooks(router);
+}
+
 class PartnerApi {
  public:
   PartnerApi(Store& store, const Clock& clock, ApiSettings settings, const AccessLimits& limits)
@@ -69,19 +85,7 @@ class PartnerApi {
         rate_limiter_(rate_limiter_for(clock, limits)),
         login_throttle_(login_throttle_for(clock, limits)),
         rate_limit_message_(rate_limit_message(limits)) {
-    register_ping(router_);
-    register_customers(router_);
-    register_users(router_);
-    register_sources(router_);
-    register_numbers(router_);
-    register_campaigns(router_);
-    register_voicemail_greetings(router_);
-    register_blacklist(router_);
-    register_orders(router_);
-    register_callbacks(router_);
-    register_pincodes(router_);
-    register_statistics_cdrs(router_);
-    register_webhooks(router_);
+    register_resources(router_);
   }
 
   http::Response handle(const http::Request& request) {
@@ -147,6 +151,12 @@ class PartnerApi {
 };
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> partner_api_routes() {
+  ApiRouter router;
+  register_resources(router);
+  return router.routes();
+}
 
 http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings,
                                AccessLimits limits) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "api/api.hpp"
 #include "app/partner_admin.hpp"
 #include "app/simulate_call.hpp"
 #include "app/transfer_commands.hpp"
@@ -174,7 +175,19 @@ int main(int argc, char** argv) {
       "  callsight --db postgresql://... migrate\n"
       "  callsight --db postgresql://... import --in callsight.jsonl");
 
+  auto* routes = cli.add_subcommand(
+      "routes",
+      "print every route of the partner API, one \"METHOD /path/{param}\" per line; each path "
+      "also answers under a version prefix such as /2.4.9 (--db is not used)");
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (routes->parsed()) {
+    for (const auto& [method, pattern] : api::partner_api_routes()) {
+      std::cout << method << ' ' << pattern << '\n';
+    }
+    return 0;
+  }
 
   if (migrate->parsed() || export_cmd->parsed() || import_cmd->parsed()) {
     try {

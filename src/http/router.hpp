@@ -66,6 +66,18 @@ class Router {
     return result;
   }
 
+  // Every (method, pattern) pair, patterns written as registered: for listings and for tests
+  // that must cover every route.
+  std::vector<std::pair<std::string, std::string>> routes() const {
+    std::vector<std::pair<std::string, std::string>> result;
+    for (const auto& route : routes_) {
+      std::string pattern;
+      for (const auto& segment : route.segments) pattern += "/" + segment;
+      for (const auto& [method, handler] : route.handlers) result.emplace_back(method, pattern);
+    }
+    return result;
+  }
+
  private:
   struct Route {
     std::vector<std::string> segments;

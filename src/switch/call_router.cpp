@@ -123,8 +123,9 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
     record.reject_reason = "Not In Use";
     record.quarantined = status == SourceStatus::quarantined;
   } else if (store_.blacklists().is_blacklisted(customer->id, record.caller)) {
+    // Masked as in API answers: the log is read by more people than the CDRs are.
     spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
-                 request.switch_call_id, record.caller, customer->id);
+                 request.switch_call_id, mask_caller(record.caller), customer->id);
     record.action = RouteAction::reject;
     record.reject_sip_status = 403;
     record.reject_reason = "Forbidden";

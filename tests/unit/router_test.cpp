@@ -53,5 +53,16 @@ TEST(Router, LiteralRouteWinsOverCaptureWhenAddedFirst) {
   EXPECT_EQ(*router.match("GET", "/users/5").handler, 2);
 }
 
+TEST(Router, ListsEveryMethodAndPatternAsRegistered) {
+  Router<int> router;
+  router.add("GET", "/customers/{customer_id}", 1);
+  router.add("POST", "/2.4.9/customers", 2);
+  router.add("PUT", "/customers/{customer_id}", 3);
+  using Routes = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(router.routes(), (Routes{{"GET", "/customers/{customer_id}"},
+                                     {"PUT", "/customers/{customer_id}"},
+                                     {"POST", "/customers"}}));
+}
+
 }  // namespace
 }  // namespace callsight::http
