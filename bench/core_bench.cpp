@@ -22,8 +22,7 @@ namespace {
 
 // Callers as a CDR page holds them: landlines of several areas and mobiles, all distinct.
 std::vector<std::string> callers(int count) {
-  const std::array<const char*, 6> prefixes = {"+468", "+4631", "+4640",
-                                               "+4618", "+4670", "+4673"};
+  const std::array<const char*, 6> prefixes = {"+468", "+4631", "+4640", "+4618", "+4670", "+4673"};
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {
     std::string number = prefixes[static_cast<std::size_t>(i) % prefixes.size()];
@@ -113,8 +112,8 @@ void DigestVerify(benchmark::State& state) {
       1, hashes.password_hash, hashes.digest_ha1_md5, hashes.digest_ha1_sha256, {"127.0.0.1/32"}};
   const SystemClock clock;
   http::Authenticator auth([&](std::string_view) { return account; }, clock);
-  http::Request request{.method = "GET", .target = "/miscellaneous/ping",
-                        .remote_address = "127.0.0.1"};
+  http::Request request{
+      .method = "GET", .target = "/miscellaneous/ping", .remote_address = "127.0.0.1"};
   const auto challenge = auth.authenticate(request).failure.headers.at(1).second;
   const auto nonce = quoted_param(challenge, "nonce");
   const auto opaque = quoted_param(challenge, "opaque");
@@ -125,11 +124,11 @@ void DigestVerify(benchmark::State& state) {
     char nc[9];
     std::snprintf(nc, sizeof nc, "%08x", ++count);
     const auto response = md5_hex(ha1 + ":" + nonce + ":" + nc + ":c0ffee:auth:" + ha2);
-    request.headers = {{"authorization",
-                        "Digest username=\"bench\", realm=\"Callsight API\", nonce=\"" + nonce +
-                            "\", uri=\"/miscellaneous/ping\", algorithm=MD5, qop=auth, nc=" + nc +
-                            ", cnonce=\"c0ffee\", response=\"" + response + "\", opaque=\"" +
-                            opaque + "\""}};
+    request.headers = {
+        {"authorization", "Digest username=\"bench\", realm=\"Callsight API\", nonce=\"" + nonce +
+                              "\", uri=\"/miscellaneous/ping\", algorithm=MD5, qop=auth, nc=" + nc +
+                              ", cnonce=\"c0ffee\", response=\"" + response + "\", opaque=\"" +
+                              opaque + "\""}};
     if (!auth.authenticate(request).ok) state.SkipWithError("Digest verification failed");
   }
 }
