@@ -10,40 +10,20 @@ the command fails.
 """
 
 import argparse
-import base64
-import concurrent.futures
-import ctypes
-import http.client
-import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from benchlib import (HERE, PG_CLUSTER, REPO, USERNAME, TRACKING_NUMBER, BenchError, Node,
+                      basic_header, die_with_parent, pg_database, request, run, seed)
+
 LUA = os.path.join(HERE, "store_api.lua")
-PG_CLUSTER = os.path.join(REPO, "scripts", "pg-test-cluster")
-
-USERNAME = "bench"
-SWITCH_SECRET = "bench-switch-" + secrets.token_hex(8)
-LISTEN_RE = re.compile(r"callsightd listening on http://\S+:(\d+)")
-SWITCH_LISTEN_RE = re.compile(r"switch API listening on http://\S+:(\d+)")
 RESULT_RE = re.compile(r"STORE_BENCH (.*)")
-TRACKING_NUMBER = "+46850000100"
-ANSWERING = "+46890510"
-SEED_WORKERS = 8
-
-
-class BenchError(Exception):
-    pass
 
 
 def parse_args():
@@ -85,138 +65,6 @@ def parse_args():
 
 def node_count(backend):
     return 2 if backend == "pg2" else 1
-
-
-def die_with_parent():
-    """Runs in the child before exec: SIGKILL it if this script dies (no orphans)."""
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class Node:
-    """One callsightd process on free ports; the switch API only when asked."""
-
-    def __init__(self, args, db, workdir, name, switch):
-        self.args = args
-        self.db = db
-        self.workdir = workdir
-        self.name = name
-        self.switch = switch
-        self.starts = 0
-        self.log_path = None
-        self.proc = None
-        self.port = None
-        self.switch_port = None
-
-    def start(self):
-        cmd = [os.path.join(self.args.bin_dir, "callsightd"), "--db", self.db,
-               "--listen", "127.0.0.1:0", "--threads", str(self.args.server_threads),
-               "--switch-listen", "127.0.0.1:0" if self.switch else "off"]
-        if self.db.startswith("postgresql://"):
-            cmd += ["--db-pool", str(self.args.db_pool)]
-        env = dict(os.environ, CALLSIGHT_SWITCH_SECRET=SWITCH_SECRET)
-        self.starts += 1
-        self.log_path = os.path.join(self.workdir, "%s-%d.log" % (self.name, self.starts))
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                         env=env, preexec_fn=die_with_parent)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            log = self.log()
-            port = LISTEN_RE.search(log)
-            switch_port = SWITCH_LISTEN_RE.search(log)
-            if port and (switch_port or not self.switch):
-                self.port = int(port.group(1))
-                self.switch_port = int(switch_port.group(1)) if switch_port else None
-                return self
-            if self.proc.poll() is not None:
-                raise BenchError("%s exited with %d before listening:\n%s"
-                                 % (self.name, self.proc.returncode, log[-2000:]))
-            time.sleep(0.02)
-        self.stop()
-        raise BenchError("%s did not log its listen address within 15 s" % self.name)
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-
-# -- HTTP set-up -----------------------------------------------------------------------------
-
-def basic_header(password):
-    token = base64.b64encode(("%s:%s" % (USERNAME, password)).encode()).decode()
-    return "Basic " + token
-
-
-def request(port, method, path, auth=None, form=None, body=None, headers=None, conn=None):
-    """One HTTP request; returns the parsed JSON body, raising unless the answer is 200."""
-    own = conn is None
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        hdrs = dict(headers or {})
-        if auth:
-            hdrs["Authorization"] = auth
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read().decode("utf-8", "replace")
-        if resp.status != 200:
-            raise BenchError("%s %s answered %d: %s" % (method, path, resp.status, data[:500]))
-        return json.loads(data) if data else None
-    finally:
-        if own:
-            conn.close()
-
-
-def seed(node, auth, count):
-    """A customer, a source and `count` answered calls; returns the source id."""
-    customer = request(node.port, "POST", "/customers", auth,
-                       form={"name": "Bench", "custnr": "bench-seed"})["customers"][0]
-    source = request(node.port, "POST", "/sources", auth,
-                     form={"customer_id": customer["customer_id"], "name": "web",
-                           "phonenr": "0890510", "destnr": TRACKING_NUMBER})["sources"][0]
-    started = int(time.time())
-    headers = {"Content-Type": "application/json", "X-Callsight-Switch-Secret": SWITCH_SECRET}
-    local = threading.local()
-
-    def post(path, payload):
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection("127.0.0.1", node.switch_port, timeout=30)
-        request(node.switch_port, "POST", path, body=json.dumps(payload), headers=headers,
-                conn=local.conn)
-
-    def play(i):
-        call_id = "bench-seed-%d" % i
-        post("/switch/route", {"call_id": call_id, "caller": "+4670%07d" % i,
-                               "dialled": TRACKING_NUMBER})
-        post("/switch/events", {"call_id": call_id, "event": "answered", "at": started + 1,
-                                "sip_status": "200", "answering_number": ANSWERING})
-        post("/switch/events", {"call_id": call_id, "event": "hangup", "at": started + 31,
-                                "sip_status": "200", "hangup_by": "callee"})
-
-    with concurrent.futures.ThreadPoolExecutor(SEED_WORKERS) as pool:
-        list(pool.map(play, range(count)))
-    listed = request(node.port, "GET", "/statistics/cdrs?pagesize=1", auth)
-    total = int(listed["total"])
-    if total < count:
-        raise BenchError("seeded %d calls but /statistics/cdrs counts %d" % (count, total))
-    return source["source_id"]
 
 
 # -- one backend -----------------------------------------------------------------------------
@@ -309,22 +157,6 @@ class Backend:
                              % (self.label, name, row["non_2xx"], row["socket_errors"],
                                 ", ".join(n.log_path for n in self.nodes)))
         return row
-
-
-def run(cmd):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise BenchError("%s failed (%d): %s%s" % (" ".join(cmd[:4]), proc.returncode,
-                                                   proc.stdout, proc.stderr))
-    return proc.stdout.strip()
-
-
-def pg_database(cluster_url, name):
-    """Creates database `name` on the cluster; returns its URL."""
-    run(["psql", cluster_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE " + name])
-    parts = urllib.parse.urlsplit(cluster_url)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
 def workloads(source_id):

@@ -3,6 +3,9 @@
 #include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <mutex>
+#include <unordered_map>
+
 namespace callsight {
 namespace {
 
@@ -43,9 +46,7 @@ std::string area_name(const PhoneNumber& number) {
   return area;
 }
 
-}  // namespace
-
-std::string caller_area_name(std::string_view e164) {
+std::string compute_caller_area_name(std::string_view e164) {
   const auto& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   // Region "ZZ": only international input parses, a national number has no country here.
@@ -57,6 +58,38 @@ std::string caller_area_name(std::string_view e164) {
   if (code.empty()) return {};
   const std::string name = area_name(number);
   return name.empty() ? code : code + " " + name;
+}
+
+// Answers by whole number. Every CDR listing asks for each row's caller, partners poll the
+// same recent pages, and one answer costs tens of microseconds of ICU regexes and geocoder
+// lookups (bench/core_bench.cpp CallerAreaName) - most of a listing's time before this memo.
+// Bounded: when full it starts over, which costs recomputation, never a wrong answer.
+class Memo {
+ public:
+  std::string get(std::string_view e164) {
+    std::string key(e164);
+    {
+      std::lock_guard lock(mutex_);
+      if (const auto it = answers_.find(key); it != answers_.end()) return it->second;
+    }
+    auto answer = compute_caller_area_name(e164);
+    std::lock_guard lock(mutex_);
+    if (answers_.size() >= kCapacity) answers_.clear();
+    answers_.emplace(std::move(key), answer);
+    return answer;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 65536;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> answers_;
+};
+
+}  // namespace
+
+std::string caller_area_name(std::string_view e164) {
+  static Memo memo;
+  return memo.get(e164);
 }
 
 }  // namespace callsight

@@ -2,11 +2,26 @@
 
 #include <date/date.h>
 
+#include <cstdio>
 #include <sstream>
 
 namespace callsight {
 
-std::string format_utc(TimePoint t) { return date::format("%Y-%m-%d %H:%M:%S", t); }
+std::string format_utc(TimePoint t) {
+  const auto day = date::floor<date::days>(t);
+  const date::year_month_day ymd{day};
+  const int year = static_cast<int>(ymd.year());
+  // date::format goes through an ostringstream, and a CDR listing formats four instants a
+  // row; the fixed layout is written directly for every year it holds, the same bytes.
+  if (year < 0 || year > 9999) return date::format("%Y-%m-%d %H:%M:%S", t);
+  const date::hh_mm_ss time{t - day};
+  char out[32];
+  const int size = std::snprintf(
+      out, sizeof out, "%04d-%02u-%02u %02d:%02d:%02d", year, static_cast<unsigned>(ymd.month()),
+      static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+      static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+  return std::string(out, static_cast<std::size_t>(size));
+}
 
 std::optional<TimePoint> parse_utc(std::string_view text) {
   const bool date_only = text.size() == 10;

@@ -29,6 +29,15 @@ TEST(CallerArea, AnythingButAValidInternationalNumberGivesEmpty) {
   EXPECT_EQ(caller_area_name("+4612"), "");       // too short to be a number
 }
 
+// Answers are memoised; the memo must key on the whole number, not a prefix of it.
+TEST(CallerArea, EachNumberKeepsItsOwnAnswerWhenAskedAgain) {
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(caller_area_name("+46812345678"), "08 Stockholm");
+    EXPECT_EQ(caller_area_name("+468123456789012"), "");  // the same start, too long
+    EXPECT_EQ(caller_area_name("+46701234567"), "070");
+  }
+}
+
 TEST(CallerArea, SharedGeocoderAnswersFromManyThreads) {
   std::vector<std::thread> threads;
   std::vector<std::string> results(8);
