@@ -46,6 +46,7 @@ using BeastResponse = bhttp::response<bhttp::string_body>;
 // Caps how long stop() waits for connections that are still busy (a client that does not read
 // its response, a slow handler) before run() gives up on them.
 constexpr std::chrono::seconds kShutdownGrace{10};
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // After an error response the server drains what the client is still sending for a moment:
 // closing a socket with unread input sends a reset, and the client would lose the response.
 constexpr std::chrono::seconds kLingerTimeout{2};
@@ -292,12 +293,17 @@ class Listener {
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;
-    if (ec) {
-      spdlog::warn("accept: {}", ec.message());
-    } else {
+    if (!ec) {
       admit(std::move(socket));
+      return accept();
     }
-    accept();
+    // Out of file descriptors (or another lasting failure), accepting again at once would
+    // fail again at once: a busy loop that starves the connections being served. Pause.
+    spdlog::warn("accept: {}; retrying in {} ms", ec.message(), kAcceptRetryDelay.count());
+    accept_retry_timer_.expires_after(kAcceptRetryDelay);
+    accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor_.is_open()) accept();
+    });
   }
 
   void admit(tcp::socket socket);
@@ -332,6 +338,7 @@ class Listener {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer shutdown_timer_;  // used under mutex_ only
+  asio::steady_timer accept_retry_timer_{strand_};
   tcp::endpoint bound_;
 };
 

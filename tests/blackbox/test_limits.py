@@ -1,6 +1,8 @@
 """Limits and abuse: header/body size flags, slow clients, the connection cap, per-partner rate
 limits and the failed-login throttle, each against a real callsightd with small limits."""
 
+import os
+import resource
 import select
 import socket
 import subprocess
@@ -174,6 +176,45 @@ class ConnectionCapTest(ServerTestCase):
                 time.sleep(0.05)
         self.assertEqual(resp.status_code, 200)
         self.assertEqual(resp.json(), {"ping": "ok"})
+
+
+class OutOfFileDescriptorsTest(ServerTestCase):
+    """When accept fails for want of file descriptors, the server waits instead of spinning,
+    keeps serving the connections it has, and accepts again once descriptors are free."""
+
+    PARTNERS = {"alice": dict(password="alice-pw")}
+    DESCRIPTORS = 64
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.server.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_accept_failing_with_emfile_does_not_spin(self):
+        pid = self.server.proc.pid
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (self.DESCRIPTORS, hard))
+        self.addCleanup(resource.prlimit, pid, resource.RLIMIT_NOFILE, (soft, hard))
+        held = []
+        for _ in range(self.DESCRIPTORS):
+            sock = connect(self.server.port)
+            held.append(sock)
+            self.addCleanup(sock.close)
+        served = held[0]
+        served.sendall(PING_REQUEST)
+        self.assertEqual(read_response(served.makefile("rb"))[0], 401)
+        # The backlog now holds connections the server cannot accept.
+        before = self.cpu_seconds()
+        time.sleep(2)
+        spent = self.cpu_seconds() - before
+        self.assertLess(spent, 0.5, "the server spun on accept: %.2f s CPU in 2 s" % spent)
+        self.assertIn("Too many open files", self.server.stderr())
+
+        for sock in held[1:]:
+            sock.close()
+        resp = requests.get(self.url(PING), auth=HTTPDigestAuth("alice", "alice-pw"),
+                            timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 200)
 
 
 class RateLimitTest(ServerTestCase):
