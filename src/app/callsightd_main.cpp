@@ -14,6 +14,7 @@
 #include "app/sweeper.hpp"
 #include "app/switch_endpoint.hpp"
 #include "app/webhook_dispatcher.hpp"
+#include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -160,6 +161,17 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile)
       ->needs(tls_cert_option);
   tls_cert_option->needs("--tls-key");
+  std::vector<std::string> trusted_proxies;
+  cli.add_option("--trusted-proxies", trusted_proxies,
+                 "CIDR[,CIDR...] of proxies (nginx) whose X-Forwarded-For names the client: "
+                 "the IP allow-lists and the login throttle then see the client, not the proxy")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](const std::string& cidr) {
+            return callsight::is_valid_cidr(cidr) ? std::string()
+                                                  : "'" + cidr + "' is not an IP address or CIDR";
+          },
+          "CIDR"));
   cli.add_option("--reservation-hours", reservation_hours,
                  "how long a reserved number is held unless its source is activated")
       ->capture_default_str()
@@ -210,6 +222,7 @@ int main(int argc, char** argv) {
     auto partner_options = server_options(listen, limits.connections);
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
+    partner_options.trusted_proxies = trusted_proxies;
     http::Server server(partner_options,
                         api::make_partner_api(*store, clock, settings, limits.access));
     if (demo && switch_secret.empty()) switch_secret = "demo";

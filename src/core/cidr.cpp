@@ -94,6 +94,12 @@ bool contains(const Block& block, const Address& address) {
 
 constexpr int kSubscriberPrefixBytes = 8;  // an IPv6 /64
 
+std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 }  // namespace
 
 bool is_valid_cidr(std::string_view cidr) { return parse_block(cidr).has_value(); }
@@ -121,6 +127,21 @@ std::string client_network(std::string_view address) {
   std::fill(network.bytes.begin() + kSubscriberPrefixBytes, network.bytes.end(), 0);
   inet_ntop(AF_INET6, network.bytes.data(), text, sizeof text);
   return std::string(text) + "/64";
+}
+
+std::string forwarded_client(std::string_view peer, std::string_view forwarded_for,
+                             const std::vector<std::string>& trusted_proxies) {
+  std::string client(peer);
+  while (!forwarded_for.empty() && address_in_cidrs(client, trusted_proxies)) {
+    const auto comma = forwarded_for.rfind(',');
+    const auto entry = trim_spaces(
+        comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    if (!parse_address(entry)) break;
+    client = std::string(entry);
+    forwarded_for =
+        comma == std::string_view::npos ? std::string_view() : forwarded_for.substr(0, comma);
+  }
+  return client;
 }
 
 }  // namespace callsight

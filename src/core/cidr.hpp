@@ -19,4 +19,12 @@ bool address_in_cidrs(std::string_view address, const std::vector<std::string>& 
 // usually holds a whole /64. Anything unparsable is returned unchanged.
 std::string client_network(std::string_view address);
 
+// The client's address when requests come through proxies that append to X-Forwarded-For:
+// starting from the TCP peer, steps right to left through `forwarded_for` (the header's
+// comma-separated list) while the current hop is one of the trusted proxies, and returns the
+// first address no trusted proxy vouches for. Entries left of it are the client's own claims
+// and ignored; a malformed entry ends the walk at the hop that passed it on.
+std::string forwarded_client(std::string_view peer, std::string_view forwarded_for,
+                             const std::vector<std::string>& trusted_proxies);
+
 }  // namespace callsight

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cidr.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
@@ -76,7 +77,19 @@ std::string peer_ip(const asio::ip::address& address) {
   return address.to_string();
 }
 
-Request to_request(BeastRequest&& beast_request, const std::string& remote_address) {
+// Every X-Forwarded-For header in order, as one list (proxies may add a header of their own).
+std::string forwarded_for(const Request& request) {
+  std::string list;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "x-forwarded-for") continue;
+    if (!list.empty()) list += ',';
+    list += value;
+  }
+  return list;
+}
+
+Request to_request(BeastRequest&& beast_request, const std::string& remote_address,
+                   const std::vector<std::string>& trusted_proxies) {
   Request request;
   request.method = upper(std::string(beast_request.method_string()));
   request.target = std::string(beast_request.target());
@@ -85,7 +98,10 @@ Request to_request(BeastRequest&& beast_request, const std::string& remote_addre
                                  std::string(field.value()));
   }
   request.body = std::move(beast_request.body());
-  request.remote_address = remote_address;
+  request.remote_address =
+      trusted_proxies.empty()
+          ? remote_address
+          : forwarded_client(remote_address, forwarded_for(request), trusted_proxies);
   return request;
 }
 
@@ -437,8 +453,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();
-    write(listener_.respond(to_request(std::move(beast_request), remote_address_), version,
-                            keep_alive));
+    write(listener_.respond(
+        to_request(std::move(beast_request), remote_address_, listener_.options().trusted_proxies),
+        version, keep_alive));
   }
 
   void send_error(Response response) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -16,16 +17,19 @@ using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;              // 0 picks a free port; Server::port() tells which
-  int threads = 0;                        // io threads; 0 means one per core
-  std::size_t header_limit = 8 * 1024;    // larger headers get 431
-  std::size_t body_limit = 1024 * 1024;   // larger bodies get 413
-  std::chrono::seconds read_timeout{30};  // a request must arrive whole within this
-  std::chrono::seconds idle_timeout{60};  // a kept-alive connection may idle this long
-  std::size_t max_connections = 10000;    // connections beyond these are closed at once
+  std::uint16_t port = 8080;  // 0 picks a free port; Server::port() tells which
+  int threads = 0;            // io threads; 0 means one per core
+  std::size_t header_limit = std::size_t{8} * 1024;   // larger headers get 431
+  std::size_t body_limit = std::size_t{1024} * 1024;  // larger bodies get 413
+  std::chrono::seconds read_timeout{30};              // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{60};              // a kept-alive connection may idle this long
+  std::size_t max_connections = 10000;                // connections beyond these are closed at once
   // Both set: HTTPS only (TLS 1.2+), from PEM files; a bad file makes the constructor throw.
   std::string tls_cert_file;  // the certificate chain, server certificate first
   std::string tls_key_file;
+  // Proxies (CIDR blocks) whose X-Forwarded-For is believed: Request::remote_address is then
+  // the client they name (core/cidr.hpp, forwarded_client), not the proxy.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Beast HTTP/1.1 server with keep-alive, over TLS when given a certificate. Beast and Asio stay

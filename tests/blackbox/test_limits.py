@@ -327,5 +327,55 @@ class LoginThrottleTest(ServerTestCase):
         self.assert_throttled(self.get(user, HTTPDigestAuth("alice", "alice-pw")), "127.0.0.31")
 
 
+class TrustedProxyTest(ServerTestCase):
+    """Behind a proxy in --trusted-proxies, the allow-list and the login throttle see the
+    client its X-Forwarded-For names; what the client itself wrote there is ignored."""
+
+    PARTNERS = {"remote": dict(password="remote-pw", allow_ip="203.0.113.7/32"),
+                "anywhere": dict(password="anywhere-pw", allow_ip="0.0.0.0/0")}
+    EXTRA_ARGS = ("--trusted-proxies", "127.0.0.1/32,192.0.2.0/24",
+                  "--login-failure-limit", "3", "--login-failure-window-seconds", "60")
+
+    def get(self, user, password, forwarded_for=None):
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        return requests.get(self.url(PING), auth=HTTPDigestAuth(user, password),
+                            headers=headers, timeout=HTTP_TIMEOUT)
+
+    def test_allow_list_sees_the_forwarded_client(self):
+        self.assertEqual(self.get("remote", "remote-pw", "203.0.113.7").status_code, 200)
+        self.assertEqual(self.get("remote", "remote-pw", "203.0.113.7, 192.0.2.10")
+                         .status_code, 200)
+        self.assertEqual(self.get("remote", "remote-pw").status_code, 403)
+        # The client wrote the allowed address itself; the proxy appended the real one.
+        self.assertEqual(self.get("remote", "remote-pw", "203.0.113.7, 198.51.100.1")
+                         .status_code, 403)
+
+    def test_login_throttle_counts_per_forwarded_client(self):
+        for _ in range(3):
+            self.assertEqual(self.get("anywhere", "wrong", "198.51.100.20").status_code, 401)
+        resp = self.get("anywhere", "anywhere-pw", "198.51.100.20")
+        self.assertEqual(resp.status_code, 429)
+        self.assertIn("198.51.100.20", resp.text)
+        # Another client behind the same proxy is not blocked.
+        self.assertEqual(self.get("anywhere", "anywhere-pw", "198.51.100.21").status_code, 200)
+
+
+class UntrustedForwardedForTest(ServerTestCase):
+    PARTNERS = {"remote": dict(password="remote-pw", allow_ip="203.0.113.7/32")}
+
+    def test_without_trusted_proxies_the_header_is_ignored(self):
+        resp = requests.get(self.url(PING), auth=HTTPDigestAuth("remote", "remote-pw"),
+                            headers={"X-Forwarded-For": "203.0.113.7"}, timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 403)
+
+    def test_bad_trusted_proxies_flag_fails_at_startup(self):
+        require_binary(SERVER_BIN)
+        proc = subprocess.run([SERVER_BIN, "--listen", "127.0.0.1:0", "--switch-listen", "off",
+                               "--trusted-proxies", "10.0.0.0/8,nginx"],
+                              capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("'nginx' is not an IP address or CIDR", proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

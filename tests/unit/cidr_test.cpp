@@ -79,5 +79,34 @@ TEST(Cidr, ClientNetworkIsTheIpv4AddressOrTheIpv6Slash64) {
   EXPECT_EQ(client_network("garbage"), "garbage");
 }
 
+TEST(ForwardedClient, WithoutATrustedPeerTheHeaderIsIgnored) {
+  const std::vector<std::string> proxies = {"10.0.0.0/8"};
+  EXPECT_EQ(forwarded_client("203.0.113.9", "198.51.100.1", proxies), "203.0.113.9");
+  EXPECT_EQ(forwarded_client("10.0.0.2", "198.51.100.1", {}), "10.0.0.2");
+}
+
+TEST(ForwardedClient, ATrustedPeerNamesTheClient) {
+  const std::vector<std::string> proxies = {"10.0.0.0/8"};
+  EXPECT_EQ(forwarded_client("10.0.0.2", "198.51.100.1", proxies), "198.51.100.1");
+  EXPECT_EQ(forwarded_client("10.0.0.2", "", proxies), "10.0.0.2");
+  EXPECT_EQ(forwarded_client("10.0.0.2", " 2001:db8::7 ", proxies), "2001:db8::7");
+}
+
+TEST(ForwardedClient, WhatTheClientClaimsLeftOfTheFirstUntrustedHopIsIgnored) {
+  const std::vector<std::string> proxies = {"10.0.0.0/8", "192.0.2.1"};
+  // The client sent "1.2.3.4" itself; its real address is what the first proxy appended.
+  EXPECT_EQ(forwarded_client("10.0.0.2", "1.2.3.4, 198.51.100.1", proxies), "198.51.100.1");
+  // Two trusted proxies in a row are stepped over.
+  EXPECT_EQ(forwarded_client("10.0.0.2", "1.2.3.4, 198.51.100.1, 192.0.2.1", proxies),
+            "198.51.100.1");
+}
+
+TEST(ForwardedClient, AMalformedEntryStopsAtTheHopThatPassedItOn) {
+  const std::vector<std::string> proxies = {"10.0.0.0/8"};
+  EXPECT_EQ(forwarded_client("10.0.0.2", "198.51.100.1, unknown", proxies), "10.0.0.2");
+  EXPECT_EQ(forwarded_client("10.0.0.2", "10.0.0.0/8", proxies), "10.0.0.2");
+  EXPECT_EQ(forwarded_client("10.0.0.2", "junk, 10.0.0.3", proxies), "10.0.0.3");
+}
+
 }  // namespace
 }  // namespace callsight
