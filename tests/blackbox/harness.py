@@ -70,8 +70,10 @@ def testing_postgres():
 
 
 def _psql(url, sql):
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
-                   capture_output=True, timeout=60)
+    proc = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise AssertionError("psql %r failed: %s" % (sql, proc.stderr.strip()))
 
 
 def create_pg_database():
@@ -87,7 +89,16 @@ def create_pg_database():
 
 def drop_pg_database(url):
     name = urllib.parse.urlsplit(url).path.lstrip("/")
-    _psql(os.environ["CALLSIGHT_TEST_PG_URL"], "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    # Under load a DROP can meet a session still going away; a second try finds it gone.
+    for attempt in range(3):
+        try:
+            _psql(os.environ["CALLSIGHT_TEST_PG_URL"],
+                  "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            time.sleep(1)
 
 
 def unique(prefix="x"):

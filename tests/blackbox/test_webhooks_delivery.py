@@ -142,7 +142,8 @@ class WebhookDeliveryTest(DeliveryTestCase):
         accepted = receiver.wait_for_count(3)
         self.assert_calls_delivered(accepted, secret, [cdr_id])
         self.assertTrue(all(n == 3 for n in receiver.attempts.values()), receiver.attempts)
-        delivered = self.deliveries(webhook_id, state="delivered")
+        delivered = self.wait_for_deliveries(
+            webhook_id, lambda ds: all(d["state"] == "delivered" for d in ds))
         self.assertEqual(len(delivered), 3)
         for d in delivered:
             self.assertEqual((d["attempts"], d["last_status"]), ("3", "200"), d)
@@ -157,7 +158,8 @@ class WebhookDeliveryTest(DeliveryTestCase):
         (event_id, copies), = accepted.items()
         self.assertTrue(signature_ok(secret, copies[0][1], copies[0][2]))
         self.assertEqual(receiver.attempts[event_id], 2)
-        (d,) = self.deliveries(webhook_id, event_id=event_id)
+        (d,) = self.wait_for_deliveries(
+            webhook_id, lambda ds: len(ds) == 1 and ds[0]["state"] == "delivered")
         self.assertEqual((d["state"], d["attempts"]), ("delivered", "2"), d)
 
 
