@@ -51,13 +51,30 @@ class PartnerApi {
   }
 
   http::Response handle(const http::Request& request) {
+    const auto match = router_.match(request.method, request.path());
+    auto response = authenticate_and_dispatch(request, match);
+    // Known even for a request refused before routing, so metrics name its route.
+    response.route = match.pattern;
+    return response;
+  }
+
+ private:
+  http::Response authenticate_and_dispatch(const http::Request& request,
+                                           const ApiRouter::Match& match) {
     // Authentication comes before routing, so strangers learn nothing about paths.
     auto auth = authenticator_.authenticate(request);
     if (!auth.ok) return std::move(auth.failure);
     const auto partner = store_.find_partner(auth.principal_id);
     if (!partner) return http::error_response(401, {"unauthorized", "", "account removed"});
+    auto response = respond(request, match, *partner);
+    response.principal_id = partner->id;
+    return response;
+  }
+
+  http::Response respond(const http::Request& request, const ApiRouter::Match& match,
+                         const Partner& partner) {
     try {
-      return dispatch(request, *partner);
+      return dispatch(request, match, partner);
     } catch (const http::HttpError& error) {
       return render_error(error);
     } catch (const ConflictError& conflict) {
@@ -67,9 +84,8 @@ class PartnerApi {
     }
   }
 
- private:
-  http::Response dispatch(const http::Request& request, const Partner& partner) {
-    const auto match = router_.match(request.method, request.path());
+  http::Response dispatch(const http::Request& request, const ApiRouter::Match& match,
+                          const Partner& partner) {
     if (!match.handler) {
       if (match.allowed_methods.empty()) {
         throw http::HttpError{404, {{"not_found", "", "no such resource"}}, {}};

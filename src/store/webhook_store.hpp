@@ -22,6 +22,12 @@ struct DeliveryJob {
   OutboxEvent event;
 };
 
+// Deliveries waiting in the outbox, across partners (GET /metrics).
+struct OutboxDepth {
+  std::int64_t pending = 0;  // to be sent or retried
+  std::int64_t dead = 0;     // given up on
+};
+
 // The webhooks part of the Store (see store.hpp). The partner API's methods reach only the
 // given partner's objects; the dispatcher's work across partners.
 class WebhookStore {
@@ -32,8 +38,8 @@ class WebhookStore {
   virtual Webhook create_webhook(const Webhook& webhook) = 0;
   virtual std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) = 0;
   virtual Page<Webhook> list_webhooks(Id partner_id, PageRequest page) = 0;
-  virtual Webhook update_webhook(const Webhook& webhook) = 0;          // NotFoundError
-  virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;    // NotFoundError
+  virtual Webhook update_webhook(const Webhook& webhook) = 0;        // NotFoundError
+  virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;  // NotFoundError
 
   // The partner's events with id > after, ascending (replay).
   virtual std::vector<OutboxEvent> events_after(Id partner_id, Id after, int limit) = 0;
@@ -54,6 +60,7 @@ class WebhookStore {
   virtual void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                               std::optional<int> latency_ms, const std::string& error,
                               std::optional<TimePoint> next_attempt, TimePoint now) = 0;
+  virtual OutboxDepth outbox_depth() = 0;
 };
 
 }  // namespace callsight
