@@ -89,6 +89,16 @@ class PartnerApi {
   }
 
   http::Response handle(const http::Request& request) {
+    const auto match = router_.match(request.method, request.path());
+    auto response = authenticate_and_dispatch(request, match);
+    // Known even for a request refused before routing, so metrics name its route.
+    response.route = match.pattern;
+    return response;
+  }
+
+ private:
+  http::Response authenticate_and_dispatch(const http::Request& request,
+                                           const ApiRouter::Match& match) {
     // A client network that guessed wrong too often is refused before its password is checked
     // again, even a right one: otherwise the throttle would tell a guesser when it hit.
     const std::string client = client_network(request.remote_address);
@@ -106,12 +116,21 @@ class PartnerApi {
     const auto partner = store_.find_partner(auth.principal_id);
     if (!partner) return http::error_response(401, {"unauthorized", "", "account removed"});
     if (const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt) {
-      return too_many_requests(
+      auto response = too_many_requests(
           *wait, {"rate_limited", "",
                   rate_limit_message_ + "; retry after " + std::to_string(wait->count()) + " s"});
+      response.principal_id = partner->id;
+      return response;
     }
+    auto response = respond(request, match, *partner);
+    response.principal_id = partner->id;
+    return response;
+  }
+
+  http::Response respond(const http::Request& request, const ApiRouter::Match& match,
+                         const Partner& partner) {
     try {
-      return dispatch(request, *partner);
+      return dispatch(request, match, partner);
     } catch (const http::HttpError& error) {
       return render_error(error);
     } catch (const ConflictError& conflict) {
@@ -121,9 +140,8 @@ class PartnerApi {
     }
   }
 
- private:
-  http::Response dispatch(const http::Request& request, const Partner& partner) {
-    const auto match = router_.match(request.method, request.path());
+  http::Response dispatch(const http::Request& request, const ApiRouter::Match& match,
+                          const Partner& partner) {
     if (!match.handler) {
       if (match.allowed_methods.empty()) {
         throw http::HttpError{404, {{"not_found", "", "no such resource"}}, {}};

@@ -11,6 +11,7 @@
 #include "api/api.hpp"
 #include "app/demo.hpp"
 #include "app/listen_address.hpp"
+#include "app/observability.hpp"
 #include "app/sweeper.hpp"
 #include "app/switch_endpoint.hpp"
 #include "app/webhook_dispatcher.hpp"
@@ -206,6 +207,8 @@ int main(int argc, char** argv) {
   cli.add_flag("--demo", demo,
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
+  app::ObservabilityOptions observability_options;
+  app::add_observability_flags(cli, observability_options);
   CLI11_PARSE(cli, argc, argv);
   limits.apply();
   limits.connections.threads = threads;
@@ -216,6 +219,7 @@ int main(int argc, char** argv) {
     SystemClock clock;
     auto store = open_store(db, clock, store_options);
     spdlog::info("database: {}", store->description());
+    app::Observability observability(*store, observability_options, clock.now());
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhooks.allow_private;
@@ -223,25 +227,29 @@ int main(int argc, char** argv) {
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
     partner_options.trusted_proxies = trusted_proxies;
-    http::Server server(partner_options,
-                        api::make_partner_api(*store, clock, settings, limits.access));
+    http::Server server(
+        partner_options,
+        observability.serve(api::make_partner_api(*store, clock, settings, limits.access),
+                            "partner"));
     if (demo && switch_secret.empty()) switch_secret = "demo";
-    switching::CallRouter call_router(*store, clock);
+    switching::CallRouter call_router(*store, clock, observability.metrics());
     std::optional<SwitchListener> switch_listener;
     if (switch_listen == "off") {
       spdlog::info("switch API off (--switch-listen off)");
     } else if (switch_secret.empty()) {
       spdlog::warn("switch API off: set CALLSIGHT_SWITCH_SECRET to serve the SIP edge");
     } else {
-      switch_listener.emplace(server_options(switch_listen, limits.connections),
-                              app::make_switch_handler(call_router, switch_secret));
+      switch_listener.emplace(
+          server_options(switch_listen, limits.connections),
+          observability.serve(app::make_switch_handler(call_router, switch_secret), "switch"));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
     webhooks.timeout = std::chrono::milliseconds(webhook_timeout_ms);
     webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.
-    app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks);
+    app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks,
+                                              observability.metrics());
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
                  server.address());
     if (demo) {

@@ -36,14 +36,21 @@ class SwitchEndpoint {
       : router_(router), secret_(std::move(secret)) {}
 
   http::Response handle(const http::Request& request) {
+    const auto path = request.path();
+    const bool known =
+        path == "/switch/route" || path == "/switch/events" || path == "/switch/callbacks/claim";
+    auto response = respond(request, path, known);
+    if (known) response.route = std::string(path);
+    return response;
+  }
+
+ private:
+  http::Response respond(const http::Request& request, std::string_view path, bool known) {
     if (!secret_matches(request, secret_)) {
       return http::error_response(
           401, {"unauthorized", "X-Callsight-Switch-Secret", "missing or wrong switch secret"});
     }
-    const auto path = request.path();
-    if (path != "/switch/route" && path != "/switch/events" && path != "/switch/callbacks/claim") {
-      return http::error_response(404, {"not_found", "", "no such switch resource"});
-    }
+    if (!known) return http::error_response(404, {"not_found", "", "no such switch resource"});
     if (request.method != "POST") {
       auto response = http::error_response(405, {"method_not_allowed", "", "use POST"});
       response.headers.emplace_back("Allow", "POST");
@@ -58,7 +65,6 @@ class SwitchEndpoint {
     }
   }
 
- private:
   http::Response route(const std::string& body) {
     auto parsed = switching::parse_route_request(body);
     if (auto* error = std::get_if<switching::WireError>(&parsed)) return bad_request(*error);

@@ -134,8 +134,24 @@ WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& 
 }
 
 WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
-                                     WebhookDispatcherOptions options)
-    : store_(store), clock_(clock), options_(options), free_(options.workers) {
+                                     WebhookDispatcherOptions options, MetricsRegistry& metrics)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      attempts_(metrics.counter("callsight_webhook_attempts_total",
+                                "Webhook delivery attempts this node made, by result: delivered "
+                                "(2xx) or failed.",
+                                {"result"})),
+      dead_letters_(metrics
+                        .counter("callsight_webhook_dead_letters_total",
+                                 "Webhook deliveries this node gave up on after their last retry.")
+                        .unlabelled()),
+      attempt_seconds_(metrics
+                           .histogram("callsight_webhook_attempt_duration_seconds",
+                                      "Time one delivery attempt took, connect to answer.", {},
+                                      latency_buckets())
+                           .unlabelled()),
+      free_(options.workers) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
   claimer_ = std::thread([this] { claim_loop(); });
 }
@@ -198,8 +214,10 @@ void WebhookDispatcher::work_loop() {
 void WebhookDispatcher::deliver(const DeliveryJob& job) {
   const auto started = std::chrono::steady_clock::now();
   const Outcome outcome = attempt(job);
-  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  const auto took = std::chrono::steady_clock::now() - started;
+  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(took);
+  attempt_seconds_.observe(std::chrono::duration<double>(took).count());
+  attempts_.labels({outcome.delivered ? "delivered" : "failed"}).inc();
   const TimePoint now = clock_.now();
   const int attempts = job.delivery.attempts + 1;
   const auto next = outcome.delivered ? std::nullopt
@@ -217,6 +235,7 @@ void WebhookDispatcher::deliver(const DeliveryJob& job) {
     spdlog::debug("webhooks: delivery {} (event {}) delivered in {} ms", job.delivery.id,
                   job.event.id, latency.count());
   } else if (!next) {
+    dead_letters_.inc();
     spdlog::warn(
         "webhooks: delivery {} of event {} ({}) to webhook {} of partner {} is dead after {} "
         "attempts; last error: {}",

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/webhook.hpp"
 #include "store/webhook_store.hpp"
 
@@ -39,7 +40,9 @@ WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& 
 // each outcome. Several nodes may run one each against the same store.
 class WebhookDispatcher {
  public:
-  WebhookDispatcher(WebhookStore& store, const Clock& clock, WebhookDispatcherOptions options);
+  // Counts attempts and their outcomes into `metrics` (docs/observability.md, "Webhooks").
+  WebhookDispatcher(WebhookStore& store, const Clock& clock, WebhookDispatcherOptions options,
+                    MetricsRegistry& metrics);
   ~WebhookDispatcher();  // stops and joins; an attempt in flight ends within the timeout
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -60,6 +63,9 @@ class WebhookDispatcher {
   WebhookStore& store_;
   const Clock& clock_;
   const WebhookDispatcherOptions options_;
+  MetricFamily<Counter>& attempts_;
+  Counter& dead_letters_;
+  Histogram& attempt_seconds_;
   std::mutex mutex_;
   std::condition_variable wake_claimer_;
   std::condition_variable wake_workers_;

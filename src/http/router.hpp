@@ -28,6 +28,10 @@ class Router {
     const Handler* handler = nullptr;  // null: no route (see allowed_methods)
     std::vector<PathValue> path_values;
     std::vector<std::string> allowed_methods;  // non-empty when the path exists but not the method
+    // The matched route's pattern ("/customers/{customer_id}"), empty when none matched
+    // (valid while the router is unchanged): what metrics and logs name a request by, so ids
+    // in paths do not multiply series.
+    std::string_view pattern;
   };
 
   void add(std::string method, std::string_view pattern, Handler handler) {
@@ -38,7 +42,9 @@ class Router {
         return;
       }
     }
-    Route route{std::move(segments), {}};
+    std::string canonical;
+    for (const auto& segment : segments) canonical += "/" + segment;
+    Route route{std::move(segments), canonical.empty() ? "/" : std::move(canonical), {}};
     route.handlers.emplace(std::move(method), std::move(handler));
     routes_.push_back(std::move(route));
   }
@@ -60,8 +66,9 @@ class Router {
     Match result;
     if (best == nullptr) return result;
     if (const auto it = best->handlers.find(std::string(method)); it != best->handlers.end()) {
-      return Match{&it->second, std::move(best_values), {}};
+      return Match{&it->second, std::move(best_values), {}, best->pattern};
     }
+    result.pattern = best->pattern;
     for (const auto& [allowed, handler] : best->handlers) result.allowed_methods.push_back(allowed);
     return result;
   }
@@ -81,6 +88,7 @@ class Router {
  private:
   struct Route {
     std::vector<std::string> segments;
+    std::string pattern;
     std::map<std::string, Handler> handlers;
   };
 

@@ -23,6 +23,13 @@ struct CallRecordFilter {
   bool newest_first = false;  // order by start then id, descending when set
 };
 
+// A call record after an event and before it, so callers see what the event changed: a call
+// ends once, however often the switch repeats the event that ended it.
+struct AppliedCallEvent {
+  CallRecord record;
+  CallRecord previous;
+};
+
 // The call-records part of the Store (see store.hpp). Every method is one transaction.
 class CallRecordStore {
  public:
@@ -36,7 +43,7 @@ class CallRecordStore {
   // Loads the record, applies the event (core apply_call_event) and saves it, in one
   // write transaction, so concurrent events of one call cannot lose each other.
   // NotFoundError when no record has that switch_call_id.
-  virtual CallRecord apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
+  virtual AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
 
   // For the partner API: only that partner's records.
   virtual std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) = 0;

@@ -89,6 +89,23 @@ struct AddNumbersResult {
   std::vector<std::string> duplicates;  // already in the inventory; left as they were
 };
 
+// Whether the store can serve (GET /readyz).
+struct StoreHealth {
+  bool ready = true;
+  std::string reason;  // when not ready, for clients: short, without hosts or secrets
+  std::string detail;  // when not ready, for the log: what the database said
+};
+
+// How this process uses its database connections (GET /metrics).
+struct DatabasePoolStats {
+  int size = 0;                // connections the pool may open
+  int open = 0;                // opened so far
+  int in_use = 0;              // held by a transaction now
+  std::uint64_t waits = 0;     // transactions that found no free connection and waited
+  double wait_seconds = 0;     // time they spent waiting, in total
+  std::uint64_t timeouts = 0;  // transactions that gave up waiting
+};
+
 // Every method is one transaction: it either happens whole or throws and writes nothing.
 // Objects of one partner are only ever reachable with that partner's id.
 class Store {
@@ -97,6 +114,11 @@ class Store {
 
   // e.g. "SQLite ./callsight.db (schema version 1)", for the startup log.
   virtual std::string description() const = 0;
+
+  // Runs a trivial query and compares the schema version with the one this binary expects.
+  // Never throws.
+  virtual StoreHealth check_health() = 0;
+  virtual DatabasePoolStats pool_stats() const = 0;
 
   // A random secret (64 hex digits) that every node on this database shares, made on first
   // use and kept: e.g. the key Digest nonces are signed with, so any node accepts them.

@@ -22,6 +22,12 @@ struct DeliveryJob {
   OutboxEvent event;
 };
 
+// Deliveries waiting in the outbox, across partners (GET /metrics).
+struct OutboxDepth {
+  std::int64_t pending = 0;  // to be sent or retried
+  std::int64_t dead = 0;     // given up on
+};
+
 // The webhooks part of the Store (see store.hpp). The partner API's methods reach only the
 // given partner's objects; the dispatcher's work across partners.
 class WebhookStore {
@@ -60,6 +66,7 @@ class WebhookStore {
   virtual void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                               std::optional<int> latency_ms, const std::string& error,
                               std::optional<TimePoint> next_attempt, TimePoint now) = 0;
+  virtual OutboxDepth outbox_depth() = 0;
 };
 
 }  // namespace callsight

@@ -87,6 +87,25 @@ void decide_forward_or_voicemail(CallRecord& record, const Source& source,
 
 }  // namespace
 
+CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics)
+    : store_(store),
+      clock_(clock),
+      routes_(metrics.counter("callsight_call_routes_total",
+                              "New calls routed, by decision: forward, voicemail, not_found (no "
+                              "tracking number in use), not_in_use, blacklisted.",
+                              {"decision"})),
+      events_(metrics.counter("callsight_call_events_total",
+                              "Call events the switch reported, repeats included, by event.",
+                              {"event"})),
+      ended_(metrics.counter("callsight_calls_ended_total",
+                             "Calls that ended (hangup or final failure), once each, by "
+                             "direction and final status.",
+                             {"direction", "status"})),
+      callback_dials_(metrics
+                          .counter("callsight_callback_dials_total",
+                                   "Outbound callback calls handed to the switch to dial.")
+                          .unlabelled()) {}
+
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
     const auto customer = store_.find_customer(known->partner_id, known->customer_id);
@@ -103,6 +122,7 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   if (!customer) {
     spdlog::info("call {}: {} is not a tracking number in use; rejected", request.switch_call_id,
                  request.dialled);
+    routes_.labels({"not_found"}).inc();
     return reject(404, "Not Found");
   }
   const auto now = clock_.now();
@@ -117,7 +137,9 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   record.start = now;
 
   const auto status = derive_status(source->lifecycle, now, partner->quarantine_days);
+  std::string_view decision;
   if (status != SourceStatus::active) {
+    decision = "not_in_use";
     record.action = RouteAction::reject;
     record.reject_sip_status = 404;
     record.reject_reason = "Not In Use";
@@ -126,6 +148,7 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
     // Masked as in API answers: the log is read by more people than the CDRs are.
     spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
                  request.switch_call_id, mask_caller(record.caller), customer->id);
+    decision = "blacklisted";
     record.action = RouteAction::reject;
     record.reject_sip_status = 403;
     record.reject_reason = "Forbidden";
@@ -135,13 +158,20 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
                                               : std::nullopt;
     const auto settings = effective_settings(*source, campaign ? &*campaign : nullptr);
     decide_forward_or_voicemail(record, *source, settings, partner->timezone, now);
+    decision = to_string(record.action);
   }
   const auto stored = store_.calls().record_call(record);
+  routes_.labels({decision}).inc();
   return decision_for(stored, customer->freespee_caller_id != 0);
 }
 
 CallRecord CallRouter::report(const std::string& switch_call_id, const CallEvent& event) {
-  const auto record = store_.calls().apply_event(switch_call_id, event);
+  const auto applied = store_.calls().apply_event(switch_call_id, event);
+  const auto& record = applied.record;
+  events_.labels({to_string(event.type)}).inc();
+  if (record.ended_at && !applied.previous.ended_at) {
+    ended_.labels({to_string(record.direction), to_string(call_status(record))}).inc();
+  }
   if (record.callback_id) settle_callback(record);
   return record;
 }
@@ -170,6 +200,7 @@ std::vector<CallbackDial> CallRouter::claim_callbacks(int limit) {
     record.recorded = callback.call_recording != 0;
     record.start = now;
     const auto stored = store_.calls().record_call(record);
+    callback_dials_.inc();
     dials.push_back({stored.switch_call_id, stored.id, callback.id, callback.agent_number,
                      callback.requester_number, callback.caller_id, stored.recorded});
   }

@@ -6,6 +6,7 @@
 
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "store/store.hpp"
 
 namespace callsight::switching {
@@ -47,7 +48,8 @@ struct CallbackDial {
 // becomes of their records. Thread-safe as far as the Store is.
 class CallRouter {
  public:
-  CallRouter(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Counts decisions and outcomes into `metrics` (docs/observability.md, "Calls").
+  CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics);
 
   // Decides and records the call. Asking twice about one switch_call_id gives the first
   // decision again and one record.
@@ -66,6 +68,10 @@ class CallRouter {
 
   Store& store_;
   const Clock& clock_;
+  MetricFamily<Counter>& routes_;
+  MetricFamily<Counter>& events_;
+  MetricFamily<Counter>& ended_;
+  Counter& callback_dials_;
 };
 
 }  // namespace callsight::switching

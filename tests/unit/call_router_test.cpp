@@ -17,7 +17,7 @@ constexpr WeekdaySet kTuesday = 1 << 1;
 // 2024-01-15 is a Monday; 12:00 UTC is 13:00 in Stockholm (CET).
 class CallRouterTest : public SqlStoreFixture {
  protected:
-  CallRouterTest() : SqlStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_) {
+  CallRouterTest() : SqlStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_, metrics_) {
     partner_ = make_partner("acme");
     customer_ = make_customer(partner_, "K-1");
     store_->add_numbers({"+46812345678"}, std::nullopt);
@@ -50,6 +50,11 @@ class CallRouterTest : public SqlStoreFixture {
     return r;
   }
 
+  bool metrics_show(const std::string& sample_line) const {
+    return metrics_.render().find("\n" + sample_line + "\n") != std::string::npos;
+  }
+
+  MetricsRegistry metrics_;
   CallRouter router_;
   Id partner_ = 0;
   Id customer_ = 0;
@@ -146,6 +151,27 @@ TEST_F(CallRouterTest, ClaimedCallbackIsSettledByItsEvents) {
   EXPECT_TRUE(listed[0].completed);
   EXPECT_EQ(listed[0].cdr_id, dials[0].cdr_id);
   EXPECT_TRUE(router_.claim_callbacks(10).empty());
+}
+
+TEST_F(CallRouterTest, CountsEachNewDecisionOnceAndEachCallEndOnce) {
+  add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  call("m1", "+46709999999");
+  call("m1", "+46709999999");  // a repeated question is not a new decision
+  call("m2", "0701234567");
+  router_.route({"m3", "+46709999999", "+46800000000"});
+  EXPECT_TRUE(metrics_show("callsight_call_routes_total{decision=\"blacklisted\"} 1"));
+  EXPECT_TRUE(metrics_show("callsight_call_routes_total{decision=\"forward\"} 1"));
+  EXPECT_TRUE(metrics_show("callsight_call_routes_total{decision=\"not_found\"} 1"));
+
+  CallEvent answered{.type = CallEventType::answered, .at = clock_.now()};
+  CallEvent hangup{.type = CallEventType::hangup, .at = clock_.now() + std::chrono::seconds(5)};
+  router_.report("m1", answered);
+  router_.report("m1", hangup);
+  router_.report("m1", hangup);  // the switch retransmits
+  EXPECT_TRUE(metrics_show("callsight_call_events_total{event=\"hangup\"} 2"));
+  EXPECT_TRUE(
+      metrics_show("callsight_calls_ended_total{direction=\"inbound\",status=\"answered\"} 1"));
 }
 
 }  // namespace

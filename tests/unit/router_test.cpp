@@ -64,5 +64,15 @@ TEST(Router, ListsEveryMethodAndPatternAsRegistered) {
                                      {"POST", "/customers"}}));
 }
 
+TEST(Router, NamesTheMatchedPatternWithoutIdsVersionOrQuery) {
+  Router<int> router;
+  router.add("GET", "/customers/{customer_id}", 1);
+  router.add("GET", "/miscellaneous/ping", 2);
+  EXPECT_EQ(router.match("GET", "/2.4.9/customers/42").pattern, "/customers/{customer_id}");
+  EXPECT_EQ(router.match("DELETE", "/customers/42").pattern, "/customers/{customer_id}");
+  EXPECT_EQ(router.match("GET", "/miscellaneous/ping").pattern, "/miscellaneous/ping");
+  EXPECT_EQ(router.match("GET", "/customers/42/nothing").pattern, "");
+}
+
 }  // namespace
 }  // namespace callsight::http

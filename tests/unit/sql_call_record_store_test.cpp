@@ -111,7 +111,7 @@ TEST_F(SqlCallRecordStoreTest, ApplyEventPersistsAcrossReopen) {
   hangup.hangup_by = "callee";
   hangup.reason = "BYE";
   for (const auto& e : {event(CallEventType::ringing, start + seconds(1)), answered, hangup}) {
-    EXPECT_EQ(calls().apply_event("a@edge", e).switch_call_id, "a@edge");
+    EXPECT_EQ(calls().apply_event("a@edge", e).record.switch_call_id, "a@edge");
     apply_call_event(expected, e);
   }
   reopen();
@@ -130,8 +130,20 @@ TEST_F(SqlCallRecordStoreTest, ApplyEventIsIdempotentAndKeepsTheEarliestInstant)
       calls().apply_event("a@edge", event(CallEventType::ringing, start + seconds(2)));
   const auto twice =
       calls().apply_event("a@edge", event(CallEventType::ringing, start + seconds(2)));
-  EXPECT_EQ(once, twice);
+  EXPECT_EQ(once.record, twice.record);
   EXPECT_EQ(calls().find_call_by_switch_id("a@edge")->ringing_at, start + seconds(2));
+}
+
+TEST_F(SqlCallRecordStoreTest, ApplyEventGivesTheRecordBeforeSoACallEndsOnce) {
+  const auto start = clock_.now();
+  record("a@edge", start);
+  calls().apply_event("a@edge", event(CallEventType::answered, start + seconds(2)));
+  const auto hangup = event(CallEventType::hangup, start + seconds(9));
+  const auto ended = calls().apply_event("a@edge", hangup);
+  EXPECT_FALSE(ended.previous.ended_at);
+  EXPECT_EQ(ended.record.ended_at, start + seconds(9));
+  const auto repeated = calls().apply_event("a@edge", hangup);
+  EXPECT_EQ(repeated.previous, repeated.record);
 }
 
 TEST_F(SqlCallRecordStoreTest, ApplyEventToUnknownCallIsNotFound) {

@@ -52,7 +52,7 @@ class SqlWebhookStoreTest : public SqlStoreFixture {
     e.type = type;
     e.at = clock_.now();
     e.answering_number = "+46890510";
-    return store_->calls().apply_event(switch_call_id, e);
+    return store_->calls().apply_event(switch_call_id, e).record;
   }
 
   std::vector<OutboxEvent> events(Id partner_id = 0) {

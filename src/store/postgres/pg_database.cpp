@@ -323,12 +323,19 @@ void PgDatabase::connect(PgConnection& connection) const {
 
 PgConnection* PgDatabase::checkout() {
   std::unique_lock lock(mutex_);
-  const bool available = released_.wait_for(lock, checkout_timeout_, [this] {
+  const auto free = [this] {
     return !idle_.empty() || connections_.size() < static_cast<std::size_t>(pool_size_);
-  });
-  if (!available) {
-    throw StoreError(description_ + ": no connection free within " +
-                     std::to_string(checkout_timeout_.count()) + " ms");
+  };
+  if (!free()) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool available = released_.wait_for(lock, checkout_timeout_, free);
+    ++waits_;
+    wait_time_ += std::chrono::steady_clock::now() - started;
+    if (!available) {
+      ++timeouts_;
+      throw StoreError(description_ + ": no connection free within " +
+                       std::to_string(checkout_timeout_.count()) + " ms");
+    }
   }
   PgConnection* connection = nullptr;
   if (!idle_.empty()) {
@@ -348,6 +355,17 @@ PgConnection* PgDatabase::checkout() {
     }
   }
   return connection;
+}
+
+DatabasePoolStats PgDatabase::pool_stats() const {
+  std::lock_guard lock(mutex_);
+  const auto open = static_cast<int>(connections_.size());
+  return {.size = pool_size_,
+          .open = open,
+          .in_use = open - static_cast<int>(idle_.size()),
+          .waits = waits_,
+          .wait_seconds = std::chrono::duration<double>(wait_time_).count(),
+          .timeouts = timeouts_};
 }
 
 void PgDatabase::checkin(PgConnection* connection) noexcept {

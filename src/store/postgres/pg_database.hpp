@@ -51,6 +51,7 @@ class PgDatabase final : public SqlDatabase {
   void begin(TxMode mode) override;
   void commit() override;
   void rollback() noexcept override;
+  DatabasePoolStats pool_stats() const override;
 
  private:
   PgConnection& current() const;
@@ -63,10 +64,13 @@ class PgDatabase final : public SqlDatabase {
   int pool_size_;
   std::chrono::milliseconds checkout_timeout_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable released_;
   std::vector<std::unique_ptr<PgConnection>> connections_;  // opened so far, <= pool_size_
   std::vector<PgConnection*> idle_;
+  std::uint64_t waits_ = 0;  // the wait counters: guarded by mutex_
+  std::chrono::steady_clock::duration wait_time_{0};
+  std::uint64_t timeouts_ = 0;
 };
 
 }  // namespace callsight

@@ -163,12 +163,6 @@ CREATE INDEX webhook_events_stream ON webhook_events(partner_id, stream_position
 )sql"},
 }};
 
-int recorded_version(SqlDatabase& db) {
-  auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  stmt.step();
-  return stmt.integer(0);
-}
-
 // Each migration is looked up by its own version, so one that is missing is applied even if
 // later ones are recorded.
 bool is_recorded(SqlDatabase& db, int version) {
@@ -180,6 +174,12 @@ bool is_recorded(SqlDatabase& db, int version) {
 }  // namespace
 
 int latest_schema_version() { return kMigrations.back().version; }
+
+int recorded_schema_version(SqlDatabase& db) {
+  auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  stmt.step();
+  return stmt.integer(0);
+}
 
 int apply_migrations(SqlDatabase& db, TimePoint now) {
   {
@@ -193,7 +193,7 @@ int apply_migrations(SqlDatabase& db, TimePoint now) {
     // Checked inside the write transaction: another process or node may be migrating the
     // same database at this moment; write transactions exclude each other.
     SqlTransaction tx(db, TxMode::write);
-    const int current = recorded_version(db);
+    const int current = recorded_schema_version(db);
     if (current > latest_schema_version()) {
       throw StoreError("the database has schema version " + std::to_string(current) +
                        ", newer than this Callsight knows (" +
@@ -208,7 +208,7 @@ int apply_migrations(SqlDatabase& db, TimePoint now) {
     tx.commit();
   }
   SqlTransaction tx(db, TxMode::read);
-  return recorded_version(db);
+  return recorded_schema_version(db);
 }
 
 }  // namespace callsight

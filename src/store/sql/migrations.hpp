@@ -8,6 +8,9 @@ namespace callsight {
 // The newest schema version this binary knows.
 int latest_schema_version();
 
+// The newest schema version recorded in the database; runs in the caller's transaction.
+int recorded_schema_version(SqlDatabase& db);
+
 // Brings the database to latest_schema_version(): each migration not yet recorded in
 // schema_migrations runs in its own transaction together with its record. Throws StoreError
 // when the database was written by a newer Callsight. Returns the schema version.

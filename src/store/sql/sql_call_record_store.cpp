@@ -235,8 +235,8 @@ std::optional<CallRecord> SqlCallRecordStore::find_call_by_switch_id(
   return find_by_switch_id_locked(switch_call_id, false);
 }
 
-CallRecord SqlCallRecordStore::apply_event(std::string_view switch_call_id,
-                                           const CallEvent& event) {
+AppliedCallEvent SqlCallRecordStore::apply_event(std::string_view switch_call_id,
+                                                 const CallEvent& event) {
   // The row lock makes another node's event for the same call wait for this
   // read-modify-write (SQLite: the write transaction does).
   SqlTransaction tx(db_, Mode::concurrent_write);
@@ -251,7 +251,7 @@ CallRecord SqlCallRecordStore::apply_event(std::string_view switch_call_id,
     write_call_event(db_, type, *record, clock_.now());
   }
   tx.commit();
-  return *record;
+  return {*record, before};
 }
 
 std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id) {

@@ -14,7 +14,7 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
 
   CallRecord record_call(const CallRecord& record) override;
   std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) override;
-  CallRecord apply_event(std::string_view switch_call_id, const CallEvent& event) override;
+  AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) override;
 
   std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) override;
   Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "store/store.hpp"
 
 namespace callsight {
 
@@ -145,6 +146,8 @@ class SqlDatabase {
   virtual void exec(const std::string& sql) = 0;
   // Rows changed by the last statement run in this thread's transaction.
   virtual std::int64_t changes() = 0;
+
+  virtual DatabasePoolStats pool_stats() const = 0;
 
   // Used by SqlTransaction only.
   virtual void begin(TxMode mode) = 0;

@@ -114,6 +114,25 @@ std::string SqlStore::description() const {
   return db_.description() + " (schema version " + std::to_string(schema_version_) + ")";
 }
 
+StoreHealth SqlStore::check_health() {
+  int version = 0;
+  try {
+    SqlTransaction tx(db_, Mode::read);
+    version = recorded_schema_version(db_);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return {.ready = false, .reason = "database unavailable", .detail = e.what()};
+  }
+  if (version != latest_schema_version()) {
+    const auto reason = "schema version " + std::to_string(version) + ", this binary expects " +
+                        std::to_string(latest_schema_version());
+    return {.ready = false, .reason = reason, .detail = reason};
+  }
+  return {};
+}
+
+DatabasePoolStats SqlStore::pool_stats() const { return db_.pool_stats(); }
+
 std::string SqlStore::shared_secret(std::string_view name) {
   // The first node to ask makes it; the write transaction keeps two nodes from both doing so.
   SqlTransaction tx(db_, Mode::write);

@@ -26,6 +26,8 @@ class SqlStore final : public Store {
   SqlStore(std::unique_ptr<SqlDatabase> database, const Clock& clock);
 
   std::string description() const override;
+  StoreHealth check_health() override;
+  DatabasePoolStats pool_stats() const override;
   std::string shared_secret(std::string_view name) override;
 
   Partner create_partner(const Partner& partner) override;

@@ -438,4 +438,17 @@ void SqlWebhookStore::record_attempt(Id delivery_id, bool delivered, std::option
   tx.commit();
 }
 
+// Counted through the (state, next_attempt, id) index; delivered rows are never read.
+OutboxDepth SqlWebhookStore::outbox_depth() {
+  SqlTransaction tx(db_, Mode::read);
+  OutboxDepth depth;
+  auto stmt = db_.prepare(
+      "SELECT state, COUNT(*) FROM webhook_deliveries WHERE state IN ('pending', 'dead')"
+      " GROUP BY state");
+  while (stmt.step()) {
+    (stmt.text(0) == "dead" ? depth.dead : depth.pending) = stmt.int64(1);
+  }
+  return depth;
+}
+
 }  // namespace callsight

@@ -29,6 +29,7 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                       std::optional<int> latency_ms, const std::string& error,
                       std::optional<TimePoint> next_attempt, TimePoint now) override;
+  OutboxDepth outbox_depth() override;
 
  private:
   // Run inside a transaction their caller holds.

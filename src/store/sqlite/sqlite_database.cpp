@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -157,7 +158,7 @@ void SqliteDatabase::run(const char* sql) { prepare(sql).run(); }
 // with another writer, also in another process; reads use a deferred transaction for a
 // consistent snapshot.
 void SqliteDatabase::begin(TxMode mode) {
-  mutex_.lock();
+  lock_connection();
   try {
     run(mode == TxMode::read ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
   } catch (...) {
@@ -168,7 +169,7 @@ void SqliteDatabase::begin(TxMode mode) {
 
 void SqliteDatabase::commit() {
   run("COMMIT");
-  mutex_.unlock();
+  unlock_connection();
 }
 
 void SqliteDatabase::rollback() noexcept {
@@ -177,7 +178,37 @@ void SqliteDatabase::rollback() noexcept {
   } catch (const StoreError&) {
     // SQLite may already have rolled back (e.g. after an I/O error); nothing is left to undo.
   }
+  unlock_connection();
+}
+
+// The one connection is the whole pool: transactions that wait for it are what limits a
+// node on SQLite, so they are counted like a pool's waits.
+void SqliteDatabase::lock_connection() {
+  if (!mutex_.try_lock()) {
+    const auto started = std::chrono::steady_clock::now();
+    mutex_.lock();
+    const auto waited = std::chrono::steady_clock::now() - started;
+    waits_.fetch_add(1, std::memory_order_relaxed);
+    wait_nanoseconds_.fetch_add(
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()),
+        std::memory_order_relaxed);
+  }
+  in_use_.store(true, std::memory_order_relaxed);
+}
+
+void SqliteDatabase::unlock_connection() {
+  in_use_.store(false, std::memory_order_relaxed);
   mutex_.unlock();
+}
+
+DatabasePoolStats SqliteDatabase::pool_stats() const {
+  return {
+      .size = 1,
+      .open = 1,
+      .in_use = in_use_.load(std::memory_order_relaxed) ? 1 : 0,
+      .waits = waits_.load(std::memory_order_relaxed),
+      .wait_seconds = static_cast<double>(wait_nanoseconds_.load(std::memory_order_relaxed)) / 1e9};
 }
 
 }  // namespace callsight

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,14 +35,20 @@ class SqliteDatabase final : public SqlDatabase {
   void begin(TxMode mode) override;
   void commit() override;
   void rollback() noexcept override;
+  DatabasePoolStats pool_stats() const override;
 
  private:
   void run(const char* sql);
+  void lock_connection();
+  void unlock_connection();
 
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   std::mutex mutex_;
+  std::atomic<bool> in_use_{false};
+  std::atomic<std::uint64_t> waits_{0};
+  std::atomic<std::uint64_t> wait_nanoseconds_{0};
 };
 
 }  // namespace callsight
