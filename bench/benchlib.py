@@ -65,8 +65,9 @@ class Node:
         cmd = [os.path.join(self.args.bin_dir, "callsightd"), "--db", self.db,
                "--listen", "127.0.0.1:0", "--threads", str(self.args.server_threads),
                "--switch-listen", "127.0.0.1:0" if self.switch else "off",
-               # One partner at full speed is the point here, not what a partner may do.
-               "--rate-limit", "0"]
+               # One partner at full speed is the point here, not what a partner may do;
+               # and no access log, as nginx runs without one.
+               "--rate-limit", "0", "--access-log", "off"]
         if self.db.startswith("postgresql://"):
             cmd += ["--db-pool", str(self.args.db_pool)]
         cmd = pinned(cmd, getattr(self.args, "server_cpus", None))

@@ -31,7 +31,7 @@ struct VoicemailGreeting {
 inline constexpr std::string_view kGreetingRecordNumber = "+46850000000";
 
 // Our extension: audio uploaded directly (POST sounddata) is at most this long, decoded.
-inline constexpr std::size_t kMaxGreetingAudioBytes = 2 * 1024 * 1024;
+inline constexpr std::size_t kMaxGreetingAudioBytes = std::size_t{2} * 1024 * 1024;
 
 // A one-time PIN for the recording call: 6 decimal digits from the CSPRNG.
 std::string new_record_pin();
