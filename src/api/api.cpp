@@ -18,8 +18,12 @@ namespace {
 std::optional<http::StoredCredentials> credentials_of(Store& store, std::string_view username) {
   const auto partner = store.find_partner_by_username(username);
   if (!partner) return std::nullopt;
-  return http::StoredCredentials{partner->id, partner->password_hash, partner->digest_ha1_md5,
-                                 partner->digest_ha1_sha256, partner->allowed_cidrs};
+  return http::StoredCredentials{partner->id,
+                                 partner->password_hash,
+                                 partner->digest_ha1_md5,
+                                 partner->digest_ha1_sha256,
+                                 partner->allowed_cidrs,
+                                 *partner};
 }
 
 http::Response render_error(const http::HttpError& error) {
@@ -113,8 +117,8 @@ class PartnerApi {
       if (auth.wrong_credentials && login_throttle_) login_throttle_->record_failure(client);
       return std::move(auth.failure);
     }
-    const auto partner = store_.find_partner(auth.principal_id);
-    if (!partner) return http::error_response(401, {"unauthorized", "", "account removed"});
+    // The partner as authentication just read it: one database round trip less per request.
+    const auto* partner = std::any_cast<Partner>(&auth.principal);
     if (const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt) {
       auto response = too_many_requests(
           *wait, {"rate_limited", "",

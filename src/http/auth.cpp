@@ -379,7 +379,7 @@ struct Authenticator::Impl {
     if (!issued) return challenge(false);
 
     // An unknown user costs the same two hashes and is answered like a wrong password.
-    const auto stored = lookup_(f->username);
+    auto stored = lookup_(f->username);
     const std::string& stored_ha1 = stored ? (*stored).*(f->algorithm.ha1) : unknown_user_ha1_;
     const auto ha1 = stored ? lower(stored_ha1) : stored_ha1.substr(0, f->algorithm.hex_size);
     // An account without a usable HA1 must not accept a response computed from an empty one.
@@ -395,7 +395,7 @@ struct Authenticator::Impl {
     if (now - *issued > nonce_lifetime_.count()) return challenge(true);
     switch (nonce_counts_.use(f->nonce, *issued, f->nonce_count, now - nonce_lifetime_.count())) {
       case NonceUse::accepted:
-        return allow(request, *stored);
+        return allow(request, std::move(*stored));
       case NonceUse::forgotten:
         return challenge(true);
       case NonceUse::replayed:
@@ -413,7 +413,7 @@ struct Authenticator::Impl {
     const auto username = decoded->substr(0, colon);
     const std::string_view password = std::string_view(*decoded).substr(colon + 1);
 
-    const auto stored = lookup_(username);
+    auto stored = lookup_(username);
     if (!stored) {
       verify_password(unknown_user_password_hash(), password);
       return wrong_credentials();
@@ -424,16 +424,17 @@ struct Authenticator::Impl {
       if (!verify_password(stored->password_hash, password)) return wrong_credentials();
       login_cache_.remember(username, tag, now);
     }
-    return allow(request, *stored);
+    return allow(request, std::move(*stored));
   }
 
-  static AuthOutcome allow(const Request& request, const StoredCredentials& stored) {
+  static AuthOutcome allow(const Request& request, StoredCredentials stored) {
     if (!address_in_cidrs(request.remote_address, stored.allowed_cidrs)) {
       return refused(allow_list_refusal(request.remote_address));
     }
     AuthOutcome outcome;
     outcome.ok = true;
     outcome.principal_id = stored.principal_id;
+    outcome.principal = std::move(stored.principal);
     return outcome;
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -25,11 +26,15 @@ struct StoredCredentials {
   std::string digest_ha1_md5;     // hex
   std::string digest_ha1_sha256;  // hex
   std::vector<std::string> allowed_cidrs;
+  // Whatever the lookup wants back on success (the account it read), so the caller need not
+  // read it a second time.
+  std::any principal;
 };
 
 struct AuthOutcome {
   bool ok = false;
   Id principal_id = 0;  // set when ok
+  std::any principal;   // StoredCredentials::principal, when ok
   Response failure;     // 401 with challenges and an empty body, or 403 with a JSON error
   // A password was checked and was wrong, or the user is unknown: what a guesser causes.
   // Missing credentials, stale nonces and replays are not counted as such.

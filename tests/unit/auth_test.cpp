@@ -377,6 +377,17 @@ TEST_F(AuthTest, BasicWithPasswordContainingColonSucceeds) {
       auth_.authenticate(request("basic  " + base64(std::string(kUser) + ":" + kPassword))).ok);
 }
 
+TEST_F(AuthTest, SuccessHandsBackWhatTheLookupAttached) {
+  accounts_[kUser].principal = std::string("the account as read");
+  const auto digest = auth_.authenticate(request(python_digest(fresh_challenge(), {})));
+  ASSERT_TRUE(digest.ok);
+  EXPECT_EQ(std::any_cast<std::string>(digest.principal), "the account as read");
+  const auto basic =
+      auth_.authenticate(request("Basic " + base64(std::string(kUser) + ":" + kPassword)));
+  ASSERT_TRUE(basic.ok);
+  EXPECT_EQ(std::any_cast<std::string>(basic.principal), "the account as read");
+}
+
 TEST_F(AuthTest, BasicWrongPasswordGetsPlainChallenge) {
   ASSERT_TRUE(
       auth_.authenticate(request("Basic " + base64(std::string(kUser) + ":" + kPassword))).ok);
