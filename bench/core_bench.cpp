@@ -12,6 +12,7 @@
 #include "api/render.hpp"
 #include "core/alt_number_rules.hpp"
 #include "core/caller_area.hpp"
+#include "core/hex.hpp"
 #include "core/phone_number.hpp"
 #include "core/time_format.hpp"
 #include "http/auth.hpp"
@@ -96,13 +97,7 @@ std::string md5_hex(const std::string& data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
   EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_md5(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    char byte[3];
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  return to_hex(digest.data(), size);
 }
 
 std::string quoted_param(const std::string& header, const std::string& name) {

@@ -5,16 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "test_requests.hpp"
+
 namespace callsight::http {
 namespace {
-
-Request get(std::string target, std::string remote = "127.0.0.1") {
-  Request request;
-  request.method = "GET";
-  request.target = std::move(target);
-  request.remote_address = std::move(remote);
-  return request;
-}
 
 class OpsEndpointsTest : public ::testing::Test {
  protected:
@@ -34,28 +28,28 @@ class OpsEndpointsTest : public ::testing::Test {
 
 TEST_F(OpsEndpointsTest, MetricsOnlyForAllowedPeersNotThroughAProxy) {
   const auto ops = handler();
-  const auto allowed = ops(get("/metrics", "10.5.3.4"));
+  const auto allowed = ops(get_request("/metrics", "10.5.3.4"));
   EXPECT_EQ(allowed.status, 200);
   EXPECT_EQ(allowed.body, "m_total 1\n");
   EXPECT_EQ(allowed.content_type, "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(allowed.route, "/metrics");
-  EXPECT_EQ(ops(get("/metrics", "192.0.2.1")).status, 404);
-  auto proxied = get("/metrics");
+  EXPECT_EQ(ops(get_request("/metrics", "192.0.2.1")).status, 404);
+  auto proxied = get_request("/metrics");
   proxied.headers.emplace_back("x-forwarded-for", "10.5.3.4");
   EXPECT_EQ(ops(proxied).status, 404);
 }
 
 TEST_F(OpsEndpointsTest, HealthAndReadinessForEveryoneAndOtherPathsPassThrough) {
   const auto ops = handler();
-  EXPECT_EQ(ops(get("/healthz", "192.0.2.1")).status, 200);
-  EXPECT_EQ(ops(get("/readyz", "192.0.2.1")).body, R"({"status":"ready"})");
+  EXPECT_EQ(ops(get_request("/healthz", "192.0.2.1")).status, 200);
+  EXPECT_EQ(ops(get_request("/readyz", "192.0.2.1")).body, R"({"status":"ready"})");
   unready_ = "database unavailable";
-  const auto unready = ops(get("/readyz", "192.0.2.1"));
+  const auto unready = ops(get_request("/readyz", "192.0.2.1"));
   EXPECT_EQ(unready.status, 503);
   EXPECT_EQ(unready.body, R"({"reason":"database unavailable","status":"unavailable"})");
-  EXPECT_EQ(ops(get("/healthz/x")).status, 401);
-  EXPECT_EQ(ops(get("/2.4.9/metrics")).status, 401);
-  auto post = get("/healthz");
+  EXPECT_EQ(ops(get_request("/healthz/x")).status, 401);
+  EXPECT_EQ(ops(get_request("/2.4.9/metrics")).status, 401);
+  auto post = get_request("/healthz");
   post.method = "POST";
   EXPECT_EQ(ops(post).status, 405);
 }

@@ -6,16 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "test_requests.hpp"
+
 namespace callsight::http {
 namespace {
-
-Request get(std::string target, std::string remote = "127.0.0.1") {
-  Request request;
-  request.method = "GET";
-  request.target = std::move(target);
-  request.remote_address = std::move(remote);
-  return request;
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -56,8 +50,8 @@ TEST_F(RequestObserverTest, CountsByRoutePatternAndLogsWithoutTheQuery) {
     response.principal_id = 7;
     return response;
   });
-  const auto response = handler(get("/customers/42?password=hunter2"));
-  handler(get("/customers/43"));
+  const auto response = handler(get_request("/customers/42?password=hunter2"));
+  handler(get_request("/customers/43"));
   const auto text = registry_.render();
   EXPECT_TRUE(contains(text,
                        "callsight_http_requests_total{listener=\"partner\",route=\"/"
@@ -78,7 +72,7 @@ TEST_F(RequestObserverTest, CountsByRoutePatternAndLogsWithoutTheQuery) {
 
 TEST_F(RequestObserverTest, AHandlerThatThrowsIsCountedAs500UnderOtherAndStillThrows) {
   const auto handler = wrapped([](const Request&) -> Response { throw std::runtime_error("x"); });
-  auto request = get("/x");
+  auto request = get_request("/x");
   request.method = "TRACE-ME";
   EXPECT_THROW(handler(request), std::runtime_error);
   EXPECT_TRUE(contains(registry_.render(),
@@ -90,7 +84,7 @@ TEST_F(RequestObserverTest, AHandlerThatThrowsIsCountedAs500UnderOtherAndStillTh
 TEST(RequestObserver, WithoutALogSinkStillCounts) {
   MetricsRegistry registry;
   RequestObserver quiet(registry, {});
-  quiet.wrap([](const Request&) { return Response{}; }, "switch")(get("/x"));
+  quiet.wrap([](const Request&) { return Response{}; }, "switch")(get_request("/x"));
   EXPECT_TRUE(contains(registry.render(),
                        "{listener=\"switch\",route=\"other\",method=\"GET\",status=\"200\"} 1"));
 }

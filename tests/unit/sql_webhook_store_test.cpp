@@ -65,6 +65,17 @@ class SqlWebhookStoreTest : public SqlStoreFixture {
 
   WebhookStore& hooks() { return store_->webhooks(); }
 
+  // An event of the partner's to write beneath the store, as its own writers would.
+  OutboxEvent bare_event(std::string type, std::optional<Id> customer_id) {
+    OutboxEvent event;
+    event.partner_id = partner_;
+    event.customer_id = customer_id;
+    event.type = std::move(type);
+    event.payload = "{}";
+    event.created = clock_.now();
+    return event;
+  }
+
   Id partner_ = 0;
   Id customer_ = 0;
 };
@@ -287,11 +298,7 @@ TEST_F(SqlWebhookStoreTest, SequencingPlacesEachCommittedEventOnce) {
 TEST_F(SqlWebhookStoreTest, EventsAfterGivesAnEventThatCommittedLateAfterTheCursor) {
   if (!testing_postgres()) GTEST_SKIP() << "SQLite writers never overlap";
   auto raw = database_.open_raw();
-  OutboxEvent late;
-  late.partner_id = partner_;
-  late.type = "webhook.test";
-  late.payload = "{}";
-  late.created = clock_.now();
+  auto late = bare_event("webhook.test", std::nullopt);
   SqlTransaction slow(*raw, TxMode::concurrent_write);
   late = insert_outbox_event(*raw, late);
   std::thread([&] { record("quick@edge"); }).join();
@@ -311,12 +318,7 @@ TEST_F(SqlWebhookStoreTest, DeletingASubscriptionWaitsForAWriterThatChoseIt) {
   if (!testing_postgres()) GTEST_SKIP() << "SQLite writers never overlap";
   const auto w = subscribe({"call.started"});
   auto raw = database_.open_raw();
-  OutboxEvent event;
-  event.partner_id = partner_;
-  event.customer_id = customer_;
-  event.type = "call.started";
-  event.payload = "{}";
-  event.created = clock_.now();
+  auto event = bare_event("call.started", customer_);
   SqlTransaction writer(*raw, TxMode::concurrent_write);
   event = insert_outbox_event(*raw, event);
   const auto chosen = subscribed_webhook_ids(*raw, event);
