@@ -81,6 +81,19 @@ std::variant<std::string, PhoneNumberError> parse(std::string_view text, std::st
   }
   std::string e164;
   util->Format(number, PhoneNumberUtil::E164, &e164);
+  // Leading zeros of the national number are kept in E.164 (Italy: +39 06...), but where the
+  // country strips a national prefix, reading the result again drops one ("00046890510" in SE
+  // gives +460046890510, which reads as +46046890510). Numbers are compared as E.164 strings
+  // (blacklists, routing), so only a result that reads back as itself is a number.
+  if (number.italian_leading_zero()) {
+    PhoneNumber again;
+    std::string e164_again;
+    if (util->Parse(e164, "ZZ", &again) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return invalid("is not a phone number");
+    }
+    util->Format(again, PhoneNumberUtil::E164, &e164_again);
+    if (e164_again != e164) return invalid("is not a phone number");
+  }
   return e164;
 }
 

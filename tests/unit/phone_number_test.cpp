@@ -117,5 +117,16 @@ TEST(PhoneNumber, NdcPrefixRejectsNonDigitsAndUnknownCountries) {
   EXPECT_EQ(e164_prefix_for_ndc("8", "XX"), std::nullopt);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/phone_number): "00046890510" in SE became
+// +460046890510, which normalises again to +46046890510, so a number stored from one input
+// never matched the same number stored from the other (blacklists, routing).
+TEST(PhoneNumber, AcceptedNumbersNormaliseToThemselvesAgain) {
+  EXPECT_EQ(error_code(normalize_phone_number("00046890510", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_e164_only("+460046890510")), "invalid");
+  // Italian numbers keep their leading zero and are stable.
+  EXPECT_EQ(normalized("06 1234 5678", "IT"), "+390612345678");
+  EXPECT_EQ(normalized("+390612345678", "SE"), "+390612345678");
+}
+
 }  // namespace
 }  // namespace callsight
