@@ -128,5 +128,13 @@ TEST(PhoneNumber, AcceptedNumbersNormaliseToThemselvesAgain) {
   EXPECT_EQ(normalized("+390612345678", "SE"), "+390612345678");
 }
 
+// Found by fuzzing (tests/fuzz/regressions/phone_number): libphonenumber called a German
+// number of 16 digits possible; E.164 numbers have at most 15.
+TEST(PhoneNumber, RefusesMoreThanFifteenDigits) {
+  EXPECT_EQ(error_code(normalize_phone_number("564/12345.123467", "DE")), "not_possible");
+  EXPECT_EQ(error_code(normalize_e164_only("+4956412345123467")), "not_possible");
+  EXPECT_EQ(normalized("+495641234512346", "SE"), "+495641234512346");
+}
+
 }  // namespace
 }  // namespace callsight
