@@ -12,6 +12,8 @@ namespace {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
+constexpr std::size_t kMaxE164Digits = 15;  // ITU-T E.164, country code included
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_separator(char c) {
@@ -81,6 +83,21 @@ std::variant<std::string, PhoneNumberError> parse(std::string_view text, std::st
   }
   std::string e164;
   util->Format(number, PhoneNumberUtil::E164, &e164);
+  // German metadata allows 14-digit national numbers, more than E.164's 15 digits in all.
+  if (e164.size() > kMaxE164Digits + 1) return not_possible("is too long to be a phone number");
+  // Leading zeros of the national number are kept in E.164 (Italy: +39 06...), but where the
+  // country strips a national prefix, reading the result again drops one ("00046890510" in SE
+  // gives +460046890510, which reads as +46046890510). Numbers are compared as E.164 strings
+  // (blacklists, routing), so only a result that reads back as itself is a number.
+  if (number.italian_leading_zero()) {
+    PhoneNumber again;
+    std::string e164_again;
+    if (util->Parse(e164, "ZZ", &again) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return invalid("is not a phone number");
+    }
+    util->Format(again, PhoneNumberUtil::E164, &e164_again);
+    if (e164_again != e164) return invalid("is not a phone number");
+  }
   return e164;
 }
 

@@ -23,9 +23,25 @@ std::string format_utc(TimePoint t) {
   return std::string(out, static_cast<std::size_t>(size));
 }
 
+namespace {
+
+// Digits where "YYYY-MM-DD HH:MM:SS" has them, the separators elsewhere. date::parse reads a
+// non-number as seconds into NaN and converts that to an integer (undefined behaviour), so
+// nothing else may reach it.
+bool has_wire_shape(std::string_view text) {
+  constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<TimePoint> parse_utc(std::string_view text) {
   const bool date_only = text.size() == 10;
-  if (text.size() != 19 && !date_only) return std::nullopt;
+  if ((text.size() != 19 && !date_only) || !has_wire_shape(text)) return std::nullopt;
   std::istringstream in{std::string(text)};
   TimePoint t;
   if (date_only) {

@@ -55,7 +55,9 @@ std::optional<WebhookTarget> parse_webhook_url(std::string_view url) {
     return std::nullopt;
   }
   WebhookTarget target;
-  const std::string scheme = lower(url.substr(0, url.find("://")));
+  const auto separator = url.find("://");
+  if (separator == std::string_view::npos) return std::nullopt;
+  const std::string scheme = lower(url.substr(0, separator));
   if (scheme != "http" && scheme != "https") return std::nullopt;
   target.tls = scheme == "https";
   target.port = target.tls ? 443 : 80;

@@ -117,5 +117,24 @@ TEST(PhoneNumber, NdcPrefixRejectsNonDigitsAndUnknownCountries) {
   EXPECT_EQ(e164_prefix_for_ndc("8", "XX"), std::nullopt);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/phone_number): "00046890510" in SE became
+// +460046890510, which normalises again to +46046890510, so a number stored from one input
+// never matched the same number stored from the other (blacklists, routing).
+TEST(PhoneNumber, AcceptedNumbersNormaliseToThemselvesAgain) {
+  EXPECT_EQ(error_code(normalize_phone_number("00046890510", "SE")), "invalid");
+  EXPECT_EQ(error_code(normalize_e164_only("+460046890510")), "invalid");
+  // Italian numbers keep their leading zero and are stable.
+  EXPECT_EQ(normalized("06 1234 5678", "IT"), "+390612345678");
+  EXPECT_EQ(normalized("+390612345678", "SE"), "+390612345678");
+}
+
+// Found by fuzzing (tests/fuzz/regressions/phone_number): libphonenumber called a German
+// number of 16 digits possible; E.164 numbers have at most 15.
+TEST(PhoneNumber, RefusesMoreThanFifteenDigits) {
+  EXPECT_EQ(error_code(normalize_phone_number("564/12345.123467", "DE")), "not_possible");
+  EXPECT_EQ(error_code(normalize_e164_only("+4956412345123467")), "not_possible");
+  EXPECT_EQ(normalized("+495641234512346", "SE"), "+495641234512346");
+}
+
 }  // namespace
 }  // namespace callsight

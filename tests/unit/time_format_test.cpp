@@ -43,5 +43,16 @@ TEST(TimeFormat, RejectsMalformedAndImpossibleDates) {
   EXPECT_FALSE(parse_utc("").has_value());
 }
 
+// Found by fuzzing (tests/fuzz/regressions/time_format): date::parse turned the seconds "H9"
+// into NaN and converted it to an integer; the sanitizer build reports that.
+TEST(TimeFormat, RejectsNonDigitFieldsBeforeParsing) {
+  EXPECT_FALSE(parse_utc("2024-01-31 23:59:H9").has_value());
+  EXPECT_FALSE(parse_utc("2024-01-31 23:59:.5").has_value());
+  EXPECT_FALSE(parse_utc("2024-01-31 23:59:5.").has_value());
+  EXPECT_FALSE(parse_utc("2024-01-31T23:59:59").has_value());
+  EXPECT_FALSE(parse_utc("+2024-01-31 23:59:5").has_value());
+  EXPECT_FALSE(parse_utc("2024/01/31").has_value());
+}
+
 }  // namespace
 }  // namespace callsight

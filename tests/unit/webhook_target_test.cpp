@@ -49,5 +49,13 @@ TEST(WebhookTarget, AmbiguousNumericHostsAreFlagged) {
   EXPECT_FALSE(is_ambiguous_numeric_host("10.example.com"));
 }
 
+// Found by fuzzing (tests/fuzz/regressions/webhook_target): a bare scheme made substr() run
+// past the end and throw std::out_of_range out of the url check.
+TEST(WebhookTarget, RefusesABareSchemeWithoutThrowing) {
+  EXPECT_FALSE(parse_webhook_url("http"));
+  EXPECT_FALSE(parse_webhook_url("HTTPS"));
+  EXPECT_FALSE(parse_webhook_url("http:/"));
+}
+
 }  // namespace
 }  // namespace callsight

@@ -81,7 +81,6 @@ constexpr int kWebhookColumnCount = 11;
 const std::string kEventColumns =
     "e.id, e.partner_id, e.customer_id, e.type, e.cdr_id, e.source_id, e.sequence, e.payload,"
     " e.created";
-constexpr int kEventColumnCount = 9;
 
 const std::string kDeliveryColumns =
     "d.id, d.event_id, d.webhook_id, w.partner_id, d.state, d.attempts, d.next_attempt,"
