@@ -20,6 +20,7 @@
 #include "core/alt_number_rules.hpp"
 #include "core/callback.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/time_format.hpp"
 #include "fuzz_target.hpp"
 #include "store/blacklist_store.hpp"
@@ -62,7 +63,7 @@ class World {
     spdlog::set_level(spdlog::level::off);  // a line per routed call would drown the fuzzer
     store_ = open_store((directory_ / "callsight.db").string(), clock_);
     seed();
-    router_ = std::make_unique<CallRouter>(*store_, clock_);
+    router_ = std::make_unique<CallRouter>(*store_, clock_, metrics_);
   }
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -181,6 +182,7 @@ class World {
 
   std::filesystem::path directory_;
   ManualClock clock_;
+  MetricsRegistry metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<CallRouter> router_;
 };
