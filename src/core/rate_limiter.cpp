@@ -11,18 +11,22 @@ std::chrono::seconds ceil_seconds(double seconds) {
   return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(std::ceil(seconds)));
 }
 
+// Checked before refill_time_ divides by it.
+double checked_rate(double per_second, double burst) {
+  if (!(per_second > 0) || !(burst >= 1)) {
+    throw std::invalid_argument("a rate limit needs a positive rate and a burst of at least 1");
+  }
+  return per_second;
+}
+
 }  // namespace
 
 RateLimiter::RateLimiter(const Clock& clock, double per_second, double burst, std::size_t max_keys)
     : clock_(clock),
-      per_second_(per_second),
+      per_second_(checked_rate(per_second, burst)),
       burst_(burst),
-      refill_time_(ceil_seconds(burst / per_second)),
-      buckets_(max_keys) {
-  if (!(per_second > 0) || !(burst >= 1)) {
-    throw std::invalid_argument("a rate limit needs a positive rate and a burst of at least 1");
-  }
-}
+      refill_time_(ceil_seconds(burst / per_second_)),
+      buckets_(max_keys) {}
 
 std::optional<std::chrono::seconds> RateLimiter::acquire(Id key) {
   const TimePoint now = clock_.now();
