@@ -119,14 +119,11 @@ class PartnerApi {
     }
     // The partner as authentication just read it: one database round trip less per request.
     const auto* partner = std::any_cast<Partner>(&auth.principal);
-    if (const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt) {
-      auto response = too_many_requests(
-          *wait, {"rate_limited", "",
-                  rate_limit_message_ + "; retry after " + std::to_string(wait->count()) + " s"});
-      response.principal_id = partner->id;
-      return response;
-    }
-    auto response = respond(request, match, *partner);
+    const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt;
+    auto response = wait ? too_many_requests(*wait, {"rate_limited", "",
+                                                     rate_limit_message_ + "; retry after " +
+                                                         std::to_string(wait->count()) + " s"})
+                         : respond(request, match, *partner);
     response.principal_id = partner->id;
     return response;
   }
