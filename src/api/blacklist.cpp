@@ -16,7 +16,7 @@ namespace {
 // The list is small enough (kBlacklistMaxNumbers) to come whole, without paging.
 http::Response render(const std::vector<std::string>& numbers) {
   Json body{{"blacklist", numbers}};
-  return http::Response{200, "application/json", {}, body.dump()};
+  return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 
 // Store calls answer NotFoundError for a customer of another partner; the API names it.

@@ -129,7 +129,7 @@ http::Response get_pincodes(Context& ctx) {
     // with the call-routing work; until then the list is empty.
     auto body = Json::parse(response.body);
     body["calls"] = Json::array();
-    response.body = body.dump();
+    response.body = to_json_text(body);
   }
   return response;
 }

@@ -5,7 +5,7 @@ namespace callsight::api {
 http::Response one(std::string_view key, Json object) {
   Json body;
   body[std::string(key)] = Json::array({std::move(object)});
-  return http::Response{200, "application/json", {}, body.dump()};
+  return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 
 http::Response list(std::string_view key, Json items, std::int64_t total, const PageRequest& page) {
@@ -16,7 +16,7 @@ http::Response list(std::string_view key, Json items, std::int64_t total, const 
   body["page"] = str(page.page);
   body["pagesize"] = str(page.pagesize);
   body["numpages"] = str(numpages);
-  return http::Response{200, "application/json", {}, body.dump()};
+  return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 
 }  // namespace callsight::api

@@ -6,12 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
 
 namespace callsight::api {
 
-// Ordered, so objects keep the field order of the reference (customer_id first).
+// Ordered, so objects keep the field order of the reference (customer_id first). Bodies are
+// written with to_json_text: a stored row that is not UTF-8 shows U+FFFD, never a 500.
 using Json = nlohmann::ordered_json;
 
 // The wire renders every scalar as a string and absent values as null.

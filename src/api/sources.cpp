@@ -407,7 +407,7 @@ http::Response get_statuses(Context& ctx) {
     if (static_cast<std::int64_t>(page.page + 1) * page.pagesize >= result.total) break;
   }
   Json body{{"statuses", std::move(items)}};
-  return http::Response{200, "application/json", {}, body.dump()};
+  return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 
 }  // namespace

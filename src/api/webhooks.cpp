@@ -8,6 +8,7 @@
 #include "api/render.hpp"
 #include "core/random.hpp"
 #include "core/time_format.hpp"
+#include "core/utf8.hpp"
 #include "core/webhook.hpp"
 #include "core/webhook_target.hpp"
 #include "store/webhook_store.hpp"
@@ -47,8 +48,9 @@ Json render(const Webhook& w, ShowSecret show_secret = ShowSecret::no) {
 }
 
 Json render(const OutboxEvent& e) {
-  // The payload was written by the store as a JSON object; shown as one, not as text.
-  Json data = Json::parse(e.payload, nullptr, false);
+  // The payload was written by the store as a JSON object; shown as one, not as text. An
+  // older row may hold bytes that are not UTF-8, which the parser would refuse.
+  Json data = Json::parse(utf8::sanitize(e.payload), nullptr, false);
   if (data.is_discarded()) data = Json();
   return {
       {"event_id", str(e.id)},
@@ -115,9 +117,10 @@ void read_events(Fields& fields, Presence presence, Webhook& webhook) {
     return fail("must be a non-empty JSON array of event types, e.g. [\"call.completed\"]");
   }
   std::vector<std::string> types;
-  for (const auto& item : parsed) {
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const auto& item = parsed[i];
     if (!item.is_string() || !is_event_type(item.get<std::string>())) {
-      return fail("contains " + item.dump() + ", which is not an event type");
+      return fail("entry " + std::to_string(i + 1) + " is not an event type");
     }
     auto type = item.get<std::string>();
     if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
@@ -150,7 +153,7 @@ void read_template(Fields& fields, Webhook& webhook) {
 void read_secret(Fields& fields, Webhook& webhook) {
   const auto text = fields.text("secret", kSecretMaxLength);
   if (!text) return;
-  if (text->size() < kSecretMinLength) {
+  if (utf8::code_points(*text) < kSecretMinLength) {
     fields.add_error("invalid", "secret",
                      "'secret' must be " + std::to_string(kSecretMinLength) + " to " +
                          std::to_string(kSecretMaxLength) + " characters");
@@ -288,7 +291,7 @@ http::Response get_events(Context& ctx) {
   for (const auto& e : *events) items.push_back(render(e));
   Json body;
   body["events"] = std::move(items);
-  return http::Response{200, "application/json", {}, body.dump()};
+  return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "core/base64.hpp"
 #include "core/hex.hpp"
 #include "core/time_format.hpp"
+#include "core/utf8.hpp"
 #include "core/webhook_payload.hpp"
 #include "core/webhook_target.hpp"
 #include "http/client.hpp"
@@ -70,7 +71,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
 std::string value_text(const Json& value) {
   if (value.is_null()) return "";
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return to_json_text(value);
 }
 
 Json payload_object(const OutboxEvent& event) {
@@ -87,7 +88,7 @@ std::string standard_body(const Webhook& webhook, const OutboxEvent& event) {
     body["sequence"] = std::to_string(event.sequence);
     body["created"] = format_utc(event.created);
     body["data"] = payload;
-    return body.dump();
+    return to_json_text(body);
   }
   std::string body;
   const auto add = [&body](std::string_view name, const std::string& value) {

@@ -29,5 +29,7 @@ namespace callsight {
 // U+FFFD. Every answer, export line and webhook body is rendered through this, because a
 // row written by an older version, an import or a direct edit must not stop a list.
 std::string to_json_text(const nlohmann::json& value);
+// The same for the ordered JSON the API and the export write (they keep the field order).
+std::string to_json_text(const nlohmann::ordered_json& value);
 
 }  // namespace callsight

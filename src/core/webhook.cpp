@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.hpp"
 #include "core/webhook_payload.hpp"
 
 namespace callsight {
@@ -25,7 +26,7 @@ std::optional<std::string> macro_value(const nlohmann::json& payload, const std:
   if (it == payload.end()) return std::nullopt;
   if (it->is_null()) return std::string();
   if (it->is_string()) return it->get<std::string>();
-  return it->dump();
+  return to_json_text(*it);
 }
 
 }  // namespace
@@ -68,7 +69,10 @@ std::optional<TimePoint> next_webhook_attempt(TimePoint event_created, int attem
 
 std::string render_webhook_template(std::string_view template_text, const std::string& payload_json,
                                     WebhookFormat format) {
-  const auto payload = nlohmann::json::parse(payload_json, nullptr, /*allow_exceptions=*/false);
+  // A payload or template stored by an older version may hold bytes that are not UTF-8: the
+  // parser would refuse the payload, and the receiver gets U+FFFD rather than raw bytes.
+  const auto payload =
+      nlohmann::json::parse(utf8::sanitize(payload_json), nullptr, /*allow_exceptions=*/false);
   std::string out;
   std::size_t at = 0;
   while (at < template_text.size()) {
@@ -91,7 +95,7 @@ std::string render_webhook_template(std::string_view template_text, const std::s
     }
   }
   out.append(template_text.substr(std::min(at, template_text.size())));
-  return out;
+  return utf8::sanitize(out);
 }
 
 }  // namespace callsight

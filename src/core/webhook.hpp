@@ -86,7 +86,7 @@ std::optional<TimePoint> next_webhook_attempt(
 
 // Replaces each {macro} of template_text by the payload's value of that name (strings as
 // they are, numbers as digits, null as empty); unknown macros stay as written. For
-// format=form, values are percent-encoded.
+// format=form, values are percent-encoded. Stored bytes that are not UTF-8 come out as U+FFFD.
 std::string render_webhook_template(std::string_view template_text, const std::string& payload_json,
                                     WebhookFormat format);
 

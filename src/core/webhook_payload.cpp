@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.hpp"
+#include "core/utf8.hpp"
 
 namespace callsight {
 namespace {
@@ -33,7 +34,7 @@ std::string call_event_payload(const CallRecord& record) {
       {"answered_at", optional_time(record.answered_at)},
       {"end", optional_time(record.ended_at)},
   };
-  return payload.dump();
+  return to_json_text(payload);
 }
 
 std::string source_event_payload(const Source& source, SourceStatus status) {
@@ -46,7 +47,7 @@ std::string source_event_payload(const Source& source, SourceStatus status) {
       {"phonenr", source.answering_number},
       {"status", std::string(to_string(status))},
   };
-  return payload.dump();
+  return to_json_text(payload);
 }
 
 std::string form_urlencode(std::string_view value) {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.hpp"
+
 namespace callsight::http {
 
 Response error_response(int status, const std::vector<ApiError>& errors) {
@@ -13,7 +15,8 @@ Response error_response(int status, const std::vector<ApiError>& errors) {
   }
   Response r;
   r.status = status;
-  r.body = nlohmann::json{{"errors", list}}.dump();
+  // Never throws, whatever a message or field holds: an error must always reach the client.
+  r.body = to_json_text(nlohmann::json{{"errors", list}});
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cidr.hpp"
+#include "core/utf8.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
@@ -12,7 +13,7 @@ namespace {
 Response json_status(int status, nlohmann::json body) {
   Response response;
   response.status = status;
-  response.body = body.dump();
+  response.body = to_json_text(body);
   return response;
 }
 

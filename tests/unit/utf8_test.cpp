@@ -53,5 +53,12 @@ TEST(Utf8, JsonTextNeverThrowsOnStoredInvalidBytes) {
   EXPECT_EQ(to_json_text(row), "{\"name\":\"Malm\xEF\xBF\xBD\"}");
 }
 
+TEST(Utf8, OrderedJsonTextKeepsTheFieldOrderAndReplacesInvalidBytes) {
+  nlohmann::ordered_json row;
+  row["z"] = "\xE2\x82";  // a euro sign cut after two of its three bytes
+  row["a"] = "ok";
+  EXPECT_EQ(to_json_text(row), "{\"z\":\"\xEF\xBF\xBD\",\"a\":\"ok\"}");
+}
+
 }  // namespace
 }  // namespace callsight

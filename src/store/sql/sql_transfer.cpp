@@ -10,6 +10,7 @@
 #include <set>
 #include <vector>
 
+#include "core/utf8.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/store.hpp"
@@ -190,12 +191,11 @@ json column_value(const SqlStatement& stmt, int index, const Column& column) {
   return stmt.text(index);
 }
 
-void write_line(std::ostream& out, const json& line, const std::string& table) {
-  try {
-    out << line.dump() << '\n';
-  } catch (const json::exception& e) {
-    throw StoreError("cannot export a row of " + table + ": " + e.what());
-  }
+// Bytes a row holds that are not UTF-8 (written by an older version or by a direct edit of
+// the SQLite file) are written as U+FFFD: the export never stops at one row, and it imports
+// into PostgreSQL, whose text refuses such bytes.
+void write_line(std::ostream& out, const json& line) {
+  out << to_json_text(line) << '\n';
   if (!out) throw StoreError("cannot write the export stream");
 }
 
@@ -355,7 +355,7 @@ class Importer {
       } else if (!column.integer && it->is_string()) {
         stmt.bind(parameter.c_str(), it->get<std::string>());
       } else {
-        fail(table + "." + column.name + " holds " + it->dump() + ", not " +
+        fail(table + "." + column.name + " holds a " + it->type_name() + ", not " +
              (column.integer ? "an integer" : "text"));
       }
     }
@@ -370,7 +370,7 @@ class Importer {
       if (!rows_.contains(table.name)) fail("the export has no table " + table.name);
       if (!counts.contains(table.name) || counts.at(table.name) != rows_.at(table.name)) {
         fail("table " + table.name + ": " + std::to_string(rows_.at(table.name)) +
-             " rows read, the end line says " + counts.value(table.name, json()).dump());
+             " rows read, the end line counts otherwise");
       }
       if (table.id_column) advance_sequence(db_, table, sequences_[table.name]);
     }
@@ -390,8 +390,10 @@ class Importer {
 json parse_line(const std::string& text, int line_number) {
   try {
     return json::parse(text);
-  } catch (const json::exception& e) {
-    throw StoreError("export line " + std::to_string(line_number) + " is not JSON: " + e.what());
+  } catch (const json::parse_error& e) {
+    // The parser's own message quotes the text it read, which may be anything.
+    throw StoreError("export line " + std::to_string(line_number) + " is not JSON (byte " +
+                     std::to_string(e.byte) + ")");
   }
 }
 
@@ -400,8 +402,7 @@ int header_schema_version(const json& header) {
     throw StoreError("not a Callsight export: the first line is no callsight-export header");
   }
   if (header.value("format_version", 0) != kFormatVersion) {
-    throw StoreError("unsupported export format_version " +
-                     header.value("format_version", json()).dump() + " (this Callsight reads " +
+    throw StoreError("unsupported export format_version (this Callsight reads " +
                      std::to_string(kFormatVersion) + ")");
   }
   return header.at("schema_version").get<int>();
@@ -420,12 +421,10 @@ TransferSummary export_database(SqlDatabase& db, std::ostream& out) {
   SqlTransaction tx(db, TxMode::read);
   const auto tables = tables_in_key_order(db);
   TransferSummary summary{.schema_version = schema_version(db, tables)};
-  write_line(out,
-             {{"format", kFormat},
-              {"format_version", kFormatVersion},
-              {"schema_version", summary.schema_version},
-              {"source", db.dialect().name}},
-             "the header");
+  write_line(out, {{"format", kFormat},
+                   {"format_version", kFormatVersion},
+                   {"schema_version", summary.schema_version},
+                   {"source", db.dialect().name}});
   json counts = json::object();
   for (const auto& table : tables) {
     if (table.name == kMigrationsTable) continue;
@@ -433,7 +432,7 @@ TransferSummary export_database(SqlDatabase& db, std::ostream& out) {
                    {"columns", column_names(table)},
                    {"id_column", table.id_column ? json(*table.id_column) : json()},
                    {"id_sequence", table.id_column ? json(id_sequence(db, table)) : json()}};
-    write_line(out, header, table.name);
+    write_line(out, header);
     std::int64_t rows = 0;
     auto stmt = db.prepare(select_all(table));
     while (stmt.step()) {
@@ -441,14 +440,14 @@ TransferSummary export_database(SqlDatabase& db, std::ostream& out) {
       for (std::size_t i = 0; i < table.columns.size(); ++i) {
         row[table.columns[i].name] = column_value(stmt, static_cast<int>(i), table.columns[i]);
       }
-      write_line(out, {{"table", table.name}, {"row", std::move(row)}}, table.name);
+      write_line(out, {{"table", table.name}, {"row", std::move(row)}});
       ++rows;
     }
     counts[table.name] = rows;
     ++summary.tables;
     summary.rows += rows;
   }
-  write_line(out, {{"end", {{"tables", counts}}}}, "the end line");
+  write_line(out, {{"end", {{"tables", counts}}}});
   out.flush();
   if (!out) throw StoreError("cannot write the export stream");
   tx.commit();

@@ -1,0 +1,346 @@
+// Text out never fails: every resource's JSON writer, the error writer and the webhook
+// bodies, fed with rows whose text fields hold arbitrary bytes, as an older version, an
+// import or a direct edit of the SQLite file may have left them. The rows are written
+// through the store (which takes any bytes), then every GET route of the partner API is
+// answered, and every outbox event is rendered as a webhook in both formats. Each answer
+// and body must be valid UTF-8 (bad bytes become U+FFFD), and each JSON one must parse.
+// Input: up to kMaxTexts texts separated by '\n', used in turn for the rows' text fields.
+// The store lives on tmpfs and is made afresh every kInputsPerStore inputs, so lists stay
+// short; in between, inputs add orders, PINs, callbacks and calls to it.
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/api.hpp"
+#include "api/context.hpp"
+#include "app/webhook_dispatcher.hpp"
+#include "core/clock.hpp"
+#include "core/time_format.hpp"
+#include "core/utf8.hpp"
+#include "core/webhook.hpp"
+#include "core/webhook_payload.hpp"
+#include "fuzz_target.hpp"
+#include "http/error.hpp"
+#include "store/blacklist_store.hpp"
+#include "store/call_record_store.hpp"
+#include "store/callback_store.hpp"
+#include "store/campaign_store.hpp"
+#include "store/greeting_store.hpp"
+#include "store/order_store.hpp"
+#include "store/pincode_store.hpp"
+#include "store/store.hpp"
+#include "store/webhook_store.hpp"
+
+namespace {
+
+using namespace callsight;
+
+constexpr int kInputsPerStore = 64;
+constexpr std::size_t kMaxTexts = 16;
+constexpr const char* kStart = "2024-01-15 12:00:00";
+
+std::filesystem::path scratch_directory() {
+  const std::filesystem::path shm = "/dev/shm";
+  std::string pattern =
+      ((std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path()) /
+       "callsight-fuzz-XXXXXX")
+          .string();
+  return ::mkdtemp(pattern.data());
+}
+
+// A JSON answer must be valid UTF-8 and parse; a form body must be valid UTF-8.
+void check_text(const std::string& body, bool is_json) {
+  if (!utf8::is_valid(body)) __builtin_trap();
+  if (is_json && !nlohmann::json::accept(body)) __builtin_trap();
+}
+
+// The input's texts, handed out in turn (an empty input gives empty texts).
+class Texts {
+ public:
+  explicit Texts(std::string_view input) {
+    while (texts_.size() < kMaxTexts) {
+      const auto [text, rest] = fuzz::split_line(input);
+      texts_.emplace_back(text);
+      if (rest.empty()) break;
+      input = rest;
+    }
+  }
+  const std::string& next() { return texts_[next_++ % texts_.size()]; }
+
+ private:
+  std::vector<std::string> texts_;
+  std::size_t next_ = 0;
+};
+
+class World {
+ public:
+  World() : directory_(scratch_directory()), clock_(parse_utc(kStart).value()) {
+    spdlog::set_level(spdlog::level::off);
+    store_ = open_store((directory_ / "callsight.db").string(), clock_);
+    api::register_ping(router_);
+    api::register_customers(router_);
+    api::register_users(router_);
+    api::register_sources(router_);
+    api::register_numbers(router_);
+    api::register_campaigns(router_);
+    api::register_voicemail_greetings(router_);
+    api::register_blacklist(router_);
+    api::register_orders(router_);
+    api::register_callbacks(router_);
+    api::register_pincodes(router_);
+    api::register_statistics_cdrs(router_);
+    api::register_webhooks(router_);
+    seed();
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+  ~World() {
+    store_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+
+  void run(std::string_view input) {
+    Texts texts(input);
+    ++serial_;
+    plant(texts);
+    answer_every_get_route();
+    render_webhooks(texts);
+  }
+
+ private:
+  void seed() {
+    Partner partner;
+    partner.name = partner.username = "acme";
+    partner.password_hash = partner.digest_ha1_md5 = partner.digest_ha1_sha256 = "x";
+    partner.country = "SE";
+    partner.timezone = "Europe/Stockholm";
+    partner.quarantine_days = 30;
+    partner_ = store_->create_partner(partner);
+
+    Customer customer;
+    customer.partner_id = partner_.id;
+    customer.name = customer.custnr = "K-1";
+    customer.uuid = "uuid-K-1";
+    customer_ = store_->create_customer(customer);
+
+    User user;
+    user.customer_id = customer_.id;
+    user.email = "u@example.com";
+    user_ = store_->create_user(partner_.id, user);
+
+    VoicemailGreeting greeting;
+    greeting.customer_id = customer_.id;
+    greeting.name = "hello";
+    greeting_ = store_->greetings().create_greeting(partner_.id, greeting, std::nullopt);
+
+    Campaign campaign;
+    campaign.customer_id = customer_.id;
+    campaign.name = "spring";
+    campaign.timestamp = clock_.now();
+    campaign_ = store_->campaigns().create_campaign(partner_.id, campaign);
+
+    store_->add_numbers({"+46812345678"}, std::nullopt);
+    Source source;
+    source.partner_id = partner_.id;
+    source.customer_id = customer_.id;
+    source.campaign_id = campaign_.id;
+    source.name = "web";
+    source.answering_number = "+46890510";
+    source.lifecycle.activation = clock_.now() - std::chrono::hours(1);
+    NumberRequest number;
+    number.tracking_number = "+46812345678";
+    source_ = store_->create_source(source, number);
+    store_->blacklists().replace_blacklist(partner_.id, customer_.id, {"+46701111111"});
+
+    Webhook webhook;
+    webhook.partner_id = partner_.id;
+    webhook.url = "http://example.com/hook";
+    webhook.event_types = {std::string(kCallStarted), std::string(kSourceStatusChanged)};
+    webhook.secret = "0123456789abcdef";
+    webhook_ = store_->webhooks().create_webhook(webhook);
+  }
+
+  // Every text field of every kind of row gets one of the input's texts.
+  void plant(Texts& texts) {
+    customer_.name = texts.next();
+    customer_.custnr = texts.next();
+    customer_.corporateid = texts.next();
+    customer_.email = texts.next();
+    customer_.dncs_class_name = texts.next();
+    customer_.custom[0] = texts.next();
+    customer_ = store_->update_customer(customer_);
+
+    user_.name = texts.next();
+    user_.email = texts.next();
+    user_ = store_->update_user(partner_.id, user_);
+
+    source_.name = texts.next();
+    source_.media = texts.next();
+    source_.email = texts.next();
+    source_ = store_->update_source(source_);
+
+    campaign_.name = texts.next();
+    campaign_.pricing_model_id = texts.next();
+    campaign_.partner_campaign_id = texts.next();
+    campaign_ = store_->campaigns().update_campaign(partner_.id, campaign_);
+
+    greeting_ =
+        store_->greetings().rename_greeting(partner_.id, customer_.id, greeting_.id, texts.next());
+
+    webhook_.url = texts.next();
+    webhook_.template_text = texts.next();
+    webhook_ = store_->webhooks().update_webhook(webhook_);
+
+    add_rows(texts);
+  }
+
+  // Kinds of rows that are only ever added; a serial keeps their keys unique.
+  void add_rows(Texts& texts) {
+    const auto serial = std::to_string(serial_);
+    Order order;
+    order.customer_id = customer_.id;
+    order.timestamp = clock_.now();
+    order.cli_id = texts.next();
+    order.order_id = texts.next() + serial;
+    order.order_value = "1";
+    order.extras = texts.next();
+    store_->orders().create_order(partner_.id, order);
+
+    Pincode pincode;
+    pincode.customer_id = customer_.id;
+    pincode.phone_number = "+46701234567";
+    pincode.custom_lead_id = texts.next();
+    pincode.custom_lead_data = texts.next();
+    pincode.expires = clock_.now() + std::chrono::hours(24);
+    pincode_id_ = store_->pincodes()
+                      .create_pincode(partner_.id, pincode, [&serial] { return "9" + serial; })
+                      .id;
+
+    Callback callback;
+    callback.customer_id = customer_.id;
+    callback.agent_number = "+46890510";
+    callback.requester_number = "+46701234567";
+    callback.caller_id = "+46812345678";
+    callback.scheduled = clock_.now();
+    callback.custom_dynamic = texts.next();
+    store_->callbacks().create_callback(partner_.id, callback);
+
+    CallRecord call;
+    call.partner_id = partner_.id;
+    call.customer_id = customer_.id;
+    call.source_id = source_.id;
+    call.campaign_id = campaign_.id;
+    call.switch_call_id = "fuzz-" + serial;
+    call.caller = texts.next();
+    call.tracking_number = source_.tracking_number;
+    call.answering_number = source_.answering_number;
+    call.hangup_reason = texts.next();
+    call.start = clock_.now();
+    cdr_id_ = store_->calls().record_call(call).id;
+  }
+
+  // Every GET route, with the seeded ids in its path and customer_id and extended=1 in its
+  // query: the routes that need a customer get one, the CDRs come in their extended form.
+  void answer_every_get_route() {
+    const std::vector<std::pair<std::string, Id>> ids = {
+        {"customer_id", customer_.id}, {"source_id", source_.id},
+        {"user_id", user_.id},         {"webhook_id", webhook_.id},
+        {"cdr_id", cdr_id_},           {"pincode_id", pincode_id_},
+        {"campaign_id", campaign_.id}, {"vm_greeting_id", greeting_.id}};
+    for (const auto& [method, pattern] : router_.routes()) {
+      if (method != "GET") continue;
+      std::string path = pattern;
+      for (const auto& [name, id] : ids) {
+        const auto placeholder = "{" + name + "}";
+        if (const auto at = path.find(placeholder); at != std::string::npos) {
+          path.replace(at, placeholder.size(), std::to_string(id));
+        }
+      }
+      answer("GET", path + "?customer_id=" + std::to_string(customer_.id) + "&extended=1");
+    }
+  }
+
+  void answer(const std::string& method, const std::string& target) {
+    http::Request request;
+    request.method = method;
+    request.target = target;
+    const auto match = router_.match(method, request.path());
+    if (!match.handler) __builtin_trap();  // the router's own routes must match
+    http::Response response;
+    try {
+      api::Context ctx{request,  http::Params::from_request(request), partner_, *store_, clock_,
+                       settings_};
+      for (const auto& value : match.path_values)
+        ctx.params.add_path_value(value.name, value.value);
+      response = (*match.handler)(ctx);
+    } catch (const http::HttpError& error) {
+      response = http::error_response(error.status, error.errors);
+    } catch (const ConflictError& conflict) {
+      response = http::error_response(409, {conflict.code(), conflict.field(), conflict.what()});
+    } catch (const NotFoundError& missing) {
+      response = http::error_response(404, {"not_found", "", missing.what()});
+    }
+    check_text(response.body, true);
+  }
+
+  // The events the rows caused, as every subscription would get them, in both formats and
+  // through the partner's template; plus the payload writers on their own.
+  void render_webhooks(Texts& texts) {
+    const auto events = store_->webhooks().events_after(partner_.id, last_event_id_, 1000);
+    if (!events) __builtin_trap();
+    for (const auto& event : *events) {
+      last_event_id_ = event.id;
+      for (const auto format : {WebhookFormat::json, WebhookFormat::form}) {
+        auto webhook = webhook_;
+        webhook.format = format;
+        check_text(app::build_webhook_request(webhook, event, clock_.now()).body,
+                   format == WebhookFormat::json && !webhook.template_text);
+        webhook.template_text.reset();
+        check_text(app::build_webhook_request(webhook, event, clock_.now()).body,
+                   format == WebhookFormat::json);
+      }
+    }
+    CallRecord call;
+    call.caller = texts.next();
+    call.tracking_number = texts.next();
+    call.answering_number = texts.next();
+    check_text(call_event_payload(call), true);
+    check_text(source_event_payload(source_, SourceStatus::active), true);
+    check_text(render_webhook_template(texts.next(), call_event_payload(call), WebhookFormat::form),
+               false);
+  }
+
+  std::filesystem::path directory_;
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  api::ApiRouter router_;
+  api::ApiSettings settings_;
+  Partner partner_;
+  Customer customer_;
+  User user_;
+  VoicemailGreeting greeting_;
+  Campaign campaign_;
+  Source source_;
+  Webhook webhook_;
+  Id pincode_id_ = 0;
+  Id cdr_id_ = 0;
+  Id last_event_id_ = 0;
+  int serial_ = 0;
+};
+
+}  // namespace
+
+CALLSIGHT_FUZZ_TARGET(stored_rows) {
+  static std::unique_ptr<World> world;
+  static int inputs = 0;
+  if (!world || ++inputs % kInputsPerStore == 0) {
+    world.reset();
+    world = std::make_unique<World>();
+  }
+  world->run(input);
+}
