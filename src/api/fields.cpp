@@ -8,6 +8,7 @@
 
 #include "core/phone_number.hpp"
 #include "core/time_format.hpp"
+#include "core/utf8.hpp"
 
 namespace callsight::api {
 namespace {
@@ -42,7 +43,8 @@ std::optional<std::string> Fields::text(std::string_view name, std::size_t max_l
                                         Presence presence) {
   if (missing(name, presence)) return std::nullopt;
   auto value = *params_.get(name);
-  if (value.size() > max_length) {
+  // The documented limits count characters (code points), not bytes: "Malmö" is 5.
+  if (utf8::code_points(value) > max_length) {
     add_error("too_long", std::string(name),
               quote_name(name) + " is longer than " + std::to_string(max_length) + " characters");
     return std::nullopt;
@@ -151,7 +153,8 @@ void Fields::allow_only(std::initializer_list<std::string_view> known,
   for (const auto& [name, value] : params_.fields()) {
     const bool is_known = std::find(known.begin(), known.end(), name) != known.end() ||
                           std::find(more_known.begin(), more_known.end(), name) != more_known.end();
-    if (!is_known) add_error("unknown_parameter", name, quote_name(name) + " is not a parameter here");
+    if (!is_known)
+      add_error("unknown_parameter", name, quote_name(name) + " is not a parameter here");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/utf8.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
@@ -14,6 +15,30 @@ bool is_form_content_type(std::string_view content_type) {
   media.erase(std::remove_if(media.begin(), media.end(), ::isspace), media.end());
   std::transform(media.begin(), media.end(), media.begin(), ::tolower);
   return media == "application/x-www-form-urlencoded";
+}
+
+ApiError invalid_name(std::string_view name) {
+  // Named by its sanitised form: the raw bytes cannot be rendered, and are not echoed.
+  return {"invalid_encoding", utf8::sanitize(name), "a parameter name is not valid UTF-8"};
+}
+
+ApiError invalid_value(std::string_view name) {
+  const std::string field(name);
+  return {"invalid_encoding", field, "'" + field + "' is not valid UTF-8 text"};
+}
+
+// Text is checked once, here, for every resource: nothing that is not UTF-8 is stored, and
+// what is stored can always be rendered and sent on. Every bad field is named at once.
+void require_utf8(const FormFields& fields) {
+  std::vector<ApiError> errors;
+  for (const auto& [name, value] : fields) {
+    if (!utf8::is_valid(name)) {
+      errors.push_back(invalid_name(name));
+    } else if (!utf8::is_valid(value)) {
+      errors.push_back(invalid_value(name));
+    }
+  }
+  if (!errors.empty()) throw HttpError{400, std::move(errors), {}};
 }
 
 }  // namespace
@@ -32,6 +57,7 @@ Params Params::from_request(const Request& request) {
     auto body_fields = decode_form(request.body);
     params.fields_.insert(params.fields_.end(), body_fields.begin(), body_fields.end());
   }
+  require_utf8(params.fields_);
   std::vector<std::string_view> names;
   names.reserve(params.fields_.size());
   for (const auto& field : params.fields_) names.push_back(field.first);
@@ -52,6 +78,7 @@ std::optional<std::string> Params::get(std::string_view name) const {
 }
 
 void Params::add_path_value(const std::string& name, const std::string& value) {
+  if (!utf8::is_valid(value)) throw HttpError{400, {invalid_value(name)}, {}};
   if (const auto existing = get(name)) {
     if (*existing != value) {
       throw HttpError{
