@@ -27,6 +27,7 @@ bool all_digits(std::string_view text) {
 
 }  // namespace
 
+// Messages name the option and count the entry; they never echo what was typed.
 std::vector<std::string> parse_cidr_list(const std::string& comma_separated) {
   std::vector<std::string> cidrs;
   std::size_t start = 0;
@@ -36,7 +37,8 @@ std::vector<std::string> parse_cidr_list(const std::string& comma_separated) {
         start, comma == std::string::npos ? std::string::npos : comma - start);
     item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
     if (!item.empty()) {
-      require(is_valid_cidr(item), "--allow-ip: '" + item + "' is not an IP address or CIDR");
+      require(is_valid_cidr(item), "--allow-ip: entry " + std::to_string(cidrs.size() + 1) +
+                                       " is not an IP address or CIDR");
       cidrs.push_back(item);
     }
     if (comma == std::string::npos) break;
@@ -59,15 +61,14 @@ void validate_partner(const Partner& partner) {
   require(!partner.username.empty() && partner.username.find(':') == std::string::npos &&
               partner.username.find('"') == std::string::npos,
           "--username: must be non-empty without ':' or '\"'");
-  require(is_known_country(partner.country),
-          "--country: '" + partner.country + "' is not a known ISO country code");
-  require(is_known_time_zone(partner.timezone),
-          "--timezone: '" + partner.timezone + "' is not a known IANA time zone");
+  require(is_known_country(partner.country), "--country: not a known ISO country code");
+  require(is_known_time_zone(partner.timezone), "--timezone: not a known IANA time zone");
   require(partner.quarantine_days >= 0 && partner.quarantine_days <= 3650,
           "--quarantine-days: from 0 to 3650");
   require(!partner.allowed_cidrs.empty(), "--allow-ip: give at least one IP address or CIDR");
-  for (const auto& cidr : partner.allowed_cidrs) {
-    require(is_valid_cidr(cidr), "--allow-ip: '" + cidr + "' is not an IP address or CIDR");
+  for (std::size_t i = 0; i < partner.allowed_cidrs.size(); ++i) {
+    require(is_valid_cidr(partner.allowed_cidrs[i]),
+            "--allow-ip: entry " + std::to_string(i + 1) + " is not an IP address or CIDR");
   }
 }
 
@@ -86,22 +87,24 @@ Partner add_partner(Store& store, const PartnerSpec& spec) {
 
 std::vector<std::string> expand_number_ranges(const std::vector<std::string>& arguments) {
   std::vector<std::string> numbers;
-  for (const auto& argument : arguments) {
+  for (std::size_t position = 1; position <= arguments.size(); ++position) {
+    const auto& argument = arguments[position - 1];
+    const auto which = "numbers: argument " + std::to_string(position);
     const auto dash = argument.find("-+");
     if (dash == std::string::npos) {
-      require(is_e164(argument), "'" + argument + "' is not an E.164 number (+46...)");
+      require(is_e164(argument), which + " is not an E.164 number (+46...)");
       numbers.push_back(argument);
       continue;
     }
     const auto from = argument.substr(0, dash);
     const auto to = argument.substr(dash + 1);
     require(is_e164(from) && is_e164(to) && from.size() == to.size() && all_digits(from.substr(1)),
-            "'" + argument + "' is not a range of E.164 numbers of one length (+4681000-+4681099)");
+            which + " is not a range of E.164 numbers of one length (+4681000-+4681099)");
     // Ranges vary in their last digits; up to 18 digits fit in an unsigned 64-bit integer.
     const auto first = std::stoull(from.substr(1));
     const auto last = std::stoull(to.substr(1));
     require(first <= last && last - first < kMaxRangeSize,
-            "'" + argument + "' must run upwards and hold at most 100000 numbers");
+            which + " must run upwards and hold at most 100000 numbers");
     for (auto n = first; n <= last; ++n) {
       auto digits = std::to_string(n);
       digits.insert(0, from.size() - 1 - digits.size(), '0');

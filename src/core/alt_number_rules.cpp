@@ -42,14 +42,15 @@ std::string lowercase(std::string_view text) {
 std::variant<WeekdaySet, std::string> parse_weekdays(std::string_view text) {
   if (trim(text).empty()) return std::string("must name at least one weekday");
   WeekdaySet days = 0;
-  while (true) {
+  for (int entry = 1;; ++entry) {
     const auto comma = text.find(',');
     const auto name = lowercase(trim(text.substr(0, comma)));
     if (name.empty()) return std::string("has an empty entry (a stray comma)");
     const auto found = std::find(kWeekdayNames.begin(), kWeekdayNames.end(), name);
     if (found == kWeekdayNames.end()) {
-      return "unknown weekday '" + std::string(trim(text.substr(0, comma))) +
-             "' (use mon,tue,wed,thu,fri,sat,sun)";
+      // The entry is counted, not quoted: errors never echo what the partner sent.
+      return "entry " + std::to_string(entry) +
+             " is not a weekday (use mon,tue,wed,thu,fri,sat,sun)";
     }
     days |= static_cast<WeekdaySet>(1U << (found - kWeekdayNames.begin()));
     if (comma == std::string_view::npos) return days;

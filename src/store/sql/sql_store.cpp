@@ -183,7 +183,7 @@ void SqlStore::check_username_free(const std::string& username, Id except_partne
   auto stmt = db_.prepare("SELECT 1 FROM partners WHERE username = :username AND id <> :id");
   stmt.bind(":username", username).bind(":id", except_partner);
   if (stmt.step()) {
-    throw ConflictError("duplicate", "username", "username '" + username + "' is taken");
+    throw ConflictError("duplicate", "username", "the username is taken");
   }
 }
 
@@ -300,8 +300,7 @@ void SqlStore::check_custnr_free(const Customer& customer) {
       .bind(":custnr", customer.custnr)
       .bind(":id", customer.id);
   if (stmt.step()) {
-    throw ConflictError("duplicate", "custnr",
-                        "a customer with custnr '" + customer.custnr + "' already exists");
+    throw ConflictError("duplicate", "custnr", "a customer with this custnr already exists");
   }
 }
 
@@ -425,7 +424,7 @@ void SqlStore::check_email_free(const std::string& email, Id except_user) {
   // The column is COLLATE NOCASE: "Ann@x.se" and "ann@x.se" are the same login.
   auto stmt = db_.prepare("SELECT 1 FROM users WHERE email = :email AND id <> :id");
   stmt.bind(":email", email).bind(":id", except_user);
-  if (stmt.step()) throw ConflictError("duplicate", "email", "email '" + email + "' is in use");
+  if (stmt.step()) throw ConflictError("duplicate", "email", "the email is in use");
 }
 
 User SqlStore::create_user(Id partner_id, const User& user) {
