@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 
 #include "api/api.hpp"
 #include "app/partner_admin.hpp"
 #include "app/simulate_call.hpp"
 #include "app/transfer_commands.hpp"
 #include "core/clock.hpp"
+#include "core/utf8.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -16,7 +18,7 @@ using namespace callsight;
 
 Partner partner_named(Store& store, const std::string& username) {
   auto partner = store.find_partner_by_username(username);
-  if (!partner) throw std::invalid_argument("no partner with username '" + username + "'");
+  if (!partner) throw std::invalid_argument("--username: no partner has that username");
   return *partner;
 }
 
@@ -42,6 +44,24 @@ void print_numbers(Store& store, const std::string& state_text) {
     std::cout << n.number << '\t' << to_string(n.state) << '\t'
               << (n.restricted_to_partner ? std::to_string(*n.restricted_to_partner) : "-") << '\t'
               << (n.source_id ? std::to_string(*n.source_id) : "-") << '\t' << n.added << '\n';
+  }
+}
+
+// Text that is not UTF-8 could be stored in SQLite but neither in PostgreSQL nor rendered by
+// the API. CLI11 prefixes the option's name; the value is not echoed.
+const CLI::Validator kUtf8Text(
+    [](const std::string& value) {
+      return utf8::is_valid(value) ? std::string() : std::string("is not valid UTF-8 text");
+    },
+    "");
+
+// Every option of every subcommand is text, except files (any bytes name a file on Linux).
+void require_utf8_text(CLI::App& app, const std::set<std::string>& file_options) {
+  for (auto* option : app.get_options()) {
+    if (!file_options.contains(option->get_name())) option->check(kUtf8Text);
+  }
+  for (auto* subcommand : app.get_subcommands([](CLI::App*) { return true; })) {
+    require_utf8_text(*subcommand, file_options);
   }
 }
 
@@ -180,6 +200,7 @@ int main(int argc, char** argv) {
       "print every route of the partner API, one \"METHOD /path/{param}\" per line; each path "
       "also answers under a version prefix such as /2.4.9 (--db is not used)");
 
+  require_utf8_text(cli, {"--db", "--out", "--in"});
   CLI11_PARSE(cli, argc, argv);
 
   if (routes->parsed()) {
