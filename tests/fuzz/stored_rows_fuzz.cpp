@@ -108,7 +108,7 @@ class World {
     Texts texts(input);
     ++serial_;
     plant(texts);
-    answer_every_get_route();
+    answer_every_read_route();
     render_webhooks(texts);
   }
 
@@ -244,16 +244,18 @@ class World {
     cdr_id_ = store_->calls().record_call(call).id;
   }
 
-  // Every GET route, with the seeded ids in its path and customer_id and extended=1 in its
-  // query: the routes that need a customer get one, the CDRs come in their extended form.
-  void answer_every_get_route() {
+  // Every GET and PUT route, with the seeded ids in its path. GETs also get customer_id and
+  // extended=1 in the query: the routes that need a customer get one, the CDRs come in their
+  // extended form. A PUT gets nothing more: where it has what it needs, it writes the row
+  // back as it is and renders it alone.
+  void answer_every_read_route() {
     const std::vector<std::pair<std::string, Id>> ids = {
         {"customer_id", customer_.id}, {"source_id", source_.id},
         {"user_id", user_.id},         {"webhook_id", webhook_.id},
         {"cdr_id", cdr_id_},           {"pincode_id", pincode_id_},
         {"campaign_id", campaign_.id}, {"vm_greeting_id", greeting_.id}};
     for (const auto& [method, pattern] : router_.routes()) {
-      if (method != "GET") continue;
+      if (method != "GET" && method != "PUT") continue;
       std::string path = pattern;
       for (const auto& [name, id] : ids) {
         const auto placeholder = "{" + name + "}";
@@ -261,7 +263,9 @@ class World {
           path.replace(at, placeholder.size(), std::to_string(id));
         }
       }
-      answer("GET", path + "?customer_id=" + std::to_string(customer_.id) + "&extended=1");
+      answer(method, method == "GET"
+                         ? path + "?customer_id=" + std::to_string(customer_.id) + "&extended=1"
+                         : path);
     }
   }
 
