@@ -3,6 +3,7 @@
 #include <string>
 
 #include "api/fields.hpp"
+#include "core/utf8.hpp"
 #include "fuzz_target.hpp"
 #include "http/error.hpp"
 #include "http/params.hpp"
@@ -11,6 +12,14 @@ namespace {
 
 using callsight::api::Fields;
 using callsight::http::HttpError;
+
+// Every error a request can get must render, in UTF-8, whatever bytes the request held.
+void check_renders(const HttpError& error) {
+  if (!callsight::utf8::is_valid(
+          callsight::http::error_response(error.status, error.errors).body)) {
+    __builtin_trap();
+  }
+}
 
 // Reads every parameter with every reader, the way handlers read source, campaign and
 // customer settings; errors are collected, never thrown, until throw_if_errors().
@@ -32,7 +41,9 @@ void read_all(const callsight::http::Params& params) {
   try {
     callsight::api::read_page(fields);
     callsight::api::required_id(params, "customer_id");
-  } catch (const HttpError&) {
+    fields.throw_if_errors();
+  } catch (const HttpError& error) {
+    check_renders(error);
   }
 }
 
@@ -50,6 +61,7 @@ CALLSIGHT_FUZZ_TARGET(form) {
     auto params = callsight::http::Params::from_request(request);
     params.add_path_value("customer_id", "7");
     read_all(params);
-  } catch (const HttpError&) {
+  } catch (const HttpError& error) {
+    check_renders(error);
   }
 }
