@@ -273,3 +273,15 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
         proc = run_cli(self.server.db, "numbers", "add", "+4670\udcff")
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("numbers", proc.stderr)
+        # Valid text that is wrong is counted, not quoted.
+        proc = run_cli(self.server.db, "partner", "add", "--name", "P", "--username",
+                       unique("p"), "--password", "pw-12345", "--allow-ip",
+                       "127.0.0.1/32,Malmö-nät", "--country", "SE", "--timezone",
+                       "Europe/Stockholm")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--allow-ip: entry 2", proc.stderr)
+        self.assertNotIn("Malm", proc.stderr)
+        proc = run_cli(self.server.db, "numbers", "add", "+46701234567", "Malmö")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("argument 2", proc.stderr)
+        self.assertNotIn("Malm", proc.stderr)
