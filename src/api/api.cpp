@@ -93,7 +93,14 @@ class PartnerApi {
   }
 
   http::Response handle(const http::Request& request) {
-    const auto match = router_.match(request.method, request.path());
+    ApiRouter::Match match;
+    try {
+      match = router_.match(request.method, request.path());
+    } catch (const http::HttpError& error) {
+      // A path whose percent escapes do not decode names no route, and says nothing about
+      // the routes there are: a 400 before authentication, not an escaped exception (500).
+      return render_error(error);
+    }
     auto response = authenticate_and_dispatch(request, match);
     // Known even for a request refused before routing, so metrics name its route.
     response.route = match.pattern;

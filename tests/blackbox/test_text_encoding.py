@@ -16,7 +16,7 @@ import itertools
 import json
 import urllib.parse
 
-from harness import FORM_TYPE, ServerTestCase, run_cli, unique
+from harness import FORM_TYPE, ServerTestCase, raw_request, run_cli, unique
 from resource_helpers import CustomerResourceMixin
 
 BAD_VALUES = [b"Malm\xf6", b"abc\xe2\x82", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf0\x9f\x98"]
@@ -197,6 +197,21 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
                 resp = self.alice.get(self.url(path) + "?%s=Malm%%F6" % name, timeout=30)
                 self.assert_invalid_encoding(resp, name, path)
         self.lists(self.alice, self.cid)
+
+    def test_a_path_that_does_not_decode_is_a_400(self):
+        # Sent raw: HTTP clients would re-encode the bad escapes. The old answer was a 500
+        # (the decoder's error escaped routing), its message quoting the cut text.
+        for path in (b"/customers/%zz", b"/customers/" + b"a" * 79 + "ö".encode() + b"%G1"):
+            with self.subTest(path):
+                status, _, body = raw_request(
+                    self.server.port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+                self.assertEqual(status, 400, body)
+                errors = json.loads(body.decode("utf-8"))["errors"]
+                self.assertEqual([e["code"] for e in errors], ["malformed"])
+                self.assertNotIn("aaaa", body.decode("utf-8"))
+        resp = self.alice.get(self.url("/customers/Malm%F6"), timeout=30)
+        self.assert_invalid_encoding(resp, "customer_id", "a customer_id in the path")
 
     def test_json_valued_parameters_are_checked_as_text(self):
         # alt_numbers, events, phonenrs and custom_dynamic carry JSON inside a form value:
