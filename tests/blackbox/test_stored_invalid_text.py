@@ -141,7 +141,8 @@ class StoredInvalidTextTest(CustomerResourceMixin, ServerTestCase):
         with open(export_path, "rb") as f:
             exported = f.read()
         rows = [json.loads(line) for line in exported.decode("utf-8").splitlines()]
-        customers = {r["row"]["id"]: r["row"] for r in rows if r.get("table") == "customers" and "row" in r}
+        customers = {r["row"]["id"]: r["row"] for r in rows
+                     if r.get("table") == "customers" and "row" in r}
         self.assertEqual(customers[int(cid)]["name"], LATIN1_MALMO[1])
 
         # ... and it imports into PostgreSQL, U+FFFD and all.
