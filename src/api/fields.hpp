@@ -18,7 +18,8 @@ namespace callsight::api {
 enum class Presence { optional, required };
 
 // Reads and validates request parameters, collecting every error so that one answer
-// names all bad fields. Nothing is written until throw_if_errors() passed.
+// names all bad fields. Nothing is written until throw_if_errors() passed. Every
+// max_length counts code points (the parameters are UTF-8: Params checked them).
 class Fields {
  public:
   explicit Fields(const http::Params& params) : params_(params) {}
