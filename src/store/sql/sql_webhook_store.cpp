@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.hpp"
+#include "core/utf8.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
 
@@ -92,13 +93,25 @@ std::optional<int> optional_int(const SqlStatement& row, int column) {
   return value ? std::optional<int>(static_cast<int>(*value)) : std::nullopt;
 }
 
+// The column is written from a validated list, but a direct edit or an import must not make
+// the partner's webhook list (or a delivery) fail: what is not a list of strings is skipped.
+std::vector<std::string> read_event_types(const std::string& stored) {
+  std::vector<std::string> types;
+  const auto parsed = nlohmann::json::parse(utf8::sanitize(stored), nullptr, false);
+  if (!parsed.is_array()) return types;
+  for (const auto& item : parsed) {
+    if (item.is_string()) types.push_back(item.get<std::string>());
+  }
+  return types;
+}
+
 Webhook read_webhook(const SqlStatement& row, int first = 0) {
   Webhook w;
   w.id = row.int64(first);
   w.partner_id = row.int64(first + 1);
   w.customer_id = row.optional_int64(first + 2);
   w.url = row.text(first + 3);
-  w.event_types = nlohmann::json::parse(row.text(first + 4)).get<std::vector<std::string>>();
+  w.event_types = read_event_types(row.text(first + 4));
   w.format = parse_webhook_format(row.text(first + 5)).value_or(WebhookFormat::json);
   w.template_text = row.optional_text(first + 6);
   w.secret = row.text(first + 7);
