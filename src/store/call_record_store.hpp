@@ -46,7 +46,7 @@ class CallRecordStore {
   // NotFoundError when no record has that switch_call_id.
   virtual AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
 
-  // For the call sweep, across partners: the ids of calls started before `started_before`
+  // For the call sweep, across partners: the ids of calls started at or before `started_before`
   // that have not ended, oldest first, at most `limit`.
   virtual std::vector<Id> open_call_ids(TimePoint started_before, int limit) = 0;
   // Closes the call as unknown (core close_as_unknown) with its call.completed event, if it

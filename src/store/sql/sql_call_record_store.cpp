@@ -263,7 +263,7 @@ AppliedCallEvent SqlCallRecordStore::apply_event(std::string_view switch_call_id
 std::vector<Id> SqlCallRecordStore::open_call_ids(TimePoint started_before, int limit) {
   SqlTransaction tx(db_, Mode::read);
   auto stmt = db_.prepare(
-      "SELECT id FROM cdrs WHERE ended_at IS NULL AND start < :before ORDER BY start, id"
+      "SELECT id FROM cdrs WHERE ended_at IS NULL AND start <= :before ORDER BY start, id"
       " LIMIT :limit");
   stmt.bind(":before", started_before).bind(":limit", limit);
   std::vector<Id> ids;
