@@ -92,8 +92,9 @@ class SipCallEndTest(SipCallsMixin, ServerTestCase):
         self.assertEqual((data["cdr_id"], data["status"], data["end"], data["answered"]),
                          (cdr["cdr_id"], cdr["status"], cdr["end"], cdr["answered"]))
 
-    def dial_ok(self, number, expected, scenario="uac.xml", duration_ms=1000):
-        _, rc, uac, _ = self.dial(number, scenario=scenario, duration_ms=duration_ms)
+    def dial_ok(self, number, expected, scenario="uac.xml", duration_ms=1000, caller=CALLER):
+        _, rc, uac, _ = self.dial(number, scenario=scenario, duration_ms=duration_ms,
+                                  caller=caller)
         self.assertEqual(rc, 0, uac)
         for line in expected:
             self.assertIn(line, uac)
@@ -122,6 +123,24 @@ class SipCallEndTest(SipCallsMixin, ServerTestCase):
         self.assertEqual((cdr["status"], cdr["sip_status"], cdr["quarantined"], cdr["end"]),
                          ("rejected", "404", "1", cdr["start"]), cdr)
         self.assert_one_completed(cdr)
+
+    # ----- callers are whatever SIP sends -----
+
+    def test_any_caller_is_routed_and_kept(self):
+        self.ok(self.call(self.alice, "PUT", "/customers/blacklist",
+                          data=dict(customer_id=self.cid, phonenrs=json.dumps([CALLER]))),
+                "blacklist")
+        self.start_gateway("uas_answer.xml")
+        # The From user as sipp sends it, and the record's anum: valid UTF-8 is kept as it
+        # is; bytes that are not UTF-8 reach the switch %-escaped (jansson refuses them).
+        cases = [("anonymous", "anonymxxx"), ("Åsa.Öberg", "Åsa.Öbxxx"),
+                 (b"Malm\xf6gatan".decode("utf-8", "surrogateescape"), "Malm%f6gaxxx")]
+        for caller, anum in cases:
+            with self.subTest(caller=caller):
+                src = self.source()
+                self.dial_ok(src["destnr"], ["FINAL 200", "BYE 200"], caller=caller)
+                cdr = self.ended_cdr(src)
+                self.assertEqual((cdr["anum"], cdr["status"]), (anum, "answered"), cdr)
 
     # ----- voicemail: ended by the voicemail leg -----
 
