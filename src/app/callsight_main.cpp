@@ -145,11 +145,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   auto* busy = simulate->add_flag("--busy", call.busy,
-                                  "the callee is busy: failed 486 (then voicemail if the route "
+                                  "the callee is busy: failed 486 (or voicemail if the route "
                                   "answer says voicemail_on_busy)");
   simulate
       ->add_flag("--no-answer", call.no_answer,
-                 "nobody answers: failed 408 after --answer-after (then voicemail if the route "
+                 "nobody answers: failed 408 after --answer-after (or voicemail if the route "
                  "answer says voicemail_on_no_answer)")
       ->excludes(busy);
   simulate->add_flag("--real-time", call.real_time,
@@ -163,13 +163,15 @@ int main(int argc, char** argv) {
                    "X-Callsight-Switch-Secret)")
       ->capture_default_str();
   simulate->footer(
-      "Events sent (sip_status, `at` = start + offset):\n"
+      "The route request carries the start in `at`. Events sent (sip_status, `at` = start + "
+      "offset):\n"
       "  forward:              ringing 180 +0, answered 200 +answer-after,\n"
       "                        hangup 200 (hangup_by caller) +answer-after+talk\n"
       "  forward --busy:       ringing 180 +0, failed 486 +0\n"
       "  forward --no-answer:  ringing 180 +0, failed 408 +answer-after\n"
-      "    after a failure, when the route answer has voicemail_on_busy / voicemail_on_no_answer\n"
-      "    = \"1\": then voicemail 200 at the failure time\n"
+      "    when the route answer has voicemail_on_busy / voicemail_on_no_answer = \"1\", the\n"
+      "    failure is diverted instead: voicemail 486/408 at the failure time, then hangup 200\n"
+      "    +talk after it (the voicemail leg's end)\n"
       "  voicemail:            voicemail 200 +0, hangup 200 +talk\n"
       "  reject:               none\n"
       "Exit status 1 on connection errors, non-2xx answers (route: non-200) or a refused "

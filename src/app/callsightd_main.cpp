@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "app/call_sweep.hpp"
 #include "app/demo.hpp"
 #include "app/listen_address.hpp"
 #include "app/observability.hpp"
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   int reservation_hours = 24;
   int sweep_seconds = 60;
+  int max_call_seconds = 4 * 3600;
   std::string switch_listen = env_or("CALLSIGHT_SWITCH_LISTEN", "127.0.0.1:8081");
   // From the environment only: a secret on the command line shows in ps.
   std::string switch_secret = env_or("CALLSIGHT_SWITCH_SECRET", "");
@@ -181,6 +183,11 @@ int main(int argc, char** argv) {
                  "how often expired reservations and quarantines release their numbers")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cli.add_option("--max-call-seconds", max_call_seconds,
+                 "a call whose end the switch never reports is closed with status unknown this "
+                 "long after its start (checked every --sweep-seconds); longer than any call")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 86400));
   app::WebhookDispatcherOptions webhooks;
   cli.add_flag("--webhooks-allow-private", webhooks.allow_private,
                "allow webhook URLs on loopback, private and link-local addresses (receivers on "
@@ -245,6 +252,9 @@ int main(int argc, char** argv) {
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
+    app::CallSweep call_sweep(call_router, *store, clock, std::chrono::seconds(max_call_seconds),
+                              observability.metrics());
+    app::CallSweeper call_sweeper(call_sweep, std::chrono::seconds(sweep_seconds));
     webhooks.timeout = std::chrono::milliseconds(webhook_timeout_ms);
     webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.

@@ -50,10 +50,16 @@ std::vector<PlannedEvent> plan_forward(const json& answer, const SimulateCallOpt
   std::vector<PlannedEvent> events{{"ringing", "180", seconds{0}}};
   if (options.busy || options.no_answer) {
     const seconds failed_at = options.busy ? seconds{0} : options.answer_after;
-    events.push_back({"failed", options.busy ? "486" : "408", failed_at});
+    const std::string failure = options.busy ? "486" : "408";
     const bool diverts = options.busy ? flag_field(answer, "voicemail_on_busy")
                                       : flag_field(answer, "voicemail_on_no_answer");
-    if (diverts) events.push_back({"voicemail", "200", failed_at});
+    // A diverted call does not end with the failure: the voicemail leg's hangup ends it.
+    if (diverts) {
+      events.push_back({"voicemail", failure, failed_at});
+      events.push_back({"hangup", "200", failed_at + options.talk});
+    } else {
+      events.push_back({"failed", failure, failed_at});
+    }
     return events;
   }
   events.push_back({"answered", "200", options.answer_after});
@@ -180,9 +186,12 @@ void simulate_call(const SimulateCallOptions& options, const Clock& clock, std::
 
   out << "route     call_id=" << call_id << " caller=" << options.caller
       << " dialled=" << options.dialled << std::endl;
-  const json answer = parse_route_answer(session.post(
-      "/switch/route",
-      {{"call_id", call_id}, {"caller", options.caller}, {"dialled", options.dialled}}, true));
+  const json answer = parse_route_answer(session.post("/switch/route",
+                                                      {{"call_id", call_id},
+                                                       {"caller", options.caller},
+                                                       {"dialled", options.dialled},
+                                                       {"at", start.time_since_epoch().count()}},
+                                                      true));
   out << "answer    " << describe_answer(answer) << std::endl;
 
   for (const auto& planned : plan_events(answer, options)) {

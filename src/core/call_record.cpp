@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/enum_names.hpp"
+#include "core/utf8.hpp"
 
 namespace callsight {
 namespace {
@@ -20,7 +21,7 @@ constexpr std::array<std::pair<RouteAction, std::string_view>, 3> kActionNames =
     {RouteAction::reject, "reject"},
 }};
 
-constexpr std::array<std::pair<CallStatus, std::string_view>, 7> kStatusNames = {{
+constexpr std::array<std::pair<CallStatus, std::string_view>, 8> kStatusNames = {{
     {CallStatus::in_progress, "in_progress"},
     {CallStatus::answered, "answered"},
     {CallStatus::no_answer, "no_answer"},
@@ -28,6 +29,7 @@ constexpr std::array<std::pair<CallStatus, std::string_view>, 7> kStatusNames = 
     {CallStatus::failed, "failed"},
     {CallStatus::rejected, "rejected"},
     {CallStatus::voicemail, "voicemail"},
+    {CallStatus::unknown, "unknown"},
 }};
 
 constexpr std::array<std::pair<CallEventType, std::string_view>, 5> kEventTypeNames = {{
@@ -79,12 +81,15 @@ void apply_answered(CallRecord& record, const CallEvent& event) {
 
 // failed and hangup share one fact, the end of the call: the earliest end event gives
 // ended_at and the details (failure status, who hung up, why); a later one adds nothing,
-// so a 487 reported after the caller's hangup does not change how the call ended.
+// so a 487 reported after the caller's hangup does not change how the call ended. The
+// sweep's end is only a guess, so any real end replaces it.
 void apply_end(CallRecord& record, const CallEvent& event) {
   const bool failed = event.type == CallEventType::failed;
   const std::optional<int> failure_status = failed ? event.sip_status : std::nullopt;
   const std::string hangup_by = failed ? std::string() : event.hangup_by;
-  switch (order_of(event.at, record.ended_at)) {
+  const auto order = record.end_unknown ? Order::earlier : order_of(event.at, record.ended_at);
+  record.end_unknown = false;
+  switch (order) {
     case Order::earlier:
       record.ended_at = event.at;
       record.failure_sip_status = failure_status;
@@ -147,8 +152,35 @@ void apply_call_event(CallRecord& record, const CallEvent& event) {
   }
 }
 
+void reject_call(CallRecord& record, int sip_status, std::string reason) {
+  record.action = RouteAction::reject;
+  record.reject_sip_status = sip_status;
+  record.reject_reason = std::move(reason);
+  record.ended_at = record.start;
+  record.failure_sip_status = sip_status;
+}
+
+bool is_overdue(const CallRecord& record, TimePoint now, std::chrono::seconds max_call_length) {
+  return !record.ended_at && now - record.start >= max_call_length;
+}
+
+void close_as_unknown(CallRecord& record) {
+  TimePoint last_alive = record.start;
+  for (const auto& instant : {record.ringing_at, record.answered_at, record.voicemail_at}) {
+    if (instant) last_alive = std::max(last_alive, *instant);
+  }
+  record.ended_at = last_alive;
+  record.end_unknown = true;
+  record.failure_sip_status.reset();
+  record.hangup_by.clear();
+  record.hangup_reason.clear();
+}
+
+// A voicemail call is one whatever SIP code ends it (its leg to the voicemail platform may
+// fail or hang up); only a rejection or an end nobody reported say otherwise.
 CallStatus call_status(const CallRecord& record) {
   if (record.action == RouteAction::reject) return CallStatus::rejected;
+  if (record.end_unknown) return CallStatus::unknown;
   if (record.action == RouteAction::voicemail || record.voicemail_at) {
     return CallStatus::voicemail;
   }
@@ -172,8 +204,9 @@ long long call_duration_seconds(const CallRecord& record) {
 
 std::string mask_caller(std::string_view caller) {
   constexpr std::size_t kMasked = 3;
-  if (caller.size() <= kMasked) return "xxx";
-  return std::string(caller.substr(0, caller.size() - kMasked)) + "xxx";
+  const auto length = utf8::code_points(caller);
+  if (length <= kMasked) return "xxx";
+  return std::string(utf8::first_code_points(caller, length - kMasked)) + "xxx";
 }
 
 }  // namespace callsight

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +15,18 @@ enum class CallDirection { inbound, outbound };
 // What the switch was told to do when the call arrived.
 enum class RouteAction { forward, voicemail, reject };
 
-// How a call ended (our extension beside Freespee's answered 0/1); in_progress until it has.
-enum class CallStatus { in_progress, answered, no_answer, busy, failed, rejected, voicemail };
+// How a call ended (our extension beside Freespee's answered 0/1); in_progress until it has,
+// unknown when its end never arrived and the sweep closed it.
+enum class CallStatus {
+  in_progress,
+  answered,
+  no_answer,
+  busy,
+  failed,
+  rejected,
+  voicemail,
+  unknown
+};
 
 std::string_view to_string(CallDirection direction);
 std::string_view to_string(RouteAction action);
@@ -55,10 +66,13 @@ struct CallRecord {
   std::optional<TimePoint> ringing_at;
   std::optional<TimePoint> answered_at;
   std::optional<TimePoint> voicemail_at;  // the switch diverted the call to voicemail
-  std::optional<TimePoint> ended_at;      // hangup, or final failure
+  std::optional<TimePoint> ended_at;      // hangup, final failure, rejection or the sweep
   std::optional<int> failure_sip_status;  // the final failure's SIP status (486, 487, 408...)
-  std::string hangup_by;                  // "caller" or "callee" when the switch says
-  std::string hangup_reason;              // e.g. a BYE's Reason header, as received
+  // The switch never reported the end: the sweep closed the call (close_as_unknown), and
+  // the first real end event to arrive replaces that guess.
+  bool end_unknown = false;
+  std::string hangup_by;      // "caller" or "callee" when the switch says
+  std::string hangup_reason;  // e.g. a BYE's Reason header, as received
 
   bool operator==(const CallRecord&) const = default;
 };
@@ -79,8 +93,20 @@ struct CallEvent {
 
 // Records the event's facts in the record. Each fact belongs to one event type and the
 // earliest instant wins, so applying the same events in any order, any number of times,
-// gives the same record.
+// gives the same record. An end event corrects a call the sweep closed (end_unknown),
+// whatever its instant.
 void apply_call_event(CallRecord& record, const CallEvent& event);
+
+// A call the switch is told to reject ends when it is routed: the rejection is its final
+// SIP status (403, 404), so it needs no event from the switch to end.
+void reject_call(CallRecord& record, int sip_status, std::string reason);
+
+// The call is still open after the longest a call may last: its end event was lost.
+bool is_overdue(const CallRecord& record, TimePoint now, std::chrono::seconds max_call_length);
+
+// Ends an overdue call with status unknown. Its end is the last instant the call was known
+// to be alive (answer, ringing, voicemail divert or start), so no talk time is made up.
+void close_as_unknown(CallRecord& record);
 
 // The status the facts add up to (see docs/api.md, "CDR status").
 CallStatus call_status(const CallRecord& record);
@@ -88,8 +114,9 @@ CallStatus call_status(const CallRecord& record);
 // Seconds from answer to end; 0 while unanswered or not yet ended.
 long long call_duration_seconds(const CallRecord& record);
 
-// The caller as partners see it: the last three characters replaced by "xxx"
-// ("+46701234567" → "+46701234xxx"); shorter values become "xxx".
+// The caller as partners see it: the last three characters (code points, since a caller
+// that is not a number may be any text) replaced by "xxx" ("+46701234567" → "+46701234xxx",
+// "abc€1" → "abxxx"); shorter values become "xxx".
 std::string mask_caller(std::string_view caller);
 
 }  // namespace callsight

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,14 @@ class CallRecordStore {
   // write transaction, so concurrent events of one call cannot lose each other.
   // NotFoundError when no record has that switch_call_id.
   virtual AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
+
+  // For the call sweep, across partners: the ids of calls started at or before `started_before`
+  // that have not ended, oldest first, at most `limit`.
+  virtual std::vector<Id> open_call_ids(TimePoint started_before, int limit) = 0;
+  // Closes the call as unknown (core close_as_unknown) with its call.completed event, if it
+  // is still overdue at `now`; nullopt when it is not (its end arrived meanwhile).
+  virtual std::optional<AppliedCallEvent> close_overdue_call(
+      Id cdr_id, TimePoint now, std::chrono::seconds max_call_length) = 0;
 
   // For the partner API: only that partner's records.
   virtual std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) = 0;

@@ -31,11 +31,17 @@ std::optional<Source> source_dialled(Store& store, const std::string& dialled) {
 }
 
 // Callers are kept whole: E.164 when the partner's country makes sense of them, otherwise
-// as received ("anonymous", a SIP user name), so nothing the switch said is lost.
-std::string normalised_caller(const std::string& caller, const std::string& country) {
+// as received ("anonymous", a SIP display name, any text), so nothing the switch said is
+// lost. Only a number can be on a blacklist.
+struct Caller {
+  std::string text;
+  bool is_number = false;
+};
+
+Caller normalised_caller(const std::string& caller, const std::string& country) {
   const auto normalised = normalize_phone_number(caller, country);
-  if (const auto* number = std::get_if<std::string>(&normalised)) return *number;
-  return caller;
+  if (const auto* number = std::get_if<std::string>(&normalised)) return {*number, true};
+  return {caller, false};
 }
 
 RouteDecision reject(int sip_status, std::string reason) {
@@ -125,33 +131,31 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
     routes_.labels({"not_found"}).inc();
     return reject(404, "Not Found");
   }
+  // The decision is the platform's, taken now; the call started when the edge saw it.
   const auto now = clock_.now();
+  const auto caller = normalised_caller(request.caller, partner->country);
   CallRecord record;
   record.partner_id = partner->id;
   record.customer_id = customer->id;
   record.source_id = source->id;
   record.campaign_id = source->campaign_id;
   record.switch_call_id = request.switch_call_id;
-  record.caller = normalised_caller(request.caller, partner->country);
+  record.caller = caller.text;
   record.tracking_number = source->tracking_number;
-  record.start = now;
+  record.start = request.at.value_or(now);
 
   const auto status = derive_status(source->lifecycle, now, partner->quarantine_days);
   std::string_view decision;
   if (status != SourceStatus::active) {
     decision = "not_in_use";
-    record.action = RouteAction::reject;
-    record.reject_sip_status = 404;
-    record.reject_reason = "Not In Use";
+    reject_call(record, 404, "Not In Use");
     record.quarantined = status == SourceStatus::quarantined;
-  } else if (store_.blacklists().is_blacklisted(customer->id, record.caller)) {
+  } else if (caller.is_number && store_.blacklists().is_blacklisted(customer->id, caller.text)) {
     // Masked as in API answers: the log is read by more people than the CDRs are.
     spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
                  request.switch_call_id, mask_caller(record.caller), customer->id);
     decision = "blacklisted";
-    record.action = RouteAction::reject;
-    record.reject_sip_status = 403;
-    record.reject_reason = "Forbidden";
+    reject_call(record, 403, "Forbidden");
   } else {
     const auto campaign = source->campaign_id ? store_.campaigns().find_campaign(
                                                     partner->id, customer->id, *source->campaign_id)
@@ -162,24 +166,37 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   }
   const auto stored = store_.calls().record_call(record);
   routes_.labels({decision}).inc();
+  // A rejection ends the call as it is routed (two nodes asked about one call at once
+  // would count it twice; routing retries go through route()'s lookup instead).
+  if (stored.ended_at) count_end(stored);
   return decision_for(stored, customer->freespee_caller_id != 0);
+}
+
+void CallRouter::count_end(const CallRecord& record) {
+  ended_.labels({to_string(record.direction), to_string(call_status(record))}).inc();
 }
 
 CallRecord CallRouter::report(const std::string& switch_call_id, const CallEvent& event) {
   const auto applied = store_.calls().apply_event(switch_call_id, event);
   const auto& record = applied.record;
   events_.labels({to_string(event.type)}).inc();
-  if (record.ended_at && !applied.previous.ended_at) {
-    ended_.labels({to_string(record.direction), to_string(call_status(record))}).inc();
-  }
+  if (record.ended_at && !applied.previous.ended_at) count_end(record);
   if (record.callback_id) settle_callback(record);
   return record;
 }
 
+bool CallRouter::close_overdue_call(Id cdr_id, std::chrono::seconds max_call_length) {
+  const auto closed = store_.calls().close_overdue_call(cdr_id, clock_.now(), max_call_length);
+  if (!closed) return false;
+  count_end(closed->record);
+  if (closed->record.callback_id) settle_callback(closed->record);
+  return true;
+}
+
 void CallRouter::settle_callback(const CallRecord& record) {
-  const auto status = call_status(record);
-  if (status == CallStatus::in_progress) return;
-  store_.callbacks().finish_attempt(*record.callback_id, record.id, status == CallStatus::answered);
+  if (call_status(record) == CallStatus::in_progress) return;
+  // Answered is what connects a callback, also when its end was never reported.
+  store_.callbacks().finish_attempt(*record.callback_id, record.id, record.answered_at.has_value());
 }
 
 std::vector<CallbackDial> CallRouter::claim_callbacks(int limit) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,11 +12,13 @@
 
 namespace callsight::switching {
 
-// A new call as the switch sees it; numbers as received, not normalised.
+// A new call as the switch sees it; numbers as received, not normalised. The caller is
+// whatever SIP sent (valid UTF-8: the wire layer cleans it).
 struct RouteRequest {
   std::string switch_call_id;
   std::string caller;
   std::string dialled;
+  std::optional<TimePoint> at;  // when the edge received the call; absent: now
 };
 
 // Where the call goes. cdr_id is absent only when no customer owns the dialled number:
@@ -59,12 +62,17 @@ class CallRouter {
   // NotFoundError when the switch never routed that call id.
   CallRecord report(const std::string& switch_call_id, const CallEvent& event);
 
+  // The call sweep: closes the call as unknown if it is still open `max_call_length` after
+  // its start, settling its callback; false when it is not (its end arrived meanwhile).
+  bool close_overdue_call(Id cdr_id, std::chrono::seconds max_call_length);
+
   // Claims up to `limit` callbacks that are due now and records an outbound call for each.
   std::vector<CallbackDial> claim_callbacks(int limit);
 
  private:
   RouteDecision route_new_call(const RouteRequest& request);
   void settle_callback(const CallRecord& record);
+  void count_end(const CallRecord& record);
 
   Store& store_;
   const Clock& clock_;

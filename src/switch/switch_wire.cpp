@@ -4,21 +4,28 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/utf8.hpp"
+
 namespace callsight::switching {
 namespace {
 
 using nlohmann::json;
 
-// Bounds what one request can make the store keep; SIP Call-IDs are far shorter.
+// Bounds what one request can make the store keep, in code points; SIP Call-IDs are far
+// shorter.
 constexpr std::size_t kMaxTextLength = 255;
+// Unix seconds up to the year 9999: anything later is a unit mix-up (milliseconds).
+constexpr long long kMaxUnixSeconds = 253402300799;
 
 struct Body {
   json object;
   std::optional<WireError> error;
 };
 
+// Switches build the body from SIP headers, which may carry any bytes (a caller's display
+// name): invalid UTF-8 becomes U+FFFD rather than a parse error that would fail the call.
 Body parse_object(std::string_view text) {
-  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = json::parse(utf8::sanitize(text), nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return {{}, WireError{"", "the body must be a JSON object"}};
   return {std::move(parsed), std::nullopt};
 }
@@ -32,7 +39,7 @@ std::variant<std::optional<std::string>, WireError> text_field(const json& objec
     return std::optional<std::string>(std::to_string(it->get<long long>()));
   if (!it->is_string()) return WireError{name, std::string(name) + " must be a string"};
   auto value = it->get<std::string>();
-  if (value.size() > kMaxTextLength) {
+  if (utf8::code_points(value) > kMaxTextLength) {
     return WireError{name, std::string(name) + " is longer than 255 characters"};
   }
   return std::optional<std::string>(std::move(value));
@@ -76,6 +83,15 @@ class FieldReader {
     }
     return std::get<std::optional<std::string>>(value);
   }
+  // Any text, cut to its first kMaxTextLength code points rather than refused: what SIP
+  // sent as the caller must never fail the call.
+  std::string clipped_text(const char* name) {
+    if (error_) return "";
+    const auto it = object_.find(name);
+    if (it == object_.end() || it->is_null()) return "";
+    if (!it->is_string()) return optional_text(name).value_or("");
+    return std::string(utf8::first_code_points(it->get_ref<const std::string&>(), kMaxTextLength));
+  }
   std::optional<long long> optional_integer(const char* name, long long low, long long high) {
     if (error_) return std::nullopt;
     auto value = integer_field(object_, name, low, high);
@@ -102,9 +118,11 @@ std::variant<RouteRequest, WireError> parse_route_request(std::string_view body)
   FieldReader fields(parsed.object);
   RouteRequest request;
   request.switch_call_id = fields.required_text("call_id");
-  request.caller = fields.optional_text("caller").value_or("");
+  request.caller = fields.clipped_text("caller");
   request.dialled = fields.required_text("dialled");
+  const auto at = fields.optional_integer("at", 0, kMaxUnixSeconds);
   if (fields.error()) return *fields.error();
+  if (at) request.at = TimePoint(std::chrono::seconds(*at));
   return request;
 }
 
@@ -115,8 +133,7 @@ std::variant<EventRequest, WireError> parse_event_request(std::string_view body)
   EventRequest request;
   request.switch_call_id = fields.required_text("call_id");
   const auto type_text = fields.required_text("event");
-  // Unix seconds up to the year 9999: anything later is a unit mix-up (milliseconds).
-  const auto at = fields.optional_integer("at", 0, 253402300799);
+  const auto at = fields.optional_integer("at", 0, kMaxUnixSeconds);
   const auto sip_status = fields.optional_integer("sip_status", 100, 699);
   request.event.answering_number = fields.optional_text("answering_number").value_or("");
   request.event.hangup_by = fields.optional_text("hangup_by").value_or("");
@@ -163,13 +180,12 @@ std::string render_decision(const RouteDecision& decision) {
       out["reason"] = decision.reason;
       break;
   }
-  return out.dump();
+  return to_json_text(out);
 }
 
 std::string render_event_result(const CallRecord& record) {
-  return json{{"cdr_id", std::to_string(record.id)},
-              {"status", std::string(to_string(call_status(record)))}}
-      .dump();
+  return to_json_text(json{{"cdr_id", std::to_string(record.id)},
+                           {"status", std::string(to_string(call_status(record)))}});
 }
 
 std::string render_callback_dials(const std::vector<CallbackDial>& dials) {
@@ -183,7 +199,7 @@ std::string render_callback_dials(const std::vector<CallbackDial>& dials) {
                      {"caller_id", dial.caller_id},
                      {"record", flag(dial.record)}});
   }
-  return json{{"calls", calls}}.dump();
+  return to_json_text(json{{"calls", calls}});
 }
 
 }  // namespace callsight::switching

@@ -1,6 +1,7 @@
 """`callsight simulate-call` against a real callsightd: the call it plays shows up in
 /statistics/cdrs as that call."""
 
+import datetime
 import os
 import subprocess
 import unittest
@@ -9,6 +10,7 @@ from harness import CLI_BIN, ServerTestCase, unique
 from resource_helpers import CustomerResourceMixin
 
 SECRET = "sim-secret-" + unique()
+TIME = "%Y-%m-%d %H:%M:%S"
 
 
 class SimulateCallTest(CustomerResourceMixin, ServerTestCase):
@@ -39,7 +41,14 @@ class SimulateCallTest(CustomerResourceMixin, ServerTestCase):
     def test_busy_and_no_answer(self):
         self.assertEqual(self.played("--busy")["status"], "busy")
         self.assertEqual(self.played("--no-answer")["status"], "no_answer")
-        self.assertEqual(self.played("--busy", vm_divert_busy="1")["status"], "voicemail")
+
+    def test_a_diverted_call_ends_with_its_voicemail_leg(self):
+        cdr = self.played("--busy", "--talk", "20", vm_divert_busy="1")
+        self.assertEqual((cdr["status"], cdr["answered"], cdr["sip_status"]),
+                         ("voicemail", "0", None))
+        ended = datetime.datetime.strptime(cdr["end"], TIME)
+        self.assertEqual(ended - datetime.datetime.strptime(cdr["start"], TIME),
+                         datetime.timedelta(seconds=20))
 
     def test_wrong_secret_fails_clearly(self):
         source = self.one(self.source(self.customer()), "sources")

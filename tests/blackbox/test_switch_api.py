@@ -12,6 +12,7 @@ import requests
 
 from harness import HTTP_TIMEOUT, ServerTestCase, unique
 from resource_helpers import CustomerResourceMixin
+from webhook_receiver import Receiver, signature_ok
 
 SECRET = "switch-secret-" + unique()
 CALLER = "+46701111111"
@@ -25,7 +26,23 @@ def call_id():
     return "bb-%s-%d" % (unique(), next(_call_ids))
 
 
-class SwitchApiTest(CustomerResourceMixin, ServerTestCase):
+def utc(unix_seconds):
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+class CallEventsMixin:
+    """The partner's event stream (GET /events), read whole."""
+
+    def call_events(self, cdr_id, s=None):
+        """[(type, data)] of one call's events in the stream, in sequence order."""
+        resp = self.call(s or self.alice, "GET", "/events", params={"after": "0", "limit": "1000"})
+        events = [e for e in self.ok(resp, "events") if e.get("cdr_id") == cdr_id]
+        events.sort(key=lambda e: int(e["sequence"]))
+        return [(e["type"], e["data"]) for e in events]
+
+
+class SwitchApiTest(CallEventsMixin, CustomerResourceMixin, ServerTestCase):
     SWITCH_SECRET = SECRET
 
     def setUp(self):
@@ -50,6 +67,15 @@ class SwitchApiTest(CustomerResourceMixin, ServerTestCase):
         body = dict(call_id=cid, event=name, at=at, **fields)
         resp = self.switch_post("/switch/events", body)
         self.assertEqual(resp.status_code, expect, resp.text)
+        return resp.json()
+
+    def route_raw(self, body):
+        """POSTs raw bytes to /switch/route; returns the decision (must be a 200)."""
+        resp = requests.post(self.server.switch_url("/switch/route"), data=body,
+                             headers={"X-Callsight-Switch-Secret": SECRET,
+                                      "Content-Type": "application/json"},
+                             timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 200, resp.text)
         return resp.json()
 
     def cdr(self, cdr_id, s=None, path="/statistics/cdrs"):
@@ -216,6 +242,120 @@ class SwitchApiTest(CustomerResourceMixin, ServerTestCase):
         _, decision = self.route(number)
         self.assertEqual(decision["action"], "voicemail")
 
+    # -- callers are whatever SIP sends ----------------------------------------------------
+    def test_any_caller_text_is_routed_stored_cleaned_and_masked(self):
+        _, number = self.tracking_source(phonenr="0890510")
+        # A blacklist that holds numbers never matches a caller that is not one.
+        self.ok(self.call(self.alice, "PUT", "/customers/blacklist",
+                          data={"customer_id": self.cid, "phonenrs": json.dumps([CALLER])}),
+                "blacklist")
+        cases = [  # caller as sent, stored (cleaned), anum
+            ("åäö", "åäö", "xxx"),
+            ("abc€1", "abc€1", "abxxx"),
+            ("😀😀", "😀😀", "xxx"),
+            ("anonymous", "anonymous", "anonymxxx"),
+            ("Åsa Öberg", "Åsa Öberg", "Åsa Öbxxx"),
+        ]
+        for sent, stored, anum in cases:
+            with self.subTest(caller=sent):
+                _, decision = self.route(number, caller=sent)
+                self.assertEqual(decision["action"], "forward")
+                self.assertEqual(decision["destination"], ANSWERING)
+                self.assertEqual(decision["caller_id"], stored)
+                cdr = self.cdr(decision["cdr_id"])
+                self.assertEqual((cdr["anum"], cdr["anum_ndc_name"], cdr["status"]),
+                                 (anum, "", "in_progress"))
+                self.assertRegex(cdr["anum_md5"], "^[0-9a-f]{32}$")
+
+    def test_invalid_bytes_in_the_caller_become_u_fffd(self):
+        _, number = self.tracking_source()
+        body = '{"call_id":"%s","caller":"Malm\xf6 \xe2\x82","dialled":"%s"}'
+        decision = self.route_raw(body.replace("%s", call_id(), 1).replace("%s", number, 1)
+                                  .encode("latin-1"))
+        self.assertEqual(decision["action"], "forward")
+        self.assertEqual(decision["caller_id"], "Malm\ufffd \ufffd")
+        cdr = self.cdr(decision["cdr_id"])
+        self.assertEqual(cdr["anum"], "Malmxxx")  # 7 characters: the last 3 masked
+        # anum_md5 is taken over the cleaned text: the same as for that text sent valid, and
+        # not the same as for another caller.
+        _, same = self.route(number, caller="Malm\ufffd \ufffd")
+        _, other = self.route(number, caller="Malmö")
+        self.assertEqual(self.cdr(same["cdr_id"])["anum_md5"], cdr["anum_md5"])
+        self.assertNotEqual(self.cdr(other["cdr_id"])["anum_md5"], cdr["anum_md5"])
+        # Bytes cut in half anywhere in the body are no 5xx either.
+        for raw in (b'{"call_id":"x\xc3","caller":"\xff","dialled":"%s"}' % number.encode(),
+                    b'{"call_id":"y","caller":"\xf0\x9f\x98","dialled":"%s"}' % number.encode()):
+            self.assertEqual(self.route_raw(raw)["action"], "forward")
+        resp = requests.post(self.server.switch_url("/switch/events"),
+                             data=b'{"call_id":"x\xc3","event":"hangup","at":1,"reason":"\xe9"}',
+                             headers={"X-Callsight-Switch-Secret": SECRET}, timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 200, resp.text)
+
+    def test_a_caller_longer_than_255_characters_is_clipped_not_refused(self):
+        _, number = self.tracking_source()
+        _, decision = self.route(number, caller="€" * 300)
+        self.assertEqual(decision["caller_id"], "€" * 255)
+        self.assertEqual(self.cdr(decision["cdr_id"])["anum"], "€" * 252 + "xxx")
+
+    # -- every call ends ----------------------------------------------------------------------
+    def assert_rejected_and_ended(self, decision, sip_status):
+        cdr = self.cdr(decision["cdr_id"])
+        self.assertEqual((cdr["status"], cdr["sip_status"], cdr["end"]),
+                         ("rejected", sip_status, cdr["start"]), cdr)
+        events = self.call_events(decision["cdr_id"])
+        self.assertEqual([kind for kind, _ in events], ["call.started", "call.completed"])
+        self.assertEqual((events[1][1]["status"], events[1][1]["end"]), ("rejected", cdr["end"]))
+        return cdr
+
+    def test_rejected_calls_end_when_routed_with_their_status_and_one_completed_event(self):
+        source_id, number = self.tracking_source()
+        self.ok(self.call(self.alice, "PUT", "/customers/blacklist",
+                          data={"customer_id": self.cid, "phonenrs": json.dumps([CALLER])}),
+                "blacklist")
+        cid, blacklisted = self.route(number)
+        self.assert_rejected_and_ended(blacklisted, "403")
+        self.route(number, cid=cid)  # the edge asks again: still one call, one completion
+        self.assert_rejected_and_ended(blacklisted, "403")
+        self.ok(self.call(self.alice, "DELETE", "/sources", data={"source_id": source_id}),
+                "sources")
+        _, quarantined = self.route(number, caller="+46702222222")
+        self.assertEqual(self.assert_rejected_and_ended(quarantined, "404")["quarantined"], "1")
+
+    def test_times_are_the_edges_not_the_servers(self):
+        _, number = self.tracking_source()
+        t = int(time.time()) - 3600  # an hour ago: events queued at the edge, or clocks apart
+        cid = call_id()
+        resp = self.switch_post("/switch/route", {"call_id": cid, "caller": CALLER,
+                                                  "dialled": number, "at": t})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.event(cid, "ringing", t + 2)
+        self.event(cid, "answered", t + 5)
+        self.event(cid, "hangup", t + 65, hangup_by="caller")
+        cdr = self.cdr(resp.json()["cdr_id"])
+        self.assertEqual((cdr["start"], cdr["ringing_at"], cdr["answered_at"], cdr["end"]),
+                         (utc(t), utc(t + 2), utc(t + 5), utc(t + 65)))
+        self.assertEqual(cdr["duration"], "60")
+        # Without an edge time the call starts when the server is asked.
+        _, now_decision = self.route(number)
+        started = datetime.datetime.strptime(self.cdr(now_decision["cdr_id"])["start"],
+                                             "%Y-%m-%d %H:%M:%S")
+        self.assertLess(abs(started.replace(tzinfo=datetime.timezone.utc).timestamp()
+                            - time.time()), 30)
+
+    def test_a_voicemail_call_is_voicemail_whatever_ends_it(self):
+        _, number = self.tracking_source(vm_divert_all="1")
+        t = 1_800_000_000
+        for end, fields in (("failed", {"sip_status": 503}), ("failed", {"sip_status": 480}),
+                            ("hangup", {"hangup_by": "caller"})):
+            with self.subTest(end=end, **fields):
+                cdr = self.play(number, [(end, t + 30, fields)])
+                self.assertEqual((cdr["status"], cdr["end"]), ("voicemail", utc(t + 30)))
+                self.assertEqual(cdr["sip_status"], str(fields.get("sip_status")) if
+                                 "sip_status" in fields else None)
+                events = self.call_events(cdr["cdr_id"])
+                self.assertEqual([kind for kind, _ in events],
+                                 ["call.started", "call.completed"])
+
     # -- events -----------------------------------------------------------------------------
     def play(self, number, events):
         cid, decision = self.route(number)
@@ -320,6 +460,88 @@ class SwitchApiTest(CustomerResourceMixin, ServerTestCase):
         later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
         callback = self.callback(scheduled=later.strftime("%Y-%m-%d %H:%M:%S"))
         self.assertFalse([c for c in self.claim() if c["callback_id"] == callback["id"]])
+
+
+class CallSweepTest(CallEventsMixin, CustomerResourceMixin, ServerTestCase):
+    """A call whose end never arrives is closed as unknown after --max-call-seconds; its late
+    end corrects it and says so with call.updated, delivered at least once."""
+    SWITCH_SECRET = SECRET
+    MAX_CALL_SECONDS = 60
+    EXTRA_ARGS = ("--max-call-seconds", str(MAX_CALL_SECONDS), "--sweep-seconds", "1",
+                  "--webhooks-allow-private", "--webhook-retry-base-seconds", "1")
+
+    def wait_for_cdr(self, cdr_id, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            cdr = self.one(self.call(self.alice, "GET", "/statistics/cdrs/" + cdr_id), "cdrs")
+            if predicate(cdr) or time.monotonic() > deadline:
+                return cdr
+            time.sleep(0.2)
+
+    def test_overdue_call_is_closed_as_unknown_and_its_late_end_corrects_it(self):
+        cid = self.customer(self.alice)
+        source = self.one(self.source(cid), "sources")
+        # Fails the first attempt of every event: each arrives again, with the same id.
+        receiver = Receiver(behaviour=lambda event_id, attempt: "ok" if attempt > 1 else "fail")
+        self.addCleanup(receiver.close)
+        hook = self.one(self.call(self.alice, "POST", "/webhooks", data={
+            "url": receiver.url, "customer_id": cid,
+            "events": json.dumps(["call.completed", "call.updated"])}), "webhooks")
+
+        # Overdue in 3 s: time enough to report its answer before the sweep may close it.
+        start = int(time.time()) - self.MAX_CALL_SECONDS + 3
+        switch_id = call_id()
+        resp = self.switch_post("/switch/route", {"call_id": switch_id, "caller": CALLER,
+                                                  "dialled": source["destnr"], "at": start})
+        cdr_id = resp.json()["cdr_id"]
+        self.switch_post("/switch/events", {"call_id": switch_id, "event": "answered",
+                                            "at": start + 5})
+        # A call still within the limit stays open.
+        fresh = self.switch_post("/switch/route", {"call_id": call_id(), "caller": CALLER,
+                                                   "dialled": source["destnr"]}).json()
+
+        swept = self.wait_for_cdr(cdr_id, lambda c: c["end"] is not None)
+        self.assertEqual((swept["status"], swept["answered"], swept["end"], swept["duration"]),
+                         ("unknown", "1", utc(start + 5), "0"), swept)
+        self.assertIsNone(swept["sip_status"])
+        self.assertEqual(self.one(self.call(self.alice, "GET", "/statistics/cdrs/"
+                                            + fresh["cdr_id"]), "cdrs")["end"], None)
+
+        # The real end arrives late: the record is corrected.
+        self.switch_post("/switch/events", {"call_id": switch_id, "event": "hangup",
+                                            "at": start + 45, "hangup_by": "callee"})
+        corrected = self.one(self.call(self.alice, "GET", "/statistics/cdrs/" + cdr_id), "cdrs")
+        self.assertEqual((corrected["status"], corrected["end"], corrected["duration"],
+                          corrected["hangup_by"]),
+                         ("answered", utc(start + 45), "40", "callee"), corrected)
+
+        events = self.call_events(cdr_id)
+        self.assertEqual([kind for kind, _ in events],
+                         ["call.started", "call.answered", "call.completed", "call.updated"])
+        self.assertEqual(events[2][1]["status"], "unknown")
+        self.assertEqual((events[3][1]["status"], events[3][1]["end"]),
+                         ("answered", utc(start + 45)))
+
+        # Both delivered, each twice (the first attempt failed) under one stable event id.
+        delivered = receiver.wait_for_count(2)
+        by_type = {}
+        for event_id, copies in delivered.items():
+            body = json.loads(copies[0][2])
+            self.assertEqual(body["event_id"], event_id)
+            self.assertTrue(signature_ok(hook["secret"], copies[0][1], copies[0][2]))
+            self.assertEqual(receiver.attempts[event_id], 2)
+            by_type[body["type"]] = body
+        self.assertEqual(set(by_type), {"call.completed", "call.updated"})
+        self.assertEqual(by_type["call.updated"]["data"]["status"], "answered")
+        self.assertEqual(by_type["call.completed"]["data"]["status"], "unknown")
+        self.assertLess(int(by_type["call.completed"]["sequence"]),
+                        int(by_type["call.updated"]["sequence"]))
+
+        metrics = requests.get(self.url("/metrics"), timeout=HTTP_TIMEOUT).text
+        self.assertIn("\ncallsight_call_sweep_closed_total 1\n", metrics)
+        self.assertIn("\ncallsight_call_sweep_failures_total 0\n", metrics)
+        self.assertIn('callsight_calls_ended_total{direction="inbound",status="unknown"} 1',
+                      metrics)
 
 
 if __name__ == "__main__":

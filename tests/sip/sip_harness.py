@@ -45,13 +45,16 @@ def read_json_lines(path):
 class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 
-    def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS):
+    def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS,
+                 voicemail=False):
         self.dir = os.path.join(workdir, "kamailio")
         self.switch_url = switch_url
         self.secret = secret
         self.ring_timeout_ms = ring_timeout_ms
         self.sip_port = free_port()
         self.gw_port = free_port()
+        # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port>.
+        self.vm_port = free_port() if voicemail else None
 
     def start(self):
         env = dict(os.environ, CALLSIGHT_SWITCH_SECRET=self.secret)
@@ -59,7 +62,9 @@ class KamailioEdge:
             [KAMAILIO_RUN, "--dir", self.dir, "--background",
              "--switch-url", self.switch_url, "--port", str(self.sip_port),
              "--gateway", f"127.0.0.1:{self.gw_port}",
-             "--ring-timeout", str(self.ring_timeout_ms)],
+             "--ring-timeout", str(self.ring_timeout_ms),
+             *(["--voicemail-uri", f"sip:voicemail@127.0.0.1:{self.vm_port}"]
+               if self.vm_port else [])],
             env=env, capture_output=True, text=True, timeout=30,
             stdin=subprocess.DEVNULL)
         if started.returncode != 0:
@@ -90,8 +95,8 @@ class SipCallsMixin:
         cls.addClassCleanup(cls._remove_tmp)
 
     @classmethod
-    def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS):
-        cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms)
+    def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS, voicemail=False):
+        cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms, voicemail)
         cls.addClassCleanup(cls.edge.stop)
         cls.edge.start()
 
@@ -102,13 +107,14 @@ class SipCallsMixin:
         else:
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def start_gateway(self, scenario, extra_args=()):
-        """Starts a sipp UAS as the PSTN gateway (extra_args: more sipp options, e.g. -d for
-        scenarios with a <pause/>); returns the path of its <log> file."""
+    def start_gateway(self, scenario, extra_args=(), port=None):
+        """Starts a sipp UAS as the PSTN gateway, or on `port` (e.g. the edge's vm_port, as
+        the voicemail platform) (extra_args: more sipp options, e.g. -d for scenarios with a
+        <pause/>); returns the path of its <log> file."""
         log = os.path.join(self.tmp, f"gw-{uuid.uuid4().hex[:6]}.log")
         gw = subprocess.Popen(
             ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
-             "-p", str(self.edge.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
+             "-p", str(port or self.edge.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
              "-timeout", "60", *extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             cwd=self.tmp)

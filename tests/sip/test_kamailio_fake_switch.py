@@ -72,11 +72,16 @@ class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
         return by_event
 
     def assert_route_asked(self, call_id, dialled):
+        """One route request for the call; returns its `at` (when the INVITE arrived)."""
         routes = self.switch_records(call_id, "/switch/route", timeout=0)
         self.assertEqual(len(routes), 1, routes)
-        self.assertEqual(routes[0]["body"],
-                         {"call_id": call_id, "caller": CALLER, "dialled": dialled})
+        body = dict(routes[0]["body"])
+        at = body.pop("at")
+        self.assertEqual(body, {"call_id": call_id, "caller": CALLER, "dialled": dialled})
+        self.assertIsInstance(at, int)
+        self.assertAlmostEqual(at, time.time(), delta=30)
         self.assertEqual(routes[0]["content_type"], "application/json")
+        return at
 
     # ----- tests -----
 
@@ -86,7 +91,7 @@ class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 200", uac)
         self.assertIn("BYE 200", uac)
-        self.assert_route_asked(call_id, FORWARDED)
+        started = self.assert_route_asked(call_id, FORWARDED)
         # The gateway got the switch's destination and caller id, not the dialled number.
         self.assertIn("INVITE ruri=+46890510 from=+46700000001", read_lines(gw_log))
 
@@ -102,6 +107,7 @@ class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
             self.assertEqual(body["cdr_id"], "17")
             self.assertAlmostEqual(body["at"], time.time(), delta=30)
         self.assertGreaterEqual(ev["hangup"]["at"] - ev["answered"]["at"], 1)
+        self.assertLessEqual(started, ev["ringing"]["at"])
 
     def test_busy_gateway_fails_call_with_486(self):
         self.start_gateway("uas_busy.xml")
@@ -151,10 +157,14 @@ class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
         self.assertIn("FINAL 503", uac)
         self.assert_route_asked(call_id, SWITCH_ERROR)
 
-    def test_voicemail_without_voicemail_uri_is_480(self):
+    def test_voicemail_without_voicemail_uri_is_480_and_ends_the_call(self):
         call_id, rc, uac, _ = self.dial(VOICEMAIL)
         self.assertEqual(rc, 0, uac)
         self.assertIn("FINAL 480", uac)
+        # The edge answered it itself: it tells the switch the call ended.
+        ev = self.events(call_id, want=("failed",))
+        self.assertEqual(set(ev), {"failed"})
+        self.assertEqual((ev["failed"]["sip_status"], ev["failed"]["cdr_id"]), ("480", "18"))
 
 
 if __name__ == "__main__":

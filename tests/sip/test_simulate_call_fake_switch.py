@@ -99,8 +99,14 @@ class SimulateCallFakeSwitchTest(unittest.TestCase):
     def assert_route_then_events(self, call_id, dialled, events):
         """The first request is the route request, then exactly `events`, all accepted."""
         sent = self.requests_for(call_id)
-        self.assertEqual(sent[0], ("/switch/route", 200,
-                                   {"call_id": call_id, "caller": CALLER, "dialled": dialled}))
+        route = sent[0]
+        self.assertEqual(route[:2], ("/switch/route", 200))
+        self.assertEqual({k: v for k, v in route[2].items() if k != "at"},
+                         {"call_id": call_id, "caller": CALLER, "dialled": dialled})
+        # The call's start, the time of its first event (all simulated from one instant).
+        self.assertIsInstance(route[2]["at"], int)
+        if events:
+            self.assertEqual(route[2]["at"], events[0]["at"])
         self.assertEqual(sent[1:], [("/switch/events", 204, dict(e, call_id=call_id))
                                     for e in events])
 
@@ -157,13 +163,15 @@ class SimulateCallFakeSwitchTest(unittest.TestCase):
             {"event": "failed", "sip_status": "408", "at": t0 + 25, "cdr_id": "17"},
         ])
 
-    def test_busy_with_voicemail_on_busy_diverts_after_the_failure(self):
-        call_id, _, _ = self.simulate_ok("--to", FORWARDED_WITH_VOICEMAIL, "--busy")
+    def test_busy_with_voicemail_on_busy_diverts_instead_of_failing(self):
+        call_id, _, _ = self.simulate_ok("--to", FORWARDED_WITH_VOICEMAIL, "--busy",
+                                         "--talk", "9")
         t0 = self.event_at(self.requests_for(call_id), "ringing")
         self.assert_route_then_events(call_id, FORWARDED_WITH_VOICEMAIL, [
             {"event": "ringing", "sip_status": "180", "at": t0, "cdr_id": "22"},
-            {"event": "failed", "sip_status": "486", "at": t0, "cdr_id": "22"},
-            {"event": "voicemail", "sip_status": "200", "at": t0, "cdr_id": "22"},
+            {"event": "voicemail", "sip_status": "486", "at": t0, "cdr_id": "22"},
+            {"event": "hangup", "sip_status": "200", "at": t0 + 9, "cdr_id": "22",
+             "hangup_by": "caller"},
         ])
 
     def test_no_answer_with_voicemail_on_no_answer_diverts_at_the_timeout(self):
@@ -172,8 +180,9 @@ class SimulateCallFakeSwitchTest(unittest.TestCase):
         t0 = self.event_at(self.requests_for(call_id), "ringing")
         self.assert_route_then_events(call_id, FORWARDED_WITH_VOICEMAIL, [
             {"event": "ringing", "sip_status": "180", "at": t0, "cdr_id": "22"},
-            {"event": "failed", "sip_status": "408", "at": t0 + 20, "cdr_id": "22"},
-            {"event": "voicemail", "sip_status": "200", "at": t0 + 20, "cdr_id": "22"},
+            {"event": "voicemail", "sip_status": "408", "at": t0 + 20, "cdr_id": "22"},
+            {"event": "hangup", "sip_status": "200", "at": t0 + 25, "cdr_id": "22",
+             "hangup_by": "caller"},
         ])
 
     def test_voicemail_flags_do_not_change_an_answered_call(self):

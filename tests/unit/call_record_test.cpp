@@ -88,7 +88,7 @@ TEST(CallRecordNames, EveryEnumRoundTripsThroughItsName) {
   }
   for (auto s :
        {CallStatus::in_progress, CallStatus::answered, CallStatus::no_answer, CallStatus::busy,
-        CallStatus::failed, CallStatus::rejected, CallStatus::voicemail}) {
+        CallStatus::failed, CallStatus::rejected, CallStatus::voicemail, CallStatus::unknown}) {
     EXPECT_EQ(parse_call_status(to_string(s)), s);
   }
   for (auto e : {CallEventType::ringing, CallEventType::answered, CallEventType::voicemail,
@@ -244,6 +244,9 @@ TEST(CallStatusRules, FollowTheTable) {
        S::no_answer},
       {"503 failed", A::forward, false, false, true, 503, true, true, S::failed},
       {"404 failed", A::forward, false, false, true, 404, false, false, S::failed},
+      {"voicemail leg failed", A::voicemail, false, false, true, 503, false, false, S::voicemail},
+      {"diverted, voicemail leg failed", A::forward, false, true, true, 500, true, false,
+       S::voicemail},
   };
   for (const auto& c : cases) {
     CallRecord r = routed_call();
@@ -276,10 +279,100 @@ TEST(CallDuration, CountsFromAnswerToEndOnly) {
 TEST(MaskCaller, ReplacesTheLastThreeCharacters) {
   EXPECT_EQ(mask_caller("+46701234567"), "+46701234xxx");
   EXPECT_EQ(mask_caller("anonymous"), "anonymxxx");
+  // Characters, not bytes: a caller that is not a number may be any text.
+  EXPECT_EQ(mask_caller("abc€1"), "abxxx");
+  EXPECT_EQ(mask_caller("Åsa Öberg"), "Åsa Öbxxx");
+  EXPECT_EQ(mask_caller("åäö"), "xxx");
+  EXPECT_EQ(mask_caller("😀😀"), "xxx");
+  EXPECT_EQ(mask_caller("😀😀😀😀"), "😀xxx");
+  EXPECT_EQ(mask_caller("12\xEF\xBF\xBD\xEF\xBF\xBD"), "1xxx");
   EXPECT_EQ(mask_caller("1234"), "1xxx");
   EXPECT_EQ(mask_caller("123"), "xxx");
   EXPECT_EQ(mask_caller("1"), "xxx");
   EXPECT_EQ(mask_caller(""), "xxx");
+}
+
+// ---- how every call ends ----
+
+TEST(CallEnd, ARejectedCallEndsWhenRoutedWithItsRejectionAsFinalStatus) {
+  CallRecord r = routed_call();
+  r.answering_number.clear();
+  reject_call(r, 403, "Forbidden");
+  EXPECT_EQ(r.action, RouteAction::reject);
+  EXPECT_EQ(r.ended_at, kStart);
+  EXPECT_EQ(r.failure_sip_status, 403);
+  EXPECT_EQ(r.reject_sip_status, 403);
+  EXPECT_EQ(r.reject_reason, "Forbidden");
+  EXPECT_EQ(call_status(r), CallStatus::rejected);
+  EXPECT_FALSE(is_overdue(r, t(100000), seconds(60)));
+}
+
+TEST(CallEnd, ACallIsOverdueOnceOpenForTheMaximumCallLength) {
+  CallRecord r = after({event(CallEventType::ringing, 1), answered(2, "")});
+  EXPECT_FALSE(is_overdue(r, t(3599), seconds(3600)));
+  EXPECT_TRUE(is_overdue(r, t(3600), seconds(3600)));
+  r = after({hangup(10, "caller", "")}, r);
+  EXPECT_FALSE(is_overdue(r, t(7200), seconds(3600)));
+}
+
+TEST(CallEnd, TheSweepClosesAsUnknownAtTheLastInstantTheCallWasAlive) {
+  CallRecord r = after({event(CallEventType::ringing, 3), answered(7, "")});
+  close_as_unknown(r);
+  EXPECT_EQ(r.ended_at, t(7));
+  EXPECT_TRUE(r.end_unknown);
+  EXPECT_EQ(call_status(r), CallStatus::unknown);
+  EXPECT_EQ(call_duration_seconds(r), 0);
+  CallRecord unreported = routed_call();
+  close_as_unknown(unreported);
+  EXPECT_EQ(unreported.ended_at, kStart);
+  EXPECT_EQ(call_status(unreported), CallStatus::unknown);
+}
+
+TEST(CallEnd, ALateEndCorrectsASweptCallWhateverItsInstant) {
+  for (const int end : {5, 60, 20000}) {  // before and after the sweep's guess of 7
+    CallRecord r = after({answered(7, "")});
+    close_as_unknown(r);
+    r = after({hangup(end, "callee", "normal")}, r);
+    EXPECT_FALSE(r.end_unknown) << end;
+    EXPECT_EQ(r.ended_at, t(end));
+    EXPECT_EQ(r.hangup_by, "callee");
+    EXPECT_EQ(call_status(r), CallStatus::answered);
+  }
+  CallRecord unanswered = routed_call();
+  close_as_unknown(unanswered);
+  unanswered = after({failed(30, 486)}, unanswered);
+  EXPECT_EQ(call_status(unanswered), CallStatus::busy);
+  EXPECT_EQ(unanswered.failure_sip_status, 486);
+}
+
+TEST(CallEnd, LateEndsAfterTheSweepGiveTheSameRecordInEitherOrder) {
+  CallRecord swept = after({answered(7, "")});
+  close_as_unknown(swept);
+  const auto first = after({failed(9, 487), hangup(12, "caller", "")}, swept);
+  const auto second = after({hangup(12, "caller", ""), failed(9, 487)}, swept);
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(first.ended_at, t(9));
+  // A retransmitted end changes nothing more.
+  EXPECT_EQ(after({failed(9, 487)}, first), first);
+}
+
+TEST(CallEnd, AVoicemailCallIsVoicemailWhateverEndsIt) {
+  CallRecord r = routed_call();
+  r.action = RouteAction::voicemail;
+  r.answering_number.clear();
+  for (const auto& end : {failed(20, 503), failed(20, 480), hangup(20, "caller", "")}) {
+    const auto ended = after({end}, r);
+    EXPECT_EQ(ended.ended_at, t(20));
+    EXPECT_EQ(call_status(ended), CallStatus::voicemail);
+  }
+  CallRecord diverted = routed_call();
+  diverted.voicemail_on_busy = true;
+  auto divert = event(CallEventType::voicemail, 5);
+  divert.sip_status = 486;
+  const auto ended = after({divert, hangup(40, "caller", "")}, diverted);
+  EXPECT_EQ(ended.ended_at, t(40));
+  EXPECT_EQ(call_status(ended), CallStatus::voicemail);
+  EXPECT_FALSE(ended.failure_sip_status);
 }
 
 }  // namespace

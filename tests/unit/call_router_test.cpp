@@ -6,6 +6,7 @@
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
+#include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight::switching {
@@ -172,6 +173,117 @@ TEST_F(CallRouterTest, CountsEachNewDecisionOnceAndEachCallEndOnce) {
   EXPECT_TRUE(metrics_show("callsight_call_events_total{event=\"hangup\"} 2"));
   EXPECT_TRUE(
       metrics_show("callsight_calls_ended_total{direction=\"inbound\",status=\"answered\"} 1"));
+}
+
+// ---- callers that are not numbers ----
+
+TEST_F(CallRouterTest, AnyCallerTextIsRoutedAsUsualAndStoredAsSent) {
+  add_source();
+  // Even a blacklist holding every number these could be read as does not match them.
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567", "+461"});
+  for (const std::string caller : {"åäö", "abc€1", "😀😀", "anonymous",
+                                   "\xEF\xBF\xBD"
+                                   "1",
+                                   ""}) {
+    const auto decision = call("text-" + std::to_string(caller.size()) + caller, caller);
+    EXPECT_EQ(decision.action, RouteAction::forward) << caller;
+    EXPECT_EQ(decision.caller_id, caller);
+    EXPECT_EQ(store_->calls()
+                  .find_call_by_switch_id("text-" + std::to_string(caller.size()) + caller)
+                  ->caller,
+              caller);
+  }
+  EXPECT_TRUE(metrics_show("callsight_call_routes_total{decision=\"forward\"} 6"));
+}
+
+// ---- how every call ends ----
+
+std::vector<std::string> event_types(Store& store, Id partner_id, Id cdr_id) {
+  std::vector<std::string> types;
+  const auto events = store.webhooks().events_after(partner_id, 0, 1000);
+  for (const auto& event : events.value()) {
+    if (event.cdr_id == cdr_id) types.push_back(event.type);
+  }
+  return types;
+}
+
+TEST_F(CallRouterTest, RejectedCallsEndAsTheyAreRoutedWithOneCompletedEvent) {
+  auto source = add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  const auto blacklisted = call("bl", "0701234567");
+  source.lifecycle.deleted_at = clock_.now();  // quarantined from now on
+  store_->update_source(source);
+  const auto quarantined = call("q", "0709999999");
+  for (const auto& [id, decision, status] :
+       {std::tuple{"bl", blacklisted, 403}, std::tuple{"q", quarantined, 404}}) {
+    EXPECT_EQ(decision.sip_status, status);
+    const auto record = store_->calls().find_call_by_switch_id(id);
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->ended_at, record->start);
+    EXPECT_EQ(record->failure_sip_status, status);
+    EXPECT_EQ(call_status(*record), CallStatus::rejected);
+    EXPECT_EQ(event_types(*store_, partner_, record->id),
+              (std::vector<std::string>{"call.started", "call.completed"}));
+  }
+  call("bl", "0701234567");  // asked again: no second record, no second event
+  EXPECT_EQ(event_types(*store_, partner_, *blacklisted.cdr_id).size(), 2u);
+  EXPECT_TRUE(
+      metrics_show("callsight_calls_ended_total{direction=\"inbound\",status=\"rejected\"} 2"));
+}
+
+TEST_F(CallRouterTest, TheCallStartsWhenTheEdgeSawIt) {
+  add_source();
+  const auto edge_time = clock_.now() - std::chrono::seconds(90);
+  router_.route({"edge-time", "0701234567", "+46812345678", edge_time});
+  EXPECT_EQ(store_->calls().find_call_by_switch_id("edge-time")->start, edge_time);
+}
+
+TEST_F(CallRouterTest, AnOverdueCallIsClosedAsUnknownAndALateEndCorrectsIt) {
+  add_source();
+  const auto cdr_id = *call("lost").cdr_id;
+  router_.report("lost", CallEvent{.type = CallEventType::answered,
+                                   .at = clock_.now() + std::chrono::seconds(4)});
+  const auto max = std::chrono::hours(4);
+  clock_.advance(max - std::chrono::seconds(1));
+  EXPECT_FALSE(router_.close_overdue_call(cdr_id, max));
+  clock_.advance(std::chrono::seconds(1));
+  EXPECT_TRUE(router_.close_overdue_call(cdr_id, max));
+  EXPECT_FALSE(router_.close_overdue_call(cdr_id, max));  // closed once
+  auto record = store_->calls().find_call_by_switch_id("lost");
+  EXPECT_EQ(call_status(*record), CallStatus::unknown);
+  EXPECT_EQ(record->ended_at, record->answered_at);
+  EXPECT_TRUE(
+      metrics_show("callsight_calls_ended_total{direction=\"inbound\",status=\"unknown\"} 1"));
+
+  // The real end arrives after all: the record is corrected and says so with call.updated.
+  const auto real_end = record->start + std::chrono::seconds(64);
+  router_.report("lost", CallEvent{.type = CallEventType::hangup, .at = real_end});
+  record = store_->calls().find_call_by_switch_id("lost");
+  EXPECT_EQ(call_status(*record), CallStatus::answered);
+  EXPECT_EQ(record->ended_at, real_end);
+  EXPECT_EQ(call_duration_seconds(*record), 60);
+  EXPECT_EQ(event_types(*store_, partner_, cdr_id),
+            (std::vector<std::string>{"call.started", "call.answered", "call.completed",
+                                      "call.updated"}));
+  // Counted once as ended: the correction is not a second end.
+  EXPECT_TRUE(
+      metrics_show("callsight_calls_ended_total{direction=\"inbound\",status=\"unknown\"} 1"));
+}
+
+TEST_F(CallRouterTest, AnOverdueCallbackAttemptIsSettled) {
+  auto callback = new_callback(customer_, "+46701111111", "+46702222222", clock_.now());
+  const auto stored = store_->callbacks().create_callback(partner_, callback);
+  const auto dials = router_.claim_callbacks(10);
+  ASSERT_EQ(dials.size(), 1u);
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_TRUE(router_.close_overdue_call(dials[0].cdr_id, std::chrono::hours(1)));
+  const auto listed =
+      store_->callbacks()
+          .list_callbacks(partner_, {customer_, at("2024-01-01"), at("2025-01-01")}, {})
+          .items;
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, stored.id);
+  EXPECT_TRUE(listed[0].completed);  // no retries left
 }
 
 }  // namespace

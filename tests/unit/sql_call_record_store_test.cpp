@@ -338,5 +338,71 @@ TEST_F(SqlCallRecordStoreTest, MigrationGivesPartnersMadeBeforeItDistinctSalts) 
   EXPECT_EQ(salts.size(), 2u);
 }
 
+// ---- every call ends ----
+
+TEST_F(SqlCallRecordStoreTest, OpenCallIdsListsCallsWithoutAnEndOldestFirst) {
+  const auto start = clock_.now();
+  const auto late = record("late", start + std::chrono::seconds(20));
+  const auto early = record("early", start);
+  record("ended", start);
+  calls().apply_event("ended", event(CallEventType::hangup, start + std::chrono::seconds(5)));
+  auto rejected = inbound("rejected", start);
+  reject_call(rejected, 403, "Forbidden");
+  calls().record_call(rejected);
+  EXPECT_EQ(calls().open_call_ids(start + std::chrono::seconds(20), 10),
+            (std::vector<Id>{early.id, late.id}));
+  EXPECT_EQ(calls().open_call_ids(start + std::chrono::seconds(19), 10),
+            (std::vector<Id>{early.id}));
+  EXPECT_EQ(calls().open_call_ids(start + std::chrono::seconds(20), 1),
+            (std::vector<Id>{early.id}));
+}
+
+TEST_F(SqlCallRecordStoreTest, ASweptCallStaysUnknownUntilItsRealEndArrives) {
+  const auto start = clock_.now();
+  const auto stored = record("swept", start);
+  const auto max = std::chrono::hours(4);
+  EXPECT_FALSE(calls().close_overdue_call(stored.id, start + max - std::chrono::seconds(1), max));
+  const auto closed = calls().close_overdue_call(stored.id, start + max, max);
+  ASSERT_TRUE(closed);
+  EXPECT_FALSE(closed->previous.ended_at);
+  EXPECT_FALSE(calls().close_overdue_call(stored.id, start + max, max));  // once
+  reopen();
+  auto swept = calls().find_call_by_switch_id("swept").value();
+  EXPECT_TRUE(swept.end_unknown);
+  EXPECT_EQ(swept.ended_at, start);
+  EXPECT_EQ(call_status(swept), CallStatus::unknown);
+  calls().apply_event("swept", event(CallEventType::hangup, start + std::chrono::seconds(30)));
+  reopen();
+  swept = calls().find_call_by_switch_id("swept").value();
+  EXPECT_FALSE(swept.end_unknown);
+  EXPECT_EQ(swept.ended_at, start + std::chrono::seconds(30));
+  EXPECT_EQ(call_status(swept), CallStatus::no_answer);
+}
+
+TEST_F(SqlCallRecordStoreTest, MigrationEndsTheRejectedCallsOlderVersionsLeftOpen) {
+  auto rejected = inbound("rejected", clock_.now());
+  reject_call(rejected, 404, "Not In Use");
+  const auto stored = calls().record_call(rejected);
+  record("open", clock_.now());
+  store_.reset();
+  {
+    // Back to schema version 14, with the rejected call left open as older versions did.
+    const auto db = database_.open_raw();
+    SqlTransaction tx(*db, TxMode::write);
+    db->exec(
+        "UPDATE cdrs SET ended_at = NULL, failure_sip_status = NULL;"
+        "DROP INDEX cdrs_open;"
+        "ALTER TABLE cdrs DROP COLUMN end_unknown;"
+        "DELETE FROM schema_migrations WHERE version = 15;");
+    tx.commit();
+  }
+  reopen();
+  const auto migrated = calls().find_call_by_switch_id("rejected").value();
+  EXPECT_EQ(migrated.ended_at, stored.start);
+  EXPECT_EQ(migrated.failure_sip_status, 404);
+  EXPECT_FALSE(migrated.end_unknown);
+  EXPECT_FALSE(calls().find_call_by_switch_id("open")->ended_at);
+}
+
 }  // namespace
 }  // namespace callsight

@@ -64,6 +64,49 @@ TEST(SwitchWire, DecisionRendersScalarsAsStrings) {
                 R"({"action":"reject","cdr_id":null,"sip_status":"404","reason":"Not Found"})"));
 }
 
+TEST(SwitchWire, AnyCallerIsAcceptedCleanedAndClipped) {
+  const auto caller_of = [](const std::string& body) {
+    const auto parsed = parse_route_request(body);
+    return std::holds_alternative<RouteRequest>(parsed) ? std::get<RouteRequest>(parsed).caller
+                                                        : "<error>";
+  };
+  EXPECT_EQ(caller_of(R"({"call_id":"c","caller":"åäö","dialled":"1"})"), "åäö");
+  EXPECT_EQ(caller_of(R"({"call_id":"c","caller":"\ud83d\ude00","dialled":"1"})"), "😀");
+  // Invalid bytes (a SIP display name in Latin-1, a character cut in half) become U+FFFD.
+  EXPECT_EQ(caller_of("{\"call_id\":\"c\",\"caller\":\"Malm\xF6\",\"dialled\":\"1\"}"),
+            "Malm\xEF\xBF\xBD");
+  EXPECT_EQ(caller_of("{\"call_id\":\"c\",\"caller\":\"ab\xE2\x82\",\"dialled\":\"1\"}"),
+            "ab\xEF\xBF\xBD");
+  EXPECT_EQ(caller_of(R"({"call_id":"c","dialled":"1"})"), "");
+  // Too long is cut at 255 characters, never in the middle of one.
+  std::string long_caller;
+  for (int i = 0; i < 300; ++i) long_caller += "€";
+  const auto clipped =
+      caller_of(R"({"call_id":"c","dialled":"1","caller":")" + long_caller + "\"}");
+  EXPECT_EQ(clipped.size(), 255u * 3);
+  EXPECT_EQ(clipped, long_caller.substr(0, 255u * 3));
+  EXPECT_EQ(caller_of(R"({"call_id":"c","caller":["x"],"dialled":"1"})"), "<error>");
+}
+
+TEST(SwitchWire, RouteRequestTakesTheEdgesTimeWhenGiven) {
+  const auto parsed = parse_route_request(R"({"call_id":"c","dialled":"1","at":1700000000})");
+  ASSERT_TRUE(std::holds_alternative<RouteRequest>(parsed));
+  EXPECT_EQ(std::get<RouteRequest>(parsed).at, TimePoint(std::chrono::seconds(1700000000)));
+  const auto without = parse_route_request(R"({"call_id":"c","dialled":"1"})");
+  EXPECT_FALSE(std::get<RouteRequest>(without).at);
+  const auto bad = parse_route_request(R"({"call_id":"c","dialled":"1","at":"soon"})");
+  ASSERT_TRUE(std::holds_alternative<WireError>(bad));
+  EXPECT_EQ(std::get<WireError>(bad).field, "at");
+}
+
+TEST(SwitchWire, AnswersAreValidJsonWhateverTheStoredText) {
+  RouteDecision forward;
+  forward.action = RouteAction::forward;
+  forward.caller_id = "Malm\xF6";  // stored by an older version
+  const auto answer = nlohmann::json::parse(render_decision(forward));
+  EXPECT_EQ(answer["caller_id"], "Malm\xEF\xBF\xBD");
+}
+
 TEST(SwitchWire, ClaimLimitIsBounded) {
   EXPECT_EQ(std::get<int>(parse_claim_request("")), 10);
   EXPECT_EQ(std::get<int>(parse_claim_request(R"({"limit":100})")), 100);

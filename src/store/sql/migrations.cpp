@@ -25,7 +25,7 @@ struct Migration {
 // Append only: a released migration never changes, a new version gets a new entry.
 // Lifecycle instants are INTEGER unix seconds so the status rules can compare them in SQL;
 // created/modified are the wire text the API shows.
-constexpr std::array<Migration, 14> kMigrations = {{
+constexpr std::array<Migration, 15> kMigrations = {{
     {1, R"sql(
 CREATE TABLE partners (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -160,6 +160,15 @@ CREATE TABLE shared_secrets (
 ALTER TABLE webhook_events ADD COLUMN stream_position INTEGER;
 CREATE INDEX webhook_events_by_position ON webhook_events(stream_position);
 CREATE INDEX webhook_events_stream ON webhook_events(partner_id, stream_position);
+)sql"},
+    // Every call ends: rejected calls end when routed (older ones are closed here, silently),
+    // and calls whose end never arrives are closed by the sweep, which finds them by the
+    // partial index and marks them end_unknown.
+    {15, R"sql(
+ALTER TABLE cdrs ADD COLUMN end_unknown INTEGER NOT NULL DEFAULT 0;
+UPDATE cdrs SET ended_at = start, failure_sip_status = reject_sip_status
+  WHERE action = 'reject' AND ended_at IS NULL;
+CREATE INDEX cdrs_open ON cdrs(start) WHERE ended_at IS NULL;
 )sql"},
 }};
 

@@ -61,7 +61,7 @@ const std::string kColumns =
     "switch_call_id, caller, tracking_number, answering_number, action, reject_sip_status, "
     "reject_reason, quarantined, recorded, voicemail_on_busy, voicemail_on_no_answer, start, "
     "ringing_at, answered_at, voicemail_at, ended_at, failure_sip_status, hangup_by, "
-    "hangup_reason";
+    "hangup_reason, end_unknown";
 
 CallRecord read_call_record(const SqlStatement& row) {
   CallRecord r;
@@ -91,10 +91,13 @@ CallRecord read_call_record(const SqlStatement& row) {
   if (const auto status = row.optional_int64(23)) r.failure_sip_status = static_cast<int>(*status);
   r.hangup_by = row.text(24);
   r.hangup_reason = row.text(25);
+  r.end_unknown = row.integer(26) != 0;
   return r;
 }
 
-// The fields call events change (see apply_call_event).
+int flag(bool value) { return value ? 1 : 0; }
+
+// The fields call events and the sweep change (see apply_call_event, close_as_unknown).
 void bind_event_facts(SqlStatement& stmt, const CallRecord& r) {
   stmt.bind(":answering_number", r.answering_number)
       .bind(":ringing_at", r.ringing_at)
@@ -103,10 +106,9 @@ void bind_event_facts(SqlStatement& stmt, const CallRecord& r) {
       .bind(":ended_at", r.ended_at)
       .bind(":failure_sip_status", r.failure_sip_status)
       .bind(":hangup_by", r.hangup_by)
-      .bind(":hangup_reason", r.hangup_reason);
+      .bind(":hangup_reason", r.hangup_reason)
+      .bind(":end_unknown", flag(r.end_unknown));
 }
-
-int flag(bool value) { return value ? 1 : 0; }
 
 // The WHERE clause for a filter, from constant fragments only; values are bound by
 // bind_filter. Absent filters are left out rather than written "(:x IS NULL OR ...)", so
@@ -175,7 +177,7 @@ void SqlCallRecordStore::write_event_facts(const CallRecord& record) {
       "UPDATE cdrs SET answering_number = :answering_number, ringing_at = :ringing_at,"
       " answered_at = :answered_at, voicemail_at = :voicemail_at, ended_at = :ended_at,"
       " failure_sip_status = :failure_sip_status, hangup_by = :hangup_by,"
-      " hangup_reason = :hangup_reason WHERE id = :id");
+      " hangup_reason = :hangup_reason, end_unknown = :end_unknown WHERE id = :id");
   bind_event_facts(stmt, record);
   stmt.bind(":id", record.id).run();
 }
@@ -191,12 +193,14 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
         " direction, switch_call_id, caller, tracking_number, answering_number, action,"
         " reject_sip_status, reject_reason, quarantined, recorded, voicemail_on_busy,"
         " voicemail_on_no_answer, start, ringing_at, answered_at, voicemail_at, ended_at,"
-        " failure_sip_status, hangup_by, hangup_reason) VALUES (:partner_id, :customer_id,"
+        " failure_sip_status, hangup_by, hangup_reason, end_unknown) VALUES (:partner_id,"
+        " :customer_id,"
         " :source_id, :campaign_id, :callback_id, :direction, :switch_call_id, :caller,"
         " :tracking_number, :answering_number, :action, :reject_sip_status, :reject_reason,"
         " :quarantined, :recorded, :voicemail_on_busy, :voicemail_on_no_answer, :start,"
         " :ringing_at, :answered_at, :voicemail_at, :ended_at, :failure_sip_status,"
-        " :hangup_by, :hangup_reason) ON CONFLICT (switch_call_id) DO NOTHING RETURNING id");
+        " :hangup_by, :hangup_reason, :end_unknown) ON CONFLICT (switch_call_id) DO NOTHING"
+        " RETURNING id");
     bind_event_facts(stmt, record);
     stmt.bind(":partner_id", record.partner_id)
         .bind(":customer_id", record.customer_id)
@@ -224,7 +228,9 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
     stmt.run();
   }
   // Only the node that inserted the row announces the call, so call.started has sequence 1.
+  // A call that ended as it was routed (a rejection) is completed in the same breath.
   write_call_event(db_, kCallStarted, stored, clock_.now());
+  if (stored.ended_at) write_call_event(db_, kCallCompleted, stored, clock_.now());
   tx.commit();
   return stored;
 }
@@ -252,6 +258,38 @@ AppliedCallEvent SqlCallRecordStore::apply_event(std::string_view switch_call_id
   }
   tx.commit();
   return {*record, before};
+}
+
+std::vector<Id> SqlCallRecordStore::open_call_ids(TimePoint started_before, int limit) {
+  SqlTransaction tx(db_, Mode::read);
+  auto stmt = db_.prepare(
+      "SELECT id FROM cdrs WHERE ended_at IS NULL AND start <= :before ORDER BY start, id"
+      " LIMIT :limit");
+  stmt.bind(":before", started_before).bind(":limit", limit);
+  std::vector<Id> ids;
+  while (stmt.step()) ids.push_back(stmt.int64(0));
+  return ids;
+}
+
+std::optional<AppliedCallEvent> SqlCallRecordStore::close_overdue_call(
+    Id cdr_id, TimePoint now, std::chrono::seconds max_call_length) {
+  // Locked and checked again: the end may have arrived, or another node's sweep closed it,
+  // since the ids were listed.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  auto stmt = db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE id = :id" +
+                          db_.dialect().lock_clause("cdrs", false));
+  stmt.bind(":id", cdr_id);
+  if (!stmt.step()) return std::nullopt;
+  auto record = read_call_record(stmt);
+  if (!is_overdue(record, now, max_call_length)) return std::nullopt;
+  const CallRecord before = record;
+  close_as_unknown(record);
+  write_event_facts(record);
+  for (const auto type : call_event_types(before, record)) {
+    write_call_event(db_, type, record, clock_.now());
+  }
+  tx.commit();
+  return AppliedCallEvent{record, before};
 }
 
 std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id) {

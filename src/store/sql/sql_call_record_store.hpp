@@ -5,7 +5,7 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 9 (see migrations.cpp).
+// Its schema, applied as migration 9 and changed by 15 (see migrations.cpp).
 extern const char kCallRecordSchemaSql[];
 
 class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
@@ -15,6 +15,9 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   CallRecord record_call(const CallRecord& record) override;
   std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) override;
   AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) override;
+  std::vector<Id> open_call_ids(TimePoint started_before, int limit) override;
+  std::optional<AppliedCallEvent> close_overdue_call(Id cdr_id, TimePoint now,
+                                                     std::chrono::seconds max_call_length) override;
 
   std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) override;
   Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,
