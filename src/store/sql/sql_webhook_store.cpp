@@ -368,12 +368,14 @@ OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {
 }
 
 std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
-                                                           std::chrono::seconds lease, int limit) {
+                                                           std::chrono::seconds lease, int limit,
+                                                           const RowFailureHandler& on_failure) {
   // Nodes and threads claim side by side: each locks the rows it claims and passes over
   // rows another is claiming; the moved next_attempt keeps them from claiming a row again
   // until the lease ends.
   SqlTransaction tx(db_, Mode::concurrent_write);
   std::vector<DeliveryJob> jobs;
+  std::vector<Id> claimed;
   {
     auto rows =
         db_.prepare("SELECT " + kDeliveryColumns + ", " + kWebhookColumns + ", " + kEventColumns +
@@ -384,17 +386,24 @@ std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
                     db_.dialect().lock_clause("d", /*skip_locked=*/true));
     rows.bind(":now", now).bind(":limit", std::max(limit, 0));
     while (rows.step()) {
-      jobs.push_back({read_delivery(rows), read_webhook(rows, kDeliveryColumnCount),
-                      read_event(rows, kDeliveryColumnCount + kWebhookColumnCount)});
+      const Id delivery_id = rows.int64(0);
+      claimed.push_back(delivery_id);
+      try {
+        jobs.push_back({read_delivery(rows), read_webhook(rows, kDeliveryColumnCount),
+                        read_event(rows, kDeliveryColumnCount + kWebhookColumnCount)});
+      } catch (const std::exception& e) {
+        if (!on_failure) throw;
+        on_failure(delivery_id, e);
+      }
     }
   }
-  for (auto& job : jobs) {
-    job.delivery.next_attempt = now + lease;
+  for (const Id delivery_id : claimed) {
     db_.prepare("UPDATE webhook_deliveries SET next_attempt = :next WHERE id = :id")
-        .bind(":next", job.delivery.next_attempt)
-        .bind(":id", job.delivery.id)
+        .bind(":next", now + lease)
+        .bind(":id", delivery_id)
         .run();
   }
+  for (auto& job : jobs) job.delivery.next_attempt = now + lease;
   tx.commit();
   return jobs;
 }
