@@ -184,6 +184,10 @@ std::optional<Response> framing_refusal(const BeastRequest& request) {
     return bad_request("more than one Authorization header");
   }
   if (request.count(bhttp::field::transfer_encoding) == 0) return std::nullopt;
+  // §6.1: HTTP/1.0 has no transfer codings, so such a request's framing is faulty.
+  if (request.version() < 11) {
+    return bad_request("Transfer-Encoding in an HTTP/1.0 request");
+  }
   const auto codings = transfer_codings(request);
   // §6.3: without chunked last, a request's body has no length the server can know.
   if (codings.empty() || codings.back() != "chunked") {

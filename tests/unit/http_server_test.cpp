@@ -366,6 +366,12 @@ TEST(HttpServer, RefusesAndClosesWhenTheFinalTransferCodingIsNotChunked) {
   expect_refused(
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n" + smuggled,
       {400, "bad_request"});
+  // HTTP/1.0 knows no transfer codings, so even chunked is faulty framing there.
+  expect_refused(
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n" +
+          smuggled,
+      {400, "bad_request"});
   // Content-Length beside a coding that is not chunked: neither length is believed.
   expect_refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: " +
                      std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
