@@ -174,9 +174,14 @@ http::Response get_pincodes(Context& ctx) {
   PincodeFilter filter;
   filter.pincode_id = fields.id("pincode_id");
   filter.customer_id = fields.id("customer_id");
+  filter.cdr_id = fields.id("cdr_id");
   const auto page = read_page(fields);
   fields.throw_if_errors();
   if (filter.customer_id) require_own_customer(ctx, *filter.customer_id);
+  // Our extension: the PINs issued for one of the partner's calls.
+  if (filter.cdr_id && !ctx.store.calls().find_call(ctx.partner.id, *filter.cdr_id)) {
+    throw_not_found("cdr_id", "call record");
+  }
   const auto result = ctx.store.pincodes().list_pincodes(ctx.partner.id, filter, page);
   if (filter.pincode_id && result.items.empty()) throw_not_found("pincode_id", "pincode");
   Json items = Json::array();

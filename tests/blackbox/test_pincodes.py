@@ -309,6 +309,23 @@ class PincodeCallsTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(self.ok(self.call(self.bob, "GET", "/customers/pincodes"),
                                  "pincodes"), [])
 
+    def test_get_by_cdr_id_lists_the_pins_issued_for_that_call(self):
+        cdr = self.call_in(PHONE)
+        other_cdr = self.call_in(OTHER_PHONE)
+        tied = self.one(self.post(cdr_id=cdr), "pincodes")["pincode_id"]
+        self.one(self.post(cdr_id=other_cdr), "pincodes")
+        self.one(self.post(customer_id=self.cid, phone_number=PHONE), "pincodes")
+        got = self.ok(self.call(self.alice, "GET", "/customers/pincodes",
+                                params={"cdr_id": cdr}), "pincodes")
+        self.assertEqual([p["pincode_id"] for p in got], [tied])
+        self.assert_error(self.call(self.alice, "GET", "/customers/pincodes",
+                                    params={"cdr_id": "999999"}), 404, "not_found", "cdr_id")
+        self.assert_error(self.call(self.alice, "GET", "/customers/pincodes",
+                                    params={"cdr_id": "x"}), 400, "invalid", "cdr_id")
+        # Another partner's call is unknown to bob, even to list nothing.
+        self.assert_error(self.call(self.bob, "GET", "/customers/pincodes",
+                                    params={"cdr_id": cdr}), 404, "not_found", "cdr_id")
+
     def test_calls_are_the_callers_calls_to_the_customer_while_the_pin_lives(self):
         before = self.call_in(PHONE)
         time.sleep(1.1)  # `created` has whole seconds: the call above is before it
