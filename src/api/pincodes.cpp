@@ -2,13 +2,16 @@
 // connected to a callback. The reference lost its output tables; the fields we answer with
 // are written down in docs/api.md.
 #include <variant>
+#include <vector>
 
 #include "api/context.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
+#include "core/call_record.hpp"
 #include "core/phone_number.hpp"
 #include "core/pincode.hpp"
 #include "core/time_format.hpp"
+#include "store/call_record_store.hpp"
 #include "store/pincode_store.hpp"
 
 namespace callsight::api {
@@ -17,6 +20,7 @@ namespace {
 constexpr std::size_t kCustnrMaxLength = 45;
 constexpr std::size_t kLeadIdMaxLength = 36;
 constexpr std::size_t kLeadDataMaxLength = 4000;
+constexpr int kMaxCallsShown = 1000;  // a page, as everywhere else
 
 Json render(const Pincode& p) {
   return {
@@ -81,9 +85,63 @@ Id customer_of(Context& ctx, const Owner& owner) {
     if (found.items.empty()) throw_not_found("custnr", "customer");
     return found.items.front().id;
   }
-  // Call records arrive with the call-routing work; until then no cdr_id exists.
-  if (owner.cdr_id) throw_not_found("cdr_id", "call record");
+  if (owner.cdr_id) {
+    // One of the partner's calls; given with a customer_id, one of that customer's.
+    const auto call = ctx.store.calls().find_call(ctx.partner.id, *owner.cdr_id);
+    if (!call || (owner.customer_id && call->customer_id != *owner.customer_id)) {
+      throw_not_found("cdr_id", "call record");
+    }
+    return call->customer_id;
+  }
   return *owner.customer_id;
+}
+
+// Whom the PIN was given to: its phone number, or the caller of its call when that caller
+// is a phone number (an anonymous or display-name caller identifies nobody).
+std::optional<std::string> caller_of(Context& ctx, const Pincode& pincode) {
+  if (pincode.phone_number) return pincode.phone_number;
+  if (!pincode.cdr_id) return std::nullopt;
+  const auto call = ctx.store.calls().find_call(ctx.partner.id, *pincode.cdr_id);
+  if (!call || !is_e164(call->caller)) return std::nullopt;
+  return call->caller;
+}
+
+// Callsight has no PIN prompt, so "the calls made with a PIN" are what it can know of them:
+// the customer's inbound calls from the PIN's caller while the PIN was live (docs/api.md),
+// oldest first. A variant B PIN's own call came before it, even within its first second.
+std::vector<CallRecord> calls_made_with(Context& ctx, const Pincode& pincode, int limit,
+                                        bool newest_first) {
+  const auto caller = caller_of(ctx, pincode);
+  if (!caller) return {};
+  CallRecordFilter filter;
+  filter.customer_id = pincode.customer_id;
+  filter.caller = caller;
+  filter.from = parse_utc(pincode.created);
+  filter.to = pincode.expires;
+  filter.newest_first = newest_first;
+  const int own_call = pincode.cdr_id ? 1 : 0;
+  auto calls = ctx.store.calls().list_calls(ctx.partner.id, filter, {0, limit + own_call}).items;
+  std::erase_if(calls, [&](const CallRecord& call) { return call.id == pincode.cdr_id; });
+  if (calls.size() > static_cast<std::size_t>(limit)) calls.resize(static_cast<std::size_t>(limit));
+  return calls;
+}
+
+// How the latest call made with the PIN ended (its CDR status); null before the first.
+std::optional<std::string> outcome_of(Context& ctx, const Pincode& pincode) {
+  const auto latest = calls_made_with(ctx, pincode, 1, /*newest_first=*/true);
+  if (latest.empty()) return std::nullopt;
+  return std::string(to_string(call_status(latest.front())));
+}
+
+// A call as the PIN's `calls` list shows it; /statistics/cdrs has the whole record.
+Json render_call(const CallRecord& call) {
+  return {
+      {"cdr_id", str(call.id)},
+      {"start", format_utc(call.start)},
+      {"answered", call.answered_at ? "1" : "0"},
+      {"duration", str(call_duration_seconds(call))},
+      {"status", std::string(to_string(call_status(call)))},
+  };
 }
 
 http::Response post_pincode(Context& ctx) {
@@ -116,19 +174,31 @@ http::Response get_pincodes(Context& ctx) {
   PincodeFilter filter;
   filter.pincode_id = fields.id("pincode_id");
   filter.customer_id = fields.id("customer_id");
+  filter.cdr_id = fields.id("cdr_id");
   const auto page = read_page(fields);
   fields.throw_if_errors();
   if (filter.customer_id) require_own_customer(ctx, *filter.customer_id);
+  // Our extension: the PINs issued for one of the partner's calls.
+  if (filter.cdr_id && !ctx.store.calls().find_call(ctx.partner.id, *filter.cdr_id)) {
+    throw_not_found("cdr_id", "call record");
+  }
   const auto result = ctx.store.pincodes().list_pincodes(ctx.partner.id, filter, page);
   if (filter.pincode_id && result.items.empty()) throw_not_found("pincode_id", "pincode");
   Json items = Json::array();
-  for (const auto& p : result.items) items.push_back(render(p));
+  for (auto p : result.items) {
+    p.outcome = outcome_of(ctx, p);
+    items.push_back(render(p));
+  }
   auto response = list("pincodes", std::move(items), result.total, page);
   if (filter.pincode_id) {
-    // Reference §2.6: one PIN comes with the calls made with it. Calls that used a PIN come
-    // with the call-routing work; until then the list is empty.
+    // Reference §2.6: one PIN comes with the calls made with it, oldest first.
+    Json calls = Json::array();
+    for (const auto& call :
+         calls_made_with(ctx, result.items.front(), kMaxCallsShown, /*newest_first=*/false)) {
+      calls.push_back(render_call(call));
+    }
     auto body = Json::parse(response.body);
-    body["calls"] = Json::array();
+    body["calls"] = std::move(calls);
     response.body = to_json_text(body);
   }
   return response;

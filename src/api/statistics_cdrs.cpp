@@ -99,7 +99,8 @@ Json render(const CallRecord& call, const Partner& partner, Related& related) {
 }
 
 // extended=1 (reference §2.13): the source, campaign and customer fields beside the call.
-// Pricing, commission, orders and recordings are not tracked yet: null.
+// pricing_model_id is the call's campaign's, as the campaign reads now; commission, orders
+// and recordings are not tracked yet: null.
 void add_extended(Json& out, const CallRecord& call, Related& related) {
   const auto* source = call.source_id ? &related.source(*call.source_id) : nullptr;
   const auto has_source = source && source->has_value();
@@ -115,7 +116,7 @@ void add_extended(Json& out, const CallRecord& call, Related& related) {
   out["campaign_id"] = str_or_null(call.campaign_id);
   out["partner_campaign_id"] =
       campaign && *campaign ? str_or_null((*campaign)->partner_campaign_id) : Json();
-  out["pricing_model_id"] = Json();
+  out["pricing_model_id"] = campaign && *campaign ? Json((*campaign)->pricing_model_id) : Json();
   out["commission"] = Json();
   out["cli_id"] = Json();
   out["order_id"] = Json();

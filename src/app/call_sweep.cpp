@@ -13,7 +13,8 @@ constexpr int kBatch = 1000;
 }  // namespace
 
 CallSweep::CallSweep(switching::CallRouter& router, Store& store, const Clock& clock,
-                     std::chrono::seconds max_call_length, MetricsRegistry& metrics)
+                     std::chrono::seconds max_call_length, MetricsRegistry& metrics,
+                     RowFailureHandler on_failure)
     : router_(router),
       store_(store),
       clock_(clock),
@@ -23,57 +24,21 @@ CallSweep::CallSweep(switching::CallRouter& router, Store& store, const Clock& c
                            "Calls the sweep closed as unknown: no end arrived within "
                            "--max-call-seconds of their start.")
                   .unlabelled()),
-      failures_(metrics
-                    .counter("callsight_call_sweep_failures_total",
-                             "Calls the sweep failed to close (logged with their cdr id, "
-                             "skipped, tried again next pass).")
-                    .unlabelled()) {}
+      on_failure_(std::move(on_failure)) {}
 
 int CallSweep::run_once() {
-  std::vector<Id> overdue;
-  try {
-    overdue = store_.calls().open_call_ids(clock_.now() - max_call_length_, kBatch);
-  } catch (const std::exception& e) {
-    // Nothing about a call in it: the listing spans every partner.
-    spdlog::error("call sweep: listing open calls failed: {}", e.what());
-    failures_.inc();
-    return 0;
-  }
+  const auto overdue = store_.calls().open_call_ids(clock_.now() - max_call_length_, kBatch);
   int closed = 0;
   for (const auto cdr_id : overdue) {
     try {
       if (router_.close_overdue_call(cdr_id, max_call_length_)) ++closed;
-    } catch (const std::exception&) {
-      // The message may quote the row (a caller id): the cdr id is enough to find it.
-      spdlog::error("call sweep: closing cdr {} failed; skipped", cdr_id);
-      failures_.inc();
+    } catch (const std::exception& e) {
+      on_failure_(cdr_id, e);
     }
   }
   closed_.inc(static_cast<std::uint64_t>(closed));
   if (closed > 0) spdlog::info("call sweep: closed {} call(s) whose end never arrived", closed);
   return closed;
-}
-
-CallSweeper::CallSweeper(CallSweep& sweep, std::chrono::seconds interval)
-    : sweep_(sweep), interval_(interval), thread_([this] { loop(); }) {}
-
-CallSweeper::~CallSweeper() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void CallSweeper::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    sweep_.run_once();  // never throws: every failure is handled per row
-    lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
-  }
 }
 
 }  // namespace callsight::app

@@ -11,6 +11,7 @@
 #include "api/api.hpp"
 #include "app/call_sweep.hpp"
 #include "app/demo.hpp"
+#include "app/job_rows.hpp"
 #include "app/listen_address.hpp"
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
@@ -251,15 +252,17 @@ int main(int argc, char** argv) {
           observability.serve(app::make_switch_handler(call_router, switch_secret), "switch"));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
-    app::Sweeper sweeper(*store, std::chrono::seconds(sweep_seconds));
+    app::JobRowFailures row_failures(observability.metrics());
     app::CallSweep call_sweep(call_router, *store, clock, std::chrono::seconds(max_call_seconds),
-                              observability.metrics());
-    app::CallSweeper call_sweeper(call_sweep, std::chrono::seconds(sweep_seconds));
+                              observability.metrics(), row_failures.handler("call_sweep", "cdr"));
+    app::Sweeper sweeper(*store, call_sweep, std::chrono::seconds(sweep_seconds),
+                         row_failures.handler("sweep", "source"));
     webhooks.timeout = std::chrono::milliseconds(webhook_timeout_ms);
     webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.
     app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks,
-                                              observability.metrics());
+                                              observability.metrics(),
+                                              row_failures.handler("webhooks", "delivery"));
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
                  server.address());
     if (demo) {

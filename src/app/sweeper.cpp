@@ -6,8 +6,13 @@
 
 namespace callsight::app {
 
-Sweeper::Sweeper(Store& store, std::chrono::seconds interval)
-    : store_(store), interval_(interval), thread_([this] { loop(); }) {}
+Sweeper::Sweeper(Store& store, CallSweep& call_sweep, std::chrono::seconds interval,
+                 RowFailureHandler on_failure)
+    : store_(store),
+      call_sweep_(call_sweep),
+      interval_(interval),
+      on_failure_(std::move(on_failure)),
+      thread_([this] { loop(); }) {}
 
 Sweeper::~Sweeper() {
   {
@@ -22,17 +27,33 @@ void Sweeper::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    try {
-      if (const int archived = store_.sweep_sources(); archived > 0) {
-        spdlog::info("sweep: archived {} source(s), their numbers are free again", archived);
-      }
-      // Keeps the events not yet in replay order few, so GET /events has little to do.
-      store_.webhooks().sequence_events();
-    } catch (const std::exception& e) {
-      spdlog::error("sweep failed: {}", e.what());
-    }
+    sweep();
     lock.lock();
     wake_.wait_for(lock, interval_, [this] { return stopping_; });
+  }
+}
+
+// The steps fail apart: a database that refuses one does not hold up the other. Failures
+// of single sources never reach here (on_failure_).
+void Sweeper::sweep() {
+  try {
+    if (const int archived = store_.sweep_sources(on_failure_); archived > 0) {
+      spdlog::info("sweep: archived {} source(s), their numbers are free again", archived);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("sweep failed: {}", e.what());
+  }
+  try {
+    // Keeps the events not yet in replay order few, so GET /events has little to do.
+    store_.webhooks().sequence_events();
+  } catch (const std::exception& e) {
+    spdlog::error("sweep: placing events in replay order failed: {}", e.what());
+  }
+  try {
+    call_sweep_.run_once();
+  } catch (const std::exception& e) {
+    // The listing spans every partner: its error names no call.
+    spdlog::error("sweep: listing calls whose end never arrived failed: {}", e.what());
   }
 }
 

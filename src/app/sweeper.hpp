@@ -5,15 +5,20 @@
 #include <mutex>
 #include <thread>
 
+#include "app/call_sweep.hpp"
 #include "store/store.hpp"
 
 namespace callsight::app {
 
-// Runs Store::sweep_sources() periodically so released numbers return to the inventory.
-// Statuses are right without it; the sweep only applies side effects.
+// The platform's periodic job, one thread for every partner: Store::sweep_sources() so
+// released numbers return to the inventory (statuses are right without it; the sweep only
+// applies side effects), the replay order of new events, and the calls whose end never
+// arrived (CallSweep). A source that fails goes to `on_failure` (app/job_rows) and the sweep
+// goes on with the others; each step fails apart from the rest.
 class Sweeper {
  public:
-  Sweeper(Store& store, std::chrono::seconds interval);
+  Sweeper(Store& store, CallSweep& call_sweep, std::chrono::seconds interval,
+          RowFailureHandler on_failure);
   ~Sweeper();  // stops and joins
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
@@ -21,8 +26,12 @@ class Sweeper {
  private:
   void loop();
 
+  void sweep();
+
   Store& store_;
+  CallSweep& call_sweep_;
   const std::chrono::seconds interval_;
+  const RowFailureHandler on_failure_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

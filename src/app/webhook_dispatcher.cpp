@@ -74,8 +74,10 @@ std::string value_text(const Json& value) {
   return to_json_text(value);
 }
 
+// Payloads are written valid, but one an import or a direct edit broke still goes out, with
+// U+FFFD for its bad bytes, rather than with empty data.
 Json payload_object(const OutboxEvent& event) {
-  Json payload = Json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
+  Json payload = Json::parse(utf8::sanitize(event.payload), nullptr, /*allow_exceptions=*/false);
   return payload.is_object() ? payload : Json::object();
 }
 
@@ -135,10 +137,12 @@ WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& 
 }
 
 WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
-                                     WebhookDispatcherOptions options, MetricsRegistry& metrics)
+                                     WebhookDispatcherOptions options, MetricsRegistry& metrics,
+                                     RowFailureHandler on_failure)
     : store_(store),
       clock_(clock),
       options_(options),
+      on_failure_(std::move(on_failure)),
       attempts_(metrics.counter("callsight_webhook_attempts_total",
                                 "Webhook delivery attempts this node made, by result: delivered "
                                 "(2xx) or failed.",
@@ -181,7 +185,7 @@ void WebhookDispatcher::claim_loop() {
     lock.unlock();
     std::vector<DeliveryJob> jobs;
     try {
-      jobs = store_.claim_deliveries(clock_.now(), lease(), limit);
+      jobs = store_.claim_deliveries(clock_.now(), lease(), limit, on_failure_);
     } catch (const std::exception& e) {
       spdlog::error("webhooks: claiming deliveries failed: {}", e.what());
     }
@@ -205,7 +209,12 @@ void WebhookDispatcher::work_loop() {
     const DeliveryJob job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    deliver(job);
+    try {
+      deliver(job);
+    } catch (const std::exception& e) {
+      // The worker lives on for the other deliveries; this one comes back after its lease.
+      on_failure_(job.delivery.id, e);
+    }
     lock.lock();
     ++free_;
     wake_claimer_.notify_one();
@@ -229,7 +238,7 @@ void WebhookDispatcher::deliver(const DeliveryJob& job) {
                           static_cast<int>(latency.count()), outcome.error, next, now);
   } catch (const std::exception& e) {
     // The lease brings the delivery back: at least once, never lost.
-    spdlog::error("webhooks: recording delivery {} failed: {}", job.delivery.id, e.what());
+    on_failure_(job.delivery.id, e);
     return;
   }
   if (outcome.delivered) {

@@ -40,9 +40,11 @@ WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& 
 // each outcome. Several nodes may run one each against the same store.
 class WebhookDispatcher {
  public:
-  // Counts attempts and their outcomes into `metrics` (docs/observability.md, "Webhooks").
+  // Counts attempts and their outcomes into `metrics` (docs/observability.md, "Webhooks"). A
+  // delivery that cannot be read, sent or recorded goes to `on_failure` (app/job_rows) and
+  // comes back after its lease; the others go on.
   WebhookDispatcher(WebhookStore& store, const Clock& clock, WebhookDispatcherOptions options,
-                    MetricsRegistry& metrics);
+                    MetricsRegistry& metrics, RowFailureHandler on_failure);
   ~WebhookDispatcher();  // stops and joins; an attempt in flight ends within the timeout
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -63,6 +65,7 @@ class WebhookDispatcher {
   WebhookStore& store_;
   const Clock& clock_;
   const WebhookDispatcherOptions options_;
+  const RowFailureHandler on_failure_;
   MetricFamily<Counter>& attempts_;
   Counter& dead_letters_;
   Histogram& attempt_seconds_;

@@ -29,7 +29,7 @@ struct Pincode {
   std::optional<Id> cdr_id;
   std::optional<std::string> custom_lead_id;
   std::optional<std::string> custom_lead_data;  // JSON text, kept as given
-  std::optional<std::string> outcome;           // set by the Callback Manager workflow only
+  std::optional<std::string> outcome;  // how the latest call made with it ended (docs/api.md)
   TimePoint expires;
   std::string created;
 };

@@ -23,7 +23,9 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -125,6 +127,84 @@ BeastResponse to_beast(Response response, unsigned version, bool keep_alive, boo
 }
 
 Response internal_error() { return error_response(500, {"internal", "", "internal error"}); }
+
+Response bad_request(std::string message) {
+  return error_response(400, {"bad_request", "", std::move(message)});
+}
+
+// The request line and header fields up to and including the empty line that ends them, once
+// `bytes` holds them all (the rule Beast's parser uses, so both agree where the header ends).
+std::optional<std::string_view> complete_header(std::string_view bytes) {
+  const auto end = bytes.find("\r\n\r\n");
+  if (end == std::string_view::npos) return std::nullopt;
+  return bytes.substr(0, end + 4);
+}
+
+// RFC 9112 §5.2: a line that begins with a space or tab continues the field before it
+// (obs-fold). Beast joins such lines silently; we reject them, as the RFC allows, because a
+// proxy in front may have read the same bytes as two fields.
+bool has_folded_line(std::string_view header) {
+  for (auto eol = header.find("\r\n"); eol != std::string_view::npos && eol + 2 < header.size();
+       eol = header.find("\r\n", eol + 2)) {
+    if (header[eol + 2] == ' ' || header[eol + 2] == '\t') return true;
+  }
+  return false;
+}
+
+std::string_view trim_ows(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// The transfer codings in the order they were applied, over every Transfer-Encoding field
+// (RFC 9110 §5.3: repeated fields are one comma-separated list); names lower-cased,
+// parameters dropped, empty list elements skipped.
+std::vector<std::string> transfer_codings(const BeastRequest& request) {
+  std::vector<std::string> codings;
+  for (const auto& field : request) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    std::string_view list(field.value().data(), field.value().size());
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const auto element = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      const auto coding = trim_ows(element.substr(0, element.find(';')));
+      if (!coding.empty()) codings.push_back(lower(std::string(coding)));
+    }
+  }
+  return codings;
+}
+
+// What RFC 9112 says to answer a header whose framing the server must not guess at, before
+// the body is read; nullopt when it is sound. Beast already refuses Content-Length beside
+// chunked and conflicting lengths. Every refusal closes the connection (send_error).
+std::optional<Response> framing_refusal(const BeastRequest& request) {
+  if (request.count(bhttp::field::authorization) > 1) {
+    return bad_request("more than one Authorization header");
+  }
+  if (request.count(bhttp::field::transfer_encoding) == 0) return std::nullopt;
+  // §6.1: HTTP/1.0 has no transfer codings, so such a request's framing is faulty.
+  if (request.version() < 11) {
+    return bad_request("Transfer-Encoding in an HTTP/1.0 request");
+  }
+  const auto codings = transfer_codings(request);
+  // §6.3: without chunked last, a request's body has no length the server can know.
+  if (codings.empty() || codings.back() != "chunked") {
+    return bad_request("the final transfer coding of a request must be chunked");
+  }
+  const auto applied_first = std::span(codings).first(codings.size() - 1);
+  // §6.1: chunked is applied once.
+  if (std::find(applied_first.begin(), applied_first.end(), "chunked") != applied_first.end()) {
+    return bad_request("chunked is applied more than once");
+  }
+  // §6.1: a coding the server does not understand gets 501; it decodes none but chunked.
+  if (!applied_first.empty()) {
+    return error_response(
+        501, {"not_implemented", "", "transfer codings other than chunked are not supported"});
+  }
+  return std::nullopt;
+}
 
 std::size_t thread_count(int requested) {
   if (requested > 0) return static_cast<std::size_t>(requested);
@@ -430,14 +510,52 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // A kept-alive connection's request must arrive whole within read_timeout of its first byte.
   void read_request() {
     if (kept_alive_) tcp().expires_after(options().read_timeout);
+    read_header_bytes();
+  }
+
+  std::string_view buffered() const {
+    const auto data = buffer_.cdata();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
+  // Gathers the whole header before Beast parses it, so its raw lines can be checked for
+  // obs-fold, which Beast's parser would unfold unseen. More than header_limit without an
+  // end goes to the parser too, which answers 431.
+  void read_header_bytes() {
+    const auto bytes = buffered();
+    if (complete_header(bytes) || bytes.size() >= options().header_limit) return parse_header();
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        beast::bind_front_handler(&Session::on_header_bytes, this->shared_from_this()));
+  }
+
+  void on_header_bytes(beast::error_code ec, std::size_t bytes) {
+    if (ec) return;  // closed, timed out or shut down: no whole request to answer
+    buffer_.commit(bytes);
+    read_header_bytes();
+  }
+
+  void parse_header() {
+    if (const auto header = complete_header(buffered()); header && has_folded_line(*header)) {
+      return send_error(bad_request("obsolete line folding (obs-fold) in the request header"));
+    }
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
     parser_->body_limit(options().body_limit);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+  }
+
+  // Framing is checked before the body is read: its length may be the very thing in doubt.
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    if (auto refusal = framing_refusal(parser_->get())) return send_error(std::move(*refusal));
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::header_limit) {
       return send_error(error_response(431, {"header_too_large", "", "request header too large"}));
     }
@@ -445,11 +563,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return send_error(error_response(413, {"body_too_large", "", "request body too large"}));
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return close();
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-      return send_error(error_response(400, {"bad_request", "", "malformed HTTP request"}));
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      return send_error(bad_request("malformed HTTP request"));
     }
-    if (ec) return;  // socket or TLS error, or timeout: the stream is already unusable
+    // Otherwise a socket or TLS error, or a timeout: the stream is already unusable.
+  }
 
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();

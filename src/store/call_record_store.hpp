@@ -21,6 +21,8 @@ struct CallRecordFilter {
   std::optional<Id> customer_id;
   std::optional<Id> source_id;
   std::optional<Id> cdr_id;
+  // Exactly this caller, as stored (the calls made with a pincode).
+  std::optional<std::string> caller;
   bool newest_first = false;  // order by start then id, descending when set
 };
 

@@ -11,6 +11,7 @@ namespace callsight {
 struct PincodeFilter {
   std::optional<Id> pincode_id;
   std::optional<Id> customer_id;
+  std::optional<Id> cdr_id;  // the PINs issued for this call (variant B)
 };
 
 // The pincodes part of the Store (see store.hpp). Every method is one transaction and

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -33,6 +35,11 @@ struct Page {
   std::vector<T> items;
   std::int64_t total = 0;  // matching rows over all pages
 };
+
+// How a platform job that works row by row (the sweep, webhook claims) hears of a row it
+// could not process: the row is left for a later run and the job goes on with the others.
+// `row_id` is the row's id in the job's own table (sources, webhook_deliveries).
+using RowFailureHandler = std::function<void(Id row_id, const std::exception& error)>;
 
 class StoreError : public std::runtime_error {
  public:
@@ -173,9 +180,12 @@ class Store {
   // Writes every field (lifecycle and alt_numbers included; rules without alt_key get one);
   // tracking_number, customer_id and partner_id never change. NotFoundError.
   virtual Source update_source(const Source& source) = 0;
-  // Applies the transitions that have side effects: sources whose derived status is now
-  // archived get archived_at and release their number. Returns how many were archived.
-  virtual int sweep_sources() = 0;
+  // Applies the transitions that have side effects, each source in a transaction of its own:
+  // a status change since the last announced one writes source.status_changed, and a source
+  // whose derived status is now archived gets archived_at and releases its number. A source
+  // that fails is handed to `on_failure` and left for the next sweep (without a handler its
+  // error is thrown). Returns how many were archived.
+  virtual int sweep_sources(const RowFailureHandler& on_failure = {}) = 0;
   // For the switch, across partners: the source that holds this tracking number now
   // (reserved, upcoming, active or quarantined), nullopt when none does.
   virtual std::optional<Source> find_source_holding(const std::string& tracking_number) = 0;

@@ -57,9 +57,13 @@ class WebhookStore {
 
   // Dispatcher, across partners: claims up to `limit` pending deliveries due at `now`,
   // oldest first, moving each one's next_attempt to now + lease so no other node (or
-  // thread) sends it meanwhile; a claim whose sender dies is retried after the lease.
+  // thread) sends it meanwhile; a claim whose sender dies is retried after the lease. A
+  // delivery whose stored rows cannot be read is claimed too, so it waits out the lease
+  // instead of blocking the head of the queue, and handed to `on_failure` rather than
+  // returned (without a handler its error is thrown).
   virtual std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease,
-                                                    int limit) = 0;
+                                                    int limit,
+                                                    const RowFailureHandler& on_failure = {}) = 0;
   // Records an attempt's outcome: delivered, or pending with next_attempt, or dead when
   // next_attempt is absent. A subscription whose deliveries keep failing is flagged failing;
   // a success clears the flag.

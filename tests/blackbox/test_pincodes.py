@@ -1,7 +1,9 @@
 """/customers/pincodes as docs/api.md and the Freespee/Kaisa reference (§2.6) describe it."""
 
 import datetime
+import itertools
 import json
+import time
 import unittest
 
 import requests
@@ -14,6 +16,9 @@ PINCODE_KEYS = {
     "custom_lead_data", "created", "expires", "outcome",
 }
 PHONE = "+46701234567"
+OTHER_PHONE = "+46812345678"
+SWITCH_SECRET = "pin-secret-" + unique()
+_call_ids = itertools.count(1)
 
 
 def parse(text):
@@ -113,7 +118,7 @@ class PincodesTest(CustomerResourceMixin, ServerTestCase):
 
     # -- POST, variant B: cdr_id ----------------------------------------------------------
     def test_unknown_cdr_is_404(self):
-        # No call records exist until call routing arrives: every cdr_id is unknown.
+        # This server has no switch API, so no call records: every cdr_id is unknown.
         self.assert_error(self.post(cdr_id="1"), 404, "not_found", "cdr_id")
         self.assert_error(self.post(path="/customers/%s/pincodes" % self.cid, cdr_id="1"), 404,
                           "not_found", "cdr_id")
@@ -247,6 +252,125 @@ class PincodesTest(CustomerResourceMixin, ServerTestCase):
         self.assert_unauthorized(requests.get(self.url("/customers/pincodes"), timeout=10))
         self.assert_unauthorized(requests.post(self.url("/customers/pincodes"), timeout=10,
                                                data=dict(customer_id=self.cid)))
+
+
+class PincodeCallsTest(CustomerResourceMixin, ServerTestCase):
+    """Variant B, `calls` and `outcome`, with call records made through the switch API."""
+    SWITCH_SECRET = SWITCH_SECRET
+
+    def setUp(self):
+        super().setUp()
+        self.cid, _ = self.customer_with_custnr(self.alice)
+        self.number = self.one(self.source(self.cid), "sources")["destnr"]
+
+    def call_in(self, caller, number=None, events=(("answered", {}), ("hangup", {}))):
+        """A call from `caller` to `number` (default the customer's) through the switch API,
+        with the given events; returns its cdr_id."""
+        cid = "pin-%s-%d" % (unique(), next(_call_ids))
+        resp = self.switch_post("/switch/route", {"call_id": cid, "caller": caller,
+                                                  "dialled": number or self.number})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        t = 1_800_000_000
+        for i, (event, extra) in enumerate(events):
+            r = self.switch_post("/switch/events", dict(extra, call_id=cid, event=event, at=t + i))
+            self.assertEqual(r.status_code, 200, r.text)
+        return resp.json()["cdr_id"]
+
+    def post(self, s=None, path="/customers/pincodes", **fields):
+        fields.setdefault("pincode_length", "6")
+        fields.setdefault("pincode_ttl", "1")
+        return self.call(s or self.alice, "POST", path, data=fields)
+
+    def pin_with_calls(self, pincode_id, s=None):
+        resp = self.call(s or self.alice, "GET", "/customers/pincodes",
+                         params={"pincode_id": pincode_id})
+        return self.one(resp, "pincodes"), resp.json()["calls"]
+
+    def test_cdr_variant_ties_the_pin_to_the_calls_customer(self):
+        cdr = self.call_in(PHONE)
+        for path in ("/customers/pincodes", "/customers/%s/pincodes" % self.cid):
+            with self.subTest(path=path):
+                p = self.one(self.post(path=path, cdr_id=cdr), "pincodes")
+                self.assertEqual((p["cdr_id"], p["customer_id"]), (cdr, self.cid))
+                # The CDR masks its caller, so the PIN does not show it either.
+                self.assertIsNone(p["phone_number"])
+                self.assertRegex(p["pincode"], r"^[0-9]{6}$")
+
+    def test_cdr_of_another_customer_or_partner_is_404(self):
+        cdr = self.call_in(PHONE)
+        other = self.customer()
+        self.assert_error(self.post(cdr_id=cdr, customer_id=other), 404, "not_found", "cdr_id")
+        self.assert_error(self.post(path="/customers/%s/pincodes" % other, cdr_id=cdr), 404,
+                          "not_found", "cdr_id")
+        self.assert_error(self.post(self.bob, cdr_id=cdr), 404, "not_found", "cdr_id")
+        bobs = self.customer(self.bob)
+        self.assert_error(self.post(self.bob, cdr_id=cdr, customer_id=bobs), 404, "not_found",
+                          "cdr_id")
+        self.assertEqual(self.ok(self.call(self.bob, "GET", "/customers/pincodes"),
+                                 "pincodes"), [])
+
+    def test_get_by_cdr_id_lists_the_pins_issued_for_that_call(self):
+        cdr = self.call_in(PHONE)
+        other_cdr = self.call_in(OTHER_PHONE)
+        tied = self.one(self.post(cdr_id=cdr), "pincodes")["pincode_id"]
+        self.one(self.post(cdr_id=other_cdr), "pincodes")
+        self.one(self.post(customer_id=self.cid, phone_number=PHONE), "pincodes")
+        got = self.ok(self.call(self.alice, "GET", "/customers/pincodes",
+                                params={"cdr_id": cdr}), "pincodes")
+        self.assertEqual([p["pincode_id"] for p in got], [tied])
+        self.assert_error(self.call(self.alice, "GET", "/customers/pincodes",
+                                    params={"cdr_id": "999999"}), 404, "not_found", "cdr_id")
+        self.assert_error(self.call(self.alice, "GET", "/customers/pincodes",
+                                    params={"cdr_id": "x"}), 400, "invalid", "cdr_id")
+        # Another partner's call is unknown to bob, even to list nothing.
+        self.assert_error(self.call(self.bob, "GET", "/customers/pincodes",
+                                    params={"cdr_id": cdr}), 404, "not_found", "cdr_id")
+
+    def test_calls_are_the_callers_calls_to_the_customer_while_the_pin_lives(self):
+        before = self.call_in(PHONE)
+        time.sleep(1.1)  # `created` has whole seconds: the call above is before it
+        pin = self.one(self.post(customer_id=self.cid, phone_number=PHONE), "pincodes")
+        self.assertIsNone(pin["outcome"])
+        answered = self.call_in(PHONE)
+        self.call_in(OTHER_PHONE)  # another caller
+        other_number = self.one(self.source(self.customer()), "sources")["destnr"]
+        self.call_in(PHONE, number=other_number)  # another customer of the partner
+        bob_number = self.one(self.source(self.customer(self.bob), s=self.bob), "sources")
+        self.call_in(PHONE, number=bob_number["destnr"])  # another partner
+        busy = self.call_in(PHONE, events=(("failed", {"sip_status": 486}),))
+
+        got, calls = self.pin_with_calls(pin["pincode_id"])
+        self.assertNotIn(before, [c["cdr_id"] for c in calls])
+        self.assertEqual([c["cdr_id"] for c in calls], [answered, busy])
+        self.assertEqual(set(calls[0]), {"cdr_id", "start", "answered", "duration", "status"})
+        self.assertEqual((calls[0]["answered"], calls[0]["duration"], calls[0]["status"]),
+                         ("1", "1", "answered"))
+        self.assertEqual((calls[1]["answered"], calls[1]["status"]), ("0", "busy"))
+        # The outcome is how the latest call ended, in the single view and in lists.
+        self.assertEqual(got["outcome"], "busy")
+        listed = self.ok(self.call(self.alice, "GET", "/customers/pincodes",
+                                   params={"customer_id": self.cid}), "pincodes")
+        self.assertEqual([p["outcome"] for p in listed if p["pincode_id"] == pin["pincode_id"]],
+                         ["busy"])
+        self.call_in(PHONE)
+        self.assertEqual(self.pin_with_calls(pin["pincode_id"])[0]["outcome"], "answered")
+
+    def test_cdr_variant_follows_the_calls_caller(self):
+        cdr = self.call_in(OTHER_PHONE, events=(("failed", {"sip_status": 486}),))
+        pin = self.one(self.post(cdr_id=cdr), "pincodes")
+        self.assertEqual(self.pin_with_calls(pin["pincode_id"])[1], [])  # its own call is before
+        later = self.call_in(OTHER_PHONE)
+        self.call_in(PHONE)
+        got, calls = self.pin_with_calls(pin["pincode_id"])
+        self.assertEqual([c["cdr_id"] for c in calls], [later])
+        self.assertEqual(got["outcome"], "answered")
+
+    def test_anonymous_caller_identifies_no_one(self):
+        cdr = self.call_in("anonymous")
+        pin = self.one(self.post(cdr_id=cdr), "pincodes")
+        self.call_in("anonymous")
+        got, calls = self.pin_with_calls(pin["pincode_id"])
+        self.assertEqual((calls, got["outcome"]), ([], None))
 
 
 if __name__ == "__main__":

@@ -121,8 +121,13 @@ class StatisticsCdrsTest(CustomerResourceMixin, ServerTestCase):
         cdr = self.listed(cdr_id=self.f["a_cdrs"][0], extended="1")[0]
         self.assertEqual(set(cdr), BASE_KEYS | EXTENDED_KEYS)
         self.assertEqual((cdr["source_name"], cdr["source_media"], cdr["campaign_id"],
-                          cdr["partner_campaign_id"], cdr["custom_3"], cdr["custom_4"]),
-                         ("web", "Google", self.f["campaign_id"], "pc-1", "three", None))
+                          cdr["partner_campaign_id"], cdr["pricing_model_id"], cdr["custom_3"],
+                          cdr["custom_4"]),
+                         ("web", "Google", self.f["campaign_id"], "pc-1", "ppc", "three", None))
+        # A call without a campaign has no pricing model.
+        no_campaign = self.listed(cdr_id=self.f["a_cdrs"][3], extended="1")[0]
+        self.assertEqual((no_campaign["campaign_id"], no_campaign["pricing_model_id"]),
+                         (None, None))
 
     def test_filters(self):
         self.assertEqual(self.ids(source_id=self.f["s1"]), self.f["a_cdrs"][:3])

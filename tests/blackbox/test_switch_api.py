@@ -539,7 +539,7 @@ class CallSweepTest(CallEventsMixin, CustomerResourceMixin, ServerTestCase):
 
         metrics = requests.get(self.url("/metrics"), timeout=HTTP_TIMEOUT).text
         self.assertIn("\ncallsight_call_sweep_closed_total 1\n", metrics)
-        self.assertIn("\ncallsight_call_sweep_failures_total 0\n", metrics)
+        self.assertIn('\ncallsight_job_row_failures_total{job="call_sweep"} 0\n', metrics)
         self.assertIn('callsight_calls_ended_total{direction="inbound",status="unknown"} 1',
                       metrics)
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "app/job_rows.hpp"
 #include "store/call_record_store.hpp"
 #include "store_test_support.hpp"
 
@@ -16,7 +17,9 @@ using std::chrono::minutes;
 class CallRouterSweepTest : public SqlStoreFixture {
  protected:
   CallRouterSweepTest()
-      : router_(*store_, clock_, metrics_), sweep_(router_, *store_, clock_, hours(4), metrics_) {
+      : router_(*store_, clock_, metrics_),
+        sweep_(router_, *store_, clock_, hours(4), metrics_,
+               row_failures_.handler("call_sweep", "cdr")) {
     const auto partner = make_partner("acme");
     const auto customer = make_customer(partner, "K-1");
     store_->add_numbers({"+46812345678"}, std::nullopt);
@@ -36,6 +39,7 @@ class CallRouterSweepTest : public SqlStoreFixture {
   }
 
   MetricsRegistry metrics_;
+  JobRowFailures row_failures_{metrics_};
   switching::CallRouter router_;
   CallSweep sweep_;
 };
@@ -53,7 +57,7 @@ TEST_F(CallRouterSweepTest, ClosesOnlyCallsOpenForTheMaximumCallLength) {
   EXPECT_EQ(sweep_.run_once(), 1);
   EXPECT_EQ(status_of("newer"), CallStatus::unknown);
   EXPECT_TRUE(metrics_show("callsight_call_sweep_closed_total 2"));
-  EXPECT_TRUE(metrics_show("callsight_call_sweep_failures_total 0"));
+  EXPECT_TRUE(metrics_show("callsight_job_row_failures_total{job=\"call_sweep\"} 0"));
 }
 
 TEST_F(CallRouterSweepTest, ARowThatFailsIsCountedAndSkippedAndTheOthersAreClosed) {
@@ -71,9 +75,9 @@ TEST_F(CallRouterSweepTest, ARowThatFailsIsCountedAndSkippedAndTheOthersAreClose
   EXPECT_EQ(sweep_.run_once(), 2);
   EXPECT_EQ(status_of("first"), CallStatus::unknown);
   EXPECT_EQ(status_of("last"), CallStatus::unknown);
-  EXPECT_TRUE(metrics_show("callsight_call_sweep_failures_total 1"));
+  EXPECT_TRUE(metrics_show("callsight_job_row_failures_total{job=\"call_sweep\"} 1"));
   EXPECT_EQ(sweep_.run_once(), 0);  // the broken row is tried again, and skipped again
-  EXPECT_TRUE(metrics_show("callsight_call_sweep_failures_total 2"));
+  EXPECT_TRUE(metrics_show("callsight_job_row_failures_total{job=\"call_sweep\"} 2"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/server.hpp"
 #include "running_server.hpp"
@@ -301,6 +302,113 @@ TEST(HttpServer, ClosesConnectionThatSendsNothingWithinReadTimeout) {
   RunningServer running(hello, options);
   Client client(running.port());
   EXPECT_TRUE(client.closed_by_server());
+}
+
+// ---- framing by RFC 9112 ----
+
+// Counts the requests that reach the handler and keeps the bodies they carried.
+class CountingHandler {
+ public:
+  Response operator()(const Request& request) {
+    std::lock_guard lock(mutex_);
+    bodies_.push_back(request.target + " " + request.body);
+    return hello(request);
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> bodies_;
+};
+
+struct Refusal {
+  int status;
+  std::string code;
+};
+
+// Sends `request`, expects `refusal` in the errors envelope with Connection: close, and the
+// connection closed after it; the handler must never see a request.
+void expect_refused(const std::string& request, const Refusal& refusal) {
+  CountingHandler handler;
+  RunningServer running([&](const Request& r) { return handler(r); });
+  Client client(running.port());
+  client.send(request);
+  const std::string response = client.read_response();
+  EXPECT_EQ(response.rfind("HTTP/1.1 " + std::to_string(refusal.status) + " ", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos) << response;
+  EXPECT_NE(response.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  EXPECT_NE(body_of(response).find("{\"errors\":[{\"code\":\"" + refusal.code + "\""),
+            std::string::npos)
+      << response;
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_TRUE(handler.seen().empty());
+}
+
+TEST(HttpServer, RefusesTwoAuthorizationHeaders) {
+  expect_refused(
+      "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\nAuthorization: Basic Yzpk\r\n\r\n",
+      {400, "bad_request"});
+}
+
+TEST(HttpServer, RefusesAndClosesWhenTheFinalTransferCodingIsNotChunked) {
+  // Without chunked last the body's length is unknowable: what follows must never be read as
+  // the next request (request smuggling).
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (const std::string codings : {"gzip", "chunked, gzip", "chunked;x=1, identity", ","}) {
+    SCOPED_TRACE(codings);
+    expect_refused(
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + codings + "\r\n\r\n" + smuggled,
+        {400, "bad_request"});
+  }
+  expect_refused(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n" + smuggled,
+      {400, "bad_request"});
+  // HTTP/1.0 knows no transfer codings, so even chunked is faulty framing there.
+  expect_refused(
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n" +
+          smuggled,
+      {400, "bad_request"});
+  // Content-Length beside a coding that is not chunked: neither length is believed.
+  expect_refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nContent-Length: " +
+                     std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
+                 {400, "bad_request"});
+}
+
+TEST(HttpServer, AnswersACodingBeforeChunkedWith501) {
+  const std::string body = "5\r\nhello\r\n0\r\n\r\n";
+  expect_refused("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + body,
+                 {501, "not_implemented"});
+  // Repeated fields are one list: gzip first, chunked last.
+  expect_refused(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n" +
+          body,
+      {501, "not_implemented"});
+}
+
+TEST(HttpServer, RefusesObsoleteLineFolding) {
+  expect_refused("GET / HTTP/1.1\r\nHost: a\r\nX-Note: one\r\n two\r\n\r\n", {400, "bad_request"});
+  expect_refused("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic\r\n\tYTpi\r\n\r\n",
+                 {400, "bad_request"});
+  expect_refused("GET / HTTP/1.1\r\n Host: a\r\n\r\n", {400, "bad_request"});
+}
+
+TEST(HttpServer, ReadsAChunkedBodyAndKeepsTheConnection) {
+  CountingHandler handler;
+  RunningServer running([&](const Request& r) { return handler(r); });
+  Client client(running.port());
+  // A space inside a value and a body holding CRLF-space are not folding.
+  client.send(
+      "POST /1 HTTP/1.1\r\nHost: a\r\nX-Note: one two\r\nTransfer-Encoding: Chunked\r\n\r\n"
+      "7\r\nhel\r\n l\r\n0\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+  client.send("GET /2 HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "hello");
+  EXPECT_EQ(handler.seen(), (std::vector<std::string>{"/1 hel\r\n l", "/2 "}));
 }
 
 }  // namespace

@@ -163,6 +163,25 @@ TEST_F(SqlPincodeStoreTest, ListIsNewestFirstPagedAndFiltered) {
   EXPECT_EQ(pincodes().list_pincodes(acme, {}, {1, 2}).total, 3);
 }
 
+TEST_F(SqlPincodeStoreTest, ListByCdrIdGivesThePinsIssuedForThatCall) {
+  const Id acme = make_partner("acme");
+  const Id other = make_partner("other");
+  const Id customer = make_customer(acme, "c1");
+  create(acme, customer, "100000");
+  auto for_call = pin_for(customer);
+  for_call.phone_number.reset();
+  for_call.cdr_id = 41;
+  const Id tied =
+      pincodes().create_pincode(acme, for_call, [] { return std::string("200000"); }).id;
+  PincodeFilter by_cdr;
+  by_cdr.cdr_id = 41;
+  EXPECT_EQ(ids(acme, by_cdr), std::vector<Id>{tied});
+  EXPECT_EQ(pincodes().list_pincodes(acme, by_cdr, {}).total, 1);
+  EXPECT_TRUE(ids(other, by_cdr).empty());
+  by_cdr.cdr_id = 42;
+  EXPECT_TRUE(ids(acme, by_cdr).empty());
+}
+
 TEST_F(SqlPincodeStoreTest, DeletingTheCustomerDeletesItsPins) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");

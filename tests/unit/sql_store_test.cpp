@@ -894,6 +894,79 @@ TEST_F(SqlStoreTest, SweepArchivesOnceAndReleasesTheNumberForReuse) {
   EXPECT_EQ(store_->sweep_sources(), 0);
 }
 
+// Makes the database refuse every update of one source, as a constraint, a trigger of the
+// operator's or a damaged row would: what the sweep must survive without help.
+void refuse_updates_of_source(const TestDatabase& database, Id source_id) {
+  auto raw = database.open_raw();
+  SqlTransaction tx(*raw, TxMode::write);
+  const std::string id = std::to_string(source_id);
+  if (testing_postgres()) {
+    raw->exec(
+        "CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'refused'; END $$;"
+        " CREATE TRIGGER refuse_source BEFORE UPDATE ON sources FOR EACH ROW WHEN (OLD.id = " +
+        id + ") EXECUTE FUNCTION refuse_update()");
+  } else {
+    raw->exec("CREATE TRIGGER refuse_source BEFORE UPDATE ON sources WHEN OLD.id = " + id +
+              " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  }
+  tx.commit();
+}
+
+// The source the numbers table says holds `number` (the sweep clears it on archiving).
+std::optional<Id> holder_of(const TestDatabase& database, const std::string& number) {
+  auto raw = database.open_raw();
+  SqlTransaction tx(*raw, TxMode::read);
+  auto row = raw->prepare("SELECT holder_source_id FROM numbers WHERE number = :number");
+  row.bind(":number", number);
+  if (!row.step()) return std::nullopt;
+  return row.optional_int64(0);
+}
+
+void allow_updates_of_sources(const TestDatabase& database) {
+  auto raw = database.open_raw();
+  SqlTransaction tx(*raw, TxMode::write);
+  raw->exec(testing_postgres() ? "DROP TRIGGER refuse_source ON sources"
+                               : "DROP TRIGGER refuse_source");
+  tx.commit();
+}
+
+TEST_F(SqlStoreTest, SweepGoesOnPastASourceThatFailsAndRetriesItNextTime) {
+  const auto acme = make_partner("acme", 1);
+  const auto globex = make_partner("globex", 1);
+  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
+  auto failing = make_source(make_customer(acme.id, "K-1"));
+  auto fine = make_source(make_customer(globex.id, "K-2"));
+  for (auto* source : {&failing, &fine}) {
+    source->lifecycle.deleted_at = clock_.now();
+    store_->update_source(*source);
+  }
+  refuse_updates_of_source(database_, failing.id);
+  clock_.advance(days(1));
+
+  std::vector<Id> failed;
+  const auto record_failure = [&](Id source_id, const std::exception&) {
+    failed.push_back(source_id);
+  };
+  EXPECT_EQ(store_->sweep_sources(record_failure), 1);
+  EXPECT_EQ(failed, std::vector<Id>{failing.id});
+  EXPECT_TRUE(store_->find_source(globex.id, fine.id)->lifecycle.archived_at);
+  // The failed source's transaction left nothing behind: no archived_at, number still held,
+  // no status change announced.
+  EXPECT_FALSE(store_->find_source(acme.id, failing.id)->lifecycle.archived_at);
+  EXPECT_EQ(holder_of(database_, failing.tracking_number), failing.id);
+  EXPECT_EQ(holder_of(database_, fine.tracking_number), std::nullopt);
+  const auto acme_events = store_->webhooks().events_after(acme.id, 0, 100).value();
+  for (const auto& event : acme_events) EXPECT_NE(event.type, "source.status_changed");
+  EXPECT_THROW(store_->sweep_sources(), StoreError);  // no handler: the failure is thrown
+
+  allow_updates_of_sources(database_);
+  EXPECT_EQ(store_->sweep_sources(record_failure), 1);
+  EXPECT_EQ(failed.size(), 1u);
+  EXPECT_TRUE(store_->find_source(acme.id, failing.id)->lifecycle.archived_at);
+  EXPECT_EQ(holder_of(database_, failing.tracking_number), std::nullopt);
+}
+
 TEST_F(SqlStoreTest, QuarantinedNumberIsNotReallocatedBeforeQuarantineEnds) {
   const auto partner = make_partner("acme", 2);
   store_->add_numbers({"+46101"}, std::nullopt);

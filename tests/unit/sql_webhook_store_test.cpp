@@ -349,6 +349,43 @@ TEST_F(SqlWebhookStoreTest, ClaimHandsOutDueDeliveriesWithWebhookAndEvent) {
   EXPECT_EQ(hooks().claim_deliveries(clock_.now() + seconds(60), seconds(60), 10).size(), 1u);
 }
 
+// A subscription whose stored event types were edited into something that is not JSON
+// cannot be read: its delivery is reported, held for a lease like any claim and tried again
+// after it, while the other partner's delivery goes out.
+TEST_F(SqlWebhookStoreTest, AnUnreadableDeliveryIsReportedAndHeldWhileTheOthersAreClaimed) {
+  const Id other = make_partner("other");
+  const auto broken = subscribe({"call.started"});
+  const auto fine = subscribe({"call.started"}, std::nullopt, other);
+  hooks().add_test_event(partner_, broken.id);
+  hooks().add_test_event(other, fine.id);
+  const Id broken_delivery = deliveries({.webhook_id = broken.id}).at(0).id;
+  {
+    auto raw = database_.open_raw();
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare("UPDATE webhooks SET event_types = 'not json' WHERE id = :id")
+        .bind(":id", broken.id)
+        .run();
+    tx.commit();
+  }
+  EXPECT_ANY_THROW(hooks().claim_deliveries(clock_.now(), seconds(60), 10));  // no handler
+
+  std::vector<Id> failed;
+  const auto record_failure = [&](Id delivery_id, const std::exception&) {
+    failed.push_back(delivery_id);
+  };
+  auto jobs = hooks().claim_deliveries(clock_.now(), seconds(60), 10, record_failure);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].webhook.id, fine.id);
+  EXPECT_EQ(failed, std::vector<Id>{broken_delivery});
+  EXPECT_TRUE(hooks()
+                  .claim_deliveries(clock_.now() + seconds(59), seconds(60), 10, record_failure)
+                  .empty());
+  EXPECT_EQ(failed.size(), 1u);
+  jobs = hooks().claim_deliveries(clock_.now() + seconds(60), seconds(60), 10, record_failure);
+  EXPECT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(failed, (std::vector<Id>{broken_delivery, broken_delivery}));
+}
+
 TEST_F(SqlWebhookStoreTest, ConcurrentClaimersNeverShareADelivery) {
   subscribe({"call.started"});
   subscribe({"call.started"});

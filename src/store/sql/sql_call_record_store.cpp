@@ -120,6 +120,7 @@ std::string where_clause(const CallRecordFilter& filter) {
   if (filter.customer_id) where += " AND customer_id = :customer_id";
   if (filter.source_id) where += " AND source_id = :source_id";
   if (filter.cdr_id) where += " AND id = :cdr_id";
+  if (filter.caller) where += " AND caller = :caller";
   return where;
 }
 
@@ -136,6 +137,7 @@ void bind_filter(SqlStatement& stmt, Id partner_id, const CallRecordFilter& filt
   if (filter.customer_id) stmt.bind(":customer_id", *filter.customer_id);
   if (filter.source_id) stmt.bind(":source_id", *filter.source_id);
   if (filter.cdr_id) stmt.bind(":cdr_id", *filter.cdr_id);
+  if (filter.caller) stmt.bind(":caller", *filter.caller);
 }
 
 // Writes a call event to the outbox in the caller's transaction.

@@ -9,7 +9,8 @@ namespace callsight {
 // which a UNIQUE index cannot see. So live_pincode holds the PIN while it may be live and is
 // set to NULL once it has expired (done before every insert for that customer); the UNIQUE
 // index on it is the last guard behind the store's own check. Deleting a customer takes its
-// PINs along. cdr_id has no foreign key until CDRs exist.
+// PINs along. cdr_id is checked against the partner's call records when a PIN is issued; it
+// has no foreign key, as the table was made before call records were.
 const char kPincodeSchemaSql[] = R"sql(
 CREATE TABLE pincodes (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,11 +106,13 @@ Page<Pincode> SqlPincodeStore::list_pincodes(Id partner_id, const PincodeFilter&
       " FROM pincodes p JOIN customers c ON c.id = p.customer_id"
       " WHERE c.partner_id = :partner_id"
       " AND (CAST(:pincode_id AS BIGINT) IS NULL OR p.id = :pincode_id)"
-      " AND (CAST(:customer_id AS BIGINT) IS NULL OR p.customer_id = :customer_id)";
+      " AND (CAST(:customer_id AS BIGINT) IS NULL OR p.customer_id = :customer_id)"
+      " AND (CAST(:cdr_id AS BIGINT) IS NULL OR p.cdr_id = :cdr_id)";
   const auto bind_filter = [&](SqlStatement& stmt) {
     stmt.bind(":partner_id", partner_id)
         .bind(":pincode_id", filter.pincode_id)
-        .bind(":customer_id", filter.customer_id);
+        .bind(":customer_id", filter.customer_id)
+        .bind(":cdr_id", filter.cdr_id);
   };
   SqlTransaction tx(db_, Mode::read);
   Page<Pincode> result;

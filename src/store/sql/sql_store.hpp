@@ -60,7 +60,7 @@ class SqlStore final : public Store {
   std::optional<Source> find_source(Id partner_id, Id source_id) override;
   Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override;
   Source update_source(const Source& source) override;
-  int sweep_sources() override;
+  int sweep_sources(const RowFailureHandler& on_failure = {}) override;
   std::optional<Source> find_source_holding(const std::string& tracking_number) override;
 
   CampaignStore& campaigns() override { return *campaigns_; }
@@ -93,7 +93,8 @@ class SqlStore final : public Store {
                          const std::vector<AltNumberRule>& existing);
   SourceStatus status_of(Id source_id);
   void write_source_event(const Source& source, std::string_view type, SourceStatus status);
-  void announce_status_changes();
+  std::vector<Id> sources_to_sweep();
+  bool sweep_source(Id source_id);
   bool holds_its_number(Id source_id);
 
   std::unique_ptr<SqlDatabase> database_;

@@ -30,12 +30,6 @@ const std::string kNumberRequestFilter =
     " AND (CAST(:prefix AS TEXT) IS NULL OR substr(n.number, 1, length(:prefix)) = :prefix)"
     " ORDER BY n.number LIMIT 1";
 
-// Sources whose derived status is archived but whose number the sweep has not released.
-const std::string kArchivableSources =
-    "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
-    " WHERE s.archived_at IS NULL AND " +
-    source_status_sql() + " = 'archived'";
-
 Source read_source(const SqlStatement& row) {
   Source s;
   s.id = row.int64(0);
@@ -336,34 +330,6 @@ void SqlStore::write_source_event(const Source& source, std::string_view type,
   write_outbox_event(db_, std::move(event));
 }
 
-// Status is derived from the time, so most changes happen without a write; the sweep
-// compares each source's status now with the one last announced and announces the change.
-void SqlStore::announce_status_changes() {
-  static const std::string changed = "SELECT s.id, s.partner_id, s.announced_status, " +
-                                     source_status_sql() +
-                                     " FROM sources s JOIN partners p ON p.id = s.partner_id"
-                                     " WHERE s.announced_status IS NULL OR s.announced_status <> " +
-                                     source_status_sql();
-  std::vector<std::tuple<Id, Id, bool, SourceStatus>> changes;
-  {
-    auto rows = db_.prepare(changed);
-    rows.bind(":now", clock_.now());
-    while (rows.step()) {
-      changes.emplace_back(rows.int64(0), rows.int64(1), !rows.is_null(2),
-                           parse_source_status(rows.text(3)).value());
-    }
-  }
-  for (const auto& [source_id, partner_id, announced_before, status] : changes) {
-    if (announced_before) {
-      write_source_event(*find_source_locked(partner_id, source_id), kSourceStatusChanged, status);
-    }
-    db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
-        .bind(":status", to_string(status))
-        .bind(":id", source_id)
-        .run();
-  }
-}
-
 std::optional<Source> SqlStore::find_source(Id partner_id, Id source_id) {
   SqlTransaction tx(db_, Mode::read);
   return find_source_locked(partner_id, source_id);
@@ -483,20 +449,79 @@ Source SqlStore::update_source(const Source& source) {
   return *stored;
 }
 
-int SqlStore::sweep_sources() {
-  static const std::string release =
-      "UPDATE numbers SET holder_source_id = NULL WHERE holder_source_id IN (" +
-      kArchivableSources + ")";
-  static const std::string archive =
-      "UPDATE sources SET archived_at = :now WHERE id IN (" + kArchivableSources + ")";
+int SqlStore::sweep_sources(const RowFailureHandler& on_failure) {
+  int archived = 0;
+  for (const Id source_id : sources_to_sweep()) {
+    try {
+      if (sweep_source(source_id)) ++archived;
+    } catch (const std::exception& e) {
+      if (!on_failure) throw;
+      on_failure(source_id, e);
+    }
+  }
+  return archived;
+}
+
+// Status is derived from the time, so most changes happen without a write; the sweep
+// compares each source's status now with the one last announced. Also due: sources whose
+// derived status is archived but whose number has not been released.
+std::vector<Id> SqlStore::sources_to_sweep() {
+  static const std::string sql =
+      "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
+      " WHERE s.announced_status IS NULL OR s.announced_status <> " +
+      source_status_sql() + " OR (s.archived_at IS NULL AND " + source_status_sql() +
+      " = 'archived') ORDER BY s.id";
+  SqlTransaction tx(db_, Mode::read);
+  std::vector<Id> due;
+  auto rows = db_.prepare(sql);
+  rows.bind(":now", clock_.now());
+  while (rows.step()) due.push_back(rows.int64(0));
+  return due;
+}
+
+// One source: read, rule and write in one transaction, checked again under the write lock
+// because another node's sweep may have done it since the list was made. True when archived.
+bool SqlStore::sweep_source(Id source_id) {
+  static const std::string sql = "SELECT s.partner_id, s.announced_status, " + source_status_sql() +
+                                 ", s.archived_at FROM sources s"
+                                 " JOIN partners p ON p.id = s.partner_id WHERE s.id = :id";
   SqlTransaction tx(db_, Mode::write);
   const auto now = clock_.now();
-  announce_status_changes();
-  db_.prepare(release).bind(":now", now).run();
-  db_.prepare(archive).bind(":now", now).run();
-  const int archived = db_.changes();
+  Id partner_id = 0;
+  std::optional<std::string> announced;
+  SourceStatus status = SourceStatus::active;
+  bool archived_before = false;
+  {
+    auto row = db_.prepare(sql);
+    row.bind(":id", source_id).bind(":now", now);
+    if (!row.step()) return false;  // deleted with its partner meanwhile
+    partner_id = row.int64(0);
+    announced = row.optional_text(1);
+    status = parse_source_status(row.text(2)).value();
+    archived_before = !row.is_null(3);
+    row.run();
+  }
+  if (announced != to_string(status)) {
+    if (announced) {
+      write_source_event(*find_source_locked(partner_id, source_id), kSourceStatusChanged, status);
+    }
+    db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
+        .bind(":status", to_string(status))
+        .bind(":id", source_id)
+        .run();
+  }
+  const bool archive = status == SourceStatus::archived && !archived_before;
+  if (archive) {
+    db_.prepare("UPDATE numbers SET holder_source_id = NULL WHERE holder_source_id = :id")
+        .bind(":id", source_id)
+        .run();
+    db_.prepare("UPDATE sources SET archived_at = :now WHERE id = :id")
+        .bind(":now", now)
+        .bind(":id", source_id)
+        .run();
+  }
   tx.commit();
-  return archived;
+  return archive;
 }
 
 }  // namespace callsight

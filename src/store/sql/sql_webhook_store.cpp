@@ -93,25 +93,16 @@ std::optional<int> optional_int(const SqlStatement& row, int column) {
   return value ? std::optional<int>(static_cast<int>(*value)) : std::nullopt;
 }
 
-// The column is written from a validated list, but a direct edit or an import must not make
-// the partner's webhook list (or a delivery) fail: what is not a list of strings is skipped.
-std::vector<std::string> read_event_types(const std::string& stored) {
-  std::vector<std::string> types;
-  const auto parsed = nlohmann::json::parse(utf8::sanitize(stored), nullptr, false);
-  if (!parsed.is_array()) return types;
-  for (const auto& item : parsed) {
-    if (item.is_string()) types.push_back(item.get<std::string>());
-  }
-  return types;
-}
-
 Webhook read_webhook(const SqlStatement& row, int first = 0) {
   Webhook w;
   w.id = row.int64(first);
   w.partner_id = row.int64(first + 1);
   w.customer_id = row.optional_int64(first + 2);
   w.url = row.text(first + 3);
-  w.event_types = read_event_types(row.text(first + 4));
+  // Bad bytes from an import or a direct edit read as U+FFFD; a column that is no JSON list
+  // at all fails the row, which the jobs skip and count (app/job_rows).
+  w.event_types =
+      nlohmann::json::parse(utf8::sanitize(row.text(first + 4))).get<std::vector<std::string>>();
   w.format = parse_webhook_format(row.text(first + 5)).value_or(WebhookFormat::json);
   w.template_text = row.optional_text(first + 6);
   w.secret = row.text(first + 7);
@@ -381,12 +372,14 @@ OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {
 }
 
 std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
-                                                           std::chrono::seconds lease, int limit) {
+                                                           std::chrono::seconds lease, int limit,
+                                                           const RowFailureHandler& on_failure) {
   // Nodes and threads claim side by side: each locks the rows it claims and passes over
   // rows another is claiming; the moved next_attempt keeps them from claiming a row again
   // until the lease ends.
   SqlTransaction tx(db_, Mode::concurrent_write);
   std::vector<DeliveryJob> jobs;
+  std::vector<Id> claimed;
   {
     auto rows =
         db_.prepare("SELECT " + kDeliveryColumns + ", " + kWebhookColumns + ", " + kEventColumns +
@@ -397,17 +390,24 @@ std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
                     db_.dialect().lock_clause("d", /*skip_locked=*/true));
     rows.bind(":now", now).bind(":limit", std::max(limit, 0));
     while (rows.step()) {
-      jobs.push_back({read_delivery(rows), read_webhook(rows, kDeliveryColumnCount),
-                      read_event(rows, kDeliveryColumnCount + kWebhookColumnCount)});
+      const Id delivery_id = rows.int64(0);
+      claimed.push_back(delivery_id);
+      try {
+        jobs.push_back({read_delivery(rows), read_webhook(rows, kDeliveryColumnCount),
+                        read_event(rows, kDeliveryColumnCount + kWebhookColumnCount)});
+      } catch (const std::exception& e) {
+        if (!on_failure) throw;
+        on_failure(delivery_id, e);
+      }
     }
   }
-  for (auto& job : jobs) {
-    job.delivery.next_attempt = now + lease;
+  for (const Id delivery_id : claimed) {
     db_.prepare("UPDATE webhook_deliveries SET next_attempt = :next WHERE id = :id")
-        .bind(":next", job.delivery.next_attempt)
-        .bind(":id", job.delivery.id)
+        .bind(":next", now + lease)
+        .bind(":id", delivery_id)
         .run();
   }
+  for (auto& job : jobs) job.delivery.next_attempt = now + lease;
   tx.commit();
   return jobs;
 }

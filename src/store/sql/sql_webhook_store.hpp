@@ -24,8 +24,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
                                  PageRequest page) override;
   OutboxEvent add_test_event(Id partner_id, Id webhook_id) override;
 
-  std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease,
-                                            int limit) override;
+  std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease, int limit,
+                                            const RowFailureHandler& on_failure = {}) override;
   void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                       std::optional<int> latency_ms, const std::string& error,
                       std::optional<TimePoint> next_attempt, TimePoint now) override;

@@ -1,0 +1,39 @@
+#include "app/job_rows.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace callsight::app {
+namespace {
+
+// Exception messages may quote stored values (a database's detail line, a JSON parser's
+// "last read"), which may be personal data; the log names the kind of error only. The row
+// id leads to the rest.
+std::string failure_kind(const std::exception& error) {
+  if (const auto* json = dynamic_cast<const nlohmann::json::exception*>(&error)) {
+    return "JSON error " + std::to_string(json->id);
+  }
+  if (dynamic_cast<const StoreError*>(&error)) return "database error";
+  return "unexpected error";
+}
+
+}  // namespace
+
+JobRowFailures::JobRowFailures(MetricsRegistry& metrics)
+    : failures_(metrics.counter("callsight_job_row_failures_total",
+                                "Rows a background job failed on and skipped (to retry later), "
+                                "by job; the job went on with the other rows.",
+                                {"job"})) {}
+
+RowFailureHandler JobRowFailures::handler(std::string job, std::string row_kind) {
+  Counter& count = failures_.labels({job});
+  return [&count, job = std::move(job), row_kind = std::move(row_kind)](
+             Id row_id, const std::exception& error) {
+    count.inc();
+    spdlog::error("{}: skipped {} {} ({}); the other rows go on", job, row_kind, row_id,
+                  failure_kind(error));
+  };
+}
+
+}  // namespace callsight::app
