@@ -23,7 +23,7 @@ struct Partner {
   std::string timezone;  // IANA name, used for "end of day" and weekday rules
   int quarantine_days = 60;
   std::string anum_salt;  // secret per partner behind CDRs' anum_md5; made by the store
-  std::string created;  // UTC "YYYY-MM-DD HH:MM:SS"
+  std::string created;    // UTC "YYYY-MM-DD HH:MM:SS"
 };
 
 inline constexpr int kCustomFieldCount = 20;
