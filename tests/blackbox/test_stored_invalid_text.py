@@ -93,6 +93,9 @@ class StoredInvalidTextTest(CustomerResourceMixin, ServerTestCase):
         self.plant_text("webhooks", "template_text", wid_form, b"name={name}&bad=\xf6")
         self.plant_text("webhooks", "url", wid_json,
                         self.receivers["alice_json"].url.encode() + b"&q=\xf6")
+        # A subscription list with a bad element still matches its good ones.
+        self.plant_text("webhooks", "event_types", wid_json,
+                        b'["source.status_changed", "x\xf6"]')
         # The sweep announces a status that differs from the one last announced: make both
         # partners' sources look changed, so the next sweep writes an event for each.
         for source_id in (sid, bob_sid):
@@ -114,6 +117,7 @@ class StoredInvalidTextTest(CustomerResourceMixin, ServerTestCase):
         hooks = {w["webhook_id"]: w for w in self.ok(self.call(a, "GET", "/webhooks"), "webhooks")}
         self.assertEqual(hooks[wid_form]["template"], "name={name}&bad=" + REPLACEMENT)
         self.assertTrue(hooks[wid_json]["url"].endswith("&q=" + REPLACEMENT))
+        self.assertIn("x" + REPLACEMENT, json.dumps(hooks[wid_json], ensure_ascii=False))
         self.ok(self.call(a, "GET", "/statistics/cdrs"), "cdrs")
         for path in ("/customers", "/sources", "/webhooks"):
             self.ok(self.call(b, "GET", path), path.split("/")[1])

@@ -4,11 +4,15 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/utf8.hpp"
+
 namespace callsight {
 namespace {
 
 bool subscribes_to(const std::string& event_types_json, const std::string& type) {
-  const auto types = nlohmann::json::parse(event_types_json, nullptr, false);
+  // Read like the subscription itself (sql_webhook_store), so bad stored bytes never make a
+  // subscription that GET /webhooks shows silently miss its events.
+  const auto types = nlohmann::json::parse(utf8::sanitize(event_types_json), nullptr, false);
   return types.is_array() && std::find(types.begin(), types.end(), type) != types.end();
 }
 
