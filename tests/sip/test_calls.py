@@ -29,7 +29,11 @@ MASKED_CALLER = CALLER[:-3] + "xxx"
 TALK_MS = 2000
 SETTLE_S = 5.0  # events reach callsightd asynchronously after the SIP exchange
 BURST_CALLS = 500
-BURST_RATE = 50
+# The edge hands each event to one of two async workers that wait for callsightd's answer:
+# a sanitizer build of callsightd answers several times slower, and at 50 calls/s the edge
+# then drops events (async_task_push failed) before callsightd sees them. Raising that
+# ceiling is issue 16's work; here the burst checks that every record comes out exact.
+BURST_RATE = 20 if os.environ.get("CALLSIGHT_SANITIZED") in ("1", "ON", "TRUE", "true") else 50
 BURST_TALK_MS = 1000
 BURST_SETTLE_S = 15.0
 
