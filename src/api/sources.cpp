@@ -209,9 +209,9 @@ http::Response post_source(Context& ctx) {
     throw_not_found("customer_id", "customer");
   }
   source.customer_id = *customer_id;
-  StoreLookups lookups(ctx.store);
-  check_references(ctx, lookups, source);
-  return one_source(ctx, ctx.store.create_source(source, number));
+  return one_source(ctx, ctx.store.create_source(source, number, [&](ChangeLookups& lookups) {
+    check_references(ctx, lookups, source);
+  }));
 }
 
 [[noreturn]] void throw_conflict(std::string code, std::string message) {

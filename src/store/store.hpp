@@ -200,7 +200,12 @@ class Store {
   // tracking_number, id, created, modified and alt_key of each rule. With no suitable
   // free number: ConflictError("no_free_number", "destnr") and nothing is written.
   // NotFoundError when the customer is not the partner's.
-  virtual Source create_source(const Source& source, const NumberRequest& number) = 0;
+  // `check_references`, when given, runs in that transaction once the customer was found and
+  // before a number is picked; what it looks up cannot be deleted until the source is
+  // written. It may throw to refuse, and then nothing is written.
+  virtual Source create_source(
+      const Source& source, const NumberRequest& number,
+      const std::function<void(ChangeLookups&)>& check_references = {}) = 0;
   virtual std::optional<Source> find_source(Id partner_id, Id source_id) = 0;
   virtual Page<Source> list_sources(Id partner_id, const SourceFilter& filter,
                                     PageRequest page) = 0;

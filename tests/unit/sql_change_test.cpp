@@ -268,5 +268,69 @@ TEST_F(SqlChangeTest, LookupsSeeOnlyThePartnersCustomersCampaignsAndGreetings) {
   });
 }
 
+// POST /sources checks its campaign inside the creating transaction, which on PostgreSQL
+// runs beside other writers: a campaign deleted meanwhile must not be left referenced.
+TEST_F(SqlChangeTest, ASourceCreatedRacingItsCampaignsDeletionNeverPointsAtNothing) {
+  for (int round = 0; round < kRounds; ++round) {
+    const auto number = "+4630" + std::to_string(round);
+    store_->add_numbers({number}, std::nullopt);
+    Campaign campaign;
+    campaign.customer_id = customer_;
+    campaign.name = "Doomed";
+    campaign.pricing_model_id = "pm";
+    campaign.timestamp = clock_.now();
+    const auto doomed = store_->campaigns().create_campaign(partner_, campaign);
+    Source source;
+    source.partner_id = partner_;
+    source.customer_id = customer_;
+    source.name = "web";
+    source.answering_number = "+46890510";
+    source.lifecycle.activation = clock_.now();
+    source.campaign_id = doomed.id;
+    NumberRequest request;
+    request.tracking_number = number;
+    struct Refused {};
+    at_once(
+        [&](Store& store) {
+          try {
+            store.create_source(source, request, [&](ChangeLookups& lookups) {
+              if (!lookups.has_campaign(partner_, customer_, doomed.id)) throw Refused{};
+              std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            });
+          } catch (const Refused&) {
+          }
+        },
+        [&](Store& store) {
+          try {
+            store.campaigns().delete_campaign(partner_, customer_, doomed.id);
+          } catch (const ConflictError&) {  // has_live_sources: the source came first
+          }
+        });
+    SourceFilter filter;
+    filter.tracking_number = number;
+    const auto created = store_->list_sources(partner_, filter, {}).items;
+    const auto kept = store_->campaigns().find_campaign(partner_, customer_, doomed.id);
+    if (!created.empty()) {
+      ASSERT_TRUE(kept) << "round " << round << ": the source points at a deleted campaign";
+      ASSERT_EQ(kept->source_ids, std::vector<Id>{created.front().id}) << "round " << round;
+    } else {
+      ASSERT_FALSE(kept) << "round " << round;
+    }
+  }
+}
+
+TEST_F(SqlChangeTest, ARefusedReferenceCheckCreatesNoSourceAndKeepsTheNumberFree) {
+  Source source;
+  source.partner_id = partner_;
+  source.customer_id = customer_;
+  source.name = "web";
+  source.answering_number = "+46890510";
+  source.lifecycle.activation = clock_.now();
+  struct Refused {};
+  EXPECT_THROW(store_->create_source(source, {}, [](ChangeLookups&) { throw Refused{}; }), Refused);
+  EXPECT_EQ(store_->list_sources(partner_, {}, {}).total, 0);
+  EXPECT_EQ(store_->list_numbers(NumberState::free, std::nullopt).size(), 1u);
+}
+
 }  // namespace
 }  // namespace callsight

@@ -234,6 +234,11 @@ Campaign SqlCampaignStore::delete_campaign(Id partner_id, Id customer_id, Id cam
   SqlTransaction tx(db_, Mode::write);
   auto campaign = find_locked(partner_id, customer_id, campaign_id);
   if (!campaign) throw NotFoundError("campaign not found");
+  // A source created beside this transaction holds the campaign's row (SqlChangeLookups)
+  // until it commits: wait for it, so that the count below sees it.
+  db_.prepare("SELECT 1 FROM campaigns k WHERE k.id = :id" + db_.dialect().lock_clause("k", false))
+      .bind(":id", campaign_id)
+      .run();
   {
     auto live = db_.prepare(
         "SELECT COUNT(*) FROM sources s JOIN partners p ON p.id = s.partner_id"

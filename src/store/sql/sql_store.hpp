@@ -59,7 +59,8 @@ class SqlStore final : public Store {
                                             std::optional<Id> visible_to_partner) override;
   void remove_number(const std::string& number) override;
 
-  Source create_source(const Source& source, const NumberRequest& number) override;
+  Source create_source(const Source& source, const NumberRequest& number,
+                       const std::function<void(ChangeLookups&)>& check_references = {}) override;
   std::optional<Source> find_source(Id partner_id, Id source_id) override;
   Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override;
   Source update_source(const Source& source) override;

@@ -270,12 +270,17 @@ std::optional<Source> SqlStore::find_source_locked(Id partner_id, Id source_id) 
   return source;
 }
 
-Source SqlStore::create_source(const Source& source, const NumberRequest& number) {
+Source SqlStore::create_source(const Source& source, const NumberRequest& number,
+                               const std::function<void(ChangeLookups&)>& check_references) {
   // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
   // pick_free_number locks the number's row, so creates run side by side.
   SqlTransaction tx(db_, Mode::concurrent_write);
   if (!find_customer_locked(source.partner_id, source.customer_id)) {
     throw NotFoundError("customer not found");
+  }
+  if (check_references) {
+    SqlChangeLookups lookups(db_);
+    check_references(lookups);
   }
   const auto tracking_number = pick_free_number(source.partner_id, number);
   if (!tracking_number) {
