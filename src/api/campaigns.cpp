@@ -77,7 +77,8 @@ void apply_expire(Fields& fields, const Context& ctx, Campaign& campaign) {
 }
 
 // The greeting must be one the campaign's customer can use: its own or a system greeting.
-void apply_greeting(Fields& fields, Context& ctx, Campaign& campaign) {
+void apply_greeting(Fields& fields, const Context& ctx, ChangeLookups& lookups,
+                    Campaign& campaign) {
   if (is_cleared(ctx, "vm_greeting_id")) {
     campaign.vm_greeting_id.reset();
     return;
@@ -85,7 +86,7 @@ void apply_greeting(Fields& fields, Context& ctx, Campaign& campaign) {
   const auto id = fields.id("vm_greeting_id");
   // Without a valid customer (already an error) there is nothing to check against.
   if (!id || campaign.customer_id == 0) return;
-  if (!ctx.store.greetings().find_greeting(ctx.partner.id, campaign.customer_id, *id, false)) {
+  if (!lookups.has_greeting(ctx.partner.id, campaign.customer_id, *id)) {
     fields.add_error("invalid", "vm_greeting_id",
                      "'vm_greeting_id' is not a greeting of this customer or the system");
     return;
@@ -94,7 +95,8 @@ void apply_greeting(Fields& fields, Context& ctx, Campaign& campaign) {
 }
 
 // The fields POST and PUT share; presence says whether POST's mandatory ones must be there.
-void apply_fields(Fields& fields, Context& ctx, Presence presence, Campaign& campaign) {
+void apply_fields(Fields& fields, const Context& ctx, ChangeLookups& lookups, Presence presence,
+                  Campaign& campaign) {
   if (auto v = fields.non_empty_text("name", kNameMaxLength, presence)) campaign.name = *v;
   if (auto v = fields.non_empty_text("pricing_model_id", kKeyMaxLength, presence)) {
     campaign.pricing_model_id = *v;
@@ -125,7 +127,7 @@ void apply_fields(Fields& fields, Context& ctx, Presence presence, Campaign& cam
                             std::pair{"call_recording", &campaign.call_recording}}) {
     if (auto v = fields.choice(name, {0, 1})) *flag = *v;
   }
-  apply_greeting(fields, ctx, campaign);
+  apply_greeting(fields, ctx, lookups, campaign);
   if (campaign.expires_at && *campaign.expires_at <= campaign.timestamp) {
     fields.add_error("invalid", "expire", "'expire' must come after the start 'timestamp'");
   }
@@ -180,20 +182,26 @@ http::Response post_campaign(Context& ctx) {
   Campaign campaign;
   campaign.customer_id = customer_id.value_or(0);
   campaign.timestamp = ctx.clock.now();
-  apply_fields(fields, ctx, Presence::required, campaign);
+  StoreLookups lookups(ctx.store);
+  apply_fields(fields, ctx, lookups, Presence::required, campaign);
   fields.throw_if_errors();
   return one("campaigns",
              render(ctx, ctx.store.campaigns().create_campaign(ctx.partner.id, campaign)));
 }
 
 http::Response put_campaign(Context& ctx) {
-  auto campaign = existing_campaign(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"customer_id", "campaign_id"});
-  apply_fields(fields, ctx, Presence::optional, campaign);
-  fields.throw_if_errors();
-  return one("campaigns",
-             render(ctx, ctx.store.campaigns().update_campaign(ctx.partner.id, campaign)));
+  const Id customer_id = partners_customer(ctx);
+  const Id id = required_id(ctx.params, "campaign_id");
+  const auto changed = ctx.store.campaigns().change_campaign(
+      ctx.partner.id, customer_id, id, [&](Campaign& campaign, ChangeLookups& lookups) {
+        Fields fields(ctx.params);
+        fields.allow_only(kWritableFields, {"customer_id", "campaign_id"});
+        apply_fields(fields, ctx, lookups, Presence::optional, campaign);
+        fields.throw_if_errors();
+        return true;
+      });
+  if (!changed) throw_not_found("campaign_id", "campaign");
+  return one("campaigns", render(ctx, *changed));
 }
 
 // Refused (409 has_live_sources) while sources that are not archived belong to the

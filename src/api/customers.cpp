@@ -138,14 +138,19 @@ Customer existing_customer(Context& ctx) {
 }
 
 http::Response put_customer(Context& ctx) {
-  auto customer = existing_customer(ctx);
-  Fields fields(ctx.params);
-  auto known = custom_names();
-  known.emplace_back("customer_id");
-  fields.allow_only(kWritableFields, known);
-  apply_fields(fields, ctx.partner, Presence::optional, customer);
-  fields.throw_if_errors();
-  return one("customers", render(ctx.store.update_customer(customer)));
+  const Id id = required_id(ctx.params, "customer_id");
+  const auto changed =
+      ctx.store.change_customer(ctx.partner.id, id, [&](Customer& customer, auto&) {
+        Fields fields(ctx.params);
+        auto known = custom_names();
+        known.emplace_back("customer_id");
+        fields.allow_only(kWritableFields, known);
+        apply_fields(fields, ctx.partner, Presence::optional, customer);
+        fields.throw_if_errors();
+        return true;
+      });
+  if (!changed) throw_not_found("customer_id", "customer");
+  return one("customers", render(*changed));
 }
 
 http::Response delete_customer(Context& ctx) {

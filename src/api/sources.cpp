@@ -1,6 +1,6 @@
 // The /sources resource (reference §2.10-2.12): tracking numbers allocated to customers.
-// Lifecycle rules are written down in docs/api.md; the status itself is derived in
-// core/source_lifecycle.hpp.
+// Lifecycle rules are written down in docs/api.md; the status and the transitions are in
+// core/source_lifecycle.hpp, and each change is applied in one store transaction.
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -163,20 +163,18 @@ const std::initializer_list<std::string_view> kWritableFields = {"name",
 
 // A campaign_id or vm_greeting_id given in this request must name the source's customer's
 // campaign, or a greeting of that customer or of the system.
-void check_references(Context& ctx, const Source& source) {
+void check_references(const Context& ctx, ChangeLookups& lookups, const Source& source) {
   Fields fields(ctx.params);
   const auto given = [&](std::string_view name) {
     const auto value = ctx.params.get(name);
     return value && !value->empty();
   };
   if (given("campaign_id") && source.campaign_id &&
-      !ctx.store.campaigns().find_campaign(ctx.partner.id, source.customer_id,
-                                           *source.campaign_id)) {
+      !lookups.has_campaign(ctx.partner.id, source.customer_id, *source.campaign_id)) {
     fields.add_error("invalid", "campaign_id", "'campaign_id' is not a campaign of this customer");
   }
   if (given("vm_greeting_id") && source.vm_greeting_id &&
-      !ctx.store.greetings().find_greeting(ctx.partner.id, source.customer_id,
-                                           *source.vm_greeting_id, false)) {
+      !lookups.has_greeting(ctx.partner.id, source.customer_id, *source.vm_greeting_id)) {
     fields.add_error("invalid", "vm_greeting_id",
                      "'vm_greeting_id' is not a greeting of this customer or the system");
   }
@@ -211,23 +209,25 @@ http::Response post_source(Context& ctx) {
     throw_not_found("customer_id", "customer");
   }
   source.customer_id = *customer_id;
-  check_references(ctx, source);
-  return one_source(ctx, ctx.store.create_source(source, number));
-}
-
-Source existing_source(Context& ctx) {
-  const Id id = required_id(ctx.params, "source_id");
-  auto source = ctx.store.find_source(ctx.partner.id, id);
-  if (!source) throw_not_found("source_id", "source");
-  return *source;
+  return one_source(ctx, ctx.store.create_source(source, number, [&](ChangeLookups& lookups) {
+    check_references(ctx, lookups, source);
+  }));
 }
 
 [[noreturn]] void throw_conflict(std::string code, std::string message) {
   throw http::HttpError{409, {{std::move(code), "source_id", std::move(message)}}, {}};
 }
 
-void require_not_archived(const Context& ctx, const Source& source) {
-  if (status_of(ctx, source) == SourceStatus::archived) {
+// Applies `change` to the source the request names, in the store's one transaction.
+http::Response change_source(Context& ctx, const Change<Source>& change) {
+  const Id id = required_id(ctx.params, "source_id");
+  const auto changed = ctx.store.change_source(ctx.partner.id, id, change);
+  if (!changed) throw_not_found("source_id", "source");
+  return one_source(ctx, *changed);
+}
+
+void require_changeable(const Context& ctx, const Source& source) {
+  if (!may_change(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days).allowed) {
     throw_conflict("archived", "the source is archived and can no longer change");
   }
 }
@@ -240,85 +240,76 @@ void apply_status(Fields& fields, const Context& ctx, Source& source) {
     fields.add_error("invalid", "status", "'status' can only be set to 'active'");
     return;
   }
-  const auto current = status_of(ctx, source);
-  if (current == SourceStatus::reserved) {
-    source.lifecycle.reserved_until.reset();
-  } else if (current != SourceStatus::active && current != SourceStatus::upcoming) {
+  const auto activation = activate(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
+  if (!activation.allowed) {
     fields.add_error("invalid", "status",
-                     "a " + std::string(to_string(current)) +
+                     "a " + std::string(to_string(activation.from)) +
                          " source cannot be activated here; use /sources/reactivate");
   }
 }
 
 http::Response put_source(Context& ctx) {
-  auto source = existing_source(ctx);
-  require_not_archived(ctx, source);
-  Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"source_id", "status", "destnr"});
-  if (const auto destnr = fields.phone_number("destnr", ctx.partner.country);
-      destnr && *destnr != source.tracking_number) {
-    fields.add_error("invalid", "destnr", "the tracking number of a source cannot change");
-  }
-  apply_fields(fields, ctx, Presence::optional, source);
-  apply_status(fields, ctx, source);
-  fields.throw_if_errors();
-  check_references(ctx, source);
-  return one_source(ctx, ctx.store.update_source(source));
+  return change_source(ctx, [&](Source& source, ChangeLookups& lookups) {
+    require_changeable(ctx, source);
+    Fields fields(ctx.params);
+    fields.allow_only(kWritableFields, {"source_id", "status", "destnr"});
+    if (const auto destnr = fields.phone_number("destnr", ctx.partner.country);
+        destnr && *destnr != source.tracking_number) {
+      fields.add_error("invalid", "destnr", "the tracking number of a source cannot change");
+    }
+    apply_fields(fields, ctx, Presence::optional, source);
+    apply_status(fields, ctx, source);
+    fields.throw_if_errors();
+    check_references(ctx, lookups, source);
+    return true;
+  });
 }
 
 // DELETE quarantines: the number stays held and calls to it are refused until the
 // quarantine ends; then the source is archived and the number returns to the inventory.
 http::Response delete_source(Context& ctx) {
-  auto source = existing_source(ctx);
-  require_not_archived(ctx, source);
-  if (status_of(ctx, source) != SourceStatus::quarantined) {
-    source.lifecycle.deleted_at = ctx.clock.now();
-    source = ctx.store.update_source(source);
-  }
-  return one_source(ctx, source);
+  return change_source(ctx, [&](Source& source, ChangeLookups&) {
+    const auto deletion =
+        quarantine(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
+    if (!deletion.allowed) {
+      throw_conflict("archived", "the source is archived and can no longer change");
+    }
+    return deletion.from != SourceStatus::quarantined;
+  });
 }
 
 http::Response reactivate_source(Context& ctx) {
-  auto source = existing_source(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only({"source_id"});
-  fields.throw_if_errors();
-  if (status_of(ctx, source) != SourceStatus::quarantined) {
-    throw_conflict("not_quarantined", "only a quarantined source can be reactivated");
-  }
-  const auto now = ctx.clock.now();
-  source.lifecycle.deleted_at.reset();
-  if (source.lifecycle.expires_at && *source.lifecycle.expires_at <= now) {
-    source.lifecycle.expire.reset();
-    source.lifecycle.expires_at.reset();
-  }
-  source.lifecycle.reserved_until.reset();
-  if (source.lifecycle.activation > now) source.lifecycle.activation = now;
-  return one_source(ctx, ctx.store.update_source(source));
+  return change_source(ctx, [&](Source& source, ChangeLookups&) {
+    Fields fields(ctx.params);
+    fields.allow_only({"source_id"});
+    fields.throw_if_errors();
+    if (!reactivate(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days).allowed) {
+      throw_conflict("not_quarantined", "only a quarantined source can be reactivated");
+    }
+    return true;
+  });
 }
 
 http::Response extend_source(Context& ctx) {
-  auto source = existing_source(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only({"source_id", "expire"});
-  const auto expire = fields.utc_time("expire", Presence::required);
-  fields.throw_if_errors();
-  const auto status = status_of(ctx, source);
-  if (status != SourceStatus::active && status != SourceStatus::upcoming &&
-      status != SourceStatus::quarantined) {
-    throw_conflict("not_extendable",
-                   "a " + std::string(to_string(status)) + " source cannot be extended");
-  }
-  const auto ends = end_of_local_day(*expire, ctx.partner.timezone);
-  if (ends <= ctx.clock.now() || ends <= source.lifecycle.activation ||
-      (source.lifecycle.expires_at && ends <= *source.lifecycle.expires_at)) {
-    fields.add_error("invalid", "expire", "'expire' must move the expiry forward, into the future");
+  return change_source(ctx, [&](Source& source, ChangeLookups&) {
+    Fields fields(ctx.params);
+    fields.allow_only({"source_id", "expire"});
+    const auto expire = fields.utc_time("expire", Presence::required);
     fields.throw_if_errors();
-  }
-  source.lifecycle.expire = *expire;
-  source.lifecycle.expires_at = ends;
-  source.lifecycle.deleted_at.reset();
-  return one_source(ctx, ctx.store.update_source(source));
+    const auto ends = end_of_local_day(*expire, ctx.partner.timezone);
+    const auto outcome =
+        extend(source.lifecycle, *expire, ends, ctx.clock.now(), ctx.partner.quarantine_days);
+    if (outcome.result == Extension::not_extendable) {
+      throw_conflict("not_extendable",
+                     "a " + std::string(to_string(outcome.from)) + " source cannot be extended");
+    }
+    if (outcome.result == Extension::not_later) {
+      fields.add_error("invalid", "expire",
+                       "'expire' must move the expiry forward, into the future");
+      fields.throw_if_errors();
+    }
+    return true;
+  });
 }
 
 SourceFilter read_filter(Fields& fields) {

@@ -74,13 +74,22 @@ http::Response post_user(Context& ctx) {
   return one("users", render(ctx.store.create_user(ctx.partner.id, user)));
 }
 
+// Applies `change` to the user the request names, in the store's one transaction.
+http::Response change_user(Context& ctx, const Change<User>& change) {
+  const Id id = required_id(ctx.params, "user_id");
+  const auto changed = ctx.store.change_user(ctx.partner.id, id, change);
+  if (!changed) throw_not_found("user_id", "user");
+  return one("users", render(*changed));
+}
+
 http::Response put_user(Context& ctx) {
-  auto user = existing_user(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only({"user_id", "name", "write_access", "receive_monthly_report"});
-  apply_optional_fields(fields, user);
-  fields.throw_if_errors();
-  return one("users", render(ctx.store.update_user(ctx.partner.id, user)));
+  return change_user(ctx, [&](User& user, auto&) {
+    Fields fields(ctx.params);
+    fields.allow_only({"user_id", "name", "write_access", "receive_monthly_report"});
+    apply_optional_fields(fields, user);
+    fields.throw_if_errors();
+    return true;
+  });
 }
 
 http::Response delete_user(Context& ctx) {
@@ -90,17 +99,20 @@ http::Response delete_user(Context& ctx) {
 
 // Our extension: what the activation link in the welcome e-mail does.
 http::Response activate_user(Context& ctx) {
-  auto user = existing_user(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only({"user_id", "token"});
-  const auto token = fields.text("token", 64, Presence::required);
-  fields.throw_if_errors();
-  if (!user.token || *user.token != *token) {
-    throw http::HttpError{
-        400, {{"invalid", "token", "the token does not match, or the user is already active"}}, {}};
-  }
-  user.token.reset();
-  return one("users", render(ctx.store.update_user(ctx.partner.id, user)));
+  return change_user(ctx, [&](User& user, auto&) {
+    Fields fields(ctx.params);
+    fields.allow_only({"user_id", "token"});
+    const auto token = fields.text("token", 64, Presence::required);
+    fields.throw_if_errors();
+    if (!user.token || *user.token != *token) {
+      throw http::HttpError{
+          400,
+          {{"invalid", "token", "the token does not match, or the user is already active"}},
+          {}};
+    }
+    user.token.reset();
+    return true;
+  });
 }
 
 }  // namespace

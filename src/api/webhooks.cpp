@@ -226,13 +226,20 @@ http::Response post_webhook(Context& ctx) {
 }
 
 http::Response put_webhook(Context& ctx) {
-  auto webhook = existing_webhook(ctx);
-  Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"webhook_id"});
-  apply_fields(fields, ctx, Presence::optional, webhook);
-  fields.throw_if_errors();
-  if (webhook.customer_id) require_own_customer(ctx, *webhook.customer_id);
-  return one("webhooks", render(ctx.store.webhooks().update_webhook(webhook)));
+  const Id id = required_id(ctx.params, "webhook_id");
+  const auto changed = ctx.store.webhooks().change_webhook(
+      ctx.partner.id, id, [&](Webhook& webhook, ChangeLookups& lookups) {
+        Fields fields(ctx.params);
+        fields.allow_only(kWritableFields, {"webhook_id"});
+        apply_fields(fields, ctx, Presence::optional, webhook);
+        fields.throw_if_errors();
+        if (webhook.customer_id && !lookups.has_customer(ctx.partner.id, *webhook.customer_id)) {
+          throw_not_found("customer_id", "customer");
+        }
+        return true;
+      });
+  if (!changed) throw_not_found("webhook_id", "webhook");
+  return one("webhooks", render(*changed));
 }
 
 http::Response delete_webhook(Context& ctx) {

@@ -26,6 +26,8 @@ struct AltNumberRule {
   WeekdaySet weekdays = 0;
   int from_minute = 0;  // minutes after local midnight, 0..1439
   int to_minute = 0;    // exclusive, 1..1440 (1440 is "24:00")
+
+  bool operator==(const AltNumberRule&) const = default;
 };
 
 // The facts a source's status is derived from. Status is never stored as truth: it is

@@ -24,4 +24,54 @@ SourceStatus derive_status(const SourceLifecycle& lifecycle, TimePoint now, int 
   return SourceStatus::active;
 }
 
+Transition may_change(const SourceLifecycle& lifecycle, TimePoint now, int quarantine_days) {
+  const auto from = derive_status(lifecycle, now, quarantine_days);
+  return {from != SourceStatus::archived, from};
+}
+
+Transition activate(SourceLifecycle& lifecycle, TimePoint now, int quarantine_days) {
+  const auto from = derive_status(lifecycle, now, quarantine_days);
+  if (from == SourceStatus::reserved) lifecycle.reserved_until.reset();
+  return {from == SourceStatus::reserved || from == SourceStatus::active ||
+              from == SourceStatus::upcoming,
+          from};
+}
+
+Transition quarantine(SourceLifecycle& lifecycle, TimePoint now, int quarantine_days) {
+  const auto from = derive_status(lifecycle, now, quarantine_days);
+  if (from == SourceStatus::archived) return {false, from};
+  if (from != SourceStatus::quarantined) lifecycle.deleted_at = now;
+  return {true, from};
+}
+
+Transition reactivate(SourceLifecycle& lifecycle, TimePoint now, int quarantine_days) {
+  const auto from = derive_status(lifecycle, now, quarantine_days);
+  if (from != SourceStatus::quarantined) return {false, from};
+  lifecycle.deleted_at.reset();
+  if (lifecycle.expires_at && *lifecycle.expires_at <= now) {
+    lifecycle.expire.reset();
+    lifecycle.expires_at.reset();
+  }
+  lifecycle.reserved_until.reset();
+  lifecycle.activation = std::min(lifecycle.activation, now);
+  return {true, from};
+}
+
+ExtendOutcome extend(SourceLifecycle& lifecycle, TimePoint expire, TimePoint ends, TimePoint now,
+                     int quarantine_days) {
+  const auto from = derive_status(lifecycle, now, quarantine_days);
+  if (from != SourceStatus::active && from != SourceStatus::upcoming &&
+      from != SourceStatus::quarantined) {
+    return {Extension::not_extendable, from};
+  }
+  if (ends <= now || ends <= lifecycle.activation ||
+      (lifecycle.expires_at && ends <= *lifecycle.expires_at)) {
+    return {Extension::not_later, from};
+  }
+  lifecycle.expire = expire;
+  lifecycle.expires_at = ends;
+  lifecycle.deleted_at.reset();
+  return {Extension::extended, from};
+}
+
 }  // namespace callsight

@@ -22,6 +22,10 @@ class CampaignStore {
   // Writes every field but id, customer_id and created. NotFoundError; ConflictError as
   // create_campaign.
   virtual Campaign update_campaign(Id partner_id, const Campaign& campaign) = 0;
+  // nullopt when the campaign is not the customer's or the customer not the partner's;
+  // ConflictError as create_campaign. id, customer_id and created never change.
+  virtual std::optional<Campaign> change_campaign(Id partner_id, Id customer_id, Id campaign_id,
+                                                  const Change<Campaign>& change) = 0;
   // Refuses with ConflictError("has_live_sources", "campaign_id") while sources that are
   // not archived belong to it; archived sources lose their campaign_id. NotFoundError.
   virtual Campaign delete_campaign(Id partner_id, Id customer_id, Id campaign_id) = 0;

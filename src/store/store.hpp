@@ -113,6 +113,26 @@ struct DatabasePoolStats {
   std::uint64_t timeouts = 0;  // transactions that gave up waiting
 };
 
+// What a change may look up while the store applies it: reads in the change's own write
+// transaction, so what they found still holds when the change is written.
+class ChangeLookups {
+ public:
+  virtual ~ChangeLookups() = default;
+  virtual bool has_customer(Id partner_id, Id customer_id) = 0;
+  virtual bool has_campaign(Id partner_id, Id customer_id, Id campaign_id) = 0;
+  // The customer's own greeting or a system greeting.
+  virtual bool has_greeting(Id partner_id, Id customer_id, Id greeting_id) = 0;
+};
+
+// A change to one stored object, which the store applies in one write transaction: it reads
+// the object, hands it to the change, and writes only the fields the change altered (and
+// `modified`). The change applies the rules to the object as stored then: it edits it and
+// returns true, returns false to leave it untouched, or throws to refuse, and nothing is
+// written. So two concurrent changes of different fields both land, and a change never
+// brings back an object that was deleted meanwhile.
+template <class T>
+using Change = std::function<bool(T& object, ChangeLookups& lookups)>;
+
 // Every method is one transaction: it either happens whole or throws and writes nothing.
 // Objects of one partner are only ever reachable with that partner's id.
 class Store {
@@ -146,6 +166,9 @@ class Store {
   virtual Page<Customer> list_customers(Id partner_id, const CustomerFilter& filter,
                                         PageRequest page) = 0;
   virtual Customer update_customer(const Customer& customer) = 0;  // NotFoundError
+  // nullopt when the customer is not the partner's; ConflictError as update_customer.
+  virtual std::optional<Customer> change_customer(Id partner_id, Id customer_id,
+                                                  const Change<Customer>& change) = 0;
   // Deletes the customer and its users. Refuses with ConflictError("has_live_sources",
   // "customer_id") while the customer has sources that are not archived.
   virtual Customer delete_customer(Id partner_id, Id customer_id) = 0;
@@ -156,7 +179,11 @@ class Store {
   virtual std::optional<User> find_user(Id partner_id, Id user_id) = 0;
   virtual Page<User> list_users(Id partner_id, const UserFilter& filter, PageRequest page) = 0;
   virtual User update_user(Id partner_id, const User& user) = 0;  // NotFoundError
-  virtual User delete_user(Id partner_id, Id user_id) = 0;        // NotFoundError
+  // nullopt when the user is not the partner's; customer_id never changes. ConflictError as
+  // create_user.
+  virtual std::optional<User> change_user(Id partner_id, Id user_id,
+                                          const Change<User>& change) = 0;
+  virtual User delete_user(Id partner_id, Id user_id) = 0;  // NotFoundError
 
   // Number inventory. A number's state is derived from the source holding it.
   // restricted_to_partner: only that partner's customers may be allocated the number.
@@ -173,13 +200,23 @@ class Store {
   // tracking_number, id, created, modified and alt_key of each rule. With no suitable
   // free number: ConflictError("no_free_number", "destnr") and nothing is written.
   // NotFoundError when the customer is not the partner's.
-  virtual Source create_source(const Source& source, const NumberRequest& number) = 0;
+  // `check_references`, when given, runs in that transaction once the customer was found and
+  // before a number is picked; what it looks up cannot be deleted until the source is
+  // written. It may throw to refuse, and then nothing is written.
+  virtual Source create_source(
+      const Source& source, const NumberRequest& number,
+      const std::function<void(ChangeLookups&)>& check_references = {}) = 0;
   virtual std::optional<Source> find_source(Id partner_id, Id source_id) = 0;
   virtual Page<Source> list_sources(Id partner_id, const SourceFilter& filter,
                                     PageRequest page) = 0;
   // Writes every field (lifecycle and alt_numbers included; rules without alt_key get one);
   // tracking_number, customer_id and partner_id never change. NotFoundError.
   virtual Source update_source(const Source& source) = 0;
+  // nullopt when the source is not the partner's. Otherwise as update_source: the same
+  // fields never change, and a change that would bring back an archived source whose number
+  // was released is refused with ConflictError("archived", "source_id").
+  virtual std::optional<Source> change_source(Id partner_id, Id source_id,
+                                              const Change<Source>& change) = 0;
   // Applies the transitions that have side effects, each source in a transaction of its own:
   // a status change since the last announced one writes source.status_changed, and a source
   // whose derived status is now archived gets archived_at and releases its number. A source

@@ -38,7 +38,11 @@ class WebhookStore {
   virtual Webhook create_webhook(const Webhook& webhook) = 0;
   virtual std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) = 0;
   virtual Page<Webhook> list_webhooks(Id partner_id, PageRequest page) = 0;
-  virtual Webhook update_webhook(const Webhook& webhook) = 0;        // NotFoundError
+  virtual Webhook update_webhook(const Webhook& webhook) = 0;  // NotFoundError
+  // nullopt when the webhook is not the partner's; id, partner_id, failing and created never
+  // change.
+  virtual std::optional<Webhook> change_webhook(Id partner_id, Id webhook_id,
+                                                const Change<Webhook>& change) = 0;
   virtual Webhook delete_webhook(Id partner_id, Id webhook_id) = 0;  // NotFoundError
 
   // The partner's events that committed after event `after` (0: from the first), in commit

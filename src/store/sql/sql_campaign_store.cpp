@@ -1,6 +1,7 @@
 #include "store/sql/sql_campaign_store.hpp"
 
 #include "core/time_format.hpp"
+#include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 
 namespace callsight {
@@ -183,34 +184,61 @@ Page<Campaign> SqlCampaignStore::list_campaigns(Id partner_id, Id customer_id, P
 }
 
 Campaign SqlCampaignStore::update_campaign(Id partner_id, const Campaign& campaign) {
-  SqlTransaction tx(db_, Mode::write);
-  if (!find_locked(partner_id, campaign.customer_id, campaign.id)) {
-    throw NotFoundError("campaign not found");
-  }
-  check_partner_key_free(campaign);
-  {
-    auto stmt = db_.prepare(
-        "UPDATE campaigns SET name = :name, email = :email, smsnumber = :smsnumber, "
-        "partner_campaign_id = :partner_campaign_id, pricing_model_id = :pricing_model_id, "
-        "starts = :starts, expire = :expire, expires_at = :expires_at, "
-        "notify_on_missed_call = :notify_on_missed_call, "
-        "notify_on_answered_call = :notify_on_answered_call, "
-        "notify_on_new_voicemail = :notify_on_new_voicemail, vm_divert_all = :vm_divert_all, "
-        "vm_divert_busy = :vm_divert_busy, vm_divert_noanswer = :vm_divert_noanswer, "
-        "call_recording = :call_recording, vm_greeting_id = :vm_greeting_id, "
-        "modified = :modified WHERE id = :id");
-    bind_mutable_fields(stmt, campaign);
-    stmt.bind(":modified", format_utc(clock_.now())).bind(":id", campaign.id).run();
-  }
-  auto stored = find_locked(partner_id, campaign.customer_id, campaign.id);
-  tx.commit();
+  auto stored =
+      change_campaign(partner_id, campaign.customer_id, campaign.id, [&](Campaign& k, auto&) {
+        k = campaign;
+        return true;
+      });
+  if (!stored) throw NotFoundError("campaign not found");
   return *stored;
+}
+
+std::optional<Campaign> SqlCampaignStore::change_campaign(Id partner_id, Id customer_id,
+                                                          Id campaign_id,
+                                                          const Change<Campaign>& change) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto before = find_locked(partner_id, customer_id, campaign_id);
+  if (!before) return std::nullopt;
+  auto after = *before;
+  SqlChangeLookups lookups(db_);
+  if (!change(after, lookups)) return before;
+  after.id = campaign_id;
+  after.customer_id = customer_id;
+  if (after.partner_campaign_id != before->partner_campaign_id) check_partner_key_free(after);
+  ChangedColumns(db_, "campaigns", campaign_id)
+      .write("name", before->name, after.name)
+      .write("email", before->email, after.email)
+      .write("smsnumber", before->smsnumber, after.smsnumber)
+      .write("partner_campaign_id", before->partner_campaign_id, after.partner_campaign_id)
+      .write("pricing_model_id", before->pricing_model_id, after.pricing_model_id)
+      .write("starts", before->timestamp, after.timestamp)
+      .write("expire", before->expire, after.expire)
+      .write("expires_at", before->expires_at, after.expires_at)
+      .write("notify_on_missed_call", before->notify_on_missed_call, after.notify_on_missed_call)
+      .write("notify_on_answered_call", before->notify_on_answered_call,
+             after.notify_on_answered_call)
+      .write("notify_on_new_voicemail", before->notify_on_new_voicemail,
+             after.notify_on_new_voicemail)
+      .write("vm_divert_all", before->vm_divert_all, after.vm_divert_all)
+      .write("vm_divert_busy", before->vm_divert_busy, after.vm_divert_busy)
+      .write("vm_divert_noanswer", before->vm_divert_noanswer, after.vm_divert_noanswer)
+      .write("call_recording", before->call_recording, after.call_recording)
+      .write("vm_greeting_id", before->vm_greeting_id, after.vm_greeting_id)
+      .write("modified", before->modified, format_utc(clock_.now()));
+  auto stored = find_locked(partner_id, customer_id, campaign_id);
+  tx.commit();
+  return stored;
 }
 
 Campaign SqlCampaignStore::delete_campaign(Id partner_id, Id customer_id, Id campaign_id) {
   SqlTransaction tx(db_, Mode::write);
   auto campaign = find_locked(partner_id, customer_id, campaign_id);
   if (!campaign) throw NotFoundError("campaign not found");
+  // A source created beside this transaction holds the campaign's row (SqlChangeLookups)
+  // until it commits: wait for it, so that the count below sees it.
+  db_.prepare("SELECT 1 FROM campaigns k WHERE k.id = :id" + db_.dialect().lock_clause("k", false))
+      .bind(":id", campaign_id)
+      .run();
   {
     auto live = db_.prepare(
         "SELECT COUNT(*) FROM sources s JOIN partners p ON p.id = s.partner_id"

@@ -16,6 +16,8 @@ class SqlCampaignStore final : public CampaignStore, private SqlSubStore {
   std::optional<Campaign> find_campaign(Id partner_id, Id customer_id, Id campaign_id) override;
   Page<Campaign> list_campaigns(Id partner_id, Id customer_id, PageRequest page) override;
   Campaign update_campaign(Id partner_id, const Campaign& campaign) override;
+  std::optional<Campaign> change_campaign(Id partner_id, Id customer_id, Id campaign_id,
+                                          const Change<Campaign>& change) override;
   Campaign delete_campaign(Id partner_id, Id customer_id, Id campaign_id) override;
 
  private:

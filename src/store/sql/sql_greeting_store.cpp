@@ -155,6 +155,12 @@ VoicemailGreeting SqlGreetingStore::rename_greeting(Id partner_id, Id customer_i
 VoicemailGreeting SqlGreetingStore::delete_greeting(Id partner_id, Id customer_id, Id greeting_id) {
   SqlTransaction tx(db_, Mode::write);
   auto greeting = changeable(partner_id, customer_id, greeting_id);
+  // A source created beside this transaction holds the greeting's row (SqlChangeLookups)
+  // until it commits: wait for it, so that the count below sees it.
+  db_.prepare("SELECT 1 FROM voicemail_greetings g WHERE g.id = :id" +
+              db_.dialect().lock_clause("g", false))
+      .bind(":id", greeting_id)
+      .run();
   // Counted over every customer, not only the asking one's used_by.
   auto users = db_.prepare(
       "SELECT (SELECT COUNT(*) FROM campaigns WHERE vm_greeting_id = :id) +"

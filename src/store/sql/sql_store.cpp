@@ -5,6 +5,7 @@
 #include "core/random.hpp"
 #include "core/time_format.hpp"
 #include "store/sql/migrations.hpp"
+#include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 
 namespace callsight {
@@ -361,26 +362,41 @@ Page<Customer> SqlStore::list_customers(Id partner_id, const CustomerFilter& fil
 }
 
 Customer SqlStore::update_customer(const Customer& customer) {
-  SqlTransaction tx(db_, Mode::write);
-  if (!find_customer_locked(customer.partner_id, customer.id)) {
-    throw NotFoundError("customer not found");
-  }
-  check_custnr_free(customer);
-  {
-    static const std::string sql =
-        "UPDATE customers SET name = :name, custnr = :custnr, corporateid = :corporateid, "
-        "email = :email, dncs_class_name = :dncs_class_name, " +
-        custom_assignments() +
-        ", receive_monthly_report = :receive_monthly_report, "
-        "freespee_caller_id = :freespee_caller_id, whisper = :whisper, modified = :modified "
-        "WHERE id = :id";
-    auto stmt = db_.prepare(sql);
-    bind_customer_fields(stmt, customer);
-    stmt.bind(":modified", format_utc(clock_.now())).bind(":id", customer.id).run();
-  }
-  auto stored = find_customer_locked(customer.partner_id, customer.id);
-  tx.commit();
+  auto stored = change_customer(customer.partner_id, customer.id, [&](Customer& c, auto&) {
+    c = customer;
+    return true;
+  });
+  if (!stored) throw NotFoundError("customer not found");
   return *stored;
+}
+
+std::optional<Customer> SqlStore::change_customer(Id partner_id, Id customer_id,
+                                                  const Change<Customer>& change) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto before = find_customer_locked(partner_id, customer_id);
+  if (!before) return std::nullopt;
+  auto after = *before;
+  SqlChangeLookups lookups(db_);
+  if (!change(after, lookups)) return before;
+  after.partner_id = partner_id;
+  after.id = customer_id;
+  if (after.custnr != before->custnr) check_custnr_free(after);
+  ChangedColumns columns(db_, "customers", customer_id);
+  columns.write("name", before->name, after.name)
+      .write("custnr", before->custnr, after.custnr)
+      .write("corporateid", before->corporateid, after.corporateid)
+      .write("email", before->email, after.email)
+      .write("dncs_class_name", before->dncs_class_name, after.dncs_class_name)
+      .write("receive_monthly_report", before->receive_monthly_report, after.receive_monthly_report)
+      .write("freespee_caller_id", before->freespee_caller_id, after.freespee_caller_id)
+      .write("whisper", before->whisper, after.whisper)
+      .write("modified", before->modified, format_utc(clock_.now()));
+  for (int i = 0; i < kCustomFieldCount; ++i) {
+    columns.write(custom_parameters()[i].substr(1), before->custom[i], after.custom[i]);
+  }
+  auto stored = find_customer_locked(partner_id, customer_id);
+  tx.commit();
+  return stored;
 }
 
 Customer SqlStore::delete_customer(Id partner_id, Id customer_id) {
@@ -483,25 +499,33 @@ Page<User> SqlStore::list_users(Id partner_id, const UserFilter& filter, PageReq
 }
 
 User SqlStore::update_user(Id partner_id, const User& user) {
-  SqlTransaction tx(db_, Mode::write);
-  if (!find_user_locked(partner_id, user.id)) throw NotFoundError("user not found");
-  check_email_free(user.email, user.id);
-  // customer_id is not written: a user does not move between customers.
-  db_.prepare(
-         "UPDATE users SET email = :email, name = :name, write_access = :write_access, "
-         "receive_monthly_report = :receive_monthly_report, token = :token, "
-         "modified = :modified WHERE id = :id")
-      .bind(":email", user.email)
-      .bind(":name", user.name)
-      .bind(":write_access", user.write_access)
-      .bind(":receive_monthly_report", user.receive_monthly_report)
-      .bind(":token", user.token)
-      .bind(":modified", format_utc(clock_.now()))
-      .bind(":id", user.id)
-      .run();
-  auto stored = find_user_locked(partner_id, user.id);
-  tx.commit();
+  auto stored = change_user(partner_id, user.id, [&](User& u, auto&) {
+    u = user;
+    return true;
+  });
+  if (!stored) throw NotFoundError("user not found");
   return *stored;
+}
+
+std::optional<User> SqlStore::change_user(Id partner_id, Id user_id, const Change<User>& change) {
+  SqlTransaction tx(db_, Mode::write);
+  const auto before = find_user_locked(partner_id, user_id);
+  if (!before) return std::nullopt;
+  auto after = *before;
+  SqlChangeLookups lookups(db_);
+  if (!change(after, lookups)) return before;
+  if (after.email != before->email) check_email_free(after.email, user_id);
+  // customer_id is not written: a user does not move between customers.
+  ChangedColumns(db_, "users", user_id)
+      .write("email", before->email, after.email)
+      .write("name", before->name, after.name)
+      .write("write_access", before->write_access, after.write_access)
+      .write("receive_monthly_report", before->receive_monthly_report, after.receive_monthly_report)
+      .write("token", before->token, after.token)
+      .write("modified", before->modified, format_utc(clock_.now()));
+  auto stored = find_user_locked(partner_id, user_id);
+  tx.commit();
+  return stored;
 }
 
 User SqlStore::delete_user(Id partner_id, Id user_id) {

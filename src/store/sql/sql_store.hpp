@@ -42,12 +42,15 @@ class SqlStore final : public Store {
   Page<Customer> list_customers(Id partner_id, const CustomerFilter& filter,
                                 PageRequest page) override;
   Customer update_customer(const Customer& customer) override;
+  std::optional<Customer> change_customer(Id partner_id, Id customer_id,
+                                          const Change<Customer>& change) override;
   Customer delete_customer(Id partner_id, Id customer_id) override;
 
   User create_user(Id partner_id, const User& user) override;
   std::optional<User> find_user(Id partner_id, Id user_id) override;
   Page<User> list_users(Id partner_id, const UserFilter& filter, PageRequest page) override;
   User update_user(Id partner_id, const User& user) override;
+  std::optional<User> change_user(Id partner_id, Id user_id, const Change<User>& change) override;
   User delete_user(Id partner_id, Id user_id) override;
 
   AddNumbersResult add_numbers(const std::vector<std::string>& numbers,
@@ -56,10 +59,13 @@ class SqlStore final : public Store {
                                             std::optional<Id> visible_to_partner) override;
   void remove_number(const std::string& number) override;
 
-  Source create_source(const Source& source, const NumberRequest& number) override;
+  Source create_source(const Source& source, const NumberRequest& number,
+                       const std::function<void(ChangeLookups&)>& check_references = {}) override;
   std::optional<Source> find_source(Id partner_id, Id source_id) override;
   Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override;
   Source update_source(const Source& source) override;
+  std::optional<Source> change_source(Id partner_id, Id source_id,
+                                      const Change<Source>& change) override;
   int sweep_sources(const RowFailureHandler& on_failure = {}) override;
   std::optional<Source> find_source_holding(const std::string& tracking_number) override;
 
@@ -89,6 +95,7 @@ class SqlStore final : public Store {
                                                const NumberRequest& request);
   std::optional<Source> find_source_locked(Id partner_id, Id source_id);
   std::vector<AltNumberRule> alt_numbers_of(Id source_id);
+  void write_source_changes(const Source& before, const Source& after);
   void write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
                          const std::vector<AltNumberRule>& existing);
   SourceStatus status_of(Id source_id);

@@ -5,6 +5,7 @@
 
 #include "core/time_format.hpp"
 #include "core/webhook_payload.hpp"
+#include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
 #include "store/sql/sql_store.hpp"
@@ -61,7 +62,7 @@ Source read_source(const SqlStatement& row) {
   return s;
 }
 
-// Everything update_source may change (tracking_number, customer_id, partner_id excluded).
+// The fields a new source is created with, beside its owner and tracking number.
 void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
   const auto& life = s.lifecycle;
   stmt.bind(":name", s.name)
@@ -269,12 +270,17 @@ std::optional<Source> SqlStore::find_source_locked(Id partner_id, Id source_id) 
   return source;
 }
 
-Source SqlStore::create_source(const Source& source, const NumberRequest& number) {
+Source SqlStore::create_source(const Source& source, const NumberRequest& number,
+                               const std::function<void(ChangeLookups&)>& check_references) {
   // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
   // pick_free_number locks the number's row, so creates run side by side.
   SqlTransaction tx(db_, Mode::concurrent_write);
   if (!find_customer_locked(source.partner_id, source.customer_id)) {
     throw NotFoundError("customer not found");
+  }
+  if (check_references) {
+    SqlChangeLookups lookups(db_);
+    check_references(lookups);
   }
   const auto tracking_number = pick_free_number(source.partner_id, number);
   if (!tracking_number) {
@@ -418,35 +424,64 @@ SourceStatus SqlStore::status_of(Id source_id) {
 }
 
 Source SqlStore::update_source(const Source& source) {
+  auto stored = change_source(source.partner_id, source.id, [&](Source& s, auto&) {
+    s = source;
+    return true;
+  });
+  if (!stored) throw NotFoundError("source not found");
+  return *stored;
+}
+
+std::optional<Source> SqlStore::change_source(Id partner_id, Id source_id,
+                                              const Change<Source>& change) {
   SqlTransaction tx(db_, Mode::write);
-  const auto existing = find_source_locked(source.partner_id, source.id);
-  if (!existing) throw NotFoundError("source not found");
-  {
-    static const std::string sql =
-        "UPDATE sources SET name = :name, media = :media, email = :email,"
-        " smsnumber = :smsnumber, answering_number = :answering_number,"
-        " source_class = :source_class, campaign_id = :campaign_id,"
-        " publisher_id = :publisher_id, vm_greeting_id = :vm_greeting_id,"
-        " notify_on_missed_call = :notify_on_missed_call,"
-        " notify_on_new_voicemail = :notify_on_new_voicemail, vm_divert_all = :vm_divert_all,"
-        " vm_divert_busy = :vm_divert_busy, vm_divert_noanswer = :vm_divert_noanswer,"
-        " activation = :activation, expire = :expire, expires_at = :expires_at,"
-        " reserved_until = :reserved_until, deleted_at = :deleted_at,"
-        " archived_at = :archived_at, modified = :modified WHERE id = :id";
-    auto stmt = db_.prepare(sql);
-    bind_mutable_source_fields(stmt, source);
-    stmt.bind(":modified", format_utc(clock_.now())).bind(":id", source.id).run();
-  }
+  const auto before = find_source_locked(partner_id, source_id);
+  if (!before) return std::nullopt;
+  auto after = *before;
+  SqlChangeLookups lookups(db_);
+  if (!change(after, lookups)) return before;
+  write_source_changes(*before, after);
   // Once archived, the number may have gone to another source (or out of the inventory):
   // a lifecycle change must not bring the source back to life without it.
-  if (status_of(source.id) != SourceStatus::archived && !holds_its_number(source.id)) {
+  if (status_of(source_id) != SourceStatus::archived && !holds_its_number(source_id)) {
     throw ConflictError("archived", "source_id",
                         "the source is archived and its tracking number was released");
   }
-  write_alt_numbers(source.id, source.alt_numbers, existing->alt_numbers);
-  auto stored = find_source_locked(source.partner_id, source.id);
+  auto stored = find_source_locked(partner_id, source_id);
   tx.commit();
-  return *stored;
+  return stored;
+}
+
+// tracking_number, customer_id and partner_id never change.
+void SqlStore::write_source_changes(const Source& before, const Source& after) {
+  const auto& was = before.lifecycle;
+  const auto& is = after.lifecycle;
+  ChangedColumns(db_, "sources", before.id)
+      .write("name", before.name, after.name)
+      .write("media", before.media, after.media)
+      .write("email", before.email, after.email)
+      .write("smsnumber", before.smsnumber, after.smsnumber)
+      .write("answering_number", before.answering_number, after.answering_number)
+      .write("source_class", before.source_class, after.source_class)
+      .write("campaign_id", before.campaign_id, after.campaign_id)
+      .write("publisher_id", before.publisher_id, after.publisher_id)
+      .write("vm_greeting_id", before.vm_greeting_id, after.vm_greeting_id)
+      .write("notify_on_missed_call", before.notify_on_missed_call, after.notify_on_missed_call)
+      .write("notify_on_new_voicemail", before.notify_on_new_voicemail,
+             after.notify_on_new_voicemail)
+      .write("vm_divert_all", before.vm_divert_all, after.vm_divert_all)
+      .write("vm_divert_busy", before.vm_divert_busy, after.vm_divert_busy)
+      .write("vm_divert_noanswer", before.vm_divert_noanswer, after.vm_divert_noanswer)
+      .write("activation", was.activation, is.activation)
+      .write("expire", was.expire, is.expire)
+      .write("expires_at", was.expires_at, is.expires_at)
+      .write("reserved_until", was.reserved_until, is.reserved_until)
+      .write("deleted_at", was.deleted_at, is.deleted_at)
+      .write("archived_at", was.archived_at, is.archived_at)
+      .write("modified", before.modified, format_utc(clock_.now()));
+  if (after.alt_numbers != before.alt_numbers) {
+    write_alt_numbers(before.id, after.alt_numbers, before.alt_numbers);
+  }
 }
 
 int SqlStore::sweep_sources(const RowFailureHandler& on_failure) {

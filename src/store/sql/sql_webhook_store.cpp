@@ -4,6 +4,7 @@
 
 #include "core/time_format.hpp"
 #include "core/utf8.hpp"
+#include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
 
@@ -221,24 +222,42 @@ Page<Webhook> SqlWebhookStore::list_webhooks(Id partner_id, PageRequest page) {
 }
 
 Webhook SqlWebhookStore::update_webhook(const Webhook& webhook) {
+  auto stored = change_webhook(webhook.partner_id, webhook.id, [&](Webhook& w, auto&) {
+    const auto secret = w.secret;
+    w = webhook;
+    // The secret is write-only on the wire: an update that does not set one keeps it.
+    if (w.secret.empty()) w.secret = secret;
+    return true;
+  });
+  if (!stored) throw NotFoundError("webhook not found");
+  return *stored;
+}
+
+std::optional<Webhook> SqlWebhookStore::change_webhook(Id partner_id, Id webhook_id,
+                                                       const Change<Webhook>& change) {
   SqlTransaction tx(db_, Mode::write);
-  const auto existing = find_webhook_locked(webhook.partner_id, webhook.id);
-  if (!existing) throw NotFoundError("webhook not found");
-  check_customer(webhook.partner_id, webhook.customer_id);
-  Webhook stored = webhook;
-  // The secret is write-only on the wire: an update that does not set one keeps it.
-  if (stored.secret.empty()) stored.secret = existing->secret;
-  stored.failing = existing->failing;
-  stored.created = existing->created;
-  stored.modified = format_utc(clock_.now());
-  auto stmt = db_.prepare(
-      "UPDATE webhooks SET customer_id = :customer_id, url = :url, event_types = :event_types,"
-      " format = :format, template_text = :template_text, secret = :secret,"
-      " modified = :modified WHERE id = :id");
-  bind_webhook_fields(stmt, stored);
-  stmt.bind(":modified", stored.modified).bind(":id", stored.id).run();
+  const auto before = find_webhook_locked(partner_id, webhook_id);
+  if (!before) return std::nullopt;
+  auto after = *before;
+  SqlChangeLookups lookups(db_);
+  if (!change(after, lookups)) return before;
+  check_customer(partner_id, after.customer_id);
+  after.id = webhook_id;
+  after.partner_id = partner_id;
+  after.failing = before->failing;
+  after.created = before->created;
+  after.modified = format_utc(clock_.now());
+  ChangedColumns(db_, "webhooks", webhook_id)
+      .write("customer_id", before->customer_id, after.customer_id)
+      .write("url", before->url, after.url)
+      .write("event_types", nlohmann::json(before->event_types).dump(),
+             nlohmann::json(after.event_types).dump())
+      .write("format", to_string(before->format), to_string(after.format))
+      .write("template_text", before->template_text, after.template_text)
+      .write("secret", before->secret, after.secret)
+      .write("modified", before->modified, after.modified);
   tx.commit();
-  return stored;
+  return after;
 }
 
 Webhook SqlWebhookStore::delete_webhook(Id partner_id, Id webhook_id) {

@@ -16,6 +16,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   std::optional<Webhook> find_webhook(Id partner_id, Id webhook_id) override;
   Page<Webhook> list_webhooks(Id partner_id, PageRequest page) override;
   Webhook update_webhook(const Webhook& webhook) override;
+  std::optional<Webhook> change_webhook(Id partner_id, Id webhook_id,
+                                        const Change<Webhook>& change) override;
   Webhook delete_webhook(Id partner_id, Id webhook_id) override;
 
   std::optional<std::vector<OutboxEvent>> events_after(Id partner_id, Id after, int limit) override;

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/types.hpp"
+#include "store/sql/sql_database.hpp"
+#include "store/store.hpp"
+
+// How the SQL stores apply a Change (store.hpp): the lookups it may make and the write of
+// only what it altered, both inside the write transaction the store method holds.
+namespace callsight {
+
+class SqlChangeLookups final : public ChangeLookups {
+ public:
+  explicit SqlChangeLookups(SqlDatabase& db) : db_(db) {}
+
+  bool has_customer(Id partner_id, Id customer_id) override;
+  bool has_campaign(Id partner_id, Id customer_id, Id campaign_id) override;
+  bool has_greeting(Id partner_id, Id customer_id, Id greeting_id) override;
+
+ private:
+  SqlDatabase& db_;
+};
+
+// Writes the columns of one row whose value a change altered, one statement per column: a
+// concurrent change of other columns is never overwritten with what this one read, and the
+// statements stay a fixed few (cached) whatever combination a request changes.
+class ChangedColumns {
+ public:
+  ChangedColumns(SqlDatabase& db, std::string table, Id id)
+      : db_(db), table_(std::move(table)), id_(id) {}
+
+  template <class Value>
+  ChangedColumns& write(std::string_view column, const Value& before, const Value& after) {
+    if (before == after) return *this;
+    db_.prepare("UPDATE " + table_ + " SET " + std::string(column) + " = :value WHERE id = :id")
+        .bind(":value", after)
+        .bind(":id", id_)
+        .run();
+    return *this;
+  }
+
+ private:
+  SqlDatabase& db_;
+  const std::string table_;
+  const Id id_;
+};
+
+}  // namespace callsight
