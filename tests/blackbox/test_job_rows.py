@@ -58,10 +58,10 @@ class JobRowFailureTest(CustomerResourceMixin, ServerTestCase):
         name = "Secret Name " + unique()
         refused = self.one(self.source(self.customer(), name=name), "sources")["source_id"]
         fine = self.one(self.source(self.customer(self.bob), s=self.bob), "sources")["source_id"]
-        # Refuses the sweep's writes to alice's source (DELETE, which sets deleted_at, passes),
-        # as a constraint or a damaged row would.
+        # Refuses the sweep's archiving of alice's source, as a constraint or a damaged row
+        # would; only the sweep sets archived_at, so DELETE (whatever columns it writes) passes.
         self.sql("CREATE TRIGGER refuse_sweep BEFORE UPDATE ON sources"
-                 " WHEN OLD.id = %d AND NEW.deleted_at IS OLD.deleted_at"
+                 " WHEN OLD.id = %d AND NEW.archived_at IS NOT OLD.archived_at"
                  " BEGIN SELECT RAISE(ABORT, 'refused'); END" % int(refused))
         before = self.failures("sweep")
         self.one(self.call(self.alice, "DELETE", "/sources/" + refused), "sources")
