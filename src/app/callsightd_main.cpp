@@ -109,7 +109,7 @@ struct LimitFlags {
 class SwitchListener {
  public:
   SwitchListener(const callsight::http::ServerOptions& options, callsight::http::Handler handler)
-      : server_(options, std::move(handler)), thread_([this] { server_.run(false); }) {}
+      : server_(options, std::move(handler)), thread_([this] { server_.run(); }) {}
   ~SwitchListener() {
     server_.stop();
     thread_.join();
@@ -263,6 +263,7 @@ int main(int argc, char** argv) {
     app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks,
                                               observability.metrics(),
                                               row_failures.handler("webhooks", "delivery"));
+    server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
                  server.address());
     if (demo) {
@@ -270,7 +271,7 @@ int main(int argc, char** argv) {
           switch_listener ? std::optional<std::string>(switch_listener->address()) : std::nullopt;
       std::cout << app::ensure_demo(*store, server.address(), switch_address) << std::flush;
     }
-    server.run(/*handle_signals=*/true);
+    server.run();
     spdlog::info("callsightd stopped");
     return 0;
   } catch (const std::exception& e) {

@@ -327,8 +327,13 @@ class Listener {
   bool tls() const { return tls_.has_value(); }
   bool stopping() const { return stopping_; }
 
-  void run(bool handle_signals) {
-    asio::post(strand_, [this, handle_signals] { start(handle_signals); });
+  void catch_signals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+  }
+
+  void run() {
+    asio::post(strand_, [this] { start(); });
     std::vector<std::thread> pool;
     const std::size_t threads = thread_count(options_.threads);
     for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
@@ -367,17 +372,14 @@ class Listener {
   }
 
  private:
-  void start(bool handle_signals) {
+  void start() {
     if (stopping_) return;
-    if (handle_signals) {
-      signals_.add(SIGINT);
-      signals_.add(SIGTERM);
-      signals_.async_wait([this](beast::error_code ec, int signal) {
-        if (ec) return;
-        spdlog::info("signal {} received; shutting down", signal);
-        stop();
-      });
-    }
+    // A signal caught before this point waits in the set and completes this wait at once.
+    signals_.async_wait([this](beast::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {} received; shutting down", signal);
+      stop();
+    });
     accept();
   }
 
@@ -700,7 +702,9 @@ std::string Server::address() const {
 
 bool Server::tls() const { return impl_->tls(); }
 
-void Server::run(bool handle_signals) { impl_->run(handle_signals); }
+void Server::catch_signals() { impl_->catch_signals(); }
+
+void Server::run() { impl_->run(); }
 
 void Server::stop() { impl_->stop(); }
 

@@ -46,9 +46,12 @@ class Server {
   std::string address() const;  // "host:port" as bound
   bool tls() const;
 
-  // Serves until stop() or, when handle_signals, SIGINT/SIGTERM; in-flight requests finish
-  // before it returns.
-  void run(bool handle_signals);
+  // From now on SIGINT and SIGTERM stop this server (once it runs) instead of killing the
+  // process. Call it before announcing readiness: whoever sends a signal on seeing the
+  // announcement must get a clean shutdown.
+  void catch_signals();
+  // Serves until stop() or a caught signal; in-flight requests finish before it returns.
+  void run();
   void stop();
 
  private:
