@@ -143,7 +143,9 @@ int main(int argc, char** argv) {
                  "several nodes on one PostgreSQL (env CALLSIGHT_DB)")
       ->capture_default_str();
   StoreOptions store_options;
-  cli.add_option("--db-pool", store_options.pool_size, "PostgreSQL connections this node keeps")
+  cli.add_option("--db-pool", store_options.pool_size,
+                 "database connections this node keeps: the PostgreSQL pool, or SQLite's readers "
+                 "beside its one writer")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cli.add_option("--switch-listen", switch_listen,

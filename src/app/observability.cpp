@@ -83,6 +83,12 @@ void Observability::register_store_metrics(TimePoint started) {
   pool_metric("callsight_db_pool_timeouts_total", MetricType::counter,
               "Transactions that gave up waiting for a free connection.",
               [](const DatabasePoolStats& s) { return s.timeouts; });
+  pool_metric("callsight_db_group_commits_total", MetricType::counter,
+              "Durable commits that write transactions shared (group commit).",
+              [](const DatabasePoolStats& s) { return s.group_commits; });
+  pool_metric("callsight_db_group_committed_transactions_total", MetricType::counter,
+              "Write transactions committed through a shared durable commit.",
+              [](const DatabasePoolStats& s) { return s.group_committed_transactions; });
   registry_.collected(
       "callsight_webhook_outbox_deliveries",
       "Webhook deliveries in the outbox of the whole database (every node reports the same), by "

@@ -111,6 +111,10 @@ struct DatabasePoolStats {
   std::uint64_t waits = 0;     // transactions that found no free connection and waited
   double wait_seconds = 0;     // time they spent waiting, in total
   std::uint64_t timeouts = 0;  // transactions that gave up waiting
+  // Durable commits that write transactions shared (group_commit.hpp), and the write
+  // transactions committed through them.
+  std::uint64_t group_commits = 0;
+  std::uint64_t group_committed_transactions = 0;
 };
 
 // What a change may look up while the store applies it: reads in the change's own write
@@ -239,7 +243,7 @@ class Store {
 };
 
 struct StoreOptions {
-  int pool_size = 8;  // PostgreSQL connections per process
+  int pool_size = 8;  // PostgreSQL connections, or SQLite reader connections, per process
 };
 
 // Opens the store a --db value names: a postgresql:// (or postgres://) URL means PostgreSQL,

@@ -315,25 +315,33 @@ TEST_F(PgDatabaseTest, ReadTransactionsCannotWrite) {
   EXPECT_THROW(db->exec("INSERT INTO ro VALUES (1)"), StoreError);
 }
 
-TEST_F(PgDatabaseTest, WriteTransactionsWaitForEachOther) {
+// Across nodes (two PgDatabase objects on one database): the second node's write waits on the
+// advisory lock the first node's batch holds. Within one node, writes already take turns in
+// its group commit (group_commit_test.cpp).
+TEST_F(PgDatabaseTest, WriteTransactionsOfTwoNodesWaitForEachOther) {
   auto db = open(2);
+  auto other_node = open(2);
   run(*db, "CREATE TABLE w (who TEXT)");
-  SqlTransaction first(*db, TxMode::write);
   std::atomic<bool> second_started = false;
-  auto second = std::async(std::launch::async, [&] {
-    SqlTransaction tx(*db, TxMode::write);
-    second_started = true;
-    // Under the lock, the first writer's row is already committed.
-    auto stmt = db->prepare("SELECT count(*) FROM w WHERE who = 'first'");
-    stmt.step();
-    const auto count = stmt.int64(0);
-    tx.commit();
-    return count;
-  });
-  ASSERT_TRUE(waits_for_advisory_lock());
-  EXPECT_FALSE(second_started);
-  db->exec("INSERT INTO w VALUES ('first')");
-  first.commit();
+  std::future<std::int64_t> second;
+  {
+    SqlTransaction first(*db, TxMode::write);
+    second = std::async(std::launch::async, [&] {
+      SqlTransaction tx(*other_node, TxMode::write);
+      second_started = true;
+      // Under the lock, the first writer's row is already committed.
+      auto stmt = other_node->prepare("SELECT count(*) FROM w WHERE who = 'first'");
+      stmt.step();
+      const auto count = stmt.int64(0);
+      tx.commit();
+      return count;
+    });
+    // Checked, not asserted: returning here would leave the second writer waiting forever.
+    EXPECT_TRUE(waits_for_advisory_lock());
+    EXPECT_FALSE(second_started);
+    db->exec("INSERT INTO w VALUES ('first')");
+    first.commit();
+  }
   EXPECT_EQ(second.get(), 1);
 }
 

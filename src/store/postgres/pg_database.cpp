@@ -38,8 +38,13 @@ namespace {
 // Advisory locks are per database, so databases sharing a server do not contend.
 constexpr std::int64_t kWriteLockKey = 0x63616c6c73696768;
 
-// The connection each PgDatabase lent to this thread's open transaction.
-thread_local std::unordered_map<const PgDatabase*, PgConnection*> t_transactions;
+// The connection each PgDatabase lent to this thread's open transaction, and whether that
+// is the group commit's batch connection (which stays checked out when the member ends).
+struct Binding {
+  PgConnection* connection = nullptr;
+  bool batched = false;
+};
+thread_local std::unordered_map<const PgDatabase*, Binding> t_transactions;
 
 struct ResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -292,7 +297,7 @@ PgConnection& PgDatabase::current() const {
   if (it == t_transactions.end()) {
     throw std::logic_error("PostgreSQL statement outside a transaction on this thread");
   }
-  return *it->second;
+  return *it->second.connection;
 }
 
 // Opens the connection the first time, reopens it after it broke. Prepared statements do
@@ -358,6 +363,7 @@ PgConnection* PgDatabase::checkout() {
 }
 
 DatabasePoolStats PgDatabase::pool_stats() const {
+  const GroupCommit::Stats writes = group_.stats();
   std::lock_guard lock(mutex_);
   const auto open = static_cast<int>(connections_.size());
   return {.size = pool_size_,
@@ -365,7 +371,9 @@ DatabasePoolStats PgDatabase::pool_stats() const {
           .in_use = open - static_cast<int>(idle_.size()),
           .waits = waits_,
           .wait_seconds = std::chrono::duration<double>(wait_time_).count(),
-          .timeouts = timeouts_};
+          .timeouts = timeouts_,
+          .group_commits = writes.batches,
+          .group_committed_transactions = writes.members};
 }
 
 void PgDatabase::checkin(PgConnection* connection) noexcept {
@@ -376,35 +384,48 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
   released_.notify_one();
 }
 
+// Starts a transaction on a checked-out connection.
+void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
+  try {
+    run(connection, begin_sql(mode));
+  } catch (const StoreError&) {
+    // A session that died while idle (server restart, idle timeout) fails at BEGIN, before
+    // anything ran: starting over on a new session is safe.
+    if (!connection.broken) throw;
+    connect(connection);
+    run(connection, begin_sql(mode));
+  }
+}
+
 void PgDatabase::begin(TxMode mode) {
   if (t_transactions.contains(this)) {
     throw std::logic_error("PostgreSQL transactions do not nest");
   }
+  if (mode == TxMode::write) {
+    group_.begin();
+    batch_connection_->changes = 0;
+    t_transactions.emplace(this, Binding{batch_connection_, /*batched=*/true});
+    return;
+  }
   PgConnection* connection = checkout();
   try {
-    try {
-      run(*connection, begin_sql(mode));
-    } catch (const StoreError&) {
-      // A session that died while idle (server restart, idle timeout) fails at BEGIN, before
-      // anything ran: starting over on a new session is safe.
-      if (!connection->broken) throw;
-      connect(*connection);
-      run(*connection, begin_sql(mode));
-    }
+    begin_on(*connection, mode);
   } catch (...) {
     abandon(*connection);
     checkin(connection);
     throw;
   }
   connection->changes = 0;
-  t_transactions.emplace(this, connection);
+  t_transactions.emplace(this, Binding{connection, /*batched=*/false});
 }
 
 void PgDatabase::commit() {
   const auto it = t_transactions.find(this);
   if (it == t_transactions.end()) throw std::logic_error("PostgreSQL commit outside a transaction");
-  PgConnection* connection = it->second;
+  const Binding binding = it->second;
   t_transactions.erase(it);
+  if (binding.batched) return group_.commit();
+  PgConnection* connection = binding.connection;
   // Whether COMMIT succeeds or fails, the server has ended the transaction.
   Result result;
   try {
@@ -423,10 +444,55 @@ void PgDatabase::commit() {
 void PgDatabase::rollback() noexcept {
   const auto it = t_transactions.find(this);
   if (it == t_transactions.end()) return;  // commit() failed and already ended it
-  PgConnection* connection = it->second;
+  const Binding binding = it->second;
   t_transactions.erase(it);
+  if (binding.batched) return group_.rollback();
+  abandon(*binding.connection);
+  checkin(binding.connection);
+}
+
+void PgDatabase::open_batch() {
+  PgConnection* connection = checkout();
+  try {
+    begin_on(*connection, TxMode::write);
+  } catch (...) {
+    abandon(*connection);
+    checkin(connection);
+    throw;
+  }
+  batch_connection_ = connection;
+}
+
+void PgDatabase::commit_batch() {
+  PgConnection* connection = std::exchange(batch_connection_, nullptr);
+  Result result;
+  try {
+    result = run(*connection, "COMMIT");
+  } catch (...) {
+    checkin(connection);
+    throw;
+  }
+  checkin(connection);
+  if (std::string_view(PQcmdStatus(result.get())) == "ROLLBACK") {
+    throw StoreError("PostgreSQL rolled the shared write transaction back");
+  }
+}
+
+void PgDatabase::abandon_batch() noexcept {
+  PgConnection* connection = std::exchange(batch_connection_, nullptr);
+  if (connection == nullptr) return;
   abandon(*connection);
   checkin(connection);
+}
+
+void PgDatabase::run_on_batch(const char* sql) { run(*batch_connection_, sql); }
+
+// A statement that failed leaves the transaction in error until its savepoint is rolled
+// back; a lost session or a transaction the server ended is gone for good.
+bool PgDatabase::batch_alive() noexcept {
+  if (batch_connection_ == nullptr || batch_connection_->broken) return false;
+  const auto status = PQtransactionStatus(batch_connection_->conn);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
 }
 
 SqlStatement PgDatabase::prepare(const std::string& sql) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/sql/group_commit.hpp"
 #include "store/sql/sql_database.hpp"
 
 namespace callsight {
@@ -28,7 +29,13 @@ struct PgConnection;
 // transaction checks a connection out and binds it to the calling thread until commit or
 // rollback; statements run on that connection, prepared once per connection. A connection
 // that broke (server restart, network) is reopened when next checked out.
-class PgDatabase final : public SqlDatabase {
+//
+// `write` transactions, which hold the database's advisory write lock and so run one at a
+// time across every node, are members of a group commit (group_commit.hpp): one connection
+// of the pool holds a batch transaction and the lock, each member runs in a savepoint of it,
+// and one COMMIT makes a whole batch durable. `concurrent_write` transactions commit on
+// their own connections; PostgreSQL already lets concurrent commits share a WAL flush.
+class PgDatabase final : public SqlDatabase, private BatchConnection {
  public:
   static constexpr std::chrono::milliseconds kDefaultCheckoutTimeout{std::chrono::seconds(30)};
 
@@ -54,7 +61,15 @@ class PgDatabase final : public SqlDatabase {
   DatabasePoolStats pool_stats() const override;
 
  private:
+  // BatchConnection, on a connection checked out of the pool for the batch's lifetime.
+  void open_batch() override;
+  void commit_batch() override;
+  void abandon_batch() noexcept override;
+  void run_on_batch(const char* sql) override;
+  bool batch_alive() noexcept override;
+
   PgConnection& current() const;
+  void begin_on(PgConnection& connection, TxMode mode);
   PgConnection* checkout();
   void checkin(PgConnection* connection) noexcept;
   void connect(PgConnection& connection) const;
@@ -71,6 +86,9 @@ class PgDatabase final : public SqlDatabase {
   std::uint64_t waits_ = 0;  // the wait counters: guarded by mutex_
   std::chrono::steady_clock::duration wait_time_{0};
   std::uint64_t timeouts_ = 0;
+
+  PgConnection* batch_connection_ = nullptr;  // used by the member that runs, only
+  GroupCommit group_{*this};
 };
 
 }  // namespace callsight

@@ -414,7 +414,7 @@ std::unique_ptr<SqlDatabase> open_sql_database(const std::string& location, int 
   if (location.starts_with("postgresql://") || location.starts_with("postgres://")) {
     return std::make_unique<PgDatabase>(location, pool_size);
   }
-  return std::make_unique<SqliteDatabase>(location);
+  return std::make_unique<SqliteDatabase>(location, pool_size);
 }
 
 TransferSummary export_database(SqlDatabase& db, std::ostream& out) {

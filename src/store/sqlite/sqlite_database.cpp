@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "store/store.hpp"
 
@@ -17,6 +18,9 @@ constexpr int kBusyTimeoutMs = 5000;
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
   throw StoreError("SQLite " + std::string(what) + ": " + sqlite3_errmsg(db));
 }
+
+// The connection each SqliteDatabase lent to this thread's open transaction.
+thread_local std::unordered_map<const SqliteDatabase*, SqliteConnection*> t_transactions;
 
 // Runs a PRAGMA on a connection not yet owned by a SqliteDatabase; returns its first value.
 std::string pragma_value(sqlite3* db, const char* sql) {
@@ -85,40 +89,89 @@ class SqliteStatement final : public SqlStatementImpl {
 
 }  // namespace
 
-SqliteDatabase::SqliteDatabase(const std::string& path)
-    : path_(std::filesystem::absolute(path).lexically_normal().string()) {
+// One connection with its cache of prepared statements.
+struct SqliteConnection {
+  SqliteConnection(const std::string& path, bool writer);
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  SqlStatement prepare(const std::string& sql);
+  void run(const char* sql) { prepare(sql).run(); }
+
+  sqlite3* db = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache;
+};
+
+SqliteConnection::SqliteConnection(const std::string& path, bool writer) {
   struct Closer {
     void operator()(sqlite3* db) const { sqlite3_close(db); }
   };
+  const int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0);
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  std::unique_ptr<sqlite3, Closer> db(raw);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<sqlite3, Closer> owned(raw);
   if (rc != SQLITE_OK) {
     throw StoreError("cannot open SQLite database " + path + ": " +
                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  // WAL lets readers proceed beside the writer; synchronous=FULL fsyncs the WAL at every
-  // commit, so an acknowledged write survives a SIGKILL and a power loss.
-  if (pragma_value(raw, "PRAGMA journal_mode=WAL") != "wal") {
-    throw StoreError("SQLite database " + path + " cannot use WAL journaling");
+  if (writer) {
+    // WAL lets readers proceed beside the writer; synchronous=FULL fsyncs the WAL at every
+    // commit, so an acknowledged write survives a SIGKILL and a power loss.
+    if (pragma_value(raw, "PRAGMA journal_mode=WAL") != "wal") {
+      throw StoreError("SQLite database " + path + " cannot use WAL journaling");
+    }
+    pragma_value(raw, "PRAGMA synchronous=FULL");
+    pragma_value(raw, "PRAGMA foreign_keys=ON");
+  } else {
+    // A read transaction that tried to write would bypass the group commit.
+    pragma_value(raw, "PRAGMA query_only=ON");
   }
-  pragma_value(raw, "PRAGMA synchronous=FULL");
-  pragma_value(raw, "PRAGMA foreign_keys=ON");
   // The default 2 MiB page cache is smaller than the CDR index of a busy partner, so every
   // listing's COUNT re-read it from the OS (bench/README.md); 32 MiB keeps it in memory.
   pragma_value(raw, "PRAGMA cache_size=-32768");
-  db_ = db.release();
+  db = owned.release();
 }
 
-SqliteDatabase::~SqliteDatabase() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-  cache_.clear();
-  sqlite3_close(db_);
-  db_ = nullptr;
+SqliteConnection::~SqliteConnection() {
+  for (auto& [sql, stmt] : cache) sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
+
+SqlStatement SqliteConnection::prepare(const std::string& sql) {
+  if (const auto it = cache.find(sql); it != cache.end()) {
+    return SqlStatement(std::make_unique<SqliteStatement>(it->second));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    fail(db, "prepare");
+  }
+  cache.emplace(sql, stmt);
+  return SqlStatement(std::make_unique<SqliteStatement>(stmt));
+}
+
+namespace {
+
+void rollback_reader(SqliteConnection& reader) noexcept {
+  try {
+    reader.run("ROLLBACK");
+  } catch (const StoreError&) {
+    // The transaction has ended already (a failed COMMIT may end it); nothing to undo.
+  }
+}
+
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(const std::string& path, int readers)
+    : path_(std::filesystem::absolute(path).lexically_normal().string()),
+      max_readers_(readers < 1 ? 1 : readers),
+      writer_(std::make_unique<SqliteConnection>(path, /*writer=*/true)),
+      group_(*this) {}
+
+SqliteDatabase::~SqliteDatabase() = default;
 
 const SqlDialect& SqliteDatabase::dialect() const {
   // SQLite has no row locks: a write transaction holds the whole database.
@@ -128,87 +181,140 @@ const SqlDialect& SqliteDatabase::dialect() const {
 
 std::string SqliteDatabase::description() const { return "SQLite " + path_; }
 
+SqliteConnection& SqliteDatabase::current() const {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) {
+    throw std::logic_error("SQLite statement outside a transaction on this thread");
+  }
+  return *it->second;
+}
+
 void SqliteDatabase::exec(const std::string& sql) {
+  sqlite3* db = current().db;
   char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : sqlite3_errmsg(db_);
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error ? error : sqlite3_errmsg(db);
     sqlite3_free(error);
     throw StoreError("SQLite: " + message);
   }
 }
 
-SqlStatement SqliteDatabase::prepare(const std::string& sql) {
-  if (const auto it = cache_.find(sql); it != cache_.end()) {
-    return SqlStatement(std::make_unique<SqliteStatement>(it->second));
+SqlStatement SqliteDatabase::prepare(const std::string& sql) { return current().prepare(sql); }
+
+std::int64_t SqliteDatabase::changes() { return sqlite3_changes(current().db); }
+
+// Reads use a deferred transaction on a reader connection for a consistent snapshot of what
+// has committed; writes join the group commit on the writer connection.
+void SqliteDatabase::begin(TxMode mode) {
+  if (t_transactions.contains(this)) throw std::logic_error("SQLite transactions do not nest");
+  if (mode != TxMode::read) {
+    group_.begin();
+    t_transactions.emplace(this, writer_.get());
+    return;
   }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt, nullptr) != SQLITE_OK) {
-    fail(db_, "prepare");
+  SqliteConnection* reader = checkout_reader();
+  try {
+    reader->run("BEGIN DEFERRED");
+  } catch (...) {
+    checkin_reader(reader);
+    throw;
   }
-  cache_.emplace(sql, stmt);
-  return SqlStatement(std::make_unique<SqliteStatement>(stmt));
+  t_transactions.emplace(this, reader);
 }
 
-std::int64_t SqliteDatabase::changes() { return sqlite3_changes(db_); }
-
-void SqliteDatabase::run(const char* sql) { prepare(sql).run(); }
-
-// Writes take the write lock at BEGIN (IMMEDIATE), so a read-then-write cannot interleave
-// with another writer, also in another process; reads use a deferred transaction for a
-// consistent snapshot.
-void SqliteDatabase::begin(TxMode mode) {
-  lock_connection();
+void SqliteDatabase::commit() {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) throw std::logic_error("SQLite commit outside a transaction");
+  SqliteConnection* connection = it->second;
+  t_transactions.erase(it);
+  if (connection == writer_.get()) return group_.commit();
   try {
-    run(mode == TxMode::read ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+    connection->run("COMMIT");
   } catch (...) {
-    mutex_.unlock();
+    rollback_reader(*connection);
+    checkin_reader(connection);
+    throw;
+  }
+  checkin_reader(connection);
+}
+
+void SqliteDatabase::rollback() noexcept {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) return;  // commit() failed and already ended it
+  SqliteConnection* connection = it->second;
+  t_transactions.erase(it);
+  if (connection == writer_.get()) return group_.rollback();
+  rollback_reader(*connection);
+  checkin_reader(connection);
+}
+
+void SqliteDatabase::open_batch() { writer_->run("BEGIN IMMEDIATE"); }
+
+void SqliteDatabase::commit_batch() {
+  try {
+    writer_->run("COMMIT");
+  } catch (const StoreError&) {
+    abandon_batch();
     throw;
   }
 }
 
-void SqliteDatabase::commit() {
-  run("COMMIT");
-  unlock_connection();
-}
-
-void SqliteDatabase::rollback() noexcept {
+void SqliteDatabase::abandon_batch() noexcept {
+  if (sqlite3_get_autocommit(writer_->db)) return;  // SQLite already rolled it back
   try {
-    run("ROLLBACK");
+    writer_->run("ROLLBACK");
   } catch (const StoreError&) {
-    // SQLite may already have rolled back (e.g. after an I/O error); nothing is left to undo.
+    // Nothing is left to undo when even ROLLBACK fails; the next BEGIN starts afresh.
   }
-  unlock_connection();
 }
 
-// The one connection is the whole pool: transactions that wait for it are what limits a
-// node on SQLite, so they are counted like a pool's waits.
-void SqliteDatabase::lock_connection() {
-  if (!mutex_.try_lock()) {
+void SqliteDatabase::run_on_batch(const char* sql) { writer_->run(sql); }
+
+// SQLite rolls the whole transaction back by itself after some errors (I/O, disk full, out
+// of memory); it is then back in autocommit mode.
+bool SqliteDatabase::batch_alive() noexcept { return sqlite3_get_autocommit(writer_->db) == 0; }
+
+SqliteConnection* SqliteDatabase::checkout_reader() {
+  std::unique_lock lock(readers_mutex_);
+  const auto free = [this] {
+    return !idle_readers_.empty() || readers_.size() < static_cast<std::size_t>(max_readers_);
+  };
+  if (!free()) {
     const auto started = std::chrono::steady_clock::now();
-    mutex_.lock();
-    const auto waited = std::chrono::steady_clock::now() - started;
-    waits_.fetch_add(1, std::memory_order_relaxed);
-    wait_nanoseconds_.fetch_add(
-        static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()),
-        std::memory_order_relaxed);
+    reader_released_.wait(lock, free);
+    ++reader_waits_;
+    reader_wait_time_ += std::chrono::steady_clock::now() - started;
   }
-  in_use_.store(true, std::memory_order_relaxed);
+  if (!idle_readers_.empty()) {
+    SqliteConnection* reader = idle_readers_.back();  // the most recently used: warm cache
+    idle_readers_.pop_back();
+    return reader;
+  }
+  // Opened under the lock: rare (up to max_readers_ times), and the slot stays counted.
+  return readers_.emplace_back(std::make_unique<SqliteConnection>(path_, /*writer=*/false)).get();
 }
 
-void SqliteDatabase::unlock_connection() {
-  in_use_.store(false, std::memory_order_relaxed);
-  mutex_.unlock();
+void SqliteDatabase::checkin_reader(SqliteConnection* reader) noexcept {
+  {
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(reader);
+  }
+  reader_released_.notify_one();
 }
 
 DatabasePoolStats SqliteDatabase::pool_stats() const {
+  const GroupCommit::Stats writes = group_.stats();
+  std::lock_guard lock(readers_mutex_);
+  const auto open_readers = static_cast<int>(readers_.size());
   return {
-      .size = 1,
-      .open = 1,
-      .in_use = in_use_.load(std::memory_order_relaxed) ? 1 : 0,
-      .waits = waits_.load(std::memory_order_relaxed),
-      .wait_seconds = static_cast<double>(wait_nanoseconds_.load(std::memory_order_relaxed)) / 1e9};
+      .size = 1 + max_readers_,
+      .open = 1 + open_readers,
+      .in_use = (writes.running ? 1 : 0) + open_readers - static_cast<int>(idle_readers_.size()),
+      .waits = writes.waits + reader_waits_,
+      .wait_seconds =
+          writes.wait_seconds + std::chrono::duration<double>(reader_wait_time_).count(),
+      .group_commits = writes.batches,
+      .group_committed_transactions = writes.members};
 }
 
 }  // namespace callsight

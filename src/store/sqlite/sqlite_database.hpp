@@ -1,28 +1,36 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
+#include "store/sql/group_commit.hpp"
 #include "store/sql/sql_database.hpp"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace callsight {
 
-// SqlDatabase on one SQLite file (WAL, synchronous=FULL) through one connection.
+struct SqliteConnection;
+
+// SqlDatabase on one SQLite file (WAL, synchronous=FULL): one writer connection and up to
+// `readers` reader connections, opened on first need.
 //
-// Threading: a transaction holds the connection's mutex from begin to commit or rollback.
-// SQLite serialises writers anyway, so this costs only read concurrency, which one node
-// does not need. Other processes (the admin CLI) are kept apart by SQLite's file locks:
-// writes begin IMMEDIATE and wait up to the busy timeout.
-class SqliteDatabase final : public SqlDatabase {
+// Write transactions (both write modes; SQLite has one writer anyway) are members of a group
+// commit on the writer connection (group_commit.hpp): they run one at a time and share the
+// fsync of one COMMIT. Read transactions run on a reader connection beside them, and see
+// only committed, durable data. Other processes (the admin CLI) are kept apart by SQLite's
+// file locks: a batch begins IMMEDIATE and waits up to the busy timeout.
+class SqliteDatabase final : public SqlDatabase, private BatchConnection {
  public:
-  explicit SqliteDatabase(const std::string& path);
+  static constexpr int kDefaultReaders = 8;
+
+  explicit SqliteDatabase(const std::string& path, int readers = kDefaultReaders);
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
@@ -38,17 +46,28 @@ class SqliteDatabase final : public SqlDatabase {
   DatabasePoolStats pool_stats() const override;
 
  private:
-  void run(const char* sql);
-  void lock_connection();
-  void unlock_connection();
+  // BatchConnection, on the writer connection.
+  void open_batch() override;
+  void commit_batch() override;
+  void abandon_batch() noexcept override;
+  void run_on_batch(const char* sql) override;
+  bool batch_alive() noexcept override;
+
+  SqliteConnection& current() const;
+  SqliteConnection* checkout_reader();
+  void checkin_reader(SqliteConnection* reader) noexcept;
 
   std::string path_;
-  sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
-  std::mutex mutex_;
-  std::atomic<bool> in_use_{false};
-  std::atomic<std::uint64_t> waits_{0};
-  std::atomic<std::uint64_t> wait_nanoseconds_{0};
+  int max_readers_;
+  std::unique_ptr<SqliteConnection> writer_;
+  GroupCommit group_;
+
+  mutable std::mutex readers_mutex_;
+  std::condition_variable reader_released_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;  // opened so far
+  std::vector<SqliteConnection*> idle_readers_;
+  std::uint64_t reader_waits_ = 0;  // guarded by readers_mutex_
+  std::chrono::steady_clock::duration reader_wait_time_{0};
 };
 
 }  // namespace callsight

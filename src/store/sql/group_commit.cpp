@@ -1,0 +1,141 @@
+#include "store/sql/group_commit.hpp"
+
+#include <utility>
+
+#include "store/store.hpp"
+
+namespace callsight {
+namespace {
+
+// Transactions do not nest (sql_database.hpp), so one name serves every member.
+constexpr const char* kSavepoint = "SAVEPOINT callsight_member";
+constexpr const char* kRelease = "RELEASE SAVEPOINT callsight_member";
+constexpr const char* kRollbackTo = "ROLLBACK TO SAVEPOINT callsight_member";
+
+}  // namespace
+
+GroupCommit::GroupCommit(BatchConnection& connection, std::size_t max_members)
+    : connection_(connection), max_members_(max_members == 0 ? 1 : max_members) {}
+
+void GroupCommit::begin() {
+  std::unique_lock lock(mutex_);
+  if (running_) {
+    const auto started = std::chrono::steady_clock::now();
+    ++queued_;
+    changed_.wait(lock, [this] { return !running_; });
+    --queued_;
+    ++stats_.waits;
+    stats_.wait_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  running_ = true;
+  const bool open = batch_ != nullptr;
+  lock.unlock();
+  if (!open) {
+    try {
+      connection_.open_batch();
+    } catch (...) {
+      lock.lock();
+      running_ = false;
+      changed_.notify_all();
+      throw;
+    }
+    lock.lock();
+    batch_ = std::make_shared<Batch>();
+    lock.unlock();
+  }
+  try {
+    connection_.run_on_batch(kSavepoint);
+  } catch (...) {
+    end_failed_member(/*savepoint_open=*/false);
+    throw;
+  }
+}
+
+void GroupCommit::commit() {
+  try {
+    connection_.run_on_batch(kRelease);
+  } catch (const StoreError&) {
+    // PostgreSQL refuses RELEASE after a statement of the member failed: the member rolls
+    // back, as COMMIT would have.
+    end_failed_member(/*savepoint_open=*/true);
+    throw;
+  }
+  std::unique_lock lock(mutex_);
+  const std::shared_ptr<Batch> batch = batch_;
+  ++released_;
+  hand_over_or_settle(lock);
+  changed_.wait(lock, [&batch] { return batch->settled; });
+  if (batch->error) throw StoreError(*batch->error);
+}
+
+void GroupCommit::rollback() noexcept { end_failed_member(/*savepoint_open=*/true); }
+
+void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
+  bool alive = connection_.batch_alive();
+  if (alive && savepoint_open) {
+    try {
+      connection_.run_on_batch(kRollbackTo);
+      connection_.run_on_batch(kRelease);
+    } catch (const StoreError&) {
+      // A savepoint that cannot be rolled back leaves the batch in a state nobody can vouch
+      // for: give it up.
+      alive = false;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  if (alive) {
+    hand_over_or_settle(lock);
+  } else {
+    settle(lock, /*commit=*/false);
+  }
+}
+
+void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept {
+  if (queued_ > 0 && released_ < max_members_) {
+    running_ = false;
+    changed_.notify_all();
+    return;
+  }
+  settle(lock, /*commit=*/released_ > 0);
+}
+
+void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept {
+  const std::shared_ptr<Batch> batch = std::exchange(batch_, nullptr);
+  const std::size_t members = std::exchange(released_, 0);
+  lock.unlock();
+  std::optional<std::string> error;
+  if (commit) {
+    try {
+      connection_.commit_batch();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  } else {
+    connection_.abandon_batch();
+    if (members > 0) {
+      error = "the shared write transaction was lost before it committed";
+    }
+  }
+  lock.lock();
+  if (batch) {
+    batch->error = std::move(error);
+    batch->settled = true;
+    if (!batch->error && members > 0) {
+      ++stats_.batches;
+      stats_.members += members;
+    }
+  }
+  running_ = false;
+  changed_.notify_all();
+}
+
+GroupCommit::Stats GroupCommit::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats stats = stats_;
+  stats.running = running_;
+  stats.queued = queued_;
+  return stats;
+}
+
+}  // namespace callsight

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace callsight {
+
+// The connection a backend runs its shared write transactions on (the "batch"), as the group
+// commit drives it. Calls come from one thread at a time.
+class BatchConnection {
+ public:
+  virtual ~BatchConnection() = default;
+  // Opens the batch transaction, taking the database's write lock (SQLite: BEGIN IMMEDIATE;
+  // PostgreSQL: the advisory write lock).
+  virtual void open_batch() = 0;
+  // Commits the batch durably; throws StoreError when it did not commit.
+  virtual void commit_batch() = 0;
+  // Rolls the batch back (or gives up a batch the server already ended).
+  virtual void abandon_batch() noexcept = 0;
+  // Runs a statement without parameters (the SAVEPOINT commands) on the batch connection.
+  virtual void run_on_batch(const char* sql) = 0;
+  // False once the server ended the batch transaction on its own (an I/O error, a lost
+  // connection): the members released into it are lost with it.
+  virtual bool batch_alive() noexcept = 0;
+};
+
+// Lets concurrent write transactions share one durable commit (the disk does a few thousand
+// fsyncs a second; one per request capped every writing endpoint there).
+//
+// Write transactions run one at a time, as before, but each inside a SAVEPOINT of a longer
+// batch transaction: a member that fails rolls back to its savepoint and leaves the others'
+// work alone, so one request's 409 never undoes another's. A member that succeeds releases
+// its savepoint and waits until its batch is committed, so nobody is answered before their
+// change is durable. The member that finds nobody queued behind it (or a full batch) commits
+// the batch for everyone in it; when the commit fails, every member of that batch fails.
+//
+// Readers never see a batch before it commits: the backends read on other connections.
+class GroupCommit {
+ public:
+  static constexpr std::size_t kDefaultMaxMembers = 64;
+
+  explicit GroupCommit(BatchConnection& connection, std::size_t max_members = kDefaultMaxMembers);
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // Waits for the batch connection, opening a batch when none is open, and starts a member.
+  void begin();
+  // Ends the member successfully; returns once its batch is durable, throws StoreError when
+  // the batch failed to commit.
+  void commit();
+  // Ends the member, undoing only its own work.
+  void rollback() noexcept;
+
+  struct Stats {
+    std::uint64_t batches = 0;  // durable commits
+    std::uint64_t members = 0;  // write transactions committed through them
+    std::uint64_t waits = 0;    // members that found the batch connection busy and waited
+    double wait_seconds = 0;    // the time they waited, in total
+    bool running = false;       // a member holds the batch connection now
+    std::size_t queued = 0;     // members waiting for it now
+  };
+  Stats stats() const;
+
+ private:
+  struct Batch {
+    bool settled = false;
+    std::optional<std::string> error;  // set: the batch did not commit, and why
+  };
+
+  // Called by the running member once its savepoint has ended: gives the batch connection to
+  // a queued member, or ends the batch when nobody is queued or the batch is full.
+  void hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept;
+  // Ends the open batch: commits it, or gives it up (failing its released members when
+  // `lost`). Called by the running member, with `lock` held; returns with it held.
+  void settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept;
+  // A member that cannot go on: undoes its work, or fails the whole batch when the server
+  // ended the batch transaction.
+  void end_failed_member(bool savepoint_open) noexcept;
+
+  BatchConnection& connection_;
+  const std::size_t max_members_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool running_ = false;          // a member (or a settling commit) holds the batch connection
+  std::size_t queued_ = 0;        // threads waiting in begin()
+  std::shared_ptr<Batch> batch_;  // the open batch, if any
+  std::size_t released_ = 0;      // members released into batch_, waiting for its commit
+  Stats stats_;                   // `running` and `queued` are filled in by stats()
+};
+
+}  // namespace callsight

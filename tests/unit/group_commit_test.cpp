@@ -1,0 +1,266 @@
+// The group commit's hand-over rules with a batch connection the test drives: which members
+// share a commit, what each one's outcome is, and what runs on the connection. That the
+// backends keep each member's work and make it durable is checked on SQLite and PostgreSQL
+// in sql_group_commit_test.cpp.
+#include "store/sql/group_commit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace callsight {
+namespace {
+
+// Records what the group commit runs; its commit can be held until the test lets it go, and
+// made to fail.
+class ScriptedBatch final : public BatchConnection {
+ public:
+  void open_batch() override {
+    std::lock_guard lock(mutex_);
+    log_.push_back("BEGIN");
+    alive_ = true;
+  }
+  void commit_batch() override {
+    std::unique_lock lock(mutex_);
+    ++commits_entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return !hold_commit_; });
+    log_.push_back("COMMIT");
+    alive_ = false;
+    if (fail_commit_) throw StoreError("disk full");
+  }
+  void abandon_batch() noexcept override {
+    std::lock_guard lock(mutex_);
+    log_.push_back("ROLLBACK");
+    alive_ = false;
+  }
+  void run_on_batch(const char* sql) override {
+    std::lock_guard lock(mutex_);
+    log_.push_back(sql);
+  }
+  bool batch_alive() noexcept override {
+    std::lock_guard lock(mutex_);
+    return alive_;
+  }
+
+  void hold_commits(bool hold) {
+    std::lock_guard lock(mutex_);
+    hold_commit_ = hold;
+    changed_.notify_all();
+  }
+  void fail_commits() {
+    std::lock_guard lock(mutex_);
+    fail_commit_ = true;
+  }
+  void lose_batch() {
+    std::lock_guard lock(mutex_);
+    alive_ = false;
+  }
+  void wait_for_commits_entered(int count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return commits_entered_ >= count; });
+  }
+  int count(const std::string& statement) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(log_.begin(), log_.end(), statement));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> log_;
+  bool alive_ = false;
+  bool hold_commit_ = false;
+  bool fail_commit_ = false;
+  int commits_entered_ = 0;
+};
+
+enum class Outcome { pending, committed, rolled_back, failed };
+
+// Holds a member between its begin and its end until the test opens it.
+class Gate {
+ public:
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  void pass() {
+    std::unique_lock lock(mutex_);
+    reached_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+  }
+  void wait_until_reached() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return reached_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  bool reached_ = false;
+};
+
+// A member on its own thread: begins, passes its gate (if any), then commits or rolls back.
+class Member {
+ public:
+  Member(GroupCommit& group, bool succeed, Gate* gate = nullptr)
+      : thread_([this, &group, succeed, gate] {
+          group.begin();
+          if (gate) gate->pass();
+          if (!succeed) {
+            group.rollback();
+            outcome_ = Outcome::rolled_back;
+            return;
+          }
+          try {
+            group.commit();
+            outcome_ = Outcome::committed;
+          } catch (const StoreError&) {
+            outcome_ = Outcome::failed;
+          }
+        }) {}
+  Outcome join() {
+    thread_.join();
+    return outcome_;
+  }
+
+ private:
+  Outcome outcome_ = Outcome::pending;
+  std::thread thread_;
+};
+
+void wait_until(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// One member commits and is held in its COMMIT while `queued` more line up behind it.
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void start_first_and_queue(const std::vector<bool>& queued_succeed) {
+    batch_.hold_commits(true);
+    first_ = std::make_unique<Member>(group_, true);
+    batch_.wait_for_commits_entered(1);
+    for (const bool succeed : queued_succeed) {
+      queued_.push_back(std::make_unique<Member>(group_, succeed));
+    }
+    wait_until([&] { return group_.stats().queued == queued_succeed.size(); });
+  }
+
+  ScriptedBatch batch_;
+  GroupCommit group_{batch_};
+  std::unique_ptr<Member> first_;
+  std::vector<std::unique_ptr<Member>> queued_;
+};
+
+TEST_F(GroupCommitTest, ALoneMemberCommitsItsOwnBatch) {
+  Member member(group_, true);
+  EXPECT_EQ(member.join(), Outcome::committed);
+  EXPECT_EQ(batch_.count("BEGIN"), 1);
+  EXPECT_EQ(batch_.count("SAVEPOINT callsight_member"), 1);
+  EXPECT_EQ(batch_.count("RELEASE SAVEPOINT callsight_member"), 1);
+  EXPECT_EQ(batch_.count("COMMIT"), 1);
+  EXPECT_EQ(group_.stats().batches, 1u);
+  EXPECT_EQ(group_.stats().members, 1u);
+}
+
+TEST_F(GroupCommitTest, MembersThatQueueDuringACommitShareTheNextOne) {
+  start_first_and_queue({true, true, true});
+  batch_.hold_commits(false);
+  EXPECT_EQ(first_->join(), Outcome::committed);
+  for (auto& member : queued_) EXPECT_EQ(member->join(), Outcome::committed);
+  EXPECT_EQ(batch_.count("BEGIN"), 2);
+  EXPECT_EQ(batch_.count("COMMIT"), 2);
+  EXPECT_EQ(batch_.count("SAVEPOINT callsight_member"), 4);
+  EXPECT_EQ(group_.stats().batches, 2u);
+  EXPECT_EQ(group_.stats().members, 4u);
+}
+
+TEST_F(GroupCommitTest, AMemberThatRollsBackUndoesOnlyItsOwnWork) {
+  start_first_and_queue({true, false, true});
+  batch_.hold_commits(false);
+  EXPECT_EQ(first_->join(), Outcome::committed);
+  EXPECT_EQ(queued_[0]->join(), Outcome::committed);
+  EXPECT_EQ(queued_[1]->join(), Outcome::rolled_back);
+  EXPECT_EQ(queued_[2]->join(), Outcome::committed);
+  EXPECT_EQ(batch_.count("ROLLBACK TO SAVEPOINT callsight_member"), 1);
+  EXPECT_EQ(batch_.count("ROLLBACK"), 0);  // the batch itself is committed
+  EXPECT_EQ(batch_.count("COMMIT"), 2);
+  EXPECT_EQ(group_.stats().members, 3u);
+}
+
+TEST_F(GroupCommitTest, ABatchOfOnlyRolledBackMembersIsRolledBackNotCommitted) {
+  Member member(group_, false);
+  EXPECT_EQ(member.join(), Outcome::rolled_back);
+  EXPECT_EQ(batch_.count("ROLLBACK"), 1);
+  EXPECT_EQ(batch_.count("COMMIT"), 0);
+  EXPECT_EQ(group_.stats().batches, 0u);
+}
+
+TEST_F(GroupCommitTest, WhenTheSharedCommitFailsEveryMemberOfThatBatchFails) {
+  start_first_and_queue({true, true});
+  batch_.fail_commits();
+  batch_.hold_commits(false);
+  EXPECT_EQ(first_->join(), Outcome::failed);
+  for (auto& member : queued_) EXPECT_EQ(member->join(), Outcome::failed);
+  EXPECT_EQ(group_.stats().batches, 0u);
+}
+
+TEST_F(GroupCommitTest, ABatchTheServerEndedFailsTheMembersReleasedIntoIt) {
+  // `released` commits into the batch and hands it to `next`, queued behind it; the batch
+  // then dies under `next` (as after an I/O error) and `next` rolls back: `released`'s work
+  // was lost with the batch, so it must not be told it committed.
+  Gate released_gate;
+  Member released(group_, true, &released_gate);
+  released_gate.wait_until_reached();
+  Gate next_gate;
+  Member next(group_, false, &next_gate);
+  wait_until([&] { return group_.stats().queued == 1; });
+  released_gate.open();
+  next_gate.wait_until_reached();
+  batch_.lose_batch();
+  next_gate.open();
+  EXPECT_EQ(released.join(), Outcome::failed);
+  EXPECT_EQ(next.join(), Outcome::rolled_back);
+  EXPECT_EQ(batch_.count("COMMIT"), 0);
+  EXPECT_EQ(group_.stats().batches, 0u);
+
+  Member after(group_, true);  // the next member starts a new batch
+  EXPECT_EQ(after.join(), Outcome::committed);
+  EXPECT_EQ(batch_.count("BEGIN"), 2);
+}
+
+TEST(GroupCommitLimitTest, ABatchHoldsAtMostMaxMembers) {
+  ScriptedBatch batch;
+  GroupCommit group(batch, /*max_members=*/2);
+  batch.hold_commits(true);
+  Member first(group, true);
+  batch.wait_for_commits_entered(1);
+  std::vector<std::unique_ptr<Member>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(std::make_unique<Member>(group, true));
+  wait_until([&] { return group.stats().queued == 3; });
+  batch.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::committed);
+  for (auto& member : queued) EXPECT_EQ(member->join(), Outcome::committed);
+  // The first alone; two of the queued three; the last one alone.
+  EXPECT_EQ(batch.count("COMMIT"), 3);
+  EXPECT_EQ(group.stats().members, 4u);
+}
+
+}  // namespace
+}  // namespace callsight
