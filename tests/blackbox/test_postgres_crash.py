@@ -3,12 +3,14 @@ database on a throwaway cluster of this test's own; clients on both nodes create
 and rename sources; the cluster is stopped the way a crash would stop it (`pg_ctl stop -m
 immediate`) and started again. While it is down, requests fail cleanly (a 5xx with the
 errors envelope, within the client's timeout; the nodes stay up). Once it is back, both
-nodes serve again without a restart of their own, every write a client was told succeeded
+nodes serve again without a restart of their own (no request sent after the restart fails,
+the sweeps free numbers, webhooks are delivered), every write a client was told succeeded
 is there on both nodes, and a write that failed is there whole or not at all.
 
 Needs the PostgreSQL server binaries (scripts/pg-test-cluster); skipped without them.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from harness import HTTP_TIMEOUT, Server, add_partner, run_cli, unique
+from webhook_receiver import Receiver
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_TEST_CLUSTER = os.path.join(REPO, "scripts", "pg-test-cluster")
@@ -31,6 +34,7 @@ LOAD_BEFORE_CRASH = 1.5  # seconds of writing on a healthy cluster
 OUTAGE = 2.0  # seconds the cluster stays down
 LOAD_AFTER_RESTART = 2.0
 PARTNER = ("crashpg", "pw-crashpg")
+NODE_ARGS = ["--sweep-seconds", "1", "--webhooks-allow-private"]
 POOL = ["+4631%07d" % n for n in range(7000, 7000 + 2 * WRITERS_PER_NODE)]
 
 
@@ -159,7 +163,7 @@ class PostgresCrashTest(unittest.TestCase):
         run_cli(cls.db, "numbers", "add", "--partner", PARTNER[0], *POOL, check=True)
         cls.nodes = []
         for _ in range(2):
-            node = Server(db=cls.db, extra_args=["--sweep-seconds", "1"])
+            node = Server(db=cls.db, extra_args=NODE_ARGS)
             cls.addClassCleanup(node.cleanup)
             cls.nodes.append(node.start())
 
@@ -241,6 +245,7 @@ class PostgresCrashTest(unittest.TestCase):
         for node in self.nodes:
             self.assert_node_serves(node, source_ids[0])
         self.assert_sweeps_run_again()
+        self.assert_webhooks_delivered_again()
         for node in self.nodes:
             node.stop()
 
@@ -289,6 +294,21 @@ class PostgresCrashTest(unittest.TestCase):
                  "sources")
         self.assertEqual(self.one(self.on(node, s, "GET", "/sources/%s" % source_id),
                                   "sources")["name"], name)
+
+    def assert_webhooks_delivered_again(self):
+        """The nodes' webhook claimers and workers outlived the outage: a test event written
+        through each node now reaches the receiver."""
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        s = self.session()
+        webhook = self.one(self.on(self.nodes[0], s, "POST", "/webhooks",
+                                   data={"url": receiver.url,
+                                         "events": json.dumps(["source.created"])}),
+                           "webhooks")
+        for node in self.nodes:
+            self.one(self.on(node, s, "POST", "/webhooks/%s/test" % webhook["webhook_id"]),
+                     "events")
+        self.assertEqual(len(receiver.wait_for_count(2, timeout=20)), 2)
 
     def assert_sweeps_run_again(self):
         """The nodes' sweep threads outlived the outage: a source deleted now (no quarantine
