@@ -3,7 +3,8 @@ database on a throwaway cluster of this test's own; clients on both nodes create
 and rename sources; the cluster is stopped the way a crash would stop it (`pg_ctl stop -m
 immediate`) and started again. While it is down, requests fail cleanly (a 5xx with the
 errors envelope, within the client's timeout; the nodes stay up). Once it is back, both
-nodes serve again without a restart of their own (no request sent after the restart fails,
+nodes serve again without a restart of their own (/readyz says unavailable while it is down
+and ready once it is back; no request sent after the restart fails,
 the sweeps free numbers, webhooks are delivered), every write a client was told succeeded
 is there on both nodes, and a write that failed is there whole or not at all.
 
@@ -183,6 +184,11 @@ class PostgresCrashTest(unittest.TestCase):
         self.assertEqual(len(items), 1, items)
         return items[0]
 
+    def readiness(self):
+        """(status, JSON status) of GET /readyz on each node."""
+        answers = [requests.get(node.url("/readyz"), timeout=HTTP_TIMEOUT) for node in self.nodes]
+        return [(resp.status_code, resp.json()["status"]) for resp in answers]
+
     def assert_nodes_alive(self, when):
         for index, node in enumerate(self.nodes):
             self.assertIsNone(node.proc.poll(), "node %d exited %s:\n%s"
@@ -217,8 +223,10 @@ class PostgresCrashTest(unittest.TestCase):
             cluster("crash", self.cluster_dir)
             time.sleep(OUTAGE)
             self.assert_nodes_alive("while PostgreSQL was down")
+            down = self.readiness()
             cluster("start", self.cluster_dir)
             self.restarted_at = time.monotonic()
+            up = self.readiness()
             time.sleep(LOAD_AFTER_RESTART)
         finally:
             self.stop_writing.set()
@@ -233,6 +241,9 @@ class PostgresCrashTest(unittest.TestCase):
                  sorted({status for _, status in ledger.failed}),
                  ledger.acknowledged_after_restart))
         self.assertEqual(ledger.problems, [])
+        # A load balancer takes both nodes out while the database is gone, and back after.
+        self.assertEqual(down, [(503, "unavailable")] * 2)
+        self.assertEqual(up, [(200, "ready")] * 2)
         self.assertGreater(before_crash, 0, "no write landed before the crash")
         # The crash was felt: requests failed while the cluster was down, not before it.
         self.assertTrue(ledger.failed, "no request failed while PostgreSQL was down")
