@@ -3,10 +3,10 @@ database on a throwaway cluster of this test's own; clients on both nodes create
 and rename sources; the cluster is stopped the way a crash would stop it (`pg_ctl stop -m
 immediate`) and started again. While it is down, requests fail cleanly (a 5xx with the
 errors envelope, within the client's timeout; the nodes stay up). Once it is back, both
-nodes serve again without a restart of their own (/readyz says unavailable while it is down
-and ready once it is back; no request sent after the restart fails,
-the sweeps free numbers, webhooks are delivered), every write a client was told succeeded
-is there on both nodes, and a write that failed is there whole or not at all.
+nodes serve again without a restart of their own (/readyz said unavailable and says ready
+again, no request sent after the restart fails, the sweeps free numbers, webhooks are
+delivered), every write a client was told succeeded is there on both nodes, and a write
+that failed is there whole or not at all.
 
 Needs the PostgreSQL server binaries (scripts/pg-test-cluster); skipped without them.
 """
