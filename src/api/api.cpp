@@ -11,8 +11,6 @@
 #include "core/rate_limiter.hpp"
 #include "http/auth.hpp"
 #include "http/error.hpp"
-#include "store/campaign_store.hpp"
-#include "store/greeting_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -179,18 +177,6 @@ class PartnerApi {
 };
 
 }  // namespace
-
-bool StoreLookups::has_customer(Id partner_id, Id customer_id) {
-  return store_.find_customer(partner_id, customer_id).has_value();
-}
-
-bool StoreLookups::has_campaign(Id partner_id, Id customer_id, Id campaign_id) {
-  return store_.campaigns().find_campaign(partner_id, customer_id, campaign_id).has_value();
-}
-
-bool StoreLookups::has_greeting(Id partner_id, Id customer_id, Id greeting_id) {
-  return store_.greetings().find_greeting(partner_id, customer_id, greeting_id, false).has_value();
-}
 
 std::vector<std::pair<std::string, std::string>> partner_api_routes() {
   ApiRouter router;

@@ -182,11 +182,14 @@ http::Response post_campaign(Context& ctx) {
   Campaign campaign;
   campaign.customer_id = customer_id.value_or(0);
   campaign.timestamp = ctx.clock.now();
-  StoreLookups lookups(ctx.store);
-  apply_fields(fields, ctx, lookups, Presence::required, campaign);
-  fields.throw_if_errors();
-  return one("campaigns",
-             render(ctx, ctx.store.campaigns().create_campaign(ctx.partner.id, campaign)));
+  // The fields are applied in the creating transaction: the greeting they name is still
+  // there when the campaign is written.
+  const auto created = ctx.store.campaigns().create_campaign(
+      ctx.partner.id, campaign, [&](Campaign& fresh, ChangeLookups& lookups) {
+        apply_fields(fields, ctx, lookups, Presence::required, fresh);
+        fields.throw_if_errors();
+      });
+  return one("campaigns", render(ctx, created));
 }
 
 http::Response put_campaign(Context& ctx) {

@@ -35,19 +35,6 @@ struct Context {
 using ResourceHandler = std::function<http::Response(Context&)>;
 using ApiRouter = http::Router<ResourceHandler>;
 
-// The lookups a new object's references are checked with before the store creates it, each
-// a read of its own (a change is checked inside its transaction: Change in store.hpp).
-class StoreLookups final : public ChangeLookups {
- public:
-  explicit StoreLookups(Store& store) : store_(store) {}
-  bool has_customer(Id partner_id, Id customer_id) override;
-  bool has_campaign(Id partner_id, Id customer_id, Id campaign_id) override;
-  bool has_greeting(Id partner_id, Id customer_id, Id greeting_id) override;
-
- private:
-  Store& store_;
-};
-
 // 404 (field customer_id) unless the customer exists and is the partner's.
 Customer require_own_customer(const Context& ctx, Id customer_id);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "core/campaign.hpp"
@@ -15,7 +16,12 @@ class CampaignStore {
 
   // NotFoundError when the customer is not the partner's; ConflictError("duplicate",
   // "partner_campaign_id") when the customer has a campaign with that key already.
-  virtual Campaign create_campaign(Id partner_id, const Campaign& campaign) = 0;
+  // `complete`, when given, fills in the new campaign's fields (not its customer) in that
+  // transaction, before anything else is checked; what it looks up cannot be deleted until
+  // the campaign is written. It may throw to refuse, and then nothing is written.
+  virtual Campaign create_campaign(
+      Id partner_id, const Campaign& campaign,
+      const std::function<void(Campaign&, ChangeLookups&)>& complete = {}) = 0;
   virtual std::optional<Campaign> find_campaign(Id partner_id, Id customer_id, Id campaign_id) = 0;
   // The customer's campaigns by id; empty when the customer is not the partner's.
   virtual Page<Campaign> list_campaigns(Id partner_id, Id customer_id, PageRequest page) = 0;

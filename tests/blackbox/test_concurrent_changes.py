@@ -4,6 +4,7 @@ races a DELETE never brings the object back (issue 14). Each race runs many roun
 connections whose requests leave together."""
 
 import base64
+import collections
 import itertools
 import json
 import socket
@@ -119,6 +120,33 @@ class ConcurrentChangesTest(ServerTestCase):
             self.assertEqual(put[0], 200, put[1])
             stored = self.get(path, "sources")
             self.assertEqual(stored["status"], "quarantined", "round %d" % round_)
+
+    def test_a_campaign_created_racing_its_greetings_deletion_never_points_at_nothing(self):
+        """The greeting a new campaign names is checked in the transaction that creates the
+        campaign: either the campaign comes first and the greeting is in use (409), or the
+        deletion comes first and the campaign is refused (400) — never a campaign whose
+        greeting is gone."""
+        greetings = "/customers/%s/voicemail_greetings" % self.customer_id
+        campaigns = "/customers/%s/campaigns" % self.customer_id
+        outcomes = collections.Counter()
+        for round_ in range(ROUNDS):
+            greeting_id = self.create(greetings, "voicemail_greetings",
+                                      name="Doomed %d" % round_)["vm_greeting_id"]
+            post, delete = self.at_once(
+                ("POST", campaigns, {"name": "C %d" % round_, "pricing_model_id": "pm",
+                                     "vm_greeting_id": greeting_id}),
+                ("DELETE", "%s/%s" % (greetings, greeting_id), None))
+            outcomes[post[0], delete[0]] += 1
+            self.assertIn((post[0], delete[0]), ((200, 409), (400, 200)),
+                          "round %d: %s / %s" % (round_, post[1], delete[1]))
+            if post[0] == 200:
+                campaign = json.loads(post[1])["campaigns"][0]
+                self.assertEqual(campaign["vm_greeting_id"], greeting_id)
+                self.get("%s/%s" % (greetings, greeting_id), "voicemail_greetings")
+            else:
+                self.assertEqual([(e["code"], e["field"]) for e in json.loads(post[1])["errors"]],
+                                 [("invalid", "vm_greeting_id")], "round %d" % round_)
+        print("\n(POST, DELETE) outcomes:", dict(outcomes))
 
     def test_a_put_racing_a_delete_never_brings_a_customer_back(self):
         for round_ in range(ROUNDS):

@@ -8,11 +8,13 @@
 #include <functional>
 #include <latch>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "core/source_lifecycle.hpp"
 #include "store/campaign_store.hpp"
+#include "store/greeting_store.hpp"
 #include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
@@ -317,6 +319,62 @@ TEST_F(SqlChangeTest, ASourceCreatedRacingItsCampaignsDeletionNeverPointsAtNothi
       ASSERT_FALSE(kept) << "round " << round;
     }
   }
+}
+
+// POST /customers/campaigns applies its fields, the greeting check among them, inside the
+// creating transaction: a greeting deleted meanwhile must not be left referenced.
+TEST_F(SqlChangeTest, ACampaignCreatedRacingItsGreetingsDeletionNeverPointsAtNothing) {
+  for (int round = 0; round < kRounds; ++round) {
+    VoicemailGreeting greeting;
+    greeting.customer_id = customer_;
+    greeting.name = "Doomed";
+    const Id doomed = store_->greetings().create_greeting(partner_, greeting, std::nullopt).id;
+    Campaign campaign;
+    campaign.customer_id = customer_;
+    campaign.name = "Spring";
+    campaign.pricing_model_id = "pm";
+    campaign.timestamp = clock_.now();
+    std::optional<Campaign> created;
+    struct Refused {};
+    at_once(
+        [&](Store& store) {
+          try {
+            created = store.campaigns().create_campaign(
+                partner_, campaign, [&](Campaign& fresh, ChangeLookups& lookups) {
+                  if (!lookups.has_greeting(partner_, customer_, doomed)) throw Refused{};
+                  fresh.vm_greeting_id = doomed;
+                  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                });
+          } catch (const Refused&) {
+          }
+        },
+        [&](Store& store) {
+          try {
+            store.greetings().delete_greeting(partner_, customer_, doomed);
+          } catch (const ConflictError&) {  // in_use: the campaign came first
+          }
+        });
+    const auto kept = store_->greetings().find_greeting(partner_, customer_, doomed, false);
+    if (created) {
+      ASSERT_TRUE(kept) << "round " << round << ": the campaign points at a deleted greeting";
+      ASSERT_EQ(created->vm_greeting_id, doomed) << "round " << round;
+    } else {
+      ASSERT_FALSE(kept) << "round " << round;
+    }
+  }
+}
+
+TEST_F(SqlChangeTest, ARefusedCampaignCompletionCreatesNoCampaign) {
+  Campaign campaign;
+  campaign.customer_id = customer_;
+  campaign.name = "Spring";
+  campaign.pricing_model_id = "pm";
+  campaign.timestamp = clock_.now();
+  struct Refused {};
+  EXPECT_THROW(store_->campaigns().create_campaign(
+                   partner_, campaign, [](Campaign&, ChangeLookups&) { throw Refused{}; }),
+               Refused);
+  EXPECT_EQ(store_->campaigns().list_campaigns(partner_, customer_, {}).total, 0);
 }
 
 TEST_F(SqlChangeTest, ARefusedReferenceCheckCreatesNoSourceAndKeepsTheNumberFree) {

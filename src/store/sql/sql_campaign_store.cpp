@@ -130,15 +130,23 @@ void SqlCampaignStore::check_partner_key_free(const Campaign& campaign) {
   }
 }
 
-Campaign SqlCampaignStore::create_campaign(Id partner_id, const Campaign& campaign) {
+Campaign SqlCampaignStore::create_campaign(
+    Id partner_id, const Campaign& campaign,
+    const std::function<void(Campaign&, ChangeLookups&)>& complete) {
   SqlTransaction tx(db_, Mode::write);
+  Campaign stored = campaign;
+  // First, so that a request with bad fields is refused for them whatever its customer is.
+  if (complete) {
+    SqlChangeLookups lookups(db_);
+    complete(stored, lookups);
+  }
+  stored.id = 0;
+  stored.customer_id = campaign.customer_id;
   {
     auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
-    owner.bind(":id", campaign.customer_id).bind(":partner_id", partner_id);
+    owner.bind(":id", stored.customer_id).bind(":partner_id", partner_id);
     if (!owner.step()) throw NotFoundError("customer not found");
   }
-  Campaign stored = campaign;
-  stored.id = 0;
   check_partner_key_free(stored);
   {
     auto stmt = db_.prepare(

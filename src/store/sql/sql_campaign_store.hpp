@@ -12,7 +12,9 @@ class SqlCampaignStore final : public CampaignStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
 
-  Campaign create_campaign(Id partner_id, const Campaign& campaign) override;
+  Campaign create_campaign(
+      Id partner_id, const Campaign& campaign,
+      const std::function<void(Campaign&, ChangeLookups&)>& complete = {}) override;
   std::optional<Campaign> find_campaign(Id partner_id, Id customer_id, Id campaign_id) override;
   Page<Campaign> list_campaigns(Id partner_id, Id customer_id, PageRequest page) override;
   Campaign update_campaign(Id partner_id, const Campaign& campaign) override;
