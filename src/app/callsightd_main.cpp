@@ -153,7 +153,9 @@ int main(int argc, char** argv) {
                  "CALLSIGHT_SWITCH_LISTEN); the shared secret comes from env "
                  "CALLSIGHT_SWITCH_SECRET, and without one the switch API stays off")
       ->capture_default_str();
-  cli.add_option("--threads", threads, "io threads; 0 = one per core")->capture_default_str();
+  cli.add_option("--threads", threads,
+                 "io threads; 0 = 4 per core, at least 8 (handlers wait on the database)")
+      ->capture_default_str();
   LimitFlags limits;
   limits.add_to(cli);
   std::string tls_cert;

@@ -226,21 +226,27 @@ void WebhookDispatcher::deliver(const DeliveryJob& job) {
   const Outcome outcome = attempt(job);
   const auto took = std::chrono::steady_clock::now() - started;
   const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(took);
-  attempt_seconds_.observe(std::chrono::duration<double>(took).count());
-  attempts_.labels({outcome.delivered ? "delivered" : "failed"}).inc();
   const TimePoint now = clock_.now();
   const int attempts = job.delivery.attempts + 1;
   const auto next = outcome.delivered ? std::nullopt
                                       : next_webhook_attempt(job.event.created, attempts, now,
                                                              options_.first_retry_delay);
+  // Counted once the attempt is recorded (or failed to be), so that a scrape that sees the
+  // count also sees the outbox the attempt left.
+  const auto count_attempt = [&] {
+    attempt_seconds_.observe(std::chrono::duration<double>(took).count());
+    attempts_.labels({outcome.delivered ? "delivered" : "failed"}).inc();
+  };
   try {
     store_.record_attempt(job.delivery.id, outcome.delivered, outcome.status,
                           static_cast<int>(latency.count()), outcome.error, next, now);
   } catch (const std::exception& e) {
+    count_attempt();
     // The lease brings the delivery back: at least once, never lost.
     on_failure_(job.delivery.id, e);
     return;
   }
+  count_attempt();
   if (outcome.delivered) {
     spdlog::debug("webhooks: delivery {} (event {}) delivered in {} ms", job.delivery.id,
                   job.event.id, latency.count());

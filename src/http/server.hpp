@@ -18,7 +18,7 @@ using Handler = std::function<Response(const Request&)>;
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port; Server::port() tells which
-  int threads = 0;            // io threads; 0 means one per core
+  int threads = 0;            // io threads; 0 means 4 per core, at least 8
   std::size_t header_limit = std::size_t{8} * 1024;   // larger headers get 431
   std::size_t body_limit = std::size_t{1024} * 1024;  // larger bodies get 413
   std::chrono::seconds read_timeout{30};              // a request must arrive whole within this
