@@ -242,7 +242,7 @@ TEST(HttpServer, StopLetsARunningHandlerDeliverItsResponse) {
     }
     return hello(request);
   });
-  std::thread runner([&] { server.run(false); });
+  std::thread runner([&] { server.run(); });
   Client busy(server.port());
   Client idle(server.port());
   idle.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -264,7 +264,7 @@ TEST(HttpServer, StopLetsARunningHandlerDeliverItsResponse) {
 TEST(HttpServer, StopBeforeRunMakesRunReturn) {
   Server server(ServerOptions{.host = "127.0.0.1", .port = 0}, hello);
   server.stop();
-  server.run(false);
+  server.run();
 }
 
 TEST(HttpServer, ReportsEphemeralPortAndAddress) {

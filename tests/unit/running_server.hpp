@@ -17,7 +17,7 @@ class RunningServer {
     options.port = port;
     options.threads = 2;
     server_.emplace(options, std::move(handler));
-    thread_ = std::thread([this] { server_->run(false); });
+    thread_ = std::thread([this] { server_->run(); });
   }
   ~RunningServer() {
     server_->stop();
