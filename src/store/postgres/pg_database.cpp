@@ -397,16 +397,7 @@ void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
   }
 }
 
-void PgDatabase::begin(TxMode mode) {
-  if (t_transactions.contains(this)) {
-    throw std::logic_error("PostgreSQL transactions do not nest");
-  }
-  if (mode == TxMode::write) {
-    group_.begin();
-    batch_connection_->changes = 0;
-    t_transactions.emplace(this, Binding{batch_connection_, /*batched=*/true});
-    return;
-  }
+PgConnection* PgDatabase::checkout_in_transaction(TxMode mode) {
   PgConnection* connection = checkout();
   try {
     begin_on(*connection, mode);
@@ -415,17 +406,10 @@ void PgDatabase::begin(TxMode mode) {
     checkin(connection);
     throw;
   }
-  connection->changes = 0;
-  t_transactions.emplace(this, Binding{connection, /*batched=*/false});
+  return connection;
 }
 
-void PgDatabase::commit() {
-  const auto it = t_transactions.find(this);
-  if (it == t_transactions.end()) throw std::logic_error("PostgreSQL commit outside a transaction");
-  const Binding binding = it->second;
-  t_transactions.erase(it);
-  if (binding.batched) return group_.commit();
-  PgConnection* connection = binding.connection;
+void PgDatabase::commit_and_checkin(PgConnection* connection) {
   // Whether COMMIT succeeds or fails, the server has ended the transaction.
   Result result;
   try {
@@ -441,6 +425,30 @@ void PgDatabase::commit() {
   }
 }
 
+void PgDatabase::begin(TxMode mode) {
+  if (t_transactions.contains(this)) {
+    throw std::logic_error("PostgreSQL transactions do not nest");
+  }
+  if (mode == TxMode::write) {
+    group_.begin();
+    batch_connection_->changes = 0;
+    t_transactions.emplace(this, Binding{batch_connection_, /*batched=*/true});
+    return;
+  }
+  PgConnection* connection = checkout_in_transaction(mode);
+  connection->changes = 0;
+  t_transactions.emplace(this, Binding{connection, /*batched=*/false});
+}
+
+void PgDatabase::commit() {
+  const auto it = t_transactions.find(this);
+  if (it == t_transactions.end()) throw std::logic_error("PostgreSQL commit outside a transaction");
+  const Binding binding = it->second;
+  t_transactions.erase(it);
+  if (binding.batched) return group_.commit();
+  commit_and_checkin(binding.connection);
+}
+
 void PgDatabase::rollback() noexcept {
   const auto it = t_transactions.find(this);
   if (it == t_transactions.end()) return;  // commit() failed and already ended it
@@ -451,32 +459,9 @@ void PgDatabase::rollback() noexcept {
   checkin(binding.connection);
 }
 
-void PgDatabase::open_batch() {
-  PgConnection* connection = checkout();
-  try {
-    begin_on(*connection, TxMode::write);
-  } catch (...) {
-    abandon(*connection);
-    checkin(connection);
-    throw;
-  }
-  batch_connection_ = connection;
-}
+void PgDatabase::open_batch() { batch_connection_ = checkout_in_transaction(TxMode::write); }
 
-void PgDatabase::commit_batch() {
-  PgConnection* connection = std::exchange(batch_connection_, nullptr);
-  Result result;
-  try {
-    result = run(*connection, "COMMIT");
-  } catch (...) {
-    checkin(connection);
-    throw;
-  }
-  checkin(connection);
-  if (std::string_view(PQcmdStatus(result.get())) == "ROLLBACK") {
-    throw StoreError("PostgreSQL rolled the shared write transaction back");
-  }
-}
+void PgDatabase::commit_batch() { commit_and_checkin(std::exchange(batch_connection_, nullptr)); }
 
 void PgDatabase::abandon_batch() noexcept {
   PgConnection* connection = std::exchange(batch_connection_, nullptr);

@@ -70,6 +70,8 @@ class PgDatabase final : public SqlDatabase, private BatchConnection {
 
   PgConnection& current() const;
   void begin_on(PgConnection& connection, TxMode mode);
+  PgConnection* checkout_in_transaction(TxMode mode);
+  void commit_and_checkin(PgConnection* connection);
   PgConnection* checkout();
   void checkin(PgConnection* connection) noexcept;
   void connect(PgConnection& connection) const;
