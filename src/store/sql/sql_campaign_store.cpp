@@ -204,38 +204,34 @@ Campaign SqlCampaignStore::update_campaign(Id partner_id, const Campaign& campai
 std::optional<Campaign> SqlCampaignStore::change_campaign(Id partner_id, Id customer_id,
                                                           Id campaign_id,
                                                           const Change<Campaign>& change) {
-  SqlTransaction tx(db_, Mode::write);
-  const auto before = find_locked(partner_id, customer_id, campaign_id);
-  if (!before) return std::nullopt;
-  auto after = *before;
-  SqlChangeLookups lookups(db_);
-  if (!change(after, lookups)) return before;
-  after.id = campaign_id;
-  after.customer_id = customer_id;
-  if (after.partner_campaign_id != before->partner_campaign_id) check_partner_key_free(after);
-  ChangedColumns(db_, "campaigns", campaign_id)
-      .write("name", before->name, after.name)
-      .write("email", before->email, after.email)
-      .write("smsnumber", before->smsnumber, after.smsnumber)
-      .write("partner_campaign_id", before->partner_campaign_id, after.partner_campaign_id)
-      .write("pricing_model_id", before->pricing_model_id, after.pricing_model_id)
-      .write("starts", before->timestamp, after.timestamp)
-      .write("expire", before->expire, after.expire)
-      .write("expires_at", before->expires_at, after.expires_at)
-      .write("notify_on_missed_call", before->notify_on_missed_call, after.notify_on_missed_call)
-      .write("notify_on_answered_call", before->notify_on_answered_call,
-             after.notify_on_answered_call)
-      .write("notify_on_new_voicemail", before->notify_on_new_voicemail,
-             after.notify_on_new_voicemail)
-      .write("vm_divert_all", before->vm_divert_all, after.vm_divert_all)
-      .write("vm_divert_busy", before->vm_divert_busy, after.vm_divert_busy)
-      .write("vm_divert_noanswer", before->vm_divert_noanswer, after.vm_divert_noanswer)
-      .write("call_recording", before->call_recording, after.call_recording)
-      .write("vm_greeting_id", before->vm_greeting_id, after.vm_greeting_id)
-      .write("modified", before->modified, format_utc(clock_.now()));
-  auto stored = find_locked(partner_id, customer_id, campaign_id);
-  tx.commit();
-  return stored;
+  return apply_change(
+      db_, change, [&] { return find_locked(partner_id, customer_id, campaign_id); },
+      [&](const Campaign& before, Campaign& after) {
+        after.id = campaign_id;
+        after.customer_id = customer_id;
+        if (after.partner_campaign_id != before.partner_campaign_id) check_partner_key_free(after);
+        ChangedColumns(db_, "campaigns", campaign_id)
+            .write("name", before.name, after.name)
+            .write("email", before.email, after.email)
+            .write("smsnumber", before.smsnumber, after.smsnumber)
+            .write("partner_campaign_id", before.partner_campaign_id, after.partner_campaign_id)
+            .write("pricing_model_id", before.pricing_model_id, after.pricing_model_id)
+            .write("starts", before.timestamp, after.timestamp)
+            .write("expire", before.expire, after.expire)
+            .write("expires_at", before.expires_at, after.expires_at)
+            .write("notify_on_missed_call", before.notify_on_missed_call,
+                   after.notify_on_missed_call)
+            .write("notify_on_answered_call", before.notify_on_answered_call,
+                   after.notify_on_answered_call)
+            .write("notify_on_new_voicemail", before.notify_on_new_voicemail,
+                   after.notify_on_new_voicemail)
+            .write("vm_divert_all", before.vm_divert_all, after.vm_divert_all)
+            .write("vm_divert_busy", before.vm_divert_busy, after.vm_divert_busy)
+            .write("vm_divert_noanswer", before.vm_divert_noanswer, after.vm_divert_noanswer)
+            .write("call_recording", before.call_recording, after.call_recording)
+            .write("vm_greeting_id", before.vm_greeting_id, after.vm_greeting_id)
+            .write("modified", before.modified, format_utc(clock_.now()));
+      });
 }
 
 Campaign SqlCampaignStore::delete_campaign(Id partner_id, Id customer_id, Id campaign_id) {

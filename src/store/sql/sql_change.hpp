@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,5 +47,24 @@ class ChangedColumns {
   const std::string table_;
   const Id id_;
 };
+
+// A change to one row as one write transaction: read the row (locked), let `change` apply its
+// rule and lookups to a copy, then `write(before, after)` checks and writes what differs. The
+// answer is the row as stored afterwards; nullopt when `find_locked` finds none; the row
+// unchanged when `change` declines.
+template <class T, class FindLocked, class Write>
+std::optional<T> apply_change(SqlDatabase& db, const Change<T>& change, FindLocked find_locked,
+                              Write write) {
+  SqlTransaction tx(db, TxMode::write);
+  const std::optional<T> before = find_locked();
+  if (!before) return std::nullopt;
+  T after = *before;
+  SqlChangeLookups lookups(db);
+  if (!change(after, lookups)) return before;
+  write(*before, after);
+  std::optional<T> stored = find_locked();
+  tx.commit();
+  return stored;
+}
 
 }  // namespace callsight

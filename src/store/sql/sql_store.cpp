@@ -372,31 +372,27 @@ Customer SqlStore::update_customer(const Customer& customer) {
 
 std::optional<Customer> SqlStore::change_customer(Id partner_id, Id customer_id,
                                                   const Change<Customer>& change) {
-  SqlTransaction tx(db_, Mode::write);
-  const auto before = find_customer_locked(partner_id, customer_id);
-  if (!before) return std::nullopt;
-  auto after = *before;
-  SqlChangeLookups lookups(db_);
-  if (!change(after, lookups)) return before;
-  after.partner_id = partner_id;
-  after.id = customer_id;
-  if (after.custnr != before->custnr) check_custnr_free(after);
-  ChangedColumns columns(db_, "customers", customer_id);
-  columns.write("name", before->name, after.name)
-      .write("custnr", before->custnr, after.custnr)
-      .write("corporateid", before->corporateid, after.corporateid)
-      .write("email", before->email, after.email)
-      .write("dncs_class_name", before->dncs_class_name, after.dncs_class_name)
-      .write("receive_monthly_report", before->receive_monthly_report, after.receive_monthly_report)
-      .write("freespee_caller_id", before->freespee_caller_id, after.freespee_caller_id)
-      .write("whisper", before->whisper, after.whisper)
-      .write("modified", before->modified, format_utc(clock_.now()));
-  for (int i = 0; i < kCustomFieldCount; ++i) {
-    columns.write(custom_parameters()[i].substr(1), before->custom[i], after.custom[i]);
-  }
-  auto stored = find_customer_locked(partner_id, customer_id);
-  tx.commit();
-  return stored;
+  return apply_change(
+      db_, change, [&] { return find_customer_locked(partner_id, customer_id); },
+      [&](const Customer& before, Customer& after) {
+        after.partner_id = partner_id;
+        after.id = customer_id;
+        if (after.custnr != before.custnr) check_custnr_free(after);
+        ChangedColumns columns(db_, "customers", customer_id);
+        columns.write("name", before.name, after.name)
+            .write("custnr", before.custnr, after.custnr)
+            .write("corporateid", before.corporateid, after.corporateid)
+            .write("email", before.email, after.email)
+            .write("dncs_class_name", before.dncs_class_name, after.dncs_class_name)
+            .write("receive_monthly_report", before.receive_monthly_report,
+                   after.receive_monthly_report)
+            .write("freespee_caller_id", before.freespee_caller_id, after.freespee_caller_id)
+            .write("whisper", before.whisper, after.whisper)
+            .write("modified", before.modified, format_utc(clock_.now()));
+        for (int i = 0; i < kCustomFieldCount; ++i) {
+          columns.write(custom_parameters()[i].substr(1), before.custom[i], after.custom[i]);
+        }
+      });
 }
 
 Customer SqlStore::delete_customer(Id partner_id, Id customer_id) {
@@ -508,24 +504,20 @@ User SqlStore::update_user(Id partner_id, const User& user) {
 }
 
 std::optional<User> SqlStore::change_user(Id partner_id, Id user_id, const Change<User>& change) {
-  SqlTransaction tx(db_, Mode::write);
-  const auto before = find_user_locked(partner_id, user_id);
-  if (!before) return std::nullopt;
-  auto after = *before;
-  SqlChangeLookups lookups(db_);
-  if (!change(after, lookups)) return before;
-  if (after.email != before->email) check_email_free(after.email, user_id);
-  // customer_id is not written: a user does not move between customers.
-  ChangedColumns(db_, "users", user_id)
-      .write("email", before->email, after.email)
-      .write("name", before->name, after.name)
-      .write("write_access", before->write_access, after.write_access)
-      .write("receive_monthly_report", before->receive_monthly_report, after.receive_monthly_report)
-      .write("token", before->token, after.token)
-      .write("modified", before->modified, format_utc(clock_.now()));
-  auto stored = find_user_locked(partner_id, user_id);
-  tx.commit();
-  return stored;
+  return apply_change(
+      db_, change, [&] { return find_user_locked(partner_id, user_id); },
+      [&](const User& before, User& after) {
+        if (after.email != before.email) check_email_free(after.email, user_id);
+        // customer_id is not written: a user does not move between customers.
+        ChangedColumns(db_, "users", user_id)
+            .write("email", before.email, after.email)
+            .write("name", before.name, after.name)
+            .write("write_access", before.write_access, after.write_access)
+            .write("receive_monthly_report", before.receive_monthly_report,
+                   after.receive_monthly_report)
+            .write("token", before.token, after.token)
+            .write("modified", before.modified, format_utc(clock_.now()));
+      });
 }
 
 User SqlStore::delete_user(Id partner_id, Id user_id) {

@@ -434,22 +434,17 @@ Source SqlStore::update_source(const Source& source) {
 
 std::optional<Source> SqlStore::change_source(Id partner_id, Id source_id,
                                               const Change<Source>& change) {
-  SqlTransaction tx(db_, Mode::write);
-  const auto before = find_source_locked(partner_id, source_id);
-  if (!before) return std::nullopt;
-  auto after = *before;
-  SqlChangeLookups lookups(db_);
-  if (!change(after, lookups)) return before;
-  write_source_changes(*before, after);
-  // Once archived, the number may have gone to another source (or out of the inventory):
-  // a lifecycle change must not bring the source back to life without it.
-  if (status_of(source_id) != SourceStatus::archived && !holds_its_number(source_id)) {
-    throw ConflictError("archived", "source_id",
-                        "the source is archived and its tracking number was released");
-  }
-  auto stored = find_source_locked(partner_id, source_id);
-  tx.commit();
-  return stored;
+  return apply_change(
+      db_, change, [&] { return find_source_locked(partner_id, source_id); },
+      [&](const Source& before, const Source& after) {
+        write_source_changes(before, after);
+        // Once archived, the number may have gone to another source (or out of the
+        // inventory): a lifecycle change must not bring the source back to life without it.
+        if (status_of(source_id) != SourceStatus::archived && !holds_its_number(source_id)) {
+          throw ConflictError("archived", "source_id",
+                              "the source is archived and its tracking number was released");
+        }
+      });
 }
 
 // tracking_number, customer_id and partner_id never change.

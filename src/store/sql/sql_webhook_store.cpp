@@ -235,29 +235,20 @@ Webhook SqlWebhookStore::update_webhook(const Webhook& webhook) {
 
 std::optional<Webhook> SqlWebhookStore::change_webhook(Id partner_id, Id webhook_id,
                                                        const Change<Webhook>& change) {
-  SqlTransaction tx(db_, Mode::write);
-  const auto before = find_webhook_locked(partner_id, webhook_id);
-  if (!before) return std::nullopt;
-  auto after = *before;
-  SqlChangeLookups lookups(db_);
-  if (!change(after, lookups)) return before;
-  check_customer(partner_id, after.customer_id);
-  after.id = webhook_id;
-  after.partner_id = partner_id;
-  after.failing = before->failing;
-  after.created = before->created;
-  after.modified = format_utc(clock_.now());
-  ChangedColumns(db_, "webhooks", webhook_id)
-      .write("customer_id", before->customer_id, after.customer_id)
-      .write("url", before->url, after.url)
-      .write("event_types", nlohmann::json(before->event_types).dump(),
-             nlohmann::json(after.event_types).dump())
-      .write("format", to_string(before->format), to_string(after.format))
-      .write("template_text", before->template_text, after.template_text)
-      .write("secret", before->secret, after.secret)
-      .write("modified", before->modified, after.modified);
-  tx.commit();
-  return after;
+  return apply_change(
+      db_, change, [&] { return find_webhook_locked(partner_id, webhook_id); },
+      [&](const Webhook& before, Webhook& after) {
+        check_customer(partner_id, after.customer_id);
+        ChangedColumns(db_, "webhooks", webhook_id)
+            .write("customer_id", before.customer_id, after.customer_id)
+            .write("url", before.url, after.url)
+            .write("event_types", nlohmann::json(before.event_types).dump(),
+                   nlohmann::json(after.event_types).dump())
+            .write("format", to_string(before.format), to_string(after.format))
+            .write("template_text", before.template_text, after.template_text)
+            .write("secret", before.secret, after.secret)
+            .write("modified", before.modified, format_utc(clock_.now()));
+      });
 }
 
 Webhook SqlWebhookStore::delete_webhook(Id partner_id, Id webhook_id) {
