@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -65,6 +66,41 @@ TEST_F(SqlGroupCommitTest, ConcurrentWritersEachKeepTheirOwnOutcome) {
   std::set<std::string> stored;
   for (const auto& customer : page.items) stored.insert(customer.custnr);
   EXPECT_EQ(stored, expected);
+}
+
+// SQLite reads run on reader connections: they never see a write transaction's work before
+// its batch commits, and they cannot write beside the group commit.
+TEST(SqliteReadersTest, AReadSeesOnlyCommittedBatchesAndCannotWrite) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "readers.db").string());
+  {
+    SqlTransaction tx(db, TxMode::write);
+    db.exec("CREATE TABLE r (id INTEGER)");
+    tx.commit();
+  }
+  const auto count = [&db] {
+    SqlTransaction tx(db, TxMode::read);
+    auto stmt = db.prepare("SELECT COUNT(*) FROM r");
+    stmt.step();
+    return stmt.int64(0);
+  };
+  std::promise<void> written;
+  std::promise<void> may_commit;
+  std::thread writer([&] {
+    SqlTransaction tx(db, TxMode::write);
+    db.exec("INSERT INTO r VALUES (1)");
+    written.set_value();
+    may_commit.get_future().wait();
+    tx.commit();
+  });
+  written.get_future().wait();
+  EXPECT_EQ(count(), 0);  // the insert is in the open batch, not committed
+  may_commit.set_value();
+  writer.join();
+  EXPECT_EQ(count(), 1);
+
+  SqlTransaction read(db, TxMode::read);
+  EXPECT_THROW(db.exec("INSERT INTO r VALUES (2)"), StoreError);
 }
 
 }  // namespace
