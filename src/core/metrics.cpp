@@ -72,6 +72,8 @@ class CollectedFamily final : public detail::FamilyBase {
       : FamilyBase(std::move(name), std::move(help), type, std::move(label_names)),
         collect_(std::move(collect)) {}
 
+  bool samples_at_render() const override { return true; }
+
   void render(std::string& out) const override {
     render_header(out);
     std::vector<CollectedSample> samples;
@@ -261,7 +263,11 @@ void MetricsRegistry::collected(std::string name, std::string help, MetricType t
 std::string MetricsRegistry::render() const {
   std::string out;
   std::lock_guard lock(mutex_);
-  for (const auto& family : families_) family->render(out);
+  for (const bool collected : {false, true}) {
+    for (const auto& family : families_) {
+      if (family->samples_at_render() == collected) family->render(out);
+    }
+  }
   return out;
 }
 

@@ -79,6 +79,8 @@ class FamilyBase {
   virtual ~FamilyBase() = default;
   // Appends this family in the Prometheus text format.
   virtual void render(std::string& out) const = 0;
+  // True for families that read their samples from elsewhere (e.g. the database) at render.
+  virtual bool samples_at_render() const { return false; }
 
  protected:
   void check_arity(std::size_t values) const;
@@ -164,7 +166,9 @@ class MetricsRegistry {
                  std::vector<std::string> label_names,
                  std::function<std::vector<CollectedSample>()> collect);
 
-  // Every family in registration order, each family's series ordered by label values.
+  // The counters, gauges and histograms in registration order, then the collected families in
+  // registration order; each family's series ordered by label values. Collected last so that a
+  // scrape showing a count taken after a change also shows the state that change left.
   std::string render() const;
 
  private:

@@ -44,12 +44,12 @@ TEST(Metrics, RendersKnownStateInTheTextExpositionFormat) {
             "app_latency_seconds_bucket{route=\"/ping\",le=\"+Inf\"} 4\n"
             "app_latency_seconds_sum{route=\"/ping\"} 31.15\n"
             "app_latency_seconds_count{route=\"/ping\"} 4\n"
+            "# HELP app_unused_total Never incremented.\n"
+            "# TYPE app_unused_total counter\n"
             "# HELP app_queue_depth Queued items.\n"
             "# TYPE app_queue_depth gauge\n"
             "app_queue_depth{state=\"pending\"} 3\n"
-            "app_queue_depth{state=\"dead\"} 0\n"
-            "# HELP app_unused_total Never incremented.\n"
-            "# TYPE app_unused_total counter\n");
+            "app_queue_depth{state=\"dead\"} 0\n");
 }
 
 TEST(Metrics, EscapesBackslashQuoteAndNewlineInLabelValues) {
@@ -83,8 +83,27 @@ TEST(Metrics, FailingCollectorLeavesItsFamilyEmptyAndTheRestRendered) {
                      []() -> std::vector<CollectedSample> { throw std::runtime_error("db down"); });
   registry.counter("after_total", "After.").unlabelled().inc(2);
   EXPECT_EQ(registry.render(),
-            "# HELP db_pending Pending.\n# TYPE db_pending gauge\n"
-            "# HELP after_total After.\n# TYPE after_total counter\nafter_total 2\n");
+            "# HELP after_total After.\n# TYPE after_total counter\nafter_total 2\n"
+            "# HELP db_pending Pending.\n# TYPE db_pending gauge\n");
+}
+
+// A worker counts an attempt after it records it; a scrape must never show the count
+// without the state the attempt left, so counters are read before collectors query.
+TEST(Metrics, ACountIsNeverAheadOfTheCollectedStateInOneScrape) {
+  MetricsRegistry registry;
+  int recorded = 1;
+  MetricFamily<Counter>* attempts = nullptr;
+  registry.collected("outbox_recorded", "Recorded.", MetricType::gauge, {}, [&] {
+    const std::vector<CollectedSample> state{{{}, static_cast<double>(recorded)}};
+    ++recorded;  // another attempt recorded and counted just after the state was read
+    attempts->unlabelled().inc();
+    return state;
+  });
+  attempts = &registry.counter("attempts_total", "Attempts.");
+  attempts->unlabelled().inc();  // the attempt recorded before the scrape
+  EXPECT_EQ(registry.render(),
+            "# HELP attempts_total Attempts.\n# TYPE attempts_total counter\nattempts_total 1\n"
+            "# HELP outbox_recorded Recorded.\n# TYPE outbox_recorded gauge\noutbox_recorded 1\n");
 }
 
 TEST(Metrics, RefusesBadNamesWrongArityAndBadBounds) {
