@@ -15,13 +15,13 @@
 #include "app/listen_address.hpp"
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
-#include "app/switch_endpoint.hpp"
 #include "app/webhook_dispatcher.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
+#include "switch/switch_api.hpp"
 
 namespace {
 
@@ -253,7 +253,8 @@ int main(int argc, char** argv) {
     } else {
       switch_listener.emplace(
           server_options(switch_listen, limits.connections),
-          observability.serve(app::make_switch_handler(call_router, switch_secret), "switch"));
+          observability.serve(switching::make_switch_handler(call_router, switch_secret),
+                              "switch"));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::JobRowFailures row_failures(observability.metrics());

@@ -1,0 +1,110 @@
+#include "switch/switch_api.hpp"
+
+#include <openssl/crypto.h>
+
+#include <memory>
+#include <variant>
+
+#include "http/error.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+#include "switch/switch_wire.hpp"
+
+namespace callsight::switching {
+namespace {
+
+class SwitchApi;
+// An operation takes the request body; the router picks it by method and path.
+using Operation = http::Response (SwitchApi::*)(const std::string& body);
+using SwitchRouter = http::Router<Operation>;
+
+bool secret_matches(const http::Request& request, const std::string& secret) {
+  const auto given = request.header("x-callsight-switch-secret");
+  // Constant time, so the secret cannot be guessed byte by byte from response times.
+  return !secret.empty() && given && given->size() == secret.size() &&
+         CRYPTO_memcmp(given->data(), secret.data(), secret.size()) == 0;
+}
+
+http::Response json_response(std::string body) {
+  http::Response response;
+  response.body = std::move(body);
+  return response;
+}
+
+http::Response bad_request(const WireError& error) {
+  return http::error_response(400, {"invalid", error.field, error.message});
+}
+
+http::Response method_not_allowed(const std::vector<std::string>& allowed) {
+  std::string allow;
+  for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
+  auto response = http::error_response(405, {"method_not_allowed", "", "use " + allow});
+  response.headers.emplace_back("Allow", allow);
+  return response;
+}
+
+class SwitchApi {
+ public:
+  SwitchApi(CallRouter& router, std::string secret) : router_(router), secret_(std::move(secret)) {
+    routes_.add("POST", "/switch/route", &SwitchApi::route);
+    routes_.add("POST", "/switch/events", &SwitchApi::event);
+    routes_.add("POST", "/switch/callbacks/claim", &SwitchApi::claim);
+  }
+
+  http::Response handle(const http::Request& request) {
+    const auto match = routes_.match(request.method, request.path());
+    auto response = respond(request, match);
+    if (!match.pattern.empty()) response.route = std::string(match.pattern);
+    return response;
+  }
+
+ private:
+  http::Response respond(const http::Request& request, const SwitchRouter::Match& match) {
+    if (!secret_matches(request, secret_)) {
+      return http::error_response(
+          401, {"unauthorized", "X-Callsight-Switch-Secret", "missing or wrong switch secret"});
+    }
+    if (match.handler == nullptr) {
+      if (!match.allowed_methods.empty()) return method_not_allowed(match.allowed_methods);
+      return http::error_response(404, {"not_found", "", "no such switch resource"});
+    }
+    try {
+      return (this->*(*match.handler))(request.body);
+    } catch (const NotFoundError& missing) {
+      return http::error_response(404, {"not_found", "call_id", missing.what()});
+    }
+  }
+
+  http::Response route(const std::string& body) {
+    auto parsed = parse_route_request(body);
+    if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
+    return json_response(render_decision(router_.route(std::get<RouteRequest>(parsed))));
+  }
+
+  http::Response event(const std::string& body) {
+    auto parsed = parse_event_request(body);
+    if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
+    const auto& request = std::get<EventRequest>(parsed);
+    return json_response(
+        render_event_result(router_.report(request.switch_call_id, request.event)));
+  }
+
+  http::Response claim(const std::string& body) {
+    auto parsed = parse_claim_request(body);
+    if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
+    return json_response(render_callback_dials(router_.claim_callbacks(std::get<int>(parsed))));
+  }
+
+  CallRouter& router_;
+  const std::string secret_;
+  SwitchRouter routes_;
+};
+
+}  // namespace
+
+http::Handler make_switch_handler(CallRouter& router, std::string secret) {
+  auto api = std::make_shared<SwitchApi>(router, std::move(secret));
+  return [api](const http::Request& request) { return api->handle(request); };
+}
+
+}  // namespace callsight::switching
