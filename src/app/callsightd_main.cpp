@@ -9,19 +9,19 @@
 #include <thread>
 
 #include "api/api.hpp"
-#include "app/call_sweep.hpp"
 #include "app/demo.hpp"
 #include "app/job_rows.hpp"
 #include "app/listen_address.hpp"
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
-#include "app/webhook_dispatcher.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
+#include "switch/call_sweep.hpp"
 #include "switch/switch_api.hpp"
+#include "webhooks/webhook_dispatcher.hpp"
 
 namespace {
 
@@ -193,24 +193,24 @@ int main(int argc, char** argv) {
                  "long after its start (checked every --sweep-seconds); longer than any call")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 86400));
-  app::WebhookDispatcherOptions webhooks;
-  cli.add_flag("--webhooks-allow-private", webhooks.allow_private,
+  webhooks::WebhookDispatcherOptions webhook_options;
+  cli.add_flag("--webhooks-allow-private", webhook_options.allow_private,
                "allow webhook URLs on loopback, private and link-local addresses (receivers on "
                "an internal network; give every node the same setting)");
-  cli.add_option("--webhook-ca-file", webhooks.ca_file,
+  cli.add_option("--webhook-ca-file", webhook_options.ca_file,
                  "PEM file of CA certificates that https webhook receivers may chain to, "
                  "besides the system's (receivers with an internal CA)")
       ->check(CLI::ExistingFile);
-  cli.add_option("--webhook-workers", webhooks.workers,
+  cli.add_option("--webhook-workers", webhook_options.workers,
                  "webhook deliveries this node sends at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  int webhook_timeout_ms = static_cast<int>(webhooks.timeout.count());
+  int webhook_timeout_ms = static_cast<int>(webhook_options.timeout.count());
   cli.add_option("--webhook-timeout-ms", webhook_timeout_ms,
                  "time a webhook receiver has to connect and answer before the attempt fails")
       ->capture_default_str()
       ->check(CLI::Range(100, 600000));
-  int webhook_retry_base = static_cast<int>(webhooks.first_retry_delay.count());
+  int webhook_retry_base = static_cast<int>(webhook_options.first_retry_delay.count());
   cli.add_option("--webhook-retry-base-seconds", webhook_retry_base,
                  "delay before a failed webhook delivery's first retry; it doubles per attempt "
                  "up to an hour, for 7 days")
@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
     app::Observability observability(*store, observability_options, clock.now());
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
-    settings.allow_private_webhooks = webhooks.allow_private;
+    settings.allow_private_webhooks = webhook_options.allow_private;
     auto partner_options = server_options(listen, limits.connections);
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
@@ -258,16 +258,17 @@ int main(int argc, char** argv) {
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::JobRowFailures row_failures(observability.metrics());
-    app::CallSweep call_sweep(call_router, *store, clock, std::chrono::seconds(max_call_seconds),
-                              observability.metrics(), row_failures.handler("call_sweep", "cdr"));
+    switching::CallSweep call_sweep(call_router, *store, clock,
+                                    std::chrono::seconds(max_call_seconds), observability.metrics(),
+                                    row_failures.handler("call_sweep", "cdr"));
     app::Sweeper sweeper(*store, call_sweep, std::chrono::seconds(sweep_seconds),
                          row_failures.handler("sweep", "source"));
-    webhooks.timeout = std::chrono::milliseconds(webhook_timeout_ms);
-    webhooks.first_retry_delay = std::chrono::seconds(webhook_retry_base);
+    webhook_options.timeout = std::chrono::milliseconds(webhook_timeout_ms);
+    webhook_options.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.
-    app::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhooks,
-                                              observability.metrics(),
-                                              row_failures.handler("webhooks", "delivery"));
+    webhooks::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhook_options,
+                                                   observability.metrics(),
+                                                   row_failures.handler("webhooks", "delivery"));
     server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
                  server.address());

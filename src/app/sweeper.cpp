@@ -6,7 +6,7 @@
 
 namespace callsight::app {
 
-Sweeper::Sweeper(Store& store, CallSweep& call_sweep, std::chrono::seconds interval,
+Sweeper::Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::seconds interval,
                  RowFailureHandler on_failure)
     : store_(store),
       call_sweep_(call_sweep),

@@ -5,8 +5,8 @@
 #include <mutex>
 #include <thread>
 
-#include "app/call_sweep.hpp"
 #include "store/store.hpp"
+#include "switch/call_sweep.hpp"
 
 namespace callsight::app {
 
@@ -17,7 +17,7 @@ namespace callsight::app {
 // goes on with the others; each step fails apart from the rest.
 class Sweeper {
  public:
-  Sweeper(Store& store, CallSweep& call_sweep, std::chrono::seconds interval,
+  Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::seconds interval,
           RowFailureHandler on_failure);
   ~Sweeper();  // stops and joins
   Sweeper(const Sweeper&) = delete;
@@ -29,7 +29,7 @@ class Sweeper {
   void sweep();
 
   Store& store_;
-  CallSweep& call_sweep_;
+  switching::CallSweep& call_sweep_;
   const std::chrono::seconds interval_;
   const RowFailureHandler on_failure_;
   std::mutex mutex_;

@@ -18,7 +18,6 @@
 
 #include "api/api.hpp"
 #include "api/context.hpp"
-#include "app/webhook_dispatcher.hpp"
 #include "core/clock.hpp"
 #include "core/time_format.hpp"
 #include "core/utf8.hpp"
@@ -35,6 +34,7 @@
 #include "store/pincode_store.hpp"
 #include "store/store.hpp"
 #include "store/webhook_store.hpp"
+#include "webhooks/webhook_request.hpp"
 
 namespace {
 
@@ -302,10 +302,10 @@ class World {
       for (const auto format : {WebhookFormat::json, WebhookFormat::form}) {
         auto webhook = webhook_;
         webhook.format = format;
-        check_text(app::build_webhook_request(webhook, event, clock_.now()).body,
+        check_text(webhooks::build_webhook_request(webhook, event, clock_.now()).body,
                    format == WebhookFormat::json && !webhook.template_text);
         webhook.template_text.reset();
-        check_text(app::build_webhook_request(webhook, event, clock_.now()).body,
+        check_text(webhooks::build_webhook_request(webhook, event, clock_.now()).body,
                    format == WebhookFormat::json);
       }
     }

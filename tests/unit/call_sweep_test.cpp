@@ -1,6 +1,6 @@
 // The call sweep (app/call_sweep): named CallRouter* so that it also runs on PostgreSQL
 // (tests/CMakeLists.txt, unit.store_on_postgres).
-#include "app/call_sweep.hpp"
+#include "switch/call_sweep.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "store/call_record_store.hpp"
 #include "store_test_support.hpp"
 
-namespace callsight::app {
+namespace callsight::switching {
 namespace {
 
 using std::chrono::hours;
@@ -39,8 +39,8 @@ class CallRouterSweepTest : public SqlStoreFixture {
   }
 
   MetricsRegistry metrics_;
-  JobRowFailures row_failures_{metrics_};
-  switching::CallRouter router_;
+  app::JobRowFailures row_failures_{metrics_};
+  CallRouter router_;
   CallSweep sweep_;
 };
 
@@ -81,4 +81,4 @@ TEST_F(CallRouterSweepTest, ARowThatFailsIsCountedAndSkippedAndTheOthersAreClose
 }
 
 }  // namespace
-}  // namespace callsight::app
+}  // namespace callsight::switching

@@ -1,10 +1,10 @@
-#include "app/call_sweep.hpp"
+#include "switch/call_sweep.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include "store/call_record_store.hpp"
 
-namespace callsight::app {
+namespace callsight::switching {
 namespace {
 
 // Calls closed per pass; more wait for the next pass, so one pass never runs long.
@@ -12,7 +12,7 @@ constexpr int kBatch = 1000;
 
 }  // namespace
 
-CallSweep::CallSweep(switching::CallRouter& router, Store& store, const Clock& clock,
+CallSweep::CallSweep(CallRouter& router, Store& store, const Clock& clock,
                      std::chrono::seconds max_call_length, MetricsRegistry& metrics,
                      RowFailureHandler on_failure)
     : router_(router),
@@ -41,4 +41,4 @@ int CallSweep::run_once() {
   return closed;
 }
 
-}  // namespace callsight::app
+}  // namespace callsight::switching

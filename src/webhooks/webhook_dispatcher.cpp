@@ -1,28 +1,20 @@
-#include "app/webhook_dispatcher.hpp"
+#include "webhooks/webhook_dispatcher.hpp"
 
 #include <netdb.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "core/base64.hpp"
-#include "core/hex.hpp"
-#include "core/time_format.hpp"
-#include "core/utf8.hpp"
-#include "core/webhook_payload.hpp"
 #include "core/webhook_target.hpp"
 #include "http/client.hpp"
+#include "webhooks/webhook_request.hpp"
 
-namespace callsight::app {
+namespace callsight::webhooks {
 namespace {
-
-using Json = nlohmann::ordered_json;  // keeps the payload's keys in the order they were written
 
 // A claim outlives its attempt by this much (name resolution, recording), so it is not
 // handed to another sender while this one still works on it.
@@ -58,54 +50,6 @@ bool is_private_target(const WebhookTarget& target, const std::vector<std::strin
                      [](const std::string& a) { return is_private_address(a); });
 }
 
-std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size)) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return to_hex(mac.data(), size);
-}
-
-std::string value_text(const Json& value) {
-  if (value.is_null()) return "";
-  if (value.is_string()) return value.get<std::string>();
-  return to_json_text(value);
-}
-
-// Payloads are written valid, but one an import or a direct edit broke still goes out, with
-// U+FFFD for its bad bytes, rather than with empty data.
-Json payload_object(const OutboxEvent& event) {
-  Json payload = Json::parse(utf8::sanitize(event.payload), nullptr, /*allow_exceptions=*/false);
-  return payload.is_object() ? payload : Json::object();
-}
-
-std::string standard_body(const Webhook& webhook, const OutboxEvent& event) {
-  const Json payload = payload_object(event);
-  if (webhook.format == WebhookFormat::json) {
-    Json body = Json::object();
-    body["event_id"] = std::to_string(event.id);
-    body["type"] = event.type;
-    body["sequence"] = std::to_string(event.sequence);
-    body["created"] = format_utc(event.created);
-    body["data"] = payload;
-    return to_json_text(body);
-  }
-  std::string body;
-  const auto add = [&body](std::string_view name, const std::string& value) {
-    if (!body.empty()) body += '&';
-    body += form_urlencode(name);
-    body += '=';
-    body += form_urlencode(value);
-  };
-  for (const auto& [name, value] : payload.items()) add(name, value_text(value));
-  add("event_id", std::to_string(event.id));
-  add("type", event.type);
-  add("sequence", std::to_string(event.sequence));
-  return body;
-}
-
 // The client's messages name the host and port; the delivery log needs the reason only.
 std::string short_error(const std::string& message) {
   if (message.find("timed out") != std::string::npos) return "timeout";
@@ -114,27 +58,6 @@ std::string short_error(const std::string& message) {
 }
 
 }  // namespace
-
-WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& event,
-                                     TimePoint timestamp) {
-  WebhookRequest request;
-  request.body = webhook.template_text ? render_webhook_template(*webhook.template_text,
-                                                                 event.payload, webhook.format)
-                                       : standard_body(webhook, event);
-  request.content_type = webhook.format == WebhookFormat::json
-                             ? "application/json"
-                             : "application/x-www-form-urlencoded";
-  const std::string unix_seconds = std::to_string(timestamp.time_since_epoch().count());
-  request.headers = {
-      {"X-Callsight-Event-Id", std::to_string(event.id)},
-      {"X-Callsight-Event-Type", event.type},
-      {"X-Callsight-Sequence", std::to_string(event.sequence)},
-      {"X-Callsight-Timestamp", unix_seconds},
-      {"X-Callsight-Signature",
-       "sha256=" + hmac_sha256_hex(webhook.secret, unix_seconds + "." + request.body)},
-  };
-  return request;
-}
 
 WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
                                      WebhookDispatcherOptions options, MetricsRegistry& metrics,
@@ -299,4 +222,4 @@ WebhookDispatcher::Outcome WebhookDispatcher::attempt(const DeliveryJob& job) {
   }
 }
 
-}  // namespace callsight::app
+}  // namespace callsight::webhooks

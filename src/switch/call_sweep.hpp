@@ -7,7 +7,7 @@
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 
-namespace callsight::app {
+namespace callsight::switching {
 
 // Ends the calls whose end never arrived (a lost BYE or event, an edge that restarted): once
 // a call has been open for max_call_length it is closed with status unknown and a
@@ -16,7 +16,7 @@ namespace callsight::app {
 // Sweeper runs it beside the source sweep.
 class CallSweep {
  public:
-  CallSweep(switching::CallRouter& router, Store& store, const Clock& clock,
+  CallSweep(CallRouter& router, Store& store, const Clock& clock,
             std::chrono::seconds max_call_length, MetricsRegistry& metrics,
             RowFailureHandler on_failure);
 
@@ -25,7 +25,7 @@ class CallSweep {
   int run_once();
 
  private:
-  switching::CallRouter& router_;
+  CallRouter& router_;
   Store& store_;
   const Clock& clock_;
   const std::chrono::seconds max_call_length_;
@@ -33,4 +33,4 @@ class CallSweep {
   const RowFailureHandler on_failure_;
 };
 
-}  // namespace callsight::app
+}  // namespace callsight::switching

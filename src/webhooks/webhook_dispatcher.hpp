@@ -14,7 +14,7 @@
 #include "core/webhook.hpp"
 #include "store/webhook_store.hpp"
 
-namespace callsight::app {
+namespace callsight::webhooks {
 
 struct WebhookDispatcherOptions {
   int workers = 4;                             // deliveries in flight at most, per node
@@ -24,16 +24,6 @@ struct WebhookDispatcherOptions {
   std::string ca_file;                         // --webhook-ca-file: trusted besides the system's
   std::chrono::milliseconds idle_wait{200};    // how soon a new event goes out when idle
 };
-
-// The request one attempt sends (docs/webhooks.md, "The delivery request"); `timestamp` is the
-// attempt's Unix time, part of the signature.
-struct WebhookRequest {
-  std::string body;
-  std::string content_type;
-  std::vector<std::pair<std::string, std::string>> headers;  // X-Callsight-*
-};
-WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& event,
-                                     TimePoint timestamp);
 
 // Delivers the webhook outbox: a claimer thread claims due deliveries (leased, so a crashed
 // node's claims come back) as workers fall idle, and `workers` threads POST them and record
@@ -79,4 +69,4 @@ class WebhookDispatcher {
   std::thread claimer_;
 };
 
-}  // namespace callsight::app
+}  // namespace callsight::webhooks
