@@ -12,7 +12,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kNameMaxLength = 100;
 constexpr std::size_t kKeyMaxLength = 45;
 constexpr std::size_t kEmailMaxLength = 150;
 
@@ -133,21 +132,21 @@ void apply_fields(Fields& fields, const Context& ctx, ChangeLookups& lookups, Pr
   }
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {"name",
-                                                                 "pricing_model_id",
-                                                                 "email",
-                                                                 "smsnumber",
-                                                                 "partner_campaign_id",
-                                                                 "timestamp",
-                                                                 "expire",
-                                                                 "notify_on_missed_call",
-                                                                 "notify_on_answered_call",
-                                                                 "notify_on_new_voicemail",
-                                                                 "vm_divert_all",
-                                                                 "vm_divert_busy",
-                                                                 "vm_divert_noanswer",
-                                                                 "call_recording",
-                                                                 "vm_greeting_id"};
+const std::initializer_list<std::string_view> kWritableCampaignFields = {"name",
+                                                                         "pricing_model_id",
+                                                                         "email",
+                                                                         "smsnumber",
+                                                                         "partner_campaign_id",
+                                                                         "timestamp",
+                                                                         "expire",
+                                                                         "notify_on_missed_call",
+                                                                         "notify_on_answered_call",
+                                                                         "notify_on_new_voicemail",
+                                                                         "vm_divert_all",
+                                                                         "vm_divert_busy",
+                                                                         "vm_divert_noanswer",
+                                                                         "call_recording",
+                                                                         "vm_greeting_id"};
 
 http::Response get_campaigns(Context& ctx) {
   Fields fields(ctx.params);
@@ -170,7 +169,7 @@ http::Response get_campaigns(Context& ctx) {
 
 http::Response post_campaign(Context& ctx) {
   Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"customer_id", "campaign_id"});
+  fields.allow_only(kWritableCampaignFields, {"customer_id", "campaign_id"});
   const auto customer_id = fields.id("customer_id", Presence::required);
   // Reference §2.3 lists campaign_id among POST's optional parameters, but the platform
   // assigns ids; changing a campaign is PUT's job.
@@ -198,7 +197,7 @@ http::Response put_campaign(Context& ctx) {
   const auto changed = ctx.store.campaigns().change_campaign(
       ctx.partner.id, customer_id, id, [&](Campaign& campaign, ChangeLookups& lookups) {
         Fields fields(ctx.params);
-        fields.allow_only(kWritableFields, {"customer_id", "campaign_id"});
+        fields.allow_only(kWritableCampaignFields, {"customer_id", "campaign_id"});
         apply_fields(fields, ctx, lookups, Presence::optional, campaign);
         fields.throw_if_errors();
         return true;

@@ -80,7 +80,7 @@ void apply_custom_field(Fields& fields, const Partner& partner, Presence presenc
 // fields must be there.
 void apply_fields(Fields& fields, const Partner& partner, Presence presence, Customer& customer) {
   if (auto v = fields.text("name", 60, presence)) customer.name = *v;
-  if (auto v = fields.text("custnr", 45, presence)) customer.custnr = *v;
+  if (auto v = fields.text("custnr", kCustnrMaxLength, presence)) customer.custnr = *v;
   if (auto v = fields.email("email", 150)) customer.email = *v;
   if (auto v = fields.text("corporateid", 40)) customer.corporateid = *v;
   if (auto v = fields.text("dncs_class_name", 60)) customer.dncs_class_name = *v;
@@ -98,7 +98,7 @@ http::Response get_customers(Context& ctx) {
   Fields fields(ctx.params);
   CustomerFilter filter;
   filter.customer_id = fields.id("customer_id");
-  filter.custnr = fields.text("custnr", 45);
+  filter.custnr = fields.text("custnr", kCustnrMaxLength);
   const auto page = read_page(fields);
   fields.throw_if_errors();
   if (filter.customer_id && !ctx.store.find_customer(ctx.partner.id, *filter.customer_id)) {
@@ -110,18 +110,18 @@ http::Response get_customers(Context& ctx) {
   return list("customers", std::move(items), result.total, page);
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {"name",
-                                                                 "custnr",
-                                                                 "email",
-                                                                 "corporateid",
-                                                                 "dncs_class_name",
-                                                                 "receive_monthly_report",
-                                                                 "freespee_caller_id",
-                                                                 "whisper"};
+const std::initializer_list<std::string_view> kWritableCustomerFields = {"name",
+                                                                         "custnr",
+                                                                         "email",
+                                                                         "corporateid",
+                                                                         "dncs_class_name",
+                                                                         "receive_monthly_report",
+                                                                         "freespee_caller_id",
+                                                                         "whisper"};
 
 http::Response post_customer(Context& ctx) {
   Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, custom_names());
+  fields.allow_only(kWritableCustomerFields, custom_names());
   Customer customer;
   customer.partner_id = ctx.partner.id;
   customer.uuid = random_uuid_v4();
@@ -144,7 +144,7 @@ http::Response put_customer(Context& ctx) {
         Fields fields(ctx.params);
         auto known = custom_names();
         known.emplace_back("customer_id");
-        fields.allow_only(kWritableFields, known);
+        fields.allow_only(kWritableCustomerFields, known);
         apply_fields(fields, ctx.partner, Presence::optional, customer);
         fields.throw_if_errors();
         return true;

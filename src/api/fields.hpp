@@ -15,6 +15,11 @@
 
 namespace callsight::api {
 
+// Column widths of the reference, in code points: the name of a source, campaign or voicemail
+// greeting, and a customer number (custnr).
+inline constexpr std::size_t kNameMaxLength = 100;
+inline constexpr std::size_t kCustnrMaxLength = 45;
+
 enum class Presence { optional, required };
 
 // Reads and validates request parameters, collecting every error so that one answer

@@ -10,8 +10,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kCustnrMaxLength = 45;
-
 Json render(const Order& o) {
   return {
       {"created", o.created},

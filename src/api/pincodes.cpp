@@ -17,7 +17,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kCustnrMaxLength = 45;
 constexpr std::size_t kLeadIdMaxLength = 36;
 constexpr std::size_t kLeadDataMaxLength = 4000;
 constexpr int kMaxCallsShown = 1000;  // a page, as everywhere else

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
+#include "core/time_format.hpp"
 #include "core/utf8.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
@@ -24,6 +26,9 @@ inline Json str_or_null(const std::optional<std::string>& value) {
 }
 inline Json str_or_null(const std::optional<std::int64_t>& value) {
   return value ? str(*value) : Json();
+}
+inline Json time_or_null(const std::optional<TimePoint>& time) {
+  return time ? Json(format_utc(*time)) : Json();
 }
 
 // {"<key>":[object]}

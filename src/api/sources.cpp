@@ -22,10 +22,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kNameMaxLength = 100;
-
-Json time_or_null(const std::optional<TimePoint>& t) { return t ? Json(format_utc(*t)) : Json(); }
-
 SourceStatus status_of(const Context& ctx, const Source& s) {
   return derive_status(s.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
 }
@@ -143,23 +139,23 @@ void apply_fields(Fields& fields, const Context& ctx, Presence presence, Source&
   apply_alt_numbers(fields, ctx, source);
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {"name",
-                                                                 "phonenr",
-                                                                 "media",
-                                                                 "email",
-                                                                 "smsnumber",
-                                                                 "class",
-                                                                 "campaign_id",
-                                                                 "publisher_id",
-                                                                 "vm_greeting_id",
-                                                                 "notify_on_missed_call",
-                                                                 "notify_on_new_voicemail",
-                                                                 "vm_divert_all",
-                                                                 "vm_divert_busy",
-                                                                 "vm_divert_noanswer",
-                                                                 "timestamp",
-                                                                 "expire",
-                                                                 "alt_numbers"};
+const std::initializer_list<std::string_view> kWritableSourceFields = {"name",
+                                                                       "phonenr",
+                                                                       "media",
+                                                                       "email",
+                                                                       "smsnumber",
+                                                                       "class",
+                                                                       "campaign_id",
+                                                                       "publisher_id",
+                                                                       "vm_greeting_id",
+                                                                       "notify_on_missed_call",
+                                                                       "notify_on_new_voicemail",
+                                                                       "vm_divert_all",
+                                                                       "vm_divert_busy",
+                                                                       "vm_divert_noanswer",
+                                                                       "timestamp",
+                                                                       "expire",
+                                                                       "alt_numbers"};
 
 // A campaign_id or vm_greeting_id given in this request must name the source's customer's
 // campaign, or a greeting of that customer or of the system.
@@ -193,7 +189,7 @@ NumberRequest read_number_request(Fields& fields, const Context& ctx) {
 
 http::Response post_source(Context& ctx) {
   Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"customer_id", "reserve_number", "destnr", "ndc"});
+  fields.allow_only(kWritableSourceFields, {"customer_id", "reserve_number", "destnr", "ndc"});
   const auto now = ctx.clock.now();
   Source source;
   source.partner_id = ctx.partner.id;
@@ -252,7 +248,7 @@ http::Response put_source(Context& ctx) {
   return change_source(ctx, [&](Source& source, ChangeLookups& lookups) {
     require_changeable(ctx, source);
     Fields fields(ctx.params);
-    fields.allow_only(kWritableFields, {"source_id", "status", "destnr"});
+    fields.allow_only(kWritableSourceFields, {"source_id", "status", "destnr"});
     if (const auto destnr = fields.phone_number("destnr", ctx.partner.country);
         destnr && *destnr != source.tracking_number) {
       fields.add_error("invalid", "destnr", "the tracking number of a source cannot change");

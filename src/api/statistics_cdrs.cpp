@@ -17,8 +17,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kCustnrMaxLength = 45;
-
 // anum_md5 lets partners count repeat callers without seeing their numbers; the salt is
 // the partner's own, so two partners' hashes of one caller cannot be joined.
 std::string salted_md5_hex(const std::string& salt, const std::string& caller) {
@@ -29,7 +27,6 @@ std::string salted_md5_hex(const std::string& salt, const std::string& caller) {
   return to_hex(digest, length);
 }
 
-Json time_or_null(const std::optional<TimePoint>& t) { return t ? Json(format_utc(*t)) : Json(); }
 Json flag(bool value) { return value ? "1" : "0"; }
 
 // What one page of records refers to, each looked up once per request.

@@ -11,8 +11,6 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kNameMaxLength = 100;
-
 Json render(const VoicemailGreeting& g) {
   Json used_by = Json::array();
   for (const Id id : g.used_by) used_by.push_back(str(id));

@@ -25,8 +25,6 @@ constexpr std::size_t kGeneratedSecretBytes = 32;
 constexpr int kEventsDefaultLimit = 100;
 constexpr int kEventsMaxLimit = 1000;
 
-Json time_or_null(const std::optional<TimePoint>& t) { return t ? Json(format_utc(*t)) : Json(); }
-
 // The secret is write-only: only the answer to the POST that created it shows it.
 enum class ShowSecret { no, yes };
 
@@ -182,7 +180,7 @@ void apply_fields(Fields& fields, const Context& ctx, Presence presence, Webhook
   read_secret(fields, webhook);
 }
 
-const std::initializer_list<std::string_view> kWritableFields = {
+const std::initializer_list<std::string_view> kWritableWebhookFields = {
     "customer_id", "url", "events", "format", "template", "secret"};
 
 Webhook existing_webhook(const Context& ctx) {
@@ -211,7 +209,7 @@ http::Response get_webhooks(Context& ctx) {
 
 http::Response post_webhook(Context& ctx) {
   Fields fields(ctx.params);
-  fields.allow_only(kWritableFields, {"webhook_id"});
+  fields.allow_only(kWritableWebhookFields, {"webhook_id"});
   if (ctx.params.has("webhook_id")) {
     fields.add_error("invalid", "webhook_id",
                      "'webhook_id' is assigned by the platform; use PUT to change a webhook");
@@ -230,7 +228,7 @@ http::Response put_webhook(Context& ctx) {
   const auto changed = ctx.store.webhooks().change_webhook(
       ctx.partner.id, id, [&](Webhook& webhook, ChangeLookups& lookups) {
         Fields fields(ctx.params);
-        fields.allow_only(kWritableFields, {"webhook_id"});
+        fields.allow_only(kWritableWebhookFields, {"webhook_id"});
         apply_fields(fields, ctx, Presence::optional, webhook);
         fields.throw_if_errors();
         if (webhook.customer_id && !lookups.has_customer(ctx.partner.id, *webhook.customer_id)) {
