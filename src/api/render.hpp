@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
 

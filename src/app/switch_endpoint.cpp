@@ -1,11 +1,11 @@
 #include "app/switch_endpoint.hpp"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
 #include <variant>
 
+#include "common/crypto.hpp"
 #include "http/error.hpp"
 #include "store/store.hpp"
 #include "switch/switch_wire.hpp"
@@ -16,8 +16,7 @@ namespace {
 bool secret_matches(const http::Request& request, const std::string& secret) {
   const auto given = request.header("x-callsight-switch-secret");
   // Constant time, so the secret cannot be guessed byte by byte from response times.
-  return !secret.empty() && given && given->size() == secret.size() &&
-         CRYPTO_memcmp(given->data(), secret.data(), secret.size()) == 0;
+  return !secret.empty() && given && crypto::constant_time_equals(*given, secret);
 }
 
 http::Response json_response(std::string body) {

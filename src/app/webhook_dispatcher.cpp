@@ -1,8 +1,6 @@
 #include "app/webhook_dispatcher.hpp"
 
 #include <netdb.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -11,10 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "core/base64.hpp"
-#include "core/hex.hpp"
+#include "common/base64.hpp"
+#include "common/crypto.hpp"
+#include "common/hex.hpp"
+#include "common/utf8.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 #include "core/webhook_payload.hpp"
 #include "core/webhook_target.hpp"
 #include "http/client.hpp"
@@ -59,13 +58,8 @@ bool is_private_target(const WebhookTarget& target, const std::vector<std::strin
 }
 
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size)) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return to_hex(mac.data(), size);
+  const auto mac = crypto::hmac_sha256(crypto::bytes_of(key), crypto::bytes_of(data));
+  return to_hex(mac.data(), mac.size());
 }
 
 std::string value_text(const Json& value) {
