@@ -3,7 +3,6 @@
 #include <array>
 #include <charconv>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
 #include "common/crypto.hpp"
