@@ -2,7 +2,6 @@
 // normalisation, the caller's area for CDR listings, alt-number rule evaluation, JSON list
 // rendering and Digest verification. Run: build/bin/callsight_core_bench (bench/README.md).
 #include <benchmark/benchmark.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <cstdio>
@@ -10,9 +9,9 @@
 #include <vector>
 
 #include "api/render.hpp"
+#include "common/crypto.hpp"
 #include "core/alt_number_rules.hpp"
 #include "core/caller_area.hpp"
-#include "core/hex.hpp"
 #include "core/phone_number.hpp"
 #include "core/time_format.hpp"
 #include "http/auth.hpp"
@@ -93,13 +92,6 @@ void RenderJsonList(benchmark::State& state) {
 }
 BENCHMARK(RenderJsonList)->Arg(100)->Arg(1000);
 
-std::string md5_hex(const std::string& data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_md5(), nullptr);
-  return to_hex(digest.data(), size);
-}
-
 std::string quoted_param(const std::string& header, const std::string& name) {
   const auto start = header.find(name + "=\"") + name.size() + 2;
   return header.substr(start, header.find('"', start) - start);
@@ -117,13 +109,13 @@ void DigestVerify(benchmark::State& state) {
   const auto challenge = auth.authenticate(request).failure.headers.at(1).second;
   const auto nonce = quoted_param(challenge, "nonce");
   const auto opaque = quoted_param(challenge, "opaque");
-  const auto ha1 = md5_hex("bench:Callsight API:secret");
-  const auto ha2 = md5_hex("GET:/miscellaneous/ping");
+  const auto ha1 = crypto::md5_hex("bench:Callsight API:secret");
+  const auto ha2 = crypto::md5_hex("GET:/miscellaneous/ping");
   std::uint32_t count = 0;
   for (auto _ : state) {
     char nc[9];
     std::snprintf(nc, sizeof nc, "%08x", ++count);
-    const auto response = md5_hex(ha1 + ":" + nonce + ":" + nc + ":c0ffee:auth:" + ha2);
+    const auto response = crypto::md5_hex(ha1 + ":" + nonce + ":" + nc + ":c0ffee:auth:" + ha2);
     request.headers = {
         {"authorization", "Digest username=\"bench\", realm=\"Callsight API\", nonce=\"" + nonce +
                               "\", uri=\"/miscellaneous/ping\", algorithm=MD5, qop=auth, nc=" + nc +

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "api/context.hpp"
+#include "common/failure_throttle.hpp"
+#include "common/rate_limiter.hpp"
 #include "core/cidr.hpp"
-#include "core/failure_throttle.hpp"
-#include "core/rate_limiter.hpp"
 #include "http/auth.hpp"
 #include "http/error.hpp"
 
@@ -38,15 +38,14 @@ http::Response too_many_requests(std::chrono::seconds retry_after, http::ApiErro
   return response;
 }
 
-std::optional<RateLimiter> rate_limiter_for(const Clock& clock, const AccessLimits& limits) {
+std::optional<RateLimiter> rate_limiter_for(const AccessLimits& limits) {
   if (limits.rate_per_second <= 0) return std::nullopt;
-  return std::optional<RateLimiter>(std::in_place, clock, limits.rate_per_second,
-                                    limits.rate_burst);
+  return std::optional<RateLimiter>(std::in_place, limits.rate_per_second, limits.rate_burst);
 }
 
-std::optional<FailureThrottle> login_throttle_for(const Clock& clock, const AccessLimits& limits) {
+std::optional<FailureThrottle> login_throttle_for(const AccessLimits& limits) {
   if (limits.login_failures <= 0) return std::nullopt;
-  return std::optional<FailureThrottle>(std::in_place, clock, limits.login_failures,
+  return std::optional<FailureThrottle>(std::in_place, limits.login_failures,
                                         limits.login_failure_window);
 }
 
@@ -86,8 +85,8 @@ class PartnerApi {
         authenticator_(
             [&store](std::string_view username) { return credentials_of(store, username); }, clock,
             store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),
-        rate_limiter_(rate_limiter_for(clock, limits)),
-        login_throttle_(login_throttle_for(clock, limits)),
+        rate_limiter_(rate_limiter_for(limits)),
+        login_throttle_(login_throttle_for(limits)),
         rate_limit_message_(rate_limit_message(limits)) {
     register_resources(router_);
   }
@@ -113,7 +112,8 @@ class PartnerApi {
     // A client network that guessed wrong too often is refused before its password is checked
     // again, even a right one: otherwise the throttle would tell a guesser when it hit.
     const std::string client = client_network(request.remote_address);
-    if (const auto wait = login_throttle_ ? login_throttle_->blocked_for(client) : std::nullopt) {
+    if (const auto wait =
+            login_throttle_ ? login_throttle_->blocked_for(client, clock_.now()) : std::nullopt) {
       return too_many_requests(*wait, {"too_many_failed_logins", "",
                                        "too many failed logins from " + client + "; retry after " +
                                            std::to_string(wait->count()) + " s"});
@@ -121,12 +121,14 @@ class PartnerApi {
     // Authentication comes before routing, so strangers learn nothing about paths.
     auto auth = authenticator_.authenticate(request);
     if (!auth.ok) {
-      if (auth.wrong_credentials && login_throttle_) login_throttle_->record_failure(client);
+      if (auth.wrong_credentials && login_throttle_)
+        login_throttle_->record_failure(client, clock_.now());
       return std::move(auth.failure);
     }
     // The partner as authentication just read it: one database round trip less per request.
     const auto* partner = std::any_cast<Partner>(&auth.principal);
-    const auto wait = rate_limiter_ ? rate_limiter_->acquire(partner->id) : std::nullopt;
+    const auto wait =
+        rate_limiter_ ? rate_limiter_->acquire(partner->id, clock_.now()) : std::nullopt;
     auto response = wait ? too_many_requests(*wait, {"rate_limited", "",
                                                      rate_limit_message_ + "; retry after " +
                                                          std::to_string(wait->count()) + " s"})

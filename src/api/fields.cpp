@@ -6,9 +6,9 @@
 #include <regex>
 #include <variant>
 
+#include "common/utf8.hpp"
 #include "core/phone_number.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 
 namespace callsight::api {
 namespace {

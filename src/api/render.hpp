@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.hpp"
 #include "core/clock.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 #include "http/response.hpp"
 #include "store/store.hpp"
 

@@ -1,15 +1,13 @@
 // /statistics/cdrs and /statistics/cdrs/out (reference §2.13, §2.14): the partner's call
 // records, inbound calls to tracking numbers and the outbound calls callbacks placed.
-#include <openssl/evp.h>
-
 #include <map>
 
 #include "api/context.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
+#include "common/crypto.hpp"
 #include "core/call_record.hpp"
 #include "core/caller_area.hpp"
-#include "core/hex.hpp"
 #include "core/time_format.hpp"
 #include "store/call_record_store.hpp"
 #include "store/campaign_store.hpp"
@@ -20,11 +18,7 @@ namespace {
 // anum_md5 lets partners count repeat callers without seeing their numbers; the salt is
 // the partner's own, so two partners' hashes of one caller cannot be joined.
 std::string salted_md5_hex(const std::string& salt, const std::string& caller) {
-  const std::string input = salt + caller;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_md5(), nullptr);
-  return to_hex(digest, length);
+  return crypto::md5_hex(salt + caller);
 }
 
 Json flag(bool value) { return value ? "1" : "0"; }

@@ -2,7 +2,7 @@
 #include "api/context.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
-#include "core/random.hpp"
+#include "common/random.hpp"
 
 namespace callsight::api {
 namespace {

@@ -8,8 +8,8 @@
 #include "app/partner_admin.hpp"
 #include "app/simulate_call.hpp"
 #include "app/transfer_commands.hpp"
+#include "common/utf8.hpp"
 #include "core/clock.hpp"
-#include "core/utf8.hpp"
 #include "store/store.hpp"
 
 namespace {

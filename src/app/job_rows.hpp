@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/metrics.hpp"
+#include "common/metrics.hpp"
 #include "store/store.hpp"
 
 namespace callsight::app {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "http/request_observer.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/random.hpp"
+#include "common/random.hpp"
 #include "http/client.hpp"
 
 namespace callsight::app {

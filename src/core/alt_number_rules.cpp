@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "common/text.hpp"
 #include "core/local_time.hpp"
 #include "core/phone_number.hpp"
 
@@ -32,19 +33,13 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Returns the set, or the problem. A repeated day is harmless and simply kept once.
 std::variant<WeekdaySet, std::string> parse_weekdays(std::string_view text) {
   if (trim(text).empty()) return std::string("must name at least one weekday");
   WeekdaySet days = 0;
   for (int entry = 1;; ++entry) {
     const auto comma = text.find(',');
-    const auto name = lowercase(trim(text.substr(0, comma)));
+    const auto name = ascii_lower(trim(text.substr(0, comma)));
     if (name.empty()) return std::string("has an empty entry (a stray comma)");
     const auto found = std::find(kWeekdayNames.begin(), kWeekdayNames.end(), name);
     if (found == kWeekdayNames.end()) {
@@ -120,7 +115,7 @@ std::variant<AltNumberRule, RuleError> parse_rule(const json& rule, int index,
   auto phonenr = required_string(rule, index, "phonenr");
   if (auto* error = std::get_if<RuleError>(&phonenr)) return *error;
   const auto& number = std::get<std::string>(phonenr);
-  if (lowercase(trim(number)) == kVoicemail) {
+  if (ascii_lower(trim(number)) == kVoicemail) {
     parsed.answering_number = kVoicemail;
   } else {
     auto normalized = normalize_phone_number(number, country);

@@ -4,8 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "common/utf8.hpp"
 #include "core/enum_names.hpp"
-#include "core/utf8.hpp"
 
 namespace callsight {
 namespace {

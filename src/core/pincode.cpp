@@ -1,16 +1,10 @@
 #include "core/pincode.hpp"
 
-#include <random>
+#include "common/random.hpp"
 
 namespace callsight {
 
-std::string random_pincode(int length) {
-  thread_local std::random_device device;
-  std::uniform_int_distribution<int> digit(0, 9);
-  std::string pin;
-  for (int i = 0; i < length; ++i) pin.push_back(static_cast<char>('0' + digit(device)));
-  return pin;
-}
+std::string random_pincode(int length) { return random_digits(length); }
 
 std::optional<std::string> draw_free_pincode(
     const PincodeDraw& draw, const std::function<bool(const std::string&)>& is_taken) {

@@ -37,8 +37,8 @@ struct Pincode {
 // Draws one candidate PIN.
 using PincodeDraw = std::function<std::string()>;
 
-// `length` decimal digits (leading zeros included) from the kernel's CSPRNG, through
-// std::random_device as core/random.cpp: a PIN must not be guessable from earlier ones.
+// `length` uniform decimal digits (leading zeros included) from the program's one CSPRNG
+// (common/random.hpp): a PIN must not be guessable from earlier ones.
 std::string random_pincode(int length);
 
 // Draws until `is_taken` refuses a candidate no longer; nullopt after kPincodeMaxDraws.

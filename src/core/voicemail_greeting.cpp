@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "core/random.hpp"
+#include "common/random.hpp"
 
 namespace callsight {
 namespace {

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "core/base64.hpp"
+#include "common/base64.hpp"
 #include "core/types.hpp"
 
 namespace callsight {

@@ -4,7 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 #include "core/webhook_payload.hpp"
 
 namespace callsight {

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 
 namespace callsight {
 namespace {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/text.hpp"
 #include "core/cidr.hpp"
 
 namespace callsight {
@@ -14,13 +15,6 @@ namespace {
 const std::vector<std::string> kPrivateBlocks = {
     "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
     "0.0.0.0/8",   "::1/128",    "::/128",        "fc00::/7",       "fe80::/10"};
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
   int port = 0;
@@ -57,7 +51,7 @@ std::optional<WebhookTarget> parse_webhook_url(std::string_view url) {
   WebhookTarget target;
   const auto separator = url.find("://");
   if (separator == std::string_view::npos) return std::nullopt;
-  const std::string scheme = lower(url.substr(0, separator));
+  const std::string scheme = ascii_lower(url.substr(0, separator));
   if (scheme != "http" && scheme != "https") return std::nullopt;
   target.tls = scheme == "https";
   target.port = target.tls ? 443 : 80;
@@ -78,7 +72,7 @@ std::optional<WebhookTarget> parse_webhook_url(std::string_view url) {
   if (!split_host(authority, host, after_host)) return std::nullopt;
   if (host.ends_with('.')) host.remove_suffix(1);  // the root label: "localhost." is localhost
   if (host.empty()) return std::nullopt;
-  target.host = lower(host);
+  target.host = ascii_lower(host);
   if (!after_host.empty()) {
     const auto port = after_host.front() == ':' ? parse_port(after_host.substr(1)) : std::nullopt;
     if (!port) return std::nullopt;
@@ -88,7 +82,7 @@ std::optional<WebhookTarget> parse_webhook_url(std::string_view url) {
 }
 
 bool is_local_host_name(std::string_view host) {
-  const auto name = lower(host);
+  const auto name = ascii_lower(host);
   return name == "localhost" || name.ends_with(".localhost");
 }
 

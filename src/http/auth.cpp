@@ -1,10 +1,5 @@
 #include "http/auth.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -15,17 +10,20 @@
 #include <unordered_map>
 #include <utility>
 
-#include "core/base64.hpp"
+#include "common/base64.hpp"
+#include "common/crypto.hpp"
+#include "common/hex.hpp"
+#include "common/random.hpp"
+#include "common/text.hpp"
 #include "core/cidr.hpp"
-#include "core/hex.hpp"
 #include "http/credentials.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
 namespace {
 
-using Bytes = std::vector<unsigned char>;
-using Mac = std::array<unsigned char, 32>;
+using crypto::Bytes;
+using Mac = crypto::Sha256;
 
 constexpr std::size_t kSecretBytes = 32;
 // Nonce = 8-byte issue time (big-endian seconds) + random bytes + HMAC-SHA256 of both.
@@ -41,47 +39,13 @@ constexpr std::uint32_t kNonceCountWindow = 64;
 constexpr std::size_t kMaxCachedLogins = 10000;
 constexpr std::chrono::seconds kLoginCacheLifetime{60};
 
-Bytes random_bytes(std::size_t size);
-
 Bytes nonce_secret_bytes(std::string_view hex) {
-  if (hex.empty()) return random_bytes(kSecretBytes);
+  if (hex.empty()) return crypto::random_bytes(kSecretBytes);
   auto bytes = from_hex(hex);
   if (!bytes || bytes->size() < kSecretBytes) {
     throw std::invalid_argument("the Digest nonce secret must be at least 32 bytes of hex");
   }
   return Bytes(bytes->begin(), bytes->end());
-}
-
-Bytes random_bytes(std::size_t size) {
-  Bytes out(size);
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  return out;
-}
-
-Mac hmac_sha256(const Bytes& key, const unsigned char* data, std::size_t size) {
-  Mac out{};
-  unsigned int out_size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, size, out.data(),
-           &out_size) == nullptr) {
-    throw std::runtime_error("HMAC failed");
-  }
-  return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
-
-bool constant_time_equals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // RFC 7230 tchar.
@@ -104,7 +68,7 @@ std::optional<Credentials> split_scheme(std::string_view header) {
   std::size_t end = 0;
   while (end < header.size() && is_token_char(header[end])) ++end;
   if (end == 0 || (end < header.size() && !is_space(header[end]))) return std::nullopt;
-  return Credentials{lower(header.substr(0, end)), header.substr(end)};
+  return Credentials{ascii_lower(header.substr(0, end)), header.substr(end)};
 }
 
 using AuthParams = std::map<std::string, std::string>;  // names lower-cased
@@ -125,7 +89,8 @@ class AuthParamParser {
       if (name.empty() || !take('=')) return std::nullopt;
       skip_spaces();
       auto value = peek('"') ? take_quoted() : take_bare_value();
-      if (!value || !params.emplace(lower(name), std::move(*value)).second) return std::nullopt;
+      if (!value || !params.emplace(ascii_lower(name), std::move(*value)).second)
+        return std::nullopt;
       skip_spaces();
       if (pos_ < text_.size() && !peek(',')) return std::nullopt;
     }
@@ -184,29 +149,20 @@ class AuthParamParser {
 // ---- Digest algorithms ------------------------------------------------------------------
 
 struct DigestAlgorithm {
-  const EVP_MD* (*md)() = nullptr;
+  std::string (*hex_digest)(std::string_view) = nullptr;
   std::size_t hex_size = 0;
   std::string StoredCredentials::*ha1 = nullptr;
 };
 
 std::optional<DigestAlgorithm> digest_algorithm(std::string_view name) {
   // Absent means MD5 (RFC 7616 3.3); the -sess variants are not offered, so not accepted.
-  if (name.empty() || iequals(name, "MD5")) {
-    return DigestAlgorithm{EVP_md5, 32, &StoredCredentials::digest_ha1_md5};
+  if (name.empty() || ascii_iequals(name, "MD5")) {
+    return DigestAlgorithm{crypto::md5_hex, 32, &StoredCredentials::digest_ha1_md5};
   }
-  if (iequals(name, "SHA-256")) {
-    return DigestAlgorithm{EVP_sha256, 64, &StoredCredentials::digest_ha1_sha256};
+  if (ascii_iequals(name, "SHA-256")) {
+    return DigestAlgorithm{crypto::sha256_hex, 64, &StoredCredentials::digest_ha1_sha256};
   }
   return std::nullopt;
-}
-
-std::string digest_hex(const DigestAlgorithm& algorithm, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &size, algorithm.md(), nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
-  }
-  return to_hex(out.data(), size);
 }
 
 struct DigestFields {
@@ -236,8 +192,8 @@ std::optional<DigestFields> digest_fields(const AuthParams& params) {
   }
   // A hashed username (RFC 7616 userhash) was not offered.
   const auto* userhash = get("userhash");
-  if (userhash && iequals(*userhash, "true")) return std::nullopt;
-  if (f.nc.size() != 8 || !is_hex(f.nc) || f.cnonce.empty() || !iequals(f.qop, "auth")) {
+  if (userhash && ascii_iequals(*userhash, "true")) return std::nullopt;
+  if (f.nc.size() != 8 || !is_hex(f.nc) || f.cnonce.empty() || !ascii_iequals(f.qop, "auth")) {
     return std::nullopt;
   }
   f.nonce_count = static_cast<std::uint32_t>(std::stoul(f.nc, nullptr, 16));
@@ -310,7 +266,7 @@ class LoginCache {
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(username);
     return it != entries_.end() && it->second.expires > now &&
-           CRYPTO_memcmp(it->second.tag.data(), tag.data(), tag.size()) == 0;
+           crypto::constant_time_equals(it->second.tag, tag);
   }
 
   void remember(const std::string& username, const Mac& tag, TimePoint now) {
@@ -352,11 +308,10 @@ struct Authenticator::Impl {
         clock_(clock),
         nonce_lifetime_(nonce_lifetime),
         secret_(nonce_secret_bytes(nonce_secret)),
-        cache_key_(random_bytes(kSecretBytes)),
-        unknown_user_ha1_(to_hex(random_bytes(kSecretBytes).data(), kSecretBytes)) {
+        cache_key_(crypto::random_bytes(kSecretBytes)),
+        unknown_user_ha1_(random_hex(kSecretBytes)) {
     static constexpr std::string_view kOpaqueLabel = "opaque";
-    const auto mac = hmac_sha256(
-        secret_, reinterpret_cast<const unsigned char*>(kOpaqueLabel.data()), kOpaqueLabel.size());
+    const auto mac = crypto::hmac_sha256(secret_, crypto::bytes_of(kOpaqueLabel));
     opaque_ = to_hex(mac.data(), 16);
   }
 
@@ -381,13 +336,13 @@ struct Authenticator::Impl {
     // An unknown user costs the same two hashes and is answered like a wrong password.
     auto stored = lookup_(f->username);
     const std::string& stored_ha1 = stored ? (*stored).*(f->algorithm.ha1) : unknown_user_ha1_;
-    const auto ha1 = stored ? lower(stored_ha1) : stored_ha1.substr(0, f->algorithm.hex_size);
+    const auto ha1 = stored ? ascii_lower(stored_ha1) : stored_ha1.substr(0, f->algorithm.hex_size);
     // An account without a usable HA1 must not accept a response computed from an empty one.
     const bool usable = ha1.size() == f->algorithm.hex_size && is_hex(ha1);
-    const auto ha2 = digest_hex(f->algorithm, request.method + ":" + f->uri);
-    const auto expected = digest_hex(f->algorithm, ha1 + ":" + f->nonce + ":" + f->nc + ":" +
-                                                       f->cnonce + ":" + f->qop + ":" + ha2);
-    if (!constant_time_equals(expected, lower(f->response)) || !stored || !usable) {
+    const auto ha2 = f->algorithm.hex_digest(request.method + ":" + f->uri);
+    const auto expected = f->algorithm.hex_digest(ha1 + ":" + f->nonce + ":" + f->nc + ":" +
+                                                  f->cnonce + ":" + f->qop + ":" + ha2);
+    if (!crypto::constant_time_equals(expected, ascii_lower(f->response)) || !stored || !usable) {
       return wrong_credentials();
     }
 
@@ -466,10 +421,8 @@ struct Authenticator::Impl {
     for (std::size_t i = kNonceTimeBytes; i-- > 0; issued >>= 8) {
       raw[i] = static_cast<unsigned char>(issued & 0xff);
     }
-    if (RAND_bytes(raw.data() + kNonceTimeBytes, kNonceRandomBytes) != 1) {
-      throw std::runtime_error("RAND_bytes failed");
-    }
-    const auto mac = hmac_sha256(secret_, raw.data(), kNonceSignedBytes);
+    crypto::random_fill(std::span(raw).subspan(kNonceTimeBytes, kNonceRandomBytes));
+    const auto mac = crypto::hmac_sha256(secret_, std::span(raw).first(kNonceSignedBytes));
     std::copy(mac.begin(), mac.end(), raw.begin() + kNonceSignedBytes);
     return to_hex(raw.data(), raw.size());
   }
@@ -478,8 +431,9 @@ struct Authenticator::Impl {
   std::optional<std::int64_t> nonce_issue_time(std::string_view nonce) const {
     const auto raw = from_hex(nonce);
     if (!raw || raw->size() != kNonceBytes) return std::nullopt;
-    const auto mac = hmac_sha256(secret_, raw->data(), kNonceSignedBytes);
-    if (CRYPTO_memcmp(mac.data(), raw->data() + kNonceSignedBytes, mac.size()) != 0) {
+    const std::span<const unsigned char> nonce_bytes(*raw);
+    const auto mac = crypto::hmac_sha256(secret_, nonce_bytes.first(kNonceSignedBytes));
+    if (!crypto::constant_time_equals(mac, nonce_bytes.subspan(kNonceSignedBytes))) {
       return std::nullopt;
     }
     std::uint64_t issued = 0;
@@ -495,8 +449,8 @@ struct Authenticator::Impl {
     }
     data.insert(data.end(), password_hash.begin(), password_hash.end());
     data.insert(data.end(), password.begin(), password.end());
-    const auto tag = hmac_sha256(cache_key_, data.data(), data.size());
-    OPENSSL_cleanse(data.data(), data.size());
+    const auto tag = crypto::hmac_sha256(cache_key_, data);
+    crypto::erase_secret(data);
     return tag;
   }
 

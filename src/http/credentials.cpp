@@ -1,16 +1,12 @@
 #include "http/credentials.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <array>
 #include <charconv>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
-#include "core/hex.hpp"
+#include "common/crypto.hpp"
+#include "common/hex.hpp"
 #include "http/auth.hpp"
 
 namespace callsight::http {
@@ -26,26 +22,7 @@ constexpr std::size_t kHashBytes = 32;
 constexpr int kMaxIterations = 10'000'000;
 constexpr std::string_view kScheme = "pbkdf2-sha256";
 
-using Bytes = std::vector<unsigned char>;
-
-std::string digest_hex(const EVP_MD* md, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest failed");
-  }
-  return to_hex(out.data(), size);
-}
-
-Bytes pbkdf2(std::string_view password, const Bytes& salt, int iterations, std::size_t size) {
-  Bytes out(size);
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                        static_cast<int>(salt.size()), iterations, EVP_sha256(),
-                        static_cast<int>(out.size()), out.data()) != 1) {
-    throw std::runtime_error("PKCS5_PBKDF2_HMAC failed");
-  }
-  return out;
-}
+using crypto::Bytes;
 
 struct ParsedHash {
   int iterations = 0;
@@ -81,28 +58,26 @@ std::optional<ParsedHash> parse_hash(std::string_view text) {
 }  // namespace
 
 PasswordHashes hash_password(std::string_view username, std::string_view password) {
-  Bytes salt(kSaltBytes);
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  const auto hash = pbkdf2(password, salt, kIterations, kHashBytes);
+  const Bytes salt = crypto::random_bytes(kSaltBytes);
+  const auto hash = crypto::pbkdf2_hmac_sha256(password, salt, kIterations, kHashBytes);
   std::string a1;
   a1.append(username).append(":").append(kDigestRealm).append(":").append(password);
 
   PasswordHashes out;
   out.password_hash = std::string(kScheme) + "$" + std::to_string(kIterations) + "$" +
                       to_hex(salt.data(), salt.size()) + "$" + to_hex(hash.data(), hash.size());
-  out.digest_ha1_md5 = digest_hex(EVP_md5(), a1);
-  out.digest_ha1_sha256 = digest_hex(EVP_sha256(), a1);
-  OPENSSL_cleanse(a1.data(), a1.size());
+  out.digest_ha1_md5 = crypto::md5_hex(a1);
+  out.digest_ha1_sha256 = crypto::sha256_hex(a1);
+  crypto::erase_secret(a1);
   return out;
 }
 
 bool verify_password(std::string_view password_hash, std::string_view password) {
   const auto parsed = parse_hash(password_hash);
   if (!parsed) return false;
-  const auto computed = pbkdf2(password, parsed->salt, parsed->iterations, parsed->hash.size());
-  return CRYPTO_memcmp(computed.data(), parsed->hash.data(), computed.size()) == 0;
+  const auto computed =
+      crypto::pbkdf2_hmac_sha256(password, parsed->salt, parsed->iterations, parsed->hash.size());
+  return crypto::constant_time_equals(computed, parsed->hash);
 }
 
 }  // namespace callsight::http

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace callsight::http {
 

@@ -1,7 +1,7 @@
 #include "http/form.hpp"
 
-#include "core/hex.hpp"
-#include "core/utf8.hpp"
+#include "common/hex.hpp"
+#include "common/utf8.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {

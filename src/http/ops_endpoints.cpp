@@ -3,8 +3,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
 #include "core/cidr.hpp"
-#include "core/utf8.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {

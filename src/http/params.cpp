@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "core/utf8.hpp"
+#include "common/text.hpp"
+#include "common/utf8.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
@@ -13,8 +14,7 @@ bool is_form_content_type(std::string_view content_type) {
   const auto semicolon = content_type.find(';');
   std::string media(content_type.substr(0, semicolon));
   media.erase(std::remove_if(media.begin(), media.end(), ::isspace), media.end());
-  std::transform(media.begin(), media.end(), media.begin(), ::tolower);
-  return media == "application/x-www-form-urlencoded";
+  return ascii_lower(media) == "application/x-www-form-urlencoded";
 }
 
 ApiError invalid_name(std::string_view name) {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "core/random.hpp"
+#include "common/random.hpp"
 
 namespace callsight::http {
 namespace {

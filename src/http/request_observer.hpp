@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/metrics.hpp"
+#include "common/metrics.hpp"
 #include "http/server.hpp"
 
 namespace callsight::http {

@@ -16,7 +16,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -31,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/text.hpp"
 #include "core/cidr.hpp"
 #include "http/error.hpp"
 
@@ -59,18 +59,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-std::string lower(std::string out) {
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string upper(std::string out) {
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
 // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; allow-lists are written in IPv4.
 std::string peer_ip(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
@@ -93,10 +81,10 @@ std::string forwarded_for(const Request& request) {
 Request to_request(BeastRequest&& beast_request, const std::string& remote_address,
                    const std::vector<std::string>& trusted_proxies) {
   Request request;
-  request.method = upper(std::string(beast_request.method_string()));
+  request.method = ascii_upper(std::string(beast_request.method_string()));
   request.target = std::string(beast_request.target());
   for (const auto& field : beast_request) {
-    request.headers.emplace_back(lower(std::string(field.name_string())),
+    request.headers.emplace_back(ascii_lower(std::string(field.name_string())),
                                  std::string(field.value()));
   }
   request.body = std::move(beast_request.body());
@@ -170,7 +158,7 @@ std::vector<std::string> transfer_codings(const BeastRequest& request) {
       const auto element = list.substr(0, comma);
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       const auto coding = trim_ows(element.substr(0, element.find(';')));
-      if (!coding.empty()) codings.push_back(lower(std::string(coding)));
+      if (!coding.empty()) codings.push_back(ascii_lower(coding));
     }
   }
   return codings;

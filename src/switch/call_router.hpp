@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "store/store.hpp"
 
 namespace callsight::switching {

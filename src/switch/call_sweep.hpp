@@ -2,8 +2,8 @@
 
 #include <chrono>
 
+#include "common/metrics.hpp"
 #include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 

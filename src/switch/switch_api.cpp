@@ -1,10 +1,9 @@
 #include "switch/switch_api.hpp"
 
-#include <openssl/crypto.h>
-
 #include <memory>
 #include <variant>
 
+#include "common/crypto.hpp"
 #include "http/error.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -21,8 +20,7 @@ using SwitchRouter = http::Router<Operation>;
 bool secret_matches(const http::Request& request, const std::string& secret) {
   const auto given = request.header("x-callsight-switch-secret");
   // Constant time, so the secret cannot be guessed byte by byte from response times.
-  return !secret.empty() && given && given->size() == secret.size() &&
-         CRYPTO_memcmp(given->data(), secret.data(), secret.size()) == 0;
+  return !secret.empty() && given && crypto::constant_time_equals(*given, secret);
 }
 
 http::Response json_response(std::string body) {

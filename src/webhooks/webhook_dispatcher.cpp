@@ -8,7 +8,7 @@
 #include <array>
 #include <stdexcept>
 
-#include "core/base64.hpp"
+#include "common/base64.hpp"
 #include "core/webhook_target.hpp"
 #include "http/client.hpp"
 #include "webhooks/webhook_request.hpp"

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "core/webhook.hpp"
 #include "store/webhook_store.hpp"
 

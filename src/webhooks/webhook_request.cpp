@@ -1,15 +1,11 @@
 #include "webhooks/webhook_request.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 
-#include "core/hex.hpp"
+#include "common/crypto.hpp"
+#include "common/hex.hpp"
+#include "common/utf8.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 #include "core/webhook_payload.hpp"
 
 namespace callsight::webhooks {
@@ -18,13 +14,8 @@ namespace {
 using Json = nlohmann::ordered_json;  // keeps the payload's keys in the order they were written
 
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size)) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return to_hex(mac.data(), size);
+  const auto mac = crypto::hmac_sha256(crypto::bytes_of(key), crypto::bytes_of(data));
+  return to_hex(mac.data(), mac.size());
 }
 
 std::string value_text(const Json& value) {

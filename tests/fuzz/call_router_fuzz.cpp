@@ -17,10 +17,10 @@
 #include <string>
 #include <variant>
 
+#include "common/metrics.hpp"
 #include "core/alt_number_rules.hpp"
 #include "core/callback.hpp"
 #include "core/clock.hpp"
-#include "core/metrics.hpp"
 #include "core/time_format.hpp"
 #include "fuzz_target.hpp"
 #include "store/blacklist_store.hpp"

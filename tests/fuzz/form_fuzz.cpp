@@ -3,7 +3,7 @@
 #include <string>
 
 #include "api/fields.hpp"
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 #include "fuzz_target.hpp"
 #include "http/error.hpp"
 #include "http/params.hpp"

@@ -18,9 +18,9 @@
 
 #include "api/api.hpp"
 #include "api/context.hpp"
+#include "common/utf8.hpp"
 #include "core/clock.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 #include "core/webhook.hpp"
 #include "core/webhook_payload.hpp"
 #include "fuzz_target.hpp"

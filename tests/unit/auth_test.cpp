@@ -1,9 +1,7 @@
 #include "http/auth.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
-#include <array>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -11,6 +9,8 @@
 #include <regex>
 #include <thread>
 
+#include "common/base64.hpp"
+#include "common/crypto.hpp"
 #include "http/credentials.hpp"
 
 namespace callsight::http {
@@ -22,26 +22,7 @@ constexpr const char* kUser = "partner";
 constexpr const char* kPassword = "pa:ss word";  // ':' must survive Basic's user:password
 
 std::string hex_digest(const std::string& algorithm, const std::string& data) {
-  const EVP_MD* md = algorithm == "SHA-256" ? EVP_sha256() : EVP_md5();
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    char byte[3];
-    std::snprintf(byte, sizeof byte, "%02x", out[i]);
-    hex += byte;
-  }
-  return hex;
-}
-
-std::string base64(const std::string& text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                   reinterpret_cast<const unsigned char*>(text.data()),
-                                   static_cast<int>(text.size()));
-  out.resize(static_cast<std::size_t>(size));
-  return out;
+  return algorithm == "SHA-256" ? crypto::sha256_hex(data) : crypto::md5_hex(data);
 }
 
 std::vector<std::string> challenges(const Response& response) {
@@ -369,12 +350,13 @@ TEST_F(AuthTest, DigestConcurrentUseAcceptsEachNonceCountOnce) {
 
 TEST_F(AuthTest, BasicWithPasswordContainingColonSucceeds) {
   const auto outcome =
-      auth_.authenticate(request("Basic " + base64(std::string(kUser) + ":" + kPassword)));
+      auth_.authenticate(request("Basic " + encode_base64(std::string(kUser) + ":" + kPassword)));
   EXPECT_TRUE(outcome.ok);
   EXPECT_EQ(outcome.principal_id, 42);
   // The second time comes from the login cache; it must answer the same.
   EXPECT_TRUE(
-      auth_.authenticate(request("basic  " + base64(std::string(kUser) + ":" + kPassword))).ok);
+      auth_.authenticate(request("basic  " + encode_base64(std::string(kUser) + ":" + kPassword)))
+          .ok);
 }
 
 TEST_F(AuthTest, SuccessHandsBackWhatTheLookupAttached) {
@@ -383,21 +365,23 @@ TEST_F(AuthTest, SuccessHandsBackWhatTheLookupAttached) {
   ASSERT_TRUE(digest.ok);
   EXPECT_EQ(std::any_cast<std::string>(digest.principal), "the account as read");
   const auto basic =
-      auth_.authenticate(request("Basic " + base64(std::string(kUser) + ":" + kPassword)));
+      auth_.authenticate(request("Basic " + encode_base64(std::string(kUser) + ":" + kPassword)));
   ASSERT_TRUE(basic.ok);
   EXPECT_EQ(std::any_cast<std::string>(basic.principal), "the account as read");
 }
 
 TEST_F(AuthTest, BasicWrongPasswordGetsPlainChallenge) {
   ASSERT_TRUE(
-      auth_.authenticate(request("Basic " + base64(std::string(kUser) + ":" + kPassword))).ok);
-  expect_plain_challenge(auth_.authenticate(request("Basic " + base64("partner:pa"))));
-  expect_plain_challenge(auth_.authenticate(request("Basic " + base64("partner:pa:ss word "))));
+      auth_.authenticate(request("Basic " + encode_base64(std::string(kUser) + ":" + kPassword)))
+          .ok);
+  expect_plain_challenge(auth_.authenticate(request("Basic " + encode_base64("partner:pa"))));
+  expect_plain_challenge(
+      auth_.authenticate(request("Basic " + encode_base64("partner:pa:ss word "))));
 }
 
 TEST_F(AuthTest, BasicUnknownUserGetsPlainChallenge) {
   expect_plain_challenge(
-      auth_.authenticate(request("Basic " + base64(std::string("stranger:") + kPassword))));
+      auth_.authenticate(request("Basic " + encode_base64(std::string("stranger:") + kPassword))));
 }
 
 TEST_F(AuthTest, OnlyACheckedWrongPasswordOrUnknownUserCountsAsWrongCredentials) {
@@ -406,8 +390,10 @@ TEST_F(AuthTest, OnlyACheckedWrongPasswordOrUnknownUserCountsAsWrongCredentials)
       auth_.authenticate(request(python_digest(c, {.password = "nope"}))).wrong_credentials);
   EXPECT_TRUE(
       auth_.authenticate(request(python_digest(c, {.username = "stranger"}))).wrong_credentials);
-  EXPECT_TRUE(auth_.authenticate(request("Basic " + base64("partner:pa"))).wrong_credentials);
-  EXPECT_TRUE(auth_.authenticate(request("Basic " + base64("stranger:x"))).wrong_credentials);
+  EXPECT_TRUE(
+      auth_.authenticate(request("Basic " + encode_base64("partner:pa"))).wrong_credentials);
+  EXPECT_TRUE(
+      auth_.authenticate(request("Basic " + encode_base64("stranger:x"))).wrong_credentials);
 
   EXPECT_FALSE(auth_.authenticate(request("")).wrong_credentials);
   EXPECT_FALSE(auth_.authenticate(request("Basic !!!!")).wrong_credentials);
@@ -419,14 +405,15 @@ TEST_F(AuthTest, OnlyACheckedWrongPasswordOrUnknownUserCountsAsWrongCredentials)
 }
 
 TEST_F(AuthTest, BasicMalformedCredentialsGetPlainChallenge) {
-  for (const std::string& header : {std::string("Basic"), std::string("Basic !!!!"),
-                                    "Basic " + base64("partner"), std::string("Basic QQ=A")}) {
+  for (const std::string& header :
+       {std::string("Basic"), std::string("Basic !!!!"), "Basic " + encode_base64("partner"),
+        std::string("Basic QQ=A")}) {
     expect_plain_challenge(auth_.authenticate(request(header)));
   }
 }
 
 TEST_F(AuthTest, BasicChangedPasswordIsNotServedFromCache) {
-  const auto old_header = "Basic " + base64(std::string(kUser) + ":" + kPassword);
+  const auto old_header = "Basic " + encode_base64(std::string(kUser) + ":" + kPassword);
   ASSERT_TRUE(auth_.authenticate(request(old_header)).ok);
   const auto changed = hash_password(kUser, "new password");
   {
@@ -434,11 +421,11 @@ TEST_F(AuthTest, BasicChangedPasswordIsNotServedFromCache) {
     accounts_[kUser].password_hash = changed.password_hash;
   }
   expect_plain_challenge(auth_.authenticate(request(old_header)));
-  EXPECT_TRUE(auth_.authenticate(request("Basic " + base64("partner:new password"))).ok);
+  EXPECT_TRUE(auth_.authenticate(request("Basic " + encode_base64("partner:new password"))).ok);
 }
 
 TEST_F(AuthTest, AddressOutsideAllowListIsForbiddenForBothSchemes) {
-  const auto basic = "Basic " + base64(std::string(kUser) + ":" + kPassword);
+  const auto basic = "Basic " + encode_base64(std::string(kUser) + ":" + kPassword);
   const auto digest = python_digest(fresh_challenge(), {});
   for (const auto& header : {basic, digest}) {
     const auto outcome = auth_.authenticate(request(header, "/customers?page=0", "203.0.113.5"));

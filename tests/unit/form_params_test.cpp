@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 #include "http/error.hpp"
 #include "http/form.hpp"
 #include "http/params.hpp"

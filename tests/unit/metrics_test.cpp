@@ -1,4 +1,4 @@
-#include "core/metrics.hpp"
+#include "common/metrics.hpp"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/random.hpp"
+#include "common/random.hpp"
 #include "core/time_format.hpp"
 #include "store/postgres/postgres_ddl.hpp"
 #include "store/sql/migrations.hpp"

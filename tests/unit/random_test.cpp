@@ -1,7 +1,8 @@
-#include "core/random.hpp"
+#include "common/random.hpp"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <regex>
 #include <set>
 
@@ -21,6 +22,28 @@ TEST(Random, HexTokensHaveTheAskedLengthAndDiffer) {
     seen.insert(token);
   }
   EXPECT_EQ(seen.size(), 100u);
+}
+
+TEST(Random, DigitsHaveTheAskedLengthAndDiffer) {
+  EXPECT_EQ(random_digits(0), "");
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const auto digits = random_digits(20);
+    EXPECT_EQ(digits.size(), 20u);
+    EXPECT_EQ(digits.find_first_not_of("0123456789"), std::string::npos) << digits;
+    seen.insert(digits);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+}
+
+// Each digit once in ten. A byte taken modulo 10 without rejection would give 0-5 about
+// 101,600 times and 6-9 about 97,700 times here; chance spreads them by about 300.
+TEST(Random, DigitsAreUniform) {
+  std::array<int, 10> counts{};
+  for (const char digit : random_digits(1'000'000)) ++counts[digit - '0'];
+  for (int digit = 0; digit < 10; ++digit) {
+    EXPECT_NEAR(counts[digit], 100'000, 1'500) << digit;
+  }
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/random.hpp"
 #include "core/clock.hpp"
-#include "core/random.hpp"
 #include "core/time_format.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sql/sql_database.hpp"

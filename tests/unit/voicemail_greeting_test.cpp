@@ -4,29 +4,10 @@
 
 #include <set>
 
+#include "common/base64.hpp"
+
 namespace callsight {
 namespace {
-
-TEST(GreetingBase64, RoundTripsEveryLengthAndByte) {
-  std::string bytes;
-  for (int i = 0; i < 300; ++i) {
-    EXPECT_EQ(decode_base64(encode_base64(bytes)), bytes) << bytes.size();
-    bytes += static_cast<char>(i * 37);
-  }
-}
-
-TEST(GreetingBase64, MatchesRfc4648Vectors) {
-  EXPECT_EQ(encode_base64("f"), "Zg==");
-  EXPECT_EQ(encode_base64("fo"), "Zm8=");
-  EXPECT_EQ(encode_base64("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(decode_base64("Zm9vYg=="), "foob");
-}
-
-TEST(GreetingBase64, RefusesMalformedText) {
-  for (const char* bad : {"Zg=", "Zg=a", "Z===", "=Zg=", "Zm9v!mFy", "Zg==Zg=="}) {
-    EXPECT_FALSE(decode_base64(bad).has_value()) << bad;
-  }
-}
 
 TEST(GreetingAudio, RecognisesWavAndMp3ByMagicBytes) {
   EXPECT_TRUE(looks_like_audio(std::string("RIFF\x24\0\0\0WAVEfmt ", 16)));

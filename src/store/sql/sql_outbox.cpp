@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace callsight {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "core/random.hpp"
+#include "common/random.hpp"
 #include "core/time_format.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/sql_change.hpp"

@@ -10,7 +10,7 @@
 #include <set>
 #include <vector>
 
-#include "core/utf8.hpp"
+#include "common/utf8.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/store.hpp"

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
 #include "core/time_format.hpp"
-#include "core/utf8.hpp"
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"

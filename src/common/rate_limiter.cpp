@@ -1,4 +1,4 @@
-#include "core/rate_limiter.hpp"
+#include "common/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,15 +21,14 @@ double checked_rate(double per_second, double burst) {
 
 }  // namespace
 
-RateLimiter::RateLimiter(const Clock& clock, double per_second, double burst, std::size_t max_keys)
-    : clock_(clock),
-      per_second_(checked_rate(per_second, burst)),
+RateLimiter::RateLimiter(double per_second, double burst, std::size_t max_keys)
+    : per_second_(checked_rate(per_second, burst)),
       burst_(burst),
       refill_time_(ceil_seconds(burst / per_second_)),
       buckets_(max_keys) {}
 
-std::optional<std::chrono::seconds> RateLimiter::acquire(Id key) {
-  const TimePoint now = clock_.now();
+std::optional<std::chrono::seconds> RateLimiter::acquire(std::int64_t key,
+                                                         std::chrono::sys_seconds now) {
   std::lock_guard lock(mutex_);
   buckets_.drop_oldest_while(
       [&](const Bucket& bucket) { return now - bucket.updated >= refill_time_; });

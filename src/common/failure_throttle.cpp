@@ -1,19 +1,18 @@
-#include "core/failure_throttle.hpp"
+#include "common/failure_throttle.hpp"
 
 #include <stdexcept>
 
 namespace callsight {
 
-FailureThrottle::FailureThrottle(const Clock& clock, int limit, std::chrono::seconds window,
-                                 std::size_t max_keys)
-    : clock_(clock), limit_(limit), window_(window), windows_(max_keys) {
+FailureThrottle::FailureThrottle(int limit, std::chrono::seconds window, std::size_t max_keys)
+    : limit_(limit), window_(window), windows_(max_keys) {
   if (limit < 1 || window < std::chrono::seconds(1)) {
     throw std::invalid_argument("a failure throttle needs a limit >= 1 and a window >= 1 s");
   }
 }
 
-std::optional<std::chrono::seconds> FailureThrottle::blocked_for(const std::string& key) {
-  const TimePoint now = clock_.now();
+std::optional<std::chrono::seconds> FailureThrottle::blocked_for(const std::string& key,
+                                                                 std::chrono::sys_seconds now) {
   std::lock_guard lock(mutex_);
   forget_ended(now);
   const Window* window = windows_.find(key);
@@ -21,8 +20,7 @@ std::optional<std::chrono::seconds> FailureThrottle::blocked_for(const std::stri
   return window->start + window_ - now;
 }
 
-void FailureThrottle::record_failure(const std::string& key) {
-  const TimePoint now = clock_.now();
+void FailureThrottle::record_failure(const std::string& key, std::chrono::sys_seconds now) {
   std::lock_guard lock(mutex_);
   forget_ended(now);
   if (Window* window = windows_.find(key)) {
@@ -38,7 +36,7 @@ std::size_t FailureThrottle::tracked_keys() const {
 }
 
 // Windows are renewed when they start, so the oldest ends first.
-void FailureThrottle::forget_ended(TimePoint now) {
+void FailureThrottle::forget_ended(std::chrono::sys_seconds now) {
   windows_.drop_oldest_while([&](const Window& window) { return window.start + window_ <= now; });
 }
 

@@ -1,4 +1,4 @@
-#include "core/hex.hpp"
+#include "common/hex.hpp"
 
 #include <algorithm>
 

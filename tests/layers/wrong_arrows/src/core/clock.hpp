@@ -1,0 +1,3 @@
+#pragma once
+
+// A core header, for the wrong include in common/ to aim at.
