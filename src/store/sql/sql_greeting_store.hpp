@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 4 (see migrations.cpp).
-extern const char kGreetingSchemaSql[];
-
 class SqlGreetingStore final : public GreetingStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
