@@ -261,20 +261,11 @@ std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id
 Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordFilter& filter,
                                                 PageRequest page) {
   const std::string where = where_clause(filter);
-  const char* order = filter.newest_first ? " ORDER BY start DESC, id DESC" : " ORDER BY start, id";
+  const char* order = filter.newest_first ? "start DESC, id DESC" : "start, id";
   SqlTransaction tx(db_, Mode::read);
-  Page<CallRecord> result;
-  {
-    auto rows = db_.prepare("SELECT " + kColumns + where + order + " LIMIT :limit OFFSET :offset");
-    bind_filter(rows, partner_id, filter);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_call_record(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count, partner_id, filter);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(
+      db_, kColumns, where, order, page,
+      [&](SqlStatement& stmt) { bind_filter(stmt, partner_id, filter); }, read_call_record);
 }
 
 }  // namespace callsight

@@ -85,17 +85,7 @@ Page<Callback> SqlCallbackStore::list_callbacks(Id partner_id, const CallbackFil
         .bind(":to", filter.to);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Callback> result;
-  auto rows = db_.prepare("SELECT " + kColumns + where +
-                          " ORDER BY b.scheduled, b.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_callback(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "b.scheduled, b.id", page, bind_filter, read_callback);
 }
 
 std::vector<Callback> SqlCallbackStore::due_callbacks(TimePoint now, int limit) {

@@ -144,19 +144,13 @@ std::optional<Campaign> SqlCampaignStore::find_campaign(Id partner_id, Id custom
 
 Page<Campaign> SqlCampaignStore::list_campaigns(Id partner_id, Id customer_id, PageRequest page) {
   SqlTransaction tx(db_, Mode::read);
-  Page<Campaign> result;
-  {
-    auto rows = db_.prepare("SELECT " + kCampaignColumns + kPartnersCampaigns +
-                            " ORDER BY k.id LIMIT :limit OFFSET :offset");
-    rows.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_campaign(rows));
-  }
+  auto result = read_page(
+      db_, kCampaignColumns, kPartnersCampaigns, "k.id", page,
+      [&](SqlStatement& stmt) {
+        stmt.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
+      },
+      read_campaign);
   for (auto& campaign : result.items) fill_source_ids(campaign);
-  auto count = db_.prepare("SELECT COUNT(*)" + kPartnersCampaigns);
-  count.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 

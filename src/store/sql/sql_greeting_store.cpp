@@ -100,20 +100,11 @@ std::optional<VoicemailGreeting> SqlGreetingStore::find_greeting(Id partner_id, 
 Page<VoicemailGreeting> SqlGreetingStore::list_greetings(Id partner_id, Id customer_id,
                                                          PageRequest page) {
   SqlTransaction tx(db_, Mode::read);
-  Page<VoicemailGreeting> result;
-  if (!is_partners_customer(partner_id, customer_id)) return result;
-  {
-    auto rows = db_.prepare("SELECT " + kGreetingColumns + kVisibleGreetings +
-                            " ORDER BY g.id LIMIT :limit OFFSET :offset");
-    rows.bind(":customer_id", customer_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_greeting(rows));
-  }
+  if (!is_partners_customer(partner_id, customer_id)) return {};
+  auto result = read_page(
+      db_, kGreetingColumns, kVisibleGreetings, "g.id", page,
+      [&](SqlStatement& stmt) { stmt.bind(":customer_id", customer_id); }, read_greeting);
   for (auto& greeting : result.items) fill_used_by(greeting, customer_id);
-  auto count = db_.prepare("SELECT COUNT(*)" + kVisibleGreetings);
-  count.bind(":customer_id", customer_id);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 

@@ -77,17 +77,7 @@ Page<Order> SqlOrderStore::list_orders(Id partner_id, const OrderFilter& filter,
         .bind(":order_id", filter.order_id);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Order> result;
-  auto rows =
-      db_.prepare("SELECT " + kColumns + where + " ORDER BY o.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_order(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "o.id", page, bind_filter, read_order);
 }
 
 }  // namespace callsight

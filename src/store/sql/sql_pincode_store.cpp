@@ -92,17 +92,7 @@ Page<Pincode> SqlPincodeStore::list_pincodes(Id partner_id, const PincodeFilter&
         .bind(":cdr_id", filter.cdr_id);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Pincode> result;
-  auto rows =
-      db_.prepare("SELECT " + kColumns + where + " ORDER BY p.id DESC LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_pincode(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "p.id DESC", page, bind_filter, read_pincode);
 }
 
 }  // namespace callsight

@@ -349,16 +349,7 @@ Page<Customer> SqlStore::list_customers(Id partner_id, const CustomerFilter& fil
         .bind(":custnr", filter.custnr);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Customer> result;
-  auto rows = db_.prepare("SELECT " + kCustomerColumns + where +
-                          " ORDER BY c.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_customer(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  result.total = count_of(count);
-  return result;
+  return read_page(db_, kCustomerColumns, where, "c.id", page, bind_filter, read_customer);
 }
 
 Customer SqlStore::update_customer(const Customer& customer) {
@@ -482,16 +473,7 @@ Page<User> SqlStore::list_users(Id partner_id, const UserFilter& filter, PageReq
         .bind(":customer_id", filter.customer_id);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<User> result;
-  auto rows =
-      db_.prepare("SELECT " + kUserColumns + where + " ORDER BY u.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_user(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  result.total = count_of(count);
-  return result;
+  return read_page(db_, kUserColumns, where, "u.id", page, bind_filter, read_user);
 }
 
 User SqlStore::update_user(Id partner_id, const User& user) {

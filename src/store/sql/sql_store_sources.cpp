@@ -371,19 +371,8 @@ Page<Source> SqlStore::list_sources(Id partner_id, const SourceFilter& filter, P
     }
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Source> result;
-  {
-    auto rows = db_.prepare("SELECT " + kSourceColumns + where +
-                            " ORDER BY s.id LIMIT :limit OFFSET :offset");
-    bind_filter(rows);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_source(rows));
-  }
+  auto result = read_page(db_, kSourceColumns, where, "s.id", page, bind_filter, read_source);
   for (auto& source : result.items) source.alt_numbers = alt_numbers_of(source.id);
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 

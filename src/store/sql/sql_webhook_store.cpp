@@ -144,22 +144,12 @@ std::optional<Webhook> SqlWebhookStore::find_webhook(Id partner_id, Id webhook_i
 }
 
 Page<Webhook> SqlWebhookStore::list_webhooks(Id partner_id, PageRequest page) {
+  static const std::string where = " FROM webhooks w WHERE w.partner_id = :partner_id";
   SqlTransaction tx(db_, Mode::read);
-  Page<Webhook> result;
-  {
-    auto rows = db_.prepare("SELECT " + kWebhookColumns +
-                            " FROM webhooks w WHERE w.partner_id = :partner_id"
-                            " ORDER BY w.id LIMIT :limit OFFSET :offset");
-    rows.bind(":partner_id", partner_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_webhook(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*) FROM webhooks WHERE partner_id = :partner_id");
-  count.bind(":partner_id", partner_id);
-  count.step();
-  result.total = count.int64(0);
-  count.run();
-  return result;
+  return read_page(
+      db_, kWebhookColumns, where, "w.id", page,
+      [&](SqlStatement& stmt) { stmt.bind(":partner_id", partner_id); },
+      [](const SqlStatement& row) { return read_webhook(row); });
 }
 
 Webhook SqlWebhookStore::update_webhook(const Webhook& webhook) {
@@ -290,20 +280,8 @@ Page<Delivery> SqlWebhookStore::list_deliveries(Id partner_id, const DeliveryFil
     }
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Delivery> result;
-  {
-    auto rows = db_.prepare("SELECT " + kDeliveryColumns + where +
-                            " ORDER BY d.id LIMIT :limit OFFSET :offset");
-    bind_filter(rows);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_delivery(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  count.run();
-  return result;
+  return read_page(db_, kDeliveryColumns, where, "d.id", page, bind_filter,
+                   [](const SqlStatement& row) { return read_delivery(row); });
 }
 
 OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {
