@@ -31,6 +31,13 @@ const std::string& source_status_sql();
 // partners `p` LEFT JOINed through n.holder_source_id; needs :now like source_status_sql().
 const std::string& number_state_sql();
 
+// " FROM numbers n" with the holder joined as number_state_sql() needs it.
+const std::string& numbers_with_holder_sql();
+
+// Whether the customer exists and is the partner's, read in the caller's transaction without
+// locking the row.
+bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
+
 // Binds :limit and :offset for a zero-based page; negative values count as 0.
 void bind_page(SqlStatement& stmt, PageRequest page);
 

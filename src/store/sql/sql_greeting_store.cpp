@@ -27,12 +27,6 @@ VoicemailGreeting read_greeting(const SqlStatement& row) {
 
 }  // namespace
 
-bool SqlGreetingStore::is_partners_customer(Id partner_id, Id customer_id) {
-  auto stmt = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
-  stmt.bind(":id", customer_id).bind(":partner_id", partner_id);
-  return stmt.step();
-}
-
 void SqlGreetingStore::fill_used_by(VoicemailGreeting& greeting, Id customer_id) {
   auto stmt = db_.prepare(
       "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
@@ -45,7 +39,7 @@ void SqlGreetingStore::fill_used_by(VoicemailGreeting& greeting, Id customer_id)
 
 std::optional<VoicemailGreeting> SqlGreetingStore::find_locked(Id partner_id, Id customer_id,
                                                                Id greeting_id, bool with_sound) {
-  if (!is_partners_customer(partner_id, customer_id)) return std::nullopt;
+  if (!is_partners_customer(db_, partner_id, customer_id)) return std::nullopt;
   auto stmt = db_.prepare("SELECT " + kGreetingColumns + ", g.sounddata" + kVisibleGreetings +
                           " AND g.id = :id");
   stmt.bind(":customer_id", customer_id).bind(":id", greeting_id);
@@ -70,7 +64,8 @@ VoicemailGreeting SqlGreetingStore::create_greeting(Id partner_id,
                                                     const std::optional<std::string>& record_pin) {
   SqlTransaction tx(db_, Mode::write);
   const Id customer_id = greeting.customer_id.value_or(0);
-  if (!is_partners_customer(partner_id, customer_id)) throw NotFoundError("customer not found");
+  if (!is_partners_customer(db_, partner_id, customer_id))
+    throw NotFoundError("customer not found");
   const auto sound = greeting.sounddata_base64.value_or("");
   Id id = 0;
   {
@@ -100,7 +95,7 @@ std::optional<VoicemailGreeting> SqlGreetingStore::find_greeting(Id partner_id, 
 Page<VoicemailGreeting> SqlGreetingStore::list_greetings(Id partner_id, Id customer_id,
                                                          PageRequest page) {
   SqlTransaction tx(db_, Mode::read);
-  if (!is_partners_customer(partner_id, customer_id)) return {};
+  if (!is_partners_customer(db_, partner_id, customer_id)) return {};
   auto result = read_page(
       db_, kGreetingColumns, kVisibleGreetings, "g.id", page,
       [&](SqlStatement& stmt) { stmt.bind(":customer_id", customer_id); }, read_greeting);
