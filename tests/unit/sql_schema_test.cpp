@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "store/sql/migrations/migration.hpp"
 #include "store/sql/sql_database.hpp"
 #include "store_test_support.hpp"
 
@@ -82,13 +83,16 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+std::string schema_of(SqlDatabase& db) {
+  SqlTransaction tx(db, TxMode::read);
+  return testing_postgres() ? postgres_schema(db) : sqlite_schema(db);
+}
+
 TEST(SqlSchema, FreshDatabaseHasTheSnapshotSchema) {
   TestDatabase database;
   ManualClock clock(at("2024-01-15 12:00:00"));
   open_store(database.location(), clock).reset();
-  const auto db = database.open_raw();
-  SqlTransaction tx(*db, TxMode::read);
-  const std::string schema = testing_postgres() ? postgres_schema(*db) : sqlite_schema(*db);
+  const std::string schema = schema_of(*database.open_raw());
   // A new migration changes the schema on purpose: CALLSIGHT_WRITE_SCHEMA_SNAPSHOT=1 writes the
   // new snapshot, for its diff to be reviewed with the migration.
   if (std::getenv("CALLSIGHT_WRITE_SCHEMA_SNAPSHOT")) {
@@ -98,6 +102,38 @@ TEST(SqlSchema, FreshDatabaseHasTheSnapshotSchema) {
   const std::string expected = read_file(snapshot_path());
   ASSERT_FALSE(expected.empty()) << "no snapshot at " << snapshot_path();
   EXPECT_EQ(schema, expected);
+}
+
+// A database an older Callsight made (here at version 9, with a partner in it) is brought to
+// the same schema as a fresh one, and the data migrations fill what they must.
+TEST(SqlSchema, DatabaseFromVersion9MigratesToTheSnapshotSchema) {
+  TestDatabase database;
+  {
+    const auto db = database.open_raw();
+    SqlTransaction tx(*db, TxMode::write);
+    db->exec(db->ddl(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"));
+    for (const Migration* migration : kMigrations) {
+      if (migration->version > 9) break;
+      db->exec(db->ddl(migration->sql));
+      db->prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (:version, 'then')")
+          .bind(":version", migration->version)
+          .run();
+    }
+    db->exec(
+        "INSERT INTO partners (name, username, password_hash, digest_ha1_md5, digest_ha1_sha256,"
+        " country, timezone, quarantine_days, created)"
+        " VALUES ('old', 'old', 'x', 'x', 'x', 'SE', 'Europe/Stockholm', 90, 'then')");
+    tx.commit();
+  }
+  ManualClock clock(at("2024-01-15 12:00:00"));
+  open_store(database.location(), clock).reset();
+  const auto db = database.open_raw();
+  EXPECT_EQ(schema_of(*db), read_file(snapshot_path()));
+  SqlTransaction tx(*db, TxMode::read);
+  auto salt = db->prepare("SELECT anum_salt FROM partners WHERE username = 'old'");
+  ASSERT_TRUE(salt.step());
+  EXPECT_EQ(salt.text(0).size(), 32u) << "migration 10 gives older partners a salt";
 }
 
 }  // namespace
