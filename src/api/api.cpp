@@ -11,12 +11,13 @@
 #include "core/cidr.hpp"
 #include "http/auth.hpp"
 #include "http/error.hpp"
+#include "store/partner_store.hpp"
 
 namespace callsight::api {
 namespace {
 
 std::optional<http::StoredCredentials> credentials_of(Store& store, std::string_view username) {
-  const auto partner = store.find_partner_by_username(username);
+  const auto partner = store.partners().find_partner_by_username(username);
   if (!partner) return std::nullopt;
   return http::StoredCredentials{partner->id,
                                  partner->password_hash,

@@ -7,6 +7,7 @@
 #include "api/fields.hpp"
 #include "api/render.hpp"
 #include "common/random.hpp"
+#include "store/customer_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -101,10 +102,11 @@ http::Response get_customers(Context& ctx) {
   filter.custnr = fields.text("custnr", kCustnrMaxLength);
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  if (filter.customer_id && !ctx.store.find_customer(ctx.partner.id, *filter.customer_id)) {
+  if (filter.customer_id &&
+      !ctx.store.customers().find_customer(ctx.partner.id, *filter.customer_id)) {
     throw_not_found("customer_id", "customer");
   }
-  const auto result = ctx.store.list_customers(ctx.partner.id, filter, page);
+  const auto result = ctx.store.customers().list_customers(ctx.partner.id, filter, page);
   Json items = Json::array();
   for (const auto& c : result.items) items.push_back(render(c));
   return list("customers", std::move(items), result.total, page);
@@ -127,12 +129,12 @@ http::Response post_customer(Context& ctx) {
   customer.uuid = random_uuid_v4();
   apply_fields(fields, ctx.partner, Presence::required, customer);
   fields.throw_if_errors();
-  return one("customers", render(ctx.store.create_customer(customer)));
+  return one("customers", render(ctx.store.customers().create_customer(customer)));
 }
 
 Customer existing_customer(Context& ctx) {
   const Id id = required_id(ctx.params, "customer_id");
-  auto customer = ctx.store.find_customer(ctx.partner.id, id);
+  auto customer = ctx.store.customers().find_customer(ctx.partner.id, id);
   if (!customer) throw_not_found("customer_id", "customer");
   return *customer;
 }
@@ -140,7 +142,7 @@ Customer existing_customer(Context& ctx) {
 http::Response put_customer(Context& ctx) {
   const Id id = required_id(ctx.params, "customer_id");
   const auto changed =
-      ctx.store.change_customer(ctx.partner.id, id, [&](Customer& customer, auto&) {
+      ctx.store.customers().change_customer(ctx.partner.id, id, [&](Customer& customer, auto&) {
         Fields fields(ctx.params);
         auto known = custom_names();
         known.emplace_back("customer_id");
@@ -155,13 +157,14 @@ http::Response put_customer(Context& ctx) {
 
 http::Response delete_customer(Context& ctx) {
   const auto customer = existing_customer(ctx);
-  return one("customers", render(ctx.store.delete_customer(ctx.partner.id, customer.id)));
+  return one("customers",
+             render(ctx.store.customers().delete_customer(ctx.partner.id, customer.id)));
 }
 
 }  // namespace
 
 Customer require_own_customer(const Context& ctx, Id customer_id) {
-  auto customer = ctx.store.find_customer(ctx.partner.id, customer_id);
+  auto customer = ctx.store.customers().find_customer(ctx.partner.id, customer_id);
   if (!customer) throw_not_found("customer_id", "customer");
   return *customer;
 }

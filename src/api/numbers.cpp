@@ -3,6 +3,7 @@
 #include "api/context.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
+#include "store/number_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -17,7 +18,7 @@ http::Response get_numbers(Context& ctx) {
   }
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  const auto numbers = ctx.store.list_numbers(state, ctx.partner.id);
+  const auto numbers = ctx.store.numbers().list_numbers(state, ctx.partner.id);
   Json items = Json::array();
   const auto first = static_cast<std::size_t>(page.page) * page.pagesize;
   for (std::size_t i = first; i < numbers.size() && i < first + page.pagesize; ++i) {

@@ -5,6 +5,7 @@
 #include "api/render.hpp"
 #include "core/order.hpp"
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
 #include "store/order_store.hpp"
 
 namespace callsight::api {
@@ -26,7 +27,7 @@ Json render(const Order& o) {
 void require_own_custnr(Context& ctx, const std::string& custnr) {
   CustomerFilter filter;
   filter.custnr = custnr;
-  if (ctx.store.list_customers(ctx.partner.id, filter, {0, 1}).items.empty()) {
+  if (ctx.store.customers().list_customers(ctx.partner.id, filter, {0, 1}).items.empty()) {
     throw_not_found("custnr", "customer");
   }
 }

@@ -12,6 +12,7 @@
 #include "core/pincode.hpp"
 #include "core/time_format.hpp"
 #include "store/call_record_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/pincode_store.hpp"
 
 namespace callsight::api {
@@ -80,7 +81,7 @@ Id customer_of(Context& ctx, const Owner& owner) {
   } else if (owner.custnr) {
     CustomerFilter filter;
     filter.custnr = owner.custnr;
-    const auto found = ctx.store.list_customers(ctx.partner.id, filter, {0, 1});
+    const auto found = ctx.store.customers().list_customers(ctx.partner.id, filter, {0, 1});
     if (found.items.empty()) throw_not_found("custnr", "customer");
     return found.items.front().id;
   }

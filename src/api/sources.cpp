@@ -17,7 +17,9 @@
 #include "core/time_format.hpp"
 #include "store/blacklist_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/greeting_store.hpp"
+#include "store/source_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -201,13 +203,14 @@ http::Response post_source(Context& ctx) {
     source.lifecycle.reserved_until = now + ctx.settings.reservation_time;
   }
   fields.throw_if_errors();
-  if (!ctx.store.find_customer(ctx.partner.id, *customer_id)) {
+  if (!ctx.store.customers().find_customer(ctx.partner.id, *customer_id)) {
     throw_not_found("customer_id", "customer");
   }
   source.customer_id = *customer_id;
-  return one_source(ctx, ctx.store.create_source(source, number, [&](ChangeLookups& lookups) {
-    check_references(ctx, lookups, source);
-  }));
+  return one_source(ctx,
+                    ctx.store.sources().create_source(source, number, [&](ChangeLookups& lookups) {
+                      check_references(ctx, lookups, source);
+                    }));
 }
 
 [[noreturn]] void throw_conflict(std::string code, std::string message) {
@@ -217,7 +220,7 @@ http::Response post_source(Context& ctx) {
 // Applies `change` to the source the request names, in the store's one transaction.
 http::Response change_source(Context& ctx, const Change<Source>& change) {
   const Id id = required_id(ctx.params, "source_id");
-  const auto changed = ctx.store.change_source(ctx.partner.id, id, change);
+  const auto changed = ctx.store.sources().change_source(ctx.partner.id, id, change);
   if (!changed) throw_not_found("source_id", "source");
   return one_source(ctx, *changed);
 }
@@ -331,10 +334,10 @@ http::Response get_sources(Context& ctx) {
   }
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  if (filter.source_id && !ctx.store.find_source(ctx.partner.id, *filter.source_id)) {
+  if (filter.source_id && !ctx.store.sources().find_source(ctx.partner.id, *filter.source_id)) {
     throw_not_found("source_id", "source");
   }
-  const auto result = ctx.store.list_sources(ctx.partner.id, filter, page);
+  const auto result = ctx.store.sources().list_sources(ctx.partner.id, filter, page);
   Json items = Json::array();
   for (const auto& s : result.items) items.push_back(render(ctx, s));
   return list("sources", std::move(items), result.total, page);
@@ -382,7 +385,7 @@ http::Response get_statuses(Context& ctx) {
   BlacklistCheck blacklist(ctx);
   PageRequest page{0, 1000};
   for (;; ++page.page) {
-    const auto result = ctx.store.list_sources(ctx.partner.id, filter, page);
+    const auto result = ctx.store.sources().list_sources(ctx.partner.id, filter, page);
     for (const auto& s : result.items) {
       const auto status = status_of(ctx, s);
       if (status == SourceStatus::archived) continue;

@@ -11,6 +11,8 @@
 #include "core/time_format.hpp"
 #include "store/call_record_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
+#include "store/source_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -31,14 +33,14 @@ class Related {
   const std::optional<Customer>& customer(Id id) {
     auto it = customers_.find(id);
     if (it == customers_.end()) {
-      it = customers_.emplace(id, ctx_.store.find_customer(ctx_.partner.id, id)).first;
+      it = customers_.emplace(id, ctx_.store.customers().find_customer(ctx_.partner.id, id)).first;
     }
     return it->second;
   }
   const std::optional<Source>& source(Id id) {
     auto it = sources_.find(id);
     if (it == sources_.end()) {
-      it = sources_.emplace(id, ctx_.store.find_source(ctx_.partner.id, id)).first;
+      it = sources_.emplace(id, ctx_.store.sources().find_source(ctx_.partner.id, id)).first;
     }
     return it->second;
   }
@@ -146,7 +148,7 @@ CallRecordFilter read_filter(Context& ctx, Fields& fields, CallDirection directi
   if (custnr) {
     CustomerFilter by_custnr;
     by_custnr.custnr = *custnr;
-    const auto found = ctx.store.list_customers(ctx.partner.id, by_custnr, {0, 1});
+    const auto found = ctx.store.customers().list_customers(ctx.partner.id, by_custnr, {0, 1});
     if (found.items.empty()) throw_not_found("custnr", "customer");
     if (filter.customer_id && *filter.customer_id != found.items.front().id) {
       throw http::HttpError{

@@ -3,6 +3,8 @@
 #include "api/fields.hpp"
 #include "api/render.hpp"
 #include "common/random.hpp"
+#include "store/customer_store.hpp"
+#include "store/user_store.hpp"
 
 namespace callsight::api {
 namespace {
@@ -33,7 +35,7 @@ void apply_optional_fields(Fields& fields, User& user) {
 
 User existing_user(Context& ctx) {
   const Id id = required_id(ctx.params, "user_id");
-  auto user = ctx.store.find_user(ctx.partner.id, id);
+  auto user = ctx.store.users().find_user(ctx.partner.id, id);
   if (!user) throw_not_found("user_id", "user");
   return *user;
 }
@@ -45,13 +47,14 @@ http::Response get_users(Context& ctx) {
   filter.customer_id = fields.id("customer_id");
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  if (filter.user_id && !ctx.store.find_user(ctx.partner.id, *filter.user_id)) {
+  if (filter.user_id && !ctx.store.users().find_user(ctx.partner.id, *filter.user_id)) {
     throw_not_found("user_id", "user");
   }
-  if (filter.customer_id && !ctx.store.find_customer(ctx.partner.id, *filter.customer_id)) {
+  if (filter.customer_id &&
+      !ctx.store.customers().find_customer(ctx.partner.id, *filter.customer_id)) {
     throw_not_found("customer_id", "customer");
   }
-  const auto result = ctx.store.list_users(ctx.partner.id, filter, page);
+  const auto result = ctx.store.users().list_users(ctx.partner.id, filter, page);
   Json items = Json::array();
   for (const auto& u : result.items) items.push_back(render(u));
   return list("users", std::move(items), result.total, page);
@@ -65,19 +68,19 @@ http::Response post_user(Context& ctx) {
   const auto customer_id = fields.id("customer_id", Presence::required);
   apply_optional_fields(fields, user);
   fields.throw_if_errors();
-  if (!ctx.store.find_customer(ctx.partner.id, *customer_id)) {
+  if (!ctx.store.customers().find_customer(ctx.partner.id, *customer_id)) {
     throw_not_found("customer_id", "customer");
   }
   user.email = *email;
   user.customer_id = *customer_id;
   user.token = random_hex(kActivationTokenBytes);
-  return one("users", render(ctx.store.create_user(ctx.partner.id, user)));
+  return one("users", render(ctx.store.users().create_user(ctx.partner.id, user)));
 }
 
 // Applies `change` to the user the request names, in the store's one transaction.
 http::Response change_user(Context& ctx, const Change<User>& change) {
   const Id id = required_id(ctx.params, "user_id");
-  const auto changed = ctx.store.change_user(ctx.partner.id, id, change);
+  const auto changed = ctx.store.users().change_user(ctx.partner.id, id, change);
   if (!changed) throw_not_found("user_id", "user");
   return one("users", render(*changed));
 }
@@ -94,7 +97,7 @@ http::Response put_user(Context& ctx) {
 
 http::Response delete_user(Context& ctx) {
   const auto user = existing_user(ctx);
-  return one("users", render(ctx.store.delete_user(ctx.partner.id, user.id)));
+  return one("users", render(ctx.store.users().delete_user(ctx.partner.id, user.id)));
 }
 
 // Our extension: what the activation link in the welcome e-mail does.

@@ -10,6 +10,8 @@
 #include "app/transfer_commands.hpp"
 #include "common/utf8.hpp"
 #include "core/clock.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -17,14 +19,14 @@ namespace {
 using namespace callsight;
 
 Partner partner_named(Store& store, const std::string& username) {
-  auto partner = store.find_partner_by_username(username);
+  auto partner = store.partners().find_partner_by_username(username);
   if (!partner) throw std::invalid_argument("--username: no partner has that username");
   return *partner;
 }
 
 void print_partners(Store& store) {
   std::cout << "id\tusername\tname\tcountry\ttimezone\tquarantine_days\tallowed_ips\tcreated\n";
-  for (const auto& p : store.list_partners()) {
+  for (const auto& p : store.partners().list_partners()) {
     std::string cidrs;
     for (const auto& c : p.allowed_cidrs) cidrs += (cidrs.empty() ? "" : ",") + c;
     std::cout << p.id << '\t' << p.username << '\t' << p.name << '\t' << p.country << '\t'
@@ -40,7 +42,7 @@ void print_numbers(Store& store, const std::string& state_text) {
     if (!state) throw std::invalid_argument("--state: free, allocated or quarantined");
   }
   std::cout << "number\tstate\trestricted_to_partner\tsource_id\tadded\n";
-  for (const auto& n : store.list_numbers(state, std::nullopt)) {
+  for (const auto& n : store.numbers().list_numbers(state, std::nullopt)) {
     std::cout << n.number << '\t' << to_string(n.state) << '\t'
               << (n.restricted_to_partner ? std::to_string(*n.restricted_to_partner) : "-") << '\t'
               << (n.source_id ? std::to_string(*n.source_id) : "-") << '\t' << n.added << '\n';
@@ -249,30 +251,32 @@ int main(int argc, char** argv) {
     } else if (set_password->parsed()) {
       auto p = partner_named(*store, username);
       app::set_password(p, password);
-      store->update_partner(p);
+      store->partners().update_partner(p);
     } else if (allow->parsed()) {
       auto p = partner_named(*store, username);
       p.allowed_cidrs = app::parse_cidr_list(allow_ip);
-      store->update_partner(p);
+      store->partners().update_partner(p);
     } else if (remove->parsed()) {
-      store->remove_partner(partner_named(*store, username).id);
+      store->partners().remove_partner(partner_named(*store, username).id);
     } else if (set->parsed()) {
       auto p = partner_named(*store, username);
       if (quarantine_days >= 0) p.quarantine_days = quarantine_days;
       if (!country.empty()) p.country = country;
       if (!timezone.empty()) p.timezone = timezone;
       app::validate_partner(p);
-      store->update_partner(p);
+      store->partners().update_partner(p);
     } else if (numbers_add->parsed()) {
       std::optional<Id> partner_id;
       if (!restricted_to.empty()) partner_id = partner_named(*store, restricted_to).id;
-      const auto result = store->add_numbers(app::expand_number_ranges(number_args), partner_id);
+      const auto result =
+          store->numbers().add_numbers(app::expand_number_ranges(number_args), partner_id);
       for (const auto& n : result.duplicates) std::cout << "already present: " << n << '\n';
       std::cout << "added " << result.added.size() << " number(s)\n";
     } else if (numbers_list->parsed()) {
       print_numbers(*store, state);
     } else if (numbers_remove->parsed()) {
-      for (const auto& n : app::expand_number_ranges(number_args)) store->remove_number(n);
+      for (const auto& n : app::expand_number_ranges(number_args))
+        store->numbers().remove_number(n);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "app/partner_admin.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
 
 namespace callsight::app {
 namespace {
@@ -15,7 +17,7 @@ constexpr const char* kDemoNumbers = "+46852000000-+46852000099";
 
 std::string ensure_demo(Store& store, const std::string& server_address,
                         const std::optional<std::string>& switch_address) {
-  if (!store.find_partner_by_username(kDemoUser)) {
+  if (!store.partners().find_partner_by_username(kDemoUser)) {
     add_partner(store, PartnerSpec{"Demo partner",
                                    kDemoUser,
                                    "demo",
@@ -25,7 +27,8 @@ std::string ensure_demo(Store& store, const std::string& server_address,
                                    60});
     spdlog::info("demo: created partner '{}'", kDemoUser);
   }
-  const auto added = store.add_numbers(expand_number_ranges({kDemoNumbers}), std::nullopt);
+  const auto added =
+      store.numbers().add_numbers(expand_number_ranges({kDemoNumbers}), std::nullopt);
   if (!added.added.empty()) spdlog::info("demo: added {} tracking numbers", added.added.size());
 
   const std::string base = "http://" + server_address;

@@ -9,6 +9,7 @@
 #include "core/local_time.hpp"
 #include "core/phone_number.hpp"
 #include "http/credentials.hpp"
+#include "store/partner_store.hpp"
 
 namespace callsight::app {
 namespace {
@@ -82,7 +83,7 @@ Partner add_partner(Store& store, const PartnerSpec& spec) {
   partner.quarantine_days = spec.quarantine_days;
   validate_partner(partner);
   set_password(partner, spec.password);
-  return store.create_partner(partner);
+  return store.partners().create_partner(partner);
 }
 
 std::vector<std::string> expand_number_ranges(const std::vector<std::string>& arguments) {

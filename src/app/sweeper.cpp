@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
 
 namespace callsight::app {
@@ -37,7 +38,7 @@ void Sweeper::loop() {
 // of single sources never reach here (on_failure_).
 void Sweeper::sweep() {
   try {
-    if (const int archived = store_.sweep_sources(on_failure_); archived > 0) {
+    if (const int archived = store_.sources().sweep_sources(on_failure_); archived > 0) {
       spdlog::info("sweep: archived {} source(s), their numbers are free again", archived);
     }
   } catch (const std::exception& e) {

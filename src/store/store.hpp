@@ -16,6 +16,11 @@
 
 namespace callsight {
 
+class PartnerStore;
+class CustomerStore;
+class UserStore;
+class NumberStore;
+class SourceStore;
 class CampaignStore;
 class GreetingStore;
 class BlacklistStore;
@@ -63,37 +68,6 @@ class ConflictError : public StoreError {
 class NotFoundError : public StoreError {
  public:
   using StoreError::StoreError;
-};
-
-struct CustomerFilter {
-  std::optional<Id> customer_id;
-  std::optional<std::string> custnr;
-};
-
-struct UserFilter {
-  std::optional<Id> user_id;
-  std::optional<Id> customer_id;
-};
-
-struct SourceFilter {
-  std::optional<Id> source_id;
-  std::optional<Id> customer_id;
-  std::optional<std::string> custnr;
-  std::optional<std::string> tracking_number;
-  std::optional<Id> campaign_id;
-  std::optional<SourceStatus> status;  // derived status at the store clock's now
-  std::optional<int> source_class;
-};
-
-// Which tracking number a new source wants; both empty means any suitable free number.
-struct NumberRequest {
-  std::optional<std::string> tracking_number;  // exactly this free number (wire "destnr")
-  std::optional<std::string> prefix;           // an E.164 prefix, e.g. "+468" (wire "ndc")
-};
-
-struct AddNumbersResult {
-  std::vector<std::string> added;
-  std::vector<std::string> duplicates;  // already in the inventory; left as they were
 };
 
 // Whether the store can serve (GET /readyz).
@@ -155,83 +129,12 @@ class Store {
   // use and kept: e.g. the key Digest nonces are signed with, so any node accepts them.
   virtual std::string shared_secret(std::string_view name) = 0;
 
-  // Partners. create_partner throws ConflictError("duplicate", "username").
-  virtual Partner create_partner(const Partner& partner) = 0;
-  virtual std::optional<Partner> find_partner(Id partner_id) = 0;
-  virtual std::optional<Partner> find_partner_by_username(std::string_view username) = 0;
-  virtual std::vector<Partner> list_partners() = 0;
-  virtual void update_partner(const Partner& partner) = 0;  // NotFoundError
-  // Refuses (ConflictError "has_customers") while the partner still has customers.
-  virtual void remove_partner(Id partner_id) = 0;
-
-  // Customers. create/update throw ConflictError("duplicate", "custnr").
-  virtual Customer create_customer(const Customer& customer) = 0;
-  virtual std::optional<Customer> find_customer(Id partner_id, Id customer_id) = 0;
-  virtual Page<Customer> list_customers(Id partner_id, const CustomerFilter& filter,
-                                        PageRequest page) = 0;
-  virtual Customer update_customer(const Customer& customer) = 0;  // NotFoundError
-  // nullopt when the customer is not the partner's; ConflictError as update_customer.
-  virtual std::optional<Customer> change_customer(Id partner_id, Id customer_id,
-                                                  const Change<Customer>& change) = 0;
-  // Deletes the customer and its users. Refuses with ConflictError("has_live_sources",
-  // "customer_id") while the customer has sources that are not archived.
-  virtual Customer delete_customer(Id partner_id, Id customer_id) = 0;
-
-  // Users, reachable through their customer's partner. Email is unique platform-wide
-  // (it is a login): ConflictError("duplicate", "email").
-  virtual User create_user(Id partner_id, const User& user) = 0;  // NotFoundError: customer
-  virtual std::optional<User> find_user(Id partner_id, Id user_id) = 0;
-  virtual Page<User> list_users(Id partner_id, const UserFilter& filter, PageRequest page) = 0;
-  virtual User update_user(Id partner_id, const User& user) = 0;  // NotFoundError
-  // nullopt when the user is not the partner's; customer_id never changes. ConflictError as
-  // create_user.
-  virtual std::optional<User> change_user(Id partner_id, Id user_id,
-                                          const Change<User>& change) = 0;
-  virtual User delete_user(Id partner_id, Id user_id) = 0;  // NotFoundError
-
-  // Number inventory. A number's state is derived from the source holding it.
-  // restricted_to_partner: only that partner's customers may be allocated the number.
-  virtual AddNumbersResult add_numbers(const std::vector<std::string>& numbers,
-                                       std::optional<Id> restricted_to_partner) = 0;
-  // visible_to_partner: only numbers that partner could be allocated or already holds.
-  virtual std::vector<InventoryNumber> list_numbers(std::optional<NumberState> state,
-                                                    std::optional<Id> visible_to_partner) = 0;
-  // NotFoundError when absent; ConflictError("allocated", "number") while a source holds it.
-  virtual void remove_number(const std::string& number) = 0;
-
-  // Sources. create_source allocates a tracking number and creates the source in one
-  // transaction, so two concurrent creates never get the same number; it fills
-  // tracking_number, id, created, modified and alt_key of each rule. With no suitable
-  // free number: ConflictError("no_free_number", "destnr") and nothing is written.
-  // NotFoundError when the customer is not the partner's.
-  // `check_references`, when given, runs in that transaction once the customer was found and
-  // before a number is picked; what it looks up cannot be deleted until the source is
-  // written. It may throw to refuse, and then nothing is written.
-  virtual Source create_source(
-      const Source& source, const NumberRequest& number,
-      const std::function<void(ChangeLookups&)>& check_references = {}) = 0;
-  virtual std::optional<Source> find_source(Id partner_id, Id source_id) = 0;
-  virtual Page<Source> list_sources(Id partner_id, const SourceFilter& filter,
-                                    PageRequest page) = 0;
-  // Writes every field (lifecycle and alt_numbers included; rules without alt_key get one);
-  // tracking_number, customer_id and partner_id never change. NotFoundError.
-  virtual Source update_source(const Source& source) = 0;
-  // nullopt when the source is not the partner's. Otherwise as update_source: the same
-  // fields never change, and a change that would bring back an archived source whose number
-  // was released is refused with ConflictError("archived", "source_id").
-  virtual std::optional<Source> change_source(Id partner_id, Id source_id,
-                                              const Change<Source>& change) = 0;
-  // Applies the transitions that have side effects, each source in a transaction of its own:
-  // a status change since the last announced one writes source.status_changed, and a source
-  // whose derived status is now archived gets archived_at and releases its number. A source
-  // that fails is handed to `on_failure` and left for the next sweep (without a handler its
-  // error is thrown). Returns how many were archived.
-  virtual int sweep_sources(const RowFailureHandler& on_failure = {}) = 0;
-  // For the switch, across partners: the source that holds this tracking number now
-  // (reserved, upcoming, active or quarantined), nullopt when none does.
-  virtual std::optional<Source> find_source_holding(const std::string& tracking_number) = 0;
-
   // Sub-stores, one per resource family, each declared in its own header under store/.
+  virtual PartnerStore& partners() = 0;
+  virtual CustomerStore& customers() = 0;
+  virtual UserStore& users() = 0;
+  virtual NumberStore& numbers() = 0;
+  virtual SourceStore& sources() = 0;
   virtual CampaignStore& campaigns() = 0;
   virtual GreetingStore& greetings() = 0;
   virtual BlacklistStore& blacklists() = 0;

@@ -12,6 +12,9 @@
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
+#include "store/partner_store.hpp"
+#include "store/source_store.hpp"
 
 namespace callsight::switching {
 namespace {
@@ -21,11 +24,11 @@ namespace {
 std::optional<Source> source_dialled(Store& store, const std::string& dialled) {
   const auto e164 = normalize_e164_only(dialled);
   if (const auto* number = std::get_if<std::string>(&e164)) {
-    return store.find_source_holding(*number);
+    return store.sources().find_source_holding(*number);
   }
   const auto with_plus = normalize_e164_only("+" + dialled);
   if (const auto* number = std::get_if<std::string>(&with_plus)) {
-    return store.find_source_holding(*number);
+    return store.sources().find_source_holding(*number);
   }
   return std::nullopt;
 }
@@ -114,7 +117,7 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
 
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
-    const auto customer = store_.find_customer(known->partner_id, known->customer_id);
+    const auto customer = store_.customers().find_customer(known->partner_id, known->customer_id);
     return decision_for(*known, customer && customer->freespee_caller_id);
   }
   return route_new_call(request);
@@ -122,9 +125,9 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
 
 RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   const auto source = source_dialled(store_, request.dialled);
-  const auto partner = source ? store_.find_partner(source->partner_id) : std::nullopt;
+  const auto partner = source ? store_.partners().find_partner(source->partner_id) : std::nullopt;
   const auto customer =
-      partner ? store_.find_customer(partner->id, source->customer_id) : std::nullopt;
+      partner ? store_.customers().find_customer(partner->id, source->customer_id) : std::nullopt;
   if (!customer) {
     spdlog::info("call {}: {} is not a tracking number in use; rejected", request.switch_call_id,
                  request.dialled);

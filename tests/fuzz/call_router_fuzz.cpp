@@ -26,6 +26,10 @@
 #include "store/blacklist_store.hpp"
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
+#include "store/source_store.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 #include "switch/switch_wire.hpp"
@@ -102,14 +106,14 @@ class World {
     partner.country = "SE";
     partner.timezone = "Europe/Stockholm";
     partner.quarantine_days = 30;
-    const auto partner_id = store_->create_partner(partner).id;
+    const auto partner_id = store_->partners().create_partner(partner).id;
     Customer customer;
     customer.partner_id = partner_id;
     customer.name = customer.custnr = "K-1";
     customer.uuid = "uuid-K-1";
     customer.freespee_caller_id = 1;
-    const auto customer_id = store_->create_customer(customer).id;
-    store_->add_numbers({"+46812345678", "+46812345679", "+46812345670"}, std::nullopt);
+    const auto customer_id = store_->customers().create_customer(customer).id;
+    store_->numbers().add_numbers({"+46812345678", "+46812345679", "+46812345670"}, std::nullopt);
 
     Campaign campaign;
     campaign.customer_id = customer_id;
@@ -144,7 +148,7 @@ class World {
     if (expired) source.lifecycle.expire = source.lifecycle.expires_at = *expired;
     NumberRequest request;
     request.tracking_number = tracking_number;
-    store_->create_source(source, request);
+    store_->sources().create_source(source, request);
   }
 
   void route(std::string_view body) {

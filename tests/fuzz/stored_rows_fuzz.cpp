@@ -29,10 +29,15 @@
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/greeting_store.hpp"
+#include "store/number_store.hpp"
 #include "store/order_store.hpp"
+#include "store/partner_store.hpp"
 #include "store/pincode_store.hpp"
+#include "store/source_store.hpp"
 #include "store/store.hpp"
+#include "store/user_store.hpp"
 #include "store/webhook_store.hpp"
 #include "webhooks/webhook_request.hpp"
 
@@ -120,18 +125,18 @@ class World {
     partner.country = "SE";
     partner.timezone = "Europe/Stockholm";
     partner.quarantine_days = 30;
-    partner_ = store_->create_partner(partner);
+    partner_ = store_->partners().create_partner(partner);
 
     Customer customer;
     customer.partner_id = partner_.id;
     customer.name = customer.custnr = "K-1";
     customer.uuid = "uuid-K-1";
-    customer_ = store_->create_customer(customer);
+    customer_ = store_->customers().create_customer(customer);
 
     User user;
     user.customer_id = customer_.id;
     user.email = "u@example.com";
-    user_ = store_->create_user(partner_.id, user);
+    user_ = store_->users().create_user(partner_.id, user);
 
     VoicemailGreeting greeting;
     greeting.customer_id = customer_.id;
@@ -144,7 +149,7 @@ class World {
     campaign.timestamp = clock_.now();
     campaign_ = store_->campaigns().create_campaign(partner_.id, campaign);
 
-    store_->add_numbers({"+46812345678"}, std::nullopt);
+    store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
     Source source;
     source.partner_id = partner_.id;
     source.customer_id = customer_.id;
@@ -154,7 +159,7 @@ class World {
     source.lifecycle.activation = clock_.now() - std::chrono::hours(1);
     NumberRequest number;
     number.tracking_number = "+46812345678";
-    source_ = store_->create_source(source, number);
+    source_ = store_->sources().create_source(source, number);
     store_->blacklists().replace_blacklist(partner_.id, customer_.id, {"+46701111111"});
 
     Webhook webhook;
@@ -173,16 +178,16 @@ class World {
     customer_.email = texts.next();
     customer_.dncs_class_name = texts.next();
     customer_.custom[0] = texts.next();
-    customer_ = store_->update_customer(customer_);
+    customer_ = store_->customers().update_customer(customer_);
 
     user_.name = texts.next();
     user_.email = texts.next();
-    user_ = store_->update_user(partner_.id, user_);
+    user_ = store_->users().update_user(partner_.id, user_);
 
     source_.name = texts.next();
     source_.media = texts.next();
     source_.email = texts.next();
-    source_ = store_->update_source(source_);
+    source_ = store_->sources().update_source(source_);
 
     campaign_.name = texts.next();
     campaign_.pricing_model_id = texts.next();

@@ -6,6 +6,8 @@
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
+#include "store/number_store.hpp"
+#include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
@@ -21,7 +23,7 @@ class CallRouterTest : public SqlStoreFixture {
   CallRouterTest() : SqlStoreFixture("2024-01-15 12:00:00"), router_(*store_, clock_, metrics_) {
     partner_ = make_partner("acme");
     customer_ = make_customer(partner_, "K-1");
-    store_->add_numbers({"+46812345678"}, std::nullopt);
+    store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   }
 
   Source add_source(std::vector<AltNumberRule> rules = {}) {
@@ -34,7 +36,7 @@ class CallRouterTest : public SqlStoreFixture {
     s.alt_numbers = std::move(rules);
     NumberRequest request;
     request.tracking_number = "+46812345678";
-    return store_->create_source(s, request);
+    return store_->sources().create_source(s, request);
   }
 
   RouteDecision call(const std::string& id, const std::string& caller = "0701234567") {
@@ -93,7 +95,7 @@ TEST_F(CallRouterTest, VoicemailRuleSendsToVoicemail) {
 TEST_F(CallRouterTest, UpcomingSourceIsNotInUse) {
   auto source = add_source();
   source.lifecycle.activation = clock_.now() + std::chrono::hours(1);
-  store_->update_source(source);
+  store_->sources().update_source(source);
   const auto decision = call("early");
   EXPECT_EQ(decision.action, RouteAction::reject);
   EXPECT_EQ(decision.sip_status, 404);
@@ -118,7 +120,7 @@ TEST_F(CallRouterTest, RepeatedQuestionGetsTheFirstDecisionEvenAfterTheSourceCha
   auto source = add_source();
   const auto first = call("again");
   source.answering_number = "+46899999";
-  store_->update_source(source);
+  store_->sources().update_source(source);
   const auto second = call("again");
   EXPECT_EQ(second.destination, first.destination);
   EXPECT_EQ(second.cdr_id, first.cdr_id);
@@ -212,7 +214,7 @@ TEST_F(CallRouterTest, RejectedCallsEndAsTheyAreRoutedWithOneCompletedEvent) {
   store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
   const auto blacklisted = call("bl", "0701234567");
   source.lifecycle.deleted_at = clock_.now();  // quarantined from now on
-  store_->update_source(source);
+  store_->sources().update_source(source);
   const auto quarantined = call("q", "0709999999");
   for (const auto& [id, decision, status] :
        {std::tuple{"bl", blacklisted, 403}, std::tuple{"q", quarantined, 404}}) {

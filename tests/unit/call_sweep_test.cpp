@@ -6,6 +6,7 @@
 
 #include "app/job_rows.hpp"
 #include "store/call_record_store.hpp"
+#include "store/number_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight::switching {
@@ -22,7 +23,7 @@ class CallRouterSweepTest : public SqlStoreFixture {
                row_failures_.handler("call_sweep", "cdr")) {
     const auto partner = make_partner("acme");
     const auto customer = make_customer(partner, "K-1");
-    store_->add_numbers({"+46812345678"}, std::nullopt);
+    store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
     make_source(partner, customer, "+46812345678");
   }
 

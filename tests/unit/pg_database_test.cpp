@@ -22,13 +22,7 @@
 #include "core/time_format.hpp"
 #include "store/postgres/postgres_ddl.hpp"
 #include "store/sql/migrations.hpp"
-#include "store/sql/sql_blacklist_store.hpp"
-#include "store/sql/sql_call_record_store.hpp"
-#include "store/sql/sql_callback_store.hpp"
-#include "store/sql/sql_campaign_store.hpp"
-#include "store/sql/sql_greeting_store.hpp"
-#include "store/sql/sql_order_store.hpp"
-#include "store/sql/sql_pincode_store.hpp"
+#include "store/sql/migrations/migration.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -83,12 +77,10 @@ TEST(PgDatabaseDdl, RefusesSqliteSyntaxItCannotTranslate) {
   EXPECT_THROW(postgres_ddl("PRAGMA foreign_keys=ON"), std::logic_error);
 }
 
-TEST(PgDatabaseDdl, TranslatesEverySubStoreSchema) {
+TEST(PgDatabaseDdl, TranslatesEveryMigration) {
   // PgDatabaseTest.AppliesEveryMigrationInOrder runs all of them on a server.
-  for (const char* ddl :
-       {kCampaignSchemaSql, kGreetingSchemaSql, kBlacklistSchemaSql, kOrderSchemaSql,
-        kCallbackSchemaSql, kPincodeSchemaSql, kCallRecordSchemaSql}) {
-    EXPECT_NO_THROW(postgres_ddl(ddl)) << ddl;
+  for (const Migration* migration : kMigrations) {
+    EXPECT_NO_THROW(postgres_ddl(migration->sql)) << "migration " << migration->version;
   }
 }
 

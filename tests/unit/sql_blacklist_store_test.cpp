@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/customer_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -93,7 +94,7 @@ TEST_F(SqlBlacklistStoreTest, DeletingTheCustomerTakesItsListAlong) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");
   blacklists().replace_blacklist(partner, customer, {"+46701111111"});
-  store_->delete_customer(partner, customer);
+  store_->customers().delete_customer(partner, customer);
   EXPECT_FALSE(blacklists().is_blacklisted(customer, "+46701111111"));
 }
 

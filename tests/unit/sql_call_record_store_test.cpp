@@ -5,6 +5,10 @@
 #include <set>
 
 #include "core/call_record.hpp"
+#include "store/customer_store.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
+#include "store/source_store.hpp"
 #include "store/sql/sql_database.hpp"
 #include "store_test_support.hpp"
 
@@ -66,7 +70,7 @@ CallEvent event(CallEventType type, TimePoint at) {
 // ---- recording and events ----
 
 TEST_F(SqlCallRecordStoreTest, RecordCallStoresEveryField) {
-  store_->add_numbers({"+46812345678"}, std::nullopt);
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   const auto source = make_source(customer_, "+46812345678");
   CallRecord r = inbound("a@edge", clock_.now());
   r.source_id = source.id;
@@ -156,7 +160,7 @@ TEST_F(SqlCallRecordStoreTest, ApplyEventToUnknownCallIsNotFound) {
 // ---- listing ----
 
 TEST_F(SqlCallRecordStoreTest, ListCallsFiltersByCustomerSourceIdAndStart) {
-  store_->add_numbers({"+46812345678"}, std::nullopt);
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   const Id other_customer = make_customer(partner_, "K-2");
   const auto source = make_source(customer_, "+46812345678");
   const auto t0 = clock_.now();
@@ -234,48 +238,48 @@ TEST_F(SqlCallRecordStoreTest, ListAndFindShowOnlyThePartnersCallsOfOneDirection
 }
 
 TEST_F(SqlCallRecordStoreTest, DeletingACustomerTakesItsCallsAlong) {
-  store_->add_numbers({"+46812345678"}, std::nullopt);
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   auto source = make_source(customer_, "+46812345678");
   CallRecord r = inbound("a@edge", clock_.now());
   r.source_id = source.id;
   calls().record_call(r);
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
+  store_->sources().update_source(source);
   clock_.advance(days(61));  // past the quarantine: the source is archived
-  store_->delete_customer(partner_, customer_);
+  store_->customers().delete_customer(partner_, customer_);
   EXPECT_FALSE(calls().find_call_by_switch_id("a@edge"));
 }
 
 // ---- the switch's lookup of a tracking number ----
 
 TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFollowsTheNumbersHolder) {
-  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
-  EXPECT_FALSE(store_->find_source_holding("+46101"));  // free
-  EXPECT_FALSE(store_->find_source_holding("+46999"));  // not in the inventory
+  store_->numbers().add_numbers({"+46101", "+46102"}, std::nullopt);
+  EXPECT_FALSE(store_->sources().find_source_holding("+46101"));  // free
+  EXPECT_FALSE(store_->sources().find_source_holding("+46999"));  // not in the inventory
 
   auto source = make_source(customer_, "+46101");
-  auto found = store_->find_source_holding("+46101");
+  auto found = store_->sources().find_source_holding("+46101");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, source.id);
   EXPECT_EQ(found->partner_id, partner_);
   EXPECT_EQ(found->tracking_number, "+46101");
 
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
-  found = store_->find_source_holding("+46101");  // quarantined still holds it
+  store_->sources().update_source(source);
+  found = store_->sources().find_source_holding("+46101");  // quarantined still holds it
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, source.id);
 
   clock_.advance(days(61));
-  EXPECT_FALSE(store_->find_source_holding("+46101"));  // archived, even before the sweep
-  store_->sweep_sources();
+  EXPECT_FALSE(store_->sources().find_source_holding("+46101"));  // archived, even before the sweep
+  store_->sources().sweep_sources();
   const auto successor = make_source(customer_, "+46101");
-  EXPECT_EQ(store_->find_source_holding("+46101")->id, successor.id);
-  EXPECT_FALSE(store_->find_source_holding("+46102"));
+  EXPECT_EQ(store_->sources().find_source_holding("+46101")->id, successor.id);
+  EXPECT_FALSE(store_->sources().find_source_holding("+46102"));
 }
 
 TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsAnUpcomingSource) {
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   Source s;
   s.partner_id = partner_;
   s.customer_id = customer_;
@@ -283,16 +287,16 @@ TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsAnUpcomingSource) {
   s.media = "newspaper";
   s.answering_number = "+46890510";
   s.lifecycle.activation = clock_.now() + days(3);
-  const auto upcoming = store_->create_source(s, {});
-  EXPECT_EQ(store_->find_source_holding("+46101")->id, upcoming.id);
+  const auto upcoming = store_->sources().create_source(s, {});
+  EXPECT_EQ(store_->sources().find_source_holding("+46101")->id, upcoming.id);
 }
 
 // ---- partners' anum salt ----
 
 TEST_F(SqlCallRecordStoreTest, EveryPartnerGetsItsOwnStableAnumSalt) {
   const Id other = make_partner("other");
-  const auto a = store_->find_partner(partner_).value();
-  const auto b = store_->find_partner_by_username("other").value();
+  const auto a = store_->partners().find_partner(partner_).value();
+  const auto b = store_->partners().find_partner_by_username("other").value();
   EXPECT_EQ(b.id, other);
   EXPECT_EQ(a.anum_salt.size(), 32u);
   EXPECT_EQ(a.anum_salt.find_first_not_of("0123456789abcdef"), std::string::npos);
@@ -301,20 +305,21 @@ TEST_F(SqlCallRecordStoreTest, EveryPartnerGetsItsOwnStableAnumSalt) {
   Partner changed = a;
   changed.name = "Renamed";
   changed.anum_salt = "attempted";
-  store_->update_partner(changed);
+  store_->partners().update_partner(changed);
   reopen();
-  const auto after = store_->find_partner(partner_).value();
+  const auto after = store_->partners().find_partner(partner_).value();
   EXPECT_EQ(after.name, "Renamed");
   EXPECT_EQ(after.anum_salt, a.anum_salt);
-  EXPECT_EQ(store_->list_partners().front().anum_salt, a.anum_salt);
+  EXPECT_EQ(store_->partners().list_partners().front().anum_salt, a.anum_salt);
 }
 
 TEST_F(SqlCallRecordStoreTest, CreatePartnerKeepsAGivenSalt) {
-  Partner p = store_->find_partner(partner_).value();
+  Partner p = store_->partners().find_partner(partner_).value();
   p.id = 0;
   p.username = "imported";
   p.anum_salt = "0011223344556677";
-  EXPECT_EQ(store_->find_partner(store_->create_partner(p).id)->anum_salt, "0011223344556677");
+  EXPECT_EQ(store_->partners().find_partner(store_->partners().create_partner(p).id)->anum_salt,
+            "0011223344556677");
 }
 
 TEST_F(SqlCallRecordStoreTest, MigrationGivesPartnersMadeBeforeItDistinctSalts) {
@@ -331,7 +336,7 @@ TEST_F(SqlCallRecordStoreTest, MigrationGivesPartnersMadeBeforeItDistinctSalts) 
   }
   reopen();
   std::set<std::string> salts;
-  for (const auto& p : store_->list_partners()) {
+  for (const auto& p : store_->partners().list_partners()) {
     EXPECT_EQ(p.anum_salt.size(), 32u);
     salts.insert(p.anum_salt);
   }

@@ -4,6 +4,7 @@
 
 #include "core/callback.hpp"
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -194,7 +195,7 @@ TEST_F(SqlCallbackStoreTest, DeletingTheCustomerDeletesItsCallbacks) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");
   make_callback(partner, customer, clock_.now() + days(1));
-  store_->delete_customer(partner, customer);
+  store_->customers().delete_customer(partner, customer);
   EXPECT_TRUE(due_ids().empty());
   clock_.advance(days(2));
   EXPECT_TRUE(due_ids().empty());

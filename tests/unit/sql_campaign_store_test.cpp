@@ -3,7 +3,10 @@
 
 #include "core/time_format.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/greeting_store.hpp"
+#include "store/number_store.hpp"
+#include "store/source_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -34,7 +37,7 @@ class SqlCampaignStoreTest : public SqlStoreFixture {
   Source make_source(Id customer_id, const std::string& number,
                      std::optional<Id> campaign_id = std::nullopt,
                      std::optional<Id> greeting_id = std::nullopt) {
-    store_->add_numbers({number}, std::nullopt);
+    store_->numbers().add_numbers({number}, std::nullopt);
     Source s;
     s.partner_id = alice_;
     s.customer_id = customer_id;
@@ -45,7 +48,7 @@ class SqlCampaignStoreTest : public SqlStoreFixture {
     s.lifecycle.activation = clock_.now();
     NumberRequest request;
     request.tracking_number = number;
-    return store_->create_source(s, request);
+    return store_->sources().create_source(s, request);
   }
 
   VoicemailGreeting make_greeting(Id customer_id, std::string sound = "") {
@@ -173,19 +176,19 @@ TEST_F(SqlCampaignStoreTest, DeleteIsRefusedWhileLiveSourcesBelongToIt) {
   }
   // Quarantined still counts as live: it can be reactivated.
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
+  store_->sources().update_source(source);
   EXPECT_THROW(campaigns().delete_campaign(alice_, customer_, k.id), ConflictError);
   clock_.advance(std::chrono::days(61));
   const auto deleted = campaigns().delete_campaign(alice_, customer_, k.id);
   EXPECT_EQ(deleted.source_ids, std::vector<Id>{source.id});
   EXPECT_FALSE(campaigns().find_campaign(alice_, customer_, k.id));
-  EXPECT_FALSE(store_->find_source(alice_, source.id)->campaign_id);
+  EXPECT_FALSE(store_->sources().find_source(alice_, source.id)->campaign_id);
 }
 
 TEST_F(SqlCampaignStoreTest, DeletingTheCustomerTakesItsCampaignsAndGreetings) {
   const auto k = campaigns().create_campaign(alice_, campaign_for(customer_));
   const auto g = make_greeting(customer_);
-  store_->delete_customer(alice_, customer_);
+  store_->customers().delete_customer(alice_, customer_);
   const auto again = make_customer(alice_, "c1");
   EXPECT_FALSE(campaigns().find_campaign(alice_, again, k.id));
   EXPECT_FALSE(greetings().find_greeting(alice_, again, g.id, false));
@@ -260,7 +263,7 @@ TEST_F(SqlCampaignStoreTest, UsedByListsTheCustomersLiveSourcesOnly) {
   EXPECT_EQ(greetings().find_greeting(alice_, customer_, kStandardGreeting, false)->used_by,
             std::vector<Id>{s2.id});
   s2.lifecycle.deleted_at = clock_.now();
-  store_->update_source(s2);
+  store_->sources().update_source(s2);
   clock_.advance(std::chrono::days(61));
   EXPECT_TRUE(
       greetings().find_greeting(alice_, customer_, kStandardGreeting, false)->used_by.empty());
@@ -283,11 +286,11 @@ TEST_F(SqlCampaignStoreTest, DeleteOfAGreetingInUseIsRefused) {
   EXPECT_THROW(greetings().delete_greeting(alice_, customer_, by_campaign.id), ConflictError);
   // Once its only source is archived, the greeting can go and the source forgets it.
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
+  store_->sources().update_source(source);
   clock_.advance(std::chrono::days(61));
   EXPECT_EQ(greetings().delete_greeting(alice_, customer_, by_source.id).id, by_source.id);
   EXPECT_FALSE(greetings().find_greeting(alice_, customer_, by_source.id, false));
-  EXPECT_FALSE(store_->find_source(alice_, source.id)->vm_greeting_id);
+  EXPECT_FALSE(store_->sources().find_source(alice_, source.id)->vm_greeting_id);
 }
 
 }  // namespace

@@ -14,7 +14,12 @@
 
 #include "core/source_lifecycle.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/greeting_store.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
+#include "store/source_store.hpp"
+#include "store/user_store.hpp"
 #include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
@@ -29,7 +34,7 @@ class SqlChangeTest : public SqlStoreFixture {
       : partner_(make_partner("acme")),
         customer_(make_customer(partner_, "K-1")),
         second_(open_store(database_.location(), clock_)) {
-    store_->add_numbers({"+46101"}, std::nullopt);
+    store_->numbers().add_numbers({"+46101"}, std::nullopt);
   }
 
   // Runs both at once, each on a store of its own, released together.
@@ -68,14 +73,14 @@ TEST_F(SqlChangeTest, ConcurrentChangesOfDifferentSourceFieldsBothLand) {
     const auto media = "media-" + std::to_string(round);
     at_once(
         [&](Store& store) {
-          store.change_source(partner_, source.id,
-                              slowly<Source>([&](Source& s) { s.name = name; }));
+          store.sources().change_source(partner_, source.id,
+                                        slowly<Source>([&](Source& s) { s.name = name; }));
         },
         [&](Store& store) {
-          store.change_source(partner_, source.id,
-                              slowly<Source>([&](Source& s) { s.media = media; }));
+          store.sources().change_source(partner_, source.id,
+                                        slowly<Source>([&](Source& s) { s.media = media; }));
         });
-    const auto stored = store_->find_source(partner_, source.id);
+    const auto stored = store_->sources().find_source(partner_, source.id);
     ASSERT_EQ(stored->name, name) << "round " << round;
     ASSERT_EQ(stored->media, media) << "round " << round;
   }
@@ -87,14 +92,14 @@ TEST_F(SqlChangeTest, ConcurrentChangesOfDifferentCustomerFieldsBothLand) {
     const auto email = "c" + std::to_string(round) + "@example.com";
     at_once(
         [&](Store& store) {
-          store.change_customer(partner_, customer_,
-                                slowly<Customer>([&](Customer& c) { c.name = name; }));
+          store.customers().change_customer(partner_, customer_,
+                                            slowly<Customer>([&](Customer& c) { c.name = name; }));
         },
         [&](Store& store) {
-          store.change_customer(partner_, customer_,
-                                slowly<Customer>([&](Customer& c) { c.email = email; }));
+          store.customers().change_customer(
+              partner_, customer_, slowly<Customer>([&](Customer& c) { c.email = email; }));
         });
-    const auto stored = store_->find_customer(partner_, customer_);
+    const auto stored = store_->customers().find_customer(partner_, customer_);
     ASSERT_EQ(stored->name, name) << "round " << round;
     ASSERT_EQ(stored->email, email) << "round " << round;
   }
@@ -105,19 +110,20 @@ TEST_F(SqlChangeTest, ConcurrentChangesOfDifferentUserFieldsBothLand) {
   user.customer_id = customer_;
   user.email = "user@example.com";
   user.name = "User";
-  const auto created = store_->create_user(partner_, user);
+  const auto created = store_->users().create_user(partner_, user);
   for (int round = 0; round < kRounds; ++round) {
     const auto name = "name-" + std::to_string(round);
     const int access = round % 2;
     at_once(
         [&](Store& store) {
-          store.change_user(partner_, created.id, slowly<User>([&](User& u) { u.name = name; }));
+          store.users().change_user(partner_, created.id,
+                                    slowly<User>([&](User& u) { u.name = name; }));
         },
         [&](Store& store) {
-          store.change_user(partner_, created.id,
-                            slowly<User>([&](User& u) { u.write_access = access; }));
+          store.users().change_user(partner_, created.id,
+                                    slowly<User>([&](User& u) { u.write_access = access; }));
         });
-    const auto stored = store_->find_user(partner_, created.id);
+    const auto stored = store_->users().find_user(partner_, created.id);
     ASSERT_EQ(stored->name, name) << "round " << round;
     ASSERT_EQ(stored->write_access, access) << "round " << round;
   }
@@ -177,20 +183,20 @@ TEST_F(SqlChangeTest, ConcurrentChangesOfDifferentWebhookFieldsBothLand) {
 // DELETE quarantines a source; a PUT that read it before must not undo that when it writes.
 TEST_F(SqlChangeTest, AChangeRacingADeletionNeverBringsASourceBack) {
   for (int round = 0; round < kRounds; ++round) {
-    store_->add_numbers({"+4620" + std::to_string(round)}, std::nullopt);
+    store_->numbers().add_numbers({"+4620" + std::to_string(round)}, std::nullopt);
     const auto source = make_source(partner_, customer_, "+4620" + std::to_string(round));
-    const int quarantine_days = store_->find_partner(partner_)->quarantine_days;
+    const int quarantine_days = store_->partners().find_partner(partner_)->quarantine_days;
     at_once(
         [&](Store& store) {
-          store.change_source(partner_, source.id, [&](Source& s, ChangeLookups&) {
+          store.sources().change_source(partner_, source.id, [&](Source& s, ChangeLookups&) {
             return quarantine(s.lifecycle, clock_.now(), quarantine_days).allowed;
           });
         },
         [&](Store& store) {
-          store.change_source(partner_, source.id,
-                              slowly<Source>([&](Source& s) { s.name = "renamed"; }));
+          store.sources().change_source(partner_, source.id,
+                                        slowly<Source>([&](Source& s) { s.name = "renamed"; }));
         });
-    const auto stored = store_->find_source(partner_, source.id);
+    const auto stored = store_->sources().find_source(partner_, source.id);
     ASSERT_EQ(derive_status(stored->lifecycle, clock_.now(), quarantine_days),
               SourceStatus::quarantined)
         << "round " << round;
@@ -202,12 +208,12 @@ TEST_F(SqlChangeTest, AChangeRacingADeletionNeverBringsACustomerBack) {
   for (int round = 0; round < kRounds; ++round) {
     const auto customer = make_customer(partner_, "K-race-" + std::to_string(round));
     std::optional<Customer> changed;
-    at_once([&](Store& store) { store.delete_customer(partner_, customer); },
+    at_once([&](Store& store) { store.customers().delete_customer(partner_, customer); },
             [&](Store& store) {
-              changed = store.change_customer(
+              changed = store.customers().change_customer(
                   partner_, customer, slowly<Customer>([](Customer& c) { c.name = "renamed"; }));
             });
-    ASSERT_FALSE(store_->find_customer(partner_, customer)) << "round " << round;
+    ASSERT_FALSE(store_->customers().find_customer(partner_, customer)) << "round " << round;
     // The change either ran first (and was deleted with the customer) or found none.
     if (changed) {
       ASSERT_EQ(changed->name, "renamed") << "round " << round;
@@ -218,25 +224,25 @@ TEST_F(SqlChangeTest, AChangeRacingADeletionNeverBringsACustomerBack) {
 TEST_F(SqlChangeTest, ARefusedChangeWritesNothing) {
   const auto source = make_source(partner_, customer_, "+46101");
   struct Refused {};
-  EXPECT_THROW(store_->change_source(partner_, source.id,
-                                     [](Source& s, ChangeLookups&) -> bool {
-                                       s.name = "half-written";
-                                       throw Refused{};
-                                     }),
+  EXPECT_THROW(store_->sources().change_source(partner_, source.id,
+                                               [](Source& s, ChangeLookups&) -> bool {
+                                                 s.name = "half-written";
+                                                 throw Refused{};
+                                               }),
                Refused);
-  EXPECT_EQ(store_->find_source(partner_, source.id)->name, source.name);
+  EXPECT_EQ(store_->sources().find_source(partner_, source.id)->name, source.name);
 }
 
 TEST_F(SqlChangeTest, AChangeThatLeavesTheObjectAloneKeepsItsModifiedTime) {
   const auto source = make_source(partner_, customer_, "+46101");
   clock_.advance(std::chrono::hours(1));
-  const auto left =
-      store_->change_source(partner_, source.id, [](Source&, ChangeLookups&) { return false; });
+  const auto left = store_->sources().change_source(partner_, source.id,
+                                                    [](Source&, ChangeLookups&) { return false; });
   EXPECT_EQ(left->modified, source.modified);
-  const auto touched =
-      store_->change_source(partner_, source.id, [](Source&, ChangeLookups&) { return true; });
+  const auto touched = store_->sources().change_source(
+      partner_, source.id, [](Source&, ChangeLookups&) { return true; });
   EXPECT_NE(touched->modified, source.modified);
-  EXPECT_EQ(store_->find_source(partner_, source.id)->modified, touched->modified);
+  EXPECT_EQ(store_->sources().find_source(partner_, source.id)->modified, touched->modified);
 }
 
 TEST_F(SqlChangeTest, AnotherPartnersObjectIsNotFoundAndUntouched) {
@@ -244,9 +250,9 @@ TEST_F(SqlChangeTest, AnotherPartnersObjectIsNotFoundAndUntouched) {
   const auto other = make_partner("other");
   bool called = false;
   const auto change = [&](Source&, ChangeLookups&) { return called = true; };
-  EXPECT_FALSE(store_->change_source(other, source.id, change));
-  EXPECT_FALSE(store_->change_customer(other, customer_,
-                                       [&](Customer&, ChangeLookups&) { return called = true; }));
+  EXPECT_FALSE(store_->sources().change_source(other, source.id, change));
+  EXPECT_FALSE(store_->customers().change_customer(
+      other, customer_, [&](Customer&, ChangeLookups&) { return called = true; }));
   EXPECT_FALSE(called);
 }
 
@@ -259,7 +265,7 @@ TEST_F(SqlChangeTest, LookupsSeeOnlyThePartnersCustomersCampaignsAndGreetings) {
   const auto created = store_->campaigns().create_campaign(partner_, campaign);
   const auto other = make_partner("other");
   const auto source = make_source(partner_, customer_, "+46101");
-  store_->change_source(partner_, source.id, [&](Source&, ChangeLookups& lookups) {
+  store_->sources().change_source(partner_, source.id, [&](Source&, ChangeLookups& lookups) {
     EXPECT_TRUE(lookups.has_customer(partner_, customer_));
     EXPECT_FALSE(lookups.has_customer(other, customer_));
     EXPECT_TRUE(lookups.has_campaign(partner_, customer_, created.id));
@@ -275,7 +281,7 @@ TEST_F(SqlChangeTest, LookupsSeeOnlyThePartnersCustomersCampaignsAndGreetings) {
 TEST_F(SqlChangeTest, ASourceCreatedRacingItsCampaignsDeletionNeverPointsAtNothing) {
   for (int round = 0; round < kRounds; ++round) {
     const auto number = "+4630" + std::to_string(round);
-    store_->add_numbers({number}, std::nullopt);
+    store_->numbers().add_numbers({number}, std::nullopt);
     Campaign campaign;
     campaign.customer_id = customer_;
     campaign.name = "Doomed";
@@ -295,7 +301,7 @@ TEST_F(SqlChangeTest, ASourceCreatedRacingItsCampaignsDeletionNeverPointsAtNothi
     at_once(
         [&](Store& store) {
           try {
-            store.create_source(source, request, [&](ChangeLookups& lookups) {
+            store.sources().create_source(source, request, [&](ChangeLookups& lookups) {
               if (!lookups.has_campaign(partner_, customer_, doomed.id)) throw Refused{};
               std::this_thread::sleep_for(std::chrono::milliseconds(2));
             });
@@ -310,7 +316,7 @@ TEST_F(SqlChangeTest, ASourceCreatedRacingItsCampaignsDeletionNeverPointsAtNothi
         });
     SourceFilter filter;
     filter.tracking_number = number;
-    const auto created = store_->list_sources(partner_, filter, {}).items;
+    const auto created = store_->sources().list_sources(partner_, filter, {}).items;
     const auto kept = store_->campaigns().find_campaign(partner_, customer_, doomed.id);
     if (!created.empty()) {
       ASSERT_TRUE(kept) << "round " << round << ": the source points at a deleted campaign";
@@ -385,9 +391,10 @@ TEST_F(SqlChangeTest, ARefusedReferenceCheckCreatesNoSourceAndKeepsTheNumberFree
   source.answering_number = "+46890510";
   source.lifecycle.activation = clock_.now();
   struct Refused {};
-  EXPECT_THROW(store_->create_source(source, {}, [](ChangeLookups&) { throw Refused{}; }), Refused);
-  EXPECT_EQ(store_->list_sources(partner_, {}, {}).total, 0);
-  EXPECT_EQ(store_->list_numbers(NumberState::free, std::nullopt).size(), 1u);
+  EXPECT_THROW(store_->sources().create_source(source, {}, [](ChangeLookups&) { throw Refused{}; }),
+               Refused);
+  EXPECT_EQ(store_->sources().list_sources(partner_, {}, {}).total, 0);
+  EXPECT_EQ(store_->numbers().list_numbers(NumberState::free, std::nullopt).size(), 1u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/customer_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -41,7 +42,7 @@ TEST_F(SqlGroupCommitTest, ConcurrentWritersEachKeepTheirOwnOutcome) {
         customer.name = customer.custnr = custnr;
         customer.uuid = "uuid-" + std::to_string(writer) + "-" + std::to_string(i);
         try {
-          store_->create_customer(customer);
+          store_->customers().create_customer(customer);
           accepted[writer].insert(custnr);
         } catch (const ConflictError&) {
           ++refused;
@@ -62,7 +63,8 @@ TEST_F(SqlGroupCommitTest, ConcurrentWritersEachKeepTheirOwnOutcome) {
   EXPECT_LE(stats.group_commits, stats.group_committed_transactions);
 
   reopen();
-  const auto page = store_->list_customers(partner, {}, PageRequest{.page = 0, .pagesize = 1000});
+  const auto page =
+      store_->customers().list_customers(partner, {}, PageRequest{.page = 0, .pagesize = 1000});
   std::set<std::string> stored;
   for (const auto& customer : page.items) stored.insert(customer.custnr);
   EXPECT_EQ(stored, expected);

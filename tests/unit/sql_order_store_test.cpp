@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -162,7 +163,7 @@ TEST_F(SqlOrderStoreTest, DeletingTheCustomerTakesItsOrdersAlong) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");
   create(partner, customer, "A-1");
-  store_->delete_customer(partner, customer);
+  store_->customers().delete_customer(partner, customer);
   EXPECT_EQ(orders().list_orders(partner, {}, {}).total, 0);
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/pincode.hpp"
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
 #include "store/sql/sql_database.hpp"
 #include "store_test_support.hpp"
 
@@ -186,7 +187,7 @@ TEST_F(SqlPincodeStoreTest, DeletingTheCustomerDeletesItsPins) {
   const Id partner = make_partner("acme");
   const Id customer = make_customer(partner, "c1");
   create(partner, customer, "111111");
-  store_->delete_customer(partner, customer);
+  store_->customers().delete_customer(partner, customer);
   EXPECT_EQ(pincodes().list_pincodes(partner, {}, {}).total, 0);
 }
 

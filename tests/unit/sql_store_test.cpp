@@ -15,8 +15,13 @@
 
 #include "core/source_lifecycle.hpp"
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
+#include "store/number_store.hpp"
+#include "store/partner_store.hpp"
+#include "store/source_store.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/sql_database.hpp"
+#include "store/user_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -54,7 +59,7 @@ class SqlStoreTest : public ::testing::Test {
     p.country = "SE";
     p.timezone = "Europe/Stockholm";
     p.quarantine_days = quarantine_days;
-    return store_->create_partner(p);
+    return store_->partners().create_partner(p);
   }
 
   Customer make_customer(Id partner_id, const std::string& custnr) {
@@ -63,7 +68,7 @@ class SqlStoreTest : public ::testing::Test {
     c.name = "Customer " + custnr;
     c.custnr = custnr;
     c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c);
+    return store_->customers().create_customer(c);
   }
 
   User make_user(Id partner_id, Id customer_id, const std::string& email) {
@@ -72,7 +77,7 @@ class SqlStoreTest : public ::testing::Test {
     u.email = email;
     u.name = "User";
     u.token = "token";
-    return store_->create_user(partner_id, u);
+    return store_->users().create_user(partner_id, u);
   }
 
   Source source_for(const Customer& customer) const {
@@ -87,19 +92,20 @@ class SqlStoreTest : public ::testing::Test {
   }
 
   Source make_source(const Customer& customer, NumberRequest request = {}) {
-    return store_->create_source(source_for(customer), request);
+    return store_->sources().create_source(source_for(customer), request);
   }
 
   std::vector<std::string> numbers_in(std::optional<NumberState> state,
                                       std::optional<Id> visible_to = std::nullopt) {
     std::vector<std::string> out;
-    for (const auto& n : store_->list_numbers(state, visible_to)) out.push_back(n.number);
+    for (const auto& n : store_->numbers().list_numbers(state, visible_to)) out.push_back(n.number);
     return out;
   }
 
   std::vector<Id> source_ids(Id partner_id, const SourceFilter& filter) {
     std::vector<Id> ids;
-    for (const auto& s : store_->list_sources(partner_id, filter, {}).items) ids.push_back(s.id);
+    for (const auto& s : store_->sources().list_sources(partner_id, filter, {}).items)
+      ids.push_back(s.id);
     return ids;
   }
 
@@ -137,7 +143,7 @@ TEST_F(SqlStoreTest, MigrationsApplyOnceAndReopenKeepsData) {
   const auto partner = make_partner("acme");
   reopen();
   reopen();
-  EXPECT_EQ(store_->find_partner(partner.id)->username, "acme");
+  EXPECT_EQ(store_->partners().find_partner(partner.id)->username, "acme");
   store_.reset();
   const auto db = database_.open_raw();
   SqlTransaction tx(*db, TxMode::read);
@@ -190,7 +196,7 @@ TEST_F(SqlStoreTest, AcknowledgedWriteSurvivesSigkill) {
     const auto store = open_store(database_.location(), clock_);
     Partner p;
     p.username = "survivor";
-    store->create_partner(p);
+    store->partners().create_partner(p);
     const char done = 1;
     if (::write(acknowledged[1], &done, 1) != 1) ::_exit(1);
     for (;;) ::pause();
@@ -204,7 +210,7 @@ TEST_F(SqlStoreTest, AcknowledgedWriteSurvivesSigkill) {
   ::close(acknowledged[1]);
   ASSERT_TRUE(WIFSIGNALED(status));
   reopen();
-  EXPECT_TRUE(store_->find_partner_by_username("survivor"));
+  EXPECT_TRUE(store_->partners().find_partner_by_username("survivor"));
 }
 
 // ---- partners ----
@@ -213,28 +219,28 @@ TEST_F(SqlStoreTest, PartnerRoundTripsEveryField) {
   const auto created = make_partner("acme", 30);
   EXPECT_GT(created.id, 0);
   EXPECT_EQ(created.created, "2024-01-15 12:00:00");
-  auto found = store_->find_partner_by_username("acme");
+  auto found = store_->partners().find_partner_by_username("acme");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, created.id);
   EXPECT_EQ(found->digest_ha1_sha256, "sha256");
   EXPECT_EQ(found->allowed_cidrs, created.allowed_cidrs);
   EXPECT_EQ(found->quarantine_days, 30);
   EXPECT_EQ(found->timezone, "Europe/Stockholm");
-  EXPECT_FALSE(store_->find_partner_by_username("ACME"));
+  EXPECT_FALSE(store_->partners().find_partner_by_username("ACME"));
 
   found->allowed_cidrs = {"0.0.0.0/0"};
   found->name = "Renamed";
-  store_->update_partner(*found);
-  const auto updated = store_->find_partner(created.id);
+  store_->partners().update_partner(*found);
+  const auto updated = store_->partners().find_partner(created.id);
   EXPECT_EQ(updated->name, "Renamed");
   EXPECT_EQ(updated->allowed_cidrs, std::vector<std::string>{"0.0.0.0/0"});
-  EXPECT_EQ(store_->list_partners().size(), 1u);
+  EXPECT_EQ(store_->partners().list_partners().size(), 1u);
 
-  store_->remove_partner(created.id);
-  EXPECT_FALSE(store_->find_partner(created.id));
-  EXPECT_THROW(store_->remove_partner(created.id), NotFoundError);
+  store_->partners().remove_partner(created.id);
+  EXPECT_FALSE(store_->partners().find_partner(created.id));
+  EXPECT_THROW(store_->partners().remove_partner(created.id), NotFoundError);
   Partner ghost = *updated;
-  EXPECT_THROW(store_->update_partner(ghost), NotFoundError);
+  EXPECT_THROW(store_->partners().update_partner(ghost), NotFoundError);
 }
 
 TEST_F(SqlStoreTest, DuplicatePartnerUsernameIsAConflict) {
@@ -248,23 +254,23 @@ TEST_F(SqlStoreTest, DuplicatePartnerUsernameIsAConflict) {
     EXPECT_EQ(e.field(), "username");
   }
   other.username = "acme";
-  EXPECT_THROW(store_->update_partner(other), ConflictError);
-  EXPECT_EQ(store_->list_partners().size(), 2u);
+  EXPECT_THROW(store_->partners().update_partner(other), ConflictError);
+  EXPECT_EQ(store_->partners().list_partners().size(), 2u);
 }
 
 TEST_F(SqlStoreTest, RemovePartnerRefusedWhileItHasCustomers) {
   const auto partner = make_partner("acme");
   const auto customer = make_customer(partner.id, "c1");
   try {
-    store_->remove_partner(partner.id);
+    store_->partners().remove_partner(partner.id);
     FAIL();
   } catch (const ConflictError& e) {
     EXPECT_EQ(e.code(), "has_customers");
     EXPECT_EQ(e.field(), "partner");
   }
-  store_->delete_customer(partner.id, customer.id);
-  store_->remove_partner(partner.id);
-  EXPECT_FALSE(store_->find_partner(partner.id));
+  store_->customers().delete_customer(partner.id, customer.id);
+  store_->partners().remove_partner(partner.id);
+  EXPECT_FALSE(store_->partners().find_partner(partner.id));
 }
 
 // ---- customers ----
@@ -284,12 +290,12 @@ TEST_F(SqlStoreTest, CustomerRoundTripsEveryField) {
   c.receive_monthly_report = 2;
   c.freespee_caller_id = 1;
   c.whisper = 1;
-  const auto created = store_->create_customer(c);
+  const auto created = store_->customers().create_customer(c);
   EXPECT_EQ(created.created, "2024-01-15 12:00:00");
   EXPECT_EQ(created.modified, created.created);
 
   clock_.advance(hours(1));
-  auto found = store_->find_customer(partner.id, created.id);
+  auto found = store_->customers().find_customer(partner.id, created.id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->custom[0], "Storgatan");
   EXPECT_EQ(found->custom[19], "twenty");
@@ -300,17 +306,17 @@ TEST_F(SqlStoreTest, CustomerRoundTripsEveryField) {
 
   found->custom[0].reset();
   found->name = "Shop AB";
-  const auto updated = store_->update_customer(*found);
+  const auto updated = store_->customers().update_customer(*found);
   EXPECT_FALSE(updated.custom[0]);
   EXPECT_EQ(updated.name, "Shop AB");
   EXPECT_EQ(updated.created, "2024-01-15 12:00:00");
   EXPECT_EQ(updated.modified, "2024-01-15 13:00:00");
   EXPECT_EQ(updated.uuid, c.uuid);
 
-  const auto deleted = store_->delete_customer(partner.id, created.id);
+  const auto deleted = store_->customers().delete_customer(partner.id, created.id);
   EXPECT_EQ(deleted.name, "Shop AB");
-  EXPECT_FALSE(store_->find_customer(partner.id, created.id));
-  EXPECT_THROW(store_->delete_customer(partner.id, created.id), NotFoundError);
+  EXPECT_FALSE(store_->customers().find_customer(partner.id, created.id));
+  EXPECT_THROW(store_->customers().delete_customer(partner.id, created.id), NotFoundError);
 }
 
 TEST_F(SqlStoreTest, CustnrIsUniquePerPartnerOnly) {
@@ -326,8 +332,8 @@ TEST_F(SqlStoreTest, CustnrIsUniquePerPartnerOnly) {
     EXPECT_EQ(e.field(), "custnr");
   }
   second.custnr = "K-1";
-  EXPECT_THROW(store_->update_customer(second), ConflictError);
-  EXPECT_EQ(store_->find_customer(a.id, second.id)->custnr, "K-2");
+  EXPECT_THROW(store_->customers().update_customer(second), ConflictError);
+  EXPECT_EQ(store_->customers().find_customer(a.id, second.id)->custnr, "K-2");
   EXPECT_NO_THROW(make_customer(b.id, "K-1"));
 }
 
@@ -338,22 +344,24 @@ TEST_F(SqlStoreTest, CustomerListFiltersAndPages) {
   std::vector<Id> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(make_customer(partner.id, "K-" + std::to_string(i)).id);
 
-  const auto page1 = store_->list_customers(partner.id, {}, {.page = 1, .pagesize = 2});
+  const auto page1 = store_->customers().list_customers(partner.id, {}, {.page = 1, .pagesize = 2});
   EXPECT_EQ(page1.total, 5);
   ASSERT_EQ(page1.items.size(), 2u);
   EXPECT_EQ(page1.items[0].id, ids[2]);
   EXPECT_EQ(page1.items[1].id, ids[3]);
-  const auto last = store_->list_customers(partner.id, {}, {.page = 2, .pagesize = 2});
+  const auto last = store_->customers().list_customers(partner.id, {}, {.page = 2, .pagesize = 2});
   EXPECT_EQ(last.items.size(), 1u);
   EXPECT_EQ(last.total, 5);
 
   const auto by_custnr =
-      store_->list_customers(partner.id, where(&CustomerFilter::custnr, "K-3"), {});
+      store_->customers().list_customers(partner.id, where(&CustomerFilter::custnr, "K-3"), {});
   ASSERT_EQ(by_custnr.items.size(), 1u);
   EXPECT_EQ(by_custnr.items[0].id, ids[3]);
   EXPECT_EQ(by_custnr.total, 1);
-  EXPECT_EQ(
-      store_->list_customers(partner.id, where(&CustomerFilter::customer_id, ids[4]), {}).total, 1);
+  EXPECT_EQ(store_->customers()
+                .list_customers(partner.id, where(&CustomerFilter::customer_id, ids[4]), {})
+                .total,
+            1);
 }
 
 // ---- isolation between partners ----
@@ -361,40 +369,42 @@ TEST_F(SqlStoreTest, CustomerListFiltersAndPages) {
 TEST_F(SqlStoreTest, PartnerCannotReachAnotherPartnersObjects) {
   const auto a = make_partner("acme");
   const auto b = make_partner("globex");
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(a.id, "K-1");
   const auto user = make_user(a.id, customer.id, "ann@example.se");
   const auto source = make_source(customer);
 
-  EXPECT_FALSE(store_->find_customer(b.id, customer.id));
-  EXPECT_EQ(store_->list_customers(b.id, {}, {}).total, 0);
-  EXPECT_EQ(
-      store_->list_customers(b.id, where(&CustomerFilter::customer_id, customer.id), {}).total, 0);
+  EXPECT_FALSE(store_->customers().find_customer(b.id, customer.id));
+  EXPECT_EQ(store_->customers().list_customers(b.id, {}, {}).total, 0);
+  EXPECT_EQ(store_->customers()
+                .list_customers(b.id, where(&CustomerFilter::customer_id, customer.id), {})
+                .total,
+            0);
   Customer hijacked = customer;
   hijacked.partner_id = b.id;
-  EXPECT_THROW(store_->update_customer(hijacked), NotFoundError);
-  EXPECT_THROW(store_->delete_customer(b.id, customer.id), NotFoundError);
+  EXPECT_THROW(store_->customers().update_customer(hijacked), NotFoundError);
+  EXPECT_THROW(store_->customers().delete_customer(b.id, customer.id), NotFoundError);
 
-  EXPECT_FALSE(store_->find_user(b.id, user.id));
-  EXPECT_EQ(store_->list_users(b.id, {}, {}).total, 0);
-  EXPECT_THROW(store_->update_user(b.id, user), NotFoundError);
-  EXPECT_THROW(store_->delete_user(b.id, user.id), NotFoundError);
+  EXPECT_FALSE(store_->users().find_user(b.id, user.id));
+  EXPECT_EQ(store_->users().list_users(b.id, {}, {}).total, 0);
+  EXPECT_THROW(store_->users().update_user(b.id, user), NotFoundError);
+  EXPECT_THROW(store_->users().delete_user(b.id, user.id), NotFoundError);
   User intruder;
   intruder.customer_id = customer.id;
   intruder.email = "eve@example.se";
-  EXPECT_THROW(store_->create_user(b.id, intruder), NotFoundError);
+  EXPECT_THROW(store_->users().create_user(b.id, intruder), NotFoundError);
 
-  EXPECT_FALSE(store_->find_source(b.id, source.id));
-  EXPECT_EQ(store_->list_sources(b.id, {}, {}).total, 0);
+  EXPECT_FALSE(store_->sources().find_source(b.id, source.id));
+  EXPECT_EQ(store_->sources().list_sources(b.id, {}, {}).total, 0);
   Source stolen = source;
   stolen.partner_id = b.id;
-  EXPECT_THROW(store_->update_source(stolen), NotFoundError);
+  EXPECT_THROW(store_->sources().update_source(stolen), NotFoundError);
   Source foreign = source_for(customer);
   foreign.partner_id = b.id;
-  EXPECT_THROW(store_->create_source(foreign, {}), NotFoundError);
+  EXPECT_THROW(store_->sources().create_source(foreign, {}), NotFoundError);
 
-  EXPECT_EQ(store_->find_customer(a.id, customer.id)->name, customer.name);
-  EXPECT_TRUE(store_->find_user(a.id, user.id));
+  EXPECT_EQ(store_->customers().find_customer(a.id, customer.id)->name, customer.name);
+  EXPECT_TRUE(store_->users().find_user(a.id, user.id));
 }
 
 // ---- users ----
@@ -414,9 +424,9 @@ TEST_F(SqlStoreTest, UserEmailIsUniquePlatformWideIgnoringCase) {
   }
   auto bob = make_user(b.id, cb.id, "bob@example.se");
   bob.email = "Ann@example.se";
-  EXPECT_THROW(store_->update_user(b.id, bob), ConflictError);
+  EXPECT_THROW(store_->users().update_user(b.id, bob), ConflictError);
   bob.email = "BOB@example.se";  // changing the case of one's own address is fine
-  EXPECT_EQ(store_->update_user(b.id, bob).email, "BOB@example.se");
+  EXPECT_EQ(store_->users().update_user(b.id, bob).email, "BOB@example.se");
 }
 
 TEST_F(SqlStoreTest, UserRoundTripsAndListsThroughCustomers) {
@@ -429,99 +439,103 @@ TEST_F(SqlStoreTest, UserRoundTripsAndListsThroughCustomers) {
   EXPECT_EQ(u1.created, "2024-01-15 12:00:00");
   EXPECT_EQ(u1.token, "token");
 
-  EXPECT_EQ(store_->list_users(partner.id, {}, {}).total, 3);
-  EXPECT_EQ(store_->list_users(partner.id, where(&UserFilter::customer_id, c2.id), {}).total, 2);
-  const auto page = store_->list_users(partner.id, where(&UserFilter::customer_id, c2.id),
-                                       {.page = 1, .pagesize = 1});
+  EXPECT_EQ(store_->users().list_users(partner.id, {}, {}).total, 3);
+  EXPECT_EQ(
+      store_->users().list_users(partner.id, where(&UserFilter::customer_id, c2.id), {}).total, 2);
+  const auto page = store_->users().list_users(partner.id, where(&UserFilter::customer_id, c2.id),
+                                               {.page = 1, .pagesize = 1});
   EXPECT_EQ(page.total, 2);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].email, "c@example.se");
-  EXPECT_EQ(
-      store_->list_users(partner.id, where(&UserFilter::user_id, u1.id), {}).items.at(0).email,
-      "a@example.se");
+  EXPECT_EQ(store_->users()
+                .list_users(partner.id, where(&UserFilter::user_id, u1.id), {})
+                .items.at(0)
+                .email,
+            "a@example.se");
 
   clock_.advance(seconds(5));
   User activated = u1;
   activated.token.reset();
   activated.customer_id = c2.id;  // ignored: users do not move between customers
-  const auto stored = store_->update_user(partner.id, activated);
+  const auto stored = store_->users().update_user(partner.id, activated);
   EXPECT_FALSE(stored.token);
   EXPECT_EQ(stored.customer_id, c1.id);
   EXPECT_EQ(stored.modified, "2024-01-15 12:00:05");
 
-  EXPECT_EQ(store_->delete_user(partner.id, u1.id).email, "a@example.se");
-  EXPECT_FALSE(store_->find_user(partner.id, u1.id));
+  EXPECT_EQ(store_->users().delete_user(partner.id, u1.id).email, "a@example.se");
+  EXPECT_FALSE(store_->users().find_user(partner.id, u1.id));
   User orphan;
   orphan.customer_id = 9999;
   orphan.email = "x@example.se";
-  EXPECT_THROW(store_->create_user(partner.id, orphan), NotFoundError);
+  EXPECT_THROW(store_->users().create_user(partner.id, orphan), NotFoundError);
 }
 
 TEST_F(SqlStoreTest, DeleteCustomerDeletesItsUsers) {
   const auto partner = make_partner("acme");
   const auto customer = make_customer(partner.id, "K-1");
   const auto user = make_user(partner.id, customer.id, "a@example.se");
-  store_->delete_customer(partner.id, customer.id);
-  EXPECT_FALSE(store_->find_user(partner.id, user.id));
+  store_->customers().delete_customer(partner.id, customer.id);
+  EXPECT_FALSE(store_->users().find_user(partner.id, user.id));
   const auto again = make_customer(partner.id, "K-1");
   EXPECT_NO_THROW(make_user(partner.id, again.id, "a@example.se"));
 }
 
 TEST_F(SqlStoreTest, DeleteCustomerRefusedWhileASourceIsLiveAllowedOnceArchived) {
   const auto partner = make_partner("acme", 1);
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   auto source = make_source(customer);
   try {
-    store_->delete_customer(partner.id, customer.id);
+    store_->customers().delete_customer(partner.id, customer.id);
     FAIL();
   } catch (const ConflictError& e) {
     EXPECT_EQ(e.code(), "has_live_sources");
     EXPECT_EQ(e.field(), "customer_id");
   }
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
-  EXPECT_THROW(store_->delete_customer(partner.id, customer.id), ConflictError);  // quarantined
+  store_->sources().update_source(source);
+  EXPECT_THROW(store_->customers().delete_customer(partner.id, customer.id),
+               ConflictError);  // quarantined
   clock_.advance(days(1));
-  EXPECT_NO_THROW(store_->delete_customer(partner.id, customer.id));
-  EXPECT_FALSE(store_->find_source(partner.id, source.id));
+  EXPECT_NO_THROW(store_->customers().delete_customer(partner.id, customer.id));
+  EXPECT_FALSE(store_->sources().find_source(partner.id, source.id));
   EXPECT_EQ(numbers_in(NumberState::free), std::vector<std::string>{"+46101"});
-  EXPECT_NO_THROW(store_->remove_number("+46101"));
+  EXPECT_NO_THROW(store_->numbers().remove_number("+46101"));
 }
 
 // ---- number inventory ----
 
 TEST_F(SqlStoreTest, AddNumbersReportsDuplicatesWithoutTouchingThem) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101"}, partner.id);
-  const auto result = store_->add_numbers({"+46102", "+46101", "+46102"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, partner.id);
+  const auto result = store_->numbers().add_numbers({"+46102", "+46101", "+46102"}, std::nullopt);
   EXPECT_EQ(result.added, std::vector<std::string>{"+46102"});
   EXPECT_EQ(result.duplicates, (std::vector<std::string>{"+46101", "+46102"}));
-  const auto numbers = store_->list_numbers(std::nullopt, std::nullopt);
+  const auto numbers = store_->numbers().list_numbers(std::nullopt, std::nullopt);
   ASSERT_EQ(numbers.size(), 2u);
   EXPECT_EQ(numbers[0].restricted_to_partner, partner.id);  // kept its restriction
   EXPECT_EQ(numbers[0].added, "2024-01-15 12:00:00");
   EXPECT_FALSE(numbers[1].restricted_to_partner);
-  EXPECT_THROW(store_->add_numbers({"+46103"}, 9999), NotFoundError);
+  EXPECT_THROW(store_->numbers().add_numbers({"+46103"}, 9999), NotFoundError);
 }
 
 TEST_F(SqlStoreTest, NumbersListByDerivedStateAndVisibility) {
   const auto a = make_partner("acme", 1);
   const auto b = make_partner("globex");
-  store_->add_numbers({"+46101", "+46102", "+46103"}, std::nullopt);
-  store_->add_numbers({"+46201"}, a.id);
-  store_->add_numbers({"+46301"}, b.id);
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103"}, std::nullopt);
+  store_->numbers().add_numbers({"+46201"}, a.id);
+  store_->numbers().add_numbers({"+46301"}, b.id);
   const auto customer = make_customer(a.id, "K-1");
   const auto held = make_source(customer, where(&NumberRequest::tracking_number, "+46101"));
   auto quarantined = make_source(customer, where(&NumberRequest::tracking_number, "+46102"));
   quarantined.lifecycle.deleted_at = clock_.now();
-  store_->update_source(quarantined);
+  store_->sources().update_source(quarantined);
 
   EXPECT_EQ(numbers_in(NumberState::allocated), std::vector<std::string>{"+46101"});
   EXPECT_EQ(numbers_in(NumberState::quarantined), std::vector<std::string>{"+46102"});
   EXPECT_EQ(numbers_in(NumberState::free),
             (std::vector<std::string>{"+46103", "+46201", "+46301"}));
-  const auto allocated = store_->list_numbers(NumberState::allocated, std::nullopt).at(0);
+  const auto allocated = store_->numbers().list_numbers(NumberState::allocated, std::nullopt).at(0);
   EXPECT_EQ(allocated.source_id, held.id);
   EXPECT_EQ(allocated.partner_id, a.id);
 
@@ -531,7 +545,7 @@ TEST_F(SqlStoreTest, NumbersListByDerivedStateAndVisibility) {
   EXPECT_EQ(numbers_in(NumberState::free, b.id), (std::vector<std::string>{"+46103", "+46301"}));
 
   clock_.advance(days(1));  // quarantine over: free again, though not swept yet
-  const auto free_now = store_->list_numbers(NumberState::free, std::nullopt);
+  const auto free_now = store_->numbers().list_numbers(NumberState::free, std::nullopt);
   ASSERT_EQ(free_now.at(0).number, "+46102");
   EXPECT_FALSE(free_now.at(0).source_id);
   EXPECT_EQ(numbers_in(NumberState::free, b.id),
@@ -540,17 +554,17 @@ TEST_F(SqlStoreTest, NumbersListByDerivedStateAndVisibility) {
 
 TEST_F(SqlStoreTest, RemoveNumberRefusedUnlessFree) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102"}, std::nullopt);
   make_source(make_customer(partner.id, "K-1"), where(&NumberRequest::tracking_number, "+46101"));
   try {
-    store_->remove_number("+46101");
+    store_->numbers().remove_number("+46101");
     FAIL();
   } catch (const ConflictError& e) {
     EXPECT_EQ(e.code(), "allocated");
     EXPECT_EQ(e.field(), "number");
   }
-  EXPECT_THROW(store_->remove_number("+46999"), NotFoundError);
-  store_->remove_number("+46102");
+  EXPECT_THROW(store_->numbers().remove_number("+46999"), NotFoundError);
+  store_->numbers().remove_number("+46102");
   EXPECT_EQ(numbers_in(std::nullopt), std::vector<std::string>{"+46101"});
 }
 
@@ -558,7 +572,7 @@ TEST_F(SqlStoreTest, RemoveNumberRefusedUnlessFree) {
 
 TEST_F(SqlStoreTest, CreateSourcePicksRequestedThenPrefixThenLowestFreeNumber) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46701", "+46702", "+46801", "+46802", "+46803"}, std::nullopt);
+  store_->numbers().add_numbers({"+46701", "+46702", "+46801", "+46802", "+46803"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   EXPECT_EQ(make_source(customer, where(&NumberRequest::tracking_number, "+46802")).tracking_number,
             "+46802");
@@ -575,7 +589,7 @@ TEST_F(SqlStoreTest, CreateSourcePicksRequestedThenPrefixThenLowestFreeNumber) {
 
 TEST_F(SqlStoreTest, CreateSourceStoresEveryFieldAndFillsGeneratedOnes) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   Source s = source_for(customer);
   s.email = "alerts@example.se";
@@ -585,7 +599,7 @@ TEST_F(SqlStoreTest, CreateSourceStoresEveryFieldAndFillsGeneratedOnes) {
   s.lifecycle.expire = at("2024-03-01 00:00:00");
   s.lifecycle.expires_at = at("2024-03-01 23:00:00");
   s.alt_numbers = {{"", "+46700000001", 0x1f, 480, 1020}, {"ignored", "voicemail", 0x60, 0, 1440}};
-  const auto created = store_->create_source(s, {});
+  const auto created = store_->sources().create_source(s, {});
   EXPECT_EQ(created.tracking_number, "+46101");
   EXPECT_EQ(created.created, "2024-01-15 12:00:00");
   ASSERT_EQ(created.alt_numbers.size(), 2u);
@@ -593,7 +607,7 @@ TEST_F(SqlStoreTest, CreateSourceStoresEveryFieldAndFillsGeneratedOnes) {
   EXPECT_NE(created.alt_numbers[1].alt_key, "ignored");
   EXPECT_EQ(created.alt_numbers[1].answering_number, "voicemail");
 
-  const auto found = store_->find_source(partner.id, created.id);
+  const auto found = store_->sources().find_source(partner.id, created.id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->email, "alerts@example.se");
   EXPECT_EQ(found->campaign_id, 42);
@@ -611,7 +625,7 @@ TEST_F(SqlStoreTest, CreateSourceStoresEveryFieldAndFillsGeneratedOnes) {
 TEST_F(SqlStoreTest, RestrictedNumbersGoOnlyToTheirPartner) {
   const auto a = make_partner("acme");
   const auto b = make_partner("globex");
-  store_->add_numbers({"+46101"}, a.id);
+  store_->numbers().add_numbers({"+46101"}, a.id);
   const auto cb = make_customer(b.id, "K-1");
   EXPECT_THROW(make_source(cb), ConflictError);
   EXPECT_THROW(make_source(cb, where(&NumberRequest::tracking_number, "+46101")), ConflictError);
@@ -624,22 +638,22 @@ TEST_F(SqlStoreTest, NoFreeNumberWritesNothing) {
   Source s = source_for(customer);
   s.alt_numbers = {{"", "+46700000001", 1, 0, 60}};
   try {
-    store_->create_source(s, {});
+    store_->sources().create_source(s, {});
     FAIL();
   } catch (const ConflictError& e) {
     EXPECT_EQ(e.code(), "no_free_number");
     EXPECT_EQ(e.field(), "destnr");
   }
-  EXPECT_EQ(store_->list_sources(partner.id, {}, {}).total, 0);
-  store_->add_numbers({"+46101"}, std::nullopt);
-  const auto created = store_->create_source(s, {});
+  EXPECT_EQ(store_->sources().list_sources(partner.id, {}, {}).total, 0);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
+  const auto created = store_->sources().create_source(s, {});
   EXPECT_EQ(created.alt_numbers.size(), 1u);
-  EXPECT_EQ(store_->list_sources(partner.id, {}, {}).total, 1);
+  EXPECT_EQ(store_->sources().list_sources(partner.id, {}, {}).total, 1);
 }
 
 TEST_F(SqlStoreTest, ConcurrentCreatesNeverShareANumber) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101", "+46102", "+46103", "+46104", "+46105"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103", "+46104", "+46105"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   const Source request = source_for(customer);
   constexpr int kThreads = 8;
@@ -649,7 +663,7 @@ TEST_F(SqlStoreTest, ConcurrentCreatesNeverShareANumber) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       try {
-        numbers[i] = store_->create_source(request, {}).tracking_number;
+        numbers[i] = store_->sources().create_source(request, {}).tracking_number;
       } catch (const ConflictError&) {
         ++conflicts;
       }
@@ -662,7 +676,7 @@ TEST_F(SqlStoreTest, ConcurrentCreatesNeverShareANumber) {
   }
   EXPECT_EQ(conflicts.load(), kThreads - 5);
   EXPECT_EQ(distinct.size(), 5u);
-  EXPECT_EQ(store_->list_sources(partner.id, {}, {}).total, 5);
+  EXPECT_EQ(store_->sources().list_sources(partner.id, {}, {}).total, 5);
   EXPECT_EQ(numbers_in(NumberState::allocated).size(), 5u);
 }
 
@@ -670,7 +684,7 @@ TEST_F(SqlStoreTest, ConcurrentCreatesNeverShareANumber) {
 // in-process mutex, must keep them from sharing a number.
 TEST_F(SqlStoreTest, ConcurrentCreatesThroughTwoConnectionsNeverShareANumber) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101", "+46102", "+46103", "+46104", "+46105"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103", "+46104", "+46105"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   const Source request = source_for(customer);
   const auto second_store = open_store(database_.location(), clock_);
@@ -682,7 +696,7 @@ TEST_F(SqlStoreTest, ConcurrentCreatesThroughTwoConnectionsNeverShareANumber) {
     Store& store = i % 2 == 0 ? *store_ : second;
     threads.emplace_back([&, i] {
       try {
-        numbers[i] = store.create_source(request, {}).tracking_number;
+        numbers[i] = store.sources().create_source(request, {}).tracking_number;
       } catch (const ConflictError&) {
       } catch (const StoreError&) {
         ++errors;  // e.g. a lost lock upgrade: the write lock was not taken up front
@@ -706,13 +720,13 @@ TEST_F(SqlStoreTest, ConcurrentCreatesThroughTwoConnectionsNeverShareANumber) {
 
 TEST_F(SqlStoreTest, ListSourcesFiltersAndPages) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101", "+46102", "+46103", "+46104"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103", "+46104"}, std::nullopt);
   const auto c1 = make_customer(partner.id, "K-1");
   const auto c2 = make_customer(partner.id, "K-2");
   Source with_campaign = source_for(c1);
   with_campaign.campaign_id = 7;
   with_campaign.source_class = 2;
-  const auto s1 = store_->create_source(with_campaign, {});
+  const auto s1 = store_->sources().create_source(with_campaign, {});
   const auto s2 = make_source(c1);
   const auto s3 = make_source(c2);
   const auto s4 = make_source(c2);
@@ -726,7 +740,7 @@ TEST_F(SqlStoreTest, ListSourcesFiltersAndPages) {
   EXPECT_EQ(source_ids(partner.id, where(&SourceFilter::campaign_id, 7)), std::vector<Id>{s1.id});
   EXPECT_EQ(source_ids(partner.id, where(&SourceFilter::source_class, 2)), std::vector<Id>{s1.id});
   EXPECT_EQ(source_ids(partner.id, where(&SourceFilter::source_id, s3.id)), std::vector<Id>{s3.id});
-  const auto page = store_->list_sources(partner.id, {}, {.page = 1, .pagesize = 3});
+  const auto page = store_->sources().list_sources(partner.id, {}, {.page = 1, .pagesize = 3});
   EXPECT_EQ(page.total, 4);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].id, s4.id);
@@ -734,12 +748,12 @@ TEST_F(SqlStoreTest, ListSourcesFiltersAndPages) {
 
 TEST_F(SqlStoreTest, UpdateSourceKeepsAltKeysAndNeverMovesTheNumber) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   const auto other_customer = make_customer(partner.id, "K-2");
   Source s = source_for(customer);
   s.alt_numbers = {{"", "+46700000001", 1, 0, 60}, {"", "+46700000002", 2, 60, 120}};
-  const auto created = store_->create_source(s, {});
+  const auto created = store_->sources().create_source(s, {});
 
   clock_.advance(hours(2));
   Source change = created;
@@ -749,7 +763,7 @@ TEST_F(SqlStoreTest, UpdateSourceKeepsAltKeysAndNeverMovesTheNumber) {
   change.publisher_id = 5;
   change.alt_numbers = {created.alt_numbers[1], {"", "+46700000003", 4, 0, 1440}};
   change.alt_numbers[0].to_minute = 180;
-  const auto updated = store_->update_source(change);
+  const auto updated = store_->sources().update_source(change);
   EXPECT_EQ(updated.name, "print");
   EXPECT_EQ(updated.tracking_number, "+46101");
   EXPECT_EQ(updated.customer_id, customer.id);
@@ -761,27 +775,27 @@ TEST_F(SqlStoreTest, UpdateSourceKeepsAltKeysAndNeverMovesTheNumber) {
   EXPECT_EQ(updated.alt_numbers[0].to_minute, 180);
   EXPECT_NE(updated.alt_numbers[1].alt_key, created.alt_numbers[0].alt_key);
   EXPECT_NE(updated.alt_numbers[1].alt_key, created.alt_numbers[1].alt_key);
-  EXPECT_EQ(store_->find_source(partner.id, created.id)->alt_numbers[1].alt_key,
+  EXPECT_EQ(store_->sources().find_source(partner.id, created.id)->alt_numbers[1].alt_key,
             updated.alt_numbers[1].alt_key);
 }
 
 TEST_F(SqlStoreTest, ArchivedSourceCannotBeRevivedAfterItsNumberMovedOn) {
   const auto partner = make_partner("acme", 1);
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   auto old = make_source(customer);
   old.lifecycle.deleted_at = clock_.now();
-  old = store_->update_source(old);
+  old = store_->sources().update_source(old);
   clock_.advance(days(1));
   make_source(customer, where(&NumberRequest::tracking_number, "+46101"));
   old.lifecycle.deleted_at.reset();
   try {
-    store_->update_source(old);
+    store_->sources().update_source(old);
     FAIL();
   } catch (const ConflictError& e) {
     EXPECT_EQ(e.code(), "archived");
   }
-  EXPECT_TRUE(store_->find_source(partner.id, old.id)->lifecycle.deleted_at);
+  EXPECT_TRUE(store_->sources().find_source(partner.id, old.id)->lifecycle.deleted_at);
 }
 
 // ---- lifecycle: SQL status derivation agrees with core::derive_status ----
@@ -810,12 +824,12 @@ TEST_F(SqlStoreTest, SqlStatusAgreesWithDeriveStatusThroughEveryTransition) {
 
   std::vector<std::string> pool;
   for (std::size_t i = 0; i < lifecycles.size(); ++i) pool.push_back("+4610" + std::to_string(i));
-  store_->add_numbers(pool, std::nullopt);
+  store_->numbers().add_numbers(pool, std::nullopt);
   std::vector<Source> sources;
   for (const auto& life : lifecycles) {
     Source s = source_for(customer);
     s.lifecycle = life;
-    sources.push_back(store_->create_source(s, {}));
+    sources.push_back(store_->sources().create_source(s, {}));
   }
 
   // Every instant a rule turns on, and one second either side.
@@ -836,7 +850,7 @@ TEST_F(SqlStoreTest, SqlStatusAgreesWithDeriveStatusThroughEveryTransition) {
   for (const auto now : instants) {
     clock_.set(now);
     std::map<Id, std::string> number_states;
-    for (const auto& n : store_->list_numbers(std::nullopt, std::nullopt)) {
+    for (const auto& n : store_->numbers().list_numbers(std::nullopt, std::nullopt)) {
       number_states[n.source_id.value_or(0)] = std::string(to_string(n.state));
     }
     for (const auto status : {SourceStatus::reserved, SourceStatus::upcoming, SourceStatus::active,
@@ -869,29 +883,30 @@ TEST_F(SqlStoreTest, SqlStatusAgreesWithDeriveStatusThroughEveryTransition) {
 
 TEST_F(SqlStoreTest, SweepArchivesOnceAndReleasesTheNumberForReuse) {
   const auto partner = make_partner("acme", 1);
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   auto source = make_source(customer);
-  EXPECT_EQ(store_->sweep_sources(), 0);
+  EXPECT_EQ(store_->sources().sweep_sources(), 0);
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
-  EXPECT_EQ(store_->sweep_sources(), 0);  // quarantined: keeps its number
+  store_->sources().update_source(source);
+  EXPECT_EQ(store_->sources().sweep_sources(), 0);  // quarantined: keeps its number
 
   clock_.advance(days(1));
-  EXPECT_EQ(store_->sweep_sources(), 1);
-  EXPECT_EQ(store_->sweep_sources(), 0);
-  const auto swept = store_->find_source(partner.id, source.id);
+  EXPECT_EQ(store_->sources().sweep_sources(), 1);
+  EXPECT_EQ(store_->sources().sweep_sources(), 0);
+  const auto swept = store_->sources().find_source(partner.id, source.id);
   EXPECT_EQ(swept->lifecycle.archived_at, clock_.now());
   EXPECT_EQ(source_ids(partner.id, where(&SourceFilter::status, SourceStatus::archived)),
             std::vector<Id>{source.id});
-  const auto free = store_->list_numbers(NumberState::free, std::nullopt);
+  const auto free = store_->numbers().list_numbers(NumberState::free, std::nullopt);
   ASSERT_EQ(free.size(), 1u);
   EXPECT_FALSE(free[0].source_id);
 
   const auto next = make_source(customer);
   EXPECT_EQ(next.tracking_number, "+46101");
-  EXPECT_EQ(store_->list_numbers(NumberState::allocated, std::nullopt).at(0).source_id, next.id);
-  EXPECT_EQ(store_->sweep_sources(), 0);
+  EXPECT_EQ(store_->numbers().list_numbers(NumberState::allocated, std::nullopt).at(0).source_id,
+            next.id);
+  EXPECT_EQ(store_->sources().sweep_sources(), 0);
 }
 
 // Makes the database refuse every update of one source, as a constraint, a trigger of the
@@ -934,12 +949,12 @@ void allow_updates_of_sources(const TestDatabase& database) {
 TEST_F(SqlStoreTest, SweepGoesOnPastASourceThatFailsAndRetriesItNextTime) {
   const auto acme = make_partner("acme", 1);
   const auto globex = make_partner("globex", 1);
-  store_->add_numbers({"+46101", "+46102"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101", "+46102"}, std::nullopt);
   auto failing = make_source(make_customer(acme.id, "K-1"));
   auto fine = make_source(make_customer(globex.id, "K-2"));
   for (auto* source : {&failing, &fine}) {
     source->lifecycle.deleted_at = clock_.now();
-    store_->update_source(*source);
+    store_->sources().update_source(*source);
   }
   refuse_updates_of_source(database_, failing.id);
   clock_.advance(days(1));
@@ -948,54 +963,54 @@ TEST_F(SqlStoreTest, SweepGoesOnPastASourceThatFailsAndRetriesItNextTime) {
   const auto record_failure = [&](Id source_id, const std::exception&) {
     failed.push_back(source_id);
   };
-  EXPECT_EQ(store_->sweep_sources(record_failure), 1);
+  EXPECT_EQ(store_->sources().sweep_sources(record_failure), 1);
   EXPECT_EQ(failed, std::vector<Id>{failing.id});
-  EXPECT_TRUE(store_->find_source(globex.id, fine.id)->lifecycle.archived_at);
+  EXPECT_TRUE(store_->sources().find_source(globex.id, fine.id)->lifecycle.archived_at);
   // The failed source's transaction left nothing behind: no archived_at, number still held,
   // no status change announced.
-  EXPECT_FALSE(store_->find_source(acme.id, failing.id)->lifecycle.archived_at);
+  EXPECT_FALSE(store_->sources().find_source(acme.id, failing.id)->lifecycle.archived_at);
   EXPECT_EQ(holder_of(database_, failing.tracking_number), failing.id);
   EXPECT_EQ(holder_of(database_, fine.tracking_number), std::nullopt);
   const auto acme_events = store_->webhooks().events_after(acme.id, 0, 100).value();
   for (const auto& event : acme_events) EXPECT_NE(event.type, "source.status_changed");
-  EXPECT_THROW(store_->sweep_sources(), StoreError);  // no handler: the failure is thrown
+  EXPECT_THROW(store_->sources().sweep_sources(), StoreError);  // no handler: the failure is thrown
 
   allow_updates_of_sources(database_);
-  EXPECT_EQ(store_->sweep_sources(record_failure), 1);
+  EXPECT_EQ(store_->sources().sweep_sources(record_failure), 1);
   EXPECT_EQ(failed.size(), 1u);
-  EXPECT_TRUE(store_->find_source(acme.id, failing.id)->lifecycle.archived_at);
+  EXPECT_TRUE(store_->sources().find_source(acme.id, failing.id)->lifecycle.archived_at);
   EXPECT_EQ(holder_of(database_, failing.tracking_number), std::nullopt);
 }
 
 TEST_F(SqlStoreTest, QuarantinedNumberIsNotReallocatedBeforeQuarantineEnds) {
   const auto partner = make_partner("acme", 2);
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   auto source = make_source(customer);
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
+  store_->sources().update_source(source);
 
   clock_.advance(days(2) - seconds(1));
-  store_->sweep_sources();
+  store_->sources().sweep_sources();
   EXPECT_THROW(make_source(customer), ConflictError);
   EXPECT_THROW(make_source(customer, where(&NumberRequest::tracking_number, "+46101")),
                ConflictError);
-  EXPECT_THROW(store_->remove_number("+46101"), ConflictError);
+  EXPECT_THROW(store_->numbers().remove_number("+46101"), ConflictError);
 
   clock_.advance(seconds(1));  // quarantine over; no sweep needed to reuse the number
   EXPECT_EQ(make_source(customer, where(&NumberRequest::tracking_number, "+46101")).tracking_number,
             "+46101");
-  EXPECT_EQ(store_->sweep_sources(), 1);  // the old source still gets its archived_at
+  EXPECT_EQ(store_->sources().sweep_sources(), 1);  // the old source still gets its archived_at
   EXPECT_EQ(numbers_in(NumberState::allocated), std::vector<std::string>{"+46101"});
 }
 
 TEST_F(SqlStoreTest, ExpiredReservationReleasesTheNumber) {
   const auto partner = make_partner("acme");
-  store_->add_numbers({"+46101"}, std::nullopt);
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
   const auto customer = make_customer(partner.id, "K-1");
   Source reserved = source_for(customer);
   reserved.lifecycle.reserved_until = clock_.now() + hours(1);
-  store_->create_source(reserved, {});
+  store_->sources().create_source(reserved, {});
   EXPECT_THROW(make_source(customer), ConflictError);
   clock_.advance(hours(1));
   EXPECT_EQ(make_source(customer).tracking_number, "+46101");

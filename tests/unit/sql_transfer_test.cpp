@@ -14,10 +14,15 @@
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/greeting_store.hpp"
+#include "store/number_store.hpp"
 #include "store/order_store.hpp"
+#include "store/partner_store.hpp"
 #include "store/pincode_store.hpp"
+#include "store/source_store.hpp"
 #include "store/sql/migrations.hpp"
+#include "store/user_store.hpp"
 #include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
@@ -72,13 +77,13 @@ class SqlTransferTest : public ::testing::Test {
     p.country = "SE";
     p.timezone = "Europe/Stockholm";
     p.allowed_cidrs = {"127.0.0.1/32", "10.0.0.0/8"};
-    partner_ = store.create_partner(p).id;
+    partner_ = store.partners().create_partner(p).id;
     p.username = "other";
     p.allowed_cidrs = {"192.0.2.0/24"};
-    const Id other = store.create_partner(p).id;
-    store.add_numbers({"+46812345000", "+46812345001", "+46812345002"}, std::nullopt);
-    store.add_numbers({"+46812345003", "+46812345004"}, partner_);
-    store.add_numbers({"+46812345009"}, other);
+    const Id other = store.partners().create_partner(p).id;
+    store.numbers().add_numbers({"+46812345000", "+46812345001", "+46812345002"}, std::nullopt);
+    store.numbers().add_numbers({"+46812345003", "+46812345004"}, partner_);
+    store.numbers().add_numbers({"+46812345009"}, other);
 
     Customer c;
     c.partner_id = partner_;
@@ -87,13 +92,13 @@ class SqlTransferTest : public ::testing::Test {
     c.uuid = "uuid-k1";
     c.custom[0] = "Storgatan 1";
     c.custom[19] = "twenty";
-    customer_ = store.create_customer(c).id;
+    customer_ = store.customers().create_customer(c).id;
     User u;
     u.customer_id = customer_;
     u.email = "Anna@Example.com";
     u.name = "Anna";
     u.token = "token";
-    store.create_user(partner_, u);
+    store.users().create_user(partner_, u);
 
     VoicemailGreeting g;
     g.customer_id = customer_;
@@ -115,20 +120,20 @@ class SqlTransferTest : public ::testing::Test {
     active.alt_numbers = {{"", "+46700000001", 0x1f, 480, 1020},
                           {"", "voicemail", 0x60, 0, 1440},
                           {"", "+46700000003", 0x01, 0, 60}};
-    active = store.update_source(active);
+    active = store.sources().update_source(active);
     active.alt_numbers.pop_back();  // its alt key must stay unused after the import
-    active = store.update_source(active);
+    active = store.sources().update_source(active);
     source_ = active.id;
     Source upcoming = source(store, "+46812345001");
     upcoming.lifecycle.activation = clock_.now() + std::chrono::hours(24 * 10);
-    store.update_source(upcoming);
+    store.sources().update_source(upcoming);
     Source quarantined = source(store, "+46812345002");
     quarantined.lifecycle.deleted_at = clock_.now();
-    store.update_source(quarantined);
+    store.sources().update_source(quarantined);
     Source archived = source(store, "+46812345003");
     archived.lifecycle.deleted_at = clock_.now() - std::chrono::hours(24 * 400);
-    store.update_source(archived);
-    store.sweep_sources();
+    store.sources().update_source(archived);
+    store.sources().sweep_sources();
 
     store.blacklists().replace_blacklist(partner_, customer_, {"+46701111111", "+46702222222"});
     Order o;
@@ -184,7 +189,7 @@ class SqlTransferTest : public ::testing::Test {
     s.lifecycle.activation = clock_.now();
     NumberRequest request;
     request.tracking_number = number;
-    return store.create_source(s, request);
+    return store.sources().create_source(s, request);
   }
 
   // A populated, migrated SQLite database; returns its export.
@@ -247,10 +252,10 @@ class SqlTransferTest : public ::testing::Test {
     c.partner_id = partner_;
     c.name = c.custnr = "K-2";
     c.uuid = "uuid-k2";
-    EXPECT_GT(store->create_customer(c).id, customer_);
-    auto s = *store->find_source(partner_, source_);
+    EXPECT_GT(store->customers().create_customer(c).id, customer_);
+    auto s = *store->sources().find_source(partner_, source_);
     s.alt_numbers.push_back({"", "+46700000009", 0x7f, 0, 1440});
-    s = store->update_source(s);
+    s = store->sources().update_source(s);
     ASSERT_EQ(s.alt_numbers.size(), 3u);
     EXPECT_GT(std::stoll(s.alt_numbers[2].alt_key), std::stoll(s.alt_numbers[1].alt_key) + 1)
         << "the deleted rule's key was handed out again";

@@ -10,6 +10,8 @@
 
 #include "core/call_record.hpp"
 #include "store/call_record_store.hpp"
+#include "store/number_store.hpp"
+#include "store/source_store.hpp"
 #include "store/sql/sql_outbox.hpp"
 #include "store_test_support.hpp"
 
@@ -182,7 +184,7 @@ TEST_F(SqlWebhookStoreTest, EventsRollBackWithTheChangeThatCausedThem) {
 }
 
 TEST_F(SqlWebhookStoreTest, SourceCreationWritesItsEvent) {
-  store_->add_numbers({"+46812345678"}, std::nullopt);
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   const auto source = make_source(partner_, customer_, "+46812345678");
   const auto all = events();
   ASSERT_EQ(all.size(), 1u);
@@ -194,17 +196,17 @@ TEST_F(SqlWebhookStoreTest, SourceCreationWritesItsEvent) {
 
 // Status follows the clock, so the sweep announces each change once, whenever it happened.
 TEST_F(SqlWebhookStoreTest, SweepAnnouncesEachStatusChangeOnce) {
-  store_->add_numbers({"+46812345678"}, std::nullopt);
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
   auto source = make_source(partner_, customer_, "+46812345678");
-  store_->sweep_sources();
+  store_->sources().sweep_sources();
   EXPECT_EQ(events().size(), 1u);  // source.created only: nothing changed since
   source.lifecycle.deleted_at = clock_.now();
-  store_->update_source(source);
-  store_->sweep_sources();
-  store_->sweep_sources();
+  store_->sources().update_source(source);
+  store_->sources().sweep_sources();
+  store_->sources().sweep_sources();
   clock_.advance(std::chrono::hours(24 * 61));  // past the 60-day quarantine
-  store_->sweep_sources();
-  store_->sweep_sources();
+  store_->sources().sweep_sources();
+  store_->sources().sweep_sources();
   std::vector<std::string> seen;
   for (const auto& e : events()) {
     seen.push_back(e.type + " " + nlohmann::json::parse(e.payload)["status"].get<std::string>());

@@ -14,7 +14,10 @@
 #include "common/random.hpp"
 #include "core/clock.hpp"
 #include "core/time_format.hpp"
+#include "store/customer_store.hpp"
+#include "store/partner_store.hpp"
 #include "store/postgres/pg_database.hpp"
+#include "store/source_store.hpp"
 #include "store/sql/sql_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/store.hpp"
@@ -110,7 +113,7 @@ class SqlStoreFixture : public ::testing::Test {
     p.password_hash = p.digest_ha1_md5 = p.digest_ha1_sha256 = "x";
     p.country = "SE";
     p.timezone = "Europe/Stockholm";
-    return store_->create_partner(p).id;
+    return store_->partners().create_partner(p).id;
   }
 
   Id make_customer(Id partner_id, const std::string& custnr) {
@@ -118,7 +121,7 @@ class SqlStoreFixture : public ::testing::Test {
     c.partner_id = partner_id;
     c.name = c.custnr = custnr;
     c.uuid = "uuid-" + custnr;
-    return store_->create_customer(c).id;
+    return store_->customers().create_customer(c).id;
   }
 
   // An active source of the customer on this (inventory) tracking number.
@@ -132,7 +135,7 @@ class SqlStoreFixture : public ::testing::Test {
     s.lifecycle.activation = clock_.now();
     NumberRequest request;
     request.tracking_number = tracking_number;
-    return store_->create_source(s, request);
+    return store_->sources().create_source(s, request);
   }
 
   // Declared in this order so that the store closes before its clock and its database go.

@@ -2,17 +2,6 @@
 
 namespace callsight {
 
-// The primary key makes is_blacklisted, asked on every routed call, one index lookup.
-// position keeps the order the partner gave. Deleting a customer takes its list along.
-const char kBlacklistSchemaSql[] = R"sql(
-CREATE TABLE blacklist_numbers (
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  number TEXT NOT NULL,
-  position INTEGER NOT NULL,
-  PRIMARY KEY (customer_id, number)
-) WITHOUT ROWID;
-)sql";
-
 void SqlBlacklistStore::require_customer(Id partner_id, Id customer_id) {
   auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
   owner.bind(":id", customer_id).bind(":partner", partner_id);

@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 5 (see migrations.cpp).
-extern const char kBlacklistSchemaSql[];
-
 class SqlBlacklistStore final : public BlacklistStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

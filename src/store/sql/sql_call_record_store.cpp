@@ -8,51 +8,6 @@
 
 namespace callsight {
 
-// One column per CallRecord field; instants are INTEGER unix seconds, enums their
-// to_string names. Status is not a column: call_status() derives it from the facts.
-//
-// customer_id is NOT NULL, so a CDR cannot outlive its customer: deleting a customer takes
-// its CDRs along (ON DELETE CASCADE). That is reached only once all the customer's sources
-// are archived, since delete_customer refuses while any is live. source_id, campaign_id and
-// callback_id only attribute the call: deleting what they point at (an archived source
-// going with its customer, a campaign, a callback) must not be blocked by CDRs, so they
-// become NULL. partner_id needs no action: a partner with customers cannot be removed.
-const char kCallRecordSchemaSql[] = R"sql(
-CREATE TABLE cdrs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  partner_id INTEGER NOT NULL REFERENCES partners(id),
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
-  campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
-  callback_id INTEGER REFERENCES callbacks(id) ON DELETE SET NULL,
-  direction TEXT NOT NULL,
-  switch_call_id TEXT NOT NULL UNIQUE,
-  caller TEXT NOT NULL,
-  tracking_number TEXT NOT NULL,
-  answering_number TEXT NOT NULL,
-  action TEXT NOT NULL,
-  reject_sip_status INTEGER,
-  reject_reason TEXT NOT NULL,
-  quarantined INTEGER NOT NULL,
-  recorded INTEGER NOT NULL,
-  voicemail_on_busy INTEGER NOT NULL,
-  voicemail_on_no_answer INTEGER NOT NULL,
-  start INTEGER NOT NULL,
-  ringing_at INTEGER,
-  answered_at INTEGER,
-  voicemail_at INTEGER,
-  ended_at INTEGER,
-  failure_sip_status INTEGER,
-  hangup_by TEXT NOT NULL,
-  hangup_reason TEXT NOT NULL
-);
-CREATE INDEX cdrs_by_partner ON cdrs(partner_id, direction, start, id);
-CREATE INDEX cdrs_by_customer ON cdrs(customer_id, direction, start, id);
-CREATE INDEX cdrs_by_source ON cdrs(source_id, start, id);
-CREATE INDEX cdrs_by_campaign ON cdrs(campaign_id);
-CREATE INDEX cdrs_by_callback ON cdrs(callback_id);
-)sql";
-
 namespace {
 
 // The read_call_record order.
@@ -306,20 +261,11 @@ std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id
 Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordFilter& filter,
                                                 PageRequest page) {
   const std::string where = where_clause(filter);
-  const char* order = filter.newest_first ? " ORDER BY start DESC, id DESC" : " ORDER BY start, id";
+  const char* order = filter.newest_first ? "start DESC, id DESC" : "start, id";
   SqlTransaction tx(db_, Mode::read);
-  Page<CallRecord> result;
-  {
-    auto rows = db_.prepare("SELECT " + kColumns + where + order + " LIMIT :limit OFFSET :offset");
-    bind_filter(rows, partner_id, filter);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_call_record(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count, partner_id, filter);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(
+      db_, kColumns, where, order, page,
+      [&](SqlStatement& stmt) { bind_filter(stmt, partner_id, filter); }, read_call_record);
 }
 
 }  // namespace callsight

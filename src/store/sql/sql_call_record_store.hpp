@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 9 and changed by 15 (see migrations.cpp).
-extern const char kCallRecordSchemaSql[];
-
 class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

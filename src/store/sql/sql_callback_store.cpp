@@ -5,30 +5,6 @@
 
 namespace callsight {
 
-// next_attempt is when the switch may dial next: scheduled at first, moved on by each claim.
-// Deleting a customer takes its callbacks along. cdr_id has no foreign key until CDRs exist.
-const char kCallbackSchemaSql[] = R"sql(
-CREATE TABLE callbacks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  agent_number TEXT NOT NULL,
-  requester_number TEXT NOT NULL,
-  caller_id TEXT NOT NULL,
-  scheduled INTEGER NOT NULL,
-  retries INTEGER NOT NULL,
-  retry_interval INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  next_attempt INTEGER NOT NULL,
-  completed INTEGER NOT NULL,
-  cdr_id INTEGER,
-  custom_dynamic TEXT,
-  call_recording INTEGER NOT NULL,
-  created TEXT NOT NULL
-);
-CREATE INDEX callbacks_by_customer ON callbacks(customer_id, scheduled);
-CREATE INDEX callbacks_due ON callbacks(completed, next_attempt);
-)sql";
-
 namespace {
 
 const std::string kColumns =
@@ -109,17 +85,7 @@ Page<Callback> SqlCallbackStore::list_callbacks(Id partner_id, const CallbackFil
         .bind(":to", filter.to);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Callback> result;
-  auto rows = db_.prepare("SELECT " + kColumns + where +
-                          " ORDER BY b.scheduled, b.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_callback(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "b.scheduled, b.id", page, bind_filter, read_callback);
 }
 
 std::vector<Callback> SqlCallbackStore::due_callbacks(TimePoint now, int limit) {

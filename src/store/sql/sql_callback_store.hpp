@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 7 (see migrations.cpp).
-extern const char kCallbackSchemaSql[];
-
 class SqlCallbackStore final : public CallbackStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

@@ -6,37 +6,6 @@
 
 namespace callsight {
 
-// starts/expire/expires_at are INTEGER unix seconds like the sources' lifecycle instants.
-// A customer's campaigns go with it (ON DELETE CASCADE), so delete_customer needs no
-// knowledge of them. partner_campaign_id is unique per customer; NULLs do not collide.
-const char kCampaignSchemaSql[] = R"sql(
-CREATE TABLE campaigns (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  email TEXT,
-  smsnumber TEXT,
-  partner_campaign_id TEXT,
-  pricing_model_id TEXT NOT NULL,
-  starts INTEGER NOT NULL,
-  expire INTEGER,
-  expires_at INTEGER,
-  notify_on_missed_call INTEGER NOT NULL,
-  notify_on_answered_call INTEGER NOT NULL,
-  notify_on_new_voicemail INTEGER NOT NULL,
-  vm_divert_all INTEGER NOT NULL,
-  vm_divert_busy INTEGER NOT NULL,
-  vm_divert_noanswer INTEGER NOT NULL,
-  call_recording INTEGER NOT NULL,
-  vm_greeting_id INTEGER,
-  created TEXT NOT NULL,
-  modified TEXT NOT NULL
-);
-CREATE INDEX campaigns_by_customer ON campaigns(customer_id, id);
-CREATE UNIQUE INDEX campaigns_by_partner_key ON campaigns(customer_id, partner_campaign_id);
-CREATE INDEX sources_by_campaign ON sources(campaign_id);
-)sql";
-
 namespace {
 
 const std::string kCampaignColumns =
@@ -175,19 +144,13 @@ std::optional<Campaign> SqlCampaignStore::find_campaign(Id partner_id, Id custom
 
 Page<Campaign> SqlCampaignStore::list_campaigns(Id partner_id, Id customer_id, PageRequest page) {
   SqlTransaction tx(db_, Mode::read);
-  Page<Campaign> result;
-  {
-    auto rows = db_.prepare("SELECT " + kCampaignColumns + kPartnersCampaigns +
-                            " ORDER BY k.id LIMIT :limit OFFSET :offset");
-    rows.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_campaign(rows));
-  }
+  auto result = read_page(
+      db_, kCampaignColumns, kPartnersCampaigns, "k.id", page,
+      [&](SqlStatement& stmt) {
+        stmt.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
+      },
+      read_campaign);
   for (auto& campaign : result.items) fill_source_ids(campaign);
-  auto count = db_.prepare("SELECT COUNT(*)" + kPartnersCampaigns);
-  count.bind(":partner_id", partner_id).bind(":customer_id", customer_id);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 

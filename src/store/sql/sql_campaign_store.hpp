@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 3 (see migrations.cpp).
-extern const char kCampaignSchemaSql[];
-
 class SqlCampaignStore final : public CampaignStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

@@ -75,6 +75,19 @@ const std::string& number_state_sql() {
   return sql;
 }
 
+const std::string& numbers_with_holder_sql() {
+  static const std::string sql =
+      " FROM numbers n LEFT JOIN sources s ON s.id = n.holder_source_id"
+      " LEFT JOIN partners p ON p.id = s.partner_id";
+  return sql;
+}
+
+bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id) {
+  auto stmt = db.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
+  stmt.bind(":id", customer_id).bind(":partner_id", partner_id);
+  return stmt.step();
+}
+
 void bind_page(SqlStatement& stmt, PageRequest page) {
   const std::int64_t size = std::max(page.pagesize, 0);
   stmt.bind(":limit", size).bind(":offset", std::max(page.page, 0) * size);

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "core/types.hpp"
 #include "store/sql/sql_database.hpp"
@@ -29,7 +31,38 @@ const std::string& source_status_sql();
 // partners `p` LEFT JOINed through n.holder_source_id; needs :now like source_status_sql().
 const std::string& number_state_sql();
 
+// " FROM numbers n" with the holder joined as number_state_sql() needs it.
+const std::string& numbers_with_holder_sql();
+
+// Whether the customer exists and is the partner's, read in the caller's transaction without
+// locking the row.
+bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
+
 // Binds :limit and :offset for a zero-based page; negative values count as 0.
 void bind_page(SqlStatement& stmt, PageRequest page);
+
+// The one paged list query, run in the caller's transaction: the page of rows that `from_where`
+// (" FROM ... WHERE ...", its parameters bound by `bind_filter`) selects in `order_by` order,
+// each row of `columns` made an item by `read_row`, and the number of rows it selects over
+// all pages (a COUNT(*) of the same FROM ... WHERE in the same snapshot).
+template <class BindFilter, class ReadRow>
+auto read_page(SqlDatabase& db, const std::string& columns, const std::string& from_where,
+               std::string_view order_by, PageRequest page, const BindFilter& bind_filter,
+               const ReadRow& read_row)
+    -> Page<std::invoke_result_t<const ReadRow&, SqlStatement&>> {
+  Page<std::invoke_result_t<const ReadRow&, SqlStatement&>> result;
+  {
+    auto rows = db.prepare("SELECT " + columns + from_where + " ORDER BY " + std::string(order_by) +
+                           " LIMIT :limit OFFSET :offset");
+    bind_filter(rows);
+    bind_page(rows, page);
+    while (rows.step()) result.items.push_back(read_row(rows));
+  }
+  auto count = db.prepare("SELECT COUNT(*)" + from_where);
+  bind_filter(count);
+  count.step();
+  result.total = count.int64(0);
+  return result;
+}
 
 }  // namespace callsight

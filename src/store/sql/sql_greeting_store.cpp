@@ -5,28 +5,6 @@
 
 namespace callsight {
 
-// Audio is kept as the base64 text the API shows (the connection binds text, not blobs);
-// datalength is the decoded byte count. System greetings have no customer and are locked;
-// the migration adds one, "Standard greeting", without audio: the switch plays its built-in
-// prompt for it. A customer's greetings go with it (ON DELETE CASCADE).
-const char kGreetingSchemaSql[] = R"sql(
-CREATE TABLE voicemail_greetings (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  locked INTEGER NOT NULL,
-  sounddata TEXT,
-  datalength INTEGER NOT NULL,
-  record_pin TEXT,
-  created TEXT NOT NULL
-);
-CREATE INDEX voicemail_greetings_by_customer ON voicemail_greetings(customer_id, id);
-CREATE INDEX sources_by_vm_greeting ON sources(vm_greeting_id);
-INSERT INTO voicemail_greetings (customer_id, name, locked, sounddata, datalength, record_pin,
-                                 created)
-VALUES (NULL, 'Standard greeting', 1, NULL, 0, NULL, strftime('%Y-%m-%d %H:%M:%S', 'now'));
-)sql";
-
 namespace {
 
 const std::string kGreetingColumns =
@@ -49,12 +27,6 @@ VoicemailGreeting read_greeting(const SqlStatement& row) {
 
 }  // namespace
 
-bool SqlGreetingStore::is_partners_customer(Id partner_id, Id customer_id) {
-  auto stmt = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
-  stmt.bind(":id", customer_id).bind(":partner_id", partner_id);
-  return stmt.step();
-}
-
 void SqlGreetingStore::fill_used_by(VoicemailGreeting& greeting, Id customer_id) {
   auto stmt = db_.prepare(
       "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
@@ -67,7 +39,7 @@ void SqlGreetingStore::fill_used_by(VoicemailGreeting& greeting, Id customer_id)
 
 std::optional<VoicemailGreeting> SqlGreetingStore::find_locked(Id partner_id, Id customer_id,
                                                                Id greeting_id, bool with_sound) {
-  if (!is_partners_customer(partner_id, customer_id)) return std::nullopt;
+  if (!is_partners_customer(db_, partner_id, customer_id)) return std::nullopt;
   auto stmt = db_.prepare("SELECT " + kGreetingColumns + ", g.sounddata" + kVisibleGreetings +
                           " AND g.id = :id");
   stmt.bind(":customer_id", customer_id).bind(":id", greeting_id);
@@ -92,7 +64,8 @@ VoicemailGreeting SqlGreetingStore::create_greeting(Id partner_id,
                                                     const std::optional<std::string>& record_pin) {
   SqlTransaction tx(db_, Mode::write);
   const Id customer_id = greeting.customer_id.value_or(0);
-  if (!is_partners_customer(partner_id, customer_id)) throw NotFoundError("customer not found");
+  if (!is_partners_customer(db_, partner_id, customer_id))
+    throw NotFoundError("customer not found");
   const auto sound = greeting.sounddata_base64.value_or("");
   Id id = 0;
   {
@@ -122,20 +95,11 @@ std::optional<VoicemailGreeting> SqlGreetingStore::find_greeting(Id partner_id, 
 Page<VoicemailGreeting> SqlGreetingStore::list_greetings(Id partner_id, Id customer_id,
                                                          PageRequest page) {
   SqlTransaction tx(db_, Mode::read);
-  Page<VoicemailGreeting> result;
-  if (!is_partners_customer(partner_id, customer_id)) return result;
-  {
-    auto rows = db_.prepare("SELECT " + kGreetingColumns + kVisibleGreetings +
-                            " ORDER BY g.id LIMIT :limit OFFSET :offset");
-    rows.bind(":customer_id", customer_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_greeting(rows));
-  }
+  if (!is_partners_customer(db_, partner_id, customer_id)) return {};
+  auto result = read_page(
+      db_, kGreetingColumns, kVisibleGreetings, "g.id", page,
+      [&](SqlStatement& stmt) { stmt.bind(":customer_id", customer_id); }, read_greeting);
   for (auto& greeting : result.items) fill_used_by(greeting, customer_id);
-  auto count = db_.prepare("SELECT COUNT(*)" + kVisibleGreetings);
-  count.bind(":customer_id", customer_id);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 

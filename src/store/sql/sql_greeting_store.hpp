@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 4 (see migrations.cpp).
-extern const char kGreetingSchemaSql[];
-
 class SqlGreetingStore final : public GreetingStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
@@ -23,7 +20,6 @@ class SqlGreetingStore final : public GreetingStore, private SqlSubStore {
 
  private:
   // The helpers below run inside a transaction their caller holds.
-  bool is_partners_customer(Id partner_id, Id customer_id);
   std::optional<VoicemailGreeting> find_locked(Id partner_id, Id customer_id, Id greeting_id,
                                                bool with_sound);
   void fill_used_by(VoicemailGreeting& greeting, Id customer_id);

@@ -5,23 +5,6 @@
 
 namespace callsight {
 
-// placed is the order's own time (wire "timestamp") as unix seconds, so it can be compared
-// with call times in SQL later. UNIQUE is the last guard behind create_order's own check.
-// Deleting a customer takes its orders along.
-const char kOrderSchemaSql[] = R"sql(
-CREATE TABLE orders (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  order_id TEXT NOT NULL,
-  cli_id TEXT NOT NULL,
-  order_value TEXT NOT NULL,
-  extras TEXT,
-  placed INTEGER NOT NULL,
-  created TEXT NOT NULL,
-  UNIQUE (customer_id, order_id)
-);
-)sql";
-
 namespace {
 
 const std::string kColumns =
@@ -94,17 +77,7 @@ Page<Order> SqlOrderStore::list_orders(Id partner_id, const OrderFilter& filter,
         .bind(":order_id", filter.order_id);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Order> result;
-  auto rows =
-      db_.prepare("SELECT " + kColumns + where + " ORDER BY o.id LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_order(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "o.id", page, bind_filter, read_order);
 }
 
 }  // namespace callsight

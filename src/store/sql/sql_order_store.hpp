@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 6 (see migrations.cpp).
-extern const char kOrderSchemaSql[];
-
 class SqlOrderStore final : public OrderStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

@@ -5,29 +5,6 @@
 
 namespace callsight {
 
-// A PIN must be unique among the customer's live PINs only, and "live" depends on the time,
-// which a UNIQUE index cannot see. So live_pincode holds the PIN while it may be live and is
-// set to NULL once it has expired (done before every insert for that customer); the UNIQUE
-// index on it is the last guard behind the store's own check. Deleting a customer takes its
-// PINs along. cdr_id is checked against the partner's call records when a PIN is issued; it
-// has no foreign key, as the table was made before call records were.
-const char kPincodeSchemaSql[] = R"sql(
-CREATE TABLE pincodes (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  pincode TEXT NOT NULL,
-  live_pincode TEXT,
-  phone_number TEXT,
-  cdr_id INTEGER,
-  custom_lead_id TEXT,
-  custom_lead_data TEXT,
-  outcome TEXT,
-  expires INTEGER NOT NULL,
-  created TEXT NOT NULL,
-  UNIQUE (customer_id, live_pincode)
-);
-)sql";
-
 namespace {
 
 const std::string kColumns =
@@ -115,17 +92,7 @@ Page<Pincode> SqlPincodeStore::list_pincodes(Id partner_id, const PincodeFilter&
         .bind(":cdr_id", filter.cdr_id);
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Pincode> result;
-  auto rows =
-      db_.prepare("SELECT " + kColumns + where + " ORDER BY p.id DESC LIMIT :limit OFFSET :offset");
-  bind_filter(rows);
-  bind_page(rows, page);
-  while (rows.step()) result.items.push_back(read_pincode(rows));
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  return result;
+  return read_page(db_, kColumns, where, "p.id DESC", page, bind_filter, read_pincode);
 }
 
 }  // namespace callsight

@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 8 (see migrations.cpp).
-extern const char kPincodeSchemaSql[];
-
 class SqlPincodeStore final : public PincodeStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

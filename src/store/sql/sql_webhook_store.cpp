@@ -10,65 +10,6 @@
 
 namespace callsight {
 
-// webhook_events is the outbox: written in the transaction of the change that caused the
-// event, read by replay (GET /events) and by the dispatcher through webhook_deliveries, one
-// row per event and subscription. Instants the dispatcher compares are INTEGER unix seconds.
-//
-// A partner or customer going takes its subscriptions and events along. Deleting a
-// subscription takes its deliveries but keeps the events (replay still shows them).
-// consecutive_failures counts failed attempts across a subscription's deliveries since its
-// last success; `failing` is set at kFailingAfter. UNIQUE (cdr_id, sequence) is the last
-// guard of the per-call order (see sql_outbox.hpp).
-const char kWebhookSchemaSql[] = R"sql(
-CREATE TABLE webhooks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
-  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
-  url TEXT NOT NULL,
-  event_types TEXT NOT NULL,
-  format TEXT NOT NULL,
-  template_text TEXT,
-  secret TEXT NOT NULL,
-  failing INTEGER NOT NULL,
-  consecutive_failures INTEGER NOT NULL,
-  created TEXT NOT NULL,
-  modified TEXT NOT NULL
-);
-CREATE INDEX webhooks_by_partner ON webhooks(partner_id, id);
-CREATE INDEX webhooks_by_customer ON webhooks(customer_id);
-CREATE TABLE webhook_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
-  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
-  type TEXT NOT NULL,
-  cdr_id INTEGER REFERENCES cdrs(id) ON DELETE CASCADE,
-  source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
-  sequence INTEGER NOT NULL,
-  payload TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  UNIQUE (cdr_id, sequence)
-);
-CREATE INDEX webhook_events_by_partner ON webhook_events(partner_id, id);
-CREATE INDEX webhook_events_by_customer ON webhook_events(customer_id);
-CREATE INDEX webhook_events_by_source ON webhook_events(source_id);
-CREATE TABLE webhook_deliveries (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_id INTEGER NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
-  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  next_attempt INTEGER NOT NULL,
-  last_status INTEGER,
-  last_latency_ms INTEGER,
-  last_error TEXT NOT NULL,
-  delivered_at INTEGER,
-  created INTEGER NOT NULL
-);
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt, id);
-CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
-CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
-)sql";
-
 namespace {
 
 constexpr int kFailingAfter = 5;  // consecutive failed attempts that flag a subscription
@@ -203,22 +144,12 @@ std::optional<Webhook> SqlWebhookStore::find_webhook(Id partner_id, Id webhook_i
 }
 
 Page<Webhook> SqlWebhookStore::list_webhooks(Id partner_id, PageRequest page) {
+  static const std::string where = " FROM webhooks w WHERE w.partner_id = :partner_id";
   SqlTransaction tx(db_, Mode::read);
-  Page<Webhook> result;
-  {
-    auto rows = db_.prepare("SELECT " + kWebhookColumns +
-                            " FROM webhooks w WHERE w.partner_id = :partner_id"
-                            " ORDER BY w.id LIMIT :limit OFFSET :offset");
-    rows.bind(":partner_id", partner_id);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_webhook(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*) FROM webhooks WHERE partner_id = :partner_id");
-  count.bind(":partner_id", partner_id);
-  count.step();
-  result.total = count.int64(0);
-  count.run();
-  return result;
+  return read_page(
+      db_, kWebhookColumns, where, "w.id", page,
+      [&](SqlStatement& stmt) { stmt.bind(":partner_id", partner_id); },
+      [](const SqlStatement& row) { return read_webhook(row); });
 }
 
 Webhook SqlWebhookStore::update_webhook(const Webhook& webhook) {
@@ -349,20 +280,8 @@ Page<Delivery> SqlWebhookStore::list_deliveries(Id partner_id, const DeliveryFil
     }
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Delivery> result;
-  {
-    auto rows = db_.prepare("SELECT " + kDeliveryColumns + where +
-                            " ORDER BY d.id LIMIT :limit OFFSET :offset");
-    bind_filter(rows);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_delivery(rows));
-  }
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
-  count.run();
-  return result;
+  return read_page(db_, kDeliveryColumns, where, "d.id", page, bind_filter,
+                   [](const SqlStatement& row) { return read_delivery(row); });
 }
 
 OutboxEvent SqlWebhookStore::add_test_event(Id partner_id, Id webhook_id) {

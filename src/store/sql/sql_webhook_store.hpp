@@ -5,9 +5,6 @@
 
 namespace callsight {
 
-// Its schema, applied as migration 12 (see migrations.cpp).
-extern const char kWebhookSchemaSql[];
-
 class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

@@ -1,4 +1,5 @@
-// SqlStore: the number inventory and sources (the allocation half of the store).
+#include "store/sql/sql_source_store.hpp"
+
 #include <set>
 #include <tuple>
 #include <vector>
@@ -8,7 +9,6 @@
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
-#include "store/sql/sql_store.hpp"
 
 namespace callsight {
 namespace {
@@ -19,11 +19,6 @@ const std::string kSourceColumns =
     "s.vm_greeting_id, s.notify_on_missed_call, s.notify_on_new_voicemail, s.vm_divert_all, "
     "s.vm_divert_busy, s.vm_divert_noanswer, s.activation, s.expire, s.expires_at, "
     "s.reserved_until, s.deleted_at, s.archived_at, s.created, s.modified";
-
-// Inventory rows with their holder, for the number state.
-const std::string kNumbersWithHolder =
-    " FROM numbers n LEFT JOIN sources s ON s.id = n.holder_source_id"
-    " LEFT JOIN partners p ON p.id = s.partner_id";
 
 // Narrows free numbers to what a NumberRequest asks for, lowest first.
 const std::string kNumberRequestFilter =
@@ -87,93 +82,14 @@ void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
       .bind(":archived_at", life.archived_at);
 }
 
-InventoryNumber read_number(const SqlStatement& row) {
-  InventoryNumber n;
-  n.number = row.text(0);
-  n.restricted_to_partner = row.optional_int64(1);
-  n.added = row.text(2);
-  n.state = parse_number_state(row.text(3)).value();
-  if (n.state != NumberState::free) {
-    n.source_id = row.optional_int64(4);
-    n.partner_id = row.optional_int64(5);
-  }
-  return n;
-}
-
 }  // namespace
 
-// ---- number inventory ----
-
-AddNumbersResult SqlStore::add_numbers(const std::vector<std::string>& numbers,
-                                       std::optional<Id> restricted_to_partner) {
-  SqlTransaction tx(db_, Mode::write);
-  if (restricted_to_partner) {
-    auto partner = db_.prepare("SELECT 1 FROM partners WHERE id = :id");
-    partner.bind(":id", *restricted_to_partner);
-    if (!partner.step()) throw NotFoundError("partner not found");
-  }
-  const std::string added = format_utc(clock_.now());
-  AddNumbersResult result;
-  for (const auto& number : numbers) {
-    db_.prepare(
-           "INSERT INTO numbers (number, restricted_to_partner, added)"
-           " VALUES (:number, :partner, :added) ON CONFLICT (number) DO NOTHING")
-        .bind(":number", number)
-        .bind(":partner", restricted_to_partner)
-        .bind(":added", added)
-        .run();
-    (db_.changes() == 1 ? result.added : result.duplicates).push_back(number);
-  }
-  tx.commit();
-  return result;
-}
-
-std::vector<InventoryNumber> SqlStore::list_numbers(std::optional<NumberState> state,
-                                                    std::optional<Id> visible_to_partner) {
-  // A partner sees what it could be allocated and what its own sources hold.
-  static const std::string sql =
-      "SELECT * FROM (SELECT n.number, n.restricted_to_partner, n.added, " + number_state_sql() +
-      " AS state, s.id AS source_id, s.partner_id AS holder_partner" + kNumbersWithHolder +
-      ") AS inventory WHERE (CAST(:state AS TEXT) IS NULL OR state = :state)"
-      " AND (CAST(:partner AS BIGINT) IS NULL OR ("
-      "  (restricted_to_partner IS NULL OR restricted_to_partner = :partner)"
-      "  AND (state = 'free' OR holder_partner = :partner)))"
-      " ORDER BY number";
-  SqlTransaction tx(db_, Mode::read);
-  auto stmt = db_.prepare(sql);
-  stmt.bind(":now", clock_.now()).bind(":partner", visible_to_partner);
-  if (state) {
-    stmt.bind(":state", to_string(*state));
-  } else {
-    stmt.bind(":state", std::nullopt);
-  }
-  std::vector<InventoryNumber> numbers;
-  while (stmt.step()) numbers.push_back(read_number(stmt));
-  return numbers;
-}
-
-void SqlStore::remove_number(const std::string& number) {
-  SqlTransaction tx(db_, Mode::write);
-  {
-    auto state = db_.prepare("SELECT " + number_state_sql() + kNumbersWithHolder +
-                             " WHERE n.number = :number");
-    state.bind(":number", number).bind(":now", clock_.now());
-    if (!state.step()) throw NotFoundError("number " + number + " is not in the inventory");
-    if (state.text(0) != "free") {
-      throw ConflictError("allocated", "number", "number " + number + " is held by a source");
-    }
-  }
-  db_.prepare("DELETE FROM numbers WHERE number = :number").bind(":number", number).run();
-  tx.commit();
-}
-
-// ---- sources ----
-
-std::optional<std::string> SqlStore::pick_free_number(Id partner_id, const NumberRequest& request) {
+std::optional<std::string> SqlSourceStore::pick_free_number(Id partner_id,
+                                                            const NumberRequest& request) {
   // Free: nobody holds it, or its holder is archived (swept or not). The prefix is compared
   // with substr, not LIKE, so '%' or '_' in it match only themselves.
   static const std::string free_numbers =
-      "SELECT n.number" + kNumbersWithHolder +
+      "SELECT n.number" + numbers_with_holder_sql() +
       " WHERE (n.restricted_to_partner IS NULL OR n.restricted_to_partner = :partner_id)"
       " AND (s.id IS NULL OR " +
       source_status_sql() + " = 'archived')" + kNumberRequestFilter;
@@ -195,8 +111,8 @@ std::optional<std::string> SqlStore::pick_free_number(Id partner_id, const Numbe
   }
 }
 
-std::optional<std::string> SqlStore::first_free_number(const std::string& sql, Id partner_id,
-                                                       const NumberRequest& request) {
+std::optional<std::string> SqlSourceStore::first_free_number(const std::string& sql, Id partner_id,
+                                                             const NumberRequest& request) {
   auto stmt = db_.prepare(sql);
   stmt.bind(":partner_id", partner_id)
       .bind(":now", clock_.now())
@@ -206,7 +122,7 @@ std::optional<std::string> SqlStore::first_free_number(const std::string& sql, I
   return stmt.text(0);
 }
 
-std::vector<AltNumberRule> SqlStore::alt_numbers_of(Id source_id) {
+std::vector<AltNumberRule> SqlSourceStore::alt_numbers_of(Id source_id) {
   auto stmt = db_.prepare(
       "SELECT id, answering_number, weekdays, from_minute, to_minute FROM source_alt_numbers"
       " WHERE source_id = :id ORDER BY position");
@@ -224,8 +140,8 @@ std::vector<AltNumberRule> SqlStore::alt_numbers_of(Id source_id) {
   return rules;
 }
 
-void SqlStore::write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
-                                 const std::vector<AltNumberRule>& existing) {
+void SqlSourceStore::write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
+                                       const std::vector<AltNumberRule>& existing) {
   // A rule keeps its alt_key only if it is one of this source's current keys; any other
   // key (unknown, another source's, repeated) is replaced by a fresh one.
   std::set<std::string> reusable;
@@ -257,7 +173,7 @@ void SqlStore::write_alt_numbers(Id source_id, const std::vector<AltNumberRule>&
   }
 }
 
-std::optional<Source> SqlStore::find_source_locked(Id partner_id, Id source_id) {
+std::optional<Source> SqlSourceStore::find_source_locked(Id partner_id, Id source_id) {
   std::optional<Source> source;
   {
     auto stmt = db_.prepare("SELECT " + kSourceColumns +
@@ -270,12 +186,12 @@ std::optional<Source> SqlStore::find_source_locked(Id partner_id, Id source_id) 
   return source;
 }
 
-Source SqlStore::create_source(const Source& source, const NumberRequest& number,
-                               const std::function<void(ChangeLookups&)>& check_references) {
+Source SqlSourceStore::create_source(const Source& source, const NumberRequest& number,
+                                     const std::function<void(ChangeLookups&)>& check_references) {
   // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
   // pick_free_number locks the number's row, so creates run side by side.
   SqlTransaction tx(db_, Mode::concurrent_write);
-  if (!find_customer_locked(source.partner_id, source.customer_id)) {
+  if (!is_partners_customer(db_, source.partner_id, source.customer_id)) {
     throw NotFoundError("customer not found");
   }
   if (check_references) {
@@ -324,8 +240,8 @@ Source SqlStore::create_source(const Source& source, const NumberRequest& number
   return *stored;
 }
 
-void SqlStore::write_source_event(const Source& source, std::string_view type,
-                                  SourceStatus status) {
+void SqlSourceStore::write_source_event(const Source& source, std::string_view type,
+                                        SourceStatus status) {
   OutboxEvent event;
   event.partner_id = source.partner_id;
   event.customer_id = source.customer_id;
@@ -336,12 +252,13 @@ void SqlStore::write_source_event(const Source& source, std::string_view type,
   write_outbox_event(db_, std::move(event));
 }
 
-std::optional<Source> SqlStore::find_source(Id partner_id, Id source_id) {
+std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
   SqlTransaction tx(db_, Mode::read);
   return find_source_locked(partner_id, source_id);
 }
 
-Page<Source> SqlStore::list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) {
+Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& filter,
+                                          PageRequest page) {
   static const std::string where =
       " FROM sources s JOIN partners p ON p.id = s.partner_id"
       " JOIN customers c ON c.id = s.customer_id"
@@ -371,23 +288,12 @@ Page<Source> SqlStore::list_sources(Id partner_id, const SourceFilter& filter, P
     }
   };
   SqlTransaction tx(db_, Mode::read);
-  Page<Source> result;
-  {
-    auto rows = db_.prepare("SELECT " + kSourceColumns + where +
-                            " ORDER BY s.id LIMIT :limit OFFSET :offset");
-    bind_filter(rows);
-    bind_page(rows, page);
-    while (rows.step()) result.items.push_back(read_source(rows));
-  }
+  auto result = read_page(db_, kSourceColumns, where, "s.id", page, bind_filter, read_source);
   for (auto& source : result.items) source.alt_numbers = alt_numbers_of(source.id);
-  auto count = db_.prepare("SELECT COUNT(*)" + where);
-  bind_filter(count);
-  count.step();
-  result.total = count.int64(0);
   return result;
 }
 
-std::optional<Source> SqlStore::find_source_holding(const std::string& tracking_number) {
+std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tracking_number) {
   // The numbers table's holder is the one place that says who holds a number; a holder
   // whose derived status is archived has let it go even before the sweep clears it.
   static const std::string sql =
@@ -408,13 +314,13 @@ std::optional<Source> SqlStore::find_source_holding(const std::string& tracking_
   return find_source_locked(partner_id, source_id);
 }
 
-bool SqlStore::holds_its_number(Id source_id) {
+bool SqlSourceStore::holds_its_number(Id source_id) {
   auto stmt = db_.prepare("SELECT 1 FROM numbers WHERE holder_source_id = :id");
   stmt.bind(":id", source_id);
   return stmt.step();
 }
 
-SourceStatus SqlStore::status_of(Id source_id) {
+SourceStatus SqlSourceStore::status_of(Id source_id) {
   auto stmt = db_.prepare("SELECT " + source_status_sql() +
                           " FROM sources s JOIN partners p ON p.id = s.partner_id"
                           " WHERE s.id = :id");
@@ -423,7 +329,7 @@ SourceStatus SqlStore::status_of(Id source_id) {
   return parse_source_status(stmt.text(0)).value();
 }
 
-Source SqlStore::update_source(const Source& source) {
+Source SqlSourceStore::update_source(const Source& source) {
   auto stored = change_source(source.partner_id, source.id, [&](Source& s, auto&) {
     s = source;
     return true;
@@ -432,8 +338,8 @@ Source SqlStore::update_source(const Source& source) {
   return *stored;
 }
 
-std::optional<Source> SqlStore::change_source(Id partner_id, Id source_id,
-                                              const Change<Source>& change) {
+std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
+                                                    const Change<Source>& change) {
   return apply_change(
       db_, change, [&] { return find_source_locked(partner_id, source_id); },
       [&](const Source& before, const Source& after) {
@@ -448,7 +354,7 @@ std::optional<Source> SqlStore::change_source(Id partner_id, Id source_id,
 }
 
 // tracking_number, customer_id and partner_id never change.
-void SqlStore::write_source_changes(const Source& before, const Source& after) {
+void SqlSourceStore::write_source_changes(const Source& before, const Source& after) {
   const auto& was = before.lifecycle;
   const auto& is = after.lifecycle;
   ChangedColumns(db_, "sources", before.id)
@@ -479,7 +385,7 @@ void SqlStore::write_source_changes(const Source& before, const Source& after) {
   }
 }
 
-int SqlStore::sweep_sources(const RowFailureHandler& on_failure) {
+int SqlSourceStore::sweep_sources(const RowFailureHandler& on_failure) {
   int archived = 0;
   for (const Id source_id : sources_to_sweep()) {
     try {
@@ -495,7 +401,7 @@ int SqlStore::sweep_sources(const RowFailureHandler& on_failure) {
 // Status is derived from the time, so most changes happen without a write; the sweep
 // compares each source's status now with the one last announced. Also due: sources whose
 // derived status is archived but whose number has not been released.
-std::vector<Id> SqlStore::sources_to_sweep() {
+std::vector<Id> SqlSourceStore::sources_to_sweep() {
   static const std::string sql =
       "SELECT s.id FROM sources s JOIN partners p ON p.id = s.partner_id"
       " WHERE s.announced_status IS NULL OR s.announced_status <> " +
@@ -511,7 +417,7 @@ std::vector<Id> SqlStore::sources_to_sweep() {
 
 // One source: read, rule and write in one transaction, checked again under the write lock
 // because another node's sweep may have done it since the list was made. True when archived.
-bool SqlStore::sweep_source(Id source_id) {
+bool SqlSourceStore::sweep_source(Id source_id) {
   static const std::string sql = "SELECT s.partner_id, s.announced_status, " + source_status_sql() +
                                  ", s.archived_at FROM sources s"
                                  " JOIN partners p ON p.id = s.partner_id WHERE s.id = :id";

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/source.hpp"
+#include "core/types.hpp"
+#include "store/store.hpp"
+
+namespace callsight {
+
+struct SourceFilter {
+  std::optional<Id> source_id;
+  std::optional<Id> customer_id;
+  std::optional<std::string> custnr;
+  std::optional<std::string> tracking_number;
+  std::optional<Id> campaign_id;
+  std::optional<SourceStatus> status;  // derived status at the store clock's now
+  std::optional<int> source_class;
+};
+
+// Which tracking number a new source wants; both empty means any suitable free number.
+struct NumberRequest {
+  std::optional<std::string> tracking_number;  // exactly this free number (wire "destnr")
+  std::optional<std::string> prefix;           // an E.164 prefix, e.g. "+468" (wire "ndc")
+};
+
+// The sources part of the Store (see store.hpp). Every method is one transaction (the sweep
+// one per source) and reaches only the given partner's objects, except the sweep and the
+// switch's lookup, which work across partners.
+class SourceStore {
+ public:
+  virtual ~SourceStore() = default;
+
+  // create_source allocates a tracking number and creates the source in one
+  // transaction, so two concurrent creates never get the same number; it fills
+  // tracking_number, id, created, modified and alt_key of each rule. With no suitable
+  // free number: ConflictError("no_free_number", "destnr") and nothing is written.
+  // NotFoundError when the customer is not the partner's.
+  // `check_references`, when given, runs in that transaction once the customer was found and
+  // before a number is picked; what it looks up cannot be deleted until the source is
+  // written. It may throw to refuse, and then nothing is written.
+  virtual Source create_source(
+      const Source& source, const NumberRequest& number,
+      const std::function<void(ChangeLookups&)>& check_references = {}) = 0;
+  virtual std::optional<Source> find_source(Id partner_id, Id source_id) = 0;
+  virtual Page<Source> list_sources(Id partner_id, const SourceFilter& filter,
+                                    PageRequest page) = 0;
+  // Writes every field (lifecycle and alt_numbers included; rules without alt_key get one);
+  // tracking_number, customer_id and partner_id never change. NotFoundError.
+  virtual Source update_source(const Source& source) = 0;
+  // nullopt when the source is not the partner's. Otherwise as update_source: the same
+  // fields never change, and a change that would bring back an archived source whose number
+  // was released is refused with ConflictError("archived", "source_id").
+  virtual std::optional<Source> change_source(Id partner_id, Id source_id,
+                                              const Change<Source>& change) = 0;
+  // Applies the transitions that have side effects, each source in a transaction of its own:
+  // a status change since the last announced one writes source.status_changed, and a source
+  // whose derived status is now archived gets archived_at and releases its number. A source
+  // that fails is handed to `on_failure` and left for the next sweep (without a handler its
+  // error is thrown). Returns how many were archived.
+  virtual int sweep_sources(const RowFailureHandler& on_failure = {}) = 0;
+  // For the switch, across partners: the source that holds this tracking number now
+  // (reserved, upcoming, active or quarantined), nullopt when none does.
+  virtual std::optional<Source> find_source_holding(const std::string& tracking_number) = 0;
+};
+
+}  // namespace callsight

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/source_store.hpp"
+#include "store/sql/sql_sub_store.hpp"
+
+namespace callsight {
+
+class SqlSourceStore final : public SourceStore, private SqlSubStore {
+ public:
+  using SqlSubStore::SqlSubStore;
+
+  Source create_source(const Source& source, const NumberRequest& number,
+                       const std::function<void(ChangeLookups&)>& check_references = {}) override;
+  std::optional<Source> find_source(Id partner_id, Id source_id) override;
+  Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override;
+  Source update_source(const Source& source) override;
+  std::optional<Source> change_source(Id partner_id, Id source_id,
+                                      const Change<Source>& change) override;
+  int sweep_sources(const RowFailureHandler& on_failure = {}) override;
+  std::optional<Source> find_source_holding(const std::string& tracking_number) override;
+
+ private:
+  // The helpers below run inside a transaction their caller holds.
+  std::optional<std::string> pick_free_number(Id partner_id, const NumberRequest& request);
+  std::optional<std::string> first_free_number(const std::string& sql, Id partner_id,
+                                               const NumberRequest& request);
+  std::optional<Source> find_source_locked(Id partner_id, Id source_id);
+  std::vector<AltNumberRule> alt_numbers_of(Id source_id);
+  void write_source_changes(const Source& before, const Source& after);
+  void write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
+                         const std::vector<AltNumberRule>& existing);
+  SourceStatus status_of(Id source_id);
+  void write_source_event(const Source& source, std::string_view type, SourceStatus status);
+  std::vector<Id> sources_to_sweep();
+  bool sweep_source(Id source_id);
+  bool holds_its_number(Id source_id);
+};
+
+}  // namespace callsight
