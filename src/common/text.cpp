@@ -22,6 +22,10 @@ std::string ascii_upper(std::string_view text) {
   return out;
 }
 
+bool is_ascii_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 bool ascii_iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](char x, char y) { return lower_char(x) == lower_char(y); });

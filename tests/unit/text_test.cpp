@@ -21,5 +21,12 @@ TEST(AsciiCase, EqualsIgnoringCase) {
   EXPECT_FALSE(ascii_iequals("\xC3\x84", "\xC3\xA4"));
 }
 
+TEST(AsciiWordChar, LettersDigitsAndUnderscoreOnly) {
+  for (const char c : std::string_view("azAZ09_")) EXPECT_TRUE(is_ascii_word_char(c)) << c;
+  for (const char c : std::string_view(" :-.$\"\xC3\x84")) {
+    EXPECT_FALSE(is_ascii_word_char(c)) << static_cast<int>(c);
+  }
+}
+
 }  // namespace
 }  // namespace callsight

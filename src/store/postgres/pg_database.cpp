@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/text.hpp"
 #include "store/postgres/postgres_ddl.hpp"
 #include "store/store.hpp"
 
@@ -50,8 +51,6 @@ struct ResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 std::string trimmed(std::string text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
@@ -237,10 +236,10 @@ PgParameterizedSql translate_named_parameters(std::string_view sql) {
     } else if (two == "::") {
       out.text.append(two);
       at += 2;
-    } else if (c == ':' && at + 1 < sql.size() && is_word_char(sql[at + 1]) &&
+    } else if (c == ':' && at + 1 < sql.size() && is_ascii_word_char(sql[at + 1]) &&
                !std::isdigit(static_cast<unsigned char>(sql[at + 1]))) {
       auto end = at + 1;
-      while (end < sql.size() && is_word_char(sql[end])) ++end;
+      while (end < sql.size() && is_ascii_word_char(sql[end])) ++end;
       const std::string name(sql.substr(at, end - at));
       std::size_t index = 0;
       while (index < out.names.size() && out.names[index] != name) ++index;

@@ -1,10 +1,10 @@
 #include "store/postgres/postgres_ddl.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <stdexcept>
 #include <utility>
+
+#include "common/text.hpp"
 
 namespace callsight {
 namespace {
@@ -34,16 +34,6 @@ constexpr std::array<std::string_view, 6> kSqliteOnly = {"AUTOINCREMENT", "NOCAS
 constexpr std::string_view kCitextExtension =
     "CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;\n";
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// SQL keywords and function names are case-insensitive.
-bool same_word(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
@@ -71,9 +61,9 @@ void for_each_code_word(std::string_view text, OnWord on_word) {
   while (at < text.size()) {
     if (const auto skip = skipped_span(text, at)) {
       at += skip;
-    } else if (is_word_char(text[at])) {
+    } else if (is_ascii_word_char(text[at])) {
       auto end = at;
-      while (end < text.size() && is_word_char(text[end])) ++end;
+      while (end < text.size() && is_ascii_word_char(text[end])) ++end;
       on_word(at, text.substr(at, end - at));
       at = end;
     } else {
@@ -94,13 +84,13 @@ std::string postgres_ddl(std::string_view sqlite_ddl) {
   bool uses_citext = false;
   for_each_code_word(text, [&](std::size_t at, std::string_view word) {
     for (const auto sqlite_only : kSqliteOnly) {
-      if (same_word(word, sqlite_only)) {
+      if (ascii_iequals(word, sqlite_only)) {
         throw std::logic_error("postgres_ddl: no PostgreSQL translation for " + std::string(word) +
                                " in: " + std::string(sqlite_ddl));
       }
     }
-    if (same_word(word, "CITEXT")) uses_citext = true;
-    if (same_word(word, "INTEGER")) {
+    if (ascii_iequals(word, "CITEXT")) uses_citext = true;
+    if (ascii_iequals(word, "INTEGER")) {
       out.append(text, copied, at - copied).append("BIGINT");
       copied = at + word.size();
     }

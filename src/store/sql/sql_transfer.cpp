@@ -1,7 +1,6 @@
 #include "store/sql/sql_transfer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "common/text.hpp"
 #include "common/utf8.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -92,9 +92,8 @@ std::string sql_identifier(std::string_view identifier) {
   return out + "\"";
 }
 
-bool is_integer_type(std::string type) {
-  std::transform(type.begin(), type.end(), type.begin(), ::toupper);
-  return type.find("INT") != std::string::npos;
+bool is_integer_type(std::string_view type) {
+  return ascii_upper(type).find("INT") != std::string::npos;
 }
 
 Table describe(SqlDatabase& db, const std::string& name) {
