@@ -1,12 +1,8 @@
 #include "store/sql/sql_blacklist_store.hpp"
 
-namespace callsight {
+#include "store/sql/sql_fragments.hpp"
 
-void SqlBlacklistStore::require_customer(Id partner_id, Id customer_id) {
-  auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
-  owner.bind(":id", customer_id).bind(":partner", partner_id);
-  if (!owner.step()) throw NotFoundError("customer not found");
-}
+namespace callsight {
 
 std::vector<std::string> SqlBlacklistStore::numbers_of(Id customer_id) {
   auto rows = db_.prepare(
@@ -19,14 +15,14 @@ std::vector<std::string> SqlBlacklistStore::numbers_of(Id customer_id) {
 
 std::vector<std::string> SqlBlacklistStore::blacklist(Id partner_id, Id customer_id) {
   SqlTransaction tx(db_, Mode::read);
-  require_customer(partner_id, customer_id);
+  require_partners_customer(db_, partner_id, customer_id);
   return numbers_of(customer_id);
 }
 
 std::vector<std::string> SqlBlacklistStore::replace_blacklist(
     Id partner_id, Id customer_id, const std::vector<std::string>& numbers) {
   SqlTransaction tx(db_, Mode::write);
-  require_customer(partner_id, customer_id);
+  require_partners_customer(db_, partner_id, customer_id);
   db_.prepare("DELETE FROM blacklist_numbers WHERE customer_id = :customer_id")
       .bind(":customer_id", customer_id)
       .run();

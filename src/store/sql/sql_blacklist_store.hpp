@@ -15,7 +15,6 @@ class SqlBlacklistStore final : public BlacklistStore, private SqlSubStore {
   bool is_blacklisted(Id customer_id, const std::string& caller_number) override;
 
  private:
-  void require_customer(Id partner_id, Id customer_id);
   std::vector<std::string> numbers_of(Id customer_id);
 };
 

@@ -39,11 +39,7 @@ Callback read_callback(const SqlStatement& row) {
 
 Callback SqlCallbackStore::create_callback(Id partner_id, const Callback& callback) {
   SqlTransaction tx(db_, Mode::write);
-  {
-    auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
-    owner.bind(":id", callback.customer_id).bind(":partner", partner_id);
-    if (!owner.step()) throw NotFoundError("customer not found");
-  }
+  require_partners_customer(db_, partner_id, callback.customer_id);
   Callback stored = callback;
   stored.attempts = 0;
   stored.completed = false;

@@ -111,11 +111,7 @@ Campaign SqlCampaignStore::create_campaign(
   }
   stored.id = 0;
   stored.customer_id = campaign.customer_id;
-  {
-    auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner_id");
-    owner.bind(":id", stored.customer_id).bind(":partner_id", partner_id);
-    if (!owner.step()) throw NotFoundError("customer not found");
-  }
+  require_partners_customer(db_, partner_id, stored.customer_id);
   check_partner_key_free(stored);
   {
     auto stmt = db_.prepare(

@@ -88,6 +88,10 @@ bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id) {
   return stmt.step();
 }
 
+void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id) {
+  if (!is_partners_customer(db, partner_id, customer_id)) throw NotFoundError("customer not found");
+}
+
 void bind_page(SqlStatement& stmt, PageRequest page) {
   const std::int64_t size = std::max(page.pagesize, 0);
   stmt.bind(":limit", size).bind(":offset", std::max(page.page, 0) * size);

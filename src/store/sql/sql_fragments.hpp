@@ -37,6 +37,8 @@ const std::string& numbers_with_holder_sql();
 // Whether the customer exists and is the partner's, read in the caller's transaction without
 // locking the row.
 bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
+// The same, throwing NotFoundError("customer not found") when it is not.
+void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
 
 // Binds :limit and :offset for a zero-based page; negative values count as 0.
 void bind_page(SqlStatement& stmt, PageRequest page);

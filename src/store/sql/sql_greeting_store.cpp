@@ -64,8 +64,7 @@ VoicemailGreeting SqlGreetingStore::create_greeting(Id partner_id,
                                                     const std::optional<std::string>& record_pin) {
   SqlTransaction tx(db_, Mode::write);
   const Id customer_id = greeting.customer_id.value_or(0);
-  if (!is_partners_customer(db_, partner_id, customer_id))
-    throw NotFoundError("customer not found");
+  require_partners_customer(db_, partner_id, customer_id);
   const auto sound = greeting.sounddata_base64.value_or("");
   Id id = 0;
   {

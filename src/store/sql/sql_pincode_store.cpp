@@ -31,11 +31,7 @@ Pincode read_pincode(const SqlStatement& row) {
 Pincode SqlPincodeStore::create_pincode(Id partner_id, const Pincode& pincode,
                                         const PincodeDraw& draw) {
   SqlTransaction tx(db_, Mode::write);
-  {
-    auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
-    owner.bind(":id", pincode.customer_id).bind(":partner", partner_id);
-    if (!owner.step()) throw NotFoundError("customer not found");
-  }
+  require_partners_customer(db_, partner_id, pincode.customer_id);
   const auto now = clock_.now();
   db_.prepare(
          "UPDATE pincodes SET live_pincode = NULL WHERE customer_id = :customer_id "

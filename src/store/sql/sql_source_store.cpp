@@ -191,9 +191,7 @@ Source SqlSourceStore::create_source(const Source& source, const NumberRequest& 
   // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
   // pick_free_number locks the number's row, so creates run side by side.
   SqlTransaction tx(db_, Mode::concurrent_write);
-  if (!is_partners_customer(db_, source.partner_id, source.customer_id)) {
-    throw NotFoundError("customer not found");
-  }
+  require_partners_customer(db_, source.partner_id, source.customer_id);
   if (check_references) {
     SqlChangeLookups lookups(db_);
     check_references(lookups);

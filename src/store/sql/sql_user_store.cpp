@@ -46,9 +46,7 @@ void SqlUserStore::check_email_free(const std::string& email, Id except_user) {
 
 User SqlUserStore::create_user(Id partner_id, const User& user) {
   SqlTransaction tx(db_, Mode::write);
-  if (!is_partners_customer(db_, partner_id, user.customer_id)) {
-    throw NotFoundError("customer not found");
-  }
+  require_partners_customer(db_, partner_id, user.customer_id);
   check_email_free(user.email, 0);
   User stored = user;
   stored.created = stored.modified = format_utc(clock_.now());

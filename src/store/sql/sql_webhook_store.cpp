@@ -103,11 +103,7 @@ void bind_webhook_fields(SqlStatement& stmt, const Webhook& w) {
 }  // namespace
 
 void SqlWebhookStore::check_customer(Id partner_id, const std::optional<Id>& customer_id) {
-  if (!customer_id) return;
-  auto owner = db_.prepare("SELECT 1 FROM customers WHERE id = :id AND partner_id = :partner");
-  owner.bind(":id", *customer_id).bind(":partner", partner_id);
-  if (!owner.step()) throw NotFoundError("customer not found");
-  owner.run();
+  if (customer_id) require_partners_customer(db_, partner_id, *customer_id);
 }
 
 std::optional<Webhook> SqlWebhookStore::find_webhook_locked(Id partner_id, Id webhook_id) {
