@@ -101,7 +101,13 @@ class PartnerApi {
       // the routes there are: a 400 before authentication, not an escaped exception (500).
       return render_error(error);
     }
-    auto response = authenticate_and_dispatch(request, match);
+    http::Response response;
+    try {
+      response = authenticate_and_dispatch(request, match);
+    } catch (const UnavailableError&) {
+      // Not the request's fault and not a bug: the client may retry, and /readyz says why.
+      response = http::unavailable_response(1, "the database is unavailable; retry later");
+    }
     // Known even for a request refused before routing, so metrics name its route.
     response.route = match.pattern;
     return response;

@@ -24,4 +24,10 @@ Response error_response(int status, ApiError error) {
   return error_response(status, std::vector<ApiError>{std::move(error)});
 }
 
+Response unavailable_response(int retry_after_seconds, std::string message) {
+  auto response = error_response(503, {"unavailable", "", std::move(message)});
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  return response;
+}
+
 }  // namespace callsight::http

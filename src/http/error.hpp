@@ -16,6 +16,9 @@ struct ApiError {
 
 Response error_response(int status, const std::vector<ApiError>& errors);
 Response error_response(int status, ApiError error);
+// 503 with Retry-After: what the service needs (its database) cannot serve now; the error's
+// code is "unavailable".
+Response unavailable_response(int retry_after_seconds, std::string message);
 
 // Thrown anywhere in request handling; the dispatcher renders it with error_response.
 struct HttpError {

@@ -64,6 +64,13 @@ class ConflictError : public StoreError {
   std::string field_;
 };
 
+// The database cannot serve now: a connection refused or lost, or no pooled connection free
+// in time. Worth retrying later; a write cut off at its commit may or may not have landed.
+class UnavailableError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 // The object does not exist, or belongs to another partner (the two are not told apart).
 class NotFoundError : public StoreError {
  public:

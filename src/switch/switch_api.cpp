@@ -70,6 +70,9 @@ class SwitchApi {
       return (this->*(*match.handler))(request.body);
     } catch (const NotFoundError& missing) {
       return http::error_response(404, {"not_found", "call_id", missing.what()});
+    } catch (const UnavailableError&) {
+      // The edge answers the caller itself (docs/kamailio.md) and may ask again.
+      return http::unavailable_response(1, "the database is unavailable; retry later");
     }
   }
 

@@ -375,6 +375,9 @@ class MetricsAllowTest(MetricsTestCase):
 class ReadinessTest(MetricsTestCase):
     """/readyz follows the database: each test breaks it in a real way and mends it."""
 
+    PARTNERS = {"alice": {}}
+    SWITCH_SECRET = SWITCH_SECRET
+
     def setUp(self):
         super().setUp()
         self.assert_ready()
@@ -426,7 +429,20 @@ class ReadinessTest(MetricsTestCase):
             self.assertEqual(body, {"status": "unavailable", "reason": "database unavailable"})
             # Still a scrape: the families that need the database render empty.
             self.assertIn("callsight_http_requests_total", self.scrape().types)
+            # Both APIs say "retry later" rather than "internal error".
+            alice = self.session("alice")
+            for _ in range(3):  # pooled connections find out one by one
+                resp = self.call(alice, "GET", "/customers")
+                self.assertEqual(resp.status_code, 503, resp.text)
+                self.assertEqual(resp.json()["errors"][0]["code"], "unavailable")
+                self.assertEqual(resp.headers["Retry-After"], "1")
+            route = self.switch_post("/switch/route", {"call_id": "c-" + unique(),
+                                                       "caller": "+46701111111",
+                                                       "dialled": "+46812345678"})
+            self.assertEqual(route.status_code, 503, route.text)
+            self.assertEqual(route.json()["errors"][0]["code"], "unavailable")
         finally:
             _psql(admin, "ALTER DATABASE %s ALLOW_CONNECTIONS true" % name)
         self.wait_for_readyz(200)
+        self.assertEqual(self.call(self.session("alice"), "GET", "/customers").status_code, 200)
         self.assertIn("not ready: ", self.server.stderr())

@@ -101,14 +101,14 @@ TEST(PgDatabaseOffline, StatementsOutsideATransactionAreProgrammingErrors) {
   EXPECT_THROW(db.commit(), std::logic_error);
 }
 
-TEST(PgDatabaseOffline, UnreachableServerIsAStoreErrorAndTheSlotIsKept) {
+TEST(PgDatabaseOffline, UnreachableServerIsUnavailableAndTheSlotIsKept) {
   PgDatabase db("postgresql://callsight:x@127.0.0.1:1/calls?connect_timeout=2", 1, 100ms);
-  EXPECT_THROW(SqlTransaction(db, TxMode::read), StoreError);
+  EXPECT_THROW(SqlTransaction(db, TxMode::read), UnavailableError);
   // Still one slot: a second failure is a failed connect again, not a pool timeout.
   try {
     SqlTransaction tx(db, TxMode::read);
     FAIL() << "connected to nothing";
-  } catch (const StoreError& error) {
+  } catch (const UnavailableError& error) {
     EXPECT_NE(std::string(error.what()).find("cannot connect"), std::string::npos) << error.what();
   }
 }
@@ -253,6 +253,8 @@ TEST_F(PgDatabaseTest, ErrorsCarryThePostgresqlMessageAndSqlstate) {
     FAIL() << "queried a missing table";
   } catch (const StoreError& error) {
     const std::string message = error.what();
+    // A bad statement is the caller's error, not an outage worth retrying.
+    EXPECT_EQ(dynamic_cast<const UnavailableError*>(&error), nullptr) << message;
     EXPECT_NE(message.find("no_such_table"), std::string::npos) << message;
     EXPECT_NE(message.find("42P01"), std::string::npos) << message;
   }
@@ -400,7 +402,7 @@ TEST_F(PgDatabaseTest, ExhaustedPoolTimesOutCleanlyThenServesAgain) {
     try {
       waiter.get();
       FAIL() << "a second connection was lent from a pool of one";
-    } catch (const StoreError& error) {
+    } catch (const UnavailableError& error) {
       EXPECT_NE(std::string(error.what()).find("no connection free"), std::string::npos);
     }
     EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
@@ -453,7 +455,7 @@ TEST_F(PgDatabaseTest, TransactionWhoseConnectionDiesThrowsAndTheNextOneWorks) {
       auto stmt = admin_->prepare("SELECT pg_terminate_backend(:pid, 10000)");
       ASSERT_TRUE(stmt.bind(":pid", pid).step());
     }
-    EXPECT_THROW(db->exec("INSERT INTO d VALUES (2)"), StoreError);
+    EXPECT_THROW(db->exec("INSERT INTO d VALUES (2)"), UnavailableError);
     EXPECT_THROW(tx.commit(), StoreError);
   }
   EXPECT_EQ(one_int(*db, "SELECT count(*) FROM d"), 0);

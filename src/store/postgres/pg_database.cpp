@@ -74,7 +74,8 @@ bool session_lost(const PgConnection& connection, const PGresult* result) {
 }
 
 [[noreturn]] void fail(PgConnection& connection, const PGresult* result, std::string_view sql) {
-  if (session_lost(connection, result)) connection.broken = true;
+  const bool lost = session_lost(connection, result);
+  if (lost) connection.broken = true;
   std::string message = "PostgreSQL: ";
   const char* primary =
       result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
@@ -89,6 +90,7 @@ bool session_lost(const PgConnection& connection, const PGresult* result) {
   } else {
     message += trimmed(PQerrorMessage(connection.conn));
   }
+  if (lost) throw UnavailableError(message + " in: " + std::string(sql));
   throw StoreError(message + " in: " + std::string(sql));
 }
 
@@ -319,7 +321,7 @@ void PgDatabase::connect(PgConnection& connection) const {
     PQsetNoticeProcessor(
         connection.conn, [](void*, const char*) {}, nullptr);
   if (connection.broken) {
-    throw StoreError(
+    throw UnavailableError(
         "cannot connect to " + description_ + ": " +
         (connection.conn ? trimmed(PQerrorMessage(connection.conn)) : "out of memory"));
   }
@@ -337,8 +339,8 @@ PgConnection* PgDatabase::checkout() {
     wait_time_ += std::chrono::steady_clock::now() - started;
     if (!available) {
       ++timeouts_;
-      throw StoreError(description_ + ": no connection free within " +
-                       std::to_string(checkout_timeout_.count()) + " ms");
+      throw UnavailableError(description_ + ": no connection free within " +
+                             std::to_string(checkout_timeout_.count()) + " ms");
     }
   }
   PgConnection* connection = nullptr;
