@@ -163,8 +163,7 @@ class PartnerApi {
       if (match.allowed_methods.empty()) {
         throw http::HttpError{404, {{"not_found", "", "no such resource"}}, {}};
       }
-      std::string allow;
-      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      const auto allow = match.allow();
       throw http::HttpError{
           405,
           {{"method_not_allowed", "", request.method + " is not allowed here; use " + allow}},

@@ -32,6 +32,13 @@ class Router {
     // (valid while the router is unchanged): what metrics and logs name a request by, so ids
     // in paths do not multiply series.
     std::string_view pattern;
+
+    // The value of a 405's Allow header: the path's methods, comma-separated.
+    std::string allow() const {
+      std::string joined;
+      for (const auto& allowed : allowed_methods) joined += (joined.empty() ? "" : ", ") + allowed;
+      return joined;
+    }
   };
 
   void add(std::string method, std::string_view pattern, Handler handler) {

@@ -33,9 +33,7 @@ http::Response bad_request(const WireError& error) {
   return http::error_response(400, {"invalid", error.field, error.message});
 }
 
-http::Response method_not_allowed(const std::vector<std::string>& allowed) {
-  std::string allow;
-  for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
+http::Response method_not_allowed(const std::string& allow) {
   auto response = http::error_response(405, {"method_not_allowed", "", "use " + allow});
   response.headers.emplace_back("Allow", allow);
   return response;
@@ -63,7 +61,7 @@ class SwitchApi {
           401, {"unauthorized", "X-Callsight-Switch-Secret", "missing or wrong switch secret"});
     }
     if (match.handler == nullptr) {
-      if (!match.allowed_methods.empty()) return method_not_allowed(match.allowed_methods);
+      if (!match.allowed_methods.empty()) return method_not_allowed(match.allow());
       return http::error_response(404, {"not_found", "", "no such switch resource"});
     }
     try {

@@ -6,7 +6,6 @@
 
 #include "core/clock.hpp"
 #include "core/webhook.hpp"
-#include "store/webhook_store.hpp"
 
 namespace callsight::webhooks {
 

@@ -26,6 +26,7 @@ TEST(Router, CapturesPathValuesAndReportsAllowedMethods) {
   auto wrong_method = router.match("PATCH", "/customers/42");
   EXPECT_EQ(wrong_method.handler, nullptr);
   EXPECT_EQ(wrong_method.allowed_methods, (std::vector<std::string>{"GET", "PUT"}));
+  EXPECT_EQ(wrong_method.allow(), "GET, PUT");
 
   auto unknown = router.match("GET", "/nothing");
   EXPECT_EQ(unknown.handler, nullptr);
