@@ -29,6 +29,8 @@ class WrongArrowsTest(unittest.TestCase):
             "(store/sql/sql_store.hpp)",
             "api/probe_api_includes_sql_store.cpp:6: api may not include store/sql "
             "(../store/sql/sql_store.hpp)",
+            "api/probe_api_includes_sql_store.cpp:7: store/sql/sql_store.hpp is included again "
+            "(first on line 4)",
             "api/probe_api_includes_sql_store.cpp:7: api may not include store/sql "
             "(store/sql/sql_store.hpp)",
             "common/probe_common_includes_core.cpp:2: common may not include core "
@@ -53,6 +55,19 @@ class WrongArrowsTest(unittest.TestCase):
             result = run_check("--src", src)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn('a.cpp:2: "core/gone.hpp" is not a file under', result.stdout)
+
+    def test_a_header_included_twice_by_one_file_is_rejected(self):
+        with tempfile.TemporaryDirectory() as src:
+            os.mkdir(os.path.join(src, "core"))
+            for name in ("text.hpp", "b.cpp"):
+                open(os.path.join(src, "core", name), "w").close()
+            with open(os.path.join(src, "core", "a.cpp"), "w") as source:
+                source.write('#include "core/text.hpp"\nint x;\n#include <vector>\n'
+                             '#include "core/b.cpp"\n#include "core/text.hpp"\n')
+            result = run_check("--src", src)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual([line.replace(src + os.sep, "") for line in result.stdout.splitlines()],
+                         ["core/a.cpp:5: core/text.hpp is included again (first on line 1)"])
 
     def test_the_arrows_come_from_the_table_in_docs(self):
         with tempfile.TemporaryDirectory() as folder:
