@@ -56,4 +56,16 @@ std::optional<std::string> decode_base64(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> decode_base64url_unpadded(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (const char c : text) {
+    if (c == '+' || c == '/' || c == '=') return std::nullopt;
+    standard += c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  standard.append((4 - text.size() % 4) % 4, '=');
+  return decode_base64(standard);
+}
+
 }  // namespace callsight
