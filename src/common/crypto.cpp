@@ -56,6 +56,11 @@ Sha256 hmac_sha256(std::span<const unsigned char> key, std::span<const unsigned 
   return out;
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  const auto mac = hmac_sha256(bytes_of(key), bytes_of(data));
+  return to_hex(mac.data(), mac.size());
+}
+
 std::string md5_hex(std::string_view data) { return digest_hex(EVP_md5(), data); }
 
 std::string sha256_hex(std::string_view data) { return digest_hex(EVP_sha256(), data); }

@@ -24,6 +24,8 @@ void random_fill(std::span<unsigned char> out);
 Bytes random_bytes(std::size_t size);
 
 Sha256 hmac_sha256(std::span<const unsigned char> key, std::span<const unsigned char> data);
+// The same as lower-case hex, the form request signatures travel in.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 // Lower-case hex digests.
 std::string md5_hex(std::string_view data);

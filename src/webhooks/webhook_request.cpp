@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.hpp"
-#include "common/hex.hpp"
 #include "common/utf8.hpp"
 #include "core/time_format.hpp"
 #include "core/webhook_payload.hpp"
@@ -12,11 +11,6 @@ namespace callsight::webhooks {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keeps the payload's keys in the order they were written
-
-std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-  const auto mac = crypto::hmac_sha256(crypto::bytes_of(key), crypto::bytes_of(data));
-  return to_hex(mac.data(), mac.size());
-}
 
 std::string value_text(const Json& value) {
   if (value.is_null()) return "";
@@ -74,7 +68,7 @@ WebhookRequest build_webhook_request(const Webhook& webhook, const OutboxEvent& 
       {"X-Callsight-Sequence", std::to_string(event.sequence)},
       {"X-Callsight-Timestamp", unix_seconds},
       {"X-Callsight-Signature",
-       "sha256=" + hmac_sha256_hex(webhook.secret, unix_seconds + "." + request.body)},
+       "sha256=" + crypto::hmac_sha256_hex(webhook.secret, unix_seconds + "." + request.body)},
   };
   return request;
 }

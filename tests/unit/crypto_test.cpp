@@ -52,6 +52,11 @@ TEST(HmacSha256, AcceptsAnEmptyKeyAndMessage) {
             hex(hmac_sha256(bytes_of("key"), bytes_of("a"))));
 }
 
+TEST(HmacSha256, HexIsTheLowerCaseDigest) {
+  EXPECT_EQ(hmac_sha256_hex("key", "The quick brown fox jumps over the lazy dog"),
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+}
+
 TEST(Digest, Md5AndSha256MatchKnownVectors) {
   EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
