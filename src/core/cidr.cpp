@@ -93,6 +93,16 @@ bool contains(const Block& block, const Address& address) {
 }
 
 constexpr int kSubscriberPrefixBytes = 8;  // an IPv6 /64
+constexpr int kAnonymizedV4Bytes = 3;      // an IPv4 /24
+constexpr int kAnonymizedV6Bytes = 6;      // an IPv6 /48
+
+// The address with every byte from `kept` on zeroed, as text.
+std::string network_text(Address network, int kept) {
+  std::fill(network.bytes.begin() + kept, network.bytes.end(), 0);
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(network.v4 ? AF_INET : AF_INET6, network.bytes.data(), text, sizeof text);
+  return text;
+}
 
 std::string_view trim_spaces(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -118,15 +128,16 @@ bool address_in_cidrs(std::string_view address, const std::vector<std::string>& 
 std::string client_network(std::string_view address) {
   const auto parsed = parse_address(address);
   if (!parsed) return std::string(address);
-  auto network = unmap(*parsed);
-  char text[INET6_ADDRSTRLEN] = {};
-  if (network.v4) {
-    inet_ntop(AF_INET, network.bytes.data(), text, sizeof text);
-    return text;
-  }
-  std::fill(network.bytes.begin() + kSubscriberPrefixBytes, network.bytes.end(), 0);
-  inet_ntop(AF_INET6, network.bytes.data(), text, sizeof text);
-  return std::string(text) + "/64";
+  const auto network = unmap(*parsed);
+  if (network.v4) return network_text(network, 4);
+  return network_text(network, kSubscriberPrefixBytes) + "/64";
+}
+
+std::optional<std::string> anonymized_address(std::string_view address) {
+  const auto parsed = parse_address(address);
+  if (!parsed) return std::nullopt;
+  const auto network = unmap(*parsed);
+  return network_text(network, network.v4 ? kAnonymizedV4Bytes : kAnonymizedV6Bytes);
 }
 
 std::string forwarded_client(std::string_view peer, std::string_view forwarded_for,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,11 @@ bool address_in_cidrs(std::string_view address, const std::vector<std::string>& 
 // itself ("10.1.2.3"), an IPv6 address's /64 ("2001:db8:1:2::/64"), since one subscriber
 // usually holds a whole /64. Anything unparsable is returned unchanged.
 std::string client_network(std::string_view address);
+
+// An address as kept with a web visit, no longer naming one subscriber: IPv4 with its last
+// octet zeroed ("10.1.2.3" -> "10.1.2.0"), IPv6 cut to its /48 ("2001:db8:1::"), an IPv4-mapped
+// address as IPv4. Nullopt when unparsable, so nothing unchecked is stored.
+std::optional<std::string> anonymized_address(std::string_view address);
 
 // The client's address when requests come through proxies that append to X-Forwarded-For:
 // starting from the TCP peer, steps right to left through `forwarded_for` (the header's

@@ -79,6 +79,16 @@ TEST(Cidr, ClientNetworkIsTheIpv4AddressOrTheIpv6Slash64) {
   EXPECT_EQ(client_network("garbage"), "garbage");
 }
 
+TEST(Cidr, AnonymizedAddressZeroesTheLastIpv4OctetAndCutsIpv6ToSlash48) {
+  EXPECT_EQ(anonymized_address("203.0.113.9"), "203.0.113.0");
+  EXPECT_EQ(anonymized_address("::ffff:203.0.113.9"), "203.0.113.0");
+  EXPECT_EQ(anonymized_address("2001:db8:1:2:aaaa::1"), "2001:db8:1::");
+  EXPECT_EQ(anonymized_address("2001:db8:1:ffff::1"), anonymized_address("2001:db8:1::9"));
+  EXPECT_NE(anonymized_address("2001:db8:2::1"), anonymized_address("2001:db8:1::1"));
+  EXPECT_FALSE(anonymized_address("garbage").has_value());
+  EXPECT_FALSE(anonymized_address("").has_value());
+}
+
 TEST(ForwardedClient, WithoutATrustedPeerTheHeaderIsIgnored) {
   const std::vector<std::string> proxies = {"10.0.0.0/8"};
   EXPECT_EQ(forwarded_client("203.0.113.9", "198.51.100.1", proxies), "203.0.113.9");
