@@ -29,6 +29,7 @@ class CallbackStore;
 class PincodeStore;
 class CallRecordStore;
 class WebhookStore;
+class DniStore;
 
 struct PageRequest {
   int page = 0;  // zero-based
@@ -150,6 +151,7 @@ class Store {
   virtual PincodeStore& pincodes() = 0;
   virtual CallRecordStore& calls() = 0;
   virtual WebhookStore& webhooks() = 0;
+  virtual DniStore& dni() = 0;  // dynamic numbers: pools, visits, number hand-outs
 };
 
 struct StoreOptions {

@@ -15,6 +15,7 @@
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/greeting_store.hpp"
 #include "store/number_store.hpp"
 #include "store/order_store.hpp"
@@ -177,6 +178,34 @@ class SqlTransferTest : public ::testing::Test {
     call.switch_call_id = "call-2";
     store.calls().record_call(call);
     store.shared_secret("digest_nonce");
+    populate_dynamic_numbers(store);
+  }
+
+  // A pool with one number handed to a consenting visitor, and a remembered signature: a row
+  // in each dni table.
+  void populate_dynamic_numbers(Store& store) {
+    store.numbers().add_numbers({"+46812345010"}, std::nullopt);
+    Source s;
+    s.partner_id = partner_;
+    s.customer_id = customer_;
+    s.name = "visitors";
+    s.media = "web";
+    s.answering_number = "+46890510";
+    s.lifecycle.activation = clock_.now();
+    DniPoolSettings settings;
+    settings.match_rules = {{.kind = dni::RuleKind::referrer_host, .value = "example.com"}};
+    settings.fallback_number = "+46890510";
+    const Id pool = store.dni().create_pool(s, settings).source.id;
+    NumberRequest number;
+    number.tracking_number = "+46812345010";
+    store.dni().add_pool_numbers(partner_, pool, number, 1);
+    DniNumberRequest request;
+    request.partner_id = partner_;
+    request.pool_id = pool;
+    request.consent = true;
+    request.visit = dni::read_visit("https://example.com/?gclid=g", "", "");
+    store.dni().request_number(request);
+    store.dni().remember_signature(partner_, "ab12", clock_.now() + std::chrono::seconds(300));
   }
 
   Source source(Store& store, const std::string& number) {
@@ -236,7 +265,7 @@ class SqlTransferTest : public ::testing::Test {
     const auto before = rows_of(source);
     const auto after = rows_of(copy);
     // Every table of the schema took part, none empty: the comparison covers them all.
-    ASSERT_EQ(before.size(), 18u);
+    ASSERT_EQ(before.size(), 24u);
     for (const auto& [table, rows] : before) {
       EXPECT_FALSE(rows.empty()) << table;
       ASSERT_TRUE(after.contains(table)) << table;
@@ -274,7 +303,7 @@ TEST_F(SqlTransferTest, SqliteToSqliteCopiesEveryRowOfEveryTable) {
   migrate(path("copy.db"));
   const auto summary = imported(path("copy.db"), stream);
   EXPECT_EQ(summary.schema_version, latest_schema_version());
-  EXPECT_EQ(summary.tables, 18);
+  EXPECT_EQ(summary.tables, 24);
   expect_same_rows(stream, exported(path("copy.db")));
   expect_new_ids_above_imported(path("copy.db"));
 }

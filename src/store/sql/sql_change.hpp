@@ -29,13 +29,15 @@ class SqlChangeLookups final : public ChangeLookups {
 // statements stay a fixed few (cached) whatever combination a request changes.
 class ChangedColumns {
  public:
-  ChangedColumns(SqlDatabase& db, std::string table, Id id)
-      : db_(db), table_(std::move(table)), id_(id) {}
+  // `key` names the row's key column, for tables keyed by another row (dni_pools by source).
+  ChangedColumns(SqlDatabase& db, std::string table, Id id, std::string key = "id")
+      : db_(db), table_(std::move(table)), id_(id), key_(std::move(key)) {}
 
   template <class Value>
   ChangedColumns& write(std::string_view column, const Value& before, const Value& after) {
     if (before == after) return *this;
-    db_.prepare("UPDATE " + table_ + " SET " + std::string(column) + " = :value WHERE id = :id")
+    db_.prepare("UPDATE " + table_ + " SET " + std::string(column) + " = :value WHERE " + key_ +
+                " = :id")
         .bind(":value", after)
         .bind(":id", id_)
         .run();
@@ -46,6 +48,7 @@ class ChangedColumns {
   SqlDatabase& db_;
   const std::string table_;
   const Id id_;
+  const std::string key_;
 };
 
 // A change to one row as one write transaction: read the row (locked), let `change` apply its

@@ -68,16 +68,25 @@ const std::string& source_status_sql() {
 }
 
 const std::string& number_state_sql() {
+  // A number removed from a pool is quarantined by its own row, whatever its pool's status.
   static const std::string sql =
-      "(CASE WHEN s.id IS NULL THEN 'free' ELSE CASE " + source_status_sql() +
+      "(CASE WHEN s.id IS NULL THEN 'free' WHEN pn.removed_at IS NOT NULL THEN 'quarantined'"
+      " ELSE CASE " +
+      source_status_sql() +
       " WHEN 'archived' THEN 'free' WHEN 'quarantined' THEN 'quarantined'"
       " ELSE 'allocated' END END)";
   return sql;
 }
 
 const std::string& numbers_with_holder_sql() {
+  // A pool's row counts while it is not released and its quarantine, if any, runs: at most
+  // one such row per number (dni_pool_numbers_held). Adding a number to a pool clears
+  // holder_source_id, so the holder is the static source or else the pool.
   static const std::string sql =
-      " FROM numbers n LEFT JOIN sources s ON s.id = n.holder_source_id"
+      " FROM numbers n LEFT JOIN dni_pool_numbers pn ON pn.number = n.number"
+      " AND pn.released_at IS NULL"
+      " AND (pn.quarantined_until IS NULL OR pn.quarantined_until > :now)"
+      " LEFT JOIN sources s ON s.id = COALESCE(n.holder_source_id, pn.pool_source_id)"
       " LEFT JOIN partners p ON p.id = s.partner_id";
   return sql;
 }

@@ -27,11 +27,12 @@ std::string custom_assignments();
 // s.partner_id. Mirrors derive_status in core/source_lifecycle.cpp rule by rule.
 const std::string& source_status_sql();
 
-// The derived NumberState name of the inventory row joined with its holder: sources `s` and
-// partners `p` LEFT JOINed through n.holder_source_id; needs :now like source_status_sql().
+// The derived NumberState name of the inventory row joined with its holder: sources `s` (a
+// static source, or the pool that has the number) and partners `p`, and the pool's row `pn`,
+// LEFT JOINed by numbers_with_holder_sql(); needs :now like source_status_sql().
 const std::string& number_state_sql();
 
-// " FROM numbers n" with the holder joined as number_state_sql() needs it.
+// " FROM numbers n" with the holder joined as number_state_sql() needs it; binds :now.
 const std::string& numbers_with_holder_sql();
 
 // Whether the customer exists and is the partner's, read in the caller's transaction without

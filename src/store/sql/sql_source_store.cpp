@@ -8,6 +8,7 @@
 #include "core/webhook_payload.hpp"
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_inventory.hpp"
 #include "store/sql/sql_outbox.hpp"
 
 namespace callsight {
@@ -19,12 +20,6 @@ const std::string kSourceColumns =
     "s.vm_greeting_id, s.notify_on_missed_call, s.notify_on_new_voicemail, s.vm_divert_all, "
     "s.vm_divert_busy, s.vm_divert_noanswer, s.activation, s.expire, s.expires_at, "
     "s.reserved_until, s.deleted_at, s.archived_at, s.created, s.modified";
-
-// Narrows free numbers to what a NumberRequest asks for, lowest first.
-const std::string kNumberRequestFilter =
-    " AND (CAST(:number AS TEXT) IS NULL OR n.number = :number)"
-    " AND (CAST(:prefix AS TEXT) IS NULL OR substr(n.number, 1, length(:prefix)) = :prefix)"
-    " ORDER BY n.number LIMIT 1";
 
 Source read_source(const SqlStatement& row) {
   Source s;
@@ -84,46 +79,8 @@ void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
 
 }  // namespace
 
-std::optional<std::string> SqlSourceStore::pick_free_number(Id partner_id,
-                                                            const NumberRequest& request) {
-  // Free: nobody holds it, or its holder is archived (swept or not). The prefix is compared
-  // with substr, not LIKE, so '%' or '_' in it match only themselves.
-  static const std::string free_numbers =
-      "SELECT n.number" + numbers_with_holder_sql() +
-      " WHERE (n.restricted_to_partner IS NULL OR n.restricted_to_partner = :partner_id)"
-      " AND (s.id IS NULL OR " +
-      source_status_sql() + " = 'archived')" + kNumberRequestFilter;
-  if (!db_.dialect().row_locks) {
-    // SQLite: the write transaction holds the whole database; the first match is ours.
-    return first_free_number(free_numbers, partner_id, request);
-  }
-  // PostgreSQL: lock the candidate's row, passing over rows other creates are claiming.
-  // The lock's re-check cannot be trusted through the LEFT JOIN (a holder that committed
-  // meanwhile shows as "no holder"), so a fresh statement confirms the number is still free
-  // now that nobody else can change it; if not, the next candidate is tried.
-  const std::string claim = free_numbers + db_.dialect().lock_clause("n", true);
-  for (;;) {
-    auto candidate = first_free_number(claim, partner_id, request);
-    if (!candidate) return std::nullopt;
-    NumberRequest exactly;
-    exactly.tracking_number = candidate;
-    if (first_free_number(free_numbers, partner_id, exactly)) return candidate;
-  }
-}
-
-std::optional<std::string> SqlSourceStore::first_free_number(const std::string& sql, Id partner_id,
-                                                             const NumberRequest& request) {
-  auto stmt = db_.prepare(sql);
-  stmt.bind(":partner_id", partner_id)
-      .bind(":now", clock_.now())
-      .bind(":number", request.tracking_number)
-      .bind(":prefix", request.prefix);
-  if (!stmt.step()) return std::nullopt;
-  return stmt.text(0);
-}
-
-std::vector<AltNumberRule> SqlSourceStore::alt_numbers_of(Id source_id) {
-  auto stmt = db_.prepare(
+std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id) {
+  auto stmt = db.prepare(
       "SELECT id, answering_number, weekdays, from_minute, to_minute FROM source_alt_numbers"
       " WHERE source_id = :id ORDER BY position");
   stmt.bind(":id", source_id);
@@ -140,24 +97,24 @@ std::vector<AltNumberRule> SqlSourceStore::alt_numbers_of(Id source_id) {
   return rules;
 }
 
-void SqlSourceStore::write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
-                                       const std::vector<AltNumberRule>& existing) {
+void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumberRule>& rules,
+                       const std::vector<AltNumberRule>& existing) {
   // A rule keeps its alt_key only if it is one of this source's current keys; any other
   // key (unknown, another source's, repeated) is replaced by a fresh one.
   std::set<std::string> reusable;
   for (const auto& rule : existing) reusable.insert(rule.alt_key);
-  db_.prepare("DELETE FROM source_alt_numbers WHERE source_id = :id").bind(":id", source_id).run();
+  db.prepare("DELETE FROM source_alt_numbers WHERE source_id = :id").bind(":id", source_id).run();
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const auto& rule = rules[i];
     std::optional<std::int64_t> key;
     if (reusable.erase(rule.alt_key) == 1) key = std::stoll(rule.alt_key);
     // A new rule's id (its alt_key) comes from the table's own sequence.
-    auto insert = key ? db_.prepare(
+    auto insert = key ? db.prepare(
                             "INSERT INTO source_alt_numbers (id, source_id, position, "
                             "answering_number, weekdays, from_minute, to_minute) VALUES (:key, "
                             ":source_id, :position, :answering_number, :weekdays, :from_minute, "
                             ":to_minute)")
-                      : db_.prepare(
+                      : db.prepare(
                             "INSERT INTO source_alt_numbers (source_id, position, "
                             "answering_number, weekdays, from_minute, to_minute) VALUES "
                             "(:source_id, :position, :answering_number, :weekdays, :from_minute, "
@@ -173,61 +130,65 @@ void SqlSourceStore::write_alt_numbers(Id source_id, const std::vector<AltNumber
   }
 }
 
-std::optional<Source> SqlSourceStore::find_source_locked(Id partner_id, Id source_id) {
+std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
   std::optional<Source> source;
   {
-    auto stmt = db_.prepare("SELECT " + kSourceColumns +
-                            " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id");
+    auto stmt = db.prepare("SELECT " + kSourceColumns +
+                           " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id");
     stmt.bind(":id", source_id).bind(":partner_id", partner_id);
     if (!stmt.step()) return std::nullopt;
     source = read_source(stmt);
   }
-  source->alt_numbers = alt_numbers_of(source->id);
+  source->alt_numbers = alt_numbers_of(db, source->id);
   return source;
+}
+
+Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
+                     std::string_view number_kind, const std::string& created) {
+  static const std::string sql =
+      "INSERT INTO sources (partner_id, customer_id, name, media, email, smsnumber,"
+      " answering_number, tracking_number, source_class, campaign_id, publisher_id,"
+      " vm_greeting_id, notify_on_missed_call, notify_on_new_voicemail, vm_divert_all,"
+      " vm_divert_busy, vm_divert_noanswer, activation, expire, expires_at, reserved_until,"
+      " deleted_at, archived_at, created, modified, number_kind) VALUES (:partner_id,"
+      " :customer_id, :name, :media, :email, :smsnumber, :answering_number, :tracking_number,"
+      " :source_class, :campaign_id, :publisher_id, :vm_greeting_id, :notify_on_missed_call,"
+      " :notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, :vm_divert_noanswer,"
+      " :activation, :expire, :expires_at, :reserved_until, :deleted_at, :archived_at,"
+      " :created, :created, :number_kind) RETURNING id";
+  auto stmt = db.prepare(sql);
+  bind_mutable_source_fields(stmt, source);
+  stmt.bind(":partner_id", source.partner_id)
+      .bind(":customer_id", source.customer_id)
+      .bind(":tracking_number", tracking_number)
+      .bind(":created", created)
+      .bind(":number_kind", number_kind);
+  const Id id = stmt.returning_id();
+  write_alt_numbers(db, id, source.alt_numbers, {});
+  return id;
 }
 
 Source SqlSourceStore::create_source(const Source& source, const NumberRequest& number,
                                      const std::function<void(ChangeLookups&)>& check_references) {
   // SQLite: the free-number check and the claim happen under the write lock. PostgreSQL:
-  // pick_free_number locks the number's row, so creates run side by side.
+  // claim_free_number locks the number's row, so creates run side by side.
   SqlTransaction tx(db_, Mode::concurrent_write);
   require_partners_customer(db_, source.partner_id, source.customer_id);
   if (check_references) {
     SqlChangeLookups lookups(db_);
     check_references(lookups);
   }
-  const auto tracking_number = pick_free_number(source.partner_id, number);
+  const auto tracking_number = claim_free_number(db_, clock_.now(), source.partner_id, number);
   if (!tracking_number) {
     throw ConflictError("no_free_number", "destnr", "no free tracking number matches");
   }
-  const std::string now = format_utc(clock_.now());
-  Id id = 0;
-  {
-    static const std::string sql =
-        "INSERT INTO sources (partner_id, customer_id, name, media, email, smsnumber,"
-        " answering_number, tracking_number, source_class, campaign_id, publisher_id,"
-        " vm_greeting_id, notify_on_missed_call, notify_on_new_voicemail, vm_divert_all,"
-        " vm_divert_busy, vm_divert_noanswer, activation, expire, expires_at, reserved_until,"
-        " deleted_at, archived_at, created, modified) VALUES (:partner_id, :customer_id, :name,"
-        " :media, :email, :smsnumber, :answering_number, :tracking_number, :source_class,"
-        " :campaign_id, :publisher_id, :vm_greeting_id, :notify_on_missed_call,"
-        " :notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, :vm_divert_noanswer,"
-        " :activation, :expire, :expires_at, :reserved_until, :deleted_at, :archived_at,"
-        " :created, :created) RETURNING id";
-    auto stmt = db_.prepare(sql);
-    bind_mutable_source_fields(stmt, source);
-    stmt.bind(":partner_id", source.partner_id)
-        .bind(":customer_id", source.customer_id)
-        .bind(":tracking_number", *tracking_number)
-        .bind(":created", now);
-    id = stmt.returning_id();
-  }
-  write_alt_numbers(id, source.alt_numbers, {});
+  const Id id =
+      insert_source_row(db_, source, *tracking_number, "static", format_utc(clock_.now()));
   db_.prepare("UPDATE numbers SET holder_source_id = :id WHERE number = :number")
       .bind(":id", id)
       .bind(":number", *tracking_number)
       .run();
-  auto stored = find_source_locked(source.partner_id, id);
+  auto stored = find_source_row(db_, source.partner_id, id);
   const auto status = status_of(stored->id);
   write_source_event(*stored, kSourceCreated, status);
   db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
@@ -252,7 +213,7 @@ void SqlSourceStore::write_source_event(const Source& source, std::string_view t
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
   SqlTransaction tx(db_, Mode::read);
-  return find_source_locked(partner_id, source_id);
+  return find_source_row(db_, partner_id, source_id);
 }
 
 Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& filter,
@@ -287,7 +248,7 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
   };
   SqlTransaction tx(db_, Mode::read);
   auto result = read_page(db_, kSourceColumns, where, "s.id", page, bind_filter, read_source);
-  for (auto& source : result.items) source.alt_numbers = alt_numbers_of(source.id);
+  for (auto& source : result.items) source.alt_numbers = alt_numbers_of(db_, source.id);
   return result;
 }
 
@@ -309,11 +270,14 @@ std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tra
     source_id = stmt.int64(0);
     partner_id = stmt.int64(1);
   }
-  return find_source_locked(partner_id, source_id);
+  return find_source_row(db_, partner_id, source_id);
 }
 
 bool SqlSourceStore::holds_its_number(Id source_id) {
-  auto stmt = db_.prepare("SELECT 1 FROM numbers WHERE holder_source_id = :id");
+  // A pool (a dynamic source) holds its numbers through dni_pool_numbers, each on its own.
+  auto stmt = db_.prepare(
+      "SELECT 1 FROM sources WHERE id = :id AND (number_kind = 'dynamic'"
+      " OR EXISTS (SELECT 1 FROM numbers WHERE holder_source_id = :id))");
   stmt.bind(":id", source_id);
   return stmt.step();
 }
@@ -339,7 +303,7 @@ Source SqlSourceStore::update_source(const Source& source) {
 std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
                                                     const Change<Source>& change) {
   return apply_change(
-      db_, change, [&] { return find_source_locked(partner_id, source_id); },
+      db_, change, [&] { return find_source_row(db_, partner_id, source_id); },
       [&](const Source& before, const Source& after) {
         write_source_changes(before, after);
         // Once archived, the number may have gone to another source (or out of the
@@ -379,7 +343,7 @@ void SqlSourceStore::write_source_changes(const Source& before, const Source& af
       .write("archived_at", was.archived_at, is.archived_at)
       .write("modified", before.modified, format_utc(clock_.now()));
   if (after.alt_numbers != before.alt_numbers) {
-    write_alt_numbers(before.id, after.alt_numbers, before.alt_numbers);
+    write_alt_numbers(db_, before.id, after.alt_numbers, before.alt_numbers);
   }
 }
 
@@ -437,7 +401,8 @@ bool SqlSourceStore::sweep_source(Id source_id) {
   }
   if (announced != to_string(status)) {
     if (announced) {
-      write_source_event(*find_source_locked(partner_id, source_id), kSourceStatusChanged, status);
+      write_source_event(*find_source_row(db_, partner_id, source_id), kSourceStatusChanged,
+                         status);
     }
     db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
         .bind(":status", to_string(status))

@@ -11,6 +11,18 @@
 
 namespace callsight {
 
+// Source rows, shared with the dni store, whose pools are sources of kind "dynamic"; each
+// runs in the caller's transaction.
+std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id);
+// A rule keeps its alt_key only if it is one of `existing`'s; the others get fresh ones.
+void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumberRule>& rules,
+                       const std::vector<AltNumberRule>& existing);
+std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id);
+// Inserts the source and its alternative numbers and gives its id; `number_kind` is "static"
+// or "dynamic".
+Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
+                     std::string_view number_kind, const std::string& created);
+
 class SqlSourceStore final : public SourceStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
@@ -27,14 +39,7 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
 
  private:
   // The helpers below run inside a transaction their caller holds.
-  std::optional<std::string> pick_free_number(Id partner_id, const NumberRequest& request);
-  std::optional<std::string> first_free_number(const std::string& sql, Id partner_id,
-                                               const NumberRequest& request);
-  std::optional<Source> find_source_locked(Id partner_id, Id source_id);
-  std::vector<AltNumberRule> alt_numbers_of(Id source_id);
   void write_source_changes(const Source& before, const Source& after);
-  void write_alt_numbers(Id source_id, const std::vector<AltNumberRule>& rules,
-                         const std::vector<AltNumberRule>& existing);
   SourceStatus status_of(Id source_id);
   void write_source_event(const Source& source, std::string_view type, SourceStatus status);
   std::vector<Id> sources_to_sweep();

@@ -9,6 +9,7 @@
 #include "store/sql/sql_campaign_store.hpp"
 #include "store/sql/sql_customer_store.hpp"
 #include "store/sql/sql_database.hpp"
+#include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_greeting_store.hpp"
 #include "store/sql/sql_number_store.hpp"
 #include "store/sql/sql_order_store.hpp"
@@ -47,6 +48,7 @@ class SqlStore final : public Store {
   PincodeStore& pincodes() override { return *pincodes_; }
   CallRecordStore& calls() override { return *calls_; }
   WebhookStore& webhooks() override { return *webhooks_; }
+  DniStore& dni() override { return *dni_; }
 
  private:
   using Mode = TxMode;
@@ -68,6 +70,7 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlPincodeStore> pincodes_;
   std::unique_ptr<SqlCallRecordStore> calls_;
   std::unique_ptr<SqlWebhookStore> webhooks_;
+  std::unique_ptr<SqlDniStore> dni_;
 };
 
 }  // namespace callsight

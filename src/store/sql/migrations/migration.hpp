@@ -32,12 +32,13 @@ extern const Migration kMigration12;
 extern const Migration kMigration13;
 extern const Migration kMigration14;
 extern const Migration kMigration15;
+extern const Migration kMigration16;
 
 // Every version, oldest first.
-inline constexpr std::array<const Migration*, 15> kMigrations = {
-    &kMigration1,  &kMigration2,  &kMigration3,  &kMigration4,  &kMigration5,
-    &kMigration6,  &kMigration7,  &kMigration8,  &kMigration9,  &kMigration10,
-    &kMigration11, &kMigration12, &kMigration13, &kMigration14, &kMigration15,
+inline constexpr std::array<const Migration*, 16> kMigrations = {
+    &kMigration1,  &kMigration2,  &kMigration3,  &kMigration4,  &kMigration5,  &kMigration6,
+    &kMigration7,  &kMigration8,  &kMigration9,  &kMigration10, &kMigration11, &kMigration12,
+    &kMigration13, &kMigration14, &kMigration15, &kMigration16,
 };
 
 }  // namespace callsight

@@ -1,0 +1,164 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/dni/allocation.hpp"
+#include "core/dni/number_hold.hpp"
+#include "core/dni/pool_health.hpp"
+#include "core/dni/pool_rules.hpp"
+#include "core/dni/visit.hpp"
+#include "core/source.hpp"
+#include "core/types.hpp"
+#include "store/source_store.hpp"
+#include "store/store.hpp"
+
+namespace callsight {
+
+// What a pool has beside its source's settings (name, medium, routing): which visits it
+// serves, how long a number stays with a visitor, and what the browser script replaces.
+struct DniPoolSettings {
+  bool is_default = false;
+  std::vector<dni::MatchRule> match_rules;
+  dni::PoolTiming timing;
+  std::string fallback_number;                  // shown when every number is held
+  std::vector<std::string> numbers_to_replace;  // printed on the customer's site
+  std::vector<std::string> allowed_origins;     // sites allowed to ask for numbers
+};
+
+// One number of a pool. A removed number stays in the pool's list until its quarantine ends;
+// it is never handed out again.
+struct DniPoolNumber {
+  Id id = 0;
+  std::string number;
+  TimePoint added_at;
+  std::optional<TimePoint> removed_at;
+  std::optional<TimePoint> quarantined_until;
+};
+
+// A pool is a source of kind dynamic: `source` holds its id, name, medium and routing settings
+// (changed through sources().change_source); its tracking_number is empty, since a pool has
+// many numbers.
+struct DniPool {
+  Source source;
+  DniPoolSettings settings;
+  std::vector<DniPoolNumber> numbers;
+
+  // The pool as choose_pool reads it.
+  dni::PoolRules rules() const {
+    return {.pool_id = source.id, .is_default = settings.is_default, .rules = settings.match_rules};
+  }
+};
+
+// A visitor's request for a number of a pool. Ids are the script's cookies; an id the store
+// does not know (expired, or another customer's) is replaced by a new one, so a client can
+// never reach someone else's session.
+struct DniNumberRequest {
+  Id partner_id = 0;
+  Id pool_id = 0;
+  std::optional<std::string> session_id;
+  std::optional<std::string> visitor_id;  // ignored without consent: no visitor is kept
+  bool consent = false;
+  dni::Visit visit;
+  std::string user_agent;
+  std::string ip_truncated;  // cidr's anonymized_address
+};
+
+struct DniNumberAnswer {
+  std::string session_id;
+  std::optional<std::string> visitor_id;  // none without consent
+  dni::Pick verdict = dni::Pick::exhausted;
+  std::string number;  // the pool number, or the fallback when exhausted
+  Id assignment_id = 0;
+};
+
+// A session as stored: what attribution copies onto a call.
+struct DniSession {
+  std::string id;
+  std::optional<std::string> visitor_id;
+  Id pool_id = 0;
+  std::string landing_url;
+  std::string referrer;
+  dni::UtmValues utm;
+  dni::ClickIds click_ids;
+  std::optional<std::string> ga_client_id;
+  std::string user_agent;
+  std::string ip_truncated;
+  std::vector<std::pair<std::string, std::string>> custom_parameters;
+  bool consent = false;
+  TimePoint created_at;
+  TimePoint last_seen_at;
+};
+
+// The hand-outs of one number that may explain a call at a moment, with the timing of the
+// pool that handed them out: what dni::attribute_call needs.
+struct DniNumberHistory {
+  Id pool_id = 0;
+  Id partner_id = 0;
+  Id customer_id = 0;
+  dni::PoolTiming timing;
+  std::vector<dni::Assignment> assignments;
+};
+
+// A pool's hand-outs over a period, for dni::pool_health.
+struct DniPoolUsage {
+  std::size_t sessions = 0;
+  std::vector<dni::HeldInterval> held;
+  std::size_t exhaustion_events = 0;
+};
+
+// The dynamic-numbers part of the Store (see store.hpp). Every method is one transaction and
+// reaches only the given partner's objects, except the lookups by number for the switch.
+class DniStore {
+ public:
+  virtual ~DniStore() = default;
+
+  // Creates the pool's source (kind dynamic, no tracking number) and its settings.
+  // NotFoundError when the customer is not the partner's.
+  virtual DniPool create_pool(const Source& source, const DniPoolSettings& settings) = 0;
+  virtual std::optional<DniPool> find_pool(Id partner_id, Id pool_id) = 0;
+  // NotFoundError when the customer is not the partner's.
+  virtual std::vector<DniPool> list_pools(Id partner_id, Id customer_id) = 0;
+  // Writes only the settings the change altered; nullopt when the pool is not the partner's.
+  virtual std::optional<DniPoolSettings> change_pool(Id partner_id, Id pool_id,
+                                                     const Change<DniPoolSettings>& change) = 0;
+  // Takes `count` free numbers matching `request` (exactly request.tracking_number, or any
+  // with request.prefix) from the inventory, all or none: ConflictError("no_free_number",
+  // "number") when there are not enough. NotFoundError when the pool is not the partner's.
+  virtual std::vector<DniPoolNumber> add_pool_numbers(Id partner_id, Id pool_id,
+                                                      const NumberRequest& request, int count) = 0;
+  // Quarantines the number as a deleted source's is: no new hand-out, calls still reach the
+  // pool and are attributed, and it returns to the inventory after the partner's quarantine
+  // days. NotFoundError when the pool is not the partner's or the number not in it.
+  virtual DniPoolNumber remove_pool_number(Id partner_id, Id pool_id,
+                                           const std::string& number) = 0;
+
+  // Finds or creates the session, picks its number with dni::pick_number and writes the
+  // assignment, in one transaction: two requests (on any nodes) never get one number for two
+  // live sessions. NotFoundError when the pool is not the partner's.
+  virtual DniNumberAnswer request_number(const DniNumberRequest& request) = 0;
+  // Extends the lease of the session's number if it is still leased (dni::accept_heartbeat);
+  // false otherwise, and then the script asks for a number again.
+  virtual bool heartbeat(Id partner_id, Id pool_id, const std::string& session_id) = 0;
+  // Ends the lease of the session's number now; grace and cooldown follow. False when it
+  // held none leased.
+  virtual bool release(Id partner_id, Id pool_id, const std::string& session_id) = 0;
+  virtual std::optional<DniSession> find_session(Id partner_id, const std::string& session_id) = 0;
+
+  // Across partners, for attribution: the hand-outs of `number` that began at or before `at`
+  // (the latest few, newest first), in the pool that held the number then; nullopt when no
+  // pool ever handed it out by then.
+  virtual std::optional<DniNumberHistory> number_history(const std::string& number,
+                                                         TimePoint at) = 0;
+  // Remembers a signed request's signature until `expires_at`; false when it was already seen
+  // and has not expired (a replay), on any node. Expired signatures are purged on the way.
+  virtual bool remember_signature(Id partner_id, const std::string& signature,
+                                  TimePoint expires_at) = 0;
+  // The hand-outs that began in [from, to). NotFoundError when the pool is not the partner's.
+  virtual DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) = 0;
+};
+
+}  // namespace callsight

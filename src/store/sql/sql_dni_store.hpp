@@ -1,0 +1,64 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/dni_store.hpp"
+#include "store/sql/sql_sub_store.hpp"
+
+namespace callsight {
+
+// Pools and their numbers in sql_dni_store.cpp; visits, allocation and what reads them back in
+// sql_dni_visits.cpp.
+class SqlDniStore final : public DniStore, private SqlSubStore {
+ public:
+  using SqlSubStore::SqlSubStore;
+
+  DniPool create_pool(const Source& source, const DniPoolSettings& settings) override;
+  std::optional<DniPool> find_pool(Id partner_id, Id pool_id) override;
+  std::vector<DniPool> list_pools(Id partner_id, Id customer_id) override;
+  std::optional<DniPoolSettings> change_pool(Id partner_id, Id pool_id,
+                                             const Change<DniPoolSettings>& change) override;
+  std::vector<DniPoolNumber> add_pool_numbers(Id partner_id, Id pool_id,
+                                              const NumberRequest& request, int count) override;
+  DniPoolNumber remove_pool_number(Id partner_id, Id pool_id, const std::string& number) override;
+
+  DniNumberAnswer request_number(const DniNumberRequest& request) override;
+  bool heartbeat(Id partner_id, Id pool_id, const std::string& session_id) override;
+  bool release(Id partner_id, Id pool_id, const std::string& session_id) override;
+  std::optional<DniSession> find_session(Id partner_id, const std::string& session_id) override;
+  std::optional<DniNumberHistory> number_history(const std::string& number, TimePoint at) override;
+  bool remember_signature(Id partner_id, const std::string& signature,
+                          TimePoint expires_at) override;
+  DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) override;
+
+ private:
+  // The helpers below run inside a transaction their caller holds.
+  std::optional<DniPool> find_pool_locked(Id partner_id, Id pool_id);
+  std::optional<DniPoolSettings> settings_of(Id partner_id, Id pool_id);
+  void require_pool(Id partner_id, Id pool_id);
+  void write_settings_changes(Id pool_id, const DniPoolSettings& before,
+                              const DniPoolSettings& after);
+  std::vector<DniPoolNumber> numbers_of(Id pool_id);
+  DniPoolNumber add_pool_number(Id pool_id, const std::string& number);
+  // Allocation, in sql_dni_visits.cpp.
+  struct LockedPool {
+    Id customer_id = 0;
+    dni::PoolTiming timing;
+    std::string fallback_number;
+  };
+  LockedPool lock_pool(Id partner_id, Id pool_id);
+  std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);
+  std::string ensure_session(const DniNumberRequest& request, Id customer_id,
+                             const std::optional<std::string>& visitor_id, TimePoint now);
+  std::vector<dni::PoolNumberState> pool_number_states(Id pool_id,
+                                                       std::map<Id, std::string>& numbers);
+  std::optional<Id> session_number(Id pool_id, const std::string& session_id);
+  Id write_assignment(const DniNumberRequest& request, const std::string& session_id,
+                      std::optional<Id> pool_number_id, const std::string& number, TimePoint now);
+  Id keep_assignment(Id pool_number_id, TimePoint now);
+};
+
+}  // namespace callsight

@@ -1,0 +1,375 @@
+// The visit side of SqlDniStore: sessions, allocation, heartbeats and what reads them back.
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "common/utf8.hpp"
+#include "store/sql/sql_dni_store.hpp"
+#include "store/sql/sql_fragments.hpp"
+
+namespace callsight {
+namespace {
+
+// A new visitor or session id: 128 random bits, so an id is never guessed or reused.
+std::string new_id() { return random_hex(16); }
+
+std::string custom_json(const std::vector<std::pair<std::string, std::string>>& custom) {
+  auto list = nlohmann::json::array();
+  for (const auto& [name, value] : custom) list.push_back({name, value});
+  return to_json_text(list);
+}
+
+std::vector<std::pair<std::string, std::string>> parse_custom(const std::string& text) {
+  return nlohmann::json::parse(text).get<std::vector<std::pair<std::string, std::string>>>();
+}
+
+// The session's latest hand-out in the pool, if the pool is the partner's; `:session`, `:pool`
+// and `:partner_id` bound. A fallback hand-out has no number to keep alive.
+const std::string kSessionsLatestNumber =
+    " id = (SELECT MAX(l.id) FROM dni_assignments l WHERE l.session_id = :session"
+    " AND l.pool_source_id = :pool) AND pool_number_id IS NOT NULL"
+    " AND pool_source_id IN (SELECT id FROM sources WHERE id = :pool"
+    " AND partner_id = :partner_id)";
+
+// dni::hold_at's "leased" in SQL: before the end of the lease and before any release.
+const std::string kStillLeased =
+    " AND :now < last_seen_at + (SELECT lease_seconds FROM dni_pools WHERE source_id = :pool)"
+    " AND (released_at IS NULL OR :now < released_at)";
+
+// What read_assignment reads, from the assignments table under `alias`.
+std::string assignment_columns(const std::string& alias) {
+  std::string columns;
+  for (const char* column : {"session_id", "assigned_at", "last_seen_at", "released_at",
+                             "shown_as_fallback", "consent"}) {
+    columns += (columns.empty() ? "" : ", ") + alias + "." + column;
+  }
+  return columns;
+}
+
+dni::Assignment read_assignment(const SqlStatement& row, int first) {
+  return {.session_id = row.text(first),
+          .assigned_at = row.time(first + 1),
+          .last_seen_at = row.time(first + 2),
+          .released_at = row.optional_time(first + 3),
+          .shown_as_fallback = row.integer(first + 4) != 0,
+          .consent = row.integer(first + 5) != 0};
+}
+
+}  // namespace
+
+// Why a row lock on the pool: pick_number reads every number's latest hand-out and decides
+// which is free, so two allocations in one pool must not decide on the same reading. Locking
+// the pool row (FOR UPDATE) makes them take turns per pool while other pools, heartbeats and
+// sources go on beside them; in READ COMMITTED each later statement sees what the previous
+// holder committed. SERIALIZABLE would need retry loops, and the global write lock would
+// serialise every pool of every partner. SQLite has one writer anyway.
+SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id) {
+  auto row = db_.prepare(
+      "SELECT s.customer_id, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
+      " d.fallback_number FROM dni_pools d JOIN sources s ON s.id = d.source_id"
+      " WHERE d.source_id = :id AND s.partner_id = :partner_id" +
+      db_.dialect().lock_clause("d", false));
+  row.bind(":id", pool_id).bind(":partner_id", partner_id);
+  if (!row.step()) throw NotFoundError("pool not found");
+  LockedPool pool{.customer_id = row.int64(0),
+                  .timing = {.lease = std::chrono::seconds(row.int64(1)),
+                             .grace = std::chrono::seconds(row.int64(2)),
+                             .cooldown = std::chrono::seconds(row.int64(3))},
+                  .fallback_number = row.text(4)};
+  row.run();
+  return pool;
+}
+
+std::string SqlDniStore::ensure_visitor(const DniNumberRequest& request, Id customer_id,
+                                        TimePoint now) {
+  if (request.visitor_id) {
+    auto known = db_.prepare("SELECT 1 FROM dni_visitors WHERE id = :id AND customer_id = :c");
+    known.bind(":id", *request.visitor_id).bind(":c", customer_id);
+    if (known.step()) return *request.visitor_id;
+  }
+  const auto id = new_id();
+  db_.prepare("INSERT INTO dni_visitors (id, customer_id, first_seen) VALUES (:id, :c, :now)")
+      .bind(":id", id)
+      .bind(":c", customer_id)
+      .bind(":now", now)
+      .run();
+  return id;
+}
+
+std::string SqlDniStore::ensure_session(const DniNumberRequest& request, Id customer_id,
+                                        const std::optional<std::string>& visitor_id,
+                                        TimePoint now) {
+  if (request.session_id) {
+    // Only the customer's own session is continued; its visitor is set once consent comes.
+    db_.prepare(
+           "UPDATE dni_sessions SET last_seen_at = :now, consent = :consent,"
+           " visitor_id = COALESCE(visitor_id, :visitor) WHERE id = :id AND pool_source_id IN"
+           " (SELECT id FROM sources WHERE customer_id = :c)")
+        .bind(":now", now)
+        .bind(":consent", request.consent ? 1 : 0)
+        .bind(":visitor", visitor_id)
+        .bind(":id", *request.session_id)
+        .bind(":c", customer_id)
+        .run();
+    if (db_.changes() == 1) return *request.session_id;
+  }
+  const auto id = new_id();
+  const auto& v = request.visit;
+  db_.prepare(
+         "INSERT INTO dni_sessions (id, visitor_id, pool_source_id, landing_url, referrer,"
+         " utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, gbraid, wbraid,"
+         " fbclid, msclkid, ga_client_id, user_agent, ip_truncated, custom_parameters, consent,"
+         " created_at, last_seen_at) VALUES (:id, :visitor, :pool, :landing, :referrer, :us, :um,"
+         " :uc, :ut, :uo, :gclid, :gbraid, :wbraid, :fbclid, :msclkid, :ga, :ua, :ip, :custom,"
+         " :consent, :now, :now)")
+      .bind(":id", id)
+      .bind(":visitor", visitor_id)
+      .bind(":pool", request.pool_id)
+      .bind(":landing", v.landing_url)
+      .bind(":referrer", v.referrer)
+      .bind(":us", v.query.utm.source)
+      .bind(":um", v.query.utm.medium)
+      .bind(":uc", v.query.utm.campaign)
+      .bind(":ut", v.query.utm.term)
+      .bind(":uo", v.query.utm.content)
+      .bind(":gclid", v.query.click_ids.gclid)
+      .bind(":gbraid", v.query.click_ids.gbraid)
+      .bind(":wbraid", v.query.click_ids.wbraid)
+      .bind(":fbclid", v.query.click_ids.fbclid)
+      .bind(":msclkid", v.query.click_ids.msclkid)
+      .bind(":ga", v.ga_client_id)
+      .bind(":ua", request.user_agent)
+      .bind(":ip", request.ip_truncated)
+      .bind(":custom", custom_json(v.query.custom))
+      .bind(":consent", request.consent ? 1 : 0)
+      .bind(":now", now)
+      .run();
+  return id;
+}
+
+std::vector<dni::PoolNumberState> SqlDniStore::pool_number_states(
+    Id pool_id, std::map<Id, std::string>& numbers) {
+  auto rows = db_.prepare("SELECT pn.id, pn.number, a.id, " + assignment_columns("a") +
+                          " FROM dni_pool_numbers pn"
+                          " LEFT JOIN dni_assignments a ON a.id = pn.latest_assignment_id"
+                          " WHERE pn.pool_source_id = :pool AND pn.released_at IS NULL"
+                          " AND pn.removed_at IS NULL");
+  rows.bind(":pool", pool_id);
+  std::vector<dni::PoolNumberState> states;
+  while (rows.step()) {
+    dni::PoolNumberState state{.number_id = rows.int64(0)};
+    if (!rows.is_null(2)) state.latest = read_assignment(rows, 3);
+    numbers[state.number_id] = rows.text(1);
+    states.push_back(std::move(state));
+  }
+  return states;
+}
+
+std::optional<Id> SqlDniStore::session_number(Id pool_id, const std::string& session_id) {
+  auto row = db_.prepare(
+      "SELECT pool_number_id FROM dni_assignments WHERE session_id = :session"
+      " AND pool_source_id = :pool ORDER BY id DESC LIMIT 1");
+  row.bind(":session", session_id).bind(":pool", pool_id);
+  if (!row.step()) return std::nullopt;
+  return row.optional_int64(0);
+}
+
+Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::string& session_id,
+                                 std::optional<Id> pool_number_id, const std::string& number,
+                                 TimePoint now) {
+  const Id id =
+      db_.prepare(
+             "INSERT INTO dni_assignments (pool_source_id, pool_number_id, number, session_id,"
+             " assigned_at, last_seen_at, shown_as_fallback, consent) VALUES (:pool,"
+             " :pool_number, :number, :session, :now, :now, :fallback, :consent) RETURNING id")
+          .bind(":pool", request.pool_id)
+          .bind(":pool_number", pool_number_id)
+          .bind(":number", number)
+          .bind(":session", session_id)
+          .bind(":now", now)
+          .bind(":fallback", pool_number_id ? 0 : 1)
+          .bind(":consent", request.consent ? 1 : 0)
+          .returning_id();
+  if (pool_number_id) {
+    db_.prepare("UPDATE dni_pool_numbers SET latest_assignment_id = :a WHERE id = :id")
+        .bind(":a", id)
+        .bind(":id", *pool_number_id)
+        .run();
+  }
+  return id;
+}
+
+// A reload while leased is a sign of life, as a heartbeat is.
+Id SqlDniStore::keep_assignment(Id pool_number_id, TimePoint now) {
+  auto row = db_.prepare(
+      "UPDATE dni_assignments SET last_seen_at = :now WHERE id ="
+      " (SELECT latest_assignment_id FROM dni_pool_numbers WHERE id = :id) RETURNING id");
+  row.bind(":now", now).bind(":id", pool_number_id);
+  return row.returning_id();
+}
+
+DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  const auto pool = lock_pool(request.partner_id, request.pool_id);
+  // One instant for the whole hand-out: the pick and the rows it writes agree.
+  const auto now = clock_.now();
+  DniNumberAnswer answer;
+  if (request.consent) answer.visitor_id = ensure_visitor(request, pool.customer_id, now);
+  answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
+  std::map<Id, std::string> numbers;
+  const auto states = pool_number_states(request.pool_id, numbers);
+  const auto pick = dni::pick_number(states, pool.timing, now, answer.session_id,
+                                     session_number(request.pool_id, answer.session_id));
+  answer.verdict = pick.verdict;
+  if (pick.verdict == dni::Pick::kept) {
+    answer.number = numbers.at(*pick.number_id);
+    answer.assignment_id = keep_assignment(*pick.number_id, now);
+  } else if (pick.verdict == dni::Pick::assigned) {
+    answer.number = numbers.at(*pick.number_id);
+    answer.assignment_id =
+        write_assignment(request, answer.session_id, pick.number_id, answer.number, now);
+  } else {
+    answer.number = pool.fallback_number;
+    answer.assignment_id =
+        write_assignment(request, answer.session_id, std::nullopt, pool.fallback_number, now);
+  }
+  tx.commit();
+  return answer;
+}
+
+bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& session_id) {
+  // One conditional statement (dni::accept_heartbeat's rule), so it needs no pool lock: it can
+  // only lengthen a lease that is still running, which no allocation would hand out anyway.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  db_.prepare(
+         "UPDATE dni_assignments SET last_seen_at = CASE WHEN last_seen_at > :now"
+         " THEN last_seen_at ELSE :now END WHERE" +
+         kSessionsLatestNumber + kStillLeased)
+      .bind(":now", clock_.now())
+      .bind(":session", session_id)
+      .bind(":pool", pool_id)
+      .bind(":partner_id", partner_id)
+      .run();
+  const bool accepted = db_.changes() == 1;
+  tx.commit();
+  return accepted;
+}
+
+bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_id) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" + kSessionsLatestNumber +
+              kStillLeased)
+      .bind(":now", clock_.now())
+      .bind(":session", session_id)
+      .bind(":pool", pool_id)
+      .bind(":partner_id", partner_id)
+      .run();
+  const bool released = db_.changes() == 1;
+  tx.commit();
+  return released;
+}
+
+std::optional<DniSession> SqlDniStore::find_session(Id partner_id, const std::string& session_id) {
+  SqlTransaction tx(db_, Mode::read);
+  auto row = db_.prepare(
+      "SELECT ss.id, ss.visitor_id, ss.pool_source_id, ss.landing_url, ss.referrer,"
+      " ss.utm_source, ss.utm_medium, ss.utm_campaign, ss.utm_term, ss.utm_content, ss.gclid,"
+      " ss.gbraid, ss.wbraid, ss.fbclid, ss.msclkid, ss.ga_client_id, ss.user_agent,"
+      " ss.ip_truncated, ss.custom_parameters, ss.consent, ss.created_at, ss.last_seen_at"
+      " FROM dni_sessions ss JOIN sources s ON s.id = ss.pool_source_id"
+      " WHERE ss.id = :id AND s.partner_id = :partner_id");
+  row.bind(":id", session_id).bind(":partner_id", partner_id);
+  if (!row.step()) return std::nullopt;
+  return DniSession{
+      .id = row.text(0),
+      .visitor_id = row.optional_text(1),
+      .pool_id = row.int64(2),
+      .landing_url = row.text(3),
+      .referrer = row.text(4),
+      .utm = {row.text(5), row.text(6), row.text(7), row.text(8), row.text(9)},
+      .click_ids = {row.text(10), row.text(11), row.text(12), row.text(13), row.text(14)},
+      .ga_client_id = row.optional_text(15),
+      .user_agent = row.text(16),
+      .ip_truncated = row.text(17),
+      .custom_parameters = parse_custom(row.text(18)),
+      .consent = row.integer(19) != 0,
+      .created_at = row.time(20),
+      .last_seen_at = row.time(21)};
+}
+
+std::optional<DniNumberHistory> SqlDniStore::number_history(const std::string& number,
+                                                            TimePoint at) {
+  // The pool of the latest hand-out by then; pick_number keeps one number's hand-outs from
+  // overlapping, so a few before the call are all that can explain it.
+  SqlTransaction tx(db_, Mode::read);
+  auto pool = db_.prepare(
+      "SELECT a.pool_source_id, s.partner_id, s.customer_id, d.lease_seconds, d.grace_seconds,"
+      " d.cooldown_seconds FROM dni_assignments a JOIN sources s ON s.id = a.pool_source_id"
+      " JOIN dni_pools d ON d.source_id = a.pool_source_id WHERE a.number = :number"
+      " AND a.assigned_at <= :at ORDER BY a.assigned_at DESC, a.id DESC LIMIT 1");
+  pool.bind(":number", number).bind(":at", at);
+  if (!pool.step()) return std::nullopt;
+  DniNumberHistory history{.pool_id = pool.int64(0),
+                           .partner_id = pool.int64(1),
+                           .customer_id = pool.int64(2),
+                           .timing = {.lease = std::chrono::seconds(pool.int64(3)),
+                                      .grace = std::chrono::seconds(pool.int64(4)),
+                                      .cooldown = std::chrono::seconds(pool.int64(5))}};
+  pool.run();
+  auto rows =
+      db_.prepare("SELECT " + assignment_columns("a") +
+                  " FROM dni_assignments a WHERE number = :number AND pool_source_id = :pool"
+                  " AND assigned_at <= :at ORDER BY assigned_at DESC, id DESC LIMIT 8");
+  rows.bind(":number", number).bind(":pool", history.pool_id).bind(":at", at);
+  while (rows.step()) history.assignments.push_back(read_assignment(rows, 0));
+  return history;
+}
+
+bool SqlDniStore::remember_signature(Id partner_id, const std::string& signature,
+                                     TimePoint expires_at) {
+  // The primary key decides between nodes: a second insert of the same signature waits for
+  // the first to commit and then inserts nothing.
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  db_.prepare("DELETE FROM dni_seen_signatures WHERE expires_at <= :now")
+      .bind(":now", clock_.now())
+      .run();
+  db_.prepare(
+         "INSERT INTO dni_seen_signatures (partner_id, signature, expires_at) VALUES"
+         " (:partner_id, :signature, :expires_at) ON CONFLICT (partner_id, signature) DO NOTHING")
+      .bind(":partner_id", partner_id)
+      .bind(":signature", signature)
+      .bind(":expires_at", expires_at)
+      .run();
+  const bool first = db_.changes() == 1;
+  tx.commit();
+  return first;
+}
+
+DniPoolUsage SqlDniStore::pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) {
+  SqlTransaction tx(db_, Mode::read);
+  const auto settings = settings_of(partner_id, pool_id);
+  if (!settings) throw NotFoundError("pool not found");
+  DniPoolUsage usage;
+  {
+    auto sessions = db_.prepare(
+        "SELECT COUNT(*) FROM dni_sessions WHERE pool_source_id = :pool"
+        " AND created_at >= :from AND created_at < :to");
+    sessions.bind(":pool", pool_id).bind(":from", from).bind(":to", to);
+    sessions.step();
+    usage.sessions = static_cast<std::size_t>(sessions.int64(0));
+  }
+  auto rows = db_.prepare("SELECT " + assignment_columns("a") +
+                          " FROM dni_assignments a WHERE pool_source_id = :pool"
+                          " AND assigned_at >= :from AND assigned_at < :to");
+  rows.bind(":pool", pool_id).bind(":from", from).bind(":to", to);
+  while (rows.step()) {
+    const auto assignment = read_assignment(rows, 0);
+    if (assignment.shown_as_fallback) {
+      ++usage.exhaustion_events;
+    } else {
+      usage.held.push_back({assignment.assigned_at, dni::free_at(assignment, settings->timing)});
+    }
+  }
+  return usage;
+}
+
+}  // namespace callsight
