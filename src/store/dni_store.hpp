@@ -138,7 +138,8 @@ class DniStore {
 
   // Finds or creates the session, picks its number with dni::pick_number and writes the
   // assignment, in one transaction: two requests (on any nodes) never get one number for two
-  // live sessions. NotFoundError when the pool is not the partner's.
+  // live sessions. NotFoundError when the pool is not the partner's;
+  // ConflictError("pool_not_active", "pool_id") when its source is not active.
   virtual DniNumberAnswer request_number(const DniNumberRequest& request) = 0;
   // Extends the lease of the session's number if it is still leased (dni::accept_heartbeat);
   // false otherwise, and then the script asks for a number again.

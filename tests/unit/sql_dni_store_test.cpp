@@ -202,6 +202,23 @@ TEST_F(SqlDniStoreTest, SameSessionKeepsItsNumberOthersGetOthersThenTheFallback)
   EXPECT_NE(ask(pool.source.id, "not-a-session").session_id, "not-a-session");
 }
 
+TEST_F(SqlDniStoreTest, ADeletedPoolHandsOutNothingAndItsNumbersAreQuarantined) {
+  const auto pool = pool_with({"+46101"});
+  store_->sources().change_source(partner_, pool.source.id, [&](auto& s, auto&) {
+    s.lifecycle.deleted_at = clock_.now();
+    return true;
+  });
+  try {
+    ask(pool.source.id);
+    FAIL() << "a deleted pool handed out a number";
+  } catch (const ConflictError& e) {
+    EXPECT_EQ(e.code(), "pool_not_active");
+  }
+  const auto quarantined = store_->numbers().list_numbers(NumberState::quarantined, partner_);
+  ASSERT_EQ(quarantined.size(), 1u);
+  EXPECT_EQ(quarantined[0].number, "+46101");
+}
+
 TEST_F(SqlDniStoreTest, NumberGoesToAnotherSessionOnlyAfterLeaseGraceAndCooldown) {
   const auto pool = pool_with({"+46101"});
   const auto first = ask(pool.source.id);

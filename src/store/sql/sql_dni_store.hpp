@@ -49,7 +49,7 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
     dni::PoolTiming timing;
     std::string fallback_number;
   };
-  LockedPool lock_pool(Id partner_id, Id pool_id);
+  LockedPool lock_pool(Id partner_id, Id pool_id, TimePoint now);
   std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);
   std::string ensure_session(const DniNumberRequest& request, Id customer_id,
                              const std::optional<std::string>& visitor_id, TimePoint now);

@@ -3,6 +3,7 @@
 
 #include "common/random.hpp"
 #include "common/utf8.hpp"
+#include "core/source.hpp"
 #include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_fragments.hpp"
 
@@ -62,14 +63,22 @@ dni::Assignment read_assignment(const SqlStatement& row, int first) {
 // sources go on beside them; in READ COMMITTED each later statement sees what the previous
 // holder committed. SERIALIZABLE would need retry loops, and the global write lock would
 // serialise every pool of every partner. SQLite has one writer anyway.
-SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id) {
-  auto row = db_.prepare(
+SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePoint now) {
+  static const std::string sql =
       "SELECT s.customer_id, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
-      " d.fallback_number FROM dni_pools d JOIN sources s ON s.id = d.source_id"
-      " WHERE d.source_id = :id AND s.partner_id = :partner_id" +
-      db_.dialect().lock_clause("d", false));
-  row.bind(":id", pool_id).bind(":partner_id", partner_id);
+      " d.fallback_number, " +
+      source_status_sql() +
+      " FROM dni_pools d JOIN sources s ON s.id = d.source_id"
+      " JOIN partners p ON p.id = s.partner_id"
+      " WHERE d.source_id = :id AND s.partner_id = :partner_id";
+  auto row = db_.prepare(sql + db_.dialect().lock_clause("d", false));
+  row.bind(":id", pool_id).bind(":partner_id", partner_id).bind(":now", now);
   if (!row.step()) throw NotFoundError("pool not found");
+  // A pool that is not active (upcoming, deleted and quarantined, archived) hands out
+  // nothing: once archived, its numbers may already be someone else's.
+  if (row.text(5) != to_string(SourceStatus::active)) {
+    throw ConflictError("pool_not_active", "pool_id", "the pool is not active");
+  }
   LockedPool pool{.customer_id = row.int64(0),
                   .timing = {.lease = std::chrono::seconds(row.int64(1)),
                              .grace = std::chrono::seconds(row.int64(2)),
@@ -209,9 +218,9 @@ Id SqlDniStore::keep_assignment(Id pool_number_id, TimePoint now) {
 
 DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   SqlTransaction tx(db_, Mode::concurrent_write);
-  const auto pool = lock_pool(request.partner_id, request.pool_id);
   // One instant for the whole hand-out: the pick and the rows it writes agree.
   const auto now = clock_.now();
+  const auto pool = lock_pool(request.partner_id, request.pool_id, now);
   DniNumberAnswer answer;
   if (request.consent) answer.visitor_id = ensure_visitor(request, pool.customer_id, now);
   answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
