@@ -12,7 +12,7 @@ constexpr std::string_view kWorkdays =
     R"({"phonenr": "0890510", "weekdays": "mon,tue,wed,thu,fri", "from_time": "08:00",
         "to_time": "17:00"})";
 
-std::vector<AltNumberRule> parsed(std::string_view json_text) {
+std::vector<AltNumberRule> parsed_rules(std::string_view json_text) {
   auto result = parse_alt_number_rules(json_text, "SE");
   if (auto* error = std::get_if<RuleError>(&result)) {
     ADD_FAILURE() << error->message;
@@ -46,7 +46,7 @@ TimePoint utc(std::string_view text) {
 }
 
 TEST(AltNumberRules, ParsesTheReferenceExample) {
-  const auto rules = parsed(std::string("[") + std::string(kWorkdays) + "]");
+  const auto rules = parsed_rules(std::string("[") + std::string(kWorkdays) + "]");
   ASSERT_EQ(rules.size(), 1U);
   EXPECT_EQ(rules[0].answering_number, "+46890510");
   EXPECT_EQ(rules[0].weekdays, 0b0011111);
@@ -55,16 +55,16 @@ TEST(AltNumberRules, ParsesTheReferenceExample) {
   EXPECT_EQ(rules[0].alt_key, "");
 }
 
-TEST(AltNumberRules, EmptyArrayClearsRules) { EXPECT_TRUE(parsed("[]").empty()); }
+TEST(AltNumberRules, EmptyArrayClearsRules) { EXPECT_TRUE(parsed_rules("[]").empty()); }
 
 TEST(AltNumberRules, WeekdaysAreCaseInsensitiveAndMaySpaceOrRepeat) {
-  const auto rules = parsed(rule_with("weekdays", " Sat , SUN,sat"));
+  const auto rules = parsed_rules(rule_with("weekdays", " Sat , SUN,sat"));
   ASSERT_EQ(rules.size(), 1U);
   EXPECT_EQ(rules[0].weekdays, 0b1100000);
 }
 
 TEST(AltNumberRules, AcceptsVoicemailAnd2400) {
-  const auto rules = parsed(
+  const auto rules = parsed_rules(
       R"([{"phonenr": "voicemail", "weekdays": "sun", "from_time": "00:00", "to_time": "24:00"}])");
   ASSERT_EQ(rules.size(), 1U);
   EXPECT_EQ(rules[0].answering_number, "voicemail");
@@ -73,19 +73,19 @@ TEST(AltNumberRules, AcceptsVoicemailAnd2400) {
 }
 
 TEST(AltNumberRules, KeepsAnEchoedAltKey) {
-  EXPECT_EQ(parsed(rule_with("alt_key", "17"))[0].alt_key, "17");
-  EXPECT_EQ(parsed(rule_with("alt_key", 18))[0].alt_key, "18");
+  EXPECT_EQ(parsed_rules(rule_with("alt_key", "17"))[0].alt_key, "17");
+  EXPECT_EQ(parsed_rules(rule_with("alt_key", 18))[0].alt_key, "18");
 }
 
 TEST(AltNumberRules, RoundTripsThroughTheWireForm) {
   const std::string wire =
       R"([{"alt_key":"5","from_time":"08:00","phonenr":"+46890510","to_time":"17:00","weekdays":"mon,fri"},)"
       R"({"alt_key":"6","from_time":"00:00","phonenr":"voicemail","to_time":"24:00","weekdays":"sat,sun"}])";
-  EXPECT_EQ(render_alt_number_rules(parsed(wire)).dump(), wire);
+  EXPECT_EQ(render_alt_number_rules(parsed_rules(wire)).dump(), wire);
 }
 
 TEST(AltNumberRules, RendersWeekdaysInWeekOrderAndTimesPadded) {
-  const auto rules = parsed(
+  const auto rules = parsed_rules(
       R"([{"phonenr": "01890520", "weekdays": "fri,mon", "from_time": "07:05", "to_time": "09:30"}])");
   const auto wire = render_alt_number_rules(rules);
   EXPECT_EQ(wire[0]["weekdays"], "mon,fri");
@@ -168,7 +168,7 @@ INSTANTIATE_TEST_SUITE_P(
 const std::string kDefault = "+46812345678";
 
 TEST(AltNumberRules, WorkdayRuleAnswersFromItsStartUntilItsEnd) {
-  const auto rules = parsed(std::string("[") + std::string(kWorkdays) + "]");
+  const auto rules = parsed_rules(std::string("[") + std::string(kWorkdays) + "]");
   // Monday 2026-01-19, Stockholm is UTC+1 in winter.
   EXPECT_EQ(
       answering_target_at(kDefault, rules, utc("2026-01-19 06:59:00"), kStockholm).answering_number,
@@ -187,7 +187,7 @@ TEST(AltNumberRules, WorkdayRuleAnswersFromItsStartUntilItsEnd) {
 }
 
 TEST(AltNumberRules, RulesFollowTheZonesSummerTime) {
-  const auto rules = parsed(std::string("[") + std::string(kWorkdays) + "]");
+  const auto rules = parsed_rules(std::string("[") + std::string(kWorkdays) + "]");
   // Monday 2026-07-06 08:00 CEST is 06:00 UTC.
   EXPECT_EQ(answering_target_at(kDefault, rules, utc("2026-07-06 05:59:00"), kStockholm).rule,
             nullptr);
@@ -196,7 +196,7 @@ TEST(AltNumberRules, RulesFollowTheZonesSummerTime) {
 }
 
 TEST(AltNumberRules, WeekdayIsTheLocalOne) {
-  const auto rules = parsed(
+  const auto rules = parsed_rules(
       R"([{"phonenr": "0890510", "weekdays": "mon", "from_time": "00:00", "to_time": "01:00"}])");
   // Sunday 23:30 UTC is Monday 00:30 in Stockholm but still Sunday in UTC.
   const auto t = utc("2026-01-18 23:30:00");
@@ -205,7 +205,7 @@ TEST(AltNumberRules, WeekdayIsTheLocalOne) {
 }
 
 TEST(AltNumberRules, FirstMatchingRuleWins) {
-  const auto rules = parsed(
+  const auto rules = parsed_rules(
       R"([{"phonenr": "0890510", "weekdays": "mon", "from_time": "12:00", "to_time": "13:00"},
           {"phonenr": "01890520", "weekdays": "mon,tue", "from_time": "08:00", "to_time": "17:00"}])");
   EXPECT_EQ(answering_target_at(kDefault, rules, utc("2026-01-19 11:30:00"), kStockholm).rule,
@@ -217,7 +217,7 @@ TEST(AltNumberRules, FirstMatchingRuleWins) {
 }
 
 TEST(AltNumberRules, SundayVoicemailRuleSendsCallsToVoicemail) {
-  const auto rules = parsed(
+  const auto rules = parsed_rules(
       R"([{"phonenr": "voicemail", "weekdays": "sun", "from_time": "00:00", "to_time": "24:00"}])");
   // Sunday 2026-01-25 23:59 local is 22:59 UTC; Monday begins at 23:00 UTC.
   const auto sunday = answering_target_at(kDefault, rules, utc("2026-01-25 22:59:00"), kStockholm);

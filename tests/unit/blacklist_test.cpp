@@ -9,7 +9,7 @@ namespace {
 
 using Numbers = std::vector<std::string>;
 
-Numbers parsed(std::string_view json) {
+Numbers parsed_blacklist(std::string_view json) {
   auto result = parse_blacklist(json);
   if (const auto* error = std::get_if<BlacklistError>(&result)) {
     ADD_FAILURE() << json << ": " << error->message;
@@ -26,13 +26,14 @@ BlacklistError error_of(std::string_view json) {
 }
 
 TEST(Blacklist, ParsesE164NumbersInTheGivenOrder) {
-  EXPECT_EQ(parsed(R"(["+46701234567","+4631123456"])"), (Numbers{"+46701234567", "+4631123456"}));
+  EXPECT_EQ(parsed_blacklist(R"(["+46701234567","+4631123456"])"),
+            (Numbers{"+46701234567", "+4631123456"}));
 }
 
-TEST(Blacklist, EmptyArrayIsTheEmptyList) { EXPECT_TRUE(parsed("[]").empty()); }
+TEST(Blacklist, EmptyArrayIsTheEmptyList) { EXPECT_TRUE(parsed_blacklist("[]").empty()); }
 
 TEST(Blacklist, SeparatorsAreDroppedSoSpellingsOfOneNumberCollapse) {
-  EXPECT_EQ(parsed(R"(["+46 70-123 45 67","+46701234567","+46 31 123456"])"),
+  EXPECT_EQ(parsed_blacklist(R"(["+46 70-123 45 67","+46701234567","+46 31 123456"])"),
             (Numbers{"+46701234567", "+4631123456"}));
 }
 
@@ -68,7 +69,7 @@ TEST(Blacklist, AtMostTheCapIsAccepted) {
     }
     return json + "]";
   };
-  EXPECT_EQ(parsed(array_of(kBlacklistMaxNumbers)).size(), kBlacklistMaxNumbers);
+  EXPECT_EQ(parsed_blacklist(array_of(kBlacklistMaxNumbers)).size(), kBlacklistMaxNumbers);
   const auto error = error_of(array_of(kBlacklistMaxNumbers + 1));
   EXPECT_EQ(error.index, -1);
   EXPECT_NE(error.message.find(std::to_string(kBlacklistMaxNumbers)), std::string::npos);

@@ -8,8 +8,7 @@ namespace {
 
 using test_support::at;
 using test_support::handed_out;
-
-const PoolTiming kTiming;  // 30 + 10 + 5 minutes
+using test_support::kDefaultTiming;
 
 PoolNumberState number(Id id, std::optional<Assignment> latest = std::nullopt) {
   return {id, std::move(latest)};
@@ -18,7 +17,7 @@ PoolNumberState number(Id id, std::optional<Assignment> latest = std::nullopt) {
 TEST(DniAllocation, AReloadKeepsTheSessionsLeasedNumber) {
   const std::vector<PoolNumberState> numbers{
       number(1), number(2, handed_out("S", "2026-01-01 10:00:00", "2026-01-01 10:10:00"))};
-  const auto pick = pick_number(numbers, kTiming, at("2026-01-01 10:20:00"), "S", 2);
+  const auto pick = pick_number(numbers, kDefaultTiming, at("2026-01-01 10:20:00"), "S", 2);
   EXPECT_EQ(pick.verdict, Pick::kept);
   EXPECT_EQ(pick.number_id, 2);
 }
@@ -26,7 +25,7 @@ TEST(DniAllocation, AReloadKeepsTheSessionsLeasedNumber) {
 TEST(DniAllocation, ANumberNowHeldByAnotherSessionIsNotKept) {
   const std::vector<PoolNumberState> numbers{
       number(1), number(2, handed_out("T", "2026-01-01 10:00:00", "2026-01-01 10:10:00"))};
-  const auto pick = pick_number(numbers, kTiming, at("2026-01-01 10:20:00"), "S", 2);
+  const auto pick = pick_number(numbers, kDefaultTiming, at("2026-01-01 10:20:00"), "S", 2);
   EXPECT_EQ(pick.verdict, Pick::assigned);
   EXPECT_EQ(pick.number_id, 1);
 }
@@ -35,7 +34,7 @@ TEST(DniAllocation, AnExpiredLeaseIsNotKeptEvenForItsOwnSession) {
   const std::vector<PoolNumberState> numbers{
       number(1, handed_out("T", "2026-01-01 08:00:00", "2026-01-01 08:00:00")),
       number(2, handed_out("S", "2026-01-01 10:00:00", "2026-01-01 10:00:00"))};
-  const auto pick = pick_number(numbers, kTiming, at("2026-01-01 10:35:00"), "S", 2);
+  const auto pick = pick_number(numbers, kDefaultTiming, at("2026-01-01 10:35:00"), "S", 2);
   EXPECT_EQ(pick.verdict, Pick::assigned);
   EXPECT_EQ(pick.number_id, 1);
 }
@@ -47,10 +46,10 @@ TEST(DniAllocation, PicksTheNumberFreeTheLongestNeverAssignedFirst) {
       number(2, handed_out("B", "2026-01-01 08:00:00", "2026-01-01 09:00:00")),
       number(3, handed_out("C", "2026-01-01 11:50:00", "2026-01-01 11:50:00")),
   };
-  EXPECT_EQ(pick_number(numbers, kTiming, now, "S", std::nullopt).number_id, 2);
+  EXPECT_EQ(pick_number(numbers, kDefaultTiming, now, "S", std::nullopt).number_id, 2);
   numbers.push_back(number(9));
   numbers.push_back(number(7));
-  EXPECT_EQ(pick_number(numbers, kTiming, now, "S", std::nullopt).number_id, 7);
+  EXPECT_EQ(pick_number(numbers, kDefaultTiming, now, "S", std::nullopt).number_id, 7);
 }
 
 TEST(DniAllocation, ExhaustedWhenEveryNumberIsLeasedInGraceOrCooling) {
@@ -59,13 +58,15 @@ TEST(DniAllocation, ExhaustedWhenEveryNumberIsLeasedInGraceOrCooling) {
       number(2, handed_out("B", "2026-01-01 10:00:00", "2026-01-01 10:05:00")),  // grace
       number(3, handed_out("C", "2026-01-01 10:30:00", "2026-01-01 10:30:00")),  // leased
   };
-  const auto pick = pick_number(numbers, kTiming, at("2026-01-01 10:42:00"), "S", std::nullopt);
+  const auto pick =
+      pick_number(numbers, kDefaultTiming, at("2026-01-01 10:42:00"), "S", std::nullopt);
   EXPECT_EQ(pick.verdict, Pick::exhausted);
   EXPECT_FALSE(pick.number_id.has_value());
-  EXPECT_EQ(pick_number({}, kTiming, at("2026-01-01 10:42:00"), "S", std::nullopt).verdict,
+  EXPECT_EQ(pick_number({}, kDefaultTiming, at("2026-01-01 10:42:00"), "S", std::nullopt).verdict,
             Pick::exhausted);
-  EXPECT_EQ(pick_number(numbers, kTiming, at("2026-01-01 10:45:00"), "S", std::nullopt).number_id,
-            1);
+  EXPECT_EQ(
+      pick_number(numbers, kDefaultTiming, at("2026-01-01 10:45:00"), "S", std::nullopt).number_id,
+      1);
 }
 
 TEST(DniAllocation, EachVerdictHasAReason) {

@@ -10,6 +10,8 @@ namespace callsight::dni::test_support {
 
 inline TimePoint at(const char* text) { return *parse_utc(text); }
 
+inline const PoolTiming kDefaultTiming;  // 30 + 10 + 5 minutes
+
 inline Assignment handed_out(std::string session, const char* assigned, const char* last_seen) {
   Assignment a;
   a.session_id = std::move(session);
