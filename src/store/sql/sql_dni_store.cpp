@@ -78,9 +78,16 @@ const std::string kPoolNumberColumns = "id, number, added_at, removed_at, quaran
 
 }  // namespace
 
-DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& settings) {
-  SqlTransaction tx(db_, Mode::write);
+DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& settings,
+                                 const NumberRequest& numbers, int count,
+                                 const std::function<void(ChangeLookups&)>& check_references) {
+  // concurrent_write: the numbers are claimed as add_pool_numbers claims them.
+  SqlTransaction tx(db_, Mode::concurrent_write);
   require_partners_customer(db_, source.partner_id, source.customer_id);
+  if (check_references) {
+    SqlChangeLookups lookups(db_);
+    check_references(lookups);
+  }
   const std::string created = format_utc(clock_.now());
   const Id id = insert_source_row(db_, source, "", "dynamic", created);
   // The sweep announces status changes from here on, as it does for a created source.
@@ -103,6 +110,7 @@ DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& se
       .bind(":origins", list_json(settings.allowed_origins))
       .bind(":created", created)
       .run();
+  take_free_numbers(source.partner_id, id, numbers, count);
   auto pool = find_pool_locked(source.partner_id, id);
   tx.commit();
   return *pool;
@@ -198,6 +206,13 @@ std::vector<DniPoolNumber> SqlDniStore::add_pool_numbers(Id partner_id, Id pool_
   // create does, so pools and sources grow side by side without taking one number twice.
   SqlTransaction tx(db_, Mode::concurrent_write);
   require_pool(partner_id, pool_id);
+  auto added = take_free_numbers(partner_id, pool_id, request, count);
+  tx.commit();
+  return added;
+}
+
+std::vector<DniPoolNumber> SqlDniStore::take_free_numbers(Id partner_id, Id pool_id,
+                                                          const NumberRequest& request, int count) {
   std::vector<DniPoolNumber> added;
   for (int i = 0; i < count; ++i) {
     const auto number = claim_free_number(db_, clock_.now(), partner_id, request);
@@ -206,7 +221,6 @@ std::vector<DniPoolNumber> SqlDniStore::add_pool_numbers(Id partner_id, Id pool_
     }
     added.push_back(add_pool_number(pool_id, *number));
   }
-  tx.commit();
   return added;
 }
 
