@@ -66,6 +66,7 @@ void register_resources(ApiRouter& router) {
   register_customers(router);
   register_users(router);
   register_sources(router);
+  register_pools(router);
   register_numbers(router);
   register_campaigns(router);
   register_voicemail_greetings(router);

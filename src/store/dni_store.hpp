@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,9 +117,14 @@ class DniStore {
  public:
   virtual ~DniStore() = default;
 
-  // Creates the pool's source (kind dynamic, no tracking number) and its settings.
-  // NotFoundError when the customer is not the partner's.
-  virtual DniPool create_pool(const Source& source, const DniPoolSettings& settings) = 0;
+  // Creates the pool's source (kind dynamic, no tracking number) and its settings, and takes
+  // `count` free numbers matching `numbers` as add_pool_numbers does, in one transaction: a
+  // pool is never seen without the numbers it was created with. Too few free numbers:
+  // ConflictError("no_free_number", "number") and nothing is written. NotFoundError when the
+  // customer is not the partner's. `check_references` as in SourceStore::create_source.
+  virtual DniPool create_pool(const Source& source, const DniPoolSettings& settings,
+                              const NumberRequest& numbers = {}, int count = 0,
+                              const std::function<void(ChangeLookups&)>& check_references = {}) = 0;
   virtual std::optional<DniPool> find_pool(Id partner_id, Id pool_id) = 0;
   // NotFoundError when the customer is not the partner's.
   virtual std::vector<DniPool> list_pools(Id partner_id, Id customer_id) = 0;

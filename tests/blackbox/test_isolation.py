@@ -22,7 +22,7 @@ from webhook_receiver import Receiver
 SWITCH_SECRET = "isolation-switch-" + unique()
 CALLER = "+46812345678"
 PHONE = "+46701234567"
-# Free inventory numbers: 3 for alice, 1 for bob, 1 left free so a wrongly accepted
+# Free inventory numbers: 4 for alice (one in her pool), 1 for bob, 1 left free so a wrongly accepted
 # source of bob's would be created (and caught) instead of failing for want of a number.
 _numbers = ("+4650%07d" % n for n in itertools.count(1000))
 DELIVERY_WAIT = 30.0
@@ -32,7 +32,7 @@ ID_FIELDS = {
     "customer_id": "customer_ids", "source_id": "source_ids", "campaign_id": "campaign_ids",
     "vm_greeting_id": "greeting_ids", "user_id": "user_ids", "pincode_id": "pincode_ids",
     "cdr_id": "cdr_ids", "webhook_id": "webhook_ids", "event_id": "event_ids",
-    "delivery_id": "delivery_ids", "order_id": "order_ids",
+    "delivery_id": "delivery_ids", "order_id": "order_ids", "pool_id": "source_ids",
 }
 EMPTY = "empty"  # expect 200 with an empty list
 LISTED = "list"  # expect 200 (bob's own objects only)
@@ -118,6 +118,11 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
                                  destnr=f["numbers"][1], name="Gone " + mark,
                                  phonenr="0890510")["source_id"]
         self.one(self.call(a, "DELETE", "/sources/%s" % f["sid2"]), "sources")
+        # A pool takes the one free number there is now.
+        f["numbers"].append(self.add_number())
+        f["pool"] = self.created(a, "POST", "/pools", "pools", customer_id=cid, count="1",
+                                 name="Pool " + mark, phonenr="0890510", campaign_id=f["kid"],
+                                 allowed_origins="https://shop.example")["pool_id"]
         self.ok(self.call(a, "PUT", "/customers/blacklist", data={
             "customer_id": cid, "phonenrs": json.dumps(["+46709999111"])}), "blacklist")
         user = self.created(a, "POST", "/users", "users", customer_id=cid,
@@ -140,7 +145,7 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
         f["deliveries"] = self.wait_for_deliveries()
         events = self.json_of(self.call(a, "GET", "/events"))["events"]
         f["ids"] = {
-            "customer_ids": {cid}, "source_ids": {f["sid"], f["sid2"]},
+            "customer_ids": {cid}, "source_ids": {f["sid"], f["sid2"], f["pool"]},
             "campaign_ids": {f["kid"]}, "greeting_ids": {f["gid"]}, "user_ids": {f["uid"]},
             "pincode_ids": {f["pid"]}, "cdr_ids": set(f["cdrs"]), "webhook_ids": {f["wid"]},
             "event_ids": {e["event_id"] for e in events}, "delivery_ids": set(f["deliveries"]),
@@ -188,7 +193,7 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("/customers/%s/callbacks" % cid, {}),
             ("/customers/%s/pincodes/%s" % (cid, f["pid"]), {}), ("/users/%s" % f["uid"], {}),
             ("/webhooks/%s" % f["wid"], {}), ("/webhooks/deliveries", {}), ("/events", {}),
-            ("/statistics/cdrs", {"extended": "1"}),
+            ("/statistics/cdrs", {"extended": "1"}), ("/pools", {"customer_id": cid}),
         ]
         answers = {}
         for path, params in paths:
@@ -205,6 +210,8 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
         cid, custnr, sid, kid, gid = f["cid"], f["custnr"], f["sid"], f["kid"], f["gid"]
         uid, pid, wid, cdr = f["uid"], f["pid"], f["wid"], f["cdrs"][0]
         new_source = {"name": "x", "phonenr": "0890510"}
+        new_pool = dict(new_source, count="1")
+        pool = f["pool"]
         campaign = {"name": "x", "pricing_model_id": "ppc"}
         webhook = {"url": "http://127.0.0.1:%d/b" % self.receiver.port,
                    "events": json.dumps(["call.completed"])}
@@ -261,6 +268,20 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("PUT", "/sources/%s" % b["sid"], {"vm_greeting_id": gid}, 400),
             ("DELETE", "/sources", {"source_id": sid}, 404),
             ("DELETE", "/sources/%s" % sid, {}, 404),
+            # pools
+            ("POST", "/pools", dict(new_pool, customer_id=cid), 404),
+            ("POST", "/pools", dict(new_pool, customer_id=b["cid"], campaign_id=kid), 400),
+            ("POST", "/pools", dict(new_pool, customer_id=b["cid"], vm_greeting_id=gid), 400),
+            ("GET", "/pools", {"pool_id": pool}, 404),
+            ("GET", "/pools", {"pool_id": sid}, 404),
+            ("GET", "/pools", {"pool_id": pool, "customer_id": b["cid"]}, 404),
+            ("GET", "/pools", {"customer_id": cid}, 404),
+            ("GET", "/pools", {"customer_id": b["cid"]}, EMPTY),
+            ("PUT", "/pools", {"pool_id": pool, "name": "Stolen"}, 404),
+            ("PUT", "/pools", {"pool_id": pool, "lease": "60", "allowed_origins": ""}, 404),
+            ("DELETE", "/pools", {"pool_id": pool}, 404),
+            ("POST", "/pools/numbers", {"pool_id": pool, "count": "1"}, 404),
+            ("DELETE", "/pools/numbers", {"pool_id": pool, "number": f["numbers"][2]}, 404),
             ("GET", "/numbers", {}, LISTED),
             ("GET", "/numbers", {"state": "allocated"}, LISTED),
             ("GET", "/numbers", {"state": "quarantined"}, EMPTY),

@@ -54,6 +54,12 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
         self.sid = self.one(self.source(self.cid, name="webb"), "sources")["source_id"]
         self.wid = post("/webhooks", "webhooks", url="http://127.0.0.1:9/hook",
                         events='["call.completed"]')["webhook_id"]
+        # A pool of one number, for PUT /pools and POST /pools/numbers; made before the free
+        # number below is added, since a pool takes any free number.
+        self.server.cli("numbers", "add", next(_numbers), check=True)
+        self.pool_id = self.one(self.call(a, "POST", "/pools", data=dict(
+            customer_id=self.cid, name="webb", phonenr="0890510", count="1")),
+            "pools")["pool_id"]
         # A free number a POST /sources would take, were it accepted.
         self.free_number = next(_numbers)
         self.server.cli("numbers", "add", self.free_number, check=True)
@@ -105,6 +111,16 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
             ("PUT", "/webhooks"): dict(pick("webhook_id"), url="http://127.0.0.1:9/x",
                                        template="{bnum}"),
             ("POST", "/webhooks/test"): pick("webhook_id"),
+            ("POST", "/pools"): dict(pick("customer_id"), name="webb", media="google",
+                                     phonenr="0890510", count="1", is_default="1",
+                                     lease="600", grace="60", cooldown="60",
+                                     fallback_number="0812345", numbers_to_replace="0812346",
+                                     allowed_origins="https://shop.example",
+                                     rules='[{"kind":"referrer_host","value":"bing.com"}]'),
+            ("PUT", "/pools"): dict(pool_id=self.pool_id, name="tidning", lease="900",
+                                    rules='[{"kind":"utm_exact","field":"source",'
+                                          '"value":"dn"}]'),
+            ("POST", "/pools/numbers"): dict(pool_id=self.pool_id, count="1"),
         }
 
     def write_routes(self):
@@ -116,7 +132,8 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
     def lists(self, s, cid):
         """Every list of a partner: each must answer 200; returns their bodies."""
         paths = ["/customers", "/users", "/sources", "/sources/statuses", "/webhooks",
-                 "/webhooks/deliveries", "/events", "/statistics/cdrs"]
+                 "/webhooks/deliveries", "/events", "/statistics/cdrs",
+                 "/pools?customer_id=%s" % cid]
         paths += ["/customers/%s/%s" % (cid, resource) for resource in (
             "campaigns", "voicemail_greetings", "blacklist", "orders", "callbacks", "pincodes")]
         bodies = {}

@@ -105,5 +105,23 @@ TEST(DniPoolRules, TheLowestDefaultPoolIdWinsWhenSeveralAreDefault) {
   EXPECT_EQ(choose_pool(pools, visit("/"))->pool_id, 6);
 }
 
+// The names are what the store keeps and the API reads: each names one value, both ways.
+TEST(DniPoolRules, EveryKindAndUtmFieldHasOneNameReadBack) {
+  for (auto kind : {RuleKind::landing_path_prefix, RuleKind::landing_query_contains,
+                    RuleKind::utm_exact, RuleKind::utm_prefix, RuleKind::click_id_present,
+                    RuleKind::referrer_host, RuleKind::referrer_host_suffix}) {
+    EXPECT_EQ(rule_kind_named(rule_kind_name(kind)), kind);
+  }
+  for (auto field : {UtmField::source, UtmField::medium, UtmField::campaign, UtmField::term,
+                     UtmField::content}) {
+    EXPECT_EQ(utm_field_named(utm_field_name(field)), field);
+  }
+  EXPECT_EQ(rule_kind_name(RuleKind::referrer_host_suffix), "referrer_host_suffix");
+  EXPECT_EQ(utm_field_name(UtmField::campaign), "campaign");
+  EXPECT_FALSE(rule_kind_named("Referrer_Host"));
+  EXPECT_FALSE(rule_kind_named(""));
+  EXPECT_FALSE(utm_field_named("utm_source"));
+}
+
 }  // namespace
 }  // namespace callsight::dni

@@ -162,6 +162,23 @@ TEST_F(SqlDniStoreTest, NumbersComeFromTheInventoryAndServeOneHolder) {
   EXPECT_TRUE(dni().find_pool(partner_, second.source.id)->numbers.empty());
 }
 
+TEST_F(SqlDniStoreTest, CreateTakesItsNumbersOrWritesNothing) {
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103"}, std::nullopt);
+  const auto pool = dni().create_pool(pool_source(customer_), settings(), {}, 2);
+  ASSERT_EQ(pool.numbers.size(), 2u);
+  EXPECT_EQ(pool.numbers[0].number, "+46101");
+  // One free number left: a create asking for two leaves neither a pool nor a claimed number.
+  EXPECT_THROW(dni().create_pool(pool_source(customer_, "second"), settings(), {}, 2),
+               ConflictError);
+  EXPECT_EQ(dni().list_pools(partner_, customer_).size(), 1u);
+  EXPECT_EQ(store_->numbers().list_numbers(NumberState::allocated, partner_).size(), 2u);
+  // A check_references refusal writes nothing either.
+  EXPECT_THROW(dni().create_pool(pool_source(customer_, "third"), settings(), {}, 1,
+                                 [](ChangeLookups&) { throw ConflictError("x", "y", "refused"); }),
+               ConflictError);
+  EXPECT_EQ(dni().list_pools(partner_, customer_).size(), 1u);
+}
+
 TEST_F(SqlDniStoreTest, RemovedNumberIsQuarantinedThenFreeAgain) {
   const auto pool = pool_with({"+46101", "+46102"});
   const auto removed = dni().remove_pool_number(partner_, pool.source.id, "+46101");

@@ -1,11 +1,48 @@
 #include "core/dni/pool_rules.hpp"
 
+#include <array>
 #include <tuple>
+#include <utility>
 
 #include "common/text.hpp"
 
 namespace callsight::dni {
 namespace {
+
+constexpr std::array<std::pair<RuleKind, std::string_view>, 7> kRuleKinds = {{
+    {RuleKind::landing_path_prefix, "landing_path_prefix"},
+    {RuleKind::landing_query_contains, "landing_query_contains"},
+    {RuleKind::utm_exact, "utm_exact"},
+    {RuleKind::utm_prefix, "utm_prefix"},
+    {RuleKind::click_id_present, "click_id_present"},
+    {RuleKind::referrer_host, "referrer_host"},
+    {RuleKind::referrer_host_suffix, "referrer_host_suffix"},
+}};
+constexpr std::array<std::pair<UtmField, std::string_view>, 5> kUtmFields = {{
+    {UtmField::source, "source"},
+    {UtmField::medium, "medium"},
+    {UtmField::campaign, "campaign"},
+    {UtmField::term, "term"},
+    {UtmField::content, "content"},
+}};
+
+template <class Enum, std::size_t N>
+std::string_view name_in(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                         Enum value) {
+  for (const auto& [each, name] : names) {
+    if (each == value) return name;
+  }
+  return names.front().second;  // unreachable: every enumerator is named
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> value_in(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                             std::string_view name) {
+  for (const auto& [value, each] : names) {
+    if (each == name) return value;
+  }
+  return std::nullopt;
+}
 
 const std::string& utm_value(const UtmValues& utm, UtmField field) {
   switch (field) {
@@ -106,6 +143,15 @@ std::optional<PoolChoice> choose_pool(const std::vector<PoolRules>& pools, const
     }
   }
   return default_pool;
+}
+
+std::string_view rule_kind_name(RuleKind kind) { return name_in(kRuleKinds, kind); }
+std::optional<RuleKind> rule_kind_named(std::string_view name) {
+  return value_in(kRuleKinds, name);
+}
+std::string_view utm_field_name(UtmField field) { return name_in(kUtmFields, field); }
+std::optional<UtmField> utm_field_named(std::string_view name) {
+  return value_in(kUtmFields, name);
 }
 
 }  // namespace callsight::dni

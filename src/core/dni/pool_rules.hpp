@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dni/visit.hpp"
@@ -52,6 +53,13 @@ struct PoolChoice {
   MatchLevel level = MatchLevel::default_pool;
   std::optional<MatchRule> rule;  // the rule that matched; none for the default pool
 };
+
+// The names rules are stored and written under ("landing_path_prefix", "source", ...): one
+// spelling for the database and the API, independent of the enums' order.
+std::string_view rule_kind_name(RuleKind kind);
+std::optional<RuleKind> rule_kind_named(std::string_view name);
+std::string_view utm_field_name(UtmField field);
+std::optional<UtmField> utm_field_named(std::string_view name);
 
 // None when no pool matches and the customer has no default pool.
 std::optional<PoolChoice> choose_pool(const std::vector<PoolRules>& pools, const Visit& visit);

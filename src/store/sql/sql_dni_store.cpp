@@ -1,6 +1,5 @@
 #include "store/sql/sql_dni_store.hpp"
 
-#include <array>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -14,47 +13,18 @@
 namespace callsight {
 namespace {
 
-// Stored names, not enum values, so the enums may be reordered without touching the data.
-constexpr std::array<std::pair<dni::RuleKind, std::string_view>, 7> kRuleKinds = {{
-    {dni::RuleKind::landing_path_prefix, "landing_path_prefix"},
-    {dni::RuleKind::landing_query_contains, "landing_query_contains"},
-    {dni::RuleKind::utm_exact, "utm_exact"},
-    {dni::RuleKind::utm_prefix, "utm_prefix"},
-    {dni::RuleKind::click_id_present, "click_id_present"},
-    {dni::RuleKind::referrer_host, "referrer_host"},
-    {dni::RuleKind::referrer_host_suffix, "referrer_host_suffix"},
-}};
-constexpr std::array<std::pair<dni::UtmField, std::string_view>, 5> kUtmFields = {{
-    {dni::UtmField::source, "source"},
-    {dni::UtmField::medium, "medium"},
-    {dni::UtmField::campaign, "campaign"},
-    {dni::UtmField::term, "term"},
-    {dni::UtmField::content, "content"},
-}};
-
-template <class Enum, std::size_t N>
-std::string_view name_in(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                         Enum value) {
-  for (const auto& [each, name] : names) {
-    if (each == value) return name;
-  }
-  throw std::logic_error("unnamed dni enum value");
-}
-
-template <class Enum, std::size_t N>
-Enum value_in(const std::array<std::pair<Enum, std::string_view>, N>& names,
-              const std::string& name) {
-  for (const auto& [value, each] : names) {
-    if (each == name) return value;
-  }
-  throw StoreError("unknown stored dni name");
+// A stored name the code no longer knows is a damaged row, not a rule to guess at.
+template <class Enum>
+Enum stored(std::optional<Enum> value) {
+  if (!value) throw StoreError("unknown stored dni name");
+  return *value;
 }
 
 std::string rules_json(const std::vector<dni::MatchRule>& rules) {
   auto list = nlohmann::json::array();
   for (const auto& rule : rules) {
-    list.push_back({{"kind", name_in(kRuleKinds, rule.kind)},
-                    {"utm_field", name_in(kUtmFields, rule.utm_field)},
+    list.push_back({{"kind", dni::rule_kind_name(rule.kind)},
+                    {"utm_field", dni::utm_field_name(rule.utm_field)},
                     {"value", rule.value}});
   }
   return to_json_text(list);
@@ -63,9 +33,10 @@ std::string rules_json(const std::vector<dni::MatchRule>& rules) {
 std::vector<dni::MatchRule> parse_rules(const std::string& text) {
   std::vector<dni::MatchRule> rules;
   for (const auto& item : nlohmann::json::parse(text)) {
-    rules.push_back({.kind = value_in(kRuleKinds, item.at("kind").get<std::string>()),
-                     .utm_field = value_in(kUtmFields, item.at("utm_field").get<std::string>()),
-                     .value = item.at("value").get<std::string>()});
+    rules.push_back(
+        {.kind = stored(dni::rule_kind_named(item.at("kind").get<std::string>())),
+         .utm_field = stored(dni::utm_field_named(item.at("utm_field").get<std::string>())),
+         .value = item.at("value").get<std::string>()});
   }
   return rules;
 }
@@ -107,9 +78,16 @@ const std::string kPoolNumberColumns = "id, number, added_at, removed_at, quaran
 
 }  // namespace
 
-DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& settings) {
-  SqlTransaction tx(db_, Mode::write);
+DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& settings,
+                                 const NumberRequest& numbers, int count,
+                                 const std::function<void(ChangeLookups&)>& check_references) {
+  // concurrent_write: the numbers are claimed as add_pool_numbers claims them.
+  SqlTransaction tx(db_, Mode::concurrent_write);
   require_partners_customer(db_, source.partner_id, source.customer_id);
+  if (check_references) {
+    SqlChangeLookups lookups(db_);
+    check_references(lookups);
+  }
   const std::string created = format_utc(clock_.now());
   const Id id = insert_source_row(db_, source, "", "dynamic", created);
   // The sweep announces status changes from here on, as it does for a created source.
@@ -132,6 +110,7 @@ DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& se
       .bind(":origins", list_json(settings.allowed_origins))
       .bind(":created", created)
       .run();
+  take_free_numbers(source.partner_id, id, numbers, count);
   auto pool = find_pool_locked(source.partner_id, id);
   tx.commit();
   return *pool;
@@ -227,6 +206,13 @@ std::vector<DniPoolNumber> SqlDniStore::add_pool_numbers(Id partner_id, Id pool_
   // create does, so pools and sources grow side by side without taking one number twice.
   SqlTransaction tx(db_, Mode::concurrent_write);
   require_pool(partner_id, pool_id);
+  auto added = take_free_numbers(partner_id, pool_id, request, count);
+  tx.commit();
+  return added;
+}
+
+std::vector<DniPoolNumber> SqlDniStore::take_free_numbers(Id partner_id, Id pool_id,
+                                                          const NumberRequest& request, int count) {
   std::vector<DniPoolNumber> added;
   for (int i = 0; i < count; ++i) {
     const auto number = claim_free_number(db_, clock_.now(), partner_id, request);
@@ -235,7 +221,6 @@ std::vector<DniPoolNumber> SqlDniStore::add_pool_numbers(Id partner_id, Id pool_
     }
     added.push_back(add_pool_number(pool_id, *number));
   }
-  tx.commit();
   return added;
 }
 

@@ -16,7 +16,9 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
 
-  DniPool create_pool(const Source& source, const DniPoolSettings& settings) override;
+  DniPool create_pool(const Source& source, const DniPoolSettings& settings,
+                      const NumberRequest& numbers = {}, int count = 0,
+                      const std::function<void(ChangeLookups&)>& check_references = {}) override;
   std::optional<DniPool> find_pool(Id partner_id, Id pool_id) override;
   std::vector<DniPool> list_pools(Id partner_id, Id customer_id) override;
   std::optional<DniPoolSettings> change_pool(Id partner_id, Id pool_id,
@@ -42,6 +44,8 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   void write_settings_changes(Id pool_id, const DniPoolSettings& before,
                               const DniPoolSettings& after);
   std::vector<DniPoolNumber> numbers_of(Id pool_id);
+  std::vector<DniPoolNumber> take_free_numbers(Id partner_id, Id pool_id,
+                                               const NumberRequest& request, int count);
   DniPoolNumber add_pool_number(Id pool_id, const std::string& number);
   // Allocation, in sql_dni_visits.cpp.
   struct LockedPool {
