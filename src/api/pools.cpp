@@ -375,35 +375,22 @@ http::Response get_pools(Context& ctx) {
       409, {{"archived", "pool_id", "the pool is archived and can no longer change"}}, {}};
 }
 
-// The routing half of a PUT, through the sources' own change (one transaction). It is the
-// half that can be refused (an archived pool, a campaign_id of another customer), so it
-// runs first: a refusal leaves the pool untouched.
-void change_routing(Context& ctx, Id pool_id) {
-  const auto changed = ctx.store.sources().change_source(
-      ctx.partner.id, pool_id, [&](Source& source, ChangeLookups& lookups) {
-        if (!may_change(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days).allowed) {
+// The routing settings and the pool settings change in one store transaction: an archived
+// pool or a campaign_id of another customer refuses the whole PUT, and nothing is half-written.
+void change_pool(Context& ctx, Id pool_id) {
+  const auto changed = ctx.store.dni().change_pool(
+      ctx.partner.id, pool_id, [&](DniPool& pool, ChangeLookups& lookups) {
+        if (!may_change(pool.source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days)
+                 .allowed) {
           throw_archived();
         }
         Fields fields(ctx.params);
-        apply_source_fields(fields, ctx, Presence::optional, source);
+        apply_source_fields(fields, ctx, Presence::optional, pool.source);
+        apply_pool_settings(fields, ctx, pool.settings);
         fields.throw_if_errors();
-        check_source_references(ctx, lookups, source);
-        return gives_any(ctx, kSourceSettingFields);
+        check_source_references(ctx, lookups, pool.source);
+        return gives_any(ctx, kSourceSettingFields) || gives_any(ctx, kPoolSettingFields);
       });
-  if (!changed) throw_not_found("pool_id", "pool");
-}
-
-// The pool-settings half of a PUT: validated before the routing half ran, so it is not
-// refused once that one was written.
-void change_settings(Context& ctx, Id pool_id) {
-  if (!gives_any(ctx, kPoolSettingFields)) return;
-  const auto changed = ctx.store.dni().change_pool(ctx.partner.id, pool_id,
-                                                   [&](DniPoolSettings& settings, ChangeLookups&) {
-                                                     Fields fields(ctx.params);
-                                                     apply_pool_settings(fields, ctx, settings);
-                                                     fields.throw_if_errors();
-                                                     return true;
-                                                   });
   if (!changed) throw_not_found("pool_id", "pool");
 }
 
@@ -411,15 +398,15 @@ http::Response put_pool(Context& ctx) {
   Fields fields(ctx.params);
   fields.allow_only(kSourceSettingFields, pool_fields_and({"pool_id"}));
   const auto pool_id = fields.id("pool_id", Presence::required);
-  // Every field is checked before either half is written; the halves re-read what they apply.
+  // Every field is checked first, so bad input is a 400 naming each bad field whatever the pool;
+  // change_pool applies them again to the pool it reads in its transaction.
   Source checked_source;
   apply_source_fields(fields, ctx, Presence::optional, checked_source);
   DniPoolSettings checked_settings;
   apply_pool_settings(fields, ctx, checked_settings);
   fields.throw_if_errors();
   require_pool(ctx, *pool_id);  // a static source's id is no pool, not even for its routing
-  change_routing(ctx, *pool_id);
-  change_settings(ctx, *pool_id);
+  change_pool(ctx, *pool_id);
   return one_pool(ctx, *pool_id);
 }
 

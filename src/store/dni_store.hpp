@@ -41,8 +41,8 @@ struct DniPoolNumber {
 };
 
 // A pool is a source of kind dynamic: `source` holds its id, name, medium and routing settings
-// (changed through sources().change_source); its tracking_number is empty, since a pool has
-// many numbers.
+// (changed with the settings through change_pool); its tracking_number is empty, since a pool
+// has many numbers.
 struct DniPool {
   Source source;
   DniPoolSettings settings;
@@ -128,9 +128,10 @@ class DniStore {
   virtual std::optional<DniPool> find_pool(Id partner_id, Id pool_id) = 0;
   // NotFoundError when the customer is not the partner's.
   virtual std::vector<DniPool> list_pools(Id partner_id, Id customer_id) = 0;
-  // Writes only the settings the change altered; nullopt when the pool is not the partner's.
-  virtual std::optional<DniPoolSettings> change_pool(Id partner_id, Id pool_id,
-                                                     const Change<DniPoolSettings>& change) = 0;
+  // Changes the pool's source (name, medium, routing) and its settings in one transaction,
+  // writing only what the change altered; nullopt when the pool is not the partner's.
+  virtual std::optional<DniPool> change_pool(Id partner_id, Id pool_id,
+                                             const Change<DniPool>& change) = 0;
   // Takes `count` free numbers matching `request` (exactly request.tracking_number, or any
   // with request.prefix) from the inventory, all or none: ConflictError("no_free_number",
   // "number") when there are not enough. NotFoundError when the pool is not the partner's.

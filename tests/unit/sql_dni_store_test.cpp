@@ -122,19 +122,38 @@ TEST_F(SqlDniStoreTest, AnotherPartnersCustomerAndPoolAreNotFound) {
   EXPECT_EQ(dni().list_pools(partner_, customer_).size(), 1u);
 }
 
-TEST_F(SqlDniStoreTest, ChangePoolWritesTheChangedSettings) {
+TEST_F(SqlDniStoreTest, ChangePoolWritesTheChangedSettingsAndRoutingTogether) {
   const auto pool = dni().create_pool(pool_source(customer_), settings());
-  const auto changed = dni().change_pool(partner_, pool.source.id, [](auto& s, auto&) {
-    s.timing.lease = minutes(20);
-    s.allowed_origins.push_back("https://www.shop.example");
+  const auto changed = dni().change_pool(partner_, pool.source.id, [](auto& p, auto&) {
+    p.settings.timing.lease = minutes(20);
+    p.settings.allowed_origins.push_back("https://www.shop.example");
+    p.source.answering_number = "+46890999";
     return true;
   });
   ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->source.answering_number, "+46890999");
   const auto stored = dni().find_pool(partner_, pool.source.id);
   EXPECT_EQ(stored->settings.timing.lease, minutes(20));
   EXPECT_EQ(stored->settings.timing.grace, minutes(10));
   EXPECT_EQ(stored->settings.allowed_origins.size(), 2u);
   EXPECT_EQ(stored->settings.fallback_number, "+46890000");
+  EXPECT_EQ(stored->source.answering_number, "+46890999");
+  EXPECT_EQ(stored->source.name, pool.source.name);
+}
+
+// A change refused half-way (a rule throws after both halves were edited) writes neither.
+TEST_F(SqlDniStoreTest, ARefusedPoolChangeWritesNothing) {
+  const auto pool = dni().create_pool(pool_source(customer_), settings());
+  EXPECT_THROW(dni().change_pool(partner_, pool.source.id,
+                                 [](auto& p, auto&) -> bool {
+                                   p.settings.timing.lease = minutes(20);
+                                   p.source.answering_number = "+46890999";
+                                   throw ConflictError("archived", "pool_id", "refused");
+                                 }),
+               ConflictError);
+  const auto stored = dni().find_pool(partner_, pool.source.id);
+  EXPECT_EQ(stored->settings.timing.lease, pool.settings.timing.lease);
+  EXPECT_EQ(stored->source.answering_number, pool.source.answering_number);
 }
 
 TEST_F(SqlDniStoreTest, NumbersComeFromTheInventoryAndServeOneHolder) {
@@ -415,8 +434,8 @@ TEST_F(SqlDniStoreTest, ConcurrentAllocationsNeverShareALiveNumber) {
 // ask: each number's hand-outs, in the order they were written, never overlap its hold.
 TEST_F(SqlDniStoreTest, ConcurrentAllocationsWithTheClockRunningNeverOverlapAHold) {
   const auto pool = pool_with({"+46101", "+46102", "+46103", "+46104"});
-  dni().change_pool(partner_, pool.source.id, [](auto& s, auto&) {
-    s.timing = {.lease = seconds(60), .grace = seconds(30), .cooldown = seconds(30)};
+  dni().change_pool(partner_, pool.source.id, [](auto& p, auto&) {
+    p.settings.timing = {.lease = seconds(60), .grace = seconds(30), .cooldown = seconds(30)};
     return true;
   });
   const auto second_store = open_store(database_.location(), clock_);

@@ -175,12 +175,13 @@ std::vector<DniPool> SqlDniStore::list_pools(Id partner_id, Id customer_id) {
   return pools;
 }
 
-std::optional<DniPoolSettings> SqlDniStore::change_pool(Id partner_id, Id pool_id,
-                                                        const Change<DniPoolSettings>& change) {
+std::optional<DniPool> SqlDniStore::change_pool(Id partner_id, Id pool_id,
+                                                const Change<DniPool>& change) {
   return apply_change(
-      db_, change, [&] { return settings_of(partner_id, pool_id); },
-      [&](const DniPoolSettings& before, const DniPoolSettings& after) {
-        write_settings_changes(pool_id, before, after);
+      db_, change, [&] { return find_pool_locked(partner_id, pool_id); },
+      [&](const DniPool& before, const DniPool& after) {
+        write_source_changes(db_, before.source, after.source, clock_.now());
+        write_settings_changes(pool_id, before.settings, after.settings);
       });
 }
 

@@ -21,8 +21,8 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
                       const std::function<void(ChangeLookups&)>& check_references = {}) override;
   std::optional<DniPool> find_pool(Id partner_id, Id pool_id) override;
   std::vector<DniPool> list_pools(Id partner_id, Id customer_id) override;
-  std::optional<DniPoolSettings> change_pool(Id partner_id, Id pool_id,
-                                             const Change<DniPoolSettings>& change) override;
+  std::optional<DniPool> change_pool(Id partner_id, Id pool_id,
+                                     const Change<DniPool>& change) override;
   std::vector<DniPoolNumber> add_pool_numbers(Id partner_id, Id pool_id,
                                               const NumberRequest& request, int count) override;
   DniPoolNumber remove_pool_number(Id partner_id, Id pool_id, const std::string& number) override;

@@ -305,7 +305,7 @@ std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
   return apply_change(
       db_, change, [&] { return find_source_row(db_, partner_id, source_id); },
       [&](const Source& before, const Source& after) {
-        write_source_changes(before, after);
+        write_source_changes(db_, before, after, clock_.now());
         // Once archived, the number may have gone to another source (or out of the
         // inventory): a lifecycle change must not bring the source back to life without it.
         if (status_of(source_id) != SourceStatus::archived && !holds_its_number(source_id)) {
@@ -315,11 +315,11 @@ std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
       });
 }
 
-// tracking_number, customer_id and partner_id never change.
-void SqlSourceStore::write_source_changes(const Source& before, const Source& after) {
+void write_source_changes(SqlDatabase& db, const Source& before, const Source& after,
+                          TimePoint now) {
   const auto& was = before.lifecycle;
   const auto& is = after.lifecycle;
-  ChangedColumns(db_, "sources", before.id)
+  ChangedColumns(db, "sources", before.id)
       .write("name", before.name, after.name)
       .write("media", before.media, after.media)
       .write("email", before.email, after.email)
@@ -341,9 +341,9 @@ void SqlSourceStore::write_source_changes(const Source& before, const Source& af
       .write("reserved_until", was.reserved_until, is.reserved_until)
       .write("deleted_at", was.deleted_at, is.deleted_at)
       .write("archived_at", was.archived_at, is.archived_at)
-      .write("modified", before.modified, format_utc(clock_.now()));
+      .write("modified", before.modified, format_utc(now));
   if (after.alt_numbers != before.alt_numbers) {
-    write_alt_numbers(db_, before.id, after.alt_numbers, before.alt_numbers);
+    write_alt_numbers(db, before.id, after.alt_numbers, before.alt_numbers);
   }
 }
 

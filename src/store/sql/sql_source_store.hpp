@@ -18,6 +18,10 @@ std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id);
 void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumberRule>& rules,
                        const std::vector<AltNumberRule>& existing);
 std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id);
+// Writes the columns `after` changed (tracking_number, customer_id and partner_id never
+// change) and stamps `modified` with `now`.
+void write_source_changes(SqlDatabase& db, const Source& before, const Source& after,
+                          TimePoint now);
 // Inserts the source and its alternative numbers and gives its id; `number_kind` is "static"
 // or "dynamic".
 Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
@@ -39,7 +43,6 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
 
  private:
   // The helpers below run inside a transaction their caller holds.
-  void write_source_changes(const Source& before, const Source& after);
   SourceStatus status_of(Id source_id);
   void write_source_event(const Source& source, std::string_view type, SourceStatus status);
   std::vector<Id> sources_to_sweep();
