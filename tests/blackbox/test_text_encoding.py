@@ -24,6 +24,7 @@ BAD_NAME = b"Malm\xf6"
 BAD_NAME_FIELD = "Malm\ufffd"  # how the errors envelope names it
 
 _numbers = ("+4660%07d" % n for n in itertools.count(1000))
+_pool_numbers = ("+4666%07d" % n for n in itertools.count(1000))  # area code 66: pools only
 
 
 def flat(pattern):
@@ -54,11 +55,11 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
         self.sid = self.one(self.source(self.cid, name="webb"), "sources")["source_id"]
         self.wid = post("/webhooks", "webhooks", url="http://127.0.0.1:9/hook",
                         events='["call.completed"]')["webhook_id"]
-        # A pool of one number, for PUT /pools and POST /pools/numbers; made before the free
-        # number below is added, since a pool takes any free number.
-        self.server.cli("numbers", "add", next(_numbers), check=True)
+        # A pool of one number of its own area code (66), for PUT /pools and POST
+        # /pools/numbers: it takes neither the free number below nor a spare of source().
+        self.server.cli("numbers", "add", next(_pool_numbers), check=True)
         self.pool_id = self.one(self.call(a, "POST", "/pools", data=dict(
-            customer_id=self.cid, name="webb", phonenr="0890510", count="1")),
+            customer_id=self.cid, name="webb", phonenr="0890510", ndc="66", count="1")),
             "pools")["pool_id"]
         # A free number a POST /sources would take, were it accepted.
         self.free_number = next(_numbers)
