@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "api/api.hpp"
@@ -108,6 +109,12 @@ int main(int argc, char** argv) {
   std::string country;
   std::string timezone;
   set->add_option("--quarantine-days", quarantine_days, "quarantine period of deleted sources");
+  std::optional<int> dni_retention_days;
+  std::optional<int> dni_number_cap;
+  set->add_option("--dni-retention-days", dni_retention_days,
+                  "days dynamic-number sessions and hand-outs are kept (default 90)");
+  set->add_option("--dni-number-cap", dni_number_cap,
+                  "pool numbers the partner's visitors may hold leased at once (default 1000)");
   set->add_option("--country", country, "ISO country, e.g. SE");
   set->add_option("--timezone", timezone, "IANA time zone");
 
@@ -261,6 +268,8 @@ int main(int argc, char** argv) {
     } else if (set->parsed()) {
       auto p = partner_named(*store, username);
       if (quarantine_days >= 0) p.quarantine_days = quarantine_days;
+      if (dni_retention_days) p.dni_retention_days = *dni_retention_days;
+      if (dni_number_cap) p.dni_number_cap = *dni_number_cap;
       if (!country.empty()) p.country = country;
       if (!timezone.empty()) p.timezone = timezone;
       app::validate_partner(p);

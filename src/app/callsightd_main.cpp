@@ -262,7 +262,8 @@ int main(int argc, char** argv) {
                                     std::chrono::seconds(max_call_seconds), observability.metrics(),
                                     row_failures.handler("call_sweep", "cdr"));
     app::Sweeper sweeper(*store, call_sweep, std::chrono::seconds(sweep_seconds),
-                         row_failures.handler("sweep", "source"));
+                         row_failures.handler("sweep", "source"),
+                         row_failures.handler("dni_retention", "partner"));
     webhook_options.timeout = std::chrono::milliseconds(webhook_timeout_ms);
     webhook_options.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.

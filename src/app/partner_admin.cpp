@@ -66,6 +66,12 @@ void validate_partner(const Partner& partner) {
   require(is_known_time_zone(partner.timezone), "--timezone: not a known IANA time zone");
   require(partner.quarantine_days >= 0 && partner.quarantine_days <= 3650,
           "--quarantine-days: from 0 to 3650");
+  // At least a week: a number stays held up to three days after its session's last sign of
+  // life (lease, grace and cooldown of a day each at most), and its hand-out must outlive that.
+  require(partner.dni_retention_days >= 7 && partner.dni_retention_days <= 3650,
+          "--dni-retention-days: from 7 to 3650");
+  require(partner.dni_number_cap >= 0 && partner.dni_number_cap <= 1000000,
+          "--dni-number-cap: from 0 to 1000000");
   require(!partner.allowed_cidrs.empty(), "--allow-ip: give at least one IP address or CIDR");
   for (std::size_t i = 0; i < partner.allowed_cidrs.size(); ++i) {
     require(is_valid_cidr(partner.allowed_cidrs[i]),

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "store/store.hpp"
@@ -17,8 +18,9 @@ namespace callsight::app {
 // goes on with the others; each step fails apart from the rest.
 class Sweeper {
  public:
+  // A partner whose visits could not be purged goes to `on_purge_failure`.
   Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::seconds interval,
-          RowFailureHandler on_failure);
+          RowFailureHandler on_failure, RowFailureHandler on_purge_failure);
   ~Sweeper();  // stops and joins
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
@@ -27,14 +29,17 @@ class Sweeper {
   void loop();
 
   void sweep();
+  void purge_expired_visits();
 
   Store& store_;
   switching::CallSweep& call_sweep_;
   const std::chrono::seconds interval_;
   const RowFailureHandler on_failure_;
+  const RowFailureHandler on_purge_failure_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> last_visit_purge_;
   std::thread thread_;
 };
 

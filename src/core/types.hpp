@@ -22,8 +22,10 @@ struct Partner {
   std::string country;   // ISO 3166 alpha-2, used to parse national phone numbers
   std::string timezone;  // IANA name, used for "end of day" and weekday rules
   int quarantine_days = 60;
-  std::string anum_salt;  // secret per partner behind CDRs' anum_md5; made by the store
-  std::string created;    // UTC "YYYY-MM-DD HH:MM:SS"
+  int dni_retention_days = 90;  // sessions and hand-outs of dynamic numbers are kept this long
+  int dni_number_cap = 1000;    // pool numbers its visitors may hold leased at once
+  std::string anum_salt;        // secret per partner behind CDRs' anum_md5; made by the store
+  std::string created;          // UTC "YYYY-MM-DD HH:MM:SS"
 };
 
 inline constexpr int kCustomFieldCount = 20;

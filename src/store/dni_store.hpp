@@ -165,6 +165,12 @@ class DniStore {
   // and has not expired (a replay), on any node. Expired signatures are purged on the way.
   virtual bool remember_signature(Id partner_id, const std::string& signature,
                                   TimePoint expires_at) = 0;
+  // Across partners, for the sweeper: deletes the sessions each partner's retention
+  // (Partner::dni_retention_days) has passed since their last sign of life, with their
+  // hand-outs, and the visitors left without a session. One transaction per partner: a partner
+  // whose purge fails goes to `on_failure` (its id) and the others go on. Returns the number
+  // of sessions deleted.
+  virtual std::size_t purge_expired_visits(const RowFailureHandler& on_failure = {}) = 0;
   // The hand-outs that began in [from, to). NotFoundError when the pool is not the partner's.
   virtual DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) = 0;
 };

@@ -58,6 +58,18 @@ class CliOfflineTest(unittest.TestCase):
                 self.assert_fails(self.cli(*partner_args(unique("bad"), **change)))
         self.assertNotIn("bad", self.cli("partner", "list").stdout)
 
+    def test_dynamic_number_limits_are_checked_and_named(self):
+        self.assertEqual(self.cli(*partner_args("limits")).returncode, 0)
+        for option, bad in (("--dni-retention-days", "6"), ("--dni-retention-days", "3651"),
+                            ("--dni-number-cap", "-2"), ("--dni-number-cap", "1000001")):
+            with self.subTest(option=option, value=bad):
+                proc = self.cli("partner", "set", "--username", "limits", option, bad)
+                self.assert_fails(proc)
+                self.assertIn(option, proc.stderr)
+        for option, good in (("--dni-retention-days", "7"), ("--dni-number-cap", "0")):
+            proc = self.cli("partner", "set", "--username", "limits", option, good)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+
     def test_list_shows_partners_but_no_secrets(self):
         password = "Sup3r-Secret-Passw0rd"
         add_partner(self.db, "listed", password, name="Listed Agency",

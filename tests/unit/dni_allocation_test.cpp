@@ -69,10 +69,28 @@ TEST(DniAllocation, ExhaustedWhenEveryNumberIsLeasedInGraceOrCooling) {
       1);
 }
 
+TEST(DniAllocation, ANewHandOutBeyondThePartnersCapIsCapped) {
+  const Allocation assigned{Pick::assigned, 7};
+  EXPECT_EQ(apply_number_cap(assigned, 2, 3).verdict, Pick::assigned);
+  EXPECT_EQ(apply_number_cap(assigned, 2, 3).number_id, 7);
+  const auto capped = apply_number_cap(assigned, 3, 3);
+  EXPECT_EQ(capped.verdict, Pick::capped);
+  EXPECT_FALSE(capped.number_id.has_value());
+  EXPECT_EQ(apply_number_cap(assigned, 0, 0).verdict, Pick::capped);
+}
+
+TEST(DniAllocation, TheCapNeverTakesANumberASessionHolds) {
+  const Allocation kept{Pick::kept, 7};
+  EXPECT_EQ(apply_number_cap(kept, 10, 3).verdict, Pick::kept);
+  const Allocation exhausted{Pick::exhausted, std::nullopt};
+  EXPECT_EQ(apply_number_cap(exhausted, 10, 3).verdict, Pick::exhausted);
+}
+
 TEST(DniAllocation, EachVerdictHasAReason) {
   EXPECT_NE(reason(Pick::kept), reason(Pick::assigned));
   EXPECT_NE(reason(Pick::assigned), reason(Pick::exhausted));
   EXPECT_NE(reason(Pick::exhausted).find("fallback"), std::string_view::npos);
+  EXPECT_NE(reason(Pick::capped).find("DNCS number cap has been hit"), std::string_view::npos);
 }
 
 }  // namespace

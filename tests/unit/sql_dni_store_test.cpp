@@ -312,6 +312,56 @@ TEST_F(SqlDniStoreTest, SessionKeepsWhatTheVisitSaid) {
   EXPECT_FALSE(dni().find_session(make_partner("other"), answer.session_id));
 }
 
+TEST_F(SqlDniStoreTest, ThePartnersNumberCapTurnsNewHandOutsIntoTheFallback) {
+  auto partner = *store_->partners().find_partner(partner_);
+  partner.dni_number_cap = 1;
+  store_->partners().update_partner(partner);
+  const auto pool = pool_with({"+46101", "+46102"});
+  const auto first = ask(pool.source.id);
+  EXPECT_EQ(first.verdict, dni::Pick::assigned);
+  const auto second = ask(pool.source.id);
+  EXPECT_EQ(second.verdict, dni::Pick::capped);
+  EXPECT_EQ(second.number, "+46890000");
+  // The holder keeps its number; once its lease ends the place under the cap is free again.
+  EXPECT_EQ(ask(pool.source.id, first.session_id).verdict, dni::Pick::kept);
+  clock_.advance(minutes(31));
+  EXPECT_EQ(ask(pool.source.id, second.session_id).verdict, dni::Pick::assigned);
+}
+
+TEST_F(SqlDniStoreTest, VisitsPastThePartnersRetentionArePurgedOthersKept) {
+  const auto other_partner = make_partner("other");
+  auto other = *store_->partners().find_partner(other_partner);
+  other.dni_retention_days = 365;
+  store_->partners().update_partner(other);
+  const auto other_customer = make_customer(other_partner, "o1");
+  store_->numbers().add_numbers({"+46101", "+46102", "+46201"}, std::nullopt);
+  const auto pool = dni().create_pool(pool_source(customer_), settings(), {}, 2);
+  auto other_source = pool_source(other_customer);
+  other_source.partner_id = other_partner;
+  const auto other_pool = dni().create_pool(other_source, settings(), {}, 1);
+  const auto old = ask(pool.source.id);
+  DniNumberRequest others_request;
+  others_request.partner_id = other_partner;
+  others_request.pool_id = other_pool.source.id;
+  others_request.consent = true;
+  const auto others = dni().request_number(others_request);
+  clock_.advance(std::chrono::days(89));
+  const auto recent = ask(pool.source.id);
+  EXPECT_EQ(dni().purge_expired_visits(), 0u);
+  clock_.advance(std::chrono::days(2));  // `old` was last seen 91 days ago, past the default 90
+  EXPECT_EQ(dni().purge_expired_visits(), 1u);
+  EXPECT_FALSE(dni().find_session(partner_, old.session_id));
+  EXPECT_TRUE(dni().find_session(partner_, recent.session_id));
+  EXPECT_TRUE(dni().find_session(other_partner, others.session_id));
+  // The purged hand-out is gone from the number's history and from the pool's usage.
+  EXPECT_FALSE(dni().number_history(old.number, clock_.now() - std::chrono::days(90)));
+  const auto usage = dni().pool_usage(partner_, pool.source.id,
+                                      clock_.now() - std::chrono::days(365), clock_.now());
+  EXPECT_EQ(usage.held.size(), 1u);
+  // Its number is free: a new visitor can be given it.
+  EXPECT_EQ(ask(pool.source.id).verdict, dni::Pick::assigned);
+}
+
 TEST_F(SqlDniStoreTest, WithoutConsentNoVisitorIsKept) {
   const auto pool = pool_with({"+46101"});
   DniNumberRequest request;

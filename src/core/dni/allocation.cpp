@@ -35,6 +35,12 @@ Allocation pick_number(const std::vector<PoolNumberState>& numbers, const PoolTi
   return {Pick::assigned, best->number_id};
 }
 
+Allocation apply_number_cap(Allocation allocation, std::size_t leased_by_partner, int cap) {
+  if (allocation.verdict != Pick::assigned) return allocation;
+  if (cap >= 0 && leased_by_partner < static_cast<std::size_t>(cap)) return allocation;
+  return {Pick::capped, std::nullopt};
+}
+
 std::string_view reason(Pick verdict) {
   switch (verdict) {
     case Pick::kept:
@@ -43,6 +49,8 @@ std::string_view reason(Pick verdict) {
       return "the number free the longest";
     case Pick::exhausted:
       return "every number is held: the fallback number is shown";
+    case Pick::capped:
+      return "DNCS number cap has been hit: the fallback number is shown";
   }
   return "unknown";
 }

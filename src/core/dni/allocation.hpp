@@ -21,6 +21,7 @@ enum class Pick {
   kept,       // the session's number is still leased: a reload shows the same number
   assigned,   // a free number, the one free the longest
   exhausted,  // nothing free: show the pool's fallback number
+  capped,     // the partner's visitors hold as many numbers as its contract allows: fallback
 };
 
 struct Allocation {
@@ -36,6 +37,11 @@ struct Allocation {
 Allocation pick_number(const std::vector<PoolNumberState>& numbers, const PoolTiming& timing,
                        TimePoint now, std::string_view session_id,
                        std::optional<Id> session_number);
+
+// A partner may hold at most `cap` pool numbers leased at once (its contract's ceiling, and a
+// brake on crawlers that take numbers): a new hand-out beyond it becomes `capped`. A session
+// keeps a number it already holds, since that one is counted already.
+Allocation apply_number_cap(Allocation allocation, std::size_t leased_by_partner, int cap);
 
 std::string_view reason(Pick verdict);
 

@@ -34,6 +34,7 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   std::optional<DniNumberHistory> number_history(const std::string& number, TimePoint at) override;
   bool remember_signature(Id partner_id, const std::string& signature,
                           TimePoint expires_at) override;
+  std::size_t purge_expired_visits(const RowFailureHandler& on_failure) override;
   DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) override;
 
  private:
@@ -52,8 +53,11 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
     Id customer_id = 0;
     dni::PoolTiming timing;
     std::string fallback_number;
+    int partner_number_cap = 0;
   };
   LockedPool lock_pool(Id partner_id, Id pool_id, TimePoint now);
+  std::size_t numbers_leased_by_partner(Id partner_id, TimePoint now);
+  std::size_t purge_partner_visits(Id partner_id, TimePoint cutoff);
   std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);
   std::string ensure_session(const DniNumberRequest& request, Id customer_id,
                              const std::optional<std::string>& visitor_id, TimePoint now);

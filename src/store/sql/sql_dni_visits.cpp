@@ -66,7 +66,7 @@ dni::Assignment read_assignment(const SqlStatement& row, int first) {
 SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePoint now) {
   static const std::string sql =
       "SELECT s.customer_id, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
-      " d.fallback_number, " +
+      " d.fallback_number, p.dni_number_cap, " +
       source_status_sql() +
       " FROM dni_pools d JOIN sources s ON s.id = d.source_id"
       " JOIN partners p ON p.id = s.partner_id"
@@ -76,16 +76,35 @@ SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePo
   if (!row.step()) throw NotFoundError("pool not found");
   // A pool that is not active (upcoming, deleted and quarantined, archived) hands out
   // nothing: once archived, its numbers may already be someone else's.
-  if (row.text(5) != to_string(SourceStatus::active)) {
+  if (row.text(6) != to_string(SourceStatus::active)) {
     throw ConflictError("pool_not_active", "pool_id", "the pool is not active");
   }
   LockedPool pool{.customer_id = row.int64(0),
                   .timing = {.lease = std::chrono::seconds(row.int64(1)),
                              .grace = std::chrono::seconds(row.int64(2)),
                              .cooldown = std::chrono::seconds(row.int64(3))},
-                  .fallback_number = row.text(4)};
+                  .fallback_number = row.text(4),
+                  .partner_number_cap = row.integer(5)};
   row.run();
   return pool;
+}
+
+// Read without a lock on the partner: two pools of one partner allocating at the same moment
+// on two nodes may each see the last free place under the cap, so the cap can be passed by one
+// number per pool handing out at that moment; a partner-wide lock would make every pool of
+// the partner wait for every other.
+std::size_t SqlDniStore::numbers_leased_by_partner(Id partner_id, TimePoint now) {
+  auto row = db_.prepare(
+      "SELECT COUNT(*) FROM dni_pool_numbers pn"
+      " JOIN dni_assignments a ON a.id = pn.latest_assignment_id"
+      " JOIN dni_pools d ON d.source_id = pn.pool_source_id"
+      " JOIN sources s ON s.id = pn.pool_source_id"
+      " WHERE s.partner_id = :partner_id AND pn.released_at IS NULL"
+      " AND :now < a.last_seen_at + d.lease_seconds"
+      " AND (a.released_at IS NULL OR :now < a.released_at)");
+  row.bind(":partner_id", partner_id).bind(":now", now);
+  row.step();
+  return static_cast<std::size_t>(row.int64(0));
 }
 
 std::string SqlDniStore::ensure_visitor(const DniNumberRequest& request, Id customer_id,
@@ -226,8 +245,12 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
   std::map<Id, std::string> numbers;
   const auto states = pool_number_states(request.pool_id, numbers);
-  const auto pick = dni::pick_number(states, pool.timing, now, answer.session_id,
-                                     session_number(request.pool_id, answer.session_id));
+  auto pick = dni::pick_number(states, pool.timing, now, answer.session_id,
+                               session_number(request.pool_id, answer.session_id));
+  if (pick.verdict == dni::Pick::assigned) {
+    pick = dni::apply_number_cap(pick, numbers_leased_by_partner(request.partner_id, now),
+                                 pool.partner_number_cap);
+  }
   answer.verdict = pick.verdict;
   if (pick.verdict == dni::Pick::kept) {
     answer.number = numbers.at(*pick.number_id);
@@ -351,6 +374,57 @@ bool SqlDniStore::remember_signature(Id partner_id, const std::string& signature
   const bool first = db_.changes() == 1;
   tx.commit();
   return first;
+}
+
+std::size_t SqlDniStore::purge_expired_visits(const RowFailureHandler& on_failure) {
+  std::vector<std::pair<Id, int>> partners;  // id, retention days
+  TimePoint now;
+  {
+    SqlTransaction tx(db_, Mode::read);
+    now = clock_.now();
+    auto rows = db_.prepare("SELECT id, dni_retention_days FROM partners ORDER BY id");
+    while (rows.step()) partners.emplace_back(rows.int64(0), rows.integer(1));
+  }
+  std::size_t purged = 0;
+  for (const auto& [partner_id, retention_days] : partners) {
+    try {
+      purged += purge_partner_visits(partner_id, now - std::chrono::days(retention_days));
+    } catch (const std::exception& e) {
+      if (!on_failure) throw;
+      on_failure(partner_id, e);
+    }
+  }
+  return purged;
+}
+
+// The hand-outs go with their sessions (ON DELETE CASCADE); a pool number whose latest
+// hand-out goes reads as never handed out, which it may: its hold ended days before.
+std::size_t SqlDniStore::purge_partner_visits(Id partner_id, TimePoint cutoff) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  db_.prepare(
+         "UPDATE dni_pool_numbers SET latest_assignment_id = NULL WHERE latest_assignment_id IN"
+         " (SELECT a.id FROM dni_assignments a JOIN dni_sessions s ON s.id = a.session_id"
+         " WHERE s.last_seen_at < :cutoff AND s.pool_source_id IN"
+         " (SELECT id FROM sources WHERE partner_id = :partner_id))")
+      .bind(":cutoff", cutoff)
+      .bind(":partner_id", partner_id)
+      .run();
+  db_.prepare(
+         "DELETE FROM dni_sessions WHERE last_seen_at < :cutoff AND pool_source_id IN"
+         " (SELECT id FROM sources WHERE partner_id = :partner_id)")
+      .bind(":cutoff", cutoff)
+      .bind(":partner_id", partner_id)
+      .run();
+  const auto sessions = static_cast<std::size_t>(db_.changes());
+  db_.prepare(
+         "DELETE FROM dni_visitors WHERE first_seen < :cutoff AND customer_id IN"
+         " (SELECT id FROM customers WHERE partner_id = :partner_id) AND NOT EXISTS"
+         " (SELECT 1 FROM dni_sessions s WHERE s.visitor_id = dni_visitors.id)")
+      .bind(":cutoff", cutoff)
+      .bind(":partner_id", partner_id)
+      .run();
+  tx.commit();
+  return sessions;
 }
 
 DniPoolUsage SqlDniStore::pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) {

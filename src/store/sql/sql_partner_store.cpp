@@ -9,7 +9,7 @@ namespace {
 // The read_partner order.
 const std::string kPartnerColumns =
     "id, name, username, password_hash, digest_ha1_md5, digest_ha1_sha256, country, timezone, "
-    "quarantine_days, anum_salt, created";
+    "quarantine_days, anum_salt, created, dni_retention_days, dni_number_cap";
 
 Partner read_partner(const SqlStatement& row) {
   Partner p;
@@ -24,6 +24,8 @@ Partner read_partner(const SqlStatement& row) {
   p.quarantine_days = row.integer(8);
   p.anum_salt = row.text(9);
   p.created = row.text(10);
+  p.dni_retention_days = row.integer(11);
+  p.dni_number_cap = row.integer(12);
   return p;
 }
 
@@ -75,9 +77,10 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
   stored.id =
       db_.prepare(
              "INSERT INTO partners (name, username, password_hash, digest_ha1_md5, "
-             "digest_ha1_sha256, country, timezone, quarantine_days, anum_salt, created) "
+             "digest_ha1_sha256, country, timezone, quarantine_days, anum_salt, created, "
+             "dni_retention_days, dni_number_cap) "
              "VALUES (:name, :username, :password_hash, :md5, :sha256, :country, :timezone, "
-             ":quarantine_days, :anum_salt, :created) RETURNING id")
+             ":quarantine_days, :anum_salt, :created, :retention, :cap) RETURNING id")
           .bind(":name", stored.name)
           .bind(":username", stored.username)
           .bind(":password_hash", stored.password_hash)
@@ -88,6 +91,8 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
           .bind(":quarantine_days", stored.quarantine_days)
           .bind(":anum_salt", stored.anum_salt)
           .bind(":created", stored.created)
+          .bind(":retention", stored.dni_retention_days)
+          .bind(":cap", stored.dni_number_cap)
           .returning_id();
   write_cidrs(stored.id, stored.allowed_cidrs);
   tx.commit();
@@ -133,7 +138,8 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
   db_.prepare(
          "UPDATE partners SET name = :name, username = :username, password_hash = :password_hash, "
          "digest_ha1_md5 = :md5, digest_ha1_sha256 = :sha256, country = :country, "
-         "timezone = :timezone, quarantine_days = :quarantine_days WHERE id = :id")
+         "timezone = :timezone, quarantine_days = :quarantine_days, "
+         "dni_retention_days = :retention, dni_number_cap = :cap WHERE id = :id")
       .bind(":name", partner.name)
       .bind(":username", partner.username)
       .bind(":password_hash", partner.password_hash)
@@ -142,6 +148,8 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
       .bind(":country", partner.country)
       .bind(":timezone", partner.timezone)
       .bind(":quarantine_days", partner.quarantine_days)
+      .bind(":retention", partner.dni_retention_days)
+      .bind(":cap", partner.dni_number_cap)
       .bind(":id", partner.id)
       .run();
   write_cidrs(partner.id, partner.allowed_cidrs);
