@@ -9,6 +9,7 @@
 
 #include "api/context.hpp"
 #include "api/dni_requests.hpp"
+#include "api/dni_script.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
 #include "core/dni/dncs_path.hpp"
@@ -272,6 +273,15 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
 }  // namespace
 
 DniPublicApi::DniPublicApi(Store& store) : store_(store) {
+  router_.add("GET", "/dni.js", [](const http::Request&, http::Params&) {
+    http::Response response{
+        200, "application/javascript; charset=utf-8", {}, std::string(browser_script())};
+    // Sites load it on every page: a short cache keeps the load cheap and lets a new
+    // version reach them within minutes.
+    response.headers.emplace_back("Cache-Control", "public, max-age=300");
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return response;
+  });
   router_.add("GET", "/dni/number", [this](const http::Request& request, http::Params& params) {
     return get_number(store_, request, params);
   });

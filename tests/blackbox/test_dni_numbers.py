@@ -230,6 +230,17 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.get(self.dncs_path(advid), origin=None), 403,
                           "origin_not_allowed", "Referer")
 
+    # -- the script ----------------------------------------------------------------------
+    def test_the_script_is_served_to_any_page(self):
+        resp = self.get("/dni.js", origin=None)
+        self.assertEqual(resp.status_code, 200)
+        self.assertEqual(resp.headers["Content-Type"], "application/javascript; charset=utf-8")
+        self.assertEqual(resp.headers["Cache-Control"], "public, max-age=300")
+        # It asks the paths this server answers (test_dni_browser runs it in a browser).
+        for path in ("/dni/number?", "/dni/heartbeat"):
+            self.assertIn('"%s' % path, resp.text)
+        self.assertLess(len(resp.content), 16 * 1024)
+
     # -- malformed requests ---------------------------------------------------------------
     def test_malformed_requests_get_a_4xx_naming_the_field(self):
         customer, _, _ = self.site(ORIGIN)
