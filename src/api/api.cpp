@@ -7,6 +7,7 @@
 
 #include "api/context.hpp"
 #include "api/dni_public.hpp"
+#include "api/dni_signed.hpp"
 #include "common/failure_throttle.hpp"
 #include "common/rate_limiter.hpp"
 #include "core/cidr.hpp"
@@ -103,6 +104,10 @@ class PartnerApi {
   http::Response handle(const http::Request& request) {
     // A visitor's browser asks for numbers without credentials (api/dni_public.cpp).
     if (auto response = dni_public_.handle(request)) return std::move(*response);
+    // A partner's backend signs its number requests instead (api/dni_signed.cpp).
+    if (auto response = handle_signed_number_request(request, store_, clock_)) {
+      return std::move(*response);
+    }
     ApiRouter::Match match;
     try {
       match = router_.match(request.method, request.path());

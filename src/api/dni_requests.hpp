@@ -34,11 +34,12 @@ struct Visitor {
   std::optional<std::string> visitor_id;
   bool consent = false;
   std::string user_agent;
-  std::string address;  // the client's IP address; kept truncated
+  std::string address;    // the client's IP address; kept truncated
+  bool from_app = false;  // a native app (server-side requests): no crawler, whatever it sends
 };
 
 // Hands out a number of the pool; nullopt for a crawler, which is shown the page's own
-// number and takes none.
+// number and takes none. Apps are no crawlers: they often send no user agent at all.
 std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniPool& pool,
                                         const dni::Visit& visit, const Visitor& visitor);
 
