@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/utf8.hpp"
 #include "core/cidr.hpp"
 #include "core/dni/bots.hpp"
 #include "core/dni/pool_rules.hpp"
@@ -48,7 +49,8 @@ std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const
        .visitor_id = visitor.visitor_id,
        .consent = visitor.consent,
        .visit = visit,
-       .user_agent = visitor.user_agent,
+       // A header may carry bytes that are not UTF-8; the session keeps what can be read.
+       .user_agent = utf8::sanitize(visitor.user_agent),
        .ip_truncated = anonymized_address(visitor.address).value_or("")});
 }
 

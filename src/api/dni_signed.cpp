@@ -32,8 +32,9 @@ constexpr std::size_t kCustemailMaxLength = 150;
 // before (on any node: the store remembers it for as long as the timestamp is accepted).
 Partner signed_partner(const http::Request& request, Store& store, const Clock& clock) {
   const auto username = request.header(kPartnerHeader);
-  const auto partner =
-      username ? store.partners().find_partner_by_username(*username) : std::nullopt;
+  const auto partner = username && utf8::is_valid(*username)
+                           ? store.partners().find_partner_by_username(*username)
+                           : std::nullopt;
   // An unknown partner is told apart from a wrong signature by nobody.
   if (!partner) refuse(401, "bad_signature", "X-Callsight-Signature", "the signature is wrong");
   if (!address_in_cidrs(request.remote_address, partner->allowed_cidrs)) {

@@ -249,6 +249,10 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.get("/dni/number", {"advid": "no-such-customer"}), 404,
                           "not_found", "advid")
         self.assert_error(self.get("/dni/number", {"advid": "a.b"}), 400, "invalid", "advid")
+        # A user agent that is not UTF-8 is kept as far as it can be read.
+        latin1 = self.get("/dni/number", {"advid": advid, "url": PAGE},
+                          ua=b"Mozilla/5.0 (X11; Linux) Firefox/126.0 M\xfcnchen")
+        self.assertEqual(latin1.status_code, 200, latin1.text)
         for field in ("url", "referrer", "ga"):
             self.assert_error(self.number(advid, **{field: "x\0y"}), 400, "invalid", field)
         self.assert_error(self.number(advid, session_id="x'; DROP"), 400, "invalid", "session_id")

@@ -92,6 +92,8 @@ class DniSignedTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.post(body, secret=self.secrets["bob"]), 401, "bad_signature")
         self.assert_error(self.post(body, partner="nobody", secret="x" * 64), 401,
                           "bad_signature")
+        self.assert_error(self.post(body, partner=b"\xffalice", secret="x" * 64), 401,
+                          "bad_signature")
         old = str(int(time.time()) - 301)
         self.assert_error(self.post(body, timestamp=old), 401, "stale", "X-Callsight-Timestamp")
         future = str(int(time.time()) + 301)
