@@ -82,17 +82,28 @@ std::string_view browser_script() {
     });
   }
 
+  function read(node, key) {
+    return key === "href" ? node.getAttribute("href") : node[key];
+  }
+
+  function write(node, key, value) {
+    if (key === "href") node.setAttribute("href", value); else node[key] = value;
+  }
+
   function change(node, key, value) {
-    if (node[key] === value) return;
-    state.changed.push({ node: node, key: key, original: node[key] });
-    node[key] = value;
+    var original = read(node, key);
+    if (original === value) return;
+    state.changed.push({ node: node, key: key, original: original, value: value });
+    write(node, key, value);
   }
 
   // Puts back what an earlier answer changed, so a new answer starts from the page's own text.
+  // What the page has changed since (a single-page app updating a node in place) stays as the
+  // page made it.
   function restore() {
     for (var i = state.changed.length - 1; i >= 0; i--) {
       var c = state.changed[i];
-      if (c.key === "href") c.node.setAttribute("href", c.original); else c.node[c.key] = c.original;
+      if (read(c.node, c.key) === c.value) write(c.node, c.key, c.original);
     }
     state.changed = [];
   }
@@ -118,10 +129,9 @@ std::string_view browser_script() {
       if (value !== node.nodeValue) change(node, "nodeValue", value);
     });
     Array.prototype.forEach.call(d.querySelectorAll("a[href^='tel:']"), function (a) {
-      var href = a.getAttribute("href");
-      if (!printsANumber(decodeURIComponent(href.slice(4)), answer)) return;
-      state.changed.push({ node: a, key: "href", original: href });
-      a.setAttribute("href", "tel:" + answer.number);
+      if (printsANumber(decodeURIComponent(a.getAttribute("href").slice(4)), answer)) {
+        change(a, "href", "tel:" + answer.number);
+      }
     });
     Array.prototype.forEach.call(d.querySelectorAll(MARKED), function (e) {
       if (e.children.length === 0) change(e, "textContent", answer.formatted_number);

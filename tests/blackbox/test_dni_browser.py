@@ -174,6 +174,18 @@ class DniBrowserTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
                 self.fail("no number shown: %r" % [text, tel, marked])
             time.sleep(0.05)
 
+    def number_requests(self, driver):
+        """How many number requests the page has completed (resource timing)."""
+        return driver.js("""return performance.getEntriesByType('resource')
+            .filter(function (e) { return e.name.indexOf('/dni/number?') >= 0; }).length;""")
+
+    def wait_for_answer(self, driver, before):
+        deadline = time.monotonic() + 5
+        while self.number_requests(driver) <= before:
+            self.assertLess(time.monotonic(), deadline, "no answer to the number request")
+            time.sleep(0.05)
+        time.sleep(0.1)  # the script handles the answer right after it arrives
+
     def assert_replaced(self, shown, numbers):
         text, tel, marked, other, number = shown
         self.assertIn(number, numbers)
@@ -210,6 +222,14 @@ class DniBrowserTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
             time.sleep(0.05)
         self.assertEqual(self.assert_replaced(self.shown(first), numbers), number)
         self.assertEqual(first.cookies()["callsight_session"], session)
+        # What the app itself changes in place stays as the app made it.
+        asked = self.number_requests(first)
+        first.js("""document.getElementById('tel').setAttribute('href', 'tel:+4631999999');
+            Callsight.trackPage();""")
+        self.wait_for_answer(first, asked)
+        self.assertEqual(self.shown(first)[1], "tel:+4631999999")
+        self.assertEqual(self.assert_replaced(self.shown(first)[:1] + ["tel:" + number] +
+                                              self.shown(first)[2:], numbers), number)
 
         # Another profile, no consent: the other number, and no cookie of Callsight's.
         second = self.browser()
