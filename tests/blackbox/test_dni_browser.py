@@ -3,7 +3,8 @@ headless, driven through chromedriver's W3C WebDriver API with urllib, loads a l
 carrying the script. The number is replaced in text, in a tel: link and in a marked element; a
 reload keeps it; another profile gets another; a full pool shows the fallback; a single-page
 navigation keeps the session; the console shows no error; without consent no cookie is set;
-with callsightd not answering the page keeps its own number after 1.5 s."""
+with callsightd not answering the page keeps its own number after 1.5 s; a MutationObserver
+sees no change but the numbers."""
 
 import functools
 import http.server
@@ -47,8 +48,18 @@ PAGE = """<!doctype html>
   if (location.search.indexOf("consent=1") >= 0) Callsight.push("consent");
 </script>
 <script async src="{script}" data-advid="{advid}" {server}></script>
-</body></html>
-"""
+<script>
+  // Every change to the page from here on (the last thing the parser reads), as
+  // "type:id of the element:attribute".
+  window.mutations = [];
+  new MutationObserver(function (records) {{
+    records.forEach(function (m) {{
+      var element = m.target.nodeType === 1 ? m.target : m.target.parentNode;
+      window.mutations.push(m.type + ":" + element.id + ":" + (m.attributeName || ""));
+    }});
+  }}).observe(document.documentElement,
+              {{subtree: true, childList: true, attributes: true, characterData: true}});
+</script></body></html>"""
 
 
 def free_port():
@@ -207,6 +218,9 @@ class DniBrowserTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         first = self.browser()
         first.open(url + "?consent=1")
         number = self.assert_replaced(self.wait_for_number(first), numbers)
+        # Nothing but the numbers changed: the text, the link's href, the marked element's text.
+        self.assertEqual(set(first.js("return window.mutations;")),
+                             {"characterData:text:", "attributes:tel:href", "childList:marked:"})
         cookies = first.cookies()
         self.assertRegex(cookies.get("callsight_visitor", ""), r"^[0-9a-f]{32}$", cookies)
         session = cookies.get("callsight_session")
