@@ -2,7 +2,8 @@
 headless, driven through chromedriver's W3C WebDriver API with urllib, loads a local test page
 carrying the script. The number is replaced in text, in a tel: link and in a marked element; a
 reload keeps it; another profile gets another; a full pool shows the fallback; a single-page
-navigation keeps the session; the console shows no error; without consent no cookie is set;
+navigation keeps the session; a page becoming visible sends a heartbeat, a hidden one none;
+the console shows no error; without consent no cookie is set;
 with callsightd not answering the page keeps its own number after 1.5 s; a MutationObserver
 sees no change but the numbers."""
 
@@ -185,17 +186,17 @@ class DniBrowserTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
                 self.fail("no number shown: %r" % [text, tel, marked])
             time.sleep(0.05)
 
-    def number_requests(self, driver):
-        """How many number requests the page has completed (resource timing)."""
-        return driver.js("""return performance.getEntriesByType('resource')
-            .filter(function (e) { return e.name.indexOf('/dni/number?') >= 0; }).length;""")
+    def requests_to(self, driver, path):
+        """How many requests to `path` the page has completed (resource timing)."""
+        return driver.js("""var path = arguments[0];
+            return performance.getEntriesByType('resource')
+                .filter(function (e) { return e.name.indexOf(path) >= 0; }).length;""", path)
 
-    def wait_for_answer(self, driver, before):
-        deadline = time.monotonic() + 5
-        while self.number_requests(driver) <= before:
-            self.assertLess(time.monotonic(), deadline, "no answer to the number request")
+    def wait_for(self, condition, message, timeout=5):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.assertLess(time.monotonic(), deadline, message)
             time.sleep(0.05)
-        time.sleep(0.1)  # the script handles the answer right after it arrives
 
     def assert_replaced(self, shown, numbers):
         text, tel, marked, other, number = shown
@@ -237,13 +238,22 @@ class DniBrowserTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assertEqual(self.assert_replaced(self.shown(first), numbers), number)
         self.assertEqual(first.cookies()["callsight_session"], session)
         # What the app itself changes in place stays as the app made it.
-        asked = self.number_requests(first)
+        asked = self.requests_to(first, "/dni/number?")
         first.js("""document.getElementById('tel').setAttribute('href', 'tel:+4631999999');
             Callsight.trackPage();""")
-        self.wait_for_answer(first, asked)
+        self.wait_for(lambda: self.requests_to(first, "/dni/number?") > asked, "no answer")
+        time.sleep(0.1)  # the script handles the answer right after it arrives
         self.assertEqual(self.shown(first)[1], "tel:+4631999999")
         self.assertEqual(self.assert_replaced(self.shown(first)[:1] + ["tel:" + number] +
                                               self.shown(first)[2:], numbers), number)
+
+        # A page that becomes visible sends a heartbeat at once; a hidden one sends none.
+        first.js("document.dispatchEvent(new Event('visibilitychange'));")
+        self.wait_for(lambda: self.requests_to(first, "/dni/heartbeat") == 1, "no heartbeat")
+        first.js("""Object.defineProperty(document, 'visibilityState', {get: function () {
+            return 'hidden'; }}); document.dispatchEvent(new Event('visibilitychange'));""")
+        time.sleep(0.3)
+        self.assertEqual(self.requests_to(first, "/dni/heartbeat"), 1)
 
         # Another profile, no consent: the other number, and no cookie of Callsight's.
         second = self.browser()
