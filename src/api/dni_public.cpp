@@ -17,6 +17,7 @@
 #include "core/dni/visit.hpp"
 #include "core/phone_number.hpp"
 #include "http/error.hpp"
+#include "store/customer_store.hpp"
 #include "store/dni_store.hpp"
 
 namespace callsight::api {
@@ -113,11 +114,18 @@ DniSite require_site(Store& store, const std::string& advid) {
   return *site;
 }
 
-Served serve_number(Store& store, const http::Request& request, const VisitInput& input) {
-  Served served{.site = require_site(store, input.advid)};
-  const auto visit = dni::read_visit(input.url, input.referrer, input.ga_cookie);
+// The pool that serves the visit, if the page may ask for its numbers.
+Served locate(Store& store, const http::Request& request, const dni::Visit& visit,
+              const std::string& advid) {
+  Served served{.site = require_site(store, advid)};
   served.pool = pool_for_visit(store, served.site, visit);
   served.cors_origin = check_origin(request, served.pool.settings.allowed_origins);
+  return served;
+}
+
+Served serve_number(Store& store, const http::Request& request, const VisitInput& input) {
+  const auto visit = dni::read_visit(input.url, input.referrer, input.ga_cookie);
+  auto served = locate(store, request, visit, input.advid);
   served.answer = hand_out(store, served.site, served.pool, visit,
                            {.session_id = input.session_id,
                             .visitor_id = input.visitor_id,
@@ -221,6 +229,27 @@ http::Response jsonp_response(const std::string& callback, const Json& body,
   return response;
 }
 
+// Freespee's pre-flight: which numbers the page should look for, and whose they are; no
+// number is taken.
+http::Response dncs_preflight(Store& store, const http::Request& request,
+                              const dni::DncsPathRequest& dncs, const VisitInput& input) {
+  const auto served = locate(
+      store, request, dni::read_visit(input.url, input.referrer, input.ga_cookie), input.advid);
+  const auto customer =
+      store.customers().find_customer(served.site.partner_id, served.site.customer_id);
+  if (!customer) refuse(404, "not_found", "advid", "no customer has this advid");
+  Json numbers = Json::array();
+  for (const auto& printed : served.pool.settings.numbers_to_replace) {
+    numbers.push_back({{"number", format_national(printed)},
+                       {"custnr", customer->custnr},
+                       {"custname", customer->name}});
+  }
+  return jsonp_response(
+      dncs.callback,
+      {{"status", "success"}, {"advid", dncs.advid}, {"numbers_to_replace", numbers}},
+      served.cors_origin);
+}
+
 // A script built for Freespee keeps its own cookies, so its visitor id is kept: the site
 // chose to run it.
 http::Response get_dncs(Store& store, const http::Request& request, const std::string& segments) {
@@ -249,6 +278,7 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
   require_no_nul(input.url, "url");
   require_no_nul(input.referrer, "referrer");
   require_no_nul(input.ga_cookie, "parameters");
+  if (dncs.preflight) return dncs_preflight(store, request, dncs, input);
   const auto served = serve_number(store, request, input);
   if (!served.answer) {
     return jsonp_response(

@@ -213,6 +213,22 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         bot = self.get(self.dncs_path(advid), origin=None, referer=PAGE, ua="Googlebot/2.1")
         self.assertEqual(self.jsonp(bot.text), {"status": "fail", "errors": ["Blocked User Agent"]})
 
+    def test_a_jsonp_preflight_names_the_numbers_and_takes_none(self):
+        customer, _, numbers = self.site(ORIGIN, count=1)
+        advid = customer["uuid"]
+        for _ in range(2):
+            resp = self.get(self.dncs_path(advid, preFlight="1"), origin=None, referer=PAGE)
+            self.assertEqual(resp.status_code, 200, resp.text)
+            self.assertEqual(self.jsonp(resp.text), {
+                "status": "success", "advid": advid, "numbers_to_replace": [
+                    {"number": PRINTED_NUMBER, "custnr": customer["custnr"],
+                     "custname": customer["name"]}]})
+        # The pool's only number is still free.
+        answer = self.number(advid).json()
+        self.assertEqual((answer["number"], answer["shown"]), (numbers[0], "assigned"))
+        self.assert_error(self.get(self.dncs_path(advid, preFlight="2"), origin=None,
+                                   referer=PAGE), 400, "invalid", "preFlight")
+
     def test_jsonp_callback_and_parameters_are_checked(self):
         customer, _, _ = self.site(ORIGIN)
         advid = customer["uuid"]
