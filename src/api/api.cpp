@@ -6,6 +6,8 @@
 #include <string>
 
 #include "api/context.hpp"
+#include "api/dni_public.hpp"
+#include "api/dni_signed.hpp"
 #include "common/failure_throttle.hpp"
 #include "common/rate_limiter.hpp"
 #include "core/cidr.hpp"
@@ -31,6 +33,11 @@ http::Response render_error(const http::HttpError& error) {
   auto response = http::error_response(error.status, error.errors);
   response.headers.insert(response.headers.end(), error.headers.begin(), error.headers.end());
   return response;
+}
+
+// Not the request's fault and not a bug: the client may retry, and /readyz says why.
+http::Response database_unavailable() {
+  return http::unavailable_response(1, "the database is unavailable; retry later");
 }
 
 http::Response too_many_requests(std::chrono::seconds retry_after, http::ApiError error) {
@@ -84,6 +91,7 @@ class PartnerApi {
       : store_(store),
         clock_(clock),
         settings_(settings),
+        dni_public_(store),
         authenticator_(
             [&store](std::string_view username) { return credentials_of(store, username); }, clock,
             store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),
@@ -94,6 +102,12 @@ class PartnerApi {
   }
 
   http::Response handle(const http::Request& request) {
+    // A visitor's browser asks for numbers without credentials (api/dni_public.cpp).
+    if (auto response = dni_public_.handle(request)) return std::move(*response);
+    // A partner's backend signs its number requests instead (api/dni_signed.cpp).
+    if (auto response = handle_signed_number_request(request, store_, clock_)) {
+      return std::move(*response);
+    }
     ApiRouter::Match match;
     try {
       match = router_.match(request.method, request.path());
@@ -106,8 +120,7 @@ class PartnerApi {
     try {
       response = authenticate_and_dispatch(request, match);
     } catch (const UnavailableError&) {
-      // Not the request's fault and not a bug: the client may retry, and /readyz says why.
-      response = http::unavailable_response(1, "the database is unavailable; retry later");
+      response = database_unavailable();
     }
     // Known even for a request refused before routing, so metrics name its route.
     response.route = match.pattern;
@@ -147,15 +160,7 @@ class PartnerApi {
 
   http::Response respond(const http::Request& request, const ApiRouter::Match& match,
                          const Partner& partner) {
-    try {
-      return dispatch(request, match, partner);
-    } catch (const http::HttpError& error) {
-      return render_error(error);
-    } catch (const ConflictError& conflict) {
-      return http::error_response(409, {conflict.code(), conflict.field(), conflict.what()});
-    } catch (const NotFoundError& missing) {
-      return http::error_response(404, {"not_found", "", missing.what()});
-    }
+    return render_errors([&] { return dispatch(request, match, partner); });
   }
 
   http::Response dispatch(const http::Request& request, const ApiRouter::Match& match,
@@ -178,6 +183,7 @@ class PartnerApi {
   Store& store_;
   const Clock& clock_;
   const ApiSettings settings_;
+  DniPublicApi dni_public_;
   http::Authenticator authenticator_;
   ApiRouter router_;
   std::optional<RateLimiter> rate_limiter_;
@@ -186,6 +192,20 @@ class PartnerApi {
 };
 
 }  // namespace
+
+http::Response render_errors(const std::function<http::Response()>& handler) {
+  try {
+    return handler();
+  } catch (const http::HttpError& error) {
+    return render_error(error);
+  } catch (const ConflictError& conflict) {
+    return http::error_response(409, {conflict.code(), conflict.field(), conflict.what()});
+  } catch (const NotFoundError& missing) {
+    return http::error_response(404, {"not_found", "", missing.what()});
+  } catch (const UnavailableError&) {
+    return database_unavailable();
+  }
+}
 
 std::vector<std::pair<std::string, std::string>> partner_api_routes() {
   ApiRouter router;

@@ -35,6 +35,10 @@ struct Context {
 using ResourceHandler = std::function<http::Response(Context&)>;
 using ApiRouter = http::Router<ResourceHandler>;
 
+// Runs a handler and renders what it throws as the API's error body: an HttpError with its
+// status, a ConflictError as 409, a NotFoundError as 404, an UnavailableError as 503.
+http::Response render_errors(const std::function<http::Response()>& handler);
+
 // 404 (field customer_id) unless the customer exists and is the partner's.
 Customer require_own_customer(const Context& ctx, Id customer_id);
 

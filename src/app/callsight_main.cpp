@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/api.hpp"
+#include "api/dni_signed.hpp"
 #include "app/partner_admin.hpp"
 #include "app/simulate_call.hpp"
 #include "app/transfer_commands.hpp"
@@ -117,6 +118,12 @@ int main(int argc, char** argv) {
                   "pool numbers the partner's visitors may hold leased at once (default 1000)");
   set->add_option("--country", country, "ISO country, e.g. SE");
   set->add_option("--timezone", timezone, "IANA time zone");
+
+  auto* dncs_secret = partner->add_subcommand(
+      "dncs-secret",
+      "print the partner's DNCS secret, which signs its server-side number requests (made on "
+      "first use, the same on every node)");
+  dncs_secret->add_option("--username", username)->required();
 
   auto* numbers = cli.add_subcommand("numbers", "manage the tracking-number inventory");
   numbers->require_subcommand(1);
@@ -274,6 +281,9 @@ int main(int argc, char** argv) {
       if (!timezone.empty()) p.timezone = timezone;
       app::validate_partner(p);
       store->partners().update_partner(p);
+    } else if (dncs_secret->parsed()) {
+      const auto p = partner_named(*store, username);
+      std::cout << store->shared_secret(api::dncs_secret_name(p.id)) << '\n';
     } else if (numbers_add->parsed()) {
       std::optional<Id> partner_id;
       if (!restricted_to.empty()) partner_id = partner_named(*store, restricted_to).id;

@@ -136,4 +136,15 @@ std::optional<std::string> e164_prefix_for_ndc(std::string_view ndc, std::string
   return "+" + std::to_string(calling_code) + std::string(ndc);
 }
 
+std::string format_national(std::string_view e164) {
+  const auto* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return std::string(e164);
+  }
+  std::string national;
+  util->Format(number, PhoneNumberUtil::NATIONAL, &national);
+  return national;
+}
+
 }  // namespace callsight

@@ -27,6 +27,10 @@ std::variant<std::string, PhoneNumberError> normalize_e164_only(std::string_view
 // Strict syntax check: '+', a first digit 1-9, 6..15 digits in all, nothing else.
 bool is_e164(std::string_view text);
 
+// How the number's own country writes it ("+4681234567" -> "08-123 45 67"), for showing a
+// number on a web page; the E.164 text itself when it cannot be read.
+std::string format_national(std::string_view e164);
+
 // The E.164 prefix of a national destination code: "8" or "08" with SE -> "+468".
 // nullopt when ndc is not all digits, empty, or the country is unknown.
 std::optional<std::string> e164_prefix_for_ndc(std::string_view ndc, std::string_view country);

@@ -76,6 +76,14 @@ struct DniNumberAnswer {
   Id assignment_id = 0;
 };
 
+// The customer a site's script names by the customer's uuid (Freespee's `advid`): a visitor's
+// browser knows no partner, so the public number requests start from this.
+struct DniSite {
+  Id partner_id = 0;
+  Id customer_id = 0;
+  std::string country;  // the partner's, for reading the numbers printed on the page
+};
+
 // A session as stored: what attribution copies onto a call.
 struct DniSession {
   std::string id;
@@ -143,6 +151,8 @@ class DniStore {
   virtual DniPoolNumber remove_pool_number(Id partner_id, Id pool_id,
                                            const std::string& number) = 0;
 
+  // Across partners, for the public number requests: the customer whose uuid this is.
+  virtual std::optional<DniSite> find_site(const std::string& customer_uuid) = 0;
   // Finds or creates the session, picks its number with dni::pick_number and writes the
   // assignment, in one transaction: two requests (on any nodes) never get one number for two
   // live sessions. NotFoundError when the pool is not the partner's;

@@ -70,6 +70,15 @@ TEST(DniDncsPath, NamesTheParameterWhoseBase64IsBroken) {
   EXPECT_EQ(parse_dncs_path("callback:cb/advid:Zg==").bad_parameter, "advid");
 }
 
+TEST(DniDncsPath, PreFlightIsZeroOrOne) {
+  const std::string base = "callback:f/advid:" + b64("7");
+  EXPECT_FALSE(parse_dncs_path(base).request->preflight);
+  EXPECT_FALSE(parse_dncs_path(base + "/preFlight:0").request->preflight);
+  EXPECT_TRUE(parse_dncs_path(base + "/preFlight:1").request->preflight);
+  EXPECT_EQ(parse_dncs_path(base + "/preFlight:yes").bad_parameter, "preFlight");
+  EXPECT_EQ(parse_dncs_path(base + "/preFlight:1/preFlight:1").bad_parameter, "preFlight");
+}
+
 TEST(DniDncsPath, RefusesRepeatedParametersAndNamelessSegments) {
   const std::string base = "callback:cb/advid:" + b64("1412");
   EXPECT_EQ(parse_dncs_path(base + "/sessionId:a/sessionId:b").bad_parameter, "sessionId");

@@ -136,5 +136,11 @@ TEST(PhoneNumber, RefusesMoreThanFifteenDigits) {
   EXPECT_EQ(normalized("+495641234512346", "SE"), "+495641234512346");
 }
 
+TEST(PhoneNumber, FormatsNationallyForWebPages) {
+  EXPECT_EQ(format_national("+4681234567"), "08-123 45 67");
+  EXPECT_EQ(format_national("+442079460000"), "020 7946 0000");
+  EXPECT_EQ(format_national("not a number"), "not a number");
+}
+
 }  // namespace
 }  // namespace callsight

@@ -122,6 +122,19 @@ TEST_F(SqlDniStoreTest, AnotherPartnersCustomerAndPoolAreNotFound) {
   EXPECT_EQ(dni().list_pools(partner_, customer_).size(), 1u);
 }
 
+TEST_F(SqlDniStoreTest, ASiteIsFoundByItsCustomersUuidAcrossPartners) {
+  const Id other = make_partner("other");
+  const Id others_customer = make_customer(other, "c9");
+  const auto site = dni().find_site("uuid-c9");
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->partner_id, other);
+  EXPECT_EQ(site->customer_id, others_customer);
+  EXPECT_EQ(site->country, "SE");
+  EXPECT_EQ(dni().find_site("uuid-c1")->customer_id, customer_);
+  EXPECT_FALSE(dni().find_site("uuid-none"));
+  EXPECT_FALSE(dni().find_site(""));
+}
+
 TEST_F(SqlDniStoreTest, ChangePoolWritesTheChangedSettingsAndRoutingTogether) {
   const auto pool = dni().create_pool(pool_source(customer_), settings());
   const auto changed = dni().change_pool(partner_, pool.source.id, [](auto& p, auto&) {

@@ -52,6 +52,10 @@ constexpr std::array<Field, 7> kFields{{
 
 // Stores one known segment's value; false when the value is not acceptable.
 bool store(DncsPathRequest& request, std::string_view name, std::string_view value) {
+  if (name == "preFlight") {
+    request.preflight = value == "1";
+    return value == "0" || value == "1";
+  }
   if (name == "numbersToReplace") {
     const auto csv = decode_base64url_unpadded(value);
     if (csv) request.numbers_to_replace = csv_items(*csv);
@@ -68,8 +72,9 @@ bool store(DncsPathRequest& request, std::string_view name, std::string_view val
 }
 
 bool is_known(std::string_view name) {
-  return name == "numbersToReplace" || std::any_of(kFields.begin(), kFields.end(),
-                                                   [&](const Field& f) { return f.name == name; });
+  return name == "numbersToReplace" || name == "preFlight" ||
+         std::any_of(kFields.begin(), kFields.end(),
+                     [&](const Field& f) { return f.name == name; });
 }
 
 DncsPathResult refuse(std::string_view parameter) { return {std::nullopt, std::string(parameter)}; }

@@ -19,6 +19,7 @@ struct DncsPathRequest {
   std::string referrer;                         // decoded
   std::vector<std::string> numbers_to_replace;  // decoded CSV, empty items dropped
   std::string parameters;                       // decoded query string (_ga and other cookies)
+  bool preflight = false;  // preFlight:1 asks which numbers the page should look for, taking none
 };
 
 // Either the request or the wire name of the first parameter that is wrong ("callback", "url",
@@ -31,8 +32,8 @@ struct DncsPathResult {
 // `segments` is the path after "/external/dncs/". callback and advid are required; advid, url,
 // referrer, numbersToReplace and parameters are base64url without padding; callback must match
 // [A-Za-z_$][A-Za-z0-9_$.]{0,63}, so the JSONP answer can only ever call a function. A parameter
-// given twice is wrong; segments this version does not read (sameSite, extTrack, preFlight, ...)
-// are ignored, as a Freespee script sends them.
+// given twice is wrong; preFlight is 0 or 1. Segments this version does not read (sameSite,
+// extTrack, dryRun, ...) are ignored, as a Freespee script sends them.
 DncsPathResult parse_dncs_path(std::string_view segments);
 
 }  // namespace callsight::dni

@@ -175,6 +175,16 @@ std::vector<DniPool> SqlDniStore::list_pools(Id partner_id, Id customer_id) {
   return pools;
 }
 
+std::optional<DniSite> SqlDniStore::find_site(const std::string& customer_uuid) {
+  SqlTransaction tx(db_, Mode::read);
+  auto row = db_.prepare(
+      "SELECT c.partner_id, c.id, p.country FROM customers c JOIN partners p"
+      " ON p.id = c.partner_id WHERE c.uuid = :uuid");
+  row.bind(":uuid", customer_uuid);
+  if (!row.step()) return std::nullopt;
+  return DniSite{.partner_id = row.int64(0), .customer_id = row.int64(1), .country = row.text(2)};
+}
+
 std::optional<DniPool> SqlDniStore::change_pool(Id partner_id, Id pool_id,
                                                 const Change<DniPool>& change) {
   return apply_change(

@@ -27,6 +27,7 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
                                               const NumberRequest& request, int count) override;
   DniPoolNumber remove_pool_number(Id partner_id, Id pool_id, const std::string& number) override;
 
+  std::optional<DniSite> find_site(const std::string& customer_uuid) override;
   DniNumberAnswer request_number(const DniNumberRequest& request) override;
   bool heartbeat(Id partner_id, Id pool_id, const std::string& session_id) override;
   bool release(Id partner_id, Id pool_id, const std::string& session_id) override;

@@ -1,0 +1,85 @@
+#include "api/dni_requests.hpp"
+
+#include <algorithm>
+
+#include "common/utf8.hpp"
+#include "core/cidr.hpp"
+#include "core/dni/bots.hpp"
+#include "core/dni/pool_rules.hpp"
+#include "core/phone_number.hpp"
+#include "http/error.hpp"
+
+namespace callsight::api {
+
+void refuse(int status, std::string code, std::string field, std::string message) {
+  throw http::HttpError{status, {{std::move(code), std::move(field), std::move(message)}}, {}};
+}
+
+bool is_client_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_';
+  });
+}
+
+void require_no_nul(std::string_view value, const std::string& field) {
+  if (value.find('\0') != std::string_view::npos) {
+    refuse(400, "invalid", field, "'" + field + "' must not contain NUL");
+  }
+}
+
+DniPool pool_for_visit(Store& store, const DniSite& site, const dni::Visit& visit) {
+  auto pools = store.dni().list_pools(site.partner_id, site.customer_id);
+  std::vector<dni::PoolRules> rules;
+  for (const auto& pool : pools) rules.push_back(pool.rules());
+  const auto choice = dni::choose_pool(rules, visit);
+  if (!choice) refuse(404, "no_pool", "url", "no pool of this customer serves this visit");
+  return std::move(*std::find_if(pools.begin(), pools.end(), [&](const DniPool& pool) {
+    return pool.source.id == choice->pool_id;
+  }));
+}
+
+std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniPool& pool,
+                                        const dni::Visit& visit, const Visitor& visitor) {
+  if (!visitor.from_app && dni::is_bot(visitor.user_agent, {})) return std::nullopt;
+  return store.dni().request_number(
+      {.partner_id = site.partner_id,
+       .pool_id = pool.source.id,
+       .session_id = visitor.session_id,
+       .visitor_id = visitor.visitor_id,
+       .consent = visitor.consent,
+       .visit = visit,
+       // A header may carry bytes that are not UTF-8; the session keeps what can be read.
+       .user_agent = utf8::sanitize(visitor.user_agent),
+       .ip_truncated = anonymized_address(visitor.address).value_or("")});
+}
+
+std::optional<std::string> shown_number(const DniNumberAnswer& answer) {
+  if (answer.number.empty()) return std::nullopt;
+  return answer.number;
+}
+
+Json dncs_numbers(const DniSite& site, const DniPool& pool, const DniNumberAnswer& answer,
+                  const std::vector<std::string>& numbers_on_page) {
+  Json numbers = Json::array();
+  const auto number = shown_number(answer);
+  if (!number) return numbers;
+  const auto& to_replace = pool.settings.numbers_to_replace;
+  const auto replaced = [&](const std::string& on_page) {
+    if (to_replace.empty()) return true;
+    const auto e164 = normalize_phone_number(on_page, site.country);
+    const auto* printed = std::get_if<std::string>(&e164);
+    return printed && std::find(to_replace.begin(), to_replace.end(), *printed) != to_replace.end();
+  };
+  for (const auto& on_page : numbers_on_page) {
+    if (!replaced(on_page)) continue;
+    numbers.push_back({{"number_on_page", on_page},
+                       {"replace_with",
+                        {{"local", format_national(*number)},
+                         {"e164", *number},
+                         {"meas_id", str(answer.assignment_id)}}}});
+  }
+  return numbers;
+}
+
+}  // namespace callsight::api
