@@ -141,6 +141,8 @@ std::string_view shown_name(dni::Pick verdict) {
       return "kept";
     case dni::Pick::assigned:
       return "assigned";
+    case dni::Pick::capped:
+      return "capped";
     case dni::Pick::exhausted:
       break;
   }
@@ -158,15 +160,19 @@ Json number_json(const Served& served) {
   for (const auto& printed : served.pool.settings.numbers_to_replace) {
     replace.push_back({{"e164", printed}, {"formatted", format_national(printed)}});
   }
-  return {{"status", "success"},
-          {"session_id", answer.session_id},
-          {"visitor_id", str_or_null(answer.visitor_id)},
-          {"pool_id", str(served.pool.source.id)},
-          {"shown", std::string(number ? shown_name(answer.verdict) : "none")},
-          {"number", str_or_null(number)},
-          {"formatted_number", number ? Json(format_national(*number)) : Json()},
-          {"numbers_to_replace", replace},
-          {"heartbeat_seconds", str(heartbeat_seconds(served.pool))}};
+  Json json = {{"status", "success"},
+               {"session_id", answer.session_id},
+               {"visitor_id", str_or_null(answer.visitor_id)},
+               {"pool_id", str(served.pool.source.id)},
+               {"shown", std::string(number ? shown_name(answer.verdict) : "none")},
+               {"number", str_or_null(number)},
+               {"formatted_number", number ? Json(format_national(*number)) : Json()},
+               {"numbers_to_replace", replace},
+               {"heartbeat_seconds", str(heartbeat_seconds(served.pool))}};
+  // Freespee's words for a contract's ceiling: the visitor still sees the fallback number.
+  if (answer.verdict == dni::Pick::capped)
+    json["message"] = std::string(dni::reason(answer.verdict));
+  return json;
 }
 
 http::Response blocked_user_agent(const Served& served) {

@@ -92,6 +92,23 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assertEqual((none["number"], none["formatted_number"], none["shown"]),
                          (None, None, "none"))
 
+    def test_past_the_partners_number_cap_visitors_see_the_fallback(self):
+        self.server.cli("partner", "set", "--username", "bob", "--dni-number-cap", "1",
+                        check=True)
+        self.addCleanup(self.server.cli, "partner", "set", "--username", "bob",
+                        "--dni-number-cap", "1000", check=True)
+        customer, _, numbers = self.site(ORIGIN, count=2, s=self.bob,
+                                         fallback_number="0812340000")
+        advid = customer["uuid"]
+        first = self.number(advid).json()
+        self.assertEqual((first["number"], first["shown"]), (numbers[0], "assigned"))
+        capped = self.number(advid).json()
+        self.assertEqual((capped["number"], capped["shown"]), ("+46812340000", "capped"))
+        self.assertIn("DNCS number cap has been hit", capped["message"])
+        # The holder keeps its number under the cap.
+        again = self.number(advid, session_id=first["session_id"]).json()
+        self.assertEqual((again["number"], again["shown"]), (numbers[0], "kept"))
+
     def test_post_is_served_as_get(self):
         customer, _, numbers = self.site(ORIGIN)
         advid = customer["uuid"]
