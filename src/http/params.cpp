@@ -19,7 +19,8 @@ bool is_form_content_type(std::string_view content_type) {
 
 ApiError invalid_name(std::string_view name) {
   // Named by its sanitised form: the raw bytes cannot be rendered, and are not echoed.
-  return {"invalid_encoding", utf8::sanitize(name), "a parameter name is not valid UTF-8"};
+  return {"invalid_encoding", utf8::sanitize(name),
+          "a parameter name is not valid UTF-8 or contains a NUL character"};
 }
 
 ApiError invalid_value(std::string_view name) {
@@ -27,15 +28,25 @@ ApiError invalid_value(std::string_view name) {
   return {"invalid_encoding", field, "'" + field + "' is not valid UTF-8 text"};
 }
 
+ApiError nul_in_value(std::string_view name) {
+  const std::string field(name);
+  return {"invalid_encoding", field, "'" + field + "' contains a NUL character"};
+}
+
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 // Text is checked once, here, for every resource: nothing that is not UTF-8 is stored, and
-// what is stored can always be rendered and sent on. Every bad field is named at once.
+// what is stored can always be rendered and sent on. Every bad field is named at once. NUL is
+// valid UTF-8 but no text a partner means, and PostgreSQL's text cannot hold it.
 void require_utf8(const FormFields& fields) {
   std::vector<ApiError> errors;
   for (const auto& [name, value] : fields) {
-    if (!utf8::is_valid(name)) {
+    if (!utf8::is_valid(name) || has_nul(name)) {
       errors.push_back(invalid_name(name));
     } else if (!utf8::is_valid(value)) {
       errors.push_back(invalid_value(name));
+    } else if (has_nul(value)) {
+      errors.push_back(nul_in_value(name));
     }
   }
   if (!errors.empty()) throw HttpError{400, std::move(errors), {}};

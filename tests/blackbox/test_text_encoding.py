@@ -250,6 +250,16 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
                 self.assert_invalid_encoding(self.send(method, path, pairs), name, name)
         self.assertEqual(self.lists(self.alice, self.cid), before)
 
+    def test_a_nul_character_is_refused_on_reads_and_writes_naming_the_field(self):
+        before = len(self.ok(self.call(self.alice, "GET", "/customers"), "customers"))
+        resp = self.alice.post(self.url("/customers"), data=b"custnr=x&name=Malm%00",
+                               headers=FORM_TYPE, timeout=30)
+        self.assert_error(resp, 400, "invalid_encoding", "name")
+        resp = self.call(self.alice, "GET", "/customers?custnr=%00")
+        self.assert_error(resp, 400, "invalid_encoding", "custnr")
+        self.assertEqual(len(self.ok(self.call(self.alice, "GET", "/customers"), "customers")),
+                         before)
+
     def test_lengths_count_code_points_not_bytes(self):
         for char in ("ö", "€", "😀"):
             with self.subTest(char):
