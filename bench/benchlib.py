@@ -67,7 +67,7 @@ class Node:
                "--switch-listen", "127.0.0.1:0" if self.switch else "off",
                # One partner at full speed is the point here, not what a partner may do;
                # and no access log, as nginx runs without one.
-               "--rate-limit", "0", "--access-log", "off"]
+               "--rate-limit", "0", "--dni-ip-limit", "0", "--access-log", "off"]
         if self.db.startswith("postgresql://"):
             cmd += ["--db-pool", str(self.args.db_pool)]
         cmd = pinned(cmd, getattr(self.args, "server_cpus", None))

@@ -91,7 +91,7 @@ class PartnerApi {
       : store_(store),
         clock_(clock),
         settings_(settings),
-        dni_public_(store),
+        dni_public_(store, clock, limits.dni_requests_per_ip_minute),
         authenticator_(
             [&store](std::string_view username) { return credentials_of(store, username); }, clock,
             store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),

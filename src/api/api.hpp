@@ -20,6 +20,8 @@ struct AccessLimits {
   int login_failures = 10;      // wrong passwords per client network within the window; 0 = off
   std::chrono::seconds login_failure_window{60};
   std::chrono::seconds digest_nonce_lifetime{300};
+  // Dynamic-number requests from one client network per minute, and at once; 0 = no cap.
+  double dni_requests_per_ip_minute = 300;
 };
 
 // The partner API as one handler: authentication, routing and every resource.

@@ -12,6 +12,7 @@
 #include "api/dni_script.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
+#include "core/cidr.hpp"
 #include "core/dni/dncs_path.hpp"
 #include "core/dni/site_origin.hpp"
 #include "core/dni/visit.hpp"
@@ -60,10 +61,7 @@ VisitInput read_visit_input(const http::Params& params) {
   fields.throw_if_errors();
   input.url = params.get("url").value_or("");
   input.referrer = params.get("referrer").value_or("");
-  input.ga_cookie = params.get("ga").value_or("");
-  require_no_nul(input.url, "url");
-  require_no_nul(input.referrer, "referrer");
-  require_no_nul(input.ga_cookie, "ga");
+  input.ga_cookie = params.get("ga").value_or("");  // Params refused NUL already
   return input;
 }
 
@@ -306,9 +304,15 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
       served.cors_origin);
 }
 
+std::optional<RateLimiter> address_limiter(double requests_per_minute) {
+  if (requests_per_minute <= 0) return std::nullopt;
+  return std::optional<RateLimiter>(std::in_place, requests_per_minute / 60.0, requests_per_minute);
+}
+
 }  // namespace
 
-DniPublicApi::DniPublicApi(Store& store) : store_(store) {
+DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per_minute)
+    : store_(store), clock_(clock), per_address_(address_limiter(requests_per_minute)) {
   router_.add("GET", "/dni.js", [](const http::Request&, http::Params&) {
     http::Response response{
         200, "application/javascript; charset=utf-8", {}, std::string(browser_script())};
@@ -332,6 +336,18 @@ DniPublicApi::DniPublicApi(Store& store) : store_(store) {
   });
 }
 
+std::optional<http::Response> DniPublicApi::refused_address(const http::Request& request) {
+  if (!per_address_) return std::nullopt;
+  const auto network = client_network(request.remote_address);
+  const auto key = static_cast<std::int64_t>(std::hash<std::string>{}(network));
+  const auto wait = per_address_->acquire(key, clock_.now());
+  if (!wait) return std::nullopt;
+  auto response = http::error_response(
+      429, {"blocked_ip", "", "Blocked IP: too many number requests from this address"});
+  response.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+  return response;
+}
+
 std::optional<http::Response> DniPublicApi::handle(const http::Request& request) {
   const auto path = request.path();
   if (!path.starts_with("/dni") && !path.starts_with(kDncsPrefix) && path != "/index.php") {
@@ -341,6 +357,7 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
   auto answer = render_errors([&] {
     if (const auto segments = dncs_segments(request)) {
       route = "/external/dncs";
+      if (auto refused = refused_address(request)) return std::move(*refused);
       return get_dncs(store_, request, *segments);
     }
     const auto match = router_.match(request.method, path);
@@ -349,6 +366,9 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
     if (!match.handler) {
       refuse(405, "method_not_allowed", "",
              request.method + " is not allowed here; use " + match.allow());
+    }
+    if (route != "/dni.js") {
+      if (auto refused = refused_address(request)) return std::move(*refused);
     }
     auto params = http::Params::from_request(request);
     return (*match.handler)(request, params);

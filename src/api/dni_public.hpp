@@ -3,6 +3,8 @@
 #include <functional>
 #include <optional>
 
+#include "common/rate_limiter.hpp"
+#include "core/clock.hpp"
 #include "http/params.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -17,9 +19,14 @@ namespace callsight::api {
 // credentials: the customer is named by its uuid (`advid`), and the chosen pool's allowed
 // origins decide which sites may ask. The partner API asks this first and serves what it
 // leaves (nullopt: not one of these paths).
+//
+// Every request but the script itself counts against its client network's budget
+// (core/cidr's client_network: an IPv4 address, an IPv6 /64) of `requests_per_minute`, which
+// may also come at once; past it the answer is 429 "Blocked IP", as Freespee said, and the
+// script shows the page's own number. 0 turns the cap off. Each node counts its own.
 class DniPublicApi {
  public:
-  explicit DniPublicApi(Store& store);
+  DniPublicApi(Store& store, const Clock& clock, double requests_per_minute);
 
   std::optional<http::Response> handle(const http::Request& request);
 
@@ -28,7 +35,11 @@ class DniPublicApi {
  private:
   http::Response dispatch(const http::Request& request, const Handler& handler);
 
+  std::optional<http::Response> refused_address(const http::Request& request);
+
   Store& store_;
+  const Clock& clock_;
+  std::optional<RateLimiter> per_address_;
   http::Router<Handler> router_;
 };
 

@@ -79,6 +79,12 @@ struct LimitFlags {
                    "requests a partner may make at once before --rate-limit applies")
         ->capture_default_str()
         ->check(CLI::Range(1.0, 1e7));
+    cli.add_option("--dni-ip-limit", access.dni_requests_per_ip_minute,
+                   "dynamic-number requests (browser script, JSONP, AMP, heartbeats) one client "
+                   "address (IPv6: one /64) may make per minute, and at once; more get 429 "
+                   "\"Blocked IP\"; 0 = no limit")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e7));
     cli.add_option("--login-failure-limit", access.login_failures,
                    "wrong passwords (or unknown users) from one client address (IPv6: one /64) "
                    "within --login-failure-window-seconds after which it gets 429 until the "

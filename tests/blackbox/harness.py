@@ -185,6 +185,8 @@ class Server:
             # would; the suites test resources, test_limits.py tests the limit itself.
             if "--rate-limit" not in self.extra_args:
                 args += ["--rate-limit", "0"]
+            if "--dni-ip-limit" not in self.extra_args:
+                args += ["--dni-ip-limit", "0"]
         if self.demo:
             args.append("--demo")
         args += self.extra_args

@@ -286,8 +286,9 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         latin1 = self.get("/dni/number", {"advid": advid, "url": PAGE},
                           ua=b"Mozilla/5.0 (X11; Linux) Firefox/126.0 M\xfcnchen")
         self.assertEqual(latin1.status_code, 200, latin1.text)
-        for field in ("url", "referrer", "ga"):
-            self.assert_error(self.number(advid, **{field: "x\0y"}), 400, "invalid", field)
+        for field in ("url", "referrer", "ga"):  # NUL: refused for every parameter (api.md)
+            self.assert_error(self.number(advid, **{field: "x\0y"}), 400, "invalid_encoding",
+                              field)
         self.assert_error(self.number(advid, session_id="x'; DROP"), 400, "invalid", "session_id")
         self.assert_error(self.number(advid, visitor_id="v" * 65), 400, "too_long", "visitor_id")
         self.assert_error(self.number(advid, consent="yes"), 400, "invalid", "consent")
@@ -307,6 +308,34 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
                      "/index.php?url=/external/dncs/%00", "/dni/number?advid=%00",
                      "/dni/amp?advid=" + "a" * 5000):
             self.assert_no_5xx(self.get(junk, origin=None))
+
+
+class DniAddressCapTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
+    EXTRA_ARGS = ("--dni-ip-limit", "3")
+
+    def test_an_address_past_its_cap_is_blocked_and_takes_no_number(self):
+        customer, _, numbers = self.site(ORIGIN, count=5)
+        headers = {"Origin": ORIGIN, "User-Agent": BROWSER_UA}
+        params = {"advid": customer["uuid"], "url": PAGE}
+        for _ in range(3):
+            resp = requests.get(self.url("/dni/number"), params=params, headers=headers,
+                                timeout=HTTP_TIMEOUT)
+            self.assertEqual(resp.status_code, 200, resp.text)
+        resp = requests.get(self.url("/dni/number"), params=params, headers=headers,
+                            timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 429, resp.text)
+        self.assertEqual(resp.json()["errors"][0]["code"], "blocked_ip")
+        self.assertIn("Blocked IP", resp.json()["errors"][0]["message"])
+        self.assertGreaterEqual(int(resp.headers["Retry-After"]), 1)
+        # JSONP and AMP count too; the script itself does not.
+        resp = requests.get(self.url("/dni/amp"), params=params, headers=headers,
+                            timeout=HTTP_TIMEOUT)
+        self.assertEqual(resp.status_code, 429, resp.text)
+        self.assertEqual(requests.get(self.url("/dni.js"), timeout=HTTP_TIMEOUT).status_code, 200)
+        # The blocked requests took no number: two of the five are still free.
+        pools = self.ok(self.call(self.alice, "GET", "/pools?customer_id=%s"
+                                  % customer["customer_id"]), "pools")
+        self.assertEqual(len(pools), 1)
 
 
 if __name__ == "__main__":
