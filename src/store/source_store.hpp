@@ -28,7 +28,9 @@ struct NumberRequest {
 
 // The sources part of the Store (see store.hpp). Every method is one transaction (the sweep
 // one per source) and reaches only the given partner's objects, except the sweep and the
-// switch's lookup, which work across partners.
+// switch's lookup, which work across partners. A pool is a source of kind dynamic, reached
+// through DniStore: find, list and change here see static sources only, and a pool's id is
+// not found, as another partner's source is not.
 class SourceStore {
  public:
   virtual ~SourceStore() = default;
