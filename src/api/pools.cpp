@@ -410,8 +410,9 @@ http::Response put_pool(Context& ctx) {
   return one_pool(ctx, *pool_id);
 }
 
-// As a source's DELETE: the pool is quarantined with its numbers (no hand-out, calls still
-// reach it) and archived after the partner's quarantine days, when its numbers go back.
+// As a source's DELETE: the pool is quarantined with its numbers (no hand-out, calls refused
+// as a quarantined source's) and archived after the partner's quarantine days, when its
+// numbers go back.
 http::Response delete_pool(Context& ctx) {
   const Id pool_id = required_id(ctx.params, "pool_id");
   const auto changed =

@@ -6,6 +6,7 @@
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/number_store.hpp"
 #include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
@@ -37,6 +38,18 @@ class CallRouterTest : public SqlStoreFixture {
     NumberRequest request;
     request.tracking_number = "+46812345678";
     return store_->sources().create_source(s, request);
+  }
+
+  // A pool of the customer holding the fixture's number.
+  DniPool add_pool(const std::string& answering_number = "+46890777") {
+    Source s;
+    s.partner_id = partner_;
+    s.customer_id = customer_;
+    s.name = "web visitors";
+    s.media = "web";
+    s.answering_number = answering_number;
+    s.lifecycle.activation = clock_.now();
+    return store_->dni().create_pool(s, {}, {}, 1);
   }
 
   RouteDecision call(const std::string& id, const std::string& caller = "0701234567") {
@@ -124,6 +137,31 @@ TEST_F(CallRouterTest, RepeatedQuestionGetsTheFirstDecisionEvenAfterTheSourceCha
   const auto second = call("again");
   EXPECT_EQ(second.destination, first.destination);
   EXPECT_EQ(second.cdr_id, first.cdr_id);
+}
+
+TEST_F(CallRouterTest, APoolsNumberIsRoutedWithThePoolsSettingsAndNamesThePool) {
+  const auto pool = add_pool();
+  const auto decision = call("p1");
+  ASSERT_EQ(decision.action, RouteAction::forward);
+  EXPECT_EQ(decision.destination, "+46890777");
+  const auto record = store_->calls().find_call_by_switch_id("p1");
+  EXPECT_EQ(record->source_id, pool.source.id);
+  EXPECT_EQ(record->tracking_number, "+46812345678");
+  EXPECT_EQ(record->customer_id, customer_);
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  EXPECT_EQ(call("p2").sip_status, 403);
+}
+
+TEST_F(CallRouterTest, ANumberRemovedFromItsPoolIsRefusedAsAQuarantinedSourcesIs) {
+  const auto pool = add_pool();
+  store_->dni().remove_pool_number(partner_, pool.source.id, "+46812345678");
+  const auto decision = call("removed");
+  EXPECT_EQ(decision.action, RouteAction::reject);
+  EXPECT_EQ(decision.sip_status, 404);
+  EXPECT_EQ(decision.reason, "Not In Use");
+  const auto record = store_->calls().find_call_by_switch_id("removed");
+  EXPECT_TRUE(record->quarantined);
+  EXPECT_EQ(record->source_id, pool.source.id);
 }
 
 TEST_F(CallRouterTest, ClaimedCallbackIsSettledByItsEvents) {

@@ -272,15 +272,19 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
   return result;
 }
 
-std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tracking_number) {
-  // The numbers table's holder is the one place that says who holds a number; a holder
-  // whose derived status is archived has let it go even before the sweep clears it.
+std::optional<NumberHolder> SqlSourceStore::find_source_holding(
+    const std::string& tracking_number) {
+  // numbers_with_holder_sql is the one place that says who holds a number: the static source
+  // of numbers.holder_source_id, else the pool whose row for the number is unreleased and out
+  // of quarantine. A holder whose derived status is archived has let it go even before the
+  // sweep clears it.
   static const std::string sql =
-      "SELECT s.id, s.partner_id FROM numbers n JOIN sources s ON s.id = n.holder_source_id"
-      " JOIN partners p ON p.id = s.partner_id"
-      " WHERE n.number = :number AND " +
+      "SELECT s.id, s.partner_id, s.number_kind, CASE WHEN n.holder_source_id IS NULL"
+      " AND pn.removed_at IS NOT NULL THEN 1 ELSE 0 END" +
+      numbers_with_holder_sql() + " WHERE n.number = :number AND s.id IS NOT NULL AND " +
       source_status_sql() + " <> 'archived'";
   SqlTransaction tx(db_, Mode::read);
+  NumberHolder holder{.number = tracking_number};
   Id source_id = 0;
   Id partner_id = 0;
   {
@@ -289,8 +293,11 @@ std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tra
     if (!stmt.step()) return std::nullopt;
     source_id = stmt.int64(0);
     partner_id = stmt.int64(1);
+    holder.in_pool = stmt.text(2) == "dynamic";
+    holder.removed_from_pool = stmt.integer(3) != 0;
   }
-  return find_source_row(db_, partner_id, source_id);
+  holder.source = *find_source_row(db_, partner_id, source_id);
+  return holder;
 }
 
 bool SqlSourceStore::holds_its_number(Id source_id) {
