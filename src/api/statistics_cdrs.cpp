@@ -127,6 +127,10 @@ void add_extended(Json& out, const CallRecord& call, Related& related) {
     out["custom_" + std::to_string(i + 1)] =
         customer ? str_or_null(customer->custom[static_cast<std::size_t>(i)]) : Json();
   }
+  // Our extension: which web visit made the call, or why none did.
+  for (const auto& [name, value] : attribution_fields(call.attribution)) {
+    out[std::string(name)] = value ? Json(*value) : Json();
+  }
 }
 
 std::optional<bool> newest_first(Fields& fields) {

@@ -22,8 +22,9 @@ _call_ids = itertools.count(1)
 # Each pool takes numbers of an area code no other pool of this server uses.
 _area_codes = itertools.count(610)
 # What differs between two calls to two holders with the same settings (a rejected call ends
-# when it is routed).
-PER_CALL = {"cdr_id", "start", "end", "bnum", "source_id", "timestamp"}
+# when it is routed; a static source's call says it has no visit because it is static).
+PER_CALL = {"cdr_id", "start", "end", "bnum", "source_id", "timestamp", "attribution",
+            "attribution_text"}
 
 
 def call_id():
@@ -146,6 +147,46 @@ class PoolCallsTest(CustomerResourceMixin, ServerTestCase):
         listed = self.ok(self.call(self.alice, "GET", "/statistics/cdrs",
                                    params={"source_id": pool["pool_id"]}), "cdrs")
         self.assertEqual([c["cdr_id"] for c in listed], [decision["cdr_id"]])
+
+    # -- why a call has no visit ------------------------------------------------------------
+    VISIT_KEYS = ("dni_session_id", "landing_url", "referrer", "utm_source", "utm_medium",
+                  "utm_campaign", "utm_term", "utm_content", "gclid", "gbraid", "wbraid",
+                  "fbclid", "msclkid", "ga_client_id")
+
+    def events_of(self, cdr_id):
+        resp = self.call(self.alice, "GET", "/events", params={"after": "0", "limit": "1000"})
+        return [e["data"] for e in self.ok(resp, "events") if e.get("cdr_id") == cdr_id]
+
+    def test_a_call_says_why_it_has_no_visit_in_its_record_and_webhooks(self):
+        # Numbers are shown to visitors through the browser script and the server-side API;
+        # a number nobody was shown names no visit (the visits themselves: CallRouterTest).
+        _, numbers = self.pool(count=1)
+        decision = self.route(numbers[0])
+        record = self.cdr(decision["cdr_id"])
+        self.assertEqual(record["attribution"], "number_never_assigned")
+        self.assertEqual(record["attribution_text"],
+                         "no visit: the number had not been shown to any visitor before the call")
+        for key in self.VISIT_KEYS:
+            self.assertIsNone(record[key], key)
+        events = self.events_of(decision["cdr_id"])
+        self.assertTrue(events)
+        for data in events:
+            self.assertEqual(data["attribution"], "number_never_assigned")
+            self.assertIsNone(data["gclid"])
+
+        # A static source's call says so in its extended record; its webhooks and its plain
+        # record are as they were before dynamic numbers.
+        _, static_number = self.static_source()
+        decision = self.route(static_number)
+        record = self.cdr(decision["cdr_id"])
+        self.assertEqual((record["attribution"], record["attribution_text"]),
+                         ("static_source", "no visit: the number belongs to a static source"))
+        plain = self.one(self.call(self.alice, "GET", "/statistics/cdrs",
+                                   params={"cdr_id": decision["cdr_id"]}), "cdrs")
+        self.assertNotIn("attribution", plain)
+        for data in self.events_of(decision["cdr_id"]):
+            self.assertNotIn("attribution", data)
+            self.assertNotIn("gclid", data)
 
     # -- quarantine and archive -------------------------------------------------------------
     def assert_refused_as_quarantined(self, number, source_id):
