@@ -410,15 +410,15 @@ http::Response put_pool(Context& ctx) {
   return one_pool(ctx, *pool_id);
 }
 
-// As a source's DELETE: the pool is quarantined with its numbers (no hand-out, calls still
-// reach it) and archived after the partner's quarantine days, when its numbers go back.
+// As a source's DELETE: the pool is quarantined with its numbers (no hand-out, calls refused
+// as a quarantined source's) and archived after the partner's quarantine days, when its
+// numbers go back.
 http::Response delete_pool(Context& ctx) {
   const Id pool_id = required_id(ctx.params, "pool_id");
-  require_pool(ctx, pool_id);
-  const auto changed = ctx.store.sources().change_source(
-      ctx.partner.id, pool_id, [&](Source& source, ChangeLookups&) {
+  const auto changed =
+      ctx.store.dni().change_pool(ctx.partner.id, pool_id, [&](DniPool& pool, ChangeLookups&) {
         const auto deletion =
-            quarantine(source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
+            quarantine(pool.source.lifecycle, ctx.clock.now(), ctx.partner.quarantine_days);
         if (!deletion.allowed) throw_archived();
         return deletion.from != SourceStatus::quarantined;
       });

@@ -12,6 +12,7 @@
 #include "store/call_record_store.hpp"
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/source_store.hpp"
 
 namespace callsight::api {
@@ -37,10 +38,17 @@ class Related {
     }
     return it->second;
   }
+  // A call's source is a static source or a pool.
   const std::optional<Source>& source(Id id) {
     auto it = sources_.find(id);
     if (it == sources_.end()) {
-      it = sources_.emplace(id, ctx_.store.sources().find_source(ctx_.partner.id, id)).first;
+      auto source = ctx_.store.sources().find_source(ctx_.partner.id, id);
+      if (!source) {
+        if (auto pool = ctx_.store.dni().find_pool(ctx_.partner.id, id)) {
+          source = std::move(pool->source);
+        }
+      }
+      it = sources_.emplace(id, std::move(source)).first;
     }
     return it->second;
   }
@@ -118,6 +126,10 @@ void add_extended(Json& out, const CallRecord& call, Related& related) {
   for (int i = 0; i < kCustomFieldCount; ++i) {
     out["custom_" + std::to_string(i + 1)] =
         customer ? str_or_null(customer->custom[static_cast<std::size_t>(i)]) : Json();
+  }
+  // Our extension: which web visit made the call, or why none did.
+  for (const auto& [name, value] : attribution_fields(call.attribution)) {
+    out[std::string(name)] = value ? Json(*value) : Json();
   }
 }
 

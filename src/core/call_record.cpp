@@ -209,4 +209,33 @@ std::string mask_caller(std::string_view caller) {
   return std::string(utf8::first_code_points(caller, length - kMasked)) + "xxx";
 }
 
+AttributionFields attribution_fields(const std::optional<CallAttribution>& attribution) {
+  const CallAttribution none;
+  const auto& a = attribution ? *attribution : none;
+  const auto known = [&](const std::string& value) {
+    return attribution ? std::optional(value) : std::nullopt;
+  };
+  const auto of_visit = [&](const std::string& value) {
+    return a.session_id ? std::optional(value) : std::nullopt;
+  };
+  return {
+      {"attribution", known(a.reason)},
+      {"attribution_text", known(a.explanation)},
+      {"dni_session_id", a.session_id},
+      {"landing_url", of_visit(a.landing_url)},
+      {"referrer", of_visit(a.referrer)},
+      {"utm_source", of_visit(a.utm.source)},
+      {"utm_medium", of_visit(a.utm.medium)},
+      {"utm_campaign", of_visit(a.utm.campaign)},
+      {"utm_term", of_visit(a.utm.term)},
+      {"utm_content", of_visit(a.utm.content)},
+      {"gclid", of_visit(a.click_ids.gclid)},
+      {"gbraid", of_visit(a.click_ids.gbraid)},
+      {"wbraid", of_visit(a.click_ids.wbraid)},
+      {"fbclid", of_visit(a.click_ids.fbclid)},
+      {"msclkid", of_visit(a.click_ids.msclkid)},
+      {"ga_client_id", a.session_id ? a.ga_client_id : std::nullopt},
+  };
+}
+
 }  // namespace callsight

@@ -4,8 +4,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/clock.hpp"
+#include "core/dni/visit.hpp"
 #include "core/types.hpp"
 
 namespace callsight {
@@ -34,6 +37,22 @@ std::string_view to_string(CallStatus status);
 std::optional<CallDirection> parse_call_direction(std::string_view text);
 std::optional<RouteAction> parse_route_action(std::string_view text);
 std::optional<CallStatus> parse_call_status(std::string_view text);
+
+// Which web visit made an inbound call, or why none did (docs/dynamic-numbers.md), decided
+// by dni::attribute_call when the call is recorded. The visit's facts are copied from its
+// session, so the record keeps them as they were when the call came.
+struct CallAttribution {
+  std::string reason;                     // dni::reason_name
+  std::string explanation;                // dni::explain's sentence
+  std::optional<std::string> session_id;  // the visit's session; none without a visit
+  std::string landing_url;
+  std::string referrer;
+  dni::UtmValues utm;
+  dni::ClickIds click_ids;
+  std::optional<std::string> ga_client_id;
+
+  bool operator==(const CallAttribution&) const = default;
+};
 
 // A call record (CDR). Created when the switch asks where a call goes, completed by the
 // switch's events. Status is never stored: call_status() derives it from these facts, so
@@ -73,6 +92,8 @@ struct CallRecord {
   bool end_unknown = false;
   std::string hangup_by;      // "caller" or "callee" when the switch says
   std::string hangup_reason;  // e.g. a BYE's Reason header, as received
+  // Inbound calls recorded since schema v17; calls to static sources say they are static.
+  std::optional<CallAttribution> attribution;
 
   bool operator==(const CallRecord&) const = default;
 };
@@ -113,6 +134,12 @@ CallStatus call_status(const CallRecord& record);
 
 // Seconds from answer to end; 0 while unanswered or not yet ended.
 long long call_duration_seconds(const CallRecord& record);
+
+// The attribution as the API and webhooks show it (docs/api.md, extended CDRs): `attribution`
+// (the reason), `attribution_text`, `dni_session_id`, then the visit's landing_url, referrer,
+// utm_*, click ids and ga_client_id; null where the record has no attribution or no visit.
+using AttributionFields = std::vector<std::pair<std::string_view, std::optional<std::string>>>;
+AttributionFields attribution_fields(const std::optional<CallAttribution>& attribution);
 
 // The caller as partners see it: the last three characters (code points, since a caller
 // that is not a number may be any text) replaced by "xxx" ("+46701234567" → "+46701234xxx",

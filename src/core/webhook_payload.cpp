@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
+#include "core/dni/attribution.hpp"
 #include "core/time_format.hpp"
 
 namespace callsight {
@@ -19,7 +20,7 @@ nlohmann::json optional_time(const std::optional<TimePoint>& t) {
 }  // namespace
 
 std::string call_event_payload(const CallRecord& record) {
-  const nlohmann::json payload = {
+  nlohmann::json payload = {
       {"cdr_id", std::to_string(record.id)},
       {"anum", mask_caller(record.caller)},
       {"bnum", record.tracking_number},
@@ -34,6 +35,14 @@ std::string call_event_payload(const CallRecord& record) {
       {"answered_at", optional_time(record.answered_at)},
       {"end", optional_time(record.ended_at)},
   };
+  // Calls to numbers shown to web visitors carry the visit, or why there is none; other
+  // calls' payloads stay as they were before dynamic numbers.
+  if (record.attribution &&
+      record.attribution->reason != dni::name_of(dni::NoVisit::static_source)) {
+    for (const auto& [name, value] : attribution_fields(record.attribution)) {
+      payload[std::string(name)] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+    }
+  }
   return to_json_text(payload);
 }
 

@@ -145,9 +145,10 @@ class DniStore {
   // "number") when there are not enough. NotFoundError when the pool is not the partner's.
   virtual std::vector<DniPoolNumber> add_pool_numbers(Id partner_id, Id pool_id,
                                                       const NumberRequest& request, int count) = 0;
-  // Quarantines the number as a deleted source's is: no new hand-out, calls still reach the
-  // pool and are attributed, and it returns to the inventory after the partner's quarantine
-  // days. NotFoundError when the pool is not the partner's or the number not in it.
+  // Quarantines the number as a deleted source's is: no new hand-out, calls to it are refused
+  // and recorded with the pool as their source (SourceStore::find_source_holding), and it
+  // returns to the inventory after the partner's quarantine days. NotFoundError when the pool is
+  // not the partner's or the number not in it.
   virtual DniPoolNumber remove_pool_number(Id partner_id, Id pool_id,
                                            const std::string& number) = 0;
 

@@ -26,9 +26,22 @@ struct NumberRequest {
   std::optional<std::string> prefix;           // an E.164 prefix, e.g. "+468" (wire "ndc")
 };
 
+// Who takes the calls to a tracking number: a static source, or a pool (a source of kind
+// dynamic) the number is in.
+struct NumberHolder {
+  Source source;       // a pool's: its routing settings, tracking_number empty
+  std::string number;  // the tracking number held, E.164
+  bool in_pool = false;
+  // Removed from its pool and in its quarantine: refused as a quarantined source's number
+  // is, whatever the pool's status.
+  bool removed_from_pool = false;
+};
+
 // The sources part of the Store (see store.hpp). Every method is one transaction (the sweep
 // one per source) and reaches only the given partner's objects, except the sweep and the
-// switch's lookup, which work across partners.
+// switch's lookup, which work across partners. A pool is a source of kind dynamic, reached
+// through DniStore: find, list and change here see static sources only, and a pool's id is
+// not found, as another partner's source is not.
 class SourceStore {
  public:
   virtual ~SourceStore() = default;
@@ -61,9 +74,10 @@ class SourceStore {
   // that fails is handed to `on_failure` and left for the next sweep (without a handler its
   // error is thrown). Returns how many were archived.
   virtual int sweep_sources(const RowFailureHandler& on_failure = {}) = 0;
-  // For the switch, across partners: the source that holds this tracking number now
-  // (reserved, upcoming, active or quarantined), nullopt when none does.
-  virtual std::optional<Source> find_source_holding(const std::string& tracking_number) = 0;
+  // For the switch, across partners: who holds this tracking number now, nullopt when nobody
+  // does: a static source that is reserved, upcoming, active or quarantined, or a pool that is
+  // not archived, the number in it or removed from it and still in its quarantine.
+  virtual std::optional<NumberHolder> find_source_holding(const std::string& tracking_number) = 0;
 };
 
 }  // namespace callsight

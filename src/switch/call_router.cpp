@@ -21,7 +21,7 @@ namespace {
 
 // Switches send the dialled number in whatever form the carrier delivered it; inventory
 // numbers are E.164, so digits without '+' are tried as E.164 too ("46850000100").
-std::optional<Source> source_dialled(Store& store, const std::string& dialled) {
+std::optional<NumberHolder> holder_dialled(Store& store, const std::string& dialled) {
   const auto e164 = normalize_e164_only(dialled);
   if (const auto* number = std::get_if<std::string>(&e164)) {
     return store.sources().find_source_holding(*number);
@@ -123,8 +123,10 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
   return route_new_call(request);
 }
 
+// A call to a pool's number is routed as a call to a static source with the pool's settings.
 RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
-  const auto source = source_dialled(store_, request.dialled);
+  const auto holder = holder_dialled(store_, request.dialled);
+  const Source* source = holder ? &holder->source : nullptr;
   const auto partner = source ? store_.partners().find_partner(source->partner_id) : std::nullopt;
   const auto customer =
       partner ? store_.customers().find_customer(partner->id, source->customer_id) : std::nullopt;
@@ -144,10 +146,12 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   record.campaign_id = source->campaign_id;
   record.switch_call_id = request.switch_call_id;
   record.caller = caller.text;
-  record.tracking_number = source->tracking_number;
+  record.tracking_number = holder->number;
   record.start = request.at.value_or(now);
 
-  const auto status = derive_status(source->lifecycle, now, partner->quarantine_days);
+  const auto status = holder->removed_from_pool
+                          ? SourceStatus::quarantined
+                          : derive_status(source->lifecycle, now, partner->quarantine_days);
   std::string_view decision;
   if (status != SourceStatus::active) {
     decision = "not_in_use";

@@ -308,6 +308,47 @@ class PoolsTest(CustomerResourceMixin, ServerTestCase):
         after = self.one(self.call(self.alice, "GET", "/sources/%s" % sid), "sources")
         self.assertEqual(after, source)
 
+    def test_sources_see_no_pool(self):
+        # A pool is a source of kind dynamic, reached only through /pools: to /sources its id
+        # is as unknown as an id nobody has, and its lists leave it out.
+        ndc, _ = self.free_numbers(1)
+        pool = self.pool(ndc=ndc, count="1")
+        static = self.one(self.source(self.cid), "sources")
+        unknown = str(int(pool["pool_id"]) + 1000000)
+
+        def answer(method, path, sid, **params):
+            params["source_id"] = sid
+            if method in ("GET", "DELETE"):
+                resp = self.call(self.alice, method, path.format(sid), params=params)
+            else:
+                resp = self.call(self.alice, method, path.format(sid), data=params)
+            return resp.status_code, resp.text
+
+        probes = [
+            ("GET", "/sources", {}), ("GET", "/sources/{}", {}),
+            ("PUT", "/sources", {"name": "Changed"}), ("PUT", "/sources/{}", {"name": "Changed"}),
+            ("DELETE", "/sources", {}), ("DELETE", "/sources/{}", {}),
+            ("POST", "/sources/reactivate", {}),
+            ("POST", "/sources/extend", {"expire": "2099-01-01"}),
+        ]
+        for method, path, params in probes:
+            with self.subTest(method=method, path=path):
+                status, text = answer(method, path, pool["pool_id"], **params)
+                self.assertEqual(status, 404)
+                self.assertEqual((status, text), answer(method, path, unknown, **params))
+        self.assertEqual(self.get_pool(pool["pool_id"]), pool)
+
+        listed = self.ok(self.call(self.alice, "GET", "/sources",
+                                   params={"customer_id": self.cid}), "sources")
+        self.assertEqual([s["source_id"] for s in listed], [static["source_id"]])
+        # A deleted pool is out of service, and still no source of /sources/statuses.
+        self.call(self.alice, "DELETE", "/pools", params={"pool_id": pool["pool_id"]})
+        self.assertEqual(self.get_pool(pool["pool_id"])["status"], "quarantined")
+        statuses = self.call(self.alice, "GET", "/sources/statuses",
+                             params={"customer_id": self.cid})
+        self.assertEqual(statuses.status_code, 200)
+        self.assertEqual(statuses.json(), {"statuses": []})
+
     # -- isolation ------------------------------------------------------------------------
     def test_another_partners_customer_and_pool_are_not_found(self):
         ndc, numbers = self.free_numbers(2)

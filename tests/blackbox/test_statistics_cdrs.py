@@ -20,7 +20,12 @@ EXTENDED_KEYS = {
     "timestamp", "expire", "source_name", "source_media", "class", "publisher_id",
     "partner_publisher_id", "campaign_id", "partner_campaign_id", "pricing_model_id",
     "commission", "cli_id", "order_id", "recording_id",
-} | {"custom_%d" % i for i in range(1, 21)}
+} | {"custom_%d" % i for i in range(1, 21)} | {
+    # Which web visit made the call (docs/dynamic-numbers.md): test_pool_calls.py.
+    "attribution", "attribution_text", "dni_session_id", "landing_url", "referrer",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "gbraid",
+    "wbraid", "fbclid", "msclkid", "ga_client_id",
+}
 _call_ids = itertools.count(1)
 
 

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "core/alt_number_rules.hpp"
+#include "core/dni/visit.hpp"
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/number_store.hpp"
 #include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
@@ -37,6 +39,18 @@ class CallRouterTest : public SqlStoreFixture {
     NumberRequest request;
     request.tracking_number = "+46812345678";
     return store_->sources().create_source(s, request);
+  }
+
+  // A pool of the customer holding the fixture's number.
+  DniPool add_pool(const std::string& answering_number = "+46890777") {
+    Source s;
+    s.partner_id = partner_;
+    s.customer_id = customer_;
+    s.name = "web visitors";
+    s.media = "web";
+    s.answering_number = answering_number;
+    s.lifecycle.activation = clock_.now();
+    return store_->dni().create_pool(s, {}, {}, 1);
   }
 
   RouteDecision call(const std::string& id, const std::string& caller = "0701234567") {
@@ -124,6 +138,133 @@ TEST_F(CallRouterTest, RepeatedQuestionGetsTheFirstDecisionEvenAfterTheSourceCha
   const auto second = call("again");
   EXPECT_EQ(second.destination, first.destination);
   EXPECT_EQ(second.cdr_id, first.cdr_id);
+}
+
+TEST_F(CallRouterTest, APoolsNumberIsRoutedWithThePoolsSettingsAndNamesThePool) {
+  const auto pool = add_pool();
+  const auto decision = call("p1");
+  ASSERT_EQ(decision.action, RouteAction::forward);
+  EXPECT_EQ(decision.destination, "+46890777");
+  const auto record = store_->calls().find_call_by_switch_id("p1");
+  EXPECT_EQ(record->source_id, pool.source.id);
+  EXPECT_EQ(record->tracking_number, "+46812345678");
+  EXPECT_EQ(record->customer_id, customer_);
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  EXPECT_EQ(call("p2").sip_status, 403);
+}
+
+TEST_F(CallRouterTest, ANumberRemovedFromItsPoolIsRefusedAsAQuarantinedSourcesIs) {
+  const auto pool = add_pool();
+  store_->dni().remove_pool_number(partner_, pool.source.id, "+46812345678");
+  const auto decision = call("removed");
+  EXPECT_EQ(decision.action, RouteAction::reject);
+  EXPECT_EQ(decision.sip_status, 404);
+  EXPECT_EQ(decision.reason, "Not In Use");
+  const auto record = store_->calls().find_call_by_switch_id("removed");
+  EXPECT_TRUE(record->quarantined);
+  EXPECT_EQ(record->source_id, pool.source.id);
+}
+
+// ---- which visit made a call ----
+
+// The visitor's request for the fixture pool's number, as the browser script makes it.
+DniNumberAnswer ask_for_number(Store& store, Id partner_id, Id pool_id) {
+  DniNumberRequest request;
+  request.partner_id = partner_id;
+  request.pool_id = pool_id;
+  request.consent = true;
+  request.visit = dni::read_visit(
+      "https://shop.example/tv?utm_source=google&utm_campaign=spring&gclid=G1&msclkid=M1",
+      "https://www.google.com/", "GA1.2.123.456");
+  request.user_agent = "Mozilla/5.0";
+  request.ip_truncated = "203.0.113.0";
+  return store.dni().request_number(request);
+}
+
+CallAttribution attribution_of(Store& store, const std::string& switch_call_id) {
+  const auto record = store.calls().find_call_by_switch_id(switch_call_id);
+  EXPECT_TRUE(record && record->attribution) << switch_call_id;
+  return record && record->attribution ? *record->attribution : CallAttribution{};
+}
+
+TEST_F(CallRouterTest, ACallToAPoolNumberNamesTheVisitHoldingItThenTheGraceThenNone) {
+  const auto pool = add_pool();  // lease 30 min, grace 10, cooldown 5
+  const auto shown = ask_for_number(*store_, partner_, pool.source.id);
+  ASSERT_EQ(shown.number, "+46812345678");
+
+  clock_.advance(std::chrono::minutes(5));
+  call("leased");
+  const auto leased = attribution_of(*store_, "leased");
+  EXPECT_EQ(leased.reason, "matched");
+  EXPECT_EQ(leased.session_id, shown.session_id);
+  EXPECT_EQ(leased.landing_url,
+            "https://shop.example/tv?utm_source=google&utm_campaign=spring&gclid=G1&msclkid=M1");
+  EXPECT_EQ(leased.referrer, "https://www.google.com/");
+  EXPECT_EQ(leased.utm.source, "google");
+  EXPECT_EQ(leased.utm.campaign, "spring");
+  EXPECT_EQ(leased.click_ids.gclid, "G1");
+  EXPECT_EQ(leased.click_ids.msclkid, "M1");
+  EXPECT_EQ(leased.ga_client_id, "123.456");
+  EXPECT_EQ(leased.explanation, "held by session " + shown.session_id +
+                                    " since 2024-01-15 12:00:00, last heartbeat 2024-01-15 "
+                                    "12:00:00, called 2024-01-15 12:05:00 (lease)");
+
+  clock_.advance(std::chrono::minutes(30));  // 35 min after the last sign of life
+  call("grace");
+  const auto grace = attribution_of(*store_, "grace");
+  EXPECT_EQ(grace.reason, "within_grace");
+  EXPECT_EQ(grace.session_id, shown.session_id);
+  EXPECT_EQ(grace.click_ids.gclid, "G1");
+
+  clock_.advance(std::chrono::minutes(6));  // the grace ended at 12:40
+  call("late");
+  const auto late = attribution_of(*store_, "late");
+  EXPECT_EQ(late.reason, "lease_and_grace_over");
+  EXPECT_FALSE(late.session_id);
+  EXPECT_EQ(late.landing_url, "");
+  EXPECT_EQ(late.explanation,
+            "no visit: lease and grace of the last visitor shown the number ended 2024-01-15 "
+            "12:40:00");
+}
+
+TEST_F(CallRouterTest, ACallToANumberNeverShownOrToAStaticSourceSaysWhyItHasNoVisit) {
+  add_pool();
+  call("unshown");
+  const auto unshown = attribution_of(*store_, "unshown");
+  EXPECT_EQ(unshown.reason, "number_never_assigned");
+  EXPECT_FALSE(unshown.session_id);
+
+  store_->numbers().add_numbers({"+46812345679"}, std::nullopt);
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "print";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now();
+  store_->sources().create_source(s, {});
+  router_.route({"static", "0701234567", "+46812345679"});
+  const auto static_call = attribution_of(*store_, "static");
+  EXPECT_EQ(static_call.reason, "static_source");
+  EXPECT_EQ(static_call.explanation, "no visit: the number belongs to a static source");
+}
+
+TEST_F(CallRouterTest, AStaticNumberShownAsAPoolsFallbackSaysSo) {
+  add_source();  // holds the fixture's number
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "web visitors";
+  s.answering_number = "+46890777";
+  s.lifecycle.activation = clock_.now();
+  DniPoolSettings settings;
+  settings.fallback_number = "+46812345678";
+  const auto pool = store_->dni().create_pool(s, settings);  // no numbers: always the fallback
+  ASSERT_EQ(ask_for_number(*store_, partner_, pool.source.id).verdict, dni::Pick::exhausted);
+  call("fallback");
+  EXPECT_EQ(attribution_of(*store_, "fallback").reason, "shown_as_fallback");
+  clock_.advance(std::chrono::hours(1));  // lease and grace of that showing are over
+  call("later");
+  EXPECT_EQ(attribution_of(*store_, "later").reason, "static_source");
 }
 
 TEST_F(CallRouterTest, ClaimedCallbackIsSettledByItsEvents) {

@@ -6,6 +6,7 @@
 
 #include "core/call_record.hpp"
 #include "store/customer_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/number_store.hpp"
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
@@ -260,21 +261,24 @@ TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFollowsTheNumbersHolder) {
   auto source = make_source(customer_, "+46101");
   auto found = store_->sources().find_source_holding("+46101");
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->id, source.id);
-  EXPECT_EQ(found->partner_id, partner_);
-  EXPECT_EQ(found->tracking_number, "+46101");
+  EXPECT_EQ(found->source.id, source.id);
+  EXPECT_EQ(found->source.partner_id, partner_);
+  EXPECT_EQ(found->source.tracking_number, "+46101");
+  EXPECT_EQ(found->number, "+46101");
+  EXPECT_FALSE(found->in_pool);
 
   source.lifecycle.deleted_at = clock_.now();
   store_->sources().update_source(source);
   found = store_->sources().find_source_holding("+46101");  // quarantined still holds it
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->id, source.id);
+  EXPECT_EQ(found->source.id, source.id);
+  EXPECT_FALSE(found->removed_from_pool);
 
   clock_.advance(days(61));
   EXPECT_FALSE(store_->sources().find_source_holding("+46101"));  // archived, even before the sweep
   store_->sources().sweep_sources();
   const auto successor = make_source(customer_, "+46101");
-  EXPECT_EQ(store_->sources().find_source_holding("+46101")->id, successor.id);
+  EXPECT_EQ(store_->sources().find_source_holding("+46101")->source.id, successor.id);
   EXPECT_FALSE(store_->sources().find_source_holding("+46102"));
 }
 
@@ -288,7 +292,46 @@ TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsAnUpcomingSource) {
   s.answering_number = "+46890510";
   s.lifecycle.activation = clock_.now() + days(3);
   const auto upcoming = store_->sources().create_source(s, {});
-  EXPECT_EQ(store_->sources().find_source_holding("+46101")->id, upcoming.id);
+  EXPECT_EQ(store_->sources().find_source_holding("+46101")->source.id, upcoming.id);
+}
+
+TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsThePoolANumberIsIn) {
+  store_->numbers().add_numbers({"+46101", "+46102"}, std::nullopt);
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "web visitors";
+  s.media = "web";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now();
+  const auto pool = store_->dni().create_pool(s, {}, {}, 2);
+  auto found = store_->sources().find_source_holding("+46101");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->source.id, pool.source.id);
+  EXPECT_EQ(found->source.answering_number, "+46890510");
+  EXPECT_EQ(found->number, "+46101");
+  EXPECT_TRUE(found->in_pool);
+  EXPECT_FALSE(found->removed_from_pool);
+
+  // A removed number stays the pool's through its quarantine, marked as removed.
+  store_->dni().remove_pool_number(partner_, pool.source.id, "+46101");
+  found = store_->sources().find_source_holding("+46101");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->source.id, pool.source.id);
+  EXPECT_TRUE(found->removed_from_pool);
+  EXPECT_FALSE(store_->sources().find_source_holding("+46102")->removed_from_pool);
+
+  // A deleted pool holds its numbers through its quarantine; archived, it holds none.
+  store_->dni().change_pool(partner_, pool.source.id, [&](DniPool& p, ChangeLookups&) {
+    p.source.lifecycle.deleted_at = clock_.now();
+    return true;
+  });
+  EXPECT_EQ(store_->sources().find_source_holding("+46102")->source.id, pool.source.id);
+  clock_.advance(days(61));
+  EXPECT_FALSE(store_->sources().find_source_holding("+46101"));
+  EXPECT_FALSE(store_->sources().find_source_holding("+46102"));
+  const auto successor = make_source(customer_, "+46102");
+  EXPECT_EQ(store_->sources().find_source_holding("+46102")->source.id, successor.id);
 }
 
 // ---- partners' anum salt ----

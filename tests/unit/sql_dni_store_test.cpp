@@ -93,17 +93,21 @@ TEST_F(SqlDniStoreTest, CreatedPoolIsADynamicSourceWithItsSettings) {
   EXPECT_EQ(found->settings.numbers_to_replace, std::vector<std::string>{"+46 8 123 45"});
   EXPECT_EQ(found->settings.allowed_origins, std::vector<std::string>{"https://shop.example"});
   EXPECT_TRUE(found->rules().is_default);
-  // The pool is a source: its routing settings are read and changed as a source's.
-  const auto as_source = store_->sources().find_source(partner_, pool.source.id);
-  ASSERT_TRUE(as_source);
-  EXPECT_EQ(as_source->answering_number, "+46890510");
-  const auto renamed =
-      store_->sources().change_source(partner_, pool.source.id, [](auto& s, auto&) {
-        s.name = "renamed";
-        return true;
-      });
-  ASSERT_TRUE(renamed);
-  EXPECT_EQ(renamed->name, "renamed");
+  EXPECT_EQ(found->source.answering_number, "+46890510");
+}
+
+TEST_F(SqlDniStoreTest, SourcesSeeNoPool) {
+  const auto pool = dni().create_pool(pool_source(customer_), settings());
+  EXPECT_FALSE(store_->sources().find_source(partner_, pool.source.id));
+  EXPECT_EQ(store_->sources().list_sources(partner_, {}, {}).total, 0);
+  SourceFilter by_id;
+  by_id.source_id = pool.source.id;
+  EXPECT_EQ(store_->sources().list_sources(partner_, by_id, {}).total, 0);
+  EXPECT_FALSE(store_->sources().change_source(partner_, pool.source.id, [](auto& s, auto&) {
+    s.name = "renamed";
+    return true;
+  }));
+  EXPECT_EQ(dni().find_pool(partner_, pool.source.id)->source.name, "web visitors");
 }
 
 TEST_F(SqlDniStoreTest, AnotherPartnersCustomerAndPoolAreNotFound) {
@@ -253,8 +257,8 @@ TEST_F(SqlDniStoreTest, SameSessionKeepsItsNumberOthersGetOthersThenTheFallback)
 
 TEST_F(SqlDniStoreTest, ADeletedPoolHandsOutNothingAndItsNumbersAreQuarantined) {
   const auto pool = pool_with({"+46101"});
-  store_->sources().change_source(partner_, pool.source.id, [&](auto& s, auto&) {
-    s.lifecycle.deleted_at = clock_.now();
+  dni().change_pool(partner_, pool.source.id, [&](auto& p, auto&) {
+    p.source.lifecycle.deleted_at = clock_.now();
     return true;
   });
   try {

@@ -93,6 +93,11 @@ Attribution attribute_call(const std::vector<Assignment>& history, const PoolTim
 
 std::string_view name_of(NoVisit reason) { return callsight::name_of(kNoVisitNames, reason); }
 
+std::string_view reason_name(const Attribution& attribution) {
+  if (!attribution.matched) return name_of(*attribution.no_visit);
+  return attribution.state == HoldState::grace ? "within_grace" : "matched";
+}
+
 Attribution static_source_call() { return unmatched(NoVisit::static_source); }
 
 std::string explain(const Attribution& attribution, const PoolTiming& timing, TimePoint called_at) {

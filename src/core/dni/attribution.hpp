@@ -37,6 +37,10 @@ struct Attribution {
 Attribution attribute_call(const std::vector<Assignment>& history, const PoolTiming& timing,
                            TimePoint called_at);
 
+// The verdict's reason as call records keep it: "matched" (the number was leased at the
+// call), "within_grace", or the NoVisit name.
+std::string_view reason_name(const Attribution& attribution);
+
 // The verdict for a call to a static source.
 Attribution static_source_call();
 

@@ -26,6 +26,8 @@ struct UtmValues {
   std::string campaign;
   std::string term;
   std::string content;
+
+  bool operator==(const UtmValues&) const = default;
 };
 
 // Ad networks' click ids: Google (gclid, and gbraid/wbraid for iOS app and web), Meta, Microsoft.
@@ -37,6 +39,7 @@ struct ClickIds {
   std::string msclkid;
 
   bool any() const;
+  bool operator==(const ClickIds&) const = default;
 };
 
 struct QueryFacts {

@@ -1,8 +1,12 @@
 #include "store/sql/sql_call_record_store.hpp"
 
 #include <limits>
+#include <nlohmann/json.hpp>
 
+#include "common/utf8.hpp"
+#include "core/dni/attribution.hpp"
 #include "core/webhook_payload.hpp"
+#include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
 
@@ -16,7 +20,48 @@ const std::string kColumns =
     "switch_call_id, caller, tracking_number, answering_number, action, reject_sip_status, "
     "reject_reason, quarantined, recorded, voicemail_on_busy, voicemail_on_no_answer, start, "
     "ringing_at, answered_at, voicemail_at, ended_at, failure_sip_status, hangup_by, "
-    "hangup_reason, end_unknown";
+    "hangup_reason, end_unknown, attribution, attribution_text, dni_session_id, visit";
+
+// The visit's facts of an attribution, as the `visit` column keeps them.
+std::string visit_json(const CallAttribution& a) {
+  return to_json_text(
+      nlohmann::json{{"landing_url", a.landing_url},
+                     {"referrer", a.referrer},
+                     {"utm_source", a.utm.source},
+                     {"utm_medium", a.utm.medium},
+                     {"utm_campaign", a.utm.campaign},
+                     {"utm_term", a.utm.term},
+                     {"utm_content", a.utm.content},
+                     {"gclid", a.click_ids.gclid},
+                     {"gbraid", a.click_ids.gbraid},
+                     {"wbraid", a.click_ids.wbraid},
+                     {"fbclid", a.click_ids.fbclid},
+                     {"msclkid", a.click_ids.msclkid},
+                     {"ga_client_id",
+                      a.ga_client_id ? nlohmann::json(*a.ga_client_id) : nlohmann::json(nullptr)}});
+}
+
+void read_visit_json(const std::string& text, CallAttribution& a) {
+  const auto visit = nlohmann::json::parse(text);
+  const auto field = [&](const char* name) { return visit.at(name).get<std::string>(); };
+  a.landing_url = field("landing_url");
+  a.referrer = field("referrer");
+  a.utm = {field("utm_source"), field("utm_medium"), field("utm_campaign"), field("utm_term"),
+           field("utm_content")};
+  a.click_ids = {field("gclid"), field("gbraid"), field("wbraid"), field("fbclid"),
+                 field("msclkid")};
+  if (!visit.at("ga_client_id").is_null()) a.ga_client_id = field("ga_client_id");
+}
+
+std::optional<CallAttribution> read_attribution(const SqlStatement& row, int first) {
+  if (row.is_null(first)) return std::nullopt;
+  CallAttribution a;
+  a.reason = row.text(first);
+  a.explanation = row.text(first + 1);
+  a.session_id = row.optional_text(first + 2);
+  if (!row.is_null(first + 3)) read_visit_json(row.text(first + 3), a);
+  return a;
+}
 
 CallRecord read_call_record(const SqlStatement& row) {
   CallRecord r;
@@ -47,6 +92,7 @@ CallRecord read_call_record(const SqlStatement& row) {
   r.hangup_by = row.text(24);
   r.hangup_reason = row.text(25);
   r.end_unknown = row.integer(26) != 0;
+  r.attribution = read_attribution(row, 27);
   return r;
 }
 
@@ -63,6 +109,24 @@ void bind_event_facts(SqlStatement& stmt, const CallRecord& r) {
       .bind(":hangup_by", r.hangup_by)
       .bind(":hangup_reason", r.hangup_reason)
       .bind(":end_unknown", flag(r.end_unknown));
+}
+
+void bind_attribution(SqlStatement& stmt, const std::optional<CallAttribution>& a) {
+  if (!a) {
+    stmt.bind(":attribution", std::nullopt)
+        .bind(":attribution_text", std::nullopt)
+        .bind(":dni_session_id", std::nullopt)
+        .bind(":visit", std::nullopt);
+    return;
+  }
+  stmt.bind(":attribution", a->reason)
+      .bind(":attribution_text", a->explanation)
+      .bind(":dni_session_id", a->session_id);
+  if (a->session_id) {
+    stmt.bind(":visit", visit_json(*a));
+  } else {
+    stmt.bind(":visit", std::nullopt);
+  }
 }
 
 // The WHERE clause for a filter, from constant fragments only; values are bound by
@@ -139,25 +203,62 @@ void SqlCallRecordStore::write_event_facts(const CallRecord& record) {
   stmt.bind(":id", record.id).run();
 }
 
+// A static source's number may still have been shown to visitors as a pool's fallback; a
+// call to it names no visit either way, and says which. The history of another customer's
+// pool that held the number before says nothing about this call.
+CallAttribution SqlCallRecordStore::attribute(const CallRecord& record) {
+  auto history = read_number_history(db_, record.tracking_number, record.start);
+  if (history && history->customer_id != record.customer_id) history.reset();
+  const auto timing = history ? history->timing : dni::PoolTiming{};
+  auto verdict = dni::attribute_call(
+      history ? history->assignments : std::vector<dni::Assignment>{}, timing, record.start);
+  if (!is_pool(*record.source_id) && verdict.no_visit != dni::NoVisit::shown_as_fallback) {
+    verdict = dni::static_source_call();
+  }
+  CallAttribution attribution{.reason = std::string(dni::reason_name(verdict)),
+                              .explanation = dni::explain(verdict, timing, record.start)};
+  if (!verdict.matched) return attribution;
+  const auto session = find_session_row(db_, record.partner_id, verdict.matched->session_id);
+  if (!session) return attribution;  // erased meanwhile: the reason stays, the visit is gone
+  attribution.session_id = session->id;
+  attribution.landing_url = session->landing_url;
+  attribution.referrer = session->referrer;
+  attribution.utm = session->utm;
+  attribution.click_ids = session->click_ids;
+  attribution.ga_client_id = session->ga_client_id;
+  return attribution;
+}
+
+bool SqlCallRecordStore::is_pool(Id source_id) {
+  auto row = db_.prepare("SELECT 1 FROM sources WHERE id = :id AND number_kind = 'dynamic'");
+  row.bind(":id", source_id);
+  const bool pool = row.step();
+  row.run();
+  return pool;
+}
+
 CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
   // Two nodes asked about one call insert one row: the second insert does nothing and
   // reads the first one's record instead.
   SqlTransaction tx(db_, Mode::concurrent_write);
   CallRecord stored = record;
+  if (record.direction == CallDirection::inbound && record.source_id) {
+    stored.attribution = attribute(record);
+  }
   {
     auto stmt = db_.prepare(
         "INSERT INTO cdrs (partner_id, customer_id, source_id, campaign_id, callback_id,"
         " direction, switch_call_id, caller, tracking_number, answering_number, action,"
         " reject_sip_status, reject_reason, quarantined, recorded, voicemail_on_busy,"
         " voicemail_on_no_answer, start, ringing_at, answered_at, voicemail_at, ended_at,"
-        " failure_sip_status, hangup_by, hangup_reason, end_unknown) VALUES (:partner_id,"
-        " :customer_id,"
+        " failure_sip_status, hangup_by, hangup_reason, end_unknown, attribution,"
+        " attribution_text, dni_session_id, visit) VALUES (:partner_id, :customer_id,"
         " :source_id, :campaign_id, :callback_id, :direction, :switch_call_id, :caller,"
         " :tracking_number, :answering_number, :action, :reject_sip_status, :reject_reason,"
         " :quarantined, :recorded, :voicemail_on_busy, :voicemail_on_no_answer, :start,"
         " :ringing_at, :answered_at, :voicemail_at, :ended_at, :failure_sip_status,"
-        " :hangup_by, :hangup_reason, :end_unknown) ON CONFLICT (switch_call_id) DO NOTHING"
-        " RETURNING id");
+        " :hangup_by, :hangup_reason, :end_unknown, :attribution, :attribution_text,"
+        " :dni_session_id, :visit) ON CONFLICT (switch_call_id) DO NOTHING RETURNING id");
     bind_event_facts(stmt, record);
     stmt.bind(":partner_id", record.partner_id)
         .bind(":customer_id", record.customer_id)
@@ -176,6 +277,7 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
         .bind(":voicemail_on_busy", flag(record.voicemail_on_busy))
         .bind(":voicemail_on_no_answer", flag(record.voicemail_on_no_answer))
         .bind(":start", record.start);
+    bind_attribution(stmt, stored.attribution);
     if (!stmt.step()) {
       auto existing = find_by_switch_id_locked(record.switch_call_id, false);
       tx.commit();

@@ -25,6 +25,9 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   std::optional<CallRecord> find_by_switch_id_locked(std::string_view switch_call_id,
                                                      bool lock_row);
   void write_event_facts(const CallRecord& record);
+  // Which visit made the call (dni::attribute_call on the number's hand-outs at its start).
+  CallAttribution attribute(const CallRecord& record);
+  bool is_pool(Id source_id);
 };
 
 }  // namespace callsight

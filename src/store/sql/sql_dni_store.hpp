@@ -10,6 +10,13 @@
 
 namespace callsight {
 
+// What attribution reads, in the caller's transaction: SqlDniStore runs them in their own,
+// the call record store in the one that records the call (sql_dni_visits.cpp).
+std::optional<DniNumberHistory> read_number_history(SqlDatabase& db, const std::string& number,
+                                                    TimePoint at);
+std::optional<DniSession> find_session_row(SqlDatabase& db, Id partner_id,
+                                           const std::string& session_id);
+
 // Pools and their numbers in sql_dni_store.cpp; visits, allocation and what reads them back in
 // sql_dni_visits.cpp.
 class SqlDniStore final : public DniStore, private SqlSubStore {

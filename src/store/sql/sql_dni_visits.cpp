@@ -300,9 +300,9 @@ bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_
   return released;
 }
 
-std::optional<DniSession> SqlDniStore::find_session(Id partner_id, const std::string& session_id) {
-  SqlTransaction tx(db_, Mode::read);
-  auto row = db_.prepare(
+std::optional<DniSession> find_session_row(SqlDatabase& db, Id partner_id,
+                                           const std::string& session_id) {
+  auto row = db.prepare(
       "SELECT ss.id, ss.visitor_id, ss.pool_source_id, ss.landing_url, ss.referrer,"
       " ss.utm_source, ss.utm_medium, ss.utm_campaign, ss.utm_term, ss.utm_content, ss.gclid,"
       " ss.gbraid, ss.wbraid, ss.fbclid, ss.msclkid, ss.ga_client_id, ss.user_agent,"
@@ -311,7 +311,7 @@ std::optional<DniSession> SqlDniStore::find_session(Id partner_id, const std::st
       " WHERE ss.id = :id AND s.partner_id = :partner_id");
   row.bind(":id", session_id).bind(":partner_id", partner_id);
   if (!row.step()) return std::nullopt;
-  return DniSession{
+  DniSession session{
       .id = row.text(0),
       .visitor_id = row.optional_text(1),
       .pool_id = row.int64(2),
@@ -326,14 +326,20 @@ std::optional<DniSession> SqlDniStore::find_session(Id partner_id, const std::st
       .consent = row.integer(19) != 0,
       .created_at = row.time(20),
       .last_seen_at = row.time(21)};
+  row.run();
+  return session;
 }
 
-std::optional<DniNumberHistory> SqlDniStore::number_history(const std::string& number,
-                                                            TimePoint at) {
+std::optional<DniSession> SqlDniStore::find_session(Id partner_id, const std::string& session_id) {
+  SqlTransaction tx(db_, Mode::read);
+  return find_session_row(db_, partner_id, session_id);
+}
+
+std::optional<DniNumberHistory> read_number_history(SqlDatabase& db, const std::string& number,
+                                                    TimePoint at) {
   // The pool of the latest hand-out by then; pick_number keeps one number's hand-outs from
   // overlapping, so a few before the call are all that can explain it.
-  SqlTransaction tx(db_, Mode::read);
-  auto pool = db_.prepare(
+  auto pool = db.prepare(
       "SELECT a.pool_source_id, s.partner_id, s.customer_id, d.lease_seconds, d.grace_seconds,"
       " d.cooldown_seconds FROM dni_assignments a JOIN sources s ON s.id = a.pool_source_id"
       " JOIN dni_pools d ON d.source_id = a.pool_source_id WHERE a.number = :number"
@@ -347,13 +353,18 @@ std::optional<DniNumberHistory> SqlDniStore::number_history(const std::string& n
                                       .grace = std::chrono::seconds(pool.int64(4)),
                                       .cooldown = std::chrono::seconds(pool.int64(5))}};
   pool.run();
-  auto rows =
-      db_.prepare("SELECT " + assignment_columns("a") +
-                  " FROM dni_assignments a WHERE number = :number AND pool_source_id = :pool"
-                  " AND assigned_at <= :at ORDER BY assigned_at DESC, id DESC LIMIT 8");
+  auto rows = db.prepare("SELECT " + assignment_columns("a") +
+                         " FROM dni_assignments a WHERE number = :number AND pool_source_id = :pool"
+                         " AND assigned_at <= :at ORDER BY assigned_at DESC, id DESC LIMIT 8");
   rows.bind(":number", number).bind(":pool", history.pool_id).bind(":at", at);
   while (rows.step()) history.assignments.push_back(read_assignment(rows, 0));
   return history;
+}
+
+std::optional<DniNumberHistory> SqlDniStore::number_history(const std::string& number,
+                                                            TimePoint at) {
+  SqlTransaction tx(db_, Mode::read);
+  return read_number_history(db_, number, at);
 }
 
 bool SqlDniStore::remember_signature(Id partner_id, const std::string& signature,

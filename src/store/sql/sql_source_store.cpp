@@ -130,17 +130,36 @@ void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumbe
   }
 }
 
-std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
+namespace {
+
+// The partner's source `source_id` that also meets `condition` (SQL on `s`), if any.
+std::optional<Source> find_source_where(SqlDatabase& db, Id partner_id, Id source_id,
+                                        const std::string& condition) {
   std::optional<Source> source;
   {
-    auto stmt = db.prepare("SELECT " + kSourceColumns +
-                           " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id");
+    auto stmt =
+        db.prepare("SELECT " + kSourceColumns +
+                   " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id" + condition);
     stmt.bind(":id", source_id).bind(":partner_id", partner_id);
     if (!stmt.step()) return std::nullopt;
     source = read_source(stmt);
   }
   source->alt_numbers = alt_numbers_of(db, source->id);
   return source;
+}
+
+// What /sources reaches: a pool is a source too, but only /pools (the dni store) shows or
+// changes it, so its id is unknown here, as another partner's is.
+const std::string kStaticOnly = " AND s.number_kind = 'static'";
+
+std::optional<Source> find_static_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
+  return find_source_where(db, partner_id, source_id, kStaticOnly);
+}
+
+}  // namespace
+
+std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
+  return find_source_where(db, partner_id, source_id, "");
 }
 
 Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
@@ -213,7 +232,7 @@ void SqlSourceStore::write_source_event(const Source& source, std::string_view t
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
   SqlTransaction tx(db_, Mode::read);
-  return find_source_row(db_, partner_id, source_id);
+  return find_static_source_row(db_, partner_id, source_id);
 }
 
 Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& filter,
@@ -221,7 +240,8 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
   static const std::string where =
       " FROM sources s JOIN partners p ON p.id = s.partner_id"
       " JOIN customers c ON c.id = s.customer_id"
-      " WHERE s.partner_id = :partner_id"
+      " WHERE s.partner_id = :partner_id" +
+      kStaticOnly +
       " AND (CAST(:source_id AS BIGINT) IS NULL OR s.id = :source_id)"
       " AND (CAST(:customer_id AS BIGINT) IS NULL OR s.customer_id = :customer_id)"
       " AND (CAST(:custnr AS TEXT) IS NULL OR c.custnr = :custnr)"
@@ -252,15 +272,19 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
   return result;
 }
 
-std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tracking_number) {
-  // The numbers table's holder is the one place that says who holds a number; a holder
-  // whose derived status is archived has let it go even before the sweep clears it.
+std::optional<NumberHolder> SqlSourceStore::find_source_holding(
+    const std::string& tracking_number) {
+  // numbers_with_holder_sql is the one place that says who holds a number: the static source
+  // of numbers.holder_source_id, else the pool whose row for the number is unreleased and out
+  // of quarantine. A holder whose derived status is archived has let it go even before the
+  // sweep clears it.
   static const std::string sql =
-      "SELECT s.id, s.partner_id FROM numbers n JOIN sources s ON s.id = n.holder_source_id"
-      " JOIN partners p ON p.id = s.partner_id"
-      " WHERE n.number = :number AND " +
+      "SELECT s.id, s.partner_id, s.number_kind, CASE WHEN n.holder_source_id IS NULL"
+      " AND pn.removed_at IS NOT NULL THEN 1 ELSE 0 END" +
+      numbers_with_holder_sql() + " WHERE n.number = :number AND s.id IS NOT NULL AND " +
       source_status_sql() + " <> 'archived'";
   SqlTransaction tx(db_, Mode::read);
+  NumberHolder holder{.number = tracking_number};
   Id source_id = 0;
   Id partner_id = 0;
   {
@@ -269,15 +293,15 @@ std::optional<Source> SqlSourceStore::find_source_holding(const std::string& tra
     if (!stmt.step()) return std::nullopt;
     source_id = stmt.int64(0);
     partner_id = stmt.int64(1);
+    holder.in_pool = stmt.text(2) == "dynamic";
+    holder.removed_from_pool = stmt.integer(3) != 0;
   }
-  return find_source_row(db_, partner_id, source_id);
+  holder.source = *find_source_row(db_, partner_id, source_id);
+  return holder;
 }
 
 bool SqlSourceStore::holds_its_number(Id source_id) {
-  // A pool (a dynamic source) holds its numbers through dni_pool_numbers, each on its own.
-  auto stmt = db_.prepare(
-      "SELECT 1 FROM sources WHERE id = :id AND (number_kind = 'dynamic'"
-      " OR EXISTS (SELECT 1 FROM numbers WHERE holder_source_id = :id))");
+  auto stmt = db_.prepare("SELECT 1 FROM numbers WHERE holder_source_id = :id");
   stmt.bind(":id", source_id);
   return stmt.step();
 }
@@ -303,7 +327,7 @@ Source SqlSourceStore::update_source(const Source& source) {
 std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
                                                     const Change<Source>& change) {
   return apply_change(
-      db_, change, [&] { return find_source_row(db_, partner_id, source_id); },
+      db_, change, [&] { return find_static_source_row(db_, partner_id, source_id); },
       [&](const Source& before, const Source& after) {
         write_source_changes(db_, before, after, clock_.now());
         // Once archived, the number may have gone to another source (or out of the

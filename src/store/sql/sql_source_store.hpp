@@ -39,7 +39,7 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
   std::optional<Source> change_source(Id partner_id, Id source_id,
                                       const Change<Source>& change) override;
   int sweep_sources(const RowFailureHandler& on_failure = {}) override;
-  std::optional<Source> find_source_holding(const std::string& tracking_number) override;
+  std::optional<NumberHolder> find_source_holding(const std::string& tracking_number) override;
 
  private:
   // The helpers below run inside a transaction their caller holds.
