@@ -117,6 +117,9 @@ struct DniPoolUsage {
   std::size_t sessions = 0;
   std::vector<dni::HeldInterval> held;
   std::size_t exhaustion_events = 0;
+  std::size_t numbers = 0;          // in the pool now, removed ones in quarantine left out
+  std::size_t calls_matched = 0;    // inbound calls to its numbers that named a visit
+  std::size_t calls_unmatched = 0;  // ... and that named none (the record says why)
 };
 
 // The dynamic-numbers part of the Store (see store.hpp). Every method is one transaction and

@@ -282,6 +282,8 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("DELETE", "/pools", {"pool_id": pool}, 404),
             ("POST", "/pools/numbers", {"pool_id": pool, "count": "1"}, 404),
             ("DELETE", "/pools/numbers", {"pool_id": pool, "number": f["numbers"][2]}, 404),
+            ("GET", "/pools/health", {"pool_id": pool}, 404),
+            ("GET", "/pools/health", {"pool_id": sid}, 404),
             ("GET", "/numbers", {}, LISTED),
             ("GET", "/numbers", {"state": "allocated"}, LISTED),
             ("GET", "/numbers", {"state": "quarantined"}, EMPTY),

@@ -10,7 +10,9 @@ import json
 import unittest
 import zoneinfo
 
-from harness import ServerTestCase, unique
+import requests
+
+from harness import HTTP_TIMEOUT, ServerTestCase, unique
 from resource_helpers import CustomerResourceMixin
 
 SECRET = "switch-secret-" + unique()
@@ -187,6 +189,49 @@ class PoolCallsTest(CustomerResourceMixin, ServerTestCase):
         for data in self.events_of(decision["cdr_id"]):
             self.assertNotIn("attribution", data)
             self.assertNotIn("gclid", data)
+
+    def test_a_call_to_a_visitors_number_names_the_visit_and_pool_health_counts_it(self):
+        origin = "https://shop.example"
+        pool, numbers = self.pool(count=2, is_default="1", allowed_origins=origin)
+        customer = self.one(self.call(self.alice, "GET", "/customers",
+                                      params={"customer_id": self.cid}), "customers")
+        landing = origin + "/offers?utm_source=google&utm_campaign=spring&gclid=Cj0-abc"
+        visit = requests.get(self.url("/dni/number"), timeout=HTTP_TIMEOUT, params={
+            "advid": customer["uuid"], "url": landing, "referrer": "https://www.google.com/"},
+            headers={"Origin": origin, "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox"})
+        self.assertEqual(visit.status_code, 200, visit.text)
+        shown = visit.json()
+        self.assertEqual(shown["number"], numbers[0])
+
+        decision = self.route(shown["number"])
+        record = self.cdr(decision["cdr_id"])
+        self.assertEqual(record["attribution"], "matched")
+        self.assertEqual((record["dni_session_id"], record["landing_url"], record["gclid"],
+                          record["utm_source"], record["utm_campaign"]),
+                         (shown["session_id"], landing, "Cj0-abc", "google", "spring"))
+        self.assertIn(shown["session_id"], record["attribution_text"])
+        for data in self.events_of(decision["cdr_id"]):
+            self.assertEqual((data["landing_url"], data["gclid"]), (landing, "Cj0-abc"))
+        unmatched = self.route(numbers[1])  # never shown to anyone
+
+        health = self.one(self.call(self.alice, "GET", "/pools/health",
+                                    params={"pool_id": pool["pool_id"]}), "pool_health")
+        self.assertEqual({k: health[k] for k in (
+            "sessions", "numbers", "peak_numbers_held", "times_exhausted", "calls_matched",
+            "calls_unmatched")}, {"sessions": "1", "numbers": "2", "peak_numbers_held": "1",
+                                  "times_exhausted": "0", "calls_matched": "1",
+                                  "calls_unmatched": "1"})
+        self.assertGreaterEqual(int(health["recommended_size"]), 2)
+        self.assertTrue(unmatched["cdr_id"])
+        # Another partner's pool, or a static source, has no health to read.
+        for s, pool_id in ((self.bob, pool["pool_id"]),
+                           (self.alice, self.static_source()[0])):
+            resp = self.call(s, "GET", "/pools/health", params={"pool_id": pool_id})
+            self.assert_error(resp, 404, "not_found", "pool_id")
+        resp = self.call(self.alice, "GET", "/pools/health", params={
+            "pool_id": pool["pool_id"], "from_date": "2026-02-01 00:00:00",
+            "to_date": "2026-01-01 00:00:00"})
+        self.assert_error(resp, 400, "invalid", "to_date")
 
     # -- quarantine and archive -------------------------------------------------------------
     def assert_refused_as_quarantined(self, number, source_id):

@@ -3,6 +3,7 @@
 
 #include "common/random.hpp"
 #include "common/utf8.hpp"
+#include "core/call_record.hpp"
 #include "core/source.hpp"
 #include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_fragments.hpp"
@@ -450,6 +451,26 @@ DniPoolUsage SqlDniStore::pool_usage(Id partner_id, Id pool_id, TimePoint from, 
     sessions.bind(":pool", pool_id).bind(":from", from).bind(":to", to);
     sessions.step();
     usage.sessions = static_cast<std::size_t>(sessions.int64(0));
+  }
+  {
+    auto numbers = db_.prepare(
+        "SELECT COUNT(*) FROM dni_pool_numbers WHERE pool_source_id = :pool"
+        " AND released_at IS NULL AND removed_at IS NULL");
+    numbers.bind(":pool", pool_id);
+    numbers.step();
+    usage.numbers = static_cast<std::size_t>(numbers.int64(0));
+  }
+  {
+    // Attribution reasons (core/dni/attribution): a visit held the number, or was in grace.
+    auto calls = db_.prepare(
+        "SELECT COALESCE(SUM(CASE WHEN attribution IN ('matched', 'within_grace') THEN 1 ELSE 0"
+        " END), 0), COUNT(*) FROM cdrs WHERE source_id = :pool AND direction = :inbound"
+        " AND start >= :from AND start < :to");
+    calls.bind(":pool", pool_id).bind(":from", from).bind(":to", to);
+    calls.bind(":inbound", to_string(CallDirection::inbound));
+    calls.step();
+    usage.calls_matched = static_cast<std::size_t>(calls.int64(0));
+    usage.calls_unmatched = static_cast<std::size_t>(calls.int64(1)) - usage.calls_matched;
   }
   auto rows = db_.prepare("SELECT " + assignment_columns("a") +
                           " FROM dni_assignments a WHERE pool_source_id = :pool"
