@@ -179,6 +179,18 @@ class DniStore {
   // and has not expired (a replay), on any node. Expired signatures are purged on the way.
   virtual bool remember_signature(Id partner_id, const std::string& signature,
                                   TimePoint expires_at) = 0;
+  // A data subject's request: the visit facts of the partner's sessions of `visitor_id` (a
+  // consenting visitor's cookie) or of the one session `session_id` are blanked, the visitor is
+  // forgotten, and the calls those sessions explain, and the call events already stored for
+  // them, lose their visit (the reason they had one stays). The hand-outs keep their times, so
+  // a number still held stays held and pool health still counts it. One transaction. Returns
+  // the sessions erased; NotFoundError when the partner has none by that id.
+  struct Erased {
+    std::size_t sessions = 0;
+    std::size_t calls = 0;
+  };
+  virtual Erased erase_visit_data(Id partner_id, const std::optional<std::string>& visitor_id,
+                                  const std::optional<std::string>& session_id) = 0;
   // Across partners, for the sweeper: deletes the sessions each partner's retention
   // (Partner::dni_retention_days) has passed since their last sign of life, with their
   // hand-outs, and the visitors left without a session. One transaction per partner: a partner

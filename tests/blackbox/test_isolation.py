@@ -284,6 +284,7 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("DELETE", "/pools/numbers", {"pool_id": pool, "number": f["numbers"][2]}, 404),
             ("GET", "/pools/health", {"pool_id": pool}, 404),
             ("GET", "/pools/health", {"pool_id": sid}, 404),
+            ("DELETE", "/visitors", {"visitor_id": "no-such-visitor"}, 404),
             ("GET", "/numbers", {}, LISTED),
             ("GET", "/numbers", {"state": "allocated"}, LISTED),
             ("GET", "/numbers", {"state": "quarantined"}, EMPTY),

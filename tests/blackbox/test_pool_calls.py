@@ -233,6 +233,30 @@ class PoolCallsTest(CustomerResourceMixin, ServerTestCase):
             "to_date": "2026-01-01 00:00:00"})
         self.assert_error(resp, 400, "invalid", "to_date")
 
+        # A data subject's request: another partner cannot reach the session; its partner
+        # erases it, and the call keeps why it had a visit but no longer the visit.
+        resp = self.call(self.bob, "DELETE", "/visitors",
+                         params={"session_id": shown["session_id"]})
+        self.assert_error(resp, 404, "not_found", "session_id")
+        erased = self.one(self.call(self.alice, "DELETE", "/visitors",
+                                    params={"session_id": shown["session_id"]}), "visitors")
+        self.assertEqual((erased["sessions_erased"], erased["calls_erased"]), ("1", "1"))
+        record = self.cdr(decision["cdr_id"])
+        self.assertEqual(record["attribution"], "matched")
+        self.assertNotIn(shown["session_id"], record["attribution_text"])
+        for key in self.VISIT_KEYS:
+            self.assertIsNone(record[key], key)
+        events = self.events_of(decision["cdr_id"])
+        self.assertTrue(events)
+        for data in events:
+            self.assertNotIn("Cj0-abc", json.dumps(data))
+            self.assertNotIn(shown["session_id"], json.dumps(data))
+        for params, field in (({}, "visitor_id"),
+                              ({"visitor_id": "v1", "session_id": "s1"}, "session_id")):
+            resp = self.call(self.alice, "DELETE", "/visitors", params=params)
+            self.assertEqual(resp.status_code, 400, resp.text)
+            self.assertEqual(resp.json()["errors"][0]["field"], field)
+
     # -- quarantine and archive -------------------------------------------------------------
     def assert_refused_as_quarantined(self, number, source_id):
         decision = self.route(number)

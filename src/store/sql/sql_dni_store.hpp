@@ -43,6 +43,8 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   bool remember_signature(Id partner_id, const std::string& signature,
                           TimePoint expires_at) override;
   std::size_t purge_expired_visits(const RowFailureHandler& on_failure) override;
+  Erased erase_visit_data(Id partner_id, const std::optional<std::string>& visitor_id,
+                          const std::optional<std::string>& session_id) override;
   DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) override;
 
  private:

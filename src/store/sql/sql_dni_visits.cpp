@@ -388,6 +388,89 @@ bool SqlDniStore::remember_signature(Id partner_id, const std::string& signature
   return first;
 }
 
+namespace {
+
+constexpr std::string_view kErasedVisit = "the visit's data was erased on request";
+
+// A stored call event's payload with the visit of its call erased, as it would be rendered
+// from the erased record; keys the payload does not carry are left out.
+std::string erase_visit_in_payload(const std::string& payload, const std::string& reason) {
+  auto json = nlohmann::json::parse(payload);
+  const CallAttribution erased{.reason = reason, .explanation = std::string(kErasedVisit)};
+  for (const auto& [name, value] : attribution_fields(erased)) {
+    const std::string key(name);
+    if (json.contains(key)) json[key] = value ? nlohmann::json(*value) : nlohmann::json();
+  }
+  return to_json_text(json);
+}
+
+}  // namespace
+
+SqlDniStore::Erased SqlDniStore::erase_visit_data(Id partner_id,
+                                                  const std::optional<std::string>& visitor_id,
+                                                  const std::optional<std::string>& session_id) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  std::vector<std::string> sessions;
+  {
+    auto rows = db_.prepare(
+        "SELECT s.id FROM dni_sessions s JOIN sources p ON p.id = s.pool_source_id"
+        " WHERE p.partner_id = :partner_id AND (s.visitor_id = :visitor OR s.id = :session)");
+    rows.bind(":partner_id", partner_id).bind(":visitor", visitor_id).bind(":session", session_id);
+    while (rows.step()) sessions.push_back(rows.text(0));
+  }
+  if (sessions.empty()) throw NotFoundError("no such visitor or session");
+  Erased erased;
+  for (const auto& id : sessions) {
+    db_.prepare(
+           "UPDATE dni_sessions SET visitor_id = NULL, landing_url = '', referrer = '',"
+           " utm_source = '', utm_medium = '', utm_campaign = '', utm_term = '', utm_content = '',"
+           " gclid = '', gbraid = '', wbraid = '', fbclid = '', msclkid = '', ga_client_id = NULL,"
+           " user_agent = '', ip_truncated = '', custom_parameters = '[]' WHERE id = :id")
+        .bind(":id", id)
+        .run();
+    std::vector<std::pair<Id, std::string>> calls;  // cdr id, attribution reason
+    {
+      auto rows = db_.prepare(
+          "SELECT id, attribution FROM cdrs WHERE partner_id = :partner_id"
+          " AND dni_session_id = :session");
+      rows.bind(":partner_id", partner_id).bind(":session", id);
+      while (rows.step()) calls.emplace_back(rows.int64(0), rows.text(1));
+    }
+    for (const auto& [cdr_id, reason] : calls) {
+      db_.prepare(
+             "UPDATE cdrs SET dni_session_id = NULL, visit = NULL, attribution_text = :text"
+             " WHERE id = :id")
+          .bind(":text", std::string(kErasedVisit))
+          .bind(":id", cdr_id)
+          .run();
+      std::vector<std::pair<Id, std::string>> events;
+      {
+        auto rows = db_.prepare("SELECT id, payload FROM webhook_events WHERE cdr_id = :cdr");
+        rows.bind(":cdr", cdr_id);
+        while (rows.step()) events.emplace_back(rows.int64(0), rows.text(1));
+      }
+      for (const auto& [event_id, payload] : events) {
+        db_.prepare("UPDATE webhook_events SET payload = :payload WHERE id = :id")
+            .bind(":payload", erase_visit_in_payload(payload, reason))
+            .bind(":id", event_id)
+            .run();
+      }
+      ++erased.calls;
+    }
+    ++erased.sessions;
+  }
+  if (visitor_id) {
+    db_.prepare(
+           "DELETE FROM dni_visitors WHERE id = :visitor AND customer_id IN"
+           " (SELECT id FROM customers WHERE partner_id = :partner_id)")
+        .bind(":visitor", *visitor_id)
+        .bind(":partner_id", partner_id)
+        .run();
+  }
+  tx.commit();
+  return erased;
+}
+
 std::size_t SqlDniStore::purge_expired_visits(const RowFailureHandler& on_failure) {
   std::vector<std::pair<Id, int>> partners;  // id, retention days
   TimePoint now;
