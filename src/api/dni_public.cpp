@@ -27,17 +27,6 @@ namespace {
 constexpr std::string_view kDncsPrefix = "/external/dncs/";
 constexpr std::int64_t kLongestHeartbeatSeconds = 60;
 
-std::optional<std::string> read_client_id(Fields& fields, std::string_view name,
-                                          Presence presence = Presence::optional) {
-  auto id = fields.text(name, 64, presence);
-  if (!id || id->empty()) return std::nullopt;
-  if (!is_client_id(*id)) {
-    fields.add_error("invalid", std::string(name),
-                     "'" + std::string(name) + "' must be letters, digits, '-' or '_'");
-  }
-  return id;
-}
-
 // What every shape of number request carries, whatever its wire names.
 struct VisitInput {
   std::string advid;  // the customer's uuid

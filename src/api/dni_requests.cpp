@@ -22,6 +22,17 @@ bool is_client_id(std::string_view id) {
   });
 }
 
+std::optional<std::string> read_client_id(Fields& fields, std::string_view name,
+                                          Presence presence) {
+  auto id = fields.text(name, 64, presence);
+  if (!id || id->empty()) return std::nullopt;
+  if (!is_client_id(*id)) {
+    fields.add_error("invalid", std::string(name),
+                     "'" + std::string(name) + "' must be letters, digits, '-' or '_'");
+  }
+  return id;
+}
+
 void require_no_nul(std::string_view value, const std::string& field) {
   if (value.find('\0') != std::string_view::npos) {
     refuse(400, "invalid", field, "'" + field + "' must not contain NUL");

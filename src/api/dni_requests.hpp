@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/fields.hpp"
 #include "api/render.hpp"
 #include "core/dni/visit.hpp"
 #include "store/dni_store.hpp"
@@ -20,6 +21,10 @@ namespace callsight::api {
 // are 32 hex digits, a Freespee script's are its own; nothing beyond letters, digits, '-'
 // and '_', at most 64.
 bool is_client_id(std::string_view id);
+// A cookie id parameter (advid, session_id, visitor_id): at most 64 characters of is_client_id;
+// an error is added to `fields` otherwise. An empty value counts as none.
+std::optional<std::string> read_client_id(Fields& fields, std::string_view name,
+                                          Presence presence = Presence::optional);
 
 // No URL, referrer or cookie holds a NUL, and PostgreSQL text cannot: 400 invalid naming the
 // field rather than a failed write.

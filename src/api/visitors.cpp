@@ -1,6 +1,7 @@
 // DELETE /visitors: a data subject's request to erase what dynamic numbers kept of a visit
 // (issue 15, item 6; docs/dynamic-numbers.md, "Erasing a visitor's data").
 #include "api/context.hpp"
+#include "api/dni_requests.hpp"
 #include "api/fields.hpp"
 #include "api/render.hpp"
 #include "store/dni_store.hpp"
@@ -8,13 +9,11 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::size_t kClientIdMaxLength = 64;  // the script's cookies (api/dni_requests)
-
 http::Response delete_visitor(Context& ctx) {
   Fields fields(ctx.params);
   fields.allow_only({"visitor_id", "session_id"});
-  const auto visitor_id = fields.text("visitor_id", kClientIdMaxLength);
-  const auto session_id = fields.text("session_id", kClientIdMaxLength);
+  const auto visitor_id = read_client_id(fields, "visitor_id");
+  const auto session_id = read_client_id(fields, "session_id");
   if (!visitor_id && !session_id && !fields.has_errors()) {
     fields.add_error("missing", "visitor_id", "give 'visitor_id' or 'session_id'");
   } else if (visitor_id && session_id) {

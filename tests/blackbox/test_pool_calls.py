@@ -251,8 +251,13 @@ class PoolCallsTest(CustomerResourceMixin, ServerTestCase):
         for data in events:
             self.assertNotIn("Cj0-abc", json.dumps(data))
             self.assertNotIn(shown["session_id"], json.dumps(data))
+        resp = self.alice.delete(self.url("/visitors"), data=b"visitor_id=Malm%F6",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                 timeout=HTTP_TIMEOUT)
+        self.assert_error(resp, 400, "invalid_encoding", "visitor_id")
         for params, field in (({}, "visitor_id"),
-                              ({"visitor_id": "v1", "session_id": "s1"}, "session_id")):
+                              ({"visitor_id": "v1", "session_id": "s1"}, "session_id"),
+                              ({"session_id": "x'; DROP"}, "session_id")):
             resp = self.call(self.alice, "DELETE", "/visitors", params=params)
             self.assertEqual(resp.status_code, 400, resp.text)
             self.assertEqual(resp.json()["errors"][0]["field"], field)
