@@ -90,7 +90,7 @@ http::Response json_response(int status, const Json& body,
 // One number request served: the pool that serves the visit and what it handed out.
 struct Served {
   DniSite site;
-  DniPool pool;
+  DniSitePool pool;
   std::optional<std::string> cors_origin;
   std::optional<DniNumberAnswer> answer;  // none: a crawler, shown the page's own numbers
 };
@@ -105,7 +105,7 @@ DniSite require_site(Store& store, const std::string& advid) {
 Served locate(Store& store, const http::Request& request, const dni::Visit& visit,
               const std::string& advid) {
   Served served{.site = require_site(store, advid)};
-  served.pool = pool_for_visit(store, served.site, visit);
+  served.pool = pool_for_visit(served.site, visit);
   served.cors_origin = check_origin(request, served.pool.settings.allowed_origins);
   return served;
 }
@@ -136,7 +136,7 @@ std::string_view shown_name(dni::Pick verdict) {
   return "fallback";
 }
 
-std::int64_t heartbeat_seconds(const DniPool& pool) {
+std::int64_t heartbeat_seconds(const DniSitePool& pool) {
   return std::min<std::int64_t>(kLongestHeartbeatSeconds, pool.settings.timing.lease.count() / 2);
 }
 
@@ -150,7 +150,7 @@ Json number_json(const Served& served) {
   Json json = {{"status", "success"},
                {"session_id", answer.session_id},
                {"visitor_id", str_or_null(answer.visitor_id)},
-               {"pool_id", str(served.pool.source.id)},
+               {"pool_id", str(served.pool.id)},
                {"shown", std::string(number ? shown_name(answer.verdict) : "none")},
                {"number", str_or_null(number)},
                {"formatted_number", number ? Json(format_national(*number)) : Json()},
@@ -192,10 +192,10 @@ http::Response post_heartbeat(Store& store, const http::Request& request, http::
   const auto session_id = read_client_id(fields, "session_id", Presence::required);
   fields.throw_if_errors();
   const auto site = require_site(store, *advid);
-  const auto pool = store.dni().find_pool(site.partner_id, *pool_id);
-  if (!pool || pool->source.customer_id != site.customer_id) {
+  const auto pool = std::find_if(site.pools.begin(), site.pools.end(),
+                                 [&](const DniSitePool& pool) { return pool.id == *pool_id; });
+  if (pool == site.pools.end())
     refuse(404, "not_found", "pool_id", "this customer has no such pool");
-  }
   const auto origin = check_origin(request, pool->settings.allowed_origins);
   const bool leased = store.dni().heartbeat(site.partner_id, *pool_id, *session_id);
   return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}}, origin);

@@ -39,23 +39,21 @@ void require_no_nul(std::string_view value, const std::string& field) {
   }
 }
 
-DniPool pool_for_visit(Store& store, const DniSite& site, const dni::Visit& visit) {
-  auto pools = store.dni().list_pools(site.partner_id, site.customer_id);
+const DniSitePool& pool_for_visit(const DniSite& site, const dni::Visit& visit) {
   std::vector<dni::PoolRules> rules;
-  for (const auto& pool : pools) rules.push_back(pool.rules());
+  for (const auto& pool : site.pools) rules.push_back(pool.rules());
   const auto choice = dni::choose_pool(rules, visit);
   if (!choice) refuse(404, "no_pool", "url", "no pool of this customer serves this visit");
-  return std::move(*std::find_if(pools.begin(), pools.end(), [&](const DniPool& pool) {
-    return pool.source.id == choice->pool_id;
-  }));
+  return *std::find_if(site.pools.begin(), site.pools.end(),
+                       [&](const DniSitePool& pool) { return pool.id == choice->pool_id; });
 }
 
-std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniPool& pool,
+std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor) {
   if (!visitor.from_app && dni::is_bot(visitor.user_agent, {})) return std::nullopt;
   return store.dni().request_number(
       {.partner_id = site.partner_id,
-       .pool_id = pool.source.id,
+       .pool_id = pool.id,
        .session_id = visitor.session_id,
        .visitor_id = visitor.visitor_id,
        .consent = visitor.consent,
@@ -70,7 +68,7 @@ std::optional<std::string> shown_number(const DniNumberAnswer& answer) {
   return answer.number;
 }
 
-Json dncs_numbers(const DniSite& site, const DniPool& pool, const DniNumberAnswer& answer,
+Json dncs_numbers(const DniSite& site, const DniSitePool& pool, const DniNumberAnswer& answer,
                   const std::vector<std::string>& numbers_on_page) {
   Json numbers = Json::array();
   const auto number = shown_number(answer);

@@ -32,7 +32,7 @@ void require_no_nul(std::string_view value, const std::string& field);
 
 // The customer's pool for the visit (docs/dynamic-numbers.md, "Which pool serves a visit");
 // 404 no_pool (field url) when none serves it.
-DniPool pool_for_visit(Store& store, const DniSite& site, const dni::Visit& visit);
+const DniSitePool& pool_for_visit(const DniSite& site, const dni::Visit& visit);
 
 struct Visitor {
   std::optional<std::string> session_id;
@@ -45,7 +45,7 @@ struct Visitor {
 
 // Hands out a number of the pool; nullopt for a crawler, which is shown the page's own
 // number and takes none. Apps are no crawlers: they often send no user agent at all.
-std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniPool& pool,
+std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor);
 
 // The number shown: the pool's, its fallback, or none when every number is held and the
@@ -54,7 +54,7 @@ std::optional<std::string> shown_number(const DniNumberAnswer& answer);
 
 // Freespee's `numbers`: for each number printed on the page that the pool replaces (every
 // one when the pool names none), what replaces it.
-Json dncs_numbers(const DniSite& site, const DniPool& pool, const DniNumberAnswer& answer,
+Json dncs_numbers(const DniSite& site, const DniSitePool& pool, const DniNumberAnswer& answer,
                   const std::vector<std::string>& numbers_on_page);
 
 inline constexpr std::string_view kBlockedUserAgent = "Blocked User Agent";  // Freespee's words

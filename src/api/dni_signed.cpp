@@ -175,12 +175,15 @@ http::Response post_signed_number(const http::Request& request, Store& store, co
   const auto partner = signed_partner(request, store, clock);
   const auto signed_request = read_signed_request(request);
   const auto customer = customer_for(store, partner, signed_request);
-  const DniSite site{
-      .partner_id = partner.id, .customer_id = customer.id, .country = partner.country};
+  // The customer's pools, read as a browser's request reads them (by its uuid).
+  const auto site = store.dni().find_site(customer.uuid);
+  if (!site || site->customer_id != customer.id) {
+    refuse(404, "not_found", "parameters.custnr", "no customer has this custnr");
+  }
   const auto visit = dni::read_visit(signed_request.full_url, signed_request.full_referrer,
                                      signed_request.ga_cookie);
-  const auto pool = pool_for_visit(store, site, visit);
-  const auto answer = hand_out(store, site, pool, visit,
+  const auto& pool = pool_for_visit(*site, visit);
+  const auto answer = hand_out(store, *site, pool, visit,
                                {.session_id = signed_request.session_id,
                                 .visitor_id = signed_request.tracking_id,
                                 .consent = true,
@@ -194,13 +197,13 @@ http::Response post_signed_number(const http::Request& request, Store& store, co
   const Json body = {{"status", "success"},
                      {"custnr", customer.custnr},
                      {"customer_id", str(customer.id)},
-                     {"pool_id", str(pool.source.id)},
+                     {"pool_id", str(pool.id)},
                      {"session_id", answer->session_id},
                      {"tracking_id", answer->visitor_id.value_or("")},
                      {"number", str_or_null(number)},
                      {"local", number ? Json(format_national(*number)) : Json()},
                      {"meas_id", str(answer->assignment_id)},
-                     {"numbers", dncs_numbers(site, pool, *answer, signed_request.numbers)}};
+                     {"numbers", dncs_numbers(*site, pool, *answer, signed_request.numbers)}};
   return http::Response{200, "application/json", {}, to_json_text(body)};
 }
 

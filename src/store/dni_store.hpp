@@ -47,11 +47,6 @@ struct DniPool {
   Source source;
   DniPoolSettings settings;
   std::vector<DniPoolNumber> numbers;
-
-  // The pool as choose_pool reads it.
-  dni::PoolRules rules() const {
-    return {.pool_id = source.id, .is_default = settings.is_default, .rules = settings.match_rules};
-  }
 };
 
 // A visitor's request for a number of a pool. Ids are the script's cookies; an id the store
@@ -76,12 +71,25 @@ struct DniNumberAnswer {
   Id assignment_id = 0;
 };
 
+// A pool as a site's number requests read it.
+struct DniSitePool {
+  Id id = 0;  // the pool's source id
+  DniPoolSettings settings;
+
+  // The pool as choose_pool reads it.
+  dni::PoolRules rules() const {
+    return {.pool_id = id, .is_default = settings.is_default, .rules = settings.match_rules};
+  }
+};
+
 // The customer a site's script names by the customer's uuid (Freespee's `advid`): a visitor's
 // browser knows no partner, so the public number requests start from this.
 struct DniSite {
   Id partner_id = 0;
   Id customer_id = 0;
   std::string country;  // the partner's, for reading the numbers printed on the page
+  // The customer's pools, settings only: which one serves a visit and what the page may ask.
+  std::vector<DniSitePool> pools;
 };
 
 // A session as stored: what attribution copies onto a call.
@@ -155,7 +163,8 @@ class DniStore {
   virtual DniPoolNumber remove_pool_number(Id partner_id, Id pool_id,
                                            const std::string& number) = 0;
 
-  // Across partners, for the public number requests: the customer whose uuid this is.
+  // Across partners, for the public number requests: the customer whose uuid this is, with
+  // its pools' settings, in one transaction.
   virtual std::optional<DniSite> find_site(const std::string& customer_uuid) = 0;
   // Finds or creates the session, picks its number with dni::pick_number and writes the
   // assignment, in one transaction: two requests (on any nodes) never get one number for two

@@ -92,7 +92,7 @@ TEST_F(SqlDniStoreTest, CreatedPoolIsADynamicSourceWithItsSettings) {
   EXPECT_EQ(found->settings.fallback_number, "+46890000");
   EXPECT_EQ(found->settings.numbers_to_replace, std::vector<std::string>{"+46 8 123 45"});
   EXPECT_EQ(found->settings.allowed_origins, std::vector<std::string>{"https://shop.example"});
-  EXPECT_TRUE(found->rules().is_default);
+  EXPECT_TRUE(found->settings.is_default);
   EXPECT_EQ(found->source.answering_number, "+46890510");
 }
 
@@ -134,7 +134,15 @@ TEST_F(SqlDniStoreTest, ASiteIsFoundByItsCustomersUuidAcrossPartners) {
   EXPECT_EQ(site->partner_id, other);
   EXPECT_EQ(site->customer_id, others_customer);
   EXPECT_EQ(site->country, "SE");
-  EXPECT_EQ(dni().find_site("uuid-c1")->customer_id, customer_);
+  EXPECT_TRUE(site->pools.empty());
+  const auto pool = dni().create_pool(pool_source(customer_), settings());
+  const auto own = dni().find_site("uuid-c1");
+  EXPECT_EQ(own->customer_id, customer_);
+  ASSERT_EQ(own->pools.size(), 1u);
+  EXPECT_EQ(own->pools[0].id, pool.source.id);
+  EXPECT_EQ(own->pools[0].settings.allowed_origins, settings().allowed_origins);
+  EXPECT_EQ(own->pools[0].settings.timing.lease, settings().timing.lease);
+  EXPECT_TRUE(own->pools[0].rules().is_default);
   EXPECT_FALSE(dni().find_site("uuid-none"));
   EXPECT_FALSE(dni().find_site(""));
 }
@@ -305,6 +313,37 @@ TEST_F(SqlDniStoreTest, ReleaseEndsTheLeaseAndGraceAndCooldownFollow) {
   EXPECT_FALSE(dni().release(partner_, pool.source.id, first.session_id));
   EXPECT_FALSE(dni().heartbeat(partner_, pool.source.id, first.session_id));
   clock_.advance(minutes(15) - seconds(1));
+  EXPECT_EQ(ask(pool.source.id).verdict, dni::Pick::exhausted);
+  clock_.advance(seconds(1));
+  EXPECT_EQ(ask(pool.source.id).verdict, dni::Pick::assigned);
+}
+
+// The store picks from an index of when each number is free, which heartbeats do not update:
+// the number free the longest must still be the one handed out.
+TEST_F(SqlDniStoreTest, AHeartbeatsLaterHoldDoesNotPutItsNumberFirst) {
+  const auto pool = pool_with({"+46101", "+46102"});
+  const auto early = ask(pool.source.id);
+  EXPECT_EQ(early.number, "+46101");
+  clock_.advance(minutes(1));
+  EXPECT_EQ(ask(pool.source.id).number, "+46102");
+  clock_.advance(minutes(28));
+  EXPECT_TRUE(dni().heartbeat(partner_, pool.source.id, early.session_id));
+  // +46102 is free since 46 min, +46101 since 74 min (29 + 45).
+  clock_.advance(minutes(51));
+  const auto next = ask(pool.source.id);
+  EXPECT_EQ(next.verdict, dni::Pick::assigned);
+  EXPECT_EQ(next.number, "+46102");
+  EXPECT_EQ(ask(pool.source.id).number, "+46101");
+}
+
+TEST_F(SqlDniStoreTest, AShorterLeaseFreesHeldNumbersSooner) {
+  const auto pool = pool_with({"+46101"});
+  ask(pool.source.id);
+  dni().change_pool(partner_, pool.source.id, [](auto& p, auto&) {
+    p.settings.timing.lease = minutes(10);
+    return true;
+  });
+  clock_.advance(minutes(10 + 10 + 5) - seconds(1));
   EXPECT_EQ(ask(pool.source.id).verdict, dni::Pick::exhausted);
   clock_.advance(seconds(1));
   EXPECT_EQ(ask(pool.source.id).verdict, dni::Pick::assigned);

@@ -17,6 +17,8 @@ struct PoolTiming {
   std::chrono::seconds lease = std::chrono::minutes(30);
   std::chrono::seconds grace = std::chrono::minutes(10);
   std::chrono::seconds cooldown = std::chrono::minutes(5);
+
+  bool operator==(const PoolTiming&) const = default;
 };
 
 // One hand-out of a pool number to a session (or, without consent, a page view).

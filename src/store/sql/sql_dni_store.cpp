@@ -53,16 +53,17 @@ const std::string kSettingsColumns =
     "d.is_default, d.match_rules, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
     " d.fallback_number, d.numbers_to_replace, d.allowed_origins";
 
-DniPoolSettings read_settings(const SqlStatement& row) {
+// kSettingsColumns from column `first` on.
+DniPoolSettings read_settings(const SqlStatement& row, int first = 0) {
   DniPoolSettings s;
-  s.is_default = row.integer(0) != 0;
-  s.match_rules = parse_rules(row.text(1));
-  s.timing.lease = std::chrono::seconds(row.int64(2));
-  s.timing.grace = std::chrono::seconds(row.int64(3));
-  s.timing.cooldown = std::chrono::seconds(row.int64(4));
-  s.fallback_number = row.text(5);
-  s.numbers_to_replace = parse_list(row.text(6));
-  s.allowed_origins = parse_list(row.text(7));
+  s.is_default = row.integer(first) != 0;
+  s.match_rules = parse_rules(row.text(first + 1));
+  s.timing.lease = std::chrono::seconds(row.int64(first + 2));
+  s.timing.grace = std::chrono::seconds(row.int64(first + 3));
+  s.timing.cooldown = std::chrono::seconds(row.int64(first + 4));
+  s.fallback_number = row.text(first + 5);
+  s.numbers_to_replace = parse_list(row.text(first + 6));
+  s.allowed_origins = parse_list(row.text(first + 7));
   return s;
 }
 
@@ -182,7 +183,16 @@ std::optional<DniSite> SqlDniStore::find_site(const std::string& customer_uuid) 
       " ON p.id = c.partner_id WHERE c.uuid = :uuid");
   row.bind(":uuid", customer_uuid);
   if (!row.step()) return std::nullopt;
-  return DniSite{.partner_id = row.int64(0), .customer_id = row.int64(1), .country = row.text(2)};
+  DniSite site{.partner_id = row.int64(0), .customer_id = row.int64(1), .country = row.text(2)};
+  row.run();
+  auto pools = db_.prepare("SELECT d.source_id, " + kSettingsColumns +
+                           " FROM dni_pools d JOIN sources s ON s.id = d.source_id"
+                           " WHERE s.customer_id = :customer_id ORDER BY d.source_id");
+  pools.bind(":customer_id", site.customer_id);
+  while (pools.step()) {
+    site.pools.push_back({.id = pools.int64(0), .settings = read_settings(pools, 1)});
+  }
+  return site;
 }
 
 std::optional<DniPool> SqlDniStore::change_pool(Id partner_id, Id pool_id,
@@ -209,6 +219,13 @@ void SqlDniStore::write_settings_changes(Id pool_id, const DniPoolSettings& befo
              list_json(after.numbers_to_replace))
       .write("allowed_origins", list_json(before.allowed_origins), list_json(after.allowed_origins))
       .write("modified", std::string(), format_utc(clock_.now()));
+  if (before.timing != after.timing) {
+    // Every stored free_at may now be late: 0 is a lower bound again, and the allocation
+    // corrects each number as it reaches the front (sql_dni_visits.cpp).
+    db_.prepare("UPDATE dni_pool_numbers SET free_at = 0 WHERE pool_source_id = :pool")
+        .bind(":pool", pool_id)
+        .run();
+  }
 }
 
 std::vector<DniPoolNumber> SqlDniStore::add_pool_numbers(Id partner_id, Id pool_id,

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +46,14 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
                           const std::optional<std::string>& session_id) override;
   DniPoolUsage pool_usage(Id partner_id, Id pool_id, TimePoint from, TimePoint to) override;
 
+  // A pool number as the allocation reads it: its state for dni::pick_number, its digits and
+  // its stored free_at (migration v19).
+  struct PickRow {
+    dni::PoolNumberState state;
+    std::string number;
+    TimePoint stored_free_at;
+  };
+
  private:
   // The helpers below run inside a transaction their caller holds.
   std::optional<DniPool> find_pool_locked(Id partner_id, Id pool_id);
@@ -71,11 +78,20 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);
   std::string ensure_session(const DniNumberRequest& request, Id customer_id,
                              const std::optional<std::string>& visitor_id, TimePoint now);
-  std::vector<dni::PoolNumberState> pool_number_states(Id pool_id,
-                                                       std::map<Id, std::string>& numbers);
-  std::optional<Id> session_number(Id pool_id, const std::string& session_id);
+  struct Picked {
+    dni::Allocation allocation;
+    std::string number;  // the number kept or assigned
+  };
+  Picked pick_for_session(const DniNumberRequest& request, const LockedPool& pool,
+                          const std::string& session_id, TimePoint now);
+  std::optional<PickRow> session_number(Id pool_id, const std::string& session_id);
+  std::vector<PickRow> front_of_free_numbers(Id pool_id, const dni::PoolTiming& timing,
+                                             TimePoint now);
+  void store_free_at(Id pool_number_id, TimePoint free_at);
+  std::size_t partner_pool_numbers(Id partner_id);
   Id write_assignment(const DniNumberRequest& request, const std::string& session_id,
-                      std::optional<Id> pool_number_id, const std::string& number, TimePoint now);
+                      const dni::PoolTiming& timing, std::optional<Id> pool_number_id,
+                      const std::string& number, TimePoint now);
   Id keep_assignment(Id pool_number_id, TimePoint now);
 };
 

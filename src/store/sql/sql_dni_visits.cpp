@@ -1,4 +1,5 @@
 // The visit side of SqlDniStore: sessions, allocation, heartbeats and what reads them back.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/random.hpp"
@@ -175,36 +176,125 @@ std::string SqlDniStore::ensure_session(const DniNumberRequest& request, Id cust
   return id;
 }
 
-std::vector<dni::PoolNumberState> SqlDniStore::pool_number_states(
-    Id pool_id, std::map<Id, std::string>& numbers) {
-  auto rows = db_.prepare("SELECT pn.id, pn.number, a.id, " + assignment_columns("a") +
-                          " FROM dni_pool_numbers pn"
-                          " LEFT JOIN dni_assignments a ON a.id = pn.latest_assignment_id"
-                          " WHERE pn.pool_source_id = :pool AND pn.released_at IS NULL"
-                          " AND pn.removed_at IS NULL");
-  rows.bind(":pool", pool_id);
-  std::vector<dni::PoolNumberState> states;
-  while (rows.step()) {
-    dni::PoolNumberState state{.number_id = rows.int64(0)};
-    if (!rows.is_null(2)) state.latest = read_assignment(rows, 3);
-    numbers[state.number_id] = rows.text(1);
-    states.push_back(std::move(state));
-  }
-  return states;
+namespace {
+
+// A pool number as the pick reads it, with its latest hand-out.
+const std::string kPickRow = "SELECT pn.id, pn.number, pn.free_at, a.id, " +
+                             assignment_columns("a") +
+                             " FROM dni_pool_numbers pn"
+                             " LEFT JOIN dni_assignments a ON a.id = pn.latest_assignment_id"
+                             " WHERE pn.released_at IS NULL AND pn.removed_at IS NULL";
+
+SqlDniStore::PickRow read_pick_row(const SqlStatement& row) {
+  SqlDniStore::PickRow pick{
+      .state = {.number_id = row.int64(0)}, .number = row.text(1), .stored_free_at = row.time(2)};
+  if (!row.is_null(3)) pick.state.latest = read_assignment(row, 4);
+  return pick;
 }
 
-std::optional<Id> SqlDniStore::session_number(Id pool_id, const std::string& session_id) {
-  auto row = db_.prepare(
-      "SELECT pool_number_id FROM dni_assignments WHERE session_id = :session"
-      " AND pool_source_id = :pool ORDER BY id DESC LIMIT 1");
+// When the number is free by its latest hand-out; the epoch when it was never handed out.
+TimePoint exact_free_at(const dni::PoolNumberState& state, const dni::PoolTiming& timing) {
+  return state.latest ? dni::free_at(*state.latest, timing) : TimePoint{};
+}
+
+}  // namespace
+
+std::optional<SqlDniStore::PickRow> SqlDniStore::session_number(Id pool_id,
+                                                                const std::string& session_id) {
+  auto row = db_.prepare(kPickRow +
+                         " AND pn.id = (SELECT pool_number_id FROM dni_assignments"
+                         " WHERE session_id = :session AND pool_source_id = :pool"
+                         " ORDER BY id DESC LIMIT 1)");
   row.bind(":session", session_id).bind(":pool", pool_id);
   if (!row.step()) return std::nullopt;
-  return row.optional_int64(0);
+  auto pick = read_pick_row(row);
+  row.run();
+  return pick;
+}
+
+// The front of the pool's free numbers by stored free_at, exact: a stored free_at is only a
+// lower bound (a heartbeat or a reload lengthens a hold without touching it), so numbers that
+// reach the front too early are corrected and the front read again. Every number behind the
+// front is then free no sooner than the front's last, so dni::pick_number over the front
+// chooses what it would choose over the whole pool, reading a few rows of an index.
+std::vector<SqlDniStore::PickRow> SqlDniStore::front_of_free_numbers(Id pool_id,
+                                                                     const dni::PoolTiming& timing,
+                                                                     TimePoint now) {
+  static constexpr int kFront = 4;
+  for (;;) {
+    auto rows = db_.prepare(kPickRow +
+                            " AND pn.pool_source_id = :pool AND pn.free_at <= :now"
+                            " ORDER BY pn.free_at, pn.id LIMIT " +
+                            std::to_string(kFront));
+    rows.bind(":pool", pool_id).bind(":now", now);
+    std::vector<PickRow> front;
+    std::vector<std::pair<Id, TimePoint>> corrections;
+    while (rows.step()) {
+      auto pick = read_pick_row(rows);
+      const auto exact = exact_free_at(pick.state, timing);
+      if (exact == pick.stored_free_at) {
+        front.push_back(std::move(pick));
+      } else {
+        corrections.emplace_back(pick.state.number_id, exact);
+      }
+    }
+    if (corrections.empty()) return front;
+    for (const auto& [number_id, exact] : corrections) store_free_at(number_id, exact);
+  }
+}
+
+void SqlDniStore::store_free_at(Id pool_number_id, TimePoint free_at) {
+  db_.prepare("UPDATE dni_pool_numbers SET free_at = :free_at WHERE id = :id")
+      .bind(":free_at", free_at)
+      .bind(":id", pool_number_id)
+      .run();
+}
+
+// A partner with no more pool numbers than its cap cannot pass it: counting what is leased,
+// which reads every number of the partner, is needed only beyond that.
+std::size_t SqlDniStore::partner_pool_numbers(Id partner_id) {
+  auto row = db_.prepare(
+      "SELECT COUNT(*) FROM dni_pool_numbers pn JOIN sources s ON s.id = pn.pool_source_id"
+      " WHERE s.partner_id = :partner_id AND pn.released_at IS NULL AND pn.removed_at IS NULL");
+  row.bind(":partner_id", partner_id);
+  row.step();
+  return static_cast<std::size_t>(row.int64(0));
+}
+
+SqlDniStore::Picked SqlDniStore::pick_for_session(const DniNumberRequest& request,
+                                                  const LockedPool& pool,
+                                                  const std::string& session_id, TimePoint now) {
+  std::vector<PickRow> rows;
+  std::optional<Id> own;
+  if (auto row = session_number(request.pool_id, session_id)) {
+    own = row->state.number_id;
+    // A reload while the number is leased reads nothing else.
+    const auto kept = dni::pick_number({row->state}, pool.timing, now, session_id, own);
+    if (kept.verdict == dni::Pick::kept) return {kept, row->number};
+    rows.push_back(std::move(*row));
+  }
+  for (auto& row : front_of_free_numbers(request.pool_id, pool.timing, now)) {
+    rows.push_back(std::move(row));
+  }
+  std::vector<dni::PoolNumberState> states;
+  for (const auto& row : rows) states.push_back(row.state);
+  auto pick = dni::pick_number(states, pool.timing, now, session_id, own);
+  if (pick.verdict == dni::Pick::assigned &&
+      partner_pool_numbers(request.partner_id) >
+          static_cast<std::size_t>(pool.partner_number_cap)) {
+    pick = dni::apply_number_cap(pick, numbers_leased_by_partner(request.partner_id, now),
+                                 pool.partner_number_cap);
+  }
+  if (pick.verdict != dni::Pick::assigned) return {pick, ""};
+  const auto chosen = std::find_if(rows.begin(), rows.end(), [&](const PickRow& row) {
+    return row.state.number_id == *pick.number_id;
+  });
+  return {pick, chosen->number};
 }
 
 Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::string& session_id,
-                                 std::optional<Id> pool_number_id, const std::string& number,
-                                 TimePoint now) {
+                                 const dni::PoolTiming& timing, std::optional<Id> pool_number_id,
+                                 const std::string& number, TimePoint now) {
   const Id id =
       db_.prepare(
              "INSERT INTO dni_assignments (pool_source_id, pool_number_id, number, session_id,"
@@ -219,15 +309,20 @@ Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::str
           .bind(":consent", request.consent ? 1 : 0)
           .returning_id();
   if (pool_number_id) {
-    db_.prepare("UPDATE dni_pool_numbers SET latest_assignment_id = :a WHERE id = :id")
+    const dni::Assignment handed_out{.assigned_at = now, .last_seen_at = now};
+    db_.prepare(
+           "UPDATE dni_pool_numbers SET latest_assignment_id = :a, free_at = :free_at"
+           " WHERE id = :id")
         .bind(":a", id)
+        .bind(":free_at", dni::free_at(handed_out, timing))
         .bind(":id", *pool_number_id)
         .run();
   }
   return id;
 }
 
-// A reload while leased is a sign of life, as a heartbeat is.
+// A reload while leased is a sign of life, as a heartbeat is; the stored free_at stays a
+// lower bound.
 Id SqlDniStore::keep_assignment(Id pool_number_id, TimePoint now) {
   auto row = db_.prepare(
       "UPDATE dni_assignments SET last_seen_at = :now WHERE id ="
@@ -244,26 +339,19 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   DniNumberAnswer answer;
   if (request.consent) answer.visitor_id = ensure_visitor(request, pool.customer_id, now);
   answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
-  std::map<Id, std::string> numbers;
-  const auto states = pool_number_states(request.pool_id, numbers);
-  auto pick = dni::pick_number(states, pool.timing, now, answer.session_id,
-                               session_number(request.pool_id, answer.session_id));
-  if (pick.verdict == dni::Pick::assigned) {
-    pick = dni::apply_number_cap(pick, numbers_leased_by_partner(request.partner_id, now),
-                                 pool.partner_number_cap);
-  }
+  const auto [pick, number] = pick_for_session(request, pool, answer.session_id, now);
   answer.verdict = pick.verdict;
   if (pick.verdict == dni::Pick::kept) {
-    answer.number = numbers.at(*pick.number_id);
+    answer.number = number;
     answer.assignment_id = keep_assignment(*pick.number_id, now);
   } else if (pick.verdict == dni::Pick::assigned) {
-    answer.number = numbers.at(*pick.number_id);
-    answer.assignment_id =
-        write_assignment(request, answer.session_id, pick.number_id, answer.number, now);
+    answer.number = number;
+    answer.assignment_id = write_assignment(request, answer.session_id, pool.timing, pick.number_id,
+                                            answer.number, now);
   } else {
     answer.number = pool.fallback_number;
-    answer.assignment_id =
-        write_assignment(request, answer.session_id, std::nullopt, pool.fallback_number, now);
+    answer.assignment_id = write_assignment(request, answer.session_id, pool.timing, std::nullopt,
+                                            pool.fallback_number, now);
   }
   tx.commit();
   return answer;
@@ -289,16 +377,18 @@ bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& sessio
 
 bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_id) {
   SqlTransaction tx(db_, Mode::concurrent_write);
-  db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" + kSessionsLatestNumber +
-              kStillLeased)
-      .bind(":now", clock_.now())
+  auto row = db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" +
+                         kSessionsLatestNumber + kStillLeased + " RETURNING pool_number_id");
+  row.bind(":now", clock_.now())
       .bind(":session", session_id)
       .bind(":pool", pool_id)
-      .bind(":partner_id", partner_id)
-      .run();
-  const bool released = db_.changes() == 1;
+      .bind(":partner_id", partner_id);
+  const auto released = row.step() ? std::optional(row.int64(0)) : std::nullopt;
+  row.run();
+  // The hold now ends sooner than the stored free_at says: 0 is a lower bound again.
+  if (released) store_free_at(*released, TimePoint{});
   tx.commit();
-  return released;
+  return released.has_value();
 }
 
 std::optional<DniSession> find_session_row(SqlDatabase& db, Id partner_id,
@@ -497,7 +587,8 @@ std::size_t SqlDniStore::purge_expired_visits(const RowFailureHandler& on_failur
 std::size_t SqlDniStore::purge_partner_visits(Id partner_id, TimePoint cutoff) {
   SqlTransaction tx(db_, Mode::concurrent_write);
   db_.prepare(
-         "UPDATE dni_pool_numbers SET latest_assignment_id = NULL WHERE latest_assignment_id IN"
+         "UPDATE dni_pool_numbers SET latest_assignment_id = NULL, free_at = 0"
+         " WHERE latest_assignment_id IN"
          " (SELECT a.id FROM dni_assignments a JOIN dni_sessions s ON s.id = a.session_id"
          " WHERE s.last_seen_at < :cutoff AND s.pool_source_id IN"
          " (SELECT id FROM sources WHERE partner_id = :partner_id))")
