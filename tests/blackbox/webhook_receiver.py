@@ -1,10 +1,12 @@
 """A local webhook receiver for tests: records what callsightd delivers and can fail, hang
-or answer slowly on purpose; and the signature check receivers do (docs/webhooks.md)."""
+or answer slowly on purpose; the signature check receivers do (docs/webhooks.md); and
+ReceiverMixin, which subscribes one (a mixin, not a TestCase: see resource_helpers)."""
 
 import collections
 import hashlib
 import hmac
 import http.server
+import json
 import socket
 import ssl
 import threading
@@ -100,6 +102,20 @@ class Receiver:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class ReceiverMixin:
+    """For ServerTestCase subclasses."""
+
+    def subscribe_receiver(self, s, customer_id, events):
+        """A Receiver subscribed through partner session s to the customer's `events` for
+        this test; returns (receiver, the webhook's signing secret)."""
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        hook = self.one(self.call(s, "POST", "/webhooks", data={
+            "customer_id": customer_id, "url": receiver.url,
+            "events": json.dumps(list(events))}), "webhooks")
+        return receiver, hook["secret"]
 
 
 def signature_ok(secret, headers, body):

@@ -42,6 +42,12 @@ def read_json_lines(path):
     return [json.loads(line) for line in read_lines(path)]
 
 
+def settled(cdr):
+    """A call record (/statistics/cdrs) whose switch events are all in: a final status, and
+    an end for answered calls."""
+    return cdr["status"] != "in_progress" and (cdr["answered"] != "1" or cdr["end"] is not None)
+
+
 class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 

@@ -19,8 +19,9 @@ import zoneinfo
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
 from harness import TIME_RE, ServerTestCase, unique  # noqa: E402
-from sip_harness import CALLER, SipCallsMixin, missing_tools, read_lines  # noqa: E402
-from webhook_receiver import Receiver, signature_ok  # noqa: E402
+from sip_harness import (CALLER, SipCallsMixin, missing_tools, read_lines,  # noqa: E402
+                         settled)
+from webhook_receiver import ReceiverMixin, signature_ok  # noqa: E402
 
 SECRET = "sip-e2e-" + uuid.uuid4().hex[:8]
 ANSWERING = "+46890510"  # the sources' phonenr "0890510" in E.164
@@ -47,17 +48,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _tracking_numbers = ("+4640%07d" % n for n in itertools.count(2000))
 
 
-def settled(cdr):
-    """The switch's events are all in: a final status, and an end for answered calls."""
-    return cdr["status"] != "in_progress" and (cdr["answered"] != "1" or cdr["end"] is not None)
-
-
 def utc_time(text):
     return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
 @unittest.skipIf(missing_tools(), "needs kamailio and sipp (scripts/install-sip-deps)")
-class SipCallRecordTest(SipCallsMixin, ServerTestCase):
+class SipCallRecordTest(ReceiverMixin, SipCallsMixin, ServerTestCase):
     SWITCH_SECRET = SECRET
     # The webhook receiver of the burst test listens on 127.0.0.1.
     EXTRA_ARGS = ("--webhooks-allow-private",)
@@ -289,16 +285,6 @@ class SipCallRecordTest(SipCallsMixin, ServerTestCase):
         self.assertEqual((cdr["status"], cdr["answered"], cdr["sip_status"], cdr["cnum"]),
                          ("voicemail", "0", "486", ANSWERING), cdr)
 
-    def subscribe(self, customer_id):
-        """A receiver for the customer's call events; returns (receiver, secret)."""
-        receiver = Receiver()
-        self.addCleanup(receiver.close)
-        hook = self.one(self.call(self.alice, "POST", "/webhooks", data={
-            "customer_id": customer_id, "url": receiver.url,
-            "events": json.dumps(["call.started", "call.answered", "call.completed"])}),
-            "webhooks")
-        return receiver, hook["secret"]
-
     def assert_call_events_once_each(self, receiver, secret, cdrs):
         """Every call's three events arrived, exactly once after de-duplication by event id,
         signed, their sequence numbers in the order of the call."""
@@ -322,7 +308,8 @@ class SipCallRecordTest(SipCallsMixin, ServerTestCase):
 
     def test_burst_of_calls_to_one_number_gives_one_answered_record_each(self):
         src = self.source(self.alice, self.cid)
-        receiver, secret = self.subscribe(self.cid)
+        receiver, secret = self.subscribe_receiver(
+            self.alice, self.cid, ("call.started", "call.answered", "call.completed"))
         self.start_gateway("uas_answer.xml")
         rc, uac, took, out = self.dial_burst(src["destnr"], BURST_CALLS, BURST_RATE,
                                              BURST_TALK_MS)
