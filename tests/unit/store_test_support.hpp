@@ -74,7 +74,10 @@ class TestDatabase {
   std::string location() const {
     if (!admin_) return (dir_.path() / "callsight.db").string();
     const char* separator = server_url_.find('?') == std::string::npos ? "?" : "&";
-    return server_url_ + separator + "options=-csearch_path%3D" + schema_ + "%2Cpublic";
+    // synchronous_commit off: these tests never crash the server, and waiting for the WAL's
+    // fsync at each of a fresh schema's migrations was most of a test's time.
+    return server_url_ + separator + "options=-csearch_path%3D" + schema_ +
+           "%2Cpublic%20-csynchronous_commit%3Doff";
   }
   // A second, raw handle on the same database, for what a test checks beneath the Store.
   std::unique_ptr<SqlDatabase> open_raw() const {
