@@ -3,7 +3,10 @@ visitor's browser makes (test_dni_numbers, test_dni_browser).
 
 DniSiteMixin is a mixin, not a TestCase (see resource_helpers)."""
 
+import hashlib
+import hmac
 import itertools
+import time
 
 from harness import unique
 
@@ -15,6 +18,16 @@ BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like G
               "Chrome/126.0.0.0 Safari/537.36")
 PRINTED_NUMBER = "08-123 45 67"  # the number printed on the site: +4681234567
 PRINTED_E164 = "+4681234567"
+
+
+def signed_headers(partner, secret, text, timestamp=None):
+    """The headers of a signed number request (docs/api.md "Signed number requests") for body
+    `text`: HMAC-SHA256 under the partner's DNCS secret over timestamp + "." + body."""
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
+    signature = hmac.new(secret.encode(), (timestamp + "." + text).encode(),
+                         hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Callsight-Partner": partner,
+            "X-Callsight-Timestamp": timestamp, "X-Callsight-Signature": signature}
 
 
 class DniSiteMixin:

@@ -187,6 +187,22 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.get("/dni/heartbeat", method="POST", data=beat,
                                    origin="https://other.example"), 403, "origin_not_allowed")
 
+    def test_a_number_removed_from_the_pool_is_kept_alive_no_more(self):
+        customer, pool, numbers = self.site(ORIGIN)
+        advid = customer["uuid"]
+        first = self.number(advid).json()
+        self.ok(self.call(self.alice, "DELETE", "/pools/numbers",
+                          params={"pool_id": pool["pool_id"], "number": first["number"]}),
+                "pools")
+        # Its page asks again, rather than go on showing a number whose calls are refused.
+        beat = {"advid": advid, "pool_id": pool["pool_id"], "session_id": first["session_id"]}
+        resp = self.get("/dni/heartbeat", method="POST", data=beat)
+        self.assertEqual(resp.json(), {"status": "success", "leased": "0"})
+        again = self.number(advid, session_id=first["session_id"]).json()
+        self.assertEqual((again["session_id"], again["shown"], again["number"]),
+                         (first["session_id"], "assigned",
+                          next(n for n in numbers if n != first["number"])))
+
     # -- Freespee's JSONP -----------------------------------------------------------------
     def dncs_path(self, advid, callback="fsCallback", **overrides):
         segments = {"callback": callback, "advid": b64(advid + ";8"), "url": b64(PAGE),

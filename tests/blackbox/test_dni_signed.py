@@ -5,15 +5,13 @@ partner's DNCS secret. A bad signature, a malformed or old timestamp and a repla
 an unknown one with custname is created, without one the answer is 404; another partner's
 customer is never reachable."""
 
-import hashlib
-import hmac
 import json
 import time
 import unittest
 
 import requests
 
-from dni_site import BROWSER_UA, PRINTED_NUMBER, DniSiteMixin
+from dni_site import BROWSER_UA, PRINTED_NUMBER, DniSiteMixin, signed_headers
 from harness import HTTP_TIMEOUT, Server, ServerTestCase, testing_postgres, unique
 from resource_helpers import CustomerResourceMixin
 
@@ -39,13 +37,10 @@ class DniSignedTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
     def post(self, body, partner="alice", secret=None, timestamp=None, signature=None,
              server=None, content_type="application/json"):
         text = body if isinstance(body, str) else json.dumps(body)
-        timestamp = str(int(time.time())) if timestamp is None else timestamp
-        if signature is None:
-            key = (secret or self.secrets[partner]).encode()
-            signature = hmac.new(key, (timestamp + "." + text).encode(),
-                                 hashlib.sha256).hexdigest()
-        headers = {"Content-Type": content_type, "X-Callsight-Partner": partner,
-                   "X-Callsight-Timestamp": timestamp, "X-Callsight-Signature": signature}
+        headers = signed_headers(partner, secret or self.secrets[partner], text, timestamp)
+        headers["Content-Type"] = content_type
+        if signature is not None:
+            headers["X-Callsight-Signature"] = signature
         return requests.post((server or self.server).url("/dncs"), data=text.encode(),
                              headers=headers, timeout=HTTP_TIMEOUT)
 

@@ -1,6 +1,7 @@
 """Two callsightd nodes on one PostgreSQL database, as docs/deploy.md runs them: parallel
 source creates against a small inventory, both nodes' sweeps at once, the switch API asked
-about one call on both nodes, and callback claims from both nodes.
+about one call on both nodes, callback claims from both nodes, visitors asking both nodes for
+the numbers of one pool, and one signed number request sent to both nodes at once.
 
 Needs CALLSIGHT_TEST_PG_URL (scripts/pg-test-cluster); CI always sets it.
 """
@@ -8,6 +9,7 @@ Needs CALLSIGHT_TEST_PG_URL (scripts/pg-test-cluster); CI always sets it.
 import collections
 import concurrent.futures
 import itertools
+import json
 import os
 import random
 import re
@@ -19,6 +21,7 @@ import unittest
 import requests
 from requests.auth import HTTPDigestAuth
 
+from dni_site import BROWSER_UA, DniSiteMixin, signed_headers
 from harness import (HTTP_TIMEOUT, Server, ServerTestCase, add_partner, create_pg_database,
                      drop_pg_database, run_cli, unique)
 
@@ -31,6 +34,8 @@ _number_blocks = itertools.count(1)
 _SWEEP_LOG_RE = re.compile(r"sweep: archived (\d+) source")
 # spdlog's level tag; the nodes must log nothing at these levels during the tests.
 _BAD_LOG_RE = re.compile(r"\[(error|critical|warning)\]")
+SITE = "https://shop.example"
+FALLBACK = "+46812340000"  # what the pool's fallback_number 0812340000 is stored as
 
 
 def number_block(size):
@@ -68,11 +73,12 @@ def numbers_listed(db):
 
 @unittest.skipUnless(os.environ.get("CALLSIGHT_TEST_PG_URL"),
                      "needs PostgreSQL: set CALLSIGHT_TEST_PG_URL (scripts/pg-test-cluster)")
-class TwoNodesTest(ServerTestCase):
+class TwoNodesTest(DniSiteMixin, ServerTestCase):
     """Nodes A and B share one fresh database; both serve the partner and switch APIs and
-    sweep every second. Partner `sweepy` has no quarantine, so DELETE archives at once."""
+    sweep every second. Partner `sweepy` has no quarantine, so DELETE archives at once;
+    `dora` has the customers whose sites ask for dynamic numbers."""
 
-    PARTNERS = {"alice": {}, "carol": {}, "sweepy": {}}
+    PARTNERS = {"alice": {}, "carol": {}, "sweepy": {}, "dora": {}}
 
     @classmethod
     def setUpClass(cls):
@@ -366,6 +372,137 @@ class TwoNodesTest(ServerTestCase):
         self.assertEqual(sorted(counts), sorted(created))
         self.assertEqual(len({c["cdr_id"] for c in calls}), len(calls))
         self.assertEqual(len({c["call_id"] for c in calls}), len(calls))
+
+    # -- e) dynamic numbers -----------------------------------------------------------------
+    def ask_number(self, node, advid, visitor, session_id=None, visitor_id=None):
+        """A visitor's browser asking `node` for a number, as the script does; returns
+        (status, body). Even visitors have consented, so they keep a visitor id."""
+        params = {"advid": advid, "url": SITE + "/offers?visitor=%d" % visitor,
+                  "consent": "1" if visitor % 2 == 0 else "0"}
+        if session_id:
+            params["session_id"] = session_id
+        if visitor_id:
+            params["visitor_id"] = visitor_id
+        resp = requests.get(node.url("/dni/number"), params=params, timeout=HTTP_TIMEOUT,
+                            headers={"Origin": SITE, "User-Agent": BROWSER_UA})
+        return resp.status_code, resp.json()
+
+    def assert_number_answer(self, status, body, pool, numbers):
+        """A 200 of the pool naming one of its numbers, or its fallback when all are held."""
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["status"], body["pool_id"]), ("success", pool["pool_id"]), body)
+        if body["shown"] == "fallback":
+            self.assertEqual(body["number"], FALLBACK, body)
+            self.assertEqual(re.sub(r"\D", "", body["formatted_number"]), "0" + FALLBACK[3:])
+        else:
+            self.assertIn(body["shown"], ("assigned", "kept"), body)
+            self.assertIn(body["number"], numbers, body)
+
+    def test_visitors_on_both_nodes_never_share_a_live_number(self):
+        size = 8
+        dora = self.new_session("dora")
+        self.addCleanup(dora.close)
+        customer, pool, numbers = self.site(SITE, count=size, s=dora,
+                                            fallback_number="0812340000")
+        advid = customer["uuid"]
+        lease = int(pool["lease"])
+        started = time.monotonic()
+
+        # Five visitors for each number, all asking at once, half of them on each node.
+        visitors = range(5 * size)
+        first = parallel([lambda v=v: self.ask_number(self.nodes[v % 2], advid, v)
+                          for v in visitors])
+        for status, body in first:
+            self.assert_number_answer(status, body, pool, numbers)
+        self.assertEqual(len({body["session_id"] for _, body in first}), len(first))
+        holders = {v: body for v, (_, body) in zip(visitors, first) if body["shown"] != "fallback"}
+        self.assertEqual(collections.Counter(b["shown"] for _, b in first),
+                         {"assigned": size, "fallback": len(first) - size})
+        self.assertEqual(sorted(b["number"] for b in holders.values()), numbers)
+
+        # Every visitor reloads on the other node while new visitors arrive on both: holders
+        # keep their numbers, everyone else is shown the fallback.
+        newcomers = range(len(first), len(first) + size)
+        jobs = [lambda v=v, b=b: self.ask_number(self.nodes[(v + 1) % 2], advid, v,
+                                                 b["session_id"], b["visitor_id"])
+                for v, (_, b) in zip(visitors, first)]
+        jobs += [lambda v=v: self.ask_number(self.nodes[v % 2], advid, v) for v in newcomers]
+        second = parallel(jobs)
+        for status, body in second:
+            self.assert_number_answer(status, body, pool, numbers)
+        for v, (_, body) in zip(visitors, second):
+            self.assertEqual((body["session_id"], body["visitor_id"]),
+                             (first[v][1]["session_id"], first[v][1]["visitor_id"]))
+            self.assertEqual(body["visitor_id"] is None, v % 2 == 1)
+            if v in holders:
+                self.assertEqual((body["shown"], body["number"]), ("kept", holders[v]["number"]))
+            else:
+                self.assertEqual(body["shown"], "fallback")
+        self.assertEqual([b["shown"] for _, b in second[len(first):]], ["fallback"] * size)
+
+        # Every holder's lease is live at once (both nodes accept its heartbeat), so no two
+        # holders may share a number.
+        beats = parallel([lambda n=n, b=b: requests.post(
+            n.url("/dni/heartbeat"), timeout=HTTP_TIMEOUT,
+            data={"advid": advid, "pool_id": pool["pool_id"], "session_id": b["session_id"]},
+            headers={"Origin": SITE, "User-Agent": BROWSER_UA})
+            for b in holders.values() for n in self.nodes])
+        for resp in beats:
+            self.assertEqual((resp.status_code, resp.json()), (200, {"status": "success",
+                                                                      "leased": "1"}))
+        self.assertLess(time.monotonic() - started, lease, "the test outlived its leases")
+
+        # The stored hand-outs agree: per number, no two sessions' leases overlap, and every
+        # fallback shown is an exhaustion in the pool's health.
+        self.assert_no_overlapping_leases(pool["pool_id"], lease)
+        fallbacks = sum(b["shown"] == "fallback" for _, b in first + second)
+        health = self.one(self.on(self.nodes[1], dora, "GET", "/pools/health",
+                                  params={"pool_id": pool["pool_id"]}), "pool_health")
+        self.assertEqual({k: health[k] for k in ("sessions", "numbers", "peak_numbers_held",
+                                                 "times_exhausted")},
+                         {"sessions": str(len(first) + size), "numbers": str(size),
+                          "peak_numbers_held": str(size), "times_exhausted": str(fallbacks)})
+
+    def assert_no_overlapping_leases(self, pool_id, lease):
+        """Each number's stored hand-outs, in order: one begins only after the lease of the
+        one before it (held by another session) has ended."""
+        rows = psql_rows(self.db, "SELECT number, session_id, assigned_at, last_seen_at,"
+                                  " released_at FROM dni_assignments WHERE pool_source_id = %d"
+                                  " AND pool_number_id IS NOT NULL ORDER BY number, assigned_at,"
+                                  " id" % int(pool_id))
+        self.assertTrue(rows)
+        by_number = collections.defaultdict(list)
+        for number, session, assigned, last_seen, released in rows:
+            ends = int(last_seen) + lease
+            if released:  # NULL reads as ""
+                ends = min(ends, int(released))
+            by_number[number].append((session, int(assigned), ends))
+        for number, hand_outs in by_number.items():
+            for (session, _, ends), (next_session, begins, _) in zip(hand_outs, hand_outs[1:]):
+                if session != next_session:
+                    self.assertGreaterEqual(begins, ends, "%s held by two sessions" % number)
+
+    def test_one_signed_request_sent_to_both_nodes_at_once_is_served_once(self):
+        secret = run_cli(self.db, "partner", "dncs-secret", "--username", "dora",
+                         check=True).stdout.strip()
+        dora = self.new_session("dora")
+        self.addCleanup(dora.close)
+        rounds = 5
+        customer, _, numbers = self.site(SITE, count=rounds, s=dora)  # a new session a round
+        for round_ in range(rounds):
+            text = json.dumps({"fullUrl": SITE + "/offers?round=%d" % round_, "numbers": [],
+                               "type": "web", "userAgent": BROWSER_UA,
+                               "parameters": {"custnr": customer["custnr"]}})
+            headers = signed_headers("dora", secret, text)
+            answers = parallel([lambda n=n: requests.post(n.url("/dncs"), data=text.encode(),
+                                                          headers=headers, timeout=HTTP_TIMEOUT)
+                                for n in self.nodes * 2])
+            served = [resp for resp in answers if resp.status_code == 200]
+            self.assertEqual(len(served), 1, [resp.text for resp in answers])
+            self.assertIn(served[0].json()["number"], numbers)
+            for resp in answers:
+                if resp is not served[0]:
+                    self.assert_error(resp, 401, "replayed", "X-Callsight-Signature")
 
 
 if __name__ == "__main__":

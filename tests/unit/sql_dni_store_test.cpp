@@ -306,6 +306,20 @@ TEST_F(SqlDniStoreTest, HeartbeatExtendsOnlyALiveLease) {
   EXPECT_FALSE(dni().heartbeat(partner_, pool.source.id, "unknown"));
 }
 
+TEST_F(SqlDniStoreTest, ANumberRemovedFromThePoolIsKeptAliveNoMore) {
+  const auto pool = pool_with({"+46101", "+46102"});
+  const auto first = ask(pool.source.id);
+  ASSERT_EQ(first.number, "+46101");
+  dni().remove_pool_number(partner_, pool.source.id, first.number);
+  // The page asks again rather than go on showing the removed number.
+  EXPECT_FALSE(dni().heartbeat(partner_, pool.source.id, first.session_id));
+  EXPECT_FALSE(dni().release(partner_, pool.source.id, first.session_id));
+  const auto again = ask(pool.source.id, first.session_id);
+  EXPECT_EQ(again.verdict, dni::Pick::assigned);
+  EXPECT_EQ(again.number, "+46102");
+  EXPECT_TRUE(dni().heartbeat(partner_, pool.source.id, first.session_id));
+}
+
 TEST_F(SqlDniStoreTest, ReleaseEndsTheLeaseAndGraceAndCooldownFollow) {
   const auto pool = pool_with({"+46101"});
   const auto first = ask(pool.source.id);

@@ -25,11 +25,15 @@ std::vector<std::pair<std::string, std::string>> parse_custom(const std::string&
   return nlohmann::json::parse(text).get<std::vector<std::pair<std::string, std::string>>>();
 }
 
-// The session's latest hand-out in the pool, if the pool is the partner's; `:session`, `:pool`
-// and `:partner_id` bound. A fallback hand-out has no number to keep alive.
+// The session's latest hand-out in the pool, if the pool is the partner's and the number is
+// still in it; `:session`, `:pool` and `:partner_id` bound. A fallback hand-out has no number
+// to keep alive, and a number removed from the pool is no visitor's any more: kept alive, its
+// page would go on showing a number whose calls are refused, and which another holder may
+// take once its quarantine ends.
 const std::string kSessionsLatestNumber =
     " id = (SELECT MAX(l.id) FROM dni_assignments l WHERE l.session_id = :session"
-    " AND l.pool_source_id = :pool) AND pool_number_id IS NOT NULL"
+    " AND l.pool_source_id = :pool) AND pool_number_id IN (SELECT pn.id FROM dni_pool_numbers pn"
+    " WHERE pn.pool_source_id = :pool AND pn.removed_at IS NULL AND pn.released_at IS NULL)"
     " AND pool_source_id IN (SELECT id FROM sources WHERE id = :pool"
     " AND partner_id = :partner_id)";
 

@@ -28,7 +28,13 @@ struct TransferSummary {
 //   {"end":{"tables":{T: rows, ...}}}
 // Integers are JSON numbers, text strings, NULL null. id_sequence is the highest id the
 // table ever handed out (at least its largest id), so deleted ids stay unused after import.
-// Tables and columns come from the database's catalog, never from a list kept here.
+// Tables and columns come from the database's catalog, never from a list kept here, so every
+// table holding partner data goes along (the shared secrets: the Digest nonce key and the
+// partners' DNCS secrets; the pools' numbers, visitors, sessions and hand-outs). Transient
+// tables go too: dni_seen_signatures holds at most the 300 s replay window and its rows purge
+// themselves, and carrying them keeps a request signed just before the move from being
+// replayed just after it; skipping a table would also leave import's "every table of the
+// schema" check (`the export has no table`) to special-case it.
 TransferSummary export_database(SqlDatabase& db, std::ostream& out);
 
 // Loads an export_database stream into `db` in one write transaction, every row with its
