@@ -32,8 +32,9 @@ std::vector<std::pair<std::string, std::string>> parse_custom(const std::string&
 // take once its quarantine ends.
 const std::string kSessionsLatestNumber =
     " id = (SELECT MAX(l.id) FROM dni_assignments l WHERE l.session_id = :session"
-    " AND l.pool_source_id = :pool) AND pool_number_id IN (SELECT pn.id FROM dni_pool_numbers pn"
-    " WHERE pn.pool_source_id = :pool AND pn.removed_at IS NULL AND pn.released_at IS NULL)"
+    " AND l.pool_source_id = :pool) AND EXISTS (SELECT 1 FROM dni_pool_numbers pn"
+    " WHERE pn.id = dni_assignments.pool_number_id AND pn.removed_at IS NULL"
+    " AND pn.released_at IS NULL)"
     " AND pool_source_id IN (SELECT id FROM sources WHERE id = :pool"
     " AND partner_id = :partner_id)";
 
