@@ -175,8 +175,10 @@ http::Response post_signed_number(const http::Request& request, Store& store, co
   const auto partner = signed_partner(request, store, clock);
   const auto signed_request = read_signed_request(request);
   const auto customer = customer_for(store, partner, signed_request);
-  const DniSite site{
-      .partner_id = partner.id, .customer_id = customer.id, .country = partner.country};
+  const DniSite site{.partner_id = partner.id,
+                     .customer_id = customer.id,
+                     .country = partner.country,
+                     .denied_user_agents = partner.dni_denied_user_agents};
   const auto visit = dni::read_visit(signed_request.full_url, signed_request.full_referrer,
                                      signed_request.ga_cookie);
   const auto pool = pool_for_visit(store, site, visit);

@@ -151,6 +151,34 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         # Both numbers are still free for two visitors.
         self.assertEqual({self.number(advid).json()["number"] for _ in range(2)}, set(numbers))
 
+    def test_the_partners_deny_list_gets_the_crawlers_answer_on_every_shape(self):
+        self.server.cli("partner", "dni-deny-list", "--username", "bob", "ScraperCo",
+                        "python-requests", check=True)
+        self.addCleanup(self.server.cli, "partner", "dni-deny-list", "--username", "bob",
+                        "--clear", check=True)
+        listed = self.server.cli("partner", "dni-deny-list", "--username", "bob", check=True)
+        self.assertEqual(listed.stdout.splitlines(), ["ScraperCo", "python-requests"])
+        denied_ua = BROWSER_UA + " scraperco-fetch/1.2"  # no crawler word: only the list
+        customer, _, numbers = self.site(ORIGIN, count=2, s=self.bob)
+        advid = customer["uuid"]
+        resp = self.get("/dni/number", {"advid": advid, "url": PAGE}, ua=denied_ua)
+        errors = self.assert_error(resp, 403, "blocked_user_agent", "User-Agent")
+        self.assertEqual(errors[0]["message"], "Blocked User Agent")
+        self.assertEqual(resp.headers["Access-Control-Allow-Origin"], ORIGIN)
+        amp = self.get("/dni/amp", {"advid": advid, "url": PAGE}, ua="Python-Requests/2.31")
+        self.assertEqual((amp.status_code, amp.json()),
+                         (200, {"phoneNumber": "", "formattedPhoneNumber": ""}))
+        jsonp = self.get(self.dncs_path(advid), origin=None, referer=PAGE, ua=denied_ua)
+        self.assertEqual((jsonp.status_code, self.jsonp(jsonp.text)),
+                         (200, {"status": "fail", "errors": ["Blocked User Agent"]}))
+        # Both numbers are still free for two visitors.
+        self.assertEqual({self.number(advid).json()["number"] for _ in range(2)}, set(numbers))
+        # The list is bob's: alice's visitors with that user agent get numbers.
+        alices, _, alices_numbers = self.site(ORIGIN, count=1)
+        served = self.get("/dni/number", {"advid": alices["uuid"], "url": PAGE}, ua=denied_ua)
+        self.assertEqual(served.status_code, 200, served.text)
+        self.assertEqual(served.json()["number"], alices_numbers[0])
+
     # -- amp-call-tracking ----------------------------------------------------------------
     def test_amp_call_tracking_shape(self):
         customer, _, numbers = self.site(ORIGIN)
