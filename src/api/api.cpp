@@ -76,6 +76,7 @@ void register_resources(ApiRouter& router) {
   register_pools(router);
   register_pool_health(router);
   register_visitors(router);
+  register_callers(router);
   register_numbers(router);
   register_campaigns(router);
   register_voicemail_greetings(router);

@@ -50,6 +50,7 @@ void register_sources(ApiRouter& router);
 void register_pools(ApiRouter& router);
 void register_pool_health(ApiRouter& router);
 void register_visitors(ApiRouter& router);
+void register_callers(ApiRouter& router);
 void register_numbers(ApiRouter& router);
 void register_campaigns(ApiRouter& router);
 void register_voicemail_greetings(ApiRouter& router);

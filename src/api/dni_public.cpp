@@ -293,6 +293,59 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
       served.cors_origin);
 }
 
+// A browser asks first (a CORS preflight) before a request it may not send unasked: a POST
+// whose body is not form-encoded, or one with a header of its own.
+bool is_cors_preflight(const http::Request& request) {
+  return request.method == "OPTIONS" && request.header("origin") &&
+         request.header("access-control-request-method");
+}
+
+// A list of header names as Access-Control-Request-Headers sends it: HTTP tokens separated
+// by commas and spaces.
+bool is_header_name_list(std::string_view names) {
+  constexpr std::size_t kLongestList = 1000;
+  return !names.empty() && names.size() <= kLongestList &&
+         std::all_of(names.begin(), names.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  std::string_view("!#$%&'*+-.^_`|~, ").find(c) != std::string_view::npos;
+         });
+}
+
+// The preflight comes before the request's body and names no pool: the origin must be allowed
+// by one of the customer's pools (advid in the URL), and the request itself is checked against
+// its pool as any other. The headers asked for are allowed: these paths read none but Origin,
+// Referer and User-Agent, and only a form body. Other origins get no CORS header, so the
+// browser sends nothing.
+http::Response answer_preflight(Store& store, const http::Request& request, http::Params& params,
+                                const std::vector<std::string>& methods,
+                                const std::string& methods_text) {
+  constexpr std::string_view kPreflightSeconds = "600";
+  Fields fields(params);
+  const auto advid = read_client_id(fields, "advid", Presence::required);
+  fields.throw_if_errors();
+  const auto site = require_site(store, *advid);
+  const std::string origin(*request.header("origin"));
+  if (std::none_of(site.pools.begin(), site.pools.end(), [&](const DniSitePool& pool) {
+        return dni::is_allowed_origin(origin, pool.settings.allowed_origins);
+      })) {
+    refuse(403, "origin_not_allowed", "Origin", "this site may not ask for the customer's numbers");
+  }
+  const auto method = *request.header("access-control-request-method");
+  if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+    refuse(405, "method_not_allowed", "Access-Control-Request-Method",
+           "the request may not use this method here; use " + methods_text);
+  }
+  http::Response response{204, "application/json", {}, {}};
+  add_cors_headers(response, origin);
+  response.headers.emplace_back("Access-Control-Allow-Methods", methods_text);
+  if (const auto asked = request.header("access-control-request-headers");
+      asked && is_header_name_list(*asked)) {
+    response.headers.emplace_back("Access-Control-Allow-Headers", std::string(*asked));
+  }
+  response.headers.emplace_back("Access-Control-Max-Age", std::string(kPreflightSeconds));
+  return response;
+}
+
 std::optional<RateLimiter> address_limiter(double requests_per_minute) {
   if (requests_per_minute <= 0) return std::nullopt;
   return std::optional<RateLimiter>(std::in_place, requests_per_minute / 60.0, requests_per_minute);
@@ -352,7 +405,8 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
     const auto match = router_.match(request.method, path);
     route = match.pattern;
     if (!match.handler && match.allowed_methods.empty()) return http::Response{};
-    if (!match.handler) {
+    const bool preflight = !match.handler && route != "/dni.js" && is_cors_preflight(request);
+    if (!match.handler && !preflight) {
       refuse(405, "method_not_allowed", "",
              request.method + " is not allowed here; use " + match.allow());
     }
@@ -360,6 +414,9 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
       if (auto refused = refused_address(request)) return std::move(*refused);
     }
     auto params = http::Params::from_request(request);
+    if (preflight) {
+      return answer_preflight(store_, request, params, match.allowed_methods, match.allow());
+    }
     return (*match.handler)(request, params);
   });
   // Neither Freespee's path nor one of the routes: the partner API's to answer.

@@ -50,7 +50,9 @@ const DniSitePool& pool_for_visit(const DniSite& site, const dni::Visit& visit) 
 
 std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor) {
-  if (!visitor.from_app && dni::is_bot(visitor.user_agent, {})) return std::nullopt;
+  if (!visitor.from_app && dni::is_bot(visitor.user_agent, site.denied_user_agents)) {
+    return std::nullopt;
+  }
   return store.dni().request_number(
       {.partner_id = site.partner_id,
        .pool_id = pool.id,

@@ -43,8 +43,9 @@ struct Visitor {
   bool from_app = false;  // a native app (server-side requests): no crawler, whatever it sends
 };
 
-// Hands out a number of the pool; nullopt for a crawler, which is shown the page's own
-// number and takes none. Apps are no crawlers: they often send no user agent at all.
+// Hands out a number of the pool; nullopt for a crawler (a known one, or a user agent on the
+// partner's deny list), which is shown the page's own number and takes none. Apps are no
+// crawlers: they often send no user agent at all.
 std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor);
 

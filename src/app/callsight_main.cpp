@@ -119,6 +119,17 @@ int main(int argc, char** argv) {
   set->add_option("--country", country, "ISO country, e.g. SE");
   set->add_option("--timezone", timezone, "IANA time zone");
 
+  auto* deny_list = partner->add_subcommand(
+      "dni-deny-list",
+      "replace the partner's deny list of user agents: a visitor whose user agent contains an "
+      "entry (ASCII case ignored) is shown the original number and takes none; without "
+      "entries (and without --clear) print the list, one entry a line");
+  deny_list->add_option("--username", username)->required();
+  std::vector<std::string> deny_entries;
+  bool clear_deny_list = false;
+  deny_list->add_option("entries", deny_entries, "user-agent text to deny, one per argument");
+  deny_list->add_flag("--clear", clear_deny_list, "empty the list")->excludes("entries");
+
   auto* dncs_secret = partner->add_subcommand(
       "dncs-secret",
       "print the partner's DNCS secret, which signs its server-side number requests (made on "
@@ -281,6 +292,15 @@ int main(int argc, char** argv) {
       if (!timezone.empty()) p.timezone = timezone;
       app::validate_partner(p);
       store->partners().update_partner(p);
+    } else if (deny_list->parsed()) {
+      auto p = partner_named(*store, username);
+      if (deny_entries.empty() && !clear_deny_list) {
+        for (const auto& entry : p.dni_denied_user_agents) std::cout << entry << '\n';
+      } else {
+        p.dni_denied_user_agents = deny_entries;
+        app::validate_partner(p);
+        store->partners().update_partner(p);
+      }
     } else if (dncs_secret->parsed()) {
       const auto p = partner_named(*store, username);
       std::cout << store->shared_secret(api::dncs_secret_name(p.id)) << '\n';

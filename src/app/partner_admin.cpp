@@ -6,6 +6,7 @@
 
 #include "core/cidr.hpp"
 #include "core/country.hpp"
+#include "core/dni/bots.hpp"
 #include "core/local_time.hpp"
 #include "core/phone_number.hpp"
 #include "http/credentials.hpp"
@@ -72,6 +73,9 @@ void validate_partner(const Partner& partner) {
           "--dni-retention-days: from 7 to 3650");
   require(partner.dni_number_cap >= 0 && partner.dni_number_cap <= 1000000,
           "--dni-number-cap: from 0 to 1000000");
+  if (const auto problem = dni::deny_list_problem(partner.dni_denied_user_agents)) {
+    throw std::invalid_argument("dni-deny-list: " + *problem);
+  }
   require(!partner.allowed_cidrs.empty(), "--allow-ip: give at least one IP address or CIDR");
   for (std::size_t i = 0; i < partner.allowed_cidrs.size(); ++i) {
     require(is_valid_cidr(partner.allowed_cidrs[i]),

@@ -24,8 +24,11 @@ struct Partner {
   int quarantine_days = 60;
   int dni_retention_days = 90;  // sessions and hand-outs of dynamic numbers are kept this long
   int dni_number_cap = 1000;    // pool numbers its visitors may hold leased at once
-  std::string anum_salt;        // secret per partner behind CDRs' anum_md5; made by the store
-  std::string created;          // UTC "YYYY-MM-DD HH:MM:SS"
+  // Text that, found in a visitor's user agent (ASCII case ignored), makes it a crawler that
+  // is shown the original number (dni::is_denied); checked by dni::deny_list_problem.
+  std::vector<std::string> dni_denied_user_agents;
+  std::string anum_salt;  // secret per partner behind CDRs' anum_md5; made by the store
+  std::string created;    // UTC "YYYY-MM-DD HH:MM:SS"
 };
 
 inline constexpr int kCustomFieldCount = 20;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,22 @@ class CallRecordStore {
   virtual std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) = 0;
   virtual Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,
                                       PageRequest page) = 0;
+
+  // A data subject's request: the caller's number (as stored, E.164) is taken off the
+  // partner's records that hold it, in one transaction: the call records in both directions
+  // (the caller becomes empty; counts, times and durations stay), the call events stored for
+  // them (their `anum` as an erased record renders it), the callbacks that would call it (its
+  // requester number becomes empty, and one not placed yet is completed without a call) and
+  // the PINs given to it (their phone number becomes none). The blacklists keep it: they are
+  // the customers' own decision to refuse the number. NotFoundError when no record of the
+  // partner holds it.
+  struct ErasedCaller {
+    std::size_t calls = 0;
+    std::size_t events = 0;
+    std::size_t callbacks = 0;
+    std::size_t pincodes = 0;
+  };
+  virtual ErasedCaller erase_caller(Id partner_id, const std::string& caller) = 0;
 };
 
 }  // namespace callsight

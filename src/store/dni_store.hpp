@@ -88,6 +88,7 @@ struct DniSite {
   Id partner_id = 0;
   Id customer_id = 0;
   std::string country;  // the partner's, for reading the numbers printed on the page
+  std::vector<std::string> denied_user_agents;  // the partner's (Partner::dni_denied_user_agents)
   // The customer's pools, settings only: which one serves a visit and what the page may ask.
   std::vector<DniSitePool> pools;
 };

@@ -70,6 +70,29 @@ class CliOfflineTest(unittest.TestCase):
             proc = self.cli("partner", "set", "--username", "limits", option, good)
             self.assertEqual(proc.returncode, 0, proc.stderr)
 
+    def test_the_dni_deny_list_is_replaced_printed_cleared_and_checked(self):
+        self.assertEqual(self.cli(*partner_args("denying")).returncode, 0)
+        deny = ("partner", "dni-deny-list", "--username", "denying")
+        self.assertEqual(self.cli(*deny, "python-requests", "Grüße-Bot ").returncode, 0)
+        self.assertEqual(self.cli(*deny).stdout.splitlines(), ["python-requests", "Grüße-Bot "])
+        secret = "Secret-Scraper"
+        for name, entries in (("empty", ["curl/", ""]), ("blank", ["   "]),
+                              ("too long", [secret + "x" * 200]),
+                              ("control character", [secret + "\tx"]),
+                              ("not UTF-8", [secret + "\udcff"]),
+                              ("too many", [secret + str(i) for i in range(101)])):
+            with self.subTest(name):
+                proc = self.cli(*deny, *entries)
+                self.assert_fails(proc)
+                self.assertRegex(proc.stderr, r"dni-deny-list|entries")
+                self.assertNotIn(secret, proc.stderr)
+        # A refused list leaves the stored one as it was.
+        self.assertEqual(self.cli(*deny).stdout.splitlines(), ["python-requests", "Grüße-Bot "])
+        self.assert_fails(self.cli(*deny, "--clear", "curl/"))
+        self.assertEqual(self.cli(*deny, "--clear").returncode, 0)
+        self.assertEqual(self.cli(*deny).stdout, "")
+        self.assert_fails(self.cli("partner", "dni-deny-list", "--username", "ghost", "curl/"))
+
     def test_list_shows_partners_but_no_secrets(self):
         password = "Sup3r-Secret-Passw0rd"
         add_partner(self.db, "listed", password, name="Listed Agency",

@@ -137,6 +137,58 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         closed = closed_customer["uuid"]
         self.assert_error(self.number(closed), 403, "origin_not_allowed", "Origin")
 
+    def preflight(self, path, origin=ORIGIN, method="POST", headers="content-type", **params):
+        asked = {"Origin": origin, "Access-Control-Request-Method": method,
+                 "User-Agent": BROWSER_UA}
+        if headers:
+            asked["Access-Control-Request-Headers"] = headers
+        return requests.options(self.url(path), params=params, headers=asked,
+                                timeout=HTTP_TIMEOUT)
+
+    def test_a_cors_preflight_from_an_allowed_origin_is_answered(self):
+        customer, _, numbers = self.site(ORIGIN, count=1)
+        advid = customer["uuid"]
+        for path, method, allowed in (("/dni/number", "POST", "GET, POST"),
+                                      ("/dni/heartbeat", "POST", "POST"),
+                                      ("/dni/amp", "GET", "GET")):
+            with self.subTest(path=path):
+                resp = self.preflight(path, method=method, headers="Content-Type, X-Shop-Page",
+                                      advid=advid)
+                self.assertEqual(resp.status_code, 204, resp.text)
+                self.assertEqual(resp.content, b"")
+                self.assertEqual(resp.headers["Access-Control-Allow-Origin"], ORIGIN)
+                self.assertEqual(resp.headers["Access-Control-Allow-Credentials"], "true")
+                self.assertEqual(resp.headers["Access-Control-Allow-Methods"], allowed)
+                self.assertEqual(resp.headers["Access-Control-Allow-Headers"],
+                                 "Content-Type, X-Shop-Page")
+                self.assertEqual(resp.headers["Access-Control-Max-Age"], "600")
+                self.assertEqual(resp.headers["Vary"], "Origin")
+        # The preflight takes no number: the pool's one number is still free.
+        self.assertEqual(self.number(advid).json()["number"], numbers[0])
+
+    def test_a_cors_preflight_from_another_origin_gets_no_cors_headers(self):
+        customer, _, _ = self.site(ORIGIN)
+        advid = customer["uuid"]
+        refused = self.preflight("/dni/number", origin="https://shop.example.evil", advid=advid)
+        self.assert_error(refused, 403, "origin_not_allowed", "Origin")
+        for resp in (refused,
+                     self.preflight("/dni/number", method="DELETE", advid=advid),
+                     self.preflight("/dni/number"),
+                     self.preflight("/dni/number", advid="f" * 32)):
+            self.assertNotIn("Access-Control-Allow-Origin", resp.headers)
+            self.assertNotIn("Access-Control-Allow-Methods", resp.headers)
+        self.assert_error(self.preflight("/dni/number", method="DELETE", advid=advid), 405,
+                          "method_not_allowed", "Access-Control-Request-Method")
+        self.assert_error(self.preflight("/dni/number"), 400, "missing", "advid")
+        self.assert_error(self.preflight("/dni/number", advid="f" * 32), 404, "not_found",
+                          "advid")
+        # An OPTIONS that is no preflight, and one for the script, are refused as before.
+        plain = requests.options(self.url("/dni/number"), params={"advid": advid},
+                                 timeout=HTTP_TIMEOUT)
+        self.assert_error(plain, 405, "method_not_allowed")
+        self.assert_error(self.preflight("/dni.js", method="GET", advid=advid), 405,
+                          "method_not_allowed")
+
     # -- crawlers -------------------------------------------------------------------------
     def test_crawlers_are_shown_the_page_number_and_take_none(self):
         customer, _, numbers = self.site(ORIGIN, count=2)
@@ -150,6 +202,34 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
             self.assertEqual(amp, {"phoneNumber": "", "formattedPhoneNumber": ""})
         # Both numbers are still free for two visitors.
         self.assertEqual({self.number(advid).json()["number"] for _ in range(2)}, set(numbers))
+
+    def test_the_partners_deny_list_gets_the_crawlers_answer_on_every_shape(self):
+        self.server.cli("partner", "dni-deny-list", "--username", "bob", "ScraperCo",
+                        "python-requests", check=True)
+        self.addCleanup(self.server.cli, "partner", "dni-deny-list", "--username", "bob",
+                        "--clear", check=True)
+        listed = self.server.cli("partner", "dni-deny-list", "--username", "bob", check=True)
+        self.assertEqual(listed.stdout.splitlines(), ["ScraperCo", "python-requests"])
+        denied_ua = BROWSER_UA + " scraperco-fetch/1.2"  # no crawler word: only the list
+        customer, _, numbers = self.site(ORIGIN, count=2, s=self.bob)
+        advid = customer["uuid"]
+        resp = self.get("/dni/number", {"advid": advid, "url": PAGE}, ua=denied_ua)
+        errors = self.assert_error(resp, 403, "blocked_user_agent", "User-Agent")
+        self.assertEqual(errors[0]["message"], "Blocked User Agent")
+        self.assertEqual(resp.headers["Access-Control-Allow-Origin"], ORIGIN)
+        amp = self.get("/dni/amp", {"advid": advid, "url": PAGE}, ua="Python-Requests/2.31")
+        self.assertEqual((amp.status_code, amp.json()),
+                         (200, {"phoneNumber": "", "formattedPhoneNumber": ""}))
+        jsonp = self.get(self.dncs_path(advid), origin=None, referer=PAGE, ua=denied_ua)
+        self.assertEqual((jsonp.status_code, self.jsonp(jsonp.text)),
+                         (200, {"status": "fail", "errors": ["Blocked User Agent"]}))
+        # Both numbers are still free for two visitors.
+        self.assertEqual({self.number(advid).json()["number"] for _ in range(2)}, set(numbers))
+        # The list is bob's: alice's visitors with that user agent get numbers.
+        alices, _, alices_numbers = self.site(ORIGIN, count=1)
+        served = self.get("/dni/number", {"advid": alices["uuid"], "url": PAGE}, ua=denied_ua)
+        self.assertEqual(served.status_code, 200, served.text)
+        self.assertEqual(served.json()["number"], alices_numbers[0])
 
     # -- amp-call-tracking ----------------------------------------------------------------
     def test_amp_call_tracking_shape(self):

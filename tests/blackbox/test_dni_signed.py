@@ -76,6 +76,23 @@ class DniSignedTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         app = self.post(dict(self.body(customer["custnr"]), type="app", fullUrl="", userAgent=""))
         self.assertEqual(app.status_code, 200, app.text)
 
+    def test_a_user_agent_on_the_partners_deny_list_takes_no_number(self):
+        self.server.cli("partner", "dni-deny-list", "--username", "bob", "python-requests",
+                        check=True)
+        self.addCleanup(self.server.cli, "partner", "dni-deny-list", "--username", "bob",
+                        "--clear", check=True)
+        customer, _, numbers = self.site("https://shop.example", count=1, s=self.bob)
+        denied = dict(self.body(customer["custnr"]), userAgent="Python-Requests/2.31")
+        errors = self.assert_error(self.post(denied, partner="bob"), 403, "blocked_user_agent",
+                                   "userAgent")
+        self.assertEqual(errors[0]["message"], "Blocked User Agent")
+        # The one number is still free; alice's list is empty, so it is bob's list alone.
+        served = self.post(self.body(customer["custnr"]), partner="bob")
+        self.assertEqual(served.json()["number"], numbers[0])
+        alices, _, _ = self.site("https://shop.example", count=1)
+        self.assertEqual(self.post(dict(denied, parameters={"custnr": alices["custnr"]}))
+                         .status_code, 200)
+
     def test_bad_signatures_and_timestamps_are_refused(self):
         customer, _, _ = self.site("https://shop.example")
         body = self.body(customer["custnr"])

@@ -285,6 +285,10 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("GET", "/pools/health", {"pool_id": pool}, 404),
             ("GET", "/pools/health", {"pool_id": sid}, 404),
             ("DELETE", "/visitors", {"visitor_id": "no-such-visitor"}, 404),
+            # alice's caller, her callback's requester and her PIN's phone: bob has none
+            ("DELETE", "/callers", {"anum": CALLER}, 404),
+            ("DELETE", "/callers", {"anum": "+46704445566"}, 404),
+            ("DELETE", "/callers", {"anum": PHONE}, 404),
             ("GET", "/numbers", {}, LISTED),
             ("GET", "/numbers", {"state": "allocated"}, LISTED),
             ("GET", "/numbers", {"state": "quarantined"}, EMPTY),

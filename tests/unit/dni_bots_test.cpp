@@ -81,5 +81,35 @@ TEST(DniBots, TheDenyListMatchesSubstringsIgnoringCase) {
   EXPECT_FALSE(is_denied("anything", {""}));
 }
 
+TEST(DniBots, ADenyListEntryMatchesAnywhereInTheUserAgentButNotAcrossOtherText) {
+  const std::vector<std::string> deny{"ScraperCo"};
+  EXPECT_TRUE(is_bot("Mozilla/5.0 (X11; Linux x86_64) scraperco-fetch/1.2 Chrome/120.0", deny));
+  EXPECT_FALSE(is_bot("Mozilla/5.0 (X11; Linux x86_64) Scraper Co Chrome/120.0", deny));
+}
+
+TEST(DniBots, AGoodDenyListHasNoProblem) {
+  EXPECT_EQ(deny_list_problem({}), std::nullopt);
+  EXPECT_EQ(deny_list_problem({"python-requests", "Grüße-Crawler", std::string(200, 'x')}),
+            std::nullopt);
+  EXPECT_EQ(deny_list_problem(std::vector<std::string>(kDenyListMaxEntries, "curl/")),
+            std::nullopt);
+}
+
+TEST(DniBots, ABadDenyListEntryIsNamedByItsPlaceAndNeverQuoted) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"curl/", ""}, "entry 2 is empty"},
+      {{"   "}, "entry 1 is empty"},
+      {{"ok", "ok", std::string(201, 'y')}, "entry 3 is longer than 200 characters"},
+      {{"bad\xff\xfe"}, "entry 1 is not UTF-8 text"},
+      {{std::string("nul\0in", 6)}, "entry 1 holds a control character"},
+      {{"tab\tin"}, "entry 1 holds a control character"},
+  };
+  for (const auto& [deny_list, problem] : cases) {
+    EXPECT_EQ(deny_list_problem(deny_list), problem);
+  }
+  EXPECT_EQ(deny_list_problem(std::vector<std::string>(kDenyListMaxEntries + 1, "curl/")),
+            "at most 100 entries");
+}
+
 }  // namespace
 }  // namespace callsight::dni

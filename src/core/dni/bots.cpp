@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/text.hpp"
+#include "common/utf8.hpp"
 
 namespace callsight::dni {
 namespace {
@@ -52,6 +53,26 @@ bool is_denied(std::string_view user_agent, const std::vector<std::string>& deny
   return std::any_of(deny_list.begin(), deny_list.end(), [&](const std::string& entry) {
     return !entry.empty() && lower.find(ascii_lower(entry)) != std::string::npos;
   });
+}
+
+std::optional<std::string> deny_list_problem(const std::vector<std::string>& deny_list) {
+  if (deny_list.size() > kDenyListMaxEntries) {
+    return "at most " + std::to_string(kDenyListMaxEntries) + " entries";
+  }
+  for (std::size_t i = 0; i < deny_list.size(); ++i) {
+    const auto& entry = deny_list[i];
+    const auto place = "entry " + std::to_string(i + 1);
+    if (!utf8::is_valid(entry)) return place + " is not UTF-8 text";
+    if (entry.find_first_not_of(' ') == std::string::npos) return place + " is empty";
+    if (std::any_of(entry.begin(), entry.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      return place + " holds a control character";
+    }
+    if (utf8::code_points(entry) > kDenyListMaxEntryLength) {
+      return place + " is longer than " + std::to_string(kDenyListMaxEntryLength) + " characters";
+    }
+  }
+  return std::nullopt;
 }
 
 bool is_bot(std::string_view user_agent, const std::vector<std::string>& deny_list) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,17 @@ bool is_known_crawler(std::string_view user_agent);
 // A user agent containing any of the partner's deny-list entries (ASCII case ignored; empty
 // entries match nothing).
 bool is_denied(std::string_view user_agent, const std::vector<std::string>& deny_list);
+
+// A partner's deny list is read with the customer on every number request: it stays short.
+inline constexpr std::size_t kDenyListMaxEntries = 100;
+inline constexpr std::size_t kDenyListMaxEntryLength = 200;  // characters
+
+// Why a deny list cannot be kept, naming the entry by its place from 1 and never quoting it:
+// more than kDenyListMaxEntries entries, an entry that is empty or only spaces (it would deny
+// nothing and hide a typing mistake), longer than kDenyListMaxEntryLength characters, not
+// UTF-8, or holding a control character (no user agent header carries one). nullopt when
+// the list is good.
+std::optional<std::string> deny_list_problem(const std::vector<std::string>& deny_list);
 
 // Either of the two: such a client is shown the original number.
 bool is_bot(std::string_view user_agent, const std::vector<std::string>& deny_list);

@@ -182,6 +182,18 @@ std::vector<std::string_view> call_event_types(const CallRecord& before, const C
   return types;
 }
 
+// A stored call event's payload as it would be rendered from the record with its caller
+// erased.
+std::string erase_caller_in_payload(const std::string& payload) {
+  auto json = nlohmann::json::parse(payload);
+  if (json.contains("anum")) json["anum"] = mask_caller("");
+  return to_json_text(json);
+}
+
+// The statements' partner scope for tables that hang off a customer.
+const std::string kPartnersCustomers =
+    " AND customer_id IN (SELECT id FROM customers WHERE partner_id = :partner_id)";
+
 }  // namespace
 
 std::optional<CallRecord> SqlCallRecordStore::find_by_switch_id_locked(
@@ -368,6 +380,57 @@ Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordF
   return read_page(
       db_, kColumns, where, order, page,
       [&](SqlStatement& stmt) { bind_filter(stmt, partner_id, filter); }, read_call_record);
+}
+
+// The caller's records are found by their number under the partner's scope. The call
+// records are changed first: on PostgreSQL the UPDATE waits for an event being applied to one
+// of them (its row lock), so the events read afterwards include the ones that event wrote.
+CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
+                                                               const std::string& caller) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  std::vector<Id> calls;
+  {
+    auto rows = db_.prepare(
+        "UPDATE cdrs SET caller = '' WHERE partner_id = :partner_id AND caller = :caller"
+        " RETURNING id");
+    rows.bind(":partner_id", partner_id).bind(":caller", caller);
+    while (rows.step()) calls.push_back(rows.int64(0));
+  }
+  ErasedCaller erased{.calls = calls.size()};
+  for (const Id cdr_id : calls) {
+    std::vector<std::pair<Id, std::string>> events;
+    {
+      auto rows = db_.prepare("SELECT id, payload FROM webhook_events WHERE cdr_id = :cdr");
+      rows.bind(":cdr", cdr_id);
+      while (rows.step()) events.emplace_back(rows.int64(0), rows.text(1));
+    }
+    for (const auto& [event_id, payload] : events) {
+      db_.prepare("UPDATE webhook_events SET payload = :payload WHERE id = :id")
+          .bind(":payload", erase_caller_in_payload(payload))
+          .bind(":id", event_id)
+          .run();
+      ++erased.events;
+    }
+  }
+  db_.prepare(
+         "UPDATE callbacks SET requester_number = '', completed = 1"
+         " WHERE requester_number = :caller" +
+         kPartnersCustomers)
+      .bind(":caller", caller)
+      .bind(":partner_id", partner_id)
+      .run();
+  erased.callbacks = static_cast<std::size_t>(db_.changes());
+  db_.prepare("UPDATE pincodes SET phone_number = NULL WHERE phone_number = :caller" +
+              kPartnersCustomers)
+      .bind(":caller", caller)
+      .bind(":partner_id", partner_id)
+      .run();
+  erased.pincodes = static_cast<std::size_t>(db_.changes());
+  if (erased.calls + erased.callbacks + erased.pincodes == 0) {
+    throw NotFoundError("no record of the partner holds this caller");
+  }
+  tx.commit();
+  return erased;
 }
 
 }  // namespace callsight

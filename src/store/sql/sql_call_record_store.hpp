@@ -19,6 +19,7 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   std::optional<CallRecord> find_call(Id partner_id, Id cdr_id) override;
   Page<CallRecord> list_calls(Id partner_id, const CallRecordFilter& filter,
                               PageRequest page) override;
+  ErasedCaller erase_caller(Id partner_id, const std::string& caller) override;
 
  private:
   // Run inside a transaction their caller holds.

@@ -41,14 +41,6 @@ std::vector<dni::MatchRule> parse_rules(const std::string& text) {
   return rules;
 }
 
-std::string list_json(const std::vector<std::string>& items) {
-  return to_json_text(nlohmann::json(items));
-}
-
-std::vector<std::string> parse_list(const std::string& text) {
-  return nlohmann::json::parse(text).get<std::vector<std::string>>();
-}
-
 const std::string kSettingsColumns =
     "d.is_default, d.match_rules, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
     " d.fallback_number, d.numbers_to_replace, d.allowed_origins";
@@ -179,11 +171,14 @@ std::vector<DniPool> SqlDniStore::list_pools(Id partner_id, Id customer_id) {
 std::optional<DniSite> SqlDniStore::find_site(const std::string& customer_uuid) {
   SqlTransaction tx(db_, Mode::read);
   auto row = db_.prepare(
-      "SELECT c.partner_id, c.id, p.country FROM customers c JOIN partners p"
-      " ON p.id = c.partner_id WHERE c.uuid = :uuid");
+      "SELECT c.partner_id, c.id, p.country, p.dni_denied_user_agents FROM customers c"
+      " JOIN partners p ON p.id = c.partner_id WHERE c.uuid = :uuid");
   row.bind(":uuid", customer_uuid);
   if (!row.step()) return std::nullopt;
-  DniSite site{.partner_id = row.int64(0), .customer_id = row.int64(1), .country = row.text(2)};
+  DniSite site{.partner_id = row.int64(0),
+               .customer_id = row.int64(1),
+               .country = row.text(2),
+               .denied_user_agents = parse_list(row.text(3))};
   row.run();
   auto pools = db_.prepare("SELECT d.source_id, " + kSettingsColumns +
                            " FROM dni_pools d JOIN sources s ON s.id = d.source_id"

@@ -1,6 +1,9 @@
 #include "store/sql/sql_fragments.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/utf8.hpp"
 
 namespace callsight {
 namespace {
@@ -99,6 +102,14 @@ bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id) {
 
 void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id) {
   if (!is_partners_customer(db, partner_id, customer_id)) throw NotFoundError("customer not found");
+}
+
+std::string list_json(const std::vector<std::string>& items) {
+  return to_json_text(nlohmann::json(items));
+}
+
+std::vector<std::string> parse_list(const std::string& text) {
+  return nlohmann::json::parse(text).get<std::vector<std::string>>();
 }
 
 void bind_page(SqlStatement& stmt, PageRequest page) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "core/types.hpp"
 #include "store/sql/sql_database.hpp"
@@ -40,6 +41,11 @@ const std::string& numbers_with_holder_sql();
 bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
 // The same, throwing NotFoundError("customer not found") when it is not.
 void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
+
+// A list of texts kept in one column as a JSON array: read and written whole with its row,
+// never searched.
+std::string list_json(const std::vector<std::string>& items);
+std::vector<std::string> parse_list(const std::string& text);
 
 // Binds :limit and :offset for a zero-based page; negative values count as 0.
 void bind_page(SqlStatement& stmt, PageRequest page);

@@ -2,6 +2,7 @@
 
 #include "common/random.hpp"
 #include "core/time_format.hpp"
+#include "store/sql/sql_fragments.hpp"
 
 namespace callsight {
 namespace {
@@ -9,7 +10,8 @@ namespace {
 // The read_partner order.
 const std::string kPartnerColumns =
     "id, name, username, password_hash, digest_ha1_md5, digest_ha1_sha256, country, timezone, "
-    "quarantine_days, anum_salt, created, dni_retention_days, dni_number_cap";
+    "quarantine_days, anum_salt, created, dni_retention_days, dni_number_cap, "
+    "dni_denied_user_agents";
 
 Partner read_partner(const SqlStatement& row) {
   Partner p;
@@ -26,6 +28,7 @@ Partner read_partner(const SqlStatement& row) {
   p.created = row.text(10);
   p.dni_retention_days = row.integer(11);
   p.dni_number_cap = row.integer(12);
+  p.dni_denied_user_agents = parse_list(row.text(13));
   return p;
 }
 
@@ -78,9 +81,9 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
       db_.prepare(
              "INSERT INTO partners (name, username, password_hash, digest_ha1_md5, "
              "digest_ha1_sha256, country, timezone, quarantine_days, anum_salt, created, "
-             "dni_retention_days, dni_number_cap) "
+             "dni_retention_days, dni_number_cap, dni_denied_user_agents) "
              "VALUES (:name, :username, :password_hash, :md5, :sha256, :country, :timezone, "
-             ":quarantine_days, :anum_salt, :created, :retention, :cap) RETURNING id")
+             ":quarantine_days, :anum_salt, :created, :retention, :cap, :denied) RETURNING id")
           .bind(":name", stored.name)
           .bind(":username", stored.username)
           .bind(":password_hash", stored.password_hash)
@@ -93,6 +96,7 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
           .bind(":created", stored.created)
           .bind(":retention", stored.dni_retention_days)
           .bind(":cap", stored.dni_number_cap)
+          .bind(":denied", list_json(stored.dni_denied_user_agents))
           .returning_id();
   write_cidrs(stored.id, stored.allowed_cidrs);
   tx.commit();
@@ -139,7 +143,8 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
          "UPDATE partners SET name = :name, username = :username, password_hash = :password_hash, "
          "digest_ha1_md5 = :md5, digest_ha1_sha256 = :sha256, country = :country, "
          "timezone = :timezone, quarantine_days = :quarantine_days, "
-         "dni_retention_days = :retention, dni_number_cap = :cap WHERE id = :id")
+         "dni_retention_days = :retention, dni_number_cap = :cap, "
+         "dni_denied_user_agents = :denied WHERE id = :id")
       .bind(":name", partner.name)
       .bind(":username", partner.username)
       .bind(":password_hash", partner.password_hash)
@@ -150,6 +155,7 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
       .bind(":quarantine_days", partner.quarantine_days)
       .bind(":retention", partner.dni_retention_days)
       .bind(":cap", partner.dni_number_cap)
+      .bind(":denied", list_json(partner.dni_denied_user_agents))
       .bind(":id", partner.id)
       .run();
   write_cidrs(partner.id, partner.allowed_cidrs);
