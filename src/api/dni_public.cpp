@@ -185,7 +185,16 @@ http::Response get_amp_number(Store& store, const http::Request& request, http::
                        served.cors_origin);
 }
 
-http::Response post_heartbeat(Store& store, const http::Request& request, http::Params& params) {
+// The session of one of the site's pools that a heartbeat or a release names, from a page the
+// pool allows.
+struct PoolSession {
+  Id partner_id = 0;
+  Id pool_id = 0;
+  std::string session_id;
+  std::optional<std::string> cors_origin;
+};
+
+PoolSession read_pool_session(Store& store, const http::Request& request, http::Params& params) {
   Fields fields(params);
   const auto advid = read_client_id(fields, "advid", Presence::required);
   const auto pool_id = fields.id("pool_id", Presence::required);
@@ -196,9 +205,26 @@ http::Response post_heartbeat(Store& store, const http::Request& request, http::
                                  [&](const DniSitePool& pool) { return pool.id == *pool_id; });
   if (pool == site.pools.end())
     refuse(404, "not_found", "pool_id", "this customer has no such pool");
-  const auto origin = check_origin(request, pool->settings.allowed_origins);
-  const bool leased = store.dni().heartbeat(site.partner_id, *pool_id, *session_id);
-  return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}}, origin);
+  return {.partner_id = site.partner_id,
+          .pool_id = *pool_id,
+          .session_id = *session_id,
+          .cors_origin = check_origin(request, pool->settings.allowed_origins)};
+}
+
+http::Response post_heartbeat(Store& store, const http::Request& request, http::Params& params) {
+  const auto held = read_pool_session(store, request, params);
+  const bool leased = store.dni().heartbeat(held.partner_id, held.pool_id, held.session_id);
+  return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}},
+                       held.cors_origin);
+}
+
+// A page or app that knows the visitor is done (a form sent, an app closed) gives the number
+// back: its lease ends now, grace and cooldown still follow, so the pool needs fewer numbers.
+http::Response post_release(Store& store, const http::Request& request, http::Params& params) {
+  const auto held = read_pool_session(store, request, params);
+  const bool released = store.dni().release(held.partner_id, held.pool_id, held.session_id);
+  return json_response(200, {{"status", "success"}, {"released", released ? "1" : "0"}},
+                       held.cors_origin);
 }
 
 // Freespee's JSONP request: the path after /external/dncs/, either in the path itself or, as
@@ -375,6 +401,9 @@ DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per
   });
   router_.add("POST", "/dni/heartbeat", [this](const http::Request& request, http::Params& params) {
     return post_heartbeat(store_, request, params);
+  });
+  router_.add("POST", "/dni/release", [this](const http::Request& request, http::Params& params) {
+    return post_release(store_, request, params);
   });
 }
 

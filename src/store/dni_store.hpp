@@ -22,7 +22,7 @@ namespace callsight {
 // What a pool has beside its source's settings (name, medium, routing): which visits it
 // serves, how long a number stays with a visitor, and what the browser script replaces.
 struct DniPoolSettings {
-  bool is_default = false;
+  bool is_default = false;  // one per customer: a pool made default takes over
   std::vector<dni::MatchRule> match_rules;
   dni::PoolTiming timing;
   std::string fallback_number;                  // shown when every number is held

@@ -267,6 +267,32 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.get("/dni/heartbeat", method="POST", data=beat,
                                    origin="https://other.example"), 403, "origin_not_allowed")
 
+    def test_a_released_number_rests_through_grace_and_cooldown(self):
+        customer, pool, numbers = self.site(ORIGIN)
+        advid = customer["uuid"]
+        first = self.number(advid).json()
+        held = {"advid": advid, "pool_id": pool["pool_id"], "session_id": first["session_id"]}
+        resp = self.get("/dni/release", method="POST", data=held)
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json(), {"status": "success", "released": "1"})
+        self.assertEqual(resp.headers["Access-Control-Allow-Origin"], ORIGIN)
+        again = self.get("/dni/release", method="POST", data=held)
+        self.assertEqual(again.json()["released"], "0", "nothing left to give back")
+        beat = self.get("/dni/heartbeat", method="POST", data=held)
+        self.assertEqual(beat.json()["leased"], "0")
+        # In grace and cooldown nobody is given it, its own session included.
+        other = next(n for n in numbers if n != first["number"])
+        shown = [self.number(advid, session_id=first["session_id"]).json(),
+                 self.number(advid).json()]
+        self.assertEqual([(s["shown"], s["number"]) for s in shown],
+                         [("assigned", other), ("none", None)])
+        _, other_pool, _ = self.site(ORIGIN)
+        self.assert_error(self.get("/dni/release", method="POST",
+                                   data=dict(held, pool_id=other_pool["pool_id"])),
+                          404, "not_found", "pool_id")
+        self.assert_error(self.get("/dni/release", method="POST", data=held,
+                                   origin="https://other.example"), 403, "origin_not_allowed")
+
     def test_a_number_removed_from_the_pool_is_kept_alive_no_more(self):
         customer, pool, numbers = self.site(ORIGIN)
         advid = customer["uuid"]

@@ -126,6 +126,22 @@ class PoolsTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(self.get_pool(pool["pool_id"]), deleted)
         self.assertNotIn(numbers[0], self.numbers_in("free"))
 
+    def test_a_customer_has_one_default_pool(self):
+        ndc, _ = self.free_numbers(4)
+        first = self.pool(ndc=ndc, count="1", is_default="1")
+        second = self.pool(ndc=ndc, count="1", is_default="1")
+        self.assertEqual((self.get_pool(first["pool_id"])["is_default"], second["is_default"]),
+                         ("0", "1"), "the new default takes over")
+        changed = self.one(self.call(self.alice, "PUT", "/pools", data={
+            "pool_id": first["pool_id"], "is_default": "1"}), "pools")
+        self.assertEqual((changed["is_default"], self.get_pool(second["pool_id"])["is_default"]),
+                         ("1", "0"))
+        # Another customer's default is its own.
+        other = self.customer()
+        elsewhere = self.pool(customer_id=other, ndc=ndc, count="1", is_default="1")
+        self.assertEqual((self.get_pool(first["pool_id"])["is_default"],
+                          elsewhere["is_default"]), ("1", "1"))
+
     def test_defaults_and_paging(self):
         ndc, _ = self.free_numbers(6)
         first = self.pool(ndc=ndc)

@@ -103,6 +103,7 @@ DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& se
       .bind(":origins", list_json(settings.allowed_origins))
       .bind(":created", created)
       .run();
+  if (settings.is_default) make_only_default(source.customer_id, id);
   take_free_numbers(source.partner_id, id, numbers, count);
   auto pool = find_pool_locked(source.partner_id, id);
   tx.commit();
@@ -197,7 +198,22 @@ std::optional<DniPool> SqlDniStore::change_pool(Id partner_id, Id pool_id,
       [&](const DniPool& before, const DniPool& after) {
         write_source_changes(db_, before.source, after.source, clock_.now());
         write_settings_changes(pool_id, before.settings, after.settings);
+        if (after.settings.is_default && !before.settings.is_default) {
+          make_only_default(after.source.customer_id, pool_id);
+        }
       });
+}
+
+// A customer has one default pool: the pool made default takes over from the one before.
+void SqlDniStore::make_only_default(Id customer_id, Id pool_id) {
+  db_.prepare(
+         "UPDATE dni_pools SET is_default = 0, modified = :modified WHERE is_default = 1"
+         " AND source_id <> :pool AND source_id IN"
+         " (SELECT id FROM sources WHERE customer_id = :customer_id)")
+      .bind(":modified", format_utc(clock_.now()))
+      .bind(":pool", pool_id)
+      .bind(":customer_id", customer_id)
+      .run();
 }
 
 void SqlDniStore::write_settings_changes(Id pool_id, const DniPoolSettings& before,

@@ -61,6 +61,7 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   void require_pool(Id partner_id, Id pool_id);
   void write_settings_changes(Id pool_id, const DniPoolSettings& before,
                               const DniPoolSettings& after);
+  void make_only_default(Id customer_id, Id pool_id);
   std::vector<DniPoolNumber> numbers_of(Id pool_id);
   std::vector<DniPoolNumber> take_free_numbers(Id partner_id, Id pool_id,
                                                const NumberRequest& request, int count);
