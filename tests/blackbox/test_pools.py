@@ -126,6 +126,18 @@ class PoolsTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(self.get_pool(pool["pool_id"]), deleted)
         self.assertNotIn(numbers[0], self.numbers_in("free"))
 
+    def test_a_created_pool_is_announced_as_a_created_source(self):
+        ndc, _ = self.free_numbers(1)
+        pool = self.pool(ndc=ndc, count="1", name="Web announced", media="web")
+        events = self.ok(self.call(self.alice, "GET", "/events",
+                                   params={"after": "0", "limit": "1000"}), "events")
+        created = [e for e in events
+                   if e["type"] == "source.created" and e["source_id"] == pool["pool_id"]]
+        self.assertEqual(len(created), 1, events)
+        self.assertEqual(created[0]["data"], {
+            "source_id": pool["pool_id"], "customer_id": self.cid, "name": "Web announced",
+            "media": "web", "destnr": "", "phonenr": pool["phonenr"], "status": "active"})
+
     def test_a_customer_has_one_default_pool(self):
         ndc, _ = self.free_numbers(4)
         first = self.pool(ndc=ndc, count="1", is_default="1")

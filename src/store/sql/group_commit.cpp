@@ -22,7 +22,7 @@ void GroupCommit::begin() {
   if (running_) {
     const auto started = std::chrono::steady_clock::now();
     ++queued_;
-    changed_.wait(lock, [this] { return !running_; });
+    turn_.wait(lock, [this] { return !running_; });
     --queued_;
     ++stats_.waits;
     stats_.wait_seconds +=
@@ -37,7 +37,7 @@ void GroupCommit::begin() {
     } catch (...) {
       lock.lock();
       running_ = false;
-      changed_.notify_all();
+      turn_.notify_one();
       throw;
     }
     lock.lock();
@@ -65,7 +65,7 @@ void GroupCommit::commit() {
   const std::shared_ptr<Batch> batch = batch_;
   ++released_;
   hand_over_or_settle(lock);
-  changed_.wait(lock, [&batch] { return batch->settled; });
+  settled_.wait(lock, [&batch] { return batch->settled; });
   if (batch->error) throw StoreError(*batch->error);
 }
 
@@ -94,7 +94,7 @@ void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
 void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept {
   if (queued_ > 0 && released_ < max_members_) {
     running_ = false;
-    changed_.notify_all();
+    turn_.notify_one();
     return;
   }
   settle(lock, /*commit=*/released_ > 0);
@@ -127,7 +127,8 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
     }
   }
   running_ = false;
-  changed_.notify_all();
+  settled_.notify_all();
+  turn_.notify_one();
 }
 
 GroupCommit::Stats GroupCommit::stats() const {

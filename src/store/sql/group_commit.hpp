@@ -87,12 +87,16 @@ class GroupCommit {
   const std::size_t max_members_;
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  bool running_ = false;          // a member (or a settling commit) holds the batch connection
-  std::size_t queued_ = 0;        // threads waiting in begin()
-  std::shared_ptr<Batch> batch_;  // the open batch, if any
-  std::size_t released_ = 0;      // members released into batch_, waiting for its commit
-  Stats stats_;                   // `running` and `queued` are filled in by stats()
+  // Two conditions, so a hand-over wakes one queued member and a commit wakes its batch's
+  // members, instead of every waiting thread for each (most went back to sleep at once: the
+  // futex calls were a third of a number request's CPU, bench/README.md).
+  std::condition_variable turn_;     // the batch connection is free: for queued members
+  std::condition_variable settled_;  // a batch settled: for its released members
+  bool running_ = false;             // a member (or a settling commit) holds the batch connection
+  std::size_t queued_ = 0;           // threads waiting in begin()
+  std::shared_ptr<Batch> batch_;     // the open batch, if any
+  std::size_t released_ = 0;         // members released into batch_, waiting for its commit
+  Stats stats_;                      // `running` and `queued` are filled in by stats()
 };
 
 }  // namespace callsight

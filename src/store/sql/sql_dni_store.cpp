@@ -83,10 +83,6 @@ DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& se
   }
   const std::string created = format_utc(clock_.now());
   const Id id = insert_source_row(db_, source, "", "dynamic", created);
-  // The sweep announces status changes from here on, as it does for a created source.
-  db_.prepare("UPDATE sources SET announced_status = 'active' WHERE id = :id")
-      .bind(":id", id)
-      .run();
   db_.prepare(
          "INSERT INTO dni_pools (source_id, is_default, match_rules, lease_seconds,"
          " grace_seconds, cooldown_seconds, fallback_number, numbers_to_replace,"
@@ -106,6 +102,7 @@ DniPool SqlDniStore::create_pool(const Source& source, const DniPoolSettings& se
   if (settings.is_default) make_only_default(source.customer_id, id);
   take_free_numbers(source.partner_id, id, numbers, count);
   auto pool = find_pool_locked(source.partner_id, id);
+  announce_created_source(db_, pool->source, clock_.now());
   tx.commit();
   return *pool;
 }

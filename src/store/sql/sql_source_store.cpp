@@ -208,26 +208,39 @@ Source SqlSourceStore::create_source(const Source& source, const NumberRequest& 
       .bind(":number", *tracking_number)
       .run();
   auto stored = find_source_row(db_, source.partner_id, id);
-  const auto status = status_of(stored->id);
-  write_source_event(*stored, kSourceCreated, status);
-  db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
-      .bind(":status", to_string(status))
-      .bind(":id", id)
-      .run();
+  announce_created_source(db_, *stored, clock_.now());
   tx.commit();
   return *stored;
 }
 
-void SqlSourceStore::write_source_event(const Source& source, std::string_view type,
-                                        SourceStatus status) {
+void write_source_event(SqlDatabase& db, const Source& source, std::string_view type,
+                        SourceStatus status, TimePoint now) {
   OutboxEvent event;
   event.partner_id = source.partner_id;
   event.customer_id = source.customer_id;
   event.type = std::string(type);
   event.source_id = source.id;
   event.payload = source_event_payload(source, status);
-  event.created = clock_.now();
-  write_outbox_event(db_, std::move(event));
+  event.created = now;
+  write_outbox_event(db, std::move(event));
+}
+
+SourceStatus source_status(SqlDatabase& db, Id source_id, TimePoint now) {
+  auto stmt = db.prepare("SELECT " + source_status_sql() +
+                         " FROM sources s JOIN partners p ON p.id = s.partner_id"
+                         " WHERE s.id = :id");
+  stmt.bind(":id", source_id).bind(":now", now);
+  stmt.step();
+  return parse_source_status(stmt.text(0)).value();
+}
+
+void announce_created_source(SqlDatabase& db, const Source& source, TimePoint now) {
+  const auto status = source_status(db, source.id, now);
+  write_source_event(db, source, kSourceCreated, status, now);
+  db.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
+      .bind(":status", to_string(status))
+      .bind(":id", source.id)
+      .run();
 }
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
@@ -306,15 +319,6 @@ bool SqlSourceStore::holds_its_number(Id source_id) {
   return stmt.step();
 }
 
-SourceStatus SqlSourceStore::status_of(Id source_id) {
-  auto stmt = db_.prepare("SELECT " + source_status_sql() +
-                          " FROM sources s JOIN partners p ON p.id = s.partner_id"
-                          " WHERE s.id = :id");
-  stmt.bind(":id", source_id).bind(":now", clock_.now());
-  stmt.step();
-  return parse_source_status(stmt.text(0)).value();
-}
-
 Source SqlSourceStore::update_source(const Source& source) {
   auto stored = change_source(source.partner_id, source.id, [&](Source& s, auto&) {
     s = source;
@@ -332,7 +336,8 @@ std::optional<Source> SqlSourceStore::change_source(Id partner_id, Id source_id,
         write_source_changes(db_, before, after, clock_.now());
         // Once archived, the number may have gone to another source (or out of the
         // inventory): a lifecycle change must not bring the source back to life without it.
-        if (status_of(source_id) != SourceStatus::archived && !holds_its_number(source_id)) {
+        if (source_status(db_, source_id, clock_.now()) != SourceStatus::archived &&
+            !holds_its_number(source_id)) {
           throw ConflictError("archived", "source_id",
                               "the source is archived and its tracking number was released");
         }
@@ -425,8 +430,8 @@ bool SqlSourceStore::sweep_source(Id source_id) {
   }
   if (announced != to_string(status)) {
     if (announced) {
-      write_source_event(*find_source_row(db_, partner_id, source_id), kSourceStatusChanged,
-                         status);
+      write_source_event(db_, *find_source_row(db_, partner_id, source_id), kSourceStatusChanged,
+                         status, clock_.now());
     }
     db_.prepare("UPDATE sources SET announced_status = :status WHERE id = :id")
         .bind(":status", to_string(status))

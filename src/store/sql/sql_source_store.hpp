@@ -26,6 +26,12 @@ void write_source_changes(SqlDatabase& db, const Source& before, const Source& a
 // or "dynamic".
 Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
                      std::string_view number_kind, const std::string& created);
+SourceStatus source_status(SqlDatabase& db, Id source_id, TimePoint now);
+void write_source_event(SqlDatabase& db, const Source& source, std::string_view type,
+                        SourceStatus status, TimePoint now);
+// A new source, static or a pool: its source.created event, and the status from which the
+// sweep announces its changes.
+void announce_created_source(SqlDatabase& db, const Source& source, TimePoint now);
 
 class SqlSourceStore final : public SourceStore, private SqlSubStore {
  public:
@@ -43,8 +49,6 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
 
  private:
   // The helpers below run inside a transaction their caller holds.
-  SourceStatus status_of(Id source_id);
-  void write_source_event(const Source& source, std::string_view type, SourceStatus status);
   std::vector<Id> sources_to_sweep();
   bool sweep_source(Id source_id);
   bool holds_its_number(Id source_id);
