@@ -397,21 +397,8 @@ CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
     while (rows.step()) calls.push_back(rows.int64(0));
   }
   ErasedCaller erased{.calls = calls.size()};
-  for (const Id cdr_id : calls) {
-    std::vector<std::pair<Id, std::string>> events;
-    {
-      auto rows = db_.prepare("SELECT id, payload FROM webhook_events WHERE cdr_id = :cdr");
-      rows.bind(":cdr", cdr_id);
-      while (rows.step()) events.emplace_back(rows.int64(0), rows.text(1));
-    }
-    for (const auto& [event_id, payload] : events) {
-      db_.prepare("UPDATE webhook_events SET payload = :payload WHERE id = :id")
-          .bind(":payload", erase_caller_in_payload(payload))
-          .bind(":id", event_id)
-          .run();
-      ++erased.events;
-    }
-  }
+  for (const Id cdr_id : calls)
+    erased.events += rewrite_call_events(db_, cdr_id, erase_caller_in_payload);
   db_.prepare(
          "UPDATE callbacks SET requester_number = '', completed = 1"
          " WHERE requester_number = :caller" +

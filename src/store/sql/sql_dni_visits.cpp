@@ -538,18 +538,9 @@ SqlDniStore::Erased SqlDniStore::erase_visit_data(Id partner_id,
           .bind(":text", std::string(kErasedVisit))
           .bind(":id", cdr_id)
           .run();
-      std::vector<std::pair<Id, std::string>> events;
-      {
-        auto rows = db_.prepare("SELECT id, payload FROM webhook_events WHERE cdr_id = :cdr");
-        rows.bind(":cdr", cdr_id);
-        while (rows.step()) events.emplace_back(rows.int64(0), rows.text(1));
-      }
-      for (const auto& [event_id, payload] : events) {
-        db_.prepare("UPDATE webhook_events SET payload = :payload WHERE id = :id")
-            .bind(":payload", erase_visit_in_payload(payload, reason))
-            .bind(":id", event_id)
-            .run();
-      }
+      rewrite_call_events(db_, cdr_id, [&](const std::string& payload) {
+        return erase_visit_in_payload(payload, reason);
+      });
       ++erased.calls;
     }
     ++erased.sessions;

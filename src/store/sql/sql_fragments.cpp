@@ -117,4 +117,21 @@ void bind_page(SqlStatement& stmt, PageRequest page) {
   stmt.bind(":limit", size).bind(":offset", std::max(page.page, 0) * size);
 }
 
+std::size_t rewrite_call_events(SqlDatabase& db, Id cdr_id,
+                                const std::function<std::string(const std::string&)>& rewrite) {
+  std::vector<std::pair<Id, std::string>> events;
+  {
+    auto rows = db.prepare("SELECT id, payload FROM webhook_events WHERE cdr_id = :cdr");
+    rows.bind(":cdr", cdr_id);
+    while (rows.step()) events.emplace_back(rows.int64(0), rows.text(1));
+  }
+  for (const auto& [event_id, payload] : events) {
+    db.prepare("UPDATE webhook_events SET payload = :payload WHERE id = :id")
+        .bind(":payload", rewrite(payload))
+        .bind(":id", event_id)
+        .run();
+  }
+  return events.size();
+}
+
 }  // namespace callsight

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -46,6 +48,11 @@ void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
 // never searched.
 std::string list_json(const std::vector<std::string>& items);
 std::vector<std::string> parse_list(const std::string& text);
+
+// Rewrites the stored payload of every event of the call (an erasure), in the caller's
+// transaction; returns how many it rewrote.
+std::size_t rewrite_call_events(SqlDatabase& db, Id cdr_id,
+                                const std::function<std::string(const std::string&)>& rewrite);
 
 // Binds :limit and :offset for a zero-based page; negative values count as 0.
 void bind_page(SqlStatement& stmt, PageRequest page);
