@@ -538,7 +538,8 @@ SqlDniStore::Erased SqlDniStore::erase_visit_data(Id partner_id,
           .bind(":text", std::string(kErasedVisit))
           .bind(":id", cdr_id)
           .run();
-      rewrite_call_events(db_, cdr_id, [&](const std::string& payload) {
+      // A structured binding is captured by an init-capture: clang refuses it otherwise.
+      rewrite_call_events(db_, cdr_id, [&reason = reason](const std::string& payload) {
         return erase_visit_in_payload(payload, reason);
       });
       ++erased.calls;
