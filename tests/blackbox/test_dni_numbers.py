@@ -292,6 +292,14 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
                           404, "not_found", "pool_id")
         self.assert_error(self.get("/dni/release", method="POST", data=held,
                                    origin="https://other.example"), 403, "origin_not_allowed")
+        for bad in ("%FF", "x%00y"):  # not UTF-8; NUL
+            resp = requests.post(
+                self.url("/dni/release"),
+                data="advid=%s&pool_id=%s&session_id=%s" % (advid, pool["pool_id"], bad),
+                headers={"Origin": ORIGIN, "User-Agent": BROWSER_UA,
+                         "Content-Type": "application/x-www-form-urlencoded"},
+                timeout=HTTP_TIMEOUT)
+            self.assert_error(resp, 400, "invalid_encoding")
 
     def test_a_number_removed_from_the_pool_is_kept_alive_no_more(self):
         customer, pool, numbers = self.site(ORIGIN)
