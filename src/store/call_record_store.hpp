@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,12 @@ struct AppliedCallEvent {
   CallRecord previous;
 };
 
+// One event the switch reported, for the call it names.
+struct SwitchCallEvent {
+  std::string switch_call_id;
+  CallEvent event;
+};
+
 // The call-records part of the Store (see store.hpp). Every method is one transaction.
 class CallRecordStore {
  public:
@@ -48,6 +55,12 @@ class CallRecordStore {
   // write transaction, so concurrent events of one call cannot lose each other.
   // NotFoundError when no record has that switch_call_id.
   virtual AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) = 0;
+  // apply_event for each of an edge's delivery in one write transaction, so a batch costs one
+  // durable commit rather than one per event. Events of one call are applied in the order
+  // given; the result holds one entry per event, in the order given, nullopt for an event
+  // whose call has no record.
+  virtual std::vector<std::optional<AppliedCallEvent>> apply_events(
+      std::span<const SwitchCallEvent> events) = 0;
 
   // For the call sweep, across partners: the ids of calls started at or before `started_before`
   // that have not ended, oldest first, at most `limit`.

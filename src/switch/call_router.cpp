@@ -113,7 +113,12 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
       callback_dials_(metrics
                           .counter("callsight_callback_dials_total",
                                    "Outbound callback calls handed to the switch to dial.")
-                          .unlabelled()) {}
+                          .unlabelled()),
+      unknown_call_events_(metrics
+                               .counter("callsight_call_events_unknown_call_total",
+                                        "Call events an edge delivered for a call it never "
+                                        "routed through this platform; skipped.")
+                               .unlabelled()) {}
 
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
@@ -185,11 +190,35 @@ void CallRouter::count_end(const CallRecord& record) {
 
 CallRecord CallRouter::report(const std::string& switch_call_id, const CallEvent& event) {
   const auto applied = store_.calls().apply_event(switch_call_id, event);
+  account(event, applied);
+  return applied.record;
+}
+
+CallRouter::BatchOutcome CallRouter::report_batch(std::span<const SwitchCallEvent> events) {
+  const auto results = store_.calls().apply_events(events);
+  BatchOutcome outcome;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!results[i]) {
+      // No personal data in the log: the call id is the switch's own handle.
+      // Info, not warning: an edge reports the 503 of every call it could not route while
+      // callsightd was away, and most of those never reached callsightd.
+      spdlog::info("switch event {} for call {} skipped: the switch never routed that call",
+                   to_string(events[i].event.type), events[i].switch_call_id);
+      unknown_call_events_.inc();
+      ++outcome.unknown_calls;
+      continue;
+    }
+    account(events[i].event, *results[i]);
+    ++outcome.applied;
+  }
+  return outcome;
+}
+
+void CallRouter::account(const CallEvent& event, const AppliedCallEvent& applied) {
   const auto& record = applied.record;
   events_.labels({to_string(event.type)}).inc();
   if (record.ended_at && !applied.previous.ended_at) count_end(record);
   if (record.callback_id) settle_callback(record);
-  return record;
 }
 
 bool CallRouter::close_overdue_call(Id cdr_id, std::chrono::seconds max_call_length) {

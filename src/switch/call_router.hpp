@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/metrics.hpp"
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
+#include "store/call_record_store.hpp"
 #include "store/store.hpp"
 
 namespace callsight::switching {
@@ -62,6 +64,14 @@ class CallRouter {
   // NotFoundError when the switch never routed that call id.
   CallRecord report(const std::string& switch_call_id, const CallEvent& event);
 
+  // report for an edge's delivery of many events, in one write transaction. Events for calls
+  // the switch never routed are logged, counted and skipped; the rest apply.
+  struct BatchOutcome {
+    std::size_t applied = 0;
+    std::size_t unknown_calls = 0;
+  };
+  BatchOutcome report_batch(std::span<const SwitchCallEvent> events);
+
   // The call sweep: closes the call as unknown if it is still open `max_call_length` after
   // its start, settling its callback; false when it is not (its end arrived meanwhile).
   bool close_overdue_call(Id cdr_id, std::chrono::seconds max_call_length);
@@ -73,6 +83,8 @@ class CallRouter {
   RouteDecision route_new_call(const RouteRequest& request);
   void settle_callback(const CallRecord& record);
   void count_end(const CallRecord& record);
+  // What report does after the store applied an event.
+  void account(const CallEvent& event, const AppliedCallEvent& applied);
 
   Store& store_;
   const Clock& clock_;
@@ -80,6 +92,7 @@ class CallRouter {
   MetricFamily<Counter>& events_;
   MetricFamily<Counter>& ended_;
   Counter& callback_dials_;
+  Counter& unknown_call_events_;
 };
 
 }  // namespace callsight::switching

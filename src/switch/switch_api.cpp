@@ -1,5 +1,7 @@
 #include "switch/switch_api.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <variant>
 
@@ -41,9 +43,11 @@ http::Response method_not_allowed(const std::string& allow) {
 
 class SwitchApi {
  public:
-  SwitchApi(CallRouter& router, std::string secret) : router_(router), secret_(std::move(secret)) {
+  SwitchApi(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret)
+      : router_(router), edges_(edges), secret_(std::move(secret)) {
     routes_.add("POST", "/switch/route", &SwitchApi::route);
     routes_.add("POST", "/switch/events", &SwitchApi::event);
+    routes_.add("POST", "/switch/events/batch", &SwitchApi::event_batch);
     routes_.add("POST", "/switch/callbacks/claim", &SwitchApi::claim);
   }
 
@@ -88,6 +92,30 @@ class SwitchApi {
         render_event_result(router_.report(request.switch_call_id, request.event)));
   }
 
+  // Unreadable events are skipped, not refused with the batch: the edge would send them again
+  // and again, and hold up every event behind them.
+  http::Response event_batch(const std::string& body) {
+    auto parsed = parse_event_batch(body);
+    if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
+    const auto& batch = std::get<EventBatch>(parsed);
+    for (const auto& skipped : batch.skipped) {
+      spdlog::warn("edge {}: event {} of a batch skipped: {}", batch.spool.edge, skipped.index,
+                   skipped.error.message);
+    }
+    const auto outcome = router_.report_batch(batch.events);
+    edges_.observe(batch.spool, oldest_event(batch.events));
+    return json_response(
+        render_batch_result(outcome.applied, outcome.unknown_calls, batch.skipped.size()));
+  }
+
+  static std::optional<TimePoint> oldest_event(const std::vector<SwitchCallEvent>& events) {
+    std::optional<TimePoint> oldest;
+    for (const auto& event : events) {
+      if (!oldest || event.event.at < *oldest) oldest = event.event.at;
+    }
+    return oldest;
+  }
+
   http::Response claim(const std::string& body) {
     auto parsed = parse_claim_request(body);
     if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
@@ -95,14 +123,15 @@ class SwitchApi {
   }
 
   CallRouter& router_;
+  EdgeSpoolMetrics& edges_;
   const std::string secret_;
   SwitchRouter routes_;
 };
 
 }  // namespace
 
-http::Handler make_switch_handler(CallRouter& router, std::string secret) {
-  auto api = std::make_shared<SwitchApi>(router, std::move(secret));
+http::Handler make_switch_handler(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret) {
+  auto api = std::make_shared<SwitchApi>(router, edges, std::move(secret));
   return [api](const http::Request& request) { return api->handle(request); };
 }
 

@@ -4,13 +4,15 @@
 
 #include "http/server.hpp"
 #include "switch/call_router.hpp"
+#include "switch/edge_spool.hpp"
 
 namespace callsight::switching {
 
 // The switch API as an HTTP handler, for its own listener (never the partner API's port):
-// POST /switch/route, /switch/events and /switch/callbacks/claim, each with the header
-// X-Callsight-Switch-Secret: <secret>. An empty secret refuses every request. The secret is
-// checked before the path, so strangers learn nothing about the routes.
-http::Handler make_switch_handler(CallRouter& router, std::string secret);
+// POST /switch/route, /switch/events, /switch/events/batch and /switch/callbacks/claim, each
+// with the header X-Callsight-Switch-Secret: <secret>. An empty secret refuses every request.
+// The secret is checked before the path, so strangers learn nothing about the routes. The
+// edges' spool reports go to `edges`.
+http::Handler make_switch_handler(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret);
 
 }  // namespace callsight::switching

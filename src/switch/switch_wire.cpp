@@ -1,6 +1,9 @@
 #include "switch/switch_wire.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -126,10 +129,11 @@ std::variant<RouteRequest, WireError> parse_route_request(std::string_view body)
   return request;
 }
 
-std::variant<EventRequest, WireError> parse_event_request(std::string_view body) {
-  auto parsed = parse_object(body);
-  if (parsed.error) return *parsed.error;
-  FieldReader fields(parsed.object);
+namespace {
+
+std::variant<EventRequest, WireError> event_from(const json& object) {
+  if (!object.is_object()) return WireError{"", "an event must be a JSON object"};
+  FieldReader fields(object);
   EventRequest request;
   request.switch_call_id = fields.required_text("call_id");
   const auto type_text = fields.required_text("event");
@@ -148,6 +152,63 @@ std::variant<EventRequest, WireError> parse_event_request(std::string_view body)
   request.event.at = TimePoint(std::chrono::seconds(*at));
   if (sip_status) request.event.sip_status = static_cast<int>(*sip_status);
   return request;
+}
+
+// Edge names become metric labels: short and plain, so no edge can swell or break /metrics.
+bool plain_edge_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '_' ||
+           c == '-';
+  });
+}
+
+std::variant<EdgeSpoolReport, WireError> spool_report_from(const json& object) {
+  FieldReader fields(object);
+  EdgeSpoolReport report;
+  report.edge = fields.required_text("edge");
+  constexpr long long kMaxCount = std::numeric_limits<long long>::max();
+  report.depth = fields.optional_integer("depth", 0, kMaxCount).value_or(0);
+  report.dropped = fields.optional_integer("dropped", 0, kMaxCount).value_or(0);
+  report.lost = fields.optional_integer("lost", 0, kMaxCount).value_or(0);
+  if (fields.error()) return *fields.error();
+  if (!plain_edge_name(report.edge)) {
+    return WireError{"edge", "edge must be 1 to 64 letters, digits or . : _ -"};
+  }
+  return report;
+}
+
+}  // namespace
+
+std::variant<EventRequest, WireError> parse_event_request(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  return event_from(parsed.object);
+}
+
+std::variant<EventBatch, WireError> parse_event_batch(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  auto report = spool_report_from(parsed.object);
+  if (auto* error = std::get_if<WireError>(&report)) return *error;
+  EventBatch batch;
+  batch.spool = std::move(std::get<EdgeSpoolReport>(report));
+  const auto events = parsed.object.find("events");
+  if (events == parsed.object.end() || !events->is_array()) {
+    return WireError{"events", "events must be an array"};
+  }
+  if (events->size() > kMaxBatchEvents) {
+    return WireError{"events", "events holds more than " + std::to_string(kMaxBatchEvents)};
+  }
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    auto event = event_from((*events)[i]);
+    if (auto* error = std::get_if<WireError>(&event)) {
+      batch.skipped.push_back({i, std::move(*error)});
+    } else {
+      batch.events.push_back(std::move(std::get<EventRequest>(event)));
+    }
+  }
+  return batch;
 }
 
 std::variant<int, WireError> parse_claim_request(std::string_view body) {
@@ -186,6 +247,12 @@ std::string render_decision(const RouteDecision& decision) {
 std::string render_event_result(const CallRecord& record) {
   return to_json_text(json{{"cdr_id", std::to_string(record.id)},
                            {"status", std::string(to_string(call_status(record)))}});
+}
+
+std::string render_batch_result(std::size_t applied, std::size_t unknown_calls,
+                                std::size_t skipped) {
+  return to_json_text(
+      json{{"applied", applied}, {"unknown_calls", unknown_calls}, {"skipped", skipped}});
 }
 
 std::string render_callback_dials(const std::vector<CallbackDial>& dials) {

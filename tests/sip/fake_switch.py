@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """A stand-in for callsightd's switch listener, for testing the Kamailio edge.
 
-Implements the two calls of the switch contract (docs/kamailio.md):
-  POST /switch/route   -> {"action": "forward"|"voicemail"|"reject", ...}
-  POST /switch/events  -> 204
+Implements the calls of the switch contract (docs/kamailio.md) an edge makes:
+  POST /switch/route         -> {"action": "forward"|"voicemail"|"reject", ...}
+  POST /switch/events        -> 204
+  POST /switch/events/batch  -> 200 {"applied": N, "unknown_calls": 0, "skipped": 0}
 Every request must carry X-Callsight-Switch-Secret; a wrong one gets 401.
 Each request received (route or event, with the status answered) is appended
-as one JSON line to --log, so a test can read what Kamailio sent.
+as one JSON line to --log, so a test can read what Kamailio sent; a batch is
+logged as one line per event (path /switch/events/batch, "spool" the batch's
+envelope), and an empty batch (the edge's idle report) as one line without
+a body.
 
 Routing table (dialled number -> answer), overridable with --routes FILE
 (a JSON object of the same shape). A "delay" key (seconds) makes the answer
@@ -58,6 +62,8 @@ class SwitchHandler(BaseHTTPRequestHandler):
             self._route(record)
         elif self.path == "/switch/events":
             self._answer(204, None, record)
+        elif self.path == "/switch/events/batch":
+            self._batch(record)
         else:
             self._answer(404, {"error": "no such path"}, record)
 
@@ -70,9 +76,19 @@ class SwitchHandler(BaseHTTPRequestHandler):
             time.sleep(delay)
         self._answer(status, answer, record)
 
-    def _answer(self, status, body, record):
+    def _batch(self, record):
+        batch = record.pop("body")
+        events = batch.pop("events", [])
+        record["spool"] = batch
+        for event in events:
+            self.server.log(dict(record, body=event, status=200))
+        self._answer(200, {"applied": len(events), "unknown_calls": 0, "skipped": 0},
+                     record, log=not events)
+
+    def _answer(self, status, body, record, log=True):
         record["status"] = status
-        self.server.log(record)
+        if log:
+            self.server.log(record)
         data = b"" if body is None else json.dumps(body).encode()
         try:
             self.send_response(status)

@@ -64,10 +64,11 @@ class KamailioFakeSwitchTest(SipCallsMixin, unittest.TestCase):
             time.sleep(0.1)
 
     def events(self, call_id, want=()):
-        records = self.switch_records(call_id, "/switch/events", want)
+        records = self.switch_records(call_id, "/switch/events/batch", want)
         by_event = {}
         for r in records:
-            self.assertEqual(r["status"], 204, r)  # secret and JSON accepted
+            self.assertEqual(r["status"], 200, r)  # secret and JSON accepted
+            self.assertEqual(r["spool"]["dropped"], 0, r)
             by_event.setdefault(r["body"]["event"], r["body"])
         return by_event
 

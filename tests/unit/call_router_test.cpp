@@ -117,6 +117,29 @@ TEST_F(CallRouterTest, UpcomingSourceIsNotInUse) {
   EXPECT_TRUE(decision.cdr_id);
 }
 
+TEST_F(CallRouterTest, ABatchOfEventsEndsEachCallOnceAndCountsStrangers) {
+  add_source();
+  call("c1");
+  call("c2");
+  const auto now = clock_.now();
+  CallEvent answered{CallEventType::answered, now + std::chrono::seconds(2)};
+  CallEvent hangup{CallEventType::hangup, now + std::chrono::seconds(9)};
+  CallEvent busy{CallEventType::failed, now + std::chrono::seconds(3)};
+  busy.sip_status = 486;
+  const std::vector<SwitchCallEvent> batch = {
+      {"c1", answered}, {"c2", busy}, {"stranger", answered}, {"c1", hangup}, {"c1", hangup}};
+  const auto outcome = router_.report_batch(batch);
+  EXPECT_EQ(outcome.applied, 4U);
+  EXPECT_EQ(outcome.unknown_calls, 1U);
+  EXPECT_EQ(call_status(*store_->calls().find_call_by_switch_id("c1")), CallStatus::answered);
+  EXPECT_EQ(call_status(*store_->calls().find_call_by_switch_id("c2")), CallStatus::busy);
+  EXPECT_TRUE(
+      metrics_show(R"(callsight_calls_ended_total{direction="inbound",status="answered"} 1)"));
+  EXPECT_TRUE(metrics_show(R"(callsight_calls_ended_total{direction="inbound",status="busy"} 1)"));
+  EXPECT_TRUE(metrics_show(R"(callsight_call_events_total{event="hangup"} 2)"));
+  EXPECT_TRUE(metrics_show("callsight_call_events_unknown_call_total 1"));
+}
+
 TEST_F(CallRouterTest, BlacklistIsCheckedOnTheNormalisedCaller) {
   add_source();
   store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});

@@ -151,6 +151,45 @@ TEST_F(SqlCallRecordStoreTest, ApplyEventGivesTheRecordBeforeSoACallEndsOnce) {
   EXPECT_EQ(repeated.previous, repeated.record);
 }
 
+TEST_F(SqlCallRecordStoreTest, ABatchAppliesEachCallsEventsInOrderAndSkipsUnknownCalls) {
+  const auto start = clock_.now();
+  auto expected_b = record("b@edge", start);
+  auto expected_a = record("a@edge", start);
+  CallEvent hangup = event(CallEventType::hangup, start + seconds(30));
+  hangup.hangup_by = "caller";
+  // Interleaved as an edge's spool would hold them, b's before a's, one for a stranger.
+  const std::vector<SwitchCallEvent> batch = {
+      {"b@edge", event(CallEventType::ringing, start + seconds(1))},
+      {"a@edge", event(CallEventType::answered, start + seconds(2))},
+      {"nope@edge", event(CallEventType::answered, start + seconds(2))},
+      {"b@edge", event(CallEventType::failed, start + seconds(9))},
+      {"a@edge", hangup},
+  };
+  const auto results = calls().apply_events(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_FALSE(results[2]);
+  for (const auto i : {0, 1, 3, 4}) {
+    ASSERT_TRUE(results[i]) << i;
+    EXPECT_EQ(results[i]->record.switch_call_id, batch[i].switch_call_id) << i;
+  }
+  // a's hangup saw its answer applied first: the call ends answered, once.
+  EXPECT_FALSE(results[4]->previous.ended_at);
+  EXPECT_TRUE(results[4]->previous.answered_at);
+  for (const auto& item : batch) {
+    if (item.switch_call_id == "a@edge") apply_call_event(expected_a, item.event);
+    if (item.switch_call_id == "b@edge") apply_call_event(expected_b, item.event);
+  }
+  reopen();
+  EXPECT_EQ(calls().find_call_by_switch_id("a@edge"), expected_a);
+  EXPECT_EQ(call_status(expected_a), CallStatus::answered);
+  EXPECT_EQ(calls().find_call_by_switch_id("b@edge"), expected_b);
+  EXPECT_FALSE(calls().find_call_by_switch_id("nope@edge"));
+  // Delivered again (the edge never heard the answer): nothing changes.
+  const auto again = calls().apply_events(batch);
+  EXPECT_EQ(again[4]->previous, again[4]->record);
+  EXPECT_EQ(calls().find_call_by_switch_id("a@edge"), expected_a);
+}
+
 TEST_F(SqlCallRecordStoreTest, ApplyEventToUnknownCallIsNotFound) {
   record("a@edge", clock_.now());
   EXPECT_THROW(calls().apply_event("nope@edge", event(CallEventType::ringing, clock_.now())),

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store_test_support.hpp"
+#include "switch/switch_wire.hpp"
 
 namespace callsight::switching {
 namespace {
@@ -14,7 +15,8 @@ class SwitchApiTest : public SqlStoreFixture {
   SwitchApiTest()
       : SqlStoreFixture("2024-01-15 12:00:00"),
         router_(*store_, clock_, metrics_),
-        handler_(make_switch_handler(router_, "s3cret")) {}
+        edges_(metrics_, clock_),
+        handler_(make_switch_handler(router_, edges_, "s3cret")) {}
 
   http::Response send(std::string method, std::string target, std::string body = "{}",
                       std::string secret = "s3cret") {
@@ -32,6 +34,7 @@ class SwitchApiTest : public SqlStoreFixture {
 
   MetricsRegistry metrics_;
   CallRouter router_;
+  EdgeSpoolMetrics edges_;
   http::Handler handler_;
 };
 
@@ -73,6 +76,42 @@ TEST_F(SwitchApiTest, EachOperationGetsItsBodyAndNamesTheRoute) {
   EXPECT_EQ(claim.status, 400);
   EXPECT_EQ(error_field(claim), "limit");
   EXPECT_EQ(claim.route, "/switch/callbacks/claim");
+}
+
+TEST_F(SwitchApiTest, ABatchAppliesWhatItCanAndReportsTheEdgesSpool) {
+  const auto batch = [&](const std::string& events, const std::string& edge = "edge-1:5060") {
+    return send("POST", "/switch/events/batch",
+                R"({"edge":")" + edge + R"(","depth":"7","dropped":2,"lost":"1","events":[)" +
+                    events + "]}");
+  };
+  const auto at = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count() -
+      4);
+  const auto answered = batch(R"({"call_id":"nobody","event":"answered","at":)" + at +
+                              R"(},{"call_id":"x","event":"exploded","at":1},42)");
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(answered.route, "/switch/events/batch");
+  EXPECT_EQ(nlohmann::json::parse(answered.body),
+            nlohmann::json::parse(R"({"applied":0,"unknown_calls":1,"skipped":2})"));
+  const auto shown = metrics_.render();
+  for (const auto* line : {"callsight_edge_spool_depth{edge=\"edge-1:5060\"} 7\n",
+                           "callsight_edge_spool_lag_seconds{edge=\"edge-1:5060\"} 4\n",
+                           "callsight_edge_spool_dropped_events{edge=\"edge-1:5060\"} 2\n",
+                           "callsight_edge_spool_lost_events{edge=\"edge-1:5060\"} 1\n",
+                           "callsight_call_events_unknown_call_total 1\n"}) {
+    EXPECT_NE(shown.find(line), std::string::npos) << line;
+  }
+
+  // The envelope is the edge's: a wrong one is refused whole, naming the field.
+  EXPECT_EQ(error_field(batch("", "")), "edge");
+  EXPECT_EQ(batch("", "a\"b").status, 400);  // not JSON any more
+  EXPECT_EQ(error_field(batch("", std::string(65, 'e'))), "edge");
+  EXPECT_EQ(error_field(send("POST", "/switch/events/batch", R"({"edge":"e","events":{}})")),
+            "events");
+  std::string too_many;
+  for (std::size_t i = 0; i <= kMaxBatchEvents; ++i) too_many += std::string(i ? "," : "") + "{}";
+  EXPECT_EQ(error_field(batch(too_many)), "events");
+  EXPECT_EQ(metrics_.render().find("edge=\"eee"), std::string::npos);
 }
 
 }  // namespace

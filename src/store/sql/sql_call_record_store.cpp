@@ -1,5 +1,6 @@
 #include "store/sql/sql_call_record_store.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -317,8 +318,35 @@ AppliedCallEvent SqlCallRecordStore::apply_event(std::string_view switch_call_id
   // The row lock makes another node's event for the same call wait for this
   // read-modify-write (SQLite: the write transaction does).
   SqlTransaction tx(db_, Mode::concurrent_write);
+  auto applied = apply_event_locked(switch_call_id, event);
+  if (!applied) throw NotFoundError("call record not found");
+  tx.commit();
+  return std::move(*applied);
+}
+
+std::vector<std::optional<AppliedCallEvent>> SqlCallRecordStore::apply_events(
+    std::span<const SwitchCallEvent> events) {
+  // Rows are locked in call id order (a stable sort keeps each call's events in order), so
+  // two batches naming the same calls, as a retried delivery on another node may, cannot
+  // deadlock.
+  std::vector<std::size_t> order(events.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return events[a].switch_call_id < events[b].switch_call_id;
+  });
+  std::vector<std::optional<AppliedCallEvent>> results(events.size());
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  for (const auto i : order) {
+    results[i] = apply_event_locked(events[i].switch_call_id, events[i].event);
+  }
+  tx.commit();
+  return results;
+}
+
+std::optional<AppliedCallEvent> SqlCallRecordStore::apply_event_locked(
+    std::string_view switch_call_id, const CallEvent& event) {
   auto record = find_by_switch_id_locked(switch_call_id, /*lock_row=*/true);
-  if (!record) throw NotFoundError("call record not found");
+  if (!record) return std::nullopt;
   const CallRecord before = *record;
   apply_call_event(*record, event);
   // Retransmitted events change nothing; they need not rewrite the row.
@@ -327,8 +355,7 @@ AppliedCallEvent SqlCallRecordStore::apply_event(std::string_view switch_call_id
   for (const auto type : call_event_types(before, *record)) {
     write_call_event(db_, type, *record, clock_.now());
   }
-  tx.commit();
-  return {*record, before};
+  return AppliedCallEvent{*record, before};
 }
 
 std::vector<Id> SqlCallRecordStore::open_call_ids(TimePoint started_before, int limit) {

@@ -12,6 +12,8 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   CallRecord record_call(const CallRecord& record) override;
   std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) override;
   AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) override;
+  std::vector<std::optional<AppliedCallEvent>> apply_events(
+      std::span<const SwitchCallEvent> events) override;
   std::vector<Id> open_call_ids(TimePoint started_before, int limit) override;
   std::optional<AppliedCallEvent> close_overdue_call(Id cdr_id, TimePoint now,
                                                      std::chrono::seconds max_call_length) override;
@@ -26,6 +28,9 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   std::optional<CallRecord> find_by_switch_id_locked(std::string_view switch_call_id,
                                                      bool lock_row);
   void write_event_facts(const CallRecord& record);
+  // apply_event's work inside the caller's write transaction; nullopt when no record.
+  std::optional<AppliedCallEvent> apply_event_locked(std::string_view switch_call_id,
+                                                     const CallEvent& event);
   // Which visit made the call (dni::attribute_call on the number's hand-outs at its start).
   CallAttribution attribute(const CallRecord& record);
   bool is_pool(Id source_id);

@@ -1,0 +1,174 @@
+"""callsightd killed (-9) in the middle of 100 calls/s through the Kamailio edge and started
+again: no call's record goes wrong and no webhook is lost (docs/kamailio.md, "Event spool").
+
+Calls answered before the kill hang up while callsightd is away: their ends wait in the
+edge's spool and arrive once it is back. Calls that arrive while it is away get 503 from the
+edge (nothing routes them yet) and leave no open record behind.
+
+Run from tests/sip:  CALLSIGHT_BIN_DIR=/work/main/build/bin python3 -m unittest -v test_edge_restart
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+import requests
+from requests.auth import HTTPDigestAuth
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
+
+from harness import Server, unique  # noqa: E402
+from sip_harness import SipCallsMixin, free_port, missing_tools  # noqa: E402
+from webhook_receiver import Receiver  # noqa: E402
+
+SECRET = "sip-restart-" + uuid.uuid4().hex[:8]
+RATE = 100
+CALLS = 700
+TALK_MS = 2000
+KILL_AFTER_S = 3.0
+AWAY_S = 2.0
+SETTLE_S = 60.0
+
+
+def sipp_counts(out):
+    """sipp's final Successful/Failed call counters (cumulative column)."""
+    counts = {}
+    for name in ("Successful call", "Failed call"):
+        found = re.findall(name + r"\s*\|\s*\d+\s*\|\s*(\d+)", out)
+        counts[name] = int(found[-1]) if found else None
+    return counts
+
+
+@unittest.skipIf(missing_tools(), "needs kamailio and sipp (scripts/install-sip-deps)")
+class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.make_sip_tmp()
+        cls.workdir = tempfile.mkdtemp(prefix="callsight-restart-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
+        # Fixed ports, so the restarted callsightd is where the edge knows it.
+        cls.server = Server(workdir=cls.workdir, use_flags=False, switch_secret=SECRET)
+        cls.server.extra_args = [
+            "--listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM),
+            "--switch-listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM), "--db", cls.server.db,
+            "--rate-limit", "0", "--webhooks-allow-private", "--webhook-retry-base-seconds", "1"]
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.server.add_partner("alice", "alice-pw")
+        cls.server.start()
+        cls.start_edge(cls.server.switch_url(""), SECRET)
+
+    def setUp(self):
+        self.s = requests.Session()
+        self.s.auth = HTTPDigestAuth("alice", "alice-pw")
+        self.addCleanup(self.s.close)
+
+    def api(self, method, path, **kwargs):
+        resp = self.s.request(method, self.server.url(path), timeout=30, **kwargs)
+        self.assertLess(resp.status_code, 300, resp.text)
+        return resp.json()
+
+    def cdrs(self, source_id):
+        out = []
+        for page in range(100):
+            body = self.api("GET", "/statistics/cdrs",
+                            params={"source_id": source_id, "page": page, "pagesize": 1000})
+            out += body["cdrs"]
+            if len(out) >= int(body["total"]):
+                return out
+        raise AssertionError("more pages than expected")
+
+    def test_a_kill_9_mid_run_loses_no_event_and_no_webhook(self):
+        customer = self.api("POST", "/customers", data={
+            "name": "C " + unique(), "custnr": unique("cn")})["customers"][0]
+        number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 7000000)
+        self.server.cli("numbers", "add", number, check=True)
+        source = self.api("POST", "/sources", data={
+            "customer_id": customer["customer_id"], "destnr": number, "name": "radio",
+            "phonenr": "0890510"})["sources"][0]
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        self.api("POST", "/webhooks", data={
+            "customer_id": customer["customer_id"], "url": receiver.url,
+            "events": json.dumps(["call.started", "call.completed"])})
+        self.start_gateway("uas_answer.xml")
+
+        burst = {}
+        caller = threading.Thread(target=lambda: burst.update(
+            out=self.dial_burst(number, CALLS, RATE, TALK_MS)))
+        caller.start()
+        time.sleep(KILL_AFTER_S)
+        self.server.kill()
+        time.sleep(AWAY_S)
+        self.server.start()
+        caller.join(timeout=120)
+        self.assertFalse(caller.is_alive(), "sipp did not finish")
+        _, uac, _, out = burst["out"]
+        answered = uac.count("FINAL 200")
+        refused = uac.count("FINAL 503")
+        self.assertEqual(answered + refused, CALLS, collections.Counter(uac))
+        self.assertGreater(refused, 0, "no call arrived while callsightd was away")
+        self.assertGreater(answered, CALLS // 2)
+
+        # Every answered call ends answered, with the duration sipp held; every call the
+        # edge refused is either unknown to callsightd or ended failed with the 503.
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            records = self.cdrs(source["source_id"])
+            open_records = [c for c in records if c["end"] is None]
+            if not open_records or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(open_records, [])
+        by_status = collections.Counter(c["status"] for c in records)
+        self.assertEqual(by_status["answered"], answered, by_status)
+        self.assertEqual(set(by_status) - {"answered", "failed"}, set(), by_status)
+        self.assertLessEqual(by_status["failed"], refused)
+        for cdr in records:
+            if cdr["status"] == "answered":
+                self.assertLessEqual(abs(int(cdr["duration"]) - TALK_MS // 1000), 1, cdr)
+
+        # Every record's call.started and call.completed reached the receiver; a repeat
+        # delivery carries the same event id.
+        expected = {(c["cdr_id"], t) for c in records for t in ("call.started", "call.completed")}
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            seen = collections.defaultdict(set)
+            for event_id, copies in receiver.accepted().items():
+                for _, _, body in copies:
+                    event = json.loads(body)
+                    seen[(event["data"]["cdr_id"], event["type"])].add(event_id)
+            if expected <= set(seen) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(expected - set(seen), set())
+        self.assertEqual([k for k, ids in seen.items() if len(ids) > 1], [])
+
+        # The ends that happened while callsightd was away waited at the edge.
+        with open(os.path.join(self.edge.dir, "kamailio.log"), errors="replace") as log:
+            text = log.read()
+        self.assertIn("event delivery failing", text)
+        self.assertIn("event delivery works again", text)
+        self.assertNotIn("spool full", text)
+        # Once drained, the edge reports an empty spool (at least once a second).
+        deadline = time.monotonic() + 5
+        while True:
+            metrics = requests.get(self.server.switch_url("/metrics"), timeout=10).text
+            drained = re.search(r'callsight_edge_spool_depth\{edge="[^"]+"\} 0\n', metrics)
+            if drained or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertTrue(drained, metrics)
+        self.assertRegex(metrics, r'callsight_edge_spool_dropped_events\{edge="[^"]+"\} 0\n')
+        self.assertRegex(metrics, r'callsight_edge_spool_lag_seconds\{edge="[^"]+"\} 0\n')
+
+if __name__ == "__main__":
+    unittest.main()
