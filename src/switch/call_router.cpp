@@ -19,18 +19,9 @@
 namespace callsight::switching {
 namespace {
 
-// Switches send the dialled number in whatever form the carrier delivered it; inventory
-// numbers are E.164, so digits without '+' are tried as E.164 too ("46850000100").
 std::optional<NumberHolder> holder_dialled(Store& store, const std::string& dialled) {
-  const auto e164 = normalize_e164_only(dialled);
-  if (const auto* number = std::get_if<std::string>(&e164)) {
-    return store.sources().find_source_holding(*number);
-  }
-  const auto with_plus = normalize_e164_only("+" + dialled);
-  if (const auto* number = std::get_if<std::string>(&with_plus)) {
-    return store.sources().find_source_holding(*number);
-  }
-  return std::nullopt;
+  const auto number = dialled_tracking_number(dialled);
+  return number ? store.sources().find_source_holding(*number) : std::nullopt;
 }
 
 // Callers are kept whole: E.164 when the partner's country makes sense of them, otherwise
