@@ -12,7 +12,7 @@
 
 namespace callsight {
 
-// The one definition of where a call to a tracking number goes (docs/kamailio.md, "What core
+// The one definition of where a call to a tracking number goes (docs/architecture.md, "What core
 // computes for an edge"). callsightd routes live calls with number_route_at; an edge keeps
 // number_route_with_validity's answer for each number in use, so both follow these rules and
 // cannot disagree.
