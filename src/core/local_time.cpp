@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,33 @@ LocalMoment local_moment(TimePoint t, std::string_view time_zone) {
   // iso_encoding: Monday 1 ... Sunday 7.
   const auto iso_weekday = date::weekday{day}.iso_encoding();
   return {static_cast<int>(iso_weekday) - 1, static_cast<int>(minutes.count())};
+}
+
+std::vector<TimePoint> wall_clock_marks(TimePoint after, TimePoint until,
+                                        const std::vector<int>& minutes_of_day,
+                                        std::string_view time_zone) {
+  const auto& z = zone(time_zone);
+  std::vector<TimePoint> marks;
+  const auto keep = [&](TimePoint t) {
+    if (t > after && t <= until) marks.push_back(t);
+  };
+  // A day more on each side: an offset moves a local day's minutes across the range's ends.
+  const auto first_day = date::floor<date::days>(z.to_local(after)) - date::days{1};
+  const auto last_day = date::floor<date::days>(z.to_local(until)) + date::days{1};
+  for (auto day = first_day; day <= last_day; day += date::days{1}) {
+    for (const int minute : minutes_of_day) {
+      const date::local_seconds local{day + std::chrono::minutes{minute}};
+      // A repeated minute happens twice; a skipped one maps to the jump over it.
+      keep(z.to_sys(local, date::choose::earliest));
+      keep(z.to_sys(local, date::choose::latest));
+    }
+  }
+  for (auto info = z.get_info(after); info.end <= until; info = z.get_info(info.end)) {
+    keep(info.end);
+  }
+  std::sort(marks.begin(), marks.end());
+  marks.erase(std::unique(marks.begin(), marks.end()), marks.end());
+  return marks;
 }
 
 }  // namespace callsight

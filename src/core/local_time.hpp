@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 
@@ -21,5 +22,14 @@ struct LocalMoment {
 };
 
 LocalMoment local_moment(TimePoint t, std::string_view time_zone);
+
+// The instants in (after, until] at which the zone's wall clock reaches one of
+// `minutes_of_day` (0..1440, 1440 being the next midnight) on any day, a minute that occurs
+// twice in an autumn night counted twice, together with the instants its offset changes
+// (DST), where the wall clock jumps over or back across minutes. Between two consecutive ones
+// a rule on weekdays and those minutes keeps its answer. Sorted, without repeats.
+std::vector<TimePoint> wall_clock_marks(TimePoint after, TimePoint until,
+                                        const std::vector<int>& minutes_of_day,
+                                        std::string_view time_zone);
 
 }  // namespace callsight

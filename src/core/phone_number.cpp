@@ -138,6 +138,100 @@ std::optional<std::string> e164_prefix_for_ndc(std::string_view ndc, std::string
   return "+" + std::to_string(calling_code) + std::string(ndc);
 }
 
+std::optional<std::string> dialled_tracking_number(std::string_view dialled) {
+  if (auto e164 = normalize_e164_only(dialled); auto* number = std::get_if<std::string>(&e164)) {
+    return std::move(*number);
+  }
+  auto with_plus = normalize_e164_only("+" + std::string(dialled));
+  if (auto* number = std::get_if<std::string>(&with_plus)) return std::move(*number);
+  return std::nullopt;
+}
+
+namespace {
+
+// Forms in their order, without repeats, each kept when `reads_as` says it reads as e164.
+template <typename ReadsAs>
+std::vector<std::string> forms_reading_as(std::string_view e164,
+                                          const std::vector<std::string>& candidates,
+                                          ReadsAs reads_as) {
+  std::vector<std::string> forms;
+  for (const auto& candidate : candidates) {
+    if (std::find(forms.begin(), forms.end(), candidate) != forms.end()) continue;
+    if (reads_as(candidate) == e164) forms.push_back(candidate);
+  }
+  return forms;
+}
+
+std::string digits_and_plus(std::string_view text) {
+  std::string kept;
+  for (const char c : text) {
+    if (is_digit(c) || (c == '+' && kept.empty())) kept += c;
+  }
+  return kept;
+}
+
+// The prefix the region dials abroad with ("00" in SE, "011" in US). libphonenumber has no
+// getter for it, so a number of another country is formatted as dialled from the region
+// ("00 44 ..."); nullopt where the region has no single prefix and the format starts "+".
+std::optional<std::string> international_prefix(const std::string& region) {
+  const auto* util = PhoneNumberUtil::GetInstance();
+  const int home = util->GetCountryCodeForRegion(region);
+  PhoneNumber abroad;
+  if (home == 0 || !util->GetExampleNumber(home == 44 ? "SE" : "GB", &abroad)) {
+    return std::nullopt;
+  }
+  std::string dialled;
+  util->FormatOutOfCountryCallingNumber(abroad, region, &dialled);
+  const auto space = dialled.find(' ');
+  if (dialled.empty() || dialled.front() == '+' || space == std::string::npos) {
+    return std::nullopt;
+  }
+  return dialled.substr(0, space);
+}
+
+}  // namespace
+
+std::vector<std::string> dialled_forms(std::string_view e164) {
+  if (!is_e164(e164)) return {};
+  return forms_reading_as(e164, {std::string(e164), std::string(e164.substr(1))},
+                          [](const std::string& form) {
+                            return dialled_tracking_number(form).value_or(std::string());
+                          });
+}
+
+std::vector<std::string> caller_forms(std::string_view e164, std::string_view country) {
+  const auto* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (!is_e164(e164) ||
+      util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return {};
+  }
+  const std::string region(country);
+  const auto calling_code = std::to_string(number.country_code());
+  std::string significant;
+  util->GetNationalSignificantNumber(number, &significant);
+  std::string national_prefix;
+  util->GetNddPrefixForRegion(region, true, &national_prefix);
+  std::string national;
+  util->Format(number, PhoneNumberUtil::NATIONAL, &national);
+  std::string from_country;
+  util->FormatOutOfCountryCallingNumber(number, region, &from_country);
+
+  std::vector<std::string> candidates = {std::string(e164), calling_code + significant};
+  if (const auto prefix = international_prefix(region)) {
+    candidates.push_back(*prefix + calling_code + significant);
+  }
+  candidates.push_back(digits_and_plus(from_country));
+  candidates.push_back(digits_and_plus(national));
+  candidates.push_back(national_prefix + significant);
+  candidates.push_back(significant);
+  return forms_reading_as(e164, candidates, [&](const std::string& form) {
+    auto read = normalize_phone_number(form, country);
+    auto* normalised = std::get_if<std::string>(&read);
+    return normalised ? std::move(*normalised) : std::string();
+  });
+}
+
 namespace {
 
 std::string format_with_libphonenumber(std::string_view e164) {

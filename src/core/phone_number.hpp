@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace callsight {
 
@@ -23,6 +24,23 @@ std::variant<std::string, PhoneNumberError> normalize_phone_number(std::string_v
 // For resources that demand E.164 input (callbacks, blacklist, pincodes): the input must
 // start with '+'; separators are still tolerated.
 std::variant<std::string, PhoneNumberError> normalize_e164_only(std::string_view input);
+
+// The tracking number a switch names by `dialled`: E.164 itself, or its digits without the
+// '+' ("46850000100"), as carriers deliver it; nullopt when it is neither.
+std::optional<std::string> dialled_tracking_number(std::string_view dialled);
+
+// The other way round, for an edge's table of numbers: the texts without separators that
+// dialled_tracking_number reads as `e164` ("+46850000100", "46850000100"). Empty when e164
+// is no number.
+std::vector<std::string> dialled_forms(std::string_view e164);
+
+// The texts without separators in which a switch may deliver a caller that
+// normalize_phone_number reads, with the partner's `country`, as `e164`: E.164, its digits
+// without '+', the form dialled abroad from the country ("0046701234567" from SE) and, for a
+// number of the country, the national forms ("0701234567", "701234567"). Only forms that
+// read back as e164 are given, so an edge that strips separators and looks a caller up
+// among them agrees with the live path. Empty when e164 is no number.
+std::vector<std::string> caller_forms(std::string_view e164, std::string_view country);
 
 // Strict syntax check: '+', a first digit 1-9, 6..15 digits in all, nothing else.
 bool is_e164(std::string_view text);

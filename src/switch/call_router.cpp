@@ -4,9 +4,8 @@
 
 #include <variant>
 
-#include "core/alt_number_rules.hpp"
+#include "core/number_route.hpp"
 #include "core/phone_number.hpp"
-#include "core/source_lifecycle.hpp"
 #include "core/source_settings.hpp"
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
@@ -19,18 +18,9 @@
 namespace callsight::switching {
 namespace {
 
-// Switches send the dialled number in whatever form the carrier delivered it; inventory
-// numbers are E.164, so digits without '+' are tried as E.164 too ("46850000100").
 std::optional<NumberHolder> holder_dialled(Store& store, const std::string& dialled) {
-  const auto e164 = normalize_e164_only(dialled);
-  if (const auto* number = std::get_if<std::string>(&e164)) {
-    return store.sources().find_source_holding(*number);
-  }
-  const auto with_plus = normalize_e164_only("+" + dialled);
-  if (const auto* number = std::get_if<std::string>(&with_plus)) {
-    return store.sources().find_source_holding(*number);
-  }
-  return std::nullopt;
+  const auto number = dialled_tracking_number(dialled);
+  return number ? store.sources().find_source_holding(*number) : std::nullopt;
 }
 
 // Callers are kept whole: E.164 when the partner's country makes sense of them, otherwise
@@ -55,9 +45,9 @@ RouteDecision reject(int sip_status, std::string reason) {
   return decision;
 }
 
-// The answer to the switch follows from the stored record alone (plus whether the
-// customer shows the tracking number), so a repeated question gets the same answer.
-RouteDecision decision_for(const CallRecord& record, bool show_tracking_number) {
+// The answer to the switch follows from the stored record alone (plus whom the customer
+// shows as calling), so a repeated question gets the same answer.
+RouteDecision decision_for(const CallRecord& record, ShownCallerId shown) {
   RouteDecision decision;
   decision.action = record.action;
   decision.cdr_id = record.id;
@@ -66,7 +56,8 @@ RouteDecision decision_for(const CallRecord& record, bool show_tracking_number) 
     decision.reason = record.reject_reason;
   } else if (record.action == RouteAction::forward) {
     decision.destination = record.answering_number;
-    decision.caller_id = show_tracking_number ? record.tracking_number : record.caller;
+    decision.caller_id =
+        shown == ShownCallerId::tracking_number ? record.tracking_number : record.caller;
     decision.record = record.recorded;
     decision.voicemail_on_busy = record.voicemail_on_busy;
     decision.voicemail_on_no_answer = record.voicemail_on_no_answer;
@@ -74,24 +65,17 @@ RouteDecision decision_for(const CallRecord& record, bool show_tracking_number) 
   return decision;
 }
 
-void decide_forward_or_voicemail(CallRecord& record, const Source& source,
-                                 const EffectiveSourceSettings& settings,
-                                 const std::string& time_zone, TimePoint now) {
-  record.recorded = settings.call_recording != 0;
-  if (settings.vm_divert_all) {
-    record.action = RouteAction::voicemail;
+void take_route(CallRecord& record, const NumberRoute& route) {
+  if (route.action == RouteAction::reject) {
+    reject_call(record, route.sip_status, route.reason);
+    record.quarantined = route.quarantined;
     return;
   }
-  const auto target =
-      answering_target_at(source.answering_number, source.alt_numbers, now, time_zone);
-  if (target.voicemail) {
-    record.action = RouteAction::voicemail;
-    return;
-  }
-  record.action = RouteAction::forward;
-  record.answering_number = target.answering_number;
-  record.voicemail_on_busy = settings.vm_divert_busy != 0;
-  record.voicemail_on_no_answer = settings.vm_divert_noanswer != 0;
+  record.action = route.action;
+  record.recorded = route.record;
+  record.answering_number = route.answering_number;
+  record.voicemail_on_busy = route.voicemail_on_busy;
+  record.voicemail_on_no_answer = route.voicemail_on_no_answer;
 }
 
 }  // namespace
@@ -123,7 +107,7 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
     const auto customer = store_.customers().find_customer(known->partner_id, known->customer_id);
-    return decision_for(*known, customer && customer->freespee_caller_id);
+    return decision_for(*known, shown_caller_id(customer && customer->freespee_caller_id));
   }
   return route_new_call(request);
 }
@@ -154,34 +138,35 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   record.tracking_number = holder->number;
   record.start = request.at.value_or(now);
 
-  const auto status = holder->removed_from_pool
-                          ? SourceStatus::quarantined
-                          : derive_status(source->lifecycle, now, partner->quarantine_days);
-  std::string_view decision;
-  if (status != SourceStatus::active) {
-    decision = "not_in_use";
-    reject_call(record, 404, "Not In Use");
-    record.quarantined = status == SourceStatus::quarantined;
-  } else if (caller.is_number && store_.blacklists().is_blacklisted(customer->id, caller.text)) {
+  const auto campaign = source->campaign_id ? store_.campaigns().find_campaign(
+                                                  partner->id, customer->id, *source->campaign_id)
+                                            : std::nullopt;
+  const auto settings = effective_settings(*source, campaign ? &*campaign : nullptr);
+  auto route = number_route_at({.number = holder->number,
+                                .source = *source,
+                                .settings = settings,
+                                .quarantine_days = partner->quarantine_days,
+                                .time_zone = partner->timezone,
+                                .show_tracking_number = customer->freespee_caller_id != 0,
+                                .removed_from_pool = holder->removed_from_pool},
+                               now);
+  std::string_view decision =
+      route.action == RouteAction::reject ? "not_in_use" : to_string(route.action);
+  if (screens_callers(route) && caller.is_number &&
+      store_.blacklists().is_blacklisted(customer->id, caller.text)) {
     // Masked as in API answers: the log is read by more people than the CDRs are.
     spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
                  request.switch_call_id, mask_caller(record.caller), customer->id);
     decision = "blacklisted";
-    reject_call(record, 403, "Forbidden");
-  } else {
-    const auto campaign = source->campaign_id ? store_.campaigns().find_campaign(
-                                                    partner->id, customer->id, *source->campaign_id)
-                                              : std::nullopt;
-    const auto settings = effective_settings(*source, campaign ? &*campaign : nullptr);
-    decide_forward_or_voicemail(record, *source, settings, partner->timezone, now);
-    decision = to_string(record.action);
+    route = blacklisted_caller_route();
   }
+  take_route(record, route);
   const auto stored = store_.calls().record_call(record);
   routes_.labels({decision}).inc();
   // A rejection ends the call as it is routed (two nodes asked about one call at once
   // would count it twice; routing retries go through route()'s lookup instead).
   if (stored.ended_at) count_end(stored);
-  return decision_for(stored, customer->freespee_caller_id != 0);
+  return decision_for(stored, route.caller_id);
 }
 
 void CallRouter::count_end(const CallRecord& record) {

@@ -4,6 +4,10 @@
 
 #include "core/alt_number_rules.hpp"
 #include "core/dni/visit.hpp"
+#include "core/number_route.hpp"
+#include "core/phone_number.hpp"
+#include "core/source_settings.hpp"
+#include "core/time_format.hpp"
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
@@ -186,6 +190,58 @@ TEST_F(CallRouterTest, ANumberRemovedFromItsPoolIsRefusedAsAQuarantinedSourcesIs
   const auto record = store_->calls().find_call_by_switch_id("removed");
   EXPECT_TRUE(record->quarantined);
   EXPECT_EQ(record->source_id, pool.source.id);
+}
+
+// ---- the live path and an edge's copy (core/number_route) ----
+
+TEST_F(CallRouterTest, ANumberNotInUseRefusesABlacklistedCallerAsNotInUse) {
+  auto source = add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  source.lifecycle.deleted_at = clock_.now();
+  store_->sources().update_source(source);
+  const auto decision = call("blacklisted-quarantined", "0701234567");
+  EXPECT_EQ(decision.sip_status, 404);
+  EXPECT_EQ(decision.reason, "Not In Use");
+}
+
+// An edge refuses the texts caller_forms gives for a blacklist entry: so does the live path.
+TEST_F(CallRouterTest, EveryCallerFormOfABlacklistEntryIsRefusedLive) {
+  add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  const auto forms = caller_forms("+46701234567", "SE");
+  EXPECT_GE(forms.size(), 4U);
+  for (const auto& form : forms) EXPECT_EQ(call("form-" + form, form).sip_status, 403) << form;
+}
+
+TEST_F(CallRouterTest, EveryDialledFormOfATrackingNumberReachesItsSource) {
+  add_source();
+  for (const auto& form : dialled_forms("+46812345678")) {
+    EXPECT_EQ(router_.route({"dialled-" + form, "0701234567", form}).destination, "+46890510")
+        << form;
+  }
+}
+
+// A copy computed at any instant gives, until its valid_until, the route the live path takes.
+TEST_F(CallRouterTest, TheLiveRouteIsTheRouteAnEdgesCopyHolds) {
+  const auto source = add_source(
+      {rule("+46890001", kMonday, 12, 13), rule(std::string(kVoicemail), kMonday, 13, 14)});
+  const auto settings = effective_settings(source, nullptr);
+  const HeldNumber held{.number = "+46812345678",
+                        .source = source,
+                        .settings = settings,
+                        .quarantine_days = 90,
+                        .time_zone = "Europe/Stockholm"};
+  int calls = 0;
+  for (auto t = at("2024-01-15 10:00:00"); t < at("2024-01-15 14:00:00");
+       t += std::chrono::minutes(25)) {
+    const auto copy = number_route_with_validity(held, t);
+    for (const auto when : {t, copy.valid_until - std::chrono::seconds(1)}) {
+      clock_.set(when);
+      const auto live = call("copy-" + std::to_string(++calls));
+      EXPECT_EQ(live.action, copy.route.action) << format_utc(when);
+      EXPECT_EQ(live.destination, copy.route.answering_number) << format_utc(when);
+    }
+  }
 }
 
 // ---- which visit made a call ----

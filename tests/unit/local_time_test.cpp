@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "core/time_format.hpp"
 
@@ -89,11 +90,32 @@ TEST(LocalTime, MinuteOfDayUsesSummerOffset) {
   EXPECT_EQ(m.minute_of_day, 8 * 60 + 59);
 }
 
+TEST(LocalTime, WallClockMarksAreTheInstantsTheClockShowsTheMinutes) {
+  // 08:00 and 24:00 local on two winter days (UTC+1), after excluded and until included.
+  EXPECT_EQ(wall_clock_marks(utc("2026-01-12 07:00:00"), utc("2026-01-13 07:00:00"),
+                             {8 * 60, 24 * 60}, kStockholm),
+            (std::vector<TimePoint>{utc("2026-01-12 23:00:00"), utc("2026-01-13 07:00:00")}));
+}
+
+TEST(LocalTime, WallClockMarksFollowDaylightSavingChanges) {
+  // 29 March 2026 skips 02:00-03:00: 02:30 is passed when the clock jumps at 01:00 UTC.
+  EXPECT_EQ(wall_clock_marks(utc("2026-03-28 23:00:00"), utc("2026-03-29 03:00:00"), {2 * 60 + 30},
+                             kStockholm),
+            (std::vector<TimePoint>{utc("2026-03-29 01:00:00")}));
+  // 25 October 2026 repeats 02:00-03:00: 02:30 comes twice, the clock goes back between.
+  EXPECT_EQ(wall_clock_marks(utc("2026-10-24 23:00:00"), utc("2026-10-25 03:00:00"), {2 * 60 + 30},
+                             kStockholm),
+            (std::vector<TimePoint>{utc("2026-10-25 00:30:00"), utc("2026-10-25 01:00:00"),
+                                    utc("2026-10-25 01:30:00")}));
+}
+
 TEST(LocalTime, UnknownZoneThrowsInvalidArgument) {
   const auto t = utc("2026-01-15 10:00:00");
   EXPECT_THROW(end_of_local_day(t, "Mars/Olympus"), std::invalid_argument);
   EXPECT_THROW(local_moment(t, "Mars/Olympus"), std::invalid_argument);
   EXPECT_THROW(local_moment(t, ""), std::invalid_argument);
+  EXPECT_THROW(wall_clock_marks(t, t + std::chrono::hours(1), {0}, "Mars/Olympus"),
+               std::invalid_argument);
 }
 
 }  // namespace

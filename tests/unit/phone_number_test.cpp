@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace callsight {
 namespace {
 
@@ -140,6 +144,71 @@ TEST(PhoneNumber, FormatsNationallyForWebPages) {
   EXPECT_EQ(format_national("+4681234567"), "08-123 45 67");
   EXPECT_EQ(format_national("+442079460000"), "020 7946 0000");
   EXPECT_EQ(format_national("not a number"), "not a number");
+}
+
+TEST(PhoneNumber, DialledTrackingNumberIsE164WithOrWithoutPlus) {
+  EXPECT_EQ(dialled_tracking_number("+46850000100"), "+46850000100");
+  EXPECT_EQ(dialled_tracking_number("46850000100"), "+46850000100");
+  EXPECT_EQ(dialled_tracking_number("+46 8-500 001 00"), "+46850000100");
+  // A national form names no tracking number: the switch has no country to read it with.
+  EXPECT_EQ(dialled_tracking_number("0850000100"), std::nullopt);
+  EXPECT_EQ(dialled_tracking_number("anonymous"), std::nullopt);
+}
+
+TEST(PhoneNumber, DialledFormsAreTheFormsDialledTrackingNumberReads) {
+  EXPECT_EQ(dialled_forms("+46850000100"),
+            (std::vector<std::string>{"+46850000100", "46850000100"}));
+  for (const auto* e164 : {"+46850000100", "+4930123456", "+12025550123", "+390612345678"}) {
+    const auto forms = dialled_forms(e164);
+    EXPECT_EQ(forms.size(), 2U) << e164;
+    for (const auto& form : forms) EXPECT_EQ(dialled_tracking_number(form), e164) << form;
+  }
+  EXPECT_TRUE(dialled_forms("0850000100").empty());
+}
+
+TEST(PhoneNumber, CallerFormsOfASwedishMobileInSweden) {
+  EXPECT_EQ(caller_forms("+46701234567", "SE"),
+            (std::vector<std::string>{"+46701234567", "46701234567", "0046701234567", "0701234567",
+                                      "701234567"}));
+}
+
+TEST(PhoneNumber, CallerFormsOfAForeignNumberHaveNoNationalForm) {
+  EXPECT_EQ(caller_forms("+4791234567", "SE"),
+            (std::vector<std::string>{"+4791234567", "004791234567"}));
+  EXPECT_EQ(caller_forms("+46701234567", "US"),
+            (std::vector<std::string>{"+46701234567", "01146701234567"}));
+}
+
+// Every form given reads back as the blacklist entry with the partner's country, so an edge
+// refusing these texts refuses exactly the callers the live path refuses.
+TEST(PhoneNumber, EveryCallerFormNormalisesBackToItsNumber) {
+  const std::vector<std::pair<const char*, const char*>> entries = {
+      {"+46701234567", "SE"},   {"+46890510", "SE"},    {"+4930123456", "DE"},
+      {"+4915123456789", "DE"}, {"+12025550123", "US"}, {"+442079460000", "GB"},
+      {"+390612345678", "IT"},  {"+33612345678", "FR"}, {"+4791234567", "NO"},
+      {"+4791234567", "SE"},    {"+12025550123", "SE"}, {"+46701234567", "DE"}};
+  for (const auto& [e164, country] : entries) {
+    const auto forms = caller_forms(e164, country);
+    ASSERT_GE(forms.size(), 2U) << e164 << " in " << country;
+    EXPECT_EQ(forms[0], e164);
+    for (const auto& form : forms) {
+      EXPECT_EQ(normalized(form, country), e164) << form << " in " << country;
+      EXPECT_EQ(std::count(forms.begin(), forms.end(), form), 1) << form;
+    }
+  }
+}
+
+TEST(PhoneNumber, CallerFormsOfANationalNumberIncludeItsNationalPrefix) {
+  const auto german = caller_forms("+4930123456", "DE");
+  EXPECT_NE(std::find(german.begin(), german.end(), "030123456"), german.end());
+  EXPECT_NE(std::find(german.begin(), german.end(), "004930123456"), german.end());
+  const auto italian = caller_forms("+390612345678", "IT");
+  EXPECT_NE(std::find(italian.begin(), italian.end(), "0612345678"), italian.end());
+}
+
+TEST(PhoneNumber, CallerFormsOfNoNumberAreNone) {
+  EXPECT_TRUE(caller_forms("anonymous", "SE").empty());
+  EXPECT_TRUE(caller_forms("0701234567", "SE").empty());
 }
 
 }  // namespace
