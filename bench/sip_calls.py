@@ -52,7 +52,7 @@ GATEWAY_DIGIT = {"caller_bye": 1, "callee_bye": 2, "busy": 3, "cancel": 4, "time
 MIX = ["caller_bye", "callee_bye", "busy", "caller_bye", "cancel", "callee_bye", "timeout",
        "caller_bye", "busy", "callee_bye"]
 # What sipp sees for each mode: (final status, who sends the BYE).
-SIP_OUTCOME = {"caller_bye": ("200", "BYE_SENT"), "callee_bye": ("200", "BYE_RECV"),
+SIP_OUTCOME = {"caller_bye": ("200", "BYE_200"), "callee_bye": ("200", "BYE_RECV"),
                "busy": ("486", None), "cancel": ("487", None), "timeout": ("408", None)}
 RECORD_STATUS = {"200": "answered", "486": "busy", "487": "no_answer", "408": "no_answer"}
 MAX_CALLS = 10000  # callers are +4670<4-digit call index>123, unique within a rate
@@ -175,9 +175,10 @@ def sip_failed(call):
 
 
 def held_seconds(call):
-    """Talk time as sipp held it: from the 200 to the BYE, whoever sent it."""
-    bye = call.get("BYE_SENT", call.get("BYE_RECV"))
-    return bye - call["FINAL_AT"]
+    """Talk time as sipp held it: from the 200 to the end of the BYE's transaction, the
+    instant the edge takes as the call's end (its reply passing the edge), on either side:
+    the 200 to the caller's BYE, or the callee's BYE, which the caller answers at once."""
+    return call.get("BYE_200", call.get("BYE_RECV")) - call["FINAL_AT"]
 
 
 def achieved_rate(calls):
@@ -212,7 +213,7 @@ def record_faults(call, cdr, tracking):
     if not cdr["end"]:
         faults.append("no end")
     if final == "200":
-        expected_by = "caller" if "BYE_SENT" in call else "callee"
+        expected_by = "caller" if "BYE_200" in call else "callee"
         if cdr.get("hangup_by") != expected_by:
             faults.append("hangup_by %s" % cdr.get("hangup_by"))
         if abs(int(cdr["duration"]) - held_seconds(call)) > 1.0:
