@@ -51,7 +51,8 @@ GATEWAY_DIGIT = {"caller_bye": 1, "callee_bye": 2, "busy": 3, "cancel": 4, "time
 # Ten calls: three hung up by the caller, three by the callee, two busy, two unanswered.
 MIX = ["caller_bye", "callee_bye", "busy", "caller_bye", "cancel", "callee_bye", "timeout",
        "caller_bye", "busy", "callee_bye"]
-# What sipp sees for each mode: (final status, who sends the BYE).
+# What sipp sees for each mode: (final status, the fact that ends an answered call: the 200
+# to the caller's BYE, or the callee's BYE).
 SIP_OUTCOME = {"caller_bye": ("200", "BYE_200"), "callee_bye": ("200", "BYE_RECV"),
                "busy": ("486", None), "cancel": ("487", None), "timeout": ("408", None)}
 RECORD_STATUS = {"200": "answered", "486": "busy", "487": "no_answer", "408": "no_answer"}
