@@ -21,7 +21,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 
 import requests
@@ -485,7 +484,7 @@ def main():
         print("sip_calls.py: needs kamailio and sipp (scripts/install-sip-deps)", file=sys.stderr)
         return SKIPPED
     bench = Bench()
-    Bench.tmp = tempfile.mkdtemp(prefix="callsight-bench-sip-")
+    Bench.make_sip_tmp()  # removed at the end unless KEEP_SIP_TMP=1
     server = harness.Server(switch_secret=SECRET, extra_args=("--webhooks-allow-private",))
     server.add_partner("bench", "bench-pw")
     server.start()
