@@ -189,3 +189,21 @@ def pg_database(cluster_url, name):
     run(["psql", cluster_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE " + name])
     parts = urllib.parse.urlsplit(cluster_url)
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()
+    return "%d cores (nproc), %s; load average %.2f %.2f %.2f" % (os.cpu_count(), model, *load)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -52,11 +52,12 @@ class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 
     def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS,
-                 voicemail=False):
-        self.dir = os.path.join(workdir, "kamailio")
+                 voicemail=False, config=None, name="kamailio"):
+        self.dir = os.path.join(workdir, name)
         self.switch_url = switch_url
         self.secret = secret
         self.ring_timeout_ms = ring_timeout_ms
+        self.config = config  # None: deploy/kamailio/kamailio.cfg
         self.sip_port = free_port()
         self.gw_port = free_port()
         # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port>.
@@ -70,18 +71,29 @@ class KamailioEdge:
              "--gateway", f"127.0.0.1:{self.gw_port}",
              "--ring-timeout", str(self.ring_timeout_ms),
              *(["--voicemail-uri", f"sip:voicemail@127.0.0.1:{self.vm_port}"]
-               if self.vm_port else [])],
+               if self.vm_port else []),
+             *(["--config", self.config] if self.config else [])],
             env=env, capture_output=True, text=True, timeout=30,
             stdin=subprocess.DEVNULL)
         if started.returncode != 0:
             raise RuntimeError("kamailio-run failed:\n" + started.stdout + started.stderr)
 
-    def stop(self):
+    @property
+    def log_path(self):
+        return os.path.join(self.dir, "kamailio.log")
+
+    def pid(self):
+        """The main process's pid (its children are Kamailio's workers), or None."""
         pidfile = os.path.join(self.dir, "kamailio.pid")
         if not os.path.exists(pidfile):
-            return
+            return None
         with open(pidfile) as f:
-            pid = int(f.read().strip())
+            return int(f.read().strip())
+
+    def stop(self):
+        pid = self.pid()
+        if pid is None:
+            return
         try:
             os.kill(pid, 15)
             for _ in range(50):
@@ -136,8 +148,9 @@ class SipCallsMixin:
         """Places one call; returns (call_id, sipp exit code, <log> lines, seconds taken)."""
         call_id = f"t{uuid.uuid4().hex[:12]}@127.0.0.1"
         log = os.path.join(self.tmp, f"uac-{call_id}.log")
-        done, took = self._run_uac(dialled, scenario, caller, log,
-                                   ["-cid_str", call_id, "-d", str(duration_ms), "-m", "1"],
+        done, took = self._run_uac(scenario, log,
+                                   ["-s", dialled, "-key", "caller", caller, "-cid_str", call_id,
+                                    "-d", str(duration_ms), "-m", "1"],
                                    timeout_s=25)
         return call_id, done.returncode, read_lines(log), took
 
@@ -145,17 +158,30 @@ class SipCallsMixin:
         """Places `calls` calls at `rate` calls/s; returns (sipp exit code, <log> lines,
         seconds taken, sipp's stdout and stderr)."""
         log = os.path.join(self.tmp, f"burst-{uuid.uuid4().hex[:6]}.log")
-        done, took = self._run_uac(dialled, "uac.xml", caller, log,
-                                   ["-d", str(duration_ms), "-m", str(calls), "-r", str(rate),
+        done, took = self._run_uac("uac.xml", log,
+                                   ["-s", dialled, "-key", "caller", caller,
+                                    "-d", str(duration_ms), "-m", str(calls), "-r", str(rate),
                                     "-l", str(calls)],
                                    timeout_s=60)
         return done.returncode, read_lines(log), took, done.stdout + done.stderr
 
-    def _run_uac(self, dialled, scenario, caller, log, extra, timeout_s):
+    def dial_scripted(self, scenario, injection, calls, rate, edge=None):
+        """Places `calls` calls at `rate` calls/s through `edge` (default: the class's), each
+        from its line of the sipp injection file (-inf: what to dial, and how, is the
+        scenario's business); returns (sipp exit code, <log> lines, seconds taken, sipp's
+        stdout and stderr)."""
+        log = os.path.join(self.tmp, f"scripted-{uuid.uuid4().hex[:6]}.log")
+        done, took = self._run_uac(scenario, log,
+                                   ["-inf", injection, "-m", str(calls), "-r", str(rate),
+                                    "-l", str(calls)],
+                                   timeout_s=int(calls / rate) + 60, edge=edge)
+        return done.returncode, read_lines(log), took, done.stdout + done.stderr
+
+    def _run_uac(self, scenario, log, extra, timeout_s, edge=None):
         start = time.monotonic()
         done = subprocess.run(
-            ["sipp", f"127.0.0.1:{self.edge.sip_port}", "-sf", os.path.join(HERE, scenario),
-             "-s", dialled, "-key", "caller", caller, "-i", "127.0.0.1",
+            ["sipp", f"127.0.0.1:{(edge or self.edge).sip_port}",
+             "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
              "-p", str(free_port()), *extra, "-nostdin",
              "-trace_logs", "-log_file", log, "-timeout", str(timeout_s), "-timeout_error"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s + 15,
