@@ -3,7 +3,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/campaign.hpp"
 #include "core/source.hpp"
 #include "core/types.hpp"
 #include "store/store.hpp"
@@ -35,6 +37,27 @@ struct NumberHolder {
   // Removed from its pool and in its quarantine: refused as a quarantined source's number
   // is, whatever the pool's status.
   bool removed_from_pool = false;
+};
+
+// A tracking number in use with everything its route follows from (core/number_route), for
+// an edge's copy of the routes (docs/kamailio.md, "Routes at the edge").
+struct RoutableNumber {
+  NumberHolder holder;
+  std::optional<Campaign> campaign;   // the holder's, when it has one
+  int quarantine_days = 0;            // the partner's
+  std::string time_zone;              // the partner's
+  std::string country;                // the partner's, for the forms of callers
+  bool show_tracking_number = false;  // the customer's freespee_caller_id
+};
+
+// Every number in use and the blacklists of the customers holding them, read at one instant.
+struct RoutingTable {
+  std::vector<RoutableNumber> numbers;  // by number
+  struct Blacklisted {
+    Id customer_id = 0;
+    std::string number;  // E.164
+  };
+  std::vector<Blacklisted> blacklisted;  // by customer, then number
 };
 
 // The sources part of the Store (see store.hpp). Every method is one transaction (the sweep
@@ -78,6 +101,9 @@ class SourceStore {
   // does: a static source that is reserved, upcoming, active or quarantined, or a pool that is
   // not archived, the number in it or removed from it and still in its quarantine.
   virtual std::optional<NumberHolder> find_source_holding(const std::string& tracking_number) = 0;
+  // For the edges, across partners, in one read transaction: every number find_source_holding
+  // would find now, and the blacklists that screen their calls.
+  virtual RoutingTable routing_table() = 0;
 };
 
 }  // namespace callsight

@@ -102,7 +102,11 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
                                .counter("callsight_call_events_unknown_call_total",
                                         "Call events an edge delivered for a call it never "
                                         "routed through this platform; skipped.")
-                               .unlabelled()) {}
+                               .unlabelled()),
+      edge_routed_(metrics.counter("callsight_edge_routed_calls_total",
+                                   "Calls an edge routed from its copy of the routes, recorded "
+                                   "from its routed event, by action: forward, voicemail, reject.",
+                                   {"action"})) {}
 
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
@@ -112,51 +116,68 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
   return route_new_call(request);
 }
 
+std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& holder,
+                                                        const std::string& switch_call_id,
+                                                        const std::string& caller,
+                                                        TimePoint start) {
+  const auto& source = holder.source;
+  const auto partner = store_.partners().find_partner(source.partner_id);
+  const auto customer =
+      partner ? store_.customers().find_customer(partner->id, source.customer_id) : std::nullopt;
+  if (!customer) return std::nullopt;
+  const auto normalised = normalised_caller(caller, partner->country);
+  NewCall call;
+  call.caller_is_number = normalised.is_number;
+  call.show_tracking_number = customer->freespee_caller_id != 0;
+  auto& record = call.record;
+  record.partner_id = partner->id;
+  record.customer_id = customer->id;
+  record.source_id = source.id;
+  record.campaign_id = source.campaign_id;
+  record.switch_call_id = switch_call_id;
+  record.caller = normalised.text;
+  record.tracking_number = holder.number;
+  record.start = start;
+  return call;
+}
+
 // A call to a pool's number is routed as a call to a static source with the pool's settings.
 RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   const auto holder = holder_dialled(store_, request.dialled);
-  const Source* source = holder ? &holder->source : nullptr;
-  const auto partner = source ? store_.partners().find_partner(source->partner_id) : std::nullopt;
-  const auto customer =
-      partner ? store_.customers().find_customer(partner->id, source->customer_id) : std::nullopt;
-  if (!customer) {
+  // The decision is the platform's, taken now; the call started when the edge saw it.
+  const auto now = clock_.now();
+  auto call =
+      holder ? new_call(*holder, request.switch_call_id, request.caller, request.at.value_or(now))
+             : std::nullopt;
+  if (!call) {
     spdlog::info("call {}: {} is not a tracking number in use; rejected", request.switch_call_id,
                  request.dialled);
     routes_.labels({"not_found"}).inc();
     return reject(404, "Not Found");
   }
-  // The decision is the platform's, taken now; the call started when the edge saw it.
-  const auto now = clock_.now();
-  const auto caller = normalised_caller(request.caller, partner->country);
-  CallRecord record;
-  record.partner_id = partner->id;
-  record.customer_id = customer->id;
-  record.source_id = source->id;
-  record.campaign_id = source->campaign_id;
-  record.switch_call_id = request.switch_call_id;
-  record.caller = caller.text;
-  record.tracking_number = holder->number;
-  record.start = request.at.value_or(now);
-
-  const auto campaign = source->campaign_id ? store_.campaigns().find_campaign(
-                                                  partner->id, customer->id, *source->campaign_id)
-                                            : std::nullopt;
-  const auto settings = effective_settings(*source, campaign ? &*campaign : nullptr);
+  auto& record = call->record;
+  const auto& source = holder->source;
+  const auto partner = store_.partners().find_partner(record.partner_id);
+  const auto campaign = source.campaign_id
+                            ? store_.campaigns().find_campaign(
+                                  record.partner_id, record.customer_id, *source.campaign_id)
+                            : std::nullopt;
+  const auto settings = effective_settings(source, campaign ? &*campaign : nullptr);
   auto route = number_route_at({.number = holder->number,
-                                .source = *source,
+                                .source = source,
                                 .settings = settings,
                                 .quarantine_days = partner->quarantine_days,
                                 .time_zone = partner->timezone,
-                                .show_tracking_number = customer->freespee_caller_id != 0,
+                                .show_tracking_number = call->show_tracking_number,
                                 .removed_from_pool = holder->removed_from_pool},
                                now);
   std::string_view decision =
       route.action == RouteAction::reject ? "not_in_use" : to_string(route.action);
-  if (screens_callers(route) && caller.is_number &&
-      store_.blacklists().is_blacklisted(customer->id, caller.text)) {
+  if (screens_callers(route) && call->caller_is_number &&
+      store_.blacklists().is_blacklisted(record.customer_id, record.caller)) {
     // Masked as in API answers: the log is read by more people than the CDRs are.
     spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
-                 request.switch_call_id, mask_caller(record.caller), customer->id);
+                 request.switch_call_id, mask_caller(record.caller), record.customer_id);
     decision = "blacklisted";
     route = blacklisted_caller_route();
   }
@@ -167,6 +188,47 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   // would count it twice; routing retries go through route()'s lookup instead).
   if (stored.ended_at) count_end(stored);
   return decision_for(stored, route.caller_id);
+}
+
+bool CallRouter::record_edge_routed(const EdgeRoutedCall& routed) {
+  const auto holder = store_.sources().find_source_holding(routed.tracking_number);
+  auto call =
+      holder ? new_call(*holder, routed.switch_call_id, routed.caller, routed.at) : std::nullopt;
+  if (!call) {
+    spdlog::warn("call {}: the edge routed it to {}, which no customer holds now; not recorded",
+                 routed.switch_call_id, routed.tracking_number);
+    unknown_call_events_.inc();
+    return false;
+  }
+  auto& record = call->record;
+  if (routed.action == RouteAction::reject) {
+    reject_call(record, routed.sip_status, routed.reason);
+    record.quarantined = routed.quarantined;
+  } else {
+    record.action = routed.action;
+    record.recorded = routed.record;
+    record.answering_number = routed.answering_number;
+    record.voicemail_on_busy = routed.voicemail_on_busy;
+    record.voicemail_on_no_answer = routed.voicemail_on_no_answer;
+  }
+  const auto known = store_.calls().find_call_by_switch_id(routed.switch_call_id);
+  const auto stored = store_.calls().record_call(record);
+  if (!known) {
+    edge_routed_.labels({to_string(record.action)}).inc();
+    if (stored.ended_at) count_end(stored);
+  }
+  return true;
+}
+
+std::shared_ptr<const EdgeRouteTable> CallRouter::edge_routes() {
+  std::lock_guard lock(edge_routes_mutex_);
+  const auto now = clock_.now();
+  if (!edge_routes_ || now - edge_routes_at_ >= kEdgeRoutesRefresh || now < edge_routes_at_) {
+    edge_routes_ = std::make_shared<const EdgeRouteTable>(
+        build_edge_routes(store_.sources().routing_table(), now));
+    edge_routes_at_ = now;
+  }
+  return edge_routes_;
 }
 
 void CallRouter::count_end(const CallRecord& record) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,7 +12,9 @@
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
 #include "store/call_record_store.hpp"
+#include "store/source_store.hpp"
 #include "store/store.hpp"
+#include "switch/edge_routes.hpp"
 
 namespace callsight::switching {
 
@@ -21,6 +25,23 @@ struct RouteRequest {
   std::string caller;
   std::string dialled;
   std::optional<TimePoint> at;  // when the edge received the call; absent: now
+};
+
+// A call the edge routed itself from its copy of the routes (its "routed" event): what it
+// did, for the record. tracking_number is E.164, the copy's own.
+struct EdgeRoutedCall {
+  std::string switch_call_id;
+  std::string tracking_number;
+  std::string caller;  // as SIP sent it
+  TimePoint at;        // when the edge received the call
+  RouteAction action = RouteAction::reject;
+  std::string answering_number;  // forward
+  int sip_status = 0;            // reject
+  std::string reason;            // reject
+  bool record = false;
+  bool voicemail_on_busy = false;
+  bool voicemail_on_no_answer = false;
+  bool quarantined = false;  // reject: the number was in quarantine
 };
 
 // Where the call goes. cdr_id is absent only when no customer owns the dialled number:
@@ -60,6 +81,16 @@ class CallRouter {
   // decision again and one record.
   RouteDecision route(const RouteRequest& request);
 
+  // Records a call the edge routed from its copy, as the edge routed it, once per call id:
+  // false (logged, counted) when no customer holds its number any more.
+  bool record_edge_routed(const EdgeRoutedCall& call);
+
+  // The edges' copy of every route now (switch/edge_routes.hpp). Worked out at most every
+  // kEdgeRoutesRefresh per node, however many edges ask: a change reaches an edge within
+  // that plus the edge's own poll interval.
+  static constexpr std::chrono::milliseconds kEdgeRoutesRefresh{200};
+  std::shared_ptr<const EdgeRouteTable> edge_routes();
+
   // Applies a switch event to the call's record and settles its callback, if any.
   // NotFoundError when the switch never routed that call id.
   CallRecord report(const std::string& switch_call_id, const CallEvent& event);
@@ -81,6 +112,14 @@ class CallRouter {
 
  private:
   RouteDecision route_new_call(const RouteRequest& request);
+  // The record of a new call to the holder's number, before its route is taken.
+  struct NewCall {
+    CallRecord record;
+    bool caller_is_number = false;
+    bool show_tracking_number = false;
+  };
+  std::optional<NewCall> new_call(const NumberHolder& holder, const std::string& switch_call_id,
+                                  const std::string& caller, TimePoint start);
   void settle_callback(const CallRecord& record);
   void count_end(const CallRecord& record);
   // What report does after the store applied an event.
@@ -93,6 +132,10 @@ class CallRouter {
   MetricFamily<Counter>& ended_;
   Counter& callback_dials_;
   Counter& unknown_call_events_;
+  MetricFamily<Counter>& edge_routed_;
+  std::mutex edge_routes_mutex_;
+  std::shared_ptr<const EdgeRouteTable> edge_routes_;
+  TimePoint edge_routes_at_;
 };
 
 }  // namespace callsight::switching

@@ -48,6 +48,7 @@ class SwitchApi {
     routes_.add("POST", "/switch/route", &SwitchApi::route);
     routes_.add("POST", "/switch/events", &SwitchApi::event);
     routes_.add("POST", "/switch/events/batch", &SwitchApi::event_batch);
+    routes_.add("POST", "/switch/routes", &SwitchApi::edge_routes);
     routes_.add("POST", "/switch/callbacks/claim", &SwitchApi::claim);
   }
 
@@ -102,17 +103,32 @@ class SwitchApi {
       spdlog::warn("edge {}: event {} of a batch skipped: {}", batch.spool.edge, skipped.index,
                    skipped.error.message);
     }
-    const auto outcome = router_.report_batch(batch.events);
-    edges_.observe(batch.spool, oldest_event(batch.events));
+    std::size_t unknown_routed = 0;
+    for (const auto& routed : batch.routed) {
+      if (!router_.record_edge_routed(routed)) ++unknown_routed;
+    }
+    auto outcome = router_.report_batch(batch.events);
+    outcome.applied += batch.routed.size() - unknown_routed;
+    outcome.unknown_calls += unknown_routed;
+    edges_.observe(batch.spool, oldest_event(batch));
     return json_response(
         render_batch_result(outcome.applied, outcome.unknown_calls, batch.skipped.size()));
   }
 
-  static std::optional<TimePoint> oldest_event(const std::vector<SwitchCallEvent>& events) {
+  http::Response edge_routes(const std::string& body) {
+    auto parsed = parse_routes_request(body);
+    if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
+    return json_response(
+        render_routes_page(*router_.edge_routes(), std::get<RoutesRequest>(parsed)));
+  }
+
+  static std::optional<TimePoint> oldest_event(const EventBatch& batch) {
     std::optional<TimePoint> oldest;
-    for (const auto& event : events) {
-      if (!oldest || event.event.at < *oldest) oldest = event.event.at;
-    }
+    const auto consider = [&](TimePoint at) {
+      if (!oldest || at < *oldest) oldest = at;
+    };
+    for (const auto& event : batch.events) consider(event.event.at);
+    for (const auto& routed : batch.routed) consider(routed.at);
     return oldest;
   }
 

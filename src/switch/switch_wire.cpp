@@ -163,6 +163,39 @@ bool plain_edge_name(std::string_view name) {
   });
 }
 
+// A "routed" event: the call, the tracking number and caller, and the route the edge took.
+std::variant<EdgeRoutedCall, WireError> routed_from(const json& object) {
+  FieldReader fields(object);
+  EdgeRoutedCall call;
+  call.switch_call_id = fields.required_text("call_id");
+  call.tracking_number = fields.required_text("dialled");
+  call.caller = fields.clipped_text("caller");
+  const auto at = fields.optional_integer("at", 0, kMaxUnixSeconds);
+  const auto action = fields.required_text("action");
+  call.answering_number = fields.optional_text("destination").value_or("");
+  const auto sip_status = fields.optional_integer("sip_status", 300, 699);
+  call.reason = fields.optional_text("reason").value_or("");
+  call.record = fields.optional_integer("record", 0, 1).value_or(0) != 0;
+  call.voicemail_on_busy = fields.optional_integer("voicemail_on_busy", 0, 1).value_or(0) != 0;
+  call.voicemail_on_no_answer =
+      fields.optional_integer("voicemail_on_no_answer", 0, 1).value_or(0) != 0;
+  call.quarantined = fields.optional_integer("quarantined", 0, 1).value_or(0) != 0;
+  if (fields.error()) return *fields.error();
+  if (!at) return WireError{"at", "at is required (Unix seconds)"};
+  call.at = TimePoint(std::chrono::seconds(*at));
+  const auto parsed_action = parse_route_action(action);
+  if (!parsed_action) return WireError{"action", "action must be forward, voicemail or reject"};
+  call.action = *parsed_action;
+  if (call.action == RouteAction::forward && call.answering_number.empty()) {
+    return WireError{"destination", "destination is required to forward"};
+  }
+  if (call.action == RouteAction::reject && !sip_status) {
+    return WireError{"sip_status", "sip_status is required to reject"};
+  }
+  call.sip_status = static_cast<int>(sip_status.value_or(0));
+  return call;
+}
+
 std::variant<EdgeSpoolReport, WireError> spool_report_from(const json& object) {
   FieldReader fields(object);
   EdgeSpoolReport report;
@@ -201,7 +234,17 @@ std::variant<EventBatch, WireError> parse_event_batch(std::string_view body) {
     return WireError{"events", "events holds more than " + std::to_string(kMaxBatchEvents)};
   }
   for (std::size_t i = 0; i < events->size(); ++i) {
-    auto event = event_from((*events)[i]);
+    const auto& item = (*events)[i];
+    if (item.is_object() && item.value("event", json()) == "routed") {
+      auto routed = routed_from(item);
+      if (auto* error = std::get_if<WireError>(&routed)) {
+        batch.skipped.push_back({i, std::move(*error)});
+      } else {
+        batch.routed.push_back(std::move(std::get<EdgeRoutedCall>(routed)));
+      }
+      continue;
+    }
+    auto event = event_from(item);
     if (auto* error = std::get_if<WireError>(&event)) {
       batch.skipped.push_back({i, std::move(*error)});
     } else {
@@ -209,6 +252,39 @@ std::variant<EventBatch, WireError> parse_event_batch(std::string_view body) {
     }
   }
   return batch;
+}
+
+std::variant<RoutesRequest, WireError> parse_routes_request(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (parsed.error) return *parsed.error;
+  FieldReader fields(parsed.object);
+  RoutesRequest request;
+  request.edge = fields.required_text("edge");
+  request.version = fields.optional_text("version").value_or("");
+  const auto page = fields.optional_integer("page", 0, 1000000);
+  if (fields.error()) return *fields.error();
+  if (!plain_edge_name(request.edge)) {
+    return WireError{"edge", "edge must be 1 to 64 letters, digits or . : _ -"};
+  }
+  request.page = static_cast<std::size_t>(page.value_or(0));
+  return request;
+}
+
+std::string render_routes_page(const EdgeRouteTable& table, const RoutesRequest& request) {
+  if (request.page == 0 && request.version == table.version) {
+    return to_json_text(json{{"version", table.version}, {"unchanged", "1"}});
+  }
+  const auto pages =
+      std::max<std::size_t>(1, (table.entries.size() + kRoutesPageSize - 1) / kRoutesPageSize);
+  json entries = json::array();
+  const auto first = std::min(table.entries.size(), request.page * kRoutesPageSize);
+  const auto last = std::min(table.entries.size(), first + kRoutesPageSize);
+  for (auto i = first; i < last; ++i) entries.push_back(table.entries[i]);
+  return to_json_text(json{{"version", table.version},
+                           {"unchanged", "0"},
+                           {"page", std::to_string(request.page)},
+                           {"pages", std::to_string(pages)},
+                           {"entries", entries}});
 }
 
 std::variant<int, WireError> parse_claim_request(std::string_view body) {

@@ -39,8 +39,11 @@ struct SkippedEvent {
 };
 
 // POST /switch/events/batch: the edge's spool report and its events, oldest first.
+// "routed" events (calls the edge routed from its copy) come apart from the others: their
+// records must exist before the others apply.
 struct EventBatch {
   EdgeSpoolReport spool;
+  std::vector<EdgeRoutedCall> routed;
   std::vector<SwitchCallEvent> events;
   std::vector<SkippedEvent> skipped;
 };
@@ -53,6 +56,19 @@ std::variant<EventBatch, WireError> parse_event_batch(std::string_view body);
 // {"limit": N}; N from 1 to kMaxClaim, 10 when absent.
 std::variant<int, WireError> parse_claim_request(std::string_view body);
 inline constexpr int kMaxClaim = 100;
+
+// POST /switch/routes: the edge's name, the version of the copy it holds (or is fetching,
+// for a page after the first) and the page it wants.
+struct RoutesRequest {
+  std::string edge;
+  std::string version;
+  std::size_t page = 0;
+};
+std::variant<RoutesRequest, WireError> parse_routes_request(std::string_view body);
+inline constexpr std::size_t kRoutesPageSize = 200;
+// {"version", "unchanged": "1"} for a first page asked with the current version; otherwise
+// {"version", "unchanged": "0", "page", "pages", "entries": [...]}.
+std::string render_routes_page(const EdgeRouteTable& table, const RoutesRequest& request);
 
 std::string render_decision(const RouteDecision& decision);
 std::string render_event_result(const CallRecord& record);

@@ -48,6 +48,18 @@ def settled(cdr):
     return cdr["status"] != "in_progress" and (cdr["answered"] != "1" or cdr["end"] is not None)
 
 
+def restartable_server(workdir, secret, *extra_args):
+    """A callsightd (tests/blackbox/harness.Server, which the caller has on sys.path) on
+    fixed free ports, so one started again after kill() is where the edge knows it."""
+    from harness import Server
+    server = Server(workdir=workdir, use_flags=False, switch_secret=secret)
+    server.extra_args = [
+        "--listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM),
+        "--switch-listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM), "--db", server.db,
+        "--rate-limit", "0", *extra_args]
+    return server
+
+
 class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 

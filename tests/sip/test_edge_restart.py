@@ -1,9 +1,10 @@
 """callsightd killed (-9) in the middle of 100 calls/s through the Kamailio edge and started
-again: no call's record goes wrong and no webhook is lost (docs/kamailio.md, "Event spool").
+again: no call's record goes wrong and no webhook is lost (docs/kamailio.md, "Event spool"
+and "Routes at the edge").
 
 Calls answered before the kill hang up while callsightd is away: their ends wait in the
-edge's spool and arrive once it is back. Calls that arrive while it is away get 503 from the
-edge (nothing routes them yet) and leave no open record behind.
+edge's spool and arrive once it is back. Calls that arrive while it is away are routed from
+the edge's copy of the routes, and their records come from the spool too.
 
 Run from tests/sip:  CALLSIGHT_BIN_DIR=/work/main/build/bin python3 -m unittest -v test_edge_restart
 """
@@ -12,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -25,8 +25,8 @@ from requests.auth import HTTPDigestAuth
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
-from harness import Server, unique  # noqa: E402
-from sip_harness import SipCallsMixin, free_port, missing_tools  # noqa: E402
+from harness import unique  # noqa: E402
+from sip_harness import SipCallsMixin, missing_tools, restartable_server  # noqa: E402
 from webhook_receiver import Receiver  # noqa: E402
 
 SECRET = "sip-restart-" + uuid.uuid4().hex[:8]
@@ -55,12 +55,8 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
         cls.make_sip_tmp()
         cls.workdir = tempfile.mkdtemp(prefix="callsight-restart-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
-        # Fixed ports, so the restarted callsightd is where the edge knows it.
-        cls.server = Server(workdir=cls.workdir, use_flags=False, switch_secret=SECRET)
-        cls.server.extra_args = [
-            "--listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM),
-            "--switch-listen", "127.0.0.1:%d" % free_port(socket.SOCK_STREAM), "--db", cls.server.db,
-            "--rate-limit", "0", "--webhooks-allow-private", "--webhook-retry-base-seconds", "1"]
+        cls.server = restartable_server(cls.workdir, SECRET, "--webhooks-allow-private",
+                                        "--webhook-retry-base-seconds", "1")
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.add_partner("alice", "alice-pw")
         cls.server.start()
@@ -113,28 +109,21 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
         self.assertFalse(caller.is_alive(), "sipp did not finish")
         _, uac, _, out = burst["out"]
         answered = uac.count("FINAL 200")
-        refused = uac.count("FINAL 503")
-        self.assertEqual(answered + refused, CALLS, collections.Counter(uac))
-        self.assertGreater(refused, 0, "no call arrived while callsightd was away")
-        self.assertGreater(answered, CALLS // 2)
+        self.assertEqual(answered, CALLS, collections.Counter(uac))
 
-        # Every answered call ends answered, with the duration sipp held; every call the
-        # edge refused is either unknown to callsightd or ended failed with the 503.
+        # Every call ends answered, with the duration sipp held, once.
         deadline = time.monotonic() + SETTLE_S
         while True:
             records = self.cdrs(source["source_id"])
-            open_records = [c for c in records if c["end"] is None]
-            if not open_records or time.monotonic() > deadline:
+            done = [c for c in records if c["end"] is not None]
+            if len(done) >= CALLS or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        self.assertEqual(open_records, [])
-        by_status = collections.Counter(c["status"] for c in records)
-        self.assertEqual(by_status["answered"], answered, by_status)
-        self.assertEqual(set(by_status) - {"answered", "failed"}, set(), by_status)
-        self.assertLessEqual(by_status["failed"], refused)
+        self.assertEqual(len(records), CALLS)
+        self.assertEqual(collections.Counter(c["status"] for c in records), {"answered": CALLS})
         for cdr in records:
-            if cdr["status"] == "answered":
-                self.assertLessEqual(abs(int(cdr["duration"]) - TALK_MS // 1000), 1, cdr)
+            self.assertIsNotNone(cdr["end"], cdr)
+            self.assertLessEqual(abs(int(cdr["duration"]) - TALK_MS // 1000), 1, cdr)
 
         # Every record's call.started and call.completed reached the receiver; a repeat
         # delivery carries the same event id.
@@ -169,6 +158,10 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
         self.assertTrue(drained, metrics)
         self.assertRegex(metrics, r'callsight_edge_spool_dropped_events\{edge="[^"]+"\} 0\n')
         self.assertRegex(metrics, r'callsight_edge_spool_lag_seconds\{edge="[^"]+"\} 0\n')
+        # The calls of the outage were routed from the copy, and recorded by this process.
+        routed = re.search(r'callsight_edge_routed_calls_total\{action="forward"\} (\d+)\n',
+                           metrics)
+        self.assertTrue(routed and int(routed.group(1)) > 0, metrics)
 
 if __name__ == "__main__":
     unittest.main()

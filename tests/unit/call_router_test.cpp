@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/alt_number_rules.hpp"
 #include "core/dni/visit.hpp"
 #include "core/number_route.hpp"
@@ -119,6 +121,82 @@ TEST_F(CallRouterTest, UpcomingSourceIsNotInUse) {
   EXPECT_EQ(decision.sip_status, 404);
   EXPECT_EQ(decision.reason, "Not In Use");
   EXPECT_TRUE(decision.cdr_id);
+}
+
+TEST_F(CallRouterTest, TheEdgesCopyHoldsEveryDialledFormOfANumberAndTheCallersRefused) {
+  auto source = add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  const auto table = router_.edge_routes();
+  const auto customer = std::to_string(customer_);
+  const auto has = [&](const std::string& prefix) {
+    return std::any_of(table->entries.begin(), table->entries.end(),
+                       [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+  };
+  for (const auto* form : {"+46812345678", "46812345678"}) {
+    EXPECT_TRUE(has(std::string("r|") + form + "|+46812345678|" + customer +
+                    "|forward|0||+46890510|caller|0|0|0|0|"))
+        << form;
+  }
+  for (const auto* form : {"+46701234567", "0701234567", "0046701234567"}) {
+    EXPECT_TRUE(has("b|" + customer + "|" + form)) << form;
+  }
+  EXPECT_TRUE(std::is_sorted(table->entries.begin(), table->entries.end()));
+
+  // Asked again within the refresh: the same table; after a change and the refresh, a new
+  // version that forwards to the new number.
+  source.answering_number = "+46890777";
+  store_->sources().update_source(source);
+  EXPECT_EQ(router_.edge_routes(), table);
+  clock_.advance(std::chrono::seconds(1));  // past kEdgeRoutesRefresh
+  const auto changed = router_.edge_routes();
+  EXPECT_NE(changed->version, table->version);
+  EXPECT_NE(std::find_if(changed->entries.begin(), changed->entries.end(),
+                         [](const std::string& e) { return e.find("|+46890777|") != e.npos; }),
+            changed->entries.end());
+  // The same data gives the same version, on any node, at any instant of its validity.
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_EQ(router_.edge_routes()->version, changed->version);
+}
+
+TEST_F(CallRouterTest, ACallTheEdgeRoutedFromItsCopyIsRecordedAsTheEdgeRoutedIt) {
+  add_source();
+  EdgeRoutedCall routed;
+  routed.switch_call_id = "edge-1";
+  routed.tracking_number = "+46812345678";
+  routed.caller = "0701234567";
+  routed.at = clock_.now() - std::chrono::seconds(40);
+  routed.action = RouteAction::forward;
+  routed.answering_number = "+46890999";  // what the copy said then, whatever the source says now
+  routed.voicemail_on_busy = true;
+  EXPECT_TRUE(router_.record_edge_routed(routed));
+  EXPECT_TRUE(router_.record_edge_routed(routed));  // delivered twice: one record
+  const auto record = store_->calls().find_call_by_switch_id("edge-1");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->answering_number, "+46890999");
+  EXPECT_EQ(record->caller, "+46701234567");
+  EXPECT_EQ(record->start, routed.at);
+  EXPECT_TRUE(record->voicemail_on_busy);
+  EXPECT_FALSE(record->ended_at);
+  EXPECT_TRUE(metrics_show(R"(callsight_edge_routed_calls_total{action="forward"} 1)"));
+
+  EdgeRoutedCall refused = routed;
+  refused.switch_call_id = "edge-2";
+  refused.action = RouteAction::reject;
+  refused.sip_status = 403;
+  refused.reason = "Forbidden";
+  EXPECT_TRUE(router_.record_edge_routed(refused));
+  const auto rejected = store_->calls().find_call_by_switch_id("edge-2");
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(call_status(*rejected), CallStatus::rejected);
+  EXPECT_EQ(rejected->reject_sip_status, 403);
+  EXPECT_EQ(rejected->ended_at, routed.at);
+
+  EdgeRoutedCall stranger = routed;
+  stranger.switch_call_id = "edge-3";
+  stranger.tracking_number = "+46899999999";
+  EXPECT_FALSE(router_.record_edge_routed(stranger));
+  EXPECT_FALSE(store_->calls().find_call_by_switch_id("edge-3"));
+  EXPECT_TRUE(metrics_show("callsight_call_events_unknown_call_total 1"));
 }
 
 TEST_F(CallRouterTest, ABatchOfEventsEndsEachCallOnceAndCountsStrangers) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/call_record.hpp"
+#include "store/blacklist_store.hpp"
 #include "store/customer_store.hpp"
 #include "store/dni_store.hpp"
 #include "store/number_store.hpp"
@@ -371,6 +372,45 @@ TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFindsThePoolANumberIsIn) {
   EXPECT_FALSE(store_->sources().find_source_holding("+46102"));
   const auto successor = make_source(customer_, "+46102");
   EXPECT_EQ(store_->sources().find_source_holding("+46102")->source.id, successor.id);
+}
+
+TEST_F(SqlCallRecordStoreTest, TheRoutingTableHoldsWhatFindSourceHoldingWouldFind) {
+  store_->numbers().add_numbers({"+46101", "+46102", "+46103", "+46104"}, std::nullopt);
+  const Id other_customer = make_customer(partner_, "K-2");
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  store_->blacklists().replace_blacklist(partner_, other_customer, {"+46709999999"});
+  auto gone = make_source(customer_, "+46101");
+  make_source(customer_, "+46102");
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "web visitors";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now();
+  const auto pool = store_->dni().create_pool(s, {}, {}, 2);  // +46103 and +46104
+  store_->dni().remove_pool_number(partner_, pool.source.id, "+46104");
+  gone.lifecycle.deleted_at = clock_.now() - days(61);  // archived
+  store_->sources().update_source(gone);
+
+  const auto table = store_->sources().routing_table();
+  std::vector<std::string> numbers;
+  for (const auto& routable : table.numbers) {
+    numbers.push_back(routable.holder.number);
+    const auto found = store_->sources().find_source_holding(routable.holder.number);
+    ASSERT_TRUE(found) << routable.holder.number;
+    EXPECT_EQ(routable.holder.source.id, found->source.id);
+    EXPECT_EQ(routable.holder.source.answering_number, found->source.answering_number);
+    EXPECT_EQ(routable.holder.in_pool, found->in_pool);
+    EXPECT_EQ(routable.holder.removed_from_pool, found->removed_from_pool);
+    EXPECT_EQ(routable.country, "SE");
+    EXPECT_EQ(routable.time_zone, "Europe/Stockholm");
+  }
+  EXPECT_EQ(numbers, (std::vector<std::string>{"+46102", "+46103", "+46104"}));
+  EXPECT_TRUE(table.numbers[2].holder.removed_from_pool);
+  // Only the blacklists of customers whose calls the table routes.
+  ASSERT_EQ(table.blacklisted.size(), 1U);
+  EXPECT_EQ(table.blacklisted[0].customer_id, customer_);
+  EXPECT_EQ(table.blacklisted[0].number, "+46701234567");
 }
 
 // ---- partners' anum salt ----

@@ -114,5 +114,35 @@ TEST_F(SwitchApiTest, ABatchAppliesWhatItCanAndReportsTheEdgesSpool) {
   EXPECT_EQ(metrics_.render().find("edge=\"eee"), std::string::npos);
 }
 
+TEST_F(SwitchApiTest, AnEdgeGetsTheRoutesPageByPageAndHearsWhenItsCopyIsCurrent) {
+  const auto first = send("POST", "/switch/routes", R"({"edge":"e1","version":"","page":0})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.route, "/switch/routes");
+  const auto body = nlohmann::json::parse(first.body);
+  EXPECT_EQ(body.at("unchanged"), "0");
+  EXPECT_EQ(body.at("pages"), "1");
+  EXPECT_EQ(body.at("entries"), nlohmann::json::array());  // no number in use yet
+  const auto version = body.at("version").get<std::string>();
+  const auto again = nlohmann::json::parse(
+      send("POST", "/switch/routes", R"({"edge":"e1","version":")" + version + R"("})").body);
+  EXPECT_EQ(again, nlohmann::json({{"version", version}, {"unchanged", "1"}}));
+  EXPECT_EQ(error_field(send("POST", "/switch/routes", R"({"edge":"no spaces"})")), "edge");
+  EXPECT_EQ(error_field(send("POST", "/switch/routes", R"({"edge":"e1","page":-1})")), "page");
+}
+
+TEST_F(SwitchApiTest, ABatchRecordsTheCallsTheEdgeRoutedAndSkipsABadOne) {
+  const auto response = send(
+      "POST", "/switch/events/batch",
+      R"({"edge":"e1","events":[)"
+      R"({"call_id":"r1","event":"routed","dialled":"+46899999999","caller":"x","at":1705320000,)"
+      R"("action":"forward","destination":"+46890510"},)"
+      R"({"call_id":"r2","event":"routed","dialled":"+46899999999","at":1705320000,)"
+      R"("action":"forward"}]})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  // r1's number is nobody's; r2 names no destination to forward to.
+  EXPECT_EQ(nlohmann::json::parse(response.body),
+            nlohmann::json::parse(R"({"applied":0,"unknown_calls":1,"skipped":1})"));
+}
+
 }  // namespace
 }  // namespace callsight::switching

@@ -66,6 +66,13 @@ void bind_mutable_fields(SqlStatement& stmt, const Campaign& k) {
 
 }  // namespace
 
+std::optional<Campaign> find_campaign_row(SqlDatabase& db, Id campaign_id) {
+  auto stmt = db.prepare("SELECT " + kCampaignColumns + " FROM campaigns k WHERE k.id = :id");
+  stmt.bind(":id", campaign_id);
+  if (!stmt.step()) return std::nullopt;
+  return read_campaign(stmt);
+}
+
 std::optional<Campaign> SqlCampaignStore::find_locked(Id partner_id, Id customer_id,
                                                       Id campaign_id) {
   auto stmt = db_.prepare("SELECT " + kCampaignColumns + kPartnersCampaigns + " AND k.id = :id");

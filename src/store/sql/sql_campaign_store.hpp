@@ -5,6 +5,9 @@
 
 namespace callsight {
 
+// Any partner's campaign by id (source_ids left empty), inside the caller's transaction.
+std::optional<Campaign> find_campaign_row(SqlDatabase& db, Id campaign_id);
+
 class SqlCampaignStore final : public CampaignStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

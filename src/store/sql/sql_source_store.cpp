@@ -1,11 +1,13 @@
 #include "store/sql/sql_source_store.hpp"
 
+#include <map>
 #include <set>
 #include <tuple>
 #include <vector>
 
 #include "core/time_format.hpp"
 #include "core/webhook_payload.hpp"
+#include "store/sql/sql_campaign_store.hpp"
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_inventory.hpp"
@@ -311,6 +313,64 @@ std::optional<NumberHolder> SqlSourceStore::find_source_holding(
   }
   holder.source = *find_source_row(db_, partner_id, source_id);
   return holder;
+}
+
+RoutingTable SqlSourceStore::routing_table() {
+  // find_source_holding's rule for every number at once.
+  static const std::string sql =
+      "SELECT n.number, s.id, s.partner_id, s.number_kind, CASE WHEN n.holder_source_id IS NULL"
+      " AND pn.removed_at IS NOT NULL THEN 1 ELSE 0 END, p.quarantine_days, p.timezone,"
+      " p.country, c.freespee_caller_id" +
+      numbers_with_holder_sql() + " JOIN customers c ON c.id = s.customer_id" +
+      " WHERE s.id IS NOT NULL AND " + source_status_sql() + " <> 'archived' ORDER BY n.number";
+  SqlTransaction tx(db_, Mode::read);
+  RoutingTable table;
+  std::vector<std::pair<Id, Id>> holders;  // partner, source of each number
+  {
+    auto stmt = db_.prepare(sql);
+    stmt.bind(":now", clock_.now());
+    while (stmt.step()) {
+      RoutableNumber routable{.holder = {.number = stmt.text(0),
+                                         .in_pool = stmt.text(3) == "dynamic",
+                                         .removed_from_pool = stmt.integer(4) != 0},
+                              .quarantine_days = static_cast<int>(stmt.int64(5)),
+                              .time_zone = stmt.text(6),
+                              .country = stmt.text(7),
+                              .show_tracking_number = stmt.integer(8) != 0};
+      holders.emplace_back(stmt.int64(2), stmt.int64(1));
+      table.numbers.push_back(std::move(routable));
+    }
+  }
+  // A pool holds many numbers: each source and campaign is read once.
+  std::map<Id, Source> sources;
+  std::map<Id, std::optional<Campaign>> campaigns;
+  std::set<Id> customers;
+  for (std::size_t i = 0; i < table.numbers.size(); ++i) {
+    const auto [partner_id, source_id] = holders[i];
+    auto found = sources.find(source_id);
+    if (found == sources.end()) {
+      found = sources.emplace(source_id, *find_source_row(db_, partner_id, source_id)).first;
+    }
+    auto& routable = table.numbers[i];
+    routable.holder.source = found->second;
+    customers.insert(routable.holder.source.customer_id);
+    if (const auto campaign_id = routable.holder.source.campaign_id) {
+      auto campaign = campaigns.find(*campaign_id);
+      if (campaign == campaigns.end()) {
+        campaign = campaigns.emplace(*campaign_id, find_campaign_row(db_, *campaign_id)).first;
+      }
+      routable.campaign = campaign->second;
+    }
+  }
+  auto blacklisted =
+      db_.prepare("SELECT customer_id, number FROM blacklist_numbers ORDER BY customer_id, number");
+  while (blacklisted.step()) {
+    const Id customer_id = blacklisted.int64(0);
+    if (customers.contains(customer_id)) {
+      table.blacklisted.push_back({customer_id, blacklisted.text(1)});
+    }
+  }
+  return table;
 }
 
 bool SqlSourceStore::holds_its_number(Id source_id) {

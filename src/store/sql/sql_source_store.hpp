@@ -46,6 +46,7 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
                                       const Change<Source>& change) override;
   int sweep_sources(const RowFailureHandler& on_failure = {}) override;
   std::optional<NumberHolder> find_source_holding(const std::string& tracking_number) override;
+  RoutingTable routing_table() override;
 
  private:
   // The helpers below run inside a transaction their caller holds.

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/source_store.hpp"
+
+namespace callsight::switching {
+
+// An edge's copy of every route (docs/kamailio.md, "Routes at the edge"), one text line per
+// entry, fields separated by '|':
+//   r|<dialled form>|<tracking number>|<customer id>|<action>|<sip status>|<reason>|
+//     <answering number>|<shown: tracking or caller>|<record>|<voicemail on busy>|
+//     <voicemail on no answer>|<quarantined>|<valid until, Unix seconds>
+//   b|<customer id>|<caller form>        (a caller the customer refuses)
+// Lines are sorted and the version is a digest of them, so every node that reads the same
+// data within one validity window gives the same table and version.
+struct EdgeRouteTable {
+  std::vector<std::string> entries;
+  std::string version;
+};
+
+// core/number_route's route of each number at `now` under each form a switch may dial it
+// in, and each blacklist entry under each form a switch may deliver the caller in.
+EdgeRouteTable build_edge_routes(const RoutingTable& table, TimePoint now);
+
+}  // namespace callsight::switching
