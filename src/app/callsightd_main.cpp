@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
                             "partner"));
     if (demo && switch_secret.empty()) switch_secret = "demo";
     switching::CallRouter call_router(*store, clock, observability.metrics());
-    switching::EdgeSpoolMetrics edge_spools(observability.metrics(), clock);
+    switching::EdgeMetrics edge_metrics(observability.metrics(), clock);
     std::optional<SwitchListener> switch_listener;
     if (switch_listen == "off") {
       spdlog::info("switch API off (--switch-listen off)");
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
       switch_listener.emplace(
           server_options(switch_listen, limits.connections),
           observability.serve(
-              switching::make_switch_handler(call_router, edge_spools, switch_secret), "switch"));
+              switching::make_switch_handler(call_router, edge_metrics, switch_secret), "switch"));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::JobRowFailures row_failures(observability.metrics());

@@ -37,6 +37,7 @@ std::string route_fields(const RoutableNumber& routable, const TimedNumberRoute&
 
 EdgeRouteTable build_edge_routes(const RoutingTable& table, TimePoint now) {
   EdgeRouteTable out;
+  out.computed_at = now;
   std::map<Id, std::string> country_of_customer;
   for (const auto& routable : table.numbers) {
     const auto& holder = routable.holder;

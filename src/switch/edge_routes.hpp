@@ -19,6 +19,7 @@ namespace callsight::switching {
 struct EdgeRouteTable {
   std::vector<std::string> entries;
   std::string version;
+  TimePoint computed_at;  // the `now` it holds for
 };
 
 // core/number_route's route of each number at `now` under each form a switch may dial it

@@ -43,7 +43,7 @@ http::Response method_not_allowed(const std::string& allow) {
 
 class SwitchApi {
  public:
-  SwitchApi(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret)
+  SwitchApi(CallRouter& router, EdgeMetrics& edges, std::string secret)
       : router_(router), edges_(edges), secret_(std::move(secret)) {
     routes_.add("POST", "/switch/route", &SwitchApi::route);
     routes_.add("POST", "/switch/events", &SwitchApi::event);
@@ -118,8 +118,14 @@ class SwitchApi {
   http::Response edge_routes(const std::string& body) {
     auto parsed = parse_routes_request(body);
     if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
-    return json_response(
-        render_routes_page(*router_.edge_routes(), std::get<RoutesRequest>(parsed)));
+    const auto& request = std::get<RoutesRequest>(parsed);
+    const auto table = router_.edge_routes();
+    // Current once it holds this version: asked with it, or given its last page.
+    if (request.version == table->version ||
+        (request.page + 1) * kRoutesPageSize >= table->entries.size()) {
+      edges_.routes_confirmed(request.edge, table->computed_at);
+    }
+    return json_response(render_routes_page(*table, request));
   }
 
   static std::optional<TimePoint> oldest_event(const EventBatch& batch) {
@@ -139,14 +145,14 @@ class SwitchApi {
   }
 
   CallRouter& router_;
-  EdgeSpoolMetrics& edges_;
+  EdgeMetrics& edges_;
   const std::string secret_;
   SwitchRouter routes_;
 };
 
 }  // namespace
 
-http::Handler make_switch_handler(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret) {
+http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret) {
   auto api = std::make_shared<SwitchApi>(router, edges, std::move(secret));
   return [api](const http::Request& request) { return api->handle(request); };
 }

@@ -4,7 +4,7 @@
 
 #include "http/server.hpp"
 #include "switch/call_router.hpp"
-#include "switch/edge_spool.hpp"
+#include "switch/edge_metrics.hpp"
 
 namespace callsight::switching {
 
@@ -13,6 +13,6 @@ namespace callsight::switching {
 // with the header X-Callsight-Switch-Secret: <secret>. An empty secret refuses every request.
 // The secret is checked before the path, so strangers learn nothing about the routes. The
 // edges' spool reports go to `edges`.
-http::Handler make_switch_handler(CallRouter& router, EdgeSpoolMetrics& edges, std::string secret);
+http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret);
 
 }  // namespace callsight::switching

@@ -7,11 +7,13 @@ is picked free at start. Set KEEP_SIP_TMP=1 to keep the logs.
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -189,7 +191,29 @@ class SipCallsMixin:
                                    timeout_s=int(calls / rate) + 60, edge=edge)
         return done.returncode, read_lines(log), took, done.stdout + done.stderr
 
+    def wait_for_edge_routes(self, edge=None):
+        """With the test's callsightd (self.server) up: waits until the edge's copy of the
+        routes holds what callsightd knew when this was called, so a change just made through
+        the API decides the next call, as it would a second later in production (the edge
+        routes from its copy first; docs/kamailio.md, "Routes at the edge")."""
+        server = getattr(self, "server", None)
+        if server is None or server.proc is None or server.switch_port is None:
+            return
+        since = time.time()
+        name = re.escape(f"127.0.0.1:{(edge or self.edge).sip_port}")
+        confirmed = re.compile(
+            r'callsight_edge_routes_confirmed_timestamp_seconds\{edge="%s"\} (\S+)\n' % name)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(server.switch_url("/metrics"), timeout=5) as resp:
+                found = confirmed.search(resp.read().decode())
+            if found and float(found.group(1)) >= since:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the edge's copy of the routes did not catch up within 10 s")
+
     def _run_uac(self, scenario, log, extra, timeout_s, edge=None):
+        self.wait_for_edge_routes(edge)
         start = time.monotonic()
         done = subprocess.run(
             ["sipp", f"127.0.0.1:{(edge or self.edge).sip_port}",

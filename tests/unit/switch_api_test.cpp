@@ -34,7 +34,7 @@ class SwitchApiTest : public SqlStoreFixture {
 
   MetricsRegistry metrics_;
   CallRouter router_;
-  EdgeSpoolMetrics edges_;
+  EdgeMetrics edges_;
   http::Handler handler_;
 };
 

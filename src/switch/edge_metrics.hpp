@@ -10,13 +10,16 @@ namespace callsight::switching {
 
 // What each edge said of its event spool at its last delivery, in /metrics
 // (docs/observability.md, "SIP edges"): how many events wait there, how old the oldest is,
-// and what the edge had to give up. A node shows the edges that deliver to it.
-class EdgeSpoolMetrics {
+// and what the edge had to give up; and how current its copy of the routes is. A node shows
+// the edges that talk to it.
+class EdgeMetrics {
  public:
-  EdgeSpoolMetrics(MetricsRegistry& metrics, const Clock& clock);
+  EdgeMetrics(MetricsRegistry& metrics, const Clock& clock);
 
   // oldest_event: when the batch's oldest event happened; none for an empty delivery.
   void observe(const EdgeSpoolReport& report, std::optional<TimePoint> oldest_event);
+  // The edge holds the routes as this node worked them out at `computed_at`.
+  void routes_confirmed(std::string_view edge, TimePoint computed_at);
 
  private:
   const Clock& clock_;
@@ -25,6 +28,7 @@ class EdgeSpoolMetrics {
   MetricFamily<Gauge>& dropped_;
   MetricFamily<Gauge>& lost_;
   MetricFamily<Gauge>& last_delivery_;
+  MetricFamily<Gauge>& routes_confirmed_;
 };
 
 }  // namespace callsight::switching

@@ -1,11 +1,11 @@
-#include "switch/edge_spool.hpp"
+#include "switch/edge_metrics.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 namespace callsight::switching {
 
-EdgeSpoolMetrics::EdgeSpoolMetrics(MetricsRegistry& metrics, const Clock& clock)
+EdgeMetrics::EdgeMetrics(MetricsRegistry& metrics, const Clock& clock)
     : clock_(clock),
       depth_(metrics.gauge("callsight_edge_spool_depth",
                            "Call events left waiting in the edge's spool behind its last "
@@ -26,10 +26,14 @@ EdgeSpoolMetrics::EdgeSpoolMetrics(MetricsRegistry& metrics, const Clock& clock)
       last_delivery_(metrics.gauge("callsight_edge_last_delivery_timestamp_seconds",
                                    "When the edge last delivered its spool (Unix seconds); a "
                                    "stale value is an edge that cannot reach this node.",
-                                   {"edge"})) {}
+                                   {"edge"})),
+      routes_confirmed_(metrics.gauge(
+          "callsight_edge_routes_confirmed_timestamp_seconds",
+          "When this node worked out the routes the edge's copy holds (Unix seconds), as of "
+          "the edge's last sync; a change made after it may not have reached the edge.",
+          {"edge"})) {}
 
-void EdgeSpoolMetrics::observe(const EdgeSpoolReport& report,
-                               std::optional<TimePoint> oldest_event) {
+void EdgeMetrics::observe(const EdgeSpoolReport& report, std::optional<TimePoint> oldest_event) {
   using Seconds = std::chrono::duration<double>;
   const auto now = clock_.now();
   const std::string_view edge = report.edge;
@@ -38,6 +42,11 @@ void EdgeSpoolMetrics::observe(const EdgeSpoolReport& report,
   dropped_.labels({edge}).set(static_cast<double>(report.dropped));
   lost_.labels({edge}).set(static_cast<double>(report.lost));
   last_delivery_.labels({edge}).set(Seconds(now.time_since_epoch()).count());
+}
+
+void EdgeMetrics::routes_confirmed(std::string_view edge, TimePoint computed_at) {
+  routes_confirmed_.labels({edge}).set(
+      std::chrono::duration<double>(computed_at.time_since_epoch()).count());
 }
 
 }  // namespace callsight::switching
