@@ -93,16 +93,19 @@ inline const std::filesystem::path& migrated_sqlite_file() {
 class PgTestSchemas {
  public:
   static PgTestSchemas& on(const std::string& server_url) {
-    static PgTestSchemas schemas(server_url);
-    return schemas;
+    if (!instance()) instance().reset(new PgTestSchemas(server_url));
+    return *instance();
+  }
+  // Drops the schemas no test holds. Called after the last test (PgTestSchemasCleanup), not
+  // by a static's destructor at exit: by then statics the database client uses may be gone.
+  static void close() {
+    if (instance() && ::getpid() == instance()->owner_) {
+      for (const auto& schema : instance()->idle_) instance()->drop(schema);
+    }
+    instance().reset();
   }
   PgTestSchemas(const PgTestSchemas&) = delete;
   PgTestSchemas& operator=(const PgTestSchemas&) = delete;
-  ~PgTestSchemas() {
-    // A forked child that ends normally must not drop its parent's schemas.
-    if (::getpid() != owner_) return;
-    for (const auto& schema : idle_) drop(schema);
-  }
 
   std::string empty() {
     const std::string schema = "t_" + random_hex(8);
@@ -289,12 +292,30 @@ SELECT md5(string_agg(line, E'\n' ORDER BY line)) FROM (
     return sql;
   }
 
+  static std::unique_ptr<PgTestSchemas>& instance() {
+    static std::unique_ptr<PgTestSchemas> schemas;
+    return schemas;
+  }
+
   const std::string server_url_;
-  const pid_t owner_ = ::getpid();
+  const pid_t owner_ = ::getpid();  // a forked child must not drop its parent's schemas
   PgDatabase admin_;
   std::map<std::string, AsMigrated> migrations_left_;
   std::vector<std::string> idle_;
 };
+
+class PgTestSchemasCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    try {
+      PgTestSchemas::close();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the tests' PostgreSQL schemas could not be dropped: " << e.what();
+    }
+  }
+};
+inline ::testing::Environment* const pg_test_schemas_cleanup =
+    ::testing::AddGlobalTestEnvironment(new PgTestSchemasCleanup);
 
 class TestDatabase {
  public:
