@@ -3,7 +3,7 @@
 // CALLSIGHT_TEST_PG_URL names, so one contract suite checks both backends.
 //
 // Most tests start from a migrated database. Migrating is most of what a new one costs (twenty
-// transactions of DDL: about a second a test on PostgreSQL, a second again to drop it), so a
+// transactions of DDL: about a second a test on PostgreSQL, most of one again to drop it), so a
 // process migrates once and each test gets what those migrations left: on SQLite a copy of the
 // migrated file; on PostgreSQL the schema the previous test used, emptied again (every row
 // deleted, the migrations' own rows put back, every sequence where the migrations left it).
