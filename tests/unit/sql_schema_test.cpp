@@ -89,7 +89,7 @@ std::string schema_of(SqlDatabase& db) {
 }
 
 TEST(SqlSchema, FreshDatabaseHasTheSnapshotSchema) {
-  TestDatabase database;
+  TestDatabase database(Start::empty);
   ManualClock clock(at("2024-01-15 12:00:00"));
   open_store(database.location(), clock).reset();
   const std::string schema = schema_of(*database.open_raw());
@@ -107,7 +107,7 @@ TEST(SqlSchema, FreshDatabaseHasTheSnapshotSchema) {
 // A database an older Callsight made (here at version 9, with a partner in it) is brought to
 // the same schema as a fresh one, and the data migrations fill what they must.
 TEST(SqlSchema, DatabaseFromVersion9MigratesToTheSnapshotSchema) {
-  TestDatabase database;
+  TestDatabase database(Start::empty);
   {
     const auto db = database.open_raw();
     SqlTransaction tx(*db, TxMode::write);
