@@ -127,10 +127,9 @@ TEST_F(SwitchApiTest, AnEdgeGetsTheRoutesPageByPageAndHearsWhenItsCopyIsCurrent)
       send("POST", "/switch/routes", R"({"edge":"e1","version":")" + version + R"("})").body);
   EXPECT_EQ(again, nlohmann::json({{"version", version}, {"unchanged", "1"}}));
   // 2024-01-15 12:00:00 UTC: the instant the copy the edge confirmed was worked out.
-  EXPECT_NE(
-      metrics_.render().find(
-          "callsight_edge_routes_confirmed_timestamp_seconds{edge=\"e1\"} 1705320000\n"),
-      std::string::npos);
+  EXPECT_NE(metrics_.render().find(
+                "callsight_edge_routes_confirmed_timestamp_seconds{edge=\"e1\"} 1705320000\n"),
+            std::string::npos);
   EXPECT_EQ(error_field(send("POST", "/switch/routes", R"({"edge":"no spaces"})")), "edge");
   EXPECT_EQ(error_field(send("POST", "/switch/routes", R"({"edge":"e1","page":-1})")), "page");
 }
