@@ -223,10 +223,15 @@ bool CallRouter::record_edge_routed(const EdgeRoutedCall& routed) {
 std::shared_ptr<const EdgeRouteTable> CallRouter::edge_routes() {
   std::lock_guard lock(edge_routes_mutex_);
   const auto now = clock_.now();
-  if (!edge_routes_ || now - edge_routes_at_ >= kEdgeRoutesRefresh || now < edge_routes_at_) {
-    edge_routes_ = std::make_shared<const EdgeRouteTable>(
-        build_edge_routes(store_.sources().routing_table(), now));
-    edge_routes_at_ = now;
+  // The age on a steady clock: the domain clock has whole seconds, too coarse for the
+  // refresh. A new second refreshes too, since the routes hold for `now`.
+  const auto made = std::chrono::steady_clock::now();
+  if (!edge_routes_ || made - edge_routes_made_ >= kEdgeRoutesRefresh ||
+      now != edge_routes_->computed_at) {
+    auto table = build_edge_routes(store_.sources().routing_table(), now);
+    table.worked_out_at = std::chrono::system_clock::now();
+    edge_routes_ = std::make_shared<const EdgeRouteTable>(std::move(table));
+    edge_routes_made_ = made;
   }
   return edge_routes_;
 }

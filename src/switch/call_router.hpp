@@ -135,7 +135,7 @@ class CallRouter {
   MetricFamily<Counter>& edge_routed_;
   std::mutex edge_routes_mutex_;
   std::shared_ptr<const EdgeRouteTable> edge_routes_;
-  TimePoint edge_routes_at_;
+  std::chrono::steady_clock::time_point edge_routes_made_;
 };
 
 }  // namespace callsight::switching

@@ -44,9 +44,10 @@ void EdgeMetrics::observe(const EdgeSpoolReport& report, std::optional<TimePoint
   last_delivery_.labels({edge}).set(Seconds(now.time_since_epoch()).count());
 }
 
-void EdgeMetrics::routes_confirmed(std::string_view edge, TimePoint computed_at) {
+void EdgeMetrics::routes_confirmed(std::string_view edge,
+                                   std::chrono::system_clock::time_point worked_out_at) {
   routes_confirmed_.labels({edge}).set(
-      std::chrono::duration<double>(computed_at.time_since_epoch()).count());
+      std::chrono::duration<double>(worked_out_at.time_since_epoch()).count());
 }
 
 }  // namespace callsight::switching

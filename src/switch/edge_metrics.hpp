@@ -18,8 +18,8 @@ class EdgeMetrics {
 
   // oldest_event: when the batch's oldest event happened; none for an empty delivery.
   void observe(const EdgeSpoolReport& report, std::optional<TimePoint> oldest_event);
-  // The edge holds the routes as this node worked them out at `computed_at`.
-  void routes_confirmed(std::string_view edge, TimePoint computed_at);
+  // The edge holds the routes as this node worked them out at `worked_out_at`.
+  void routes_confirmed(std::string_view edge, std::chrono::system_clock::time_point worked_out_at);
 
  private:
   const Clock& clock_;

