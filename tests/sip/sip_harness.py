@@ -5,6 +5,7 @@ Topology: sipp UAC (caller) -> Kamailio edge -> sipp UAS (the "PSTN gateway"), K
 asking a switch over HTTP where each call goes. All traffic stays on 127.0.0.1; every port
 is picked free at start. Set KEEP_SIP_TMP=1 to keep the logs.
 """
+import collections
 import json
 import os
 import re
@@ -15,6 +16,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
+
+import requests
+from requests.auth import HTTPDigestAuth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -191,6 +195,34 @@ class SipCallsMixin:
                                     "-l", str(calls)],
                                    timeout_s=int(calls / rate) + 60, edge=edge)
         return done.returncode, read_lines(log), took, done.stdout + done.stderr
+
+    def partner_api(self, method, path, node=None, user="alice", password="alice-pw",
+                    **kwargs):
+        """A partner API request to `node` (default self.server) as `user`, Digest auth;
+        asserts it succeeded and returns its JSON."""
+        with requests.Session() as session:
+            session.auth = HTTPDigestAuth(user, password)
+            resp = session.request(method, (node or self.server).url(path), timeout=30,
+                                   **kwargs)
+        self.assertLess(resp.status_code, 300, resp.text)
+        return resp.json()
+
+    def assert_call_webhooks(self, receiver, records, timeout=60.0):
+        """Every record's call.started and call.completed reach `receiver` within `timeout`,
+        each under one event id (a repeated delivery carries the same id)."""
+        expected = {(c["cdr_id"], t) for c in records for t in ("call.started", "call.completed")}
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = collections.defaultdict(set)
+            for event_id, copies in receiver.accepted().items():
+                for _, _, body in copies:
+                    event = json.loads(body)
+                    seen[(event["data"]["cdr_id"], event["type"])].add(event_id)
+            if expected <= set(seen) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(expected - set(seen), set())
+        self.assertEqual([k for k, ids in seen.items() if len(ids) > 1], [])
 
     def wait_for_edge_routes(self, edge=None):
         """When a callsightd answers at the edge's switch URL: waits until the edge's copy of

@@ -17,7 +17,6 @@ import unittest
 import uuid
 
 import requests
-from requests.auth import HTTPDigestAuth
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
@@ -44,16 +43,6 @@ class EdgeCopyTest(SipCallsMixin, unittest.TestCase):
         cls.server.start()
         cls.start_edge(cls.server.switch_url(""), SECRET)
 
-    def setUp(self):
-        self.s = requests.Session()
-        self.s.auth = HTTPDigestAuth("alice", "alice-pw")
-        self.addCleanup(self.s.close)
-
-    def api(self, method, path, **kwargs):
-        resp = self.s.request(method, self.server.url(path), timeout=30, **kwargs)
-        self.assertLess(resp.status_code, 300, resp.text)
-        return resp.json()
-
     def tracking_number(self):
         number = "+4640%07d" % (uuid.uuid4().int % 10**6 + 8000000)
         self.server.cli("numbers", "add", number, check=True)
@@ -75,27 +64,27 @@ class EdgeCopyTest(SipCallsMixin, unittest.TestCase):
         self.assertIn(final, uac)
 
     def test_calls_are_routed_from_the_copy_while_callsightd_is_away(self):
-        customer = self.api("POST", "/customers", data={
+        customer = self.partner_api("POST", "/customers", data={
             "name": "C " + unique(), "custnr": unique("cn")})["customers"][0]
         cid = customer["customer_id"]
         active, quarantined = self.tracking_number(), self.tracking_number()
         nobodys = "+4640%07d" % (uuid.uuid4().int % 10**6 + 9000000)
-        source = self.api("POST", "/sources", data={
+        source = self.partner_api("POST", "/sources", data={
             "customer_id": cid, "destnr": active, "name": "radio",
             "phonenr": "0890510"})["sources"][0]
-        doomed = self.api("POST", "/sources", data={
+        doomed = self.partner_api("POST", "/sources", data={
             "customer_id": cid, "destnr": quarantined, "name": "print",
             "phonenr": "0890510"})["sources"][0]
-        self.api("DELETE", "/sources", params={"source_id": doomed["source_id"]})
-        self.api("PUT", "/customers/blacklist", data={
+        self.partner_api("DELETE", "/sources", params={"source_id": doomed["source_id"]})
+        self.partner_api("PUT", "/customers/blacklist", data={
             "customer_id": cid, "phonenrs": '["%s"]' % BLACKLISTED})
         self.start_gateway("uas_answer.xml")
         time.sleep(1.5)  # the copy holds all of the above
 
         # A change just before callsightd goes reaches the edge within the bound.
         loaded = self.copies_loaded()
-        self.api("PUT", "/sources", data={"source_id": source["source_id"],
-                                          "phonenr": "0890777"})
+        self.partner_api("PUT", "/sources",
+                         data={"source_id": source["source_id"], "phonenr": "0890777"})
         changed_at = time.monotonic()  # the change is made once it is answered
         took = self.wait_for_next_copy(loaded, changed_at)
         self.assertLess(took, SYNC_BOUND_S)
@@ -109,7 +98,7 @@ class EdgeCopyTest(SipCallsMixin, unittest.TestCase):
         self.server.start()
         deadline = time.monotonic() + SETTLE_S
         while True:
-            cdrs = self.api("GET", "/statistics/cdrs", params={"customer_id": cid})["cdrs"]
+            cdrs = self.partner_api("GET", "/statistics/cdrs", params={"customer_id": cid})["cdrs"]
             if (len(cdrs) == 3 and all(c["end"] for c in cdrs)) or time.monotonic() > deadline:
                 break
             time.sleep(0.3)

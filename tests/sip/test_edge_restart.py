@@ -21,7 +21,6 @@ import unittest
 import uuid
 
 import requests
-from requests.auth import HTTPDigestAuth
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
@@ -62,20 +61,10 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
         cls.server.start()
         cls.start_edge(cls.server.switch_url(""), SECRET)
 
-    def setUp(self):
-        self.s = requests.Session()
-        self.s.auth = HTTPDigestAuth("alice", "alice-pw")
-        self.addCleanup(self.s.close)
-
-    def api(self, method, path, **kwargs):
-        resp = self.s.request(method, self.server.url(path), timeout=30, **kwargs)
-        self.assertLess(resp.status_code, 300, resp.text)
-        return resp.json()
-
     def cdrs(self, source_id):
         out = []
         for page in range(100):
-            body = self.api("GET", "/statistics/cdrs",
+            body = self.partner_api("GET", "/statistics/cdrs",
                             params={"source_id": source_id, "page": page, "pagesize": 1000})
             out += body["cdrs"]
             if len(out) >= int(body["total"]):
@@ -83,16 +72,16 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
         raise AssertionError("more pages than expected")
 
     def test_a_kill_9_mid_run_loses_no_event_and_no_webhook(self):
-        customer = self.api("POST", "/customers", data={
+        customer = self.partner_api("POST", "/customers", data={
             "name": "C " + unique(), "custnr": unique("cn")})["customers"][0]
         number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 7000000)
         self.server.cli("numbers", "add", number, check=True)
-        source = self.api("POST", "/sources", data={
+        source = self.partner_api("POST", "/sources", data={
             "customer_id": customer["customer_id"], "destnr": number, "name": "radio",
             "phonenr": "0890510"})["sources"][0]
         receiver = Receiver()
         self.addCleanup(receiver.close)
-        self.api("POST", "/webhooks", data={
+        self.partner_api("POST", "/webhooks", data={
             "customer_id": customer["customer_id"], "url": receiver.url,
             "events": json.dumps(["call.started", "call.completed"])})
         self.start_gateway("uas_answer.xml")
@@ -127,19 +116,7 @@ class EdgeRestartTest(SipCallsMixin, unittest.TestCase):
 
         # Every record's call.started and call.completed reached the receiver; a repeat
         # delivery carries the same event id.
-        expected = {(c["cdr_id"], t) for c in records for t in ("call.started", "call.completed")}
-        deadline = time.monotonic() + SETTLE_S
-        while True:
-            seen = collections.defaultdict(set)
-            for event_id, copies in receiver.accepted().items():
-                for _, _, body in copies:
-                    event = json.loads(body)
-                    seen[(event["data"]["cdr_id"], event["type"])].add(event_id)
-            if expected <= set(seen) or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        self.assertEqual(expected - set(seen), set())
-        self.assertEqual([k for k, ids in seen.items() if len(ids) > 1], [])
+        self.assert_call_webhooks(receiver, records, SETTLE_S)
 
         # The ends that happened while callsightd was away waited at the edge.
         with open(os.path.join(self.edge.dir, "kamailio.log"), errors="replace") as log:

@@ -20,9 +20,6 @@ import time
 import unittest
 import uuid
 
-import requests
-from requests.auth import HTTPDigestAuth
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
 from harness import add_partner, create_pg_database, drop_pg_database, unique  # noqa: E402
@@ -67,32 +64,22 @@ class TwoEdgesTwoNodesTest(SipCallsMixin, unittest.TestCase):
             cls.edges.append(edge)
         cls.edge = cls.edges[0]
 
-    def setUp(self):
-        self.s = requests.Session()
-        self.s.auth = HTTPDigestAuth("alice", "alice-pw")
-        self.addCleanup(self.s.close)
-
-    def api(self, node, method, path, **kwargs):
-        resp = self.s.request(method, node.url(path), timeout=30, **kwargs)
-        self.assertLess(resp.status_code, 300, resp.text)
-        return resp.json()
-
     def copies_loaded(self, edge):
         with open(os.path.join(edge.dir, "kamailio.log"), errors="replace") as log:
             return log.read().count("routes copy ")
 
     def test_both_edges_keep_every_record_while_a_node_restarts(self):
         node1, node2 = self.nodes
-        customer = self.api(node1, "POST", "/customers", data={
+        customer = self.partner_api("POST", "/customers", node=node1, data={
             "name": "C " + unique(), "custnr": unique("cn")})["customers"][0]
         number = "+4640%07d" % (uuid.uuid4().int % 10**6 + 6000000)
         node1.cli("numbers", "add", number, check=True)
-        source = self.api(node1, "POST", "/sources", data={
+        source = self.partner_api("POST", "/sources", node=node1, data={
             "customer_id": customer["customer_id"], "destnr": number, "name": "radio",
             "phonenr": "0890510"})["sources"][0]
         receiver = Receiver()
         self.addCleanup(receiver.close)
-        self.api(node2, "POST", "/webhooks", data={
+        self.partner_api("POST", "/webhooks", node=node2, data={
             "customer_id": customer["customer_id"], "url": receiver.url,
             "events": json.dumps(["call.started", "call.completed"])})
         self.start_gateway("uas_answer.xml")
@@ -101,8 +88,8 @@ class TwoEdgesTwoNodesTest(SipCallsMixin, unittest.TestCase):
 
         # A change through node 2 reaches both edges, whichever node each asks.
         loaded = [self.copies_loaded(edge) for edge in self.edges]
-        self.api(node2, "PUT", "/sources", data={"source_id": source["source_id"],
-                                                 "phonenr": "0890777"})
+        self.partner_api("PUT", "/sources", node=node2,
+                         data={"source_id": source["source_id"], "phonenr": "0890777"})
         changed_at = time.monotonic()  # the change is made once it is answered
         pending = set(range(2))
         while pending and time.monotonic() - changed_at < 10:
@@ -133,7 +120,7 @@ class TwoEdgesTwoNodesTest(SipCallsMixin, unittest.TestCase):
         while True:
             records = []
             for page in range(10):
-                body = self.api(node2, "GET", "/statistics/cdrs", params={
+                body = self.partner_api("GET", "/statistics/cdrs", node=node2, params={
                     "source_id": source["source_id"], "page": page, "pagesize": 1000})
                 records += body["cdrs"]
                 if len(records) >= int(body["total"]):
@@ -148,19 +135,7 @@ class TwoEdgesTwoNodesTest(SipCallsMixin, unittest.TestCase):
         for cdr in records:
             self.assertLessEqual(abs(int(cdr["duration"]) - TALK_MS // 1000), 1, cdr)
 
-        expected = {(c["cdr_id"], t) for c in records for t in ("call.started", "call.completed")}
-        deadline = time.monotonic() + SETTLE_S
-        while True:
-            seen = collections.defaultdict(set)
-            for event_id, copies in receiver.accepted().items():
-                for _, _, body in copies:
-                    event = json.loads(body)
-                    seen[(event["data"]["cdr_id"], event["type"])].add(event_id)
-            if expected <= set(seen) or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        self.assertEqual(expected - set(seen), set())
-        self.assertEqual([k for k, ids in seen.items() if len(ids) > 1], [])
+        self.assert_call_webhooks(receiver, records, SETTLE_S)
 
 
 if __name__ == "__main__":
