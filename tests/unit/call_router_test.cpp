@@ -156,6 +156,26 @@ TEST_F(CallRouterTest, TheEdgesCopyHoldsEveryDialledFormOfANumberAndTheCallersRe
   EXPECT_EQ(router_.edge_routes()->version, changed->version);
 }
 
+TEST_F(CallRouterTest, ANumberWhoseRouteCannotBeWorkedOutIsLeftOutOfTheCopyAlone) {
+  const auto source = add_source({rule("+46890001", kMonday, 12, 13)});
+  RoutingTable table;
+  for (const auto& [number, zone] : {std::pair{"+46811111111", "Nowhere/Atlantis"},
+                                     std::pair{"+46812345678", "Europe/Stockholm"}}) {
+    RoutableNumber routable;
+    routable.holder.source = source;
+    routable.holder.number = number;
+    routable.quarantine_days = 60;
+    routable.time_zone = zone;
+    routable.country = "SE";
+    table.numbers.push_back(routable);
+  }
+  const auto built = build_edge_routes(table, clock_.now());
+  ASSERT_EQ(built.entries.size(), 2U);  // the good number's two dialled forms
+  for (const auto& entry : built.entries) {
+    EXPECT_EQ(entry.find("+46811111111"), std::string::npos) << entry;
+  }
+}
+
 TEST_F(CallRouterTest, ACallTheEdgeRoutedFromItsCopyIsRecordedAsTheEdgeRoutedIt) {
   add_source();
   EdgeRoutedCall routed;

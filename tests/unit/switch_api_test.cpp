@@ -156,5 +156,18 @@ TEST_F(SwitchApiTest, ABatchRecordsTheCallsTheEdgeRoutedAndSkipsABadOne) {
             nlohmann::json::parse(R"({"applied":0,"unknown_calls":1,"skipped":1})"));
 }
 
+TEST_F(SwitchApiTest, InvalidUtf8InTheEdgesBodiesNeverFailsTheRequest) {
+  // An event's text may carry any bytes a SIP header did: they read as U+FFFD.
+  const auto batch = send("POST", "/switch/events/batch",
+                          "{\"edge\":\"e1\",\"events\":[{\"call_id\":\"c\xff\",\"event\":"
+                          "\"hangup\",\"at\":1705320000}]}");
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  EXPECT_EQ(nlohmann::json::parse(batch.body).at("unknown_calls"), 1);
+  // An edge's name becomes a metric label: not one with a replaced byte.
+  EXPECT_EQ(error_field(send("POST", "/switch/routes", "{\"edge\":\"e\xff\"}")), "edge");
+  EXPECT_EQ(error_field(send("POST", "/switch/events/batch", "{\"edge\":\"e\xc3\",\"events\":[]}")),
+            "edge");
+}
+
 }  // namespace
 }  // namespace callsight::switching
