@@ -40,6 +40,10 @@ TimePoint end_of_local_day(TimePoint t, std::string_view time_zone) {
   return z.to_sys(next_midnight, date::choose::earliest);
 }
 
+std::string format_local(TimePoint t, std::string_view time_zone) {
+  return date::format("%Y-%m-%d %H:%M:%S %Z", date::make_zoned(&zone(time_zone), t));
+}
+
 LocalMoment local_moment(TimePoint t, std::string_view time_zone) {
   const auto local = zone(time_zone).to_local(t);
   const auto day = date::floor<date::days>(local);

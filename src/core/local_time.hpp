@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct LocalMoment {
 };
 
 LocalMoment local_moment(TimePoint t, std::string_view time_zone);
+
+// What a wall clock in the zone shows at t, with the zone's abbreviation:
+// "2026-12-06 07:19:10 CET".
+std::string format_local(TimePoint t, std::string_view time_zone);
 
 // The instants in (after, until] at which the zone's wall clock reaches one of
 // `minutes_of_day` (0..1440, 1440 being the next midnight) on any day, a minute that occurs

@@ -10,6 +10,7 @@ EffectiveSourceSettings effective_settings(const Source& source, const Campaign*
   e.vm_divert_busy = source.vm_divert_busy;
   e.vm_divert_noanswer = source.vm_divert_noanswer;
   e.vm_greeting_id = source.vm_greeting_id;
+  if (source.email && !source.email->empty()) e.email = source.email;
   if (!campaign) return e;
   const auto either = [](int source_flag, int campaign_flag) {
     return source_flag == 1 ? 1 : campaign_flag;
@@ -23,6 +24,7 @@ EffectiveSourceSettings effective_settings(const Source& source, const Campaign*
   e.vm_divert_noanswer = either(source.vm_divert_noanswer, campaign->vm_divert_noanswer);
   e.call_recording = campaign->call_recording;
   if (!e.vm_greeting_id) e.vm_greeting_id = campaign->vm_greeting_id;
+  if (!e.email && campaign->email && !campaign->email->empty()) e.email = campaign->email;
   return e;
 }
 

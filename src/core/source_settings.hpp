@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/campaign.hpp"
 #include "core/source.hpp"
@@ -17,6 +18,9 @@ struct EffectiveSourceSettings {
   int vm_divert_noanswer = 0;
   int call_recording = 0;
   std::optional<Id> vm_greeting_id;
+  // Where notification e-mails go: the source's own address, else its campaign's; an empty
+  // address counts as none.
+  std::optional<std::string> email;
 };
 
 // A campaign's settings are the defaults of its sources. Sources store their flags as
@@ -24,7 +28,7 @@ struct EffectiveSourceSettings {
 // the same: a source flag of 1 wins, otherwise the campaign's value applies. A source
 // therefore cannot switch off what its campaign switches on. Sources have no
 // notify_on_answered_call or call_recording of their own: those come from the campaign.
-// The source's vm_greeting_id wins when set. `campaign` may be null (no campaign).
+// The source's vm_greeting_id and email win when set. `campaign` may be null (no campaign).
 EffectiveSourceSettings effective_settings(const Source& source, const Campaign* campaign);
 
 }  // namespace callsight

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
+#include "core/retry_backoff.hpp"
 #include "core/webhook_payload.hpp"
 
 namespace callsight {
@@ -59,12 +60,8 @@ std::string_view to_string(DeliveryState state) {
 
 std::optional<TimePoint> next_webhook_attempt(TimePoint event_created, int attempts, TimePoint now,
                                               std::chrono::seconds first_delay) {
-  auto delay = first_delay;
-  // Doubling stops at the cap, so large attempt counts cannot overflow.
-  for (int i = 1; i < attempts && delay < kMaxRetryDelay; ++i) delay *= 2;
-  const TimePoint next = now + std::min(delay, kMaxRetryDelay);
-  if (next > event_created + kWebhookRetryWindow) return std::nullopt;
-  return next;
+  return next_retry({first_delay, kMaxRetryDelay, kWebhookRetryWindow}, event_created, attempts,
+                    now);
 }
 
 std::string render_webhook_template(std::string_view template_text, const std::string& payload_json,

@@ -30,6 +30,7 @@ class PincodeStore;
 class CallRecordStore;
 class WebhookStore;
 class DniStore;
+class MailStore;
 
 struct PageRequest {
   int page = 0;  // zero-based
@@ -151,7 +152,8 @@ class Store {
   virtual PincodeStore& pincodes() = 0;
   virtual CallRecordStore& calls() = 0;
   virtual WebhookStore& webhooks() = 0;
-  virtual DniStore& dni() = 0;  // dynamic numbers: pools, visits, number hand-outs
+  virtual DniStore& dni() = 0;    // dynamic numbers: pools, visits, number hand-outs
+  virtual MailStore& mail() = 0;  // the mail outbox: notification e-mails
 };
 
 struct StoreOptions {

@@ -9,6 +9,7 @@
 #include "core/webhook_payload.hpp"
 #include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_fragments.hpp"
+#include "store/sql/sql_mail_outbox.hpp"
 #include "store/sql/sql_outbox.hpp"
 
 namespace callsight {
@@ -197,6 +198,14 @@ const std::string kPartnersCustomers =
 
 }  // namespace
 
+std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock_row) {
+  auto stmt = db.prepare("SELECT " + kColumns + " FROM cdrs WHERE id = :id" +
+                         (lock_row ? db.dialect().lock_clause("cdrs", false) : ""));
+  stmt.bind(":id", cdr_id);
+  if (!stmt.step()) return std::nullopt;
+  return read_call_record(stmt);
+}
+
 std::optional<CallRecord> SqlCallRecordStore::find_by_switch_id_locked(
     std::string_view switch_call_id, bool lock_row) {
   auto stmt = db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE switch_call_id = :id" +
@@ -302,7 +311,10 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
   // Only the node that inserted the row announces the call, so call.started has sequence 1.
   // A call that ended as it was routed (a rejection) is completed in the same breath.
   write_call_event(db_, kCallStarted, stored, clock_.now());
-  if (stored.ended_at) write_call_event(db_, kCallCompleted, stored, clock_.now());
+  if (stored.ended_at) {
+    write_call_event(db_, kCallCompleted, stored, clock_.now());
+    queue_call_notifications(db_, CallRecord{}, stored, clock_.now());
+  }
   tx.commit();
   return stored;
 }
@@ -355,6 +367,9 @@ std::optional<AppliedCallEvent> SqlCallRecordStore::apply_event_locked(
   for (const auto type : call_event_types(before, *record)) {
     write_call_event(db_, type, *record, clock_.now());
   }
+  // The call's e-mail, if this event made it missed, in the same transaction as its
+  // call.completed event.
+  if (*record != before) queue_call_notifications(db_, before, *record, clock_.now());
   return AppliedCallEvent{*record, before};
 }
 
@@ -374,11 +389,9 @@ std::optional<AppliedCallEvent> SqlCallRecordStore::close_overdue_call(
   // Locked and checked again: the end may have arrived, or another node's sweep closed it,
   // since the ids were listed.
   SqlTransaction tx(db_, Mode::concurrent_write);
-  auto stmt = db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE id = :id" +
-                          db_.dialect().lock_clause("cdrs", false));
-  stmt.bind(":id", cdr_id);
-  if (!stmt.step()) return std::nullopt;
-  auto record = read_call_record(stmt);
+  auto found = find_call_record(db_, cdr_id, /*lock_row=*/true);
+  if (!found) return std::nullopt;
+  auto record = std::move(*found);
   if (!is_overdue(record, now, max_call_length)) return std::nullopt;
   const CallRecord before = record;
   close_as_unknown(record);
@@ -386,6 +399,7 @@ std::optional<AppliedCallEvent> SqlCallRecordStore::close_overdue_call(
   for (const auto type : call_event_types(before, record)) {
     write_call_event(db_, type, record, clock_.now());
   }
+  queue_call_notifications(db_, before, record, clock_.now());
   tx.commit();
   return AppliedCallEvent{record, before};
 }
@@ -424,8 +438,10 @@ CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
     while (rows.step()) calls.push_back(rows.int64(0));
   }
   ErasedCaller erased{.calls = calls.size()};
-  for (const Id cdr_id : calls)
+  for (const Id cdr_id : calls) {
     erased.events += rewrite_call_events(db_, cdr_id, erase_caller_in_payload);
+    erase_call_mails(db_, cdr_id);
+  }
   db_.prepare(
          "UPDATE callbacks SET requester_number = '', completed = 1"
          " WHERE requester_number = :caller" +

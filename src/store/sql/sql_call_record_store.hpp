@@ -5,6 +5,10 @@
 
 namespace callsight {
 
+// Inside the caller's transaction: the call record with that id, its row locked when asked
+// (PostgreSQL; SQLite's write transaction holds the file).
+std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock_row);
+
 class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;

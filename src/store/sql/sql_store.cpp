@@ -25,6 +25,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDatabase> database, const Clock& clock)
   calls_ = std::make_unique<SqlCallRecordStore>(db_, clock_);
   webhooks_ = std::make_unique<SqlWebhookStore>(db_, clock_);
   dni_ = std::make_unique<SqlDniStore>(db_, clock_);
+  mail_ = std::make_unique<SqlMailStore>(db_, clock_);
 }
 
 std::string SqlStore::description() const {

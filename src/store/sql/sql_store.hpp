@@ -11,6 +11,7 @@
 #include "store/sql/sql_database.hpp"
 #include "store/sql/sql_dni_store.hpp"
 #include "store/sql/sql_greeting_store.hpp"
+#include "store/sql/sql_mail_store.hpp"
 #include "store/sql/sql_number_store.hpp"
 #include "store/sql/sql_order_store.hpp"
 #include "store/sql/sql_partner_store.hpp"
@@ -49,6 +50,7 @@ class SqlStore final : public Store {
   CallRecordStore& calls() override { return *calls_; }
   WebhookStore& webhooks() override { return *webhooks_; }
   DniStore& dni() override { return *dni_; }
+  MailStore& mail() override { return *mail_; }
 
  private:
   using Mode = TxMode;
@@ -71,6 +73,7 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlCallRecordStore> calls_;
   std::unique_ptr<SqlWebhookStore> webhooks_;
   std::unique_ptr<SqlDniStore> dni_;
+  std::unique_ptr<SqlMailStore> mail_;
 };
 
 }  // namespace callsight
