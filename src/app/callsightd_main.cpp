@@ -12,11 +12,13 @@
 #include "app/demo.hpp"
 #include "app/job_rows.hpp"
 #include "app/listen_address.hpp"
+#include "app/mail_flags.hpp"
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
+#include "mail/mail_dispatcher.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 #include "switch/call_sweep.hpp"
@@ -222,6 +224,8 @@ int main(int argc, char** argv) {
                  "up to an hour, for 7 days")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  app::MailFlags mail_flags;
+  app::add_mail_flags(cli, mail_flags);
   cli.add_flag("--demo", demo,
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
@@ -234,6 +238,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("callsightd"));
 
   try {
+    // Checked before anything starts, so a wrong setting stops callsightd at once.
+    const auto mail_options = app::mail_dispatcher_options(mail_flags);
     SystemClock clock;
     auto store = open_store(db, clock, store_options);
     spdlog::info("database: {}", store->description());
@@ -277,6 +283,12 @@ int main(int argc, char** argv) {
     webhooks::WebhookDispatcher webhook_dispatcher(store->webhooks(), clock, webhook_options,
                                                    observability.metrics(),
                                                    row_failures.handler("webhooks", "delivery"));
+    spdlog::info("{}", app::describe_mail(mail_options));
+    std::optional<mail::MailDispatcher> mail_dispatcher;
+    if (mail_options) {
+      mail_dispatcher.emplace(store->mail(), clock, *mail_options, observability.metrics(),
+                              row_failures.handler("mail", "mail"));
+    }
     server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",
                  server.address());

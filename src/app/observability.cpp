@@ -3,8 +3,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/cidr.hpp"
 #include "http/ops_endpoints.hpp"
+#include "store/mail_store.hpp"
 #include "store/webhook_store.hpp"
 
 namespace callsight::app {
@@ -97,6 +101,26 @@ void Observability::register_store_metrics(TimePoint started) {
         const auto depth = store_.webhooks().outbox_depth();
         return std::vector<CollectedSample>{{{"pending"}, static_cast<double>(depth.pending)},
                                             {{"dead"}, static_cast<double>(depth.dead)}};
+      });
+  registry_.collected(
+      "callsight_mail_outbox_mails",
+      "Notification e-mails in the outbox of the whole database (every node reports the same), "
+      "by state: pending (to send or retry) and dead (given up).",
+      MetricType::gauge, {"state"}, [this] {
+        const auto depth = store_.mail().mail_outbox_depth();
+        return std::vector<CollectedSample>{{{"pending"}, static_cast<double>(depth.pending)},
+                                            {{"dead"}, static_cast<double>(depth.dead)}};
+      });
+  registry_.collected(
+      "callsight_mail_outbox_oldest_pending_seconds",
+      "Age of the oldest pending notification e-mail (0 when none waits): a relay that is down "
+      "or refuses our login shows here first.",
+      MetricType::gauge, {}, [this] {
+        const auto depth = store_.mail().mail_outbox_depth();
+        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        const double age =
+            depth.oldest_pending ? std::max<double>(0, (now - *depth.oldest_pending).count()) : 0;
+        return std::vector<CollectedSample>{{{}, age}};
       });
 }
 

@@ -36,7 +36,9 @@ def main():
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
               and auth_data.password == password.encode())
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself (handled=True would leave the client
+        # waiting for a reply).
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(Saver(), hostname="127.0.0.1", port=int(port),
                             server_hostname="relay.test", tls_context=tls,

@@ -188,7 +188,7 @@ class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(str(mail["Subject"]), "Missed call to %s (%s)" % (source_name, dialled))
         self.assertTrue(mail["Message-ID"].endswith("@callsight.example>"))
         self.assertTrue(mail["Date"])
-        body = mail.get_content()
+        body = mail.get_content().replace("\r\n", "\n")
         self.assertIn("Caller:          %s\n" % CALLER, body)  # in full: to call back
         self.assertIn("Tracking number: %s\n" % dialled, body)
         self.assertIn("Source:          %s\n" % source_name, body)

@@ -89,5 +89,19 @@ TEST(SourceSettings, TheSourcesGreetingWinsOverTheCampaigns) {
   EXPECT_EQ(effective_settings(s, &c).vm_greeting_id, 11);
 }
 
+TEST(SourceSettings, TheSourcesEmailWinsAndAnEmptyOneIsNone) {
+  Campaign c;
+  c.email = "campaign@example.com";
+  Source s;
+  EXPECT_EQ(effective_settings(s, &c).email, "campaign@example.com");
+  s.email = "";
+  EXPECT_EQ(effective_settings(s, &c).email, "campaign@example.com");
+  s.email = "source@example.com";
+  EXPECT_EQ(effective_settings(s, &c).email, "source@example.com");
+  c.email = "";
+  EXPECT_FALSE(effective_settings(Source{}, &c).email);
+  EXPECT_FALSE(effective_settings(Source{}, nullptr).email);
+}
+
 }  // namespace
 }  // namespace callsight

@@ -1,0 +1,236 @@
+#include "store/sql/sql_mail_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/call_record.hpp"
+#include "store/call_record_store.hpp"
+#include "store/campaign_store.hpp"
+#include "store/mail_store.hpp"
+#include "store/number_store.hpp"
+#include "store_test_support.hpp"
+
+namespace callsight {
+namespace {
+
+using std::chrono::seconds;
+
+class SqlMailStoreTest : public SqlStoreFixture {
+ protected:
+  SqlMailStoreTest() {
+    partner_ = make_partner("acme");
+    customer_ = make_customer(partner_, "K-1");
+    store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
+    source_ = make_source(partner_, customer_, "+46812345678");
+    source_.name = "Spring ads";
+    source_.email = "sales@example.com";
+    source_.notify_on_missed_call = 1;
+    source_ = store_->sources().update_source(source_);
+  }
+
+  CallRecord inbound(const std::string& switch_call_id) {
+    CallRecord r;
+    r.partner_id = partner_;
+    r.customer_id = customer_;
+    r.source_id = source_.id;
+    r.switch_call_id = switch_call_id;
+    r.caller = "+46701234567";
+    r.tracking_number = source_.tracking_number;
+    r.answering_number = "+46890510";
+    r.start = clock_.now();
+    return r;
+  }
+
+  static CallEvent event(CallEventType type, TimePoint at, std::optional<int> sip = {}) {
+    CallEvent e;
+    e.type = type;
+    e.at = at;
+    e.sip_status = sip;
+    return e;
+  }
+
+  // A call recorded now that fails with `sip` ten seconds later.
+  CallRecord unanswered_call(const std::string& id, int sip = 480) {
+    const auto call = store_->calls().record_call(inbound(id));
+    store_->calls().apply_event(id, event(CallEventType::failed, call.start + seconds(10), sip));
+    return call;
+  }
+
+  MailStore& mail() { return store_->mail(); }
+
+  Id partner_ = 0;
+  Id customer_ = 0;
+  Source source_;
+};
+
+TEST_F(SqlMailStoreTest, AMissedCallQueuesOneMailWithItsDetails) {
+  const auto call = unanswered_call("c1");
+  const auto mails = mail().mails_of_call(call.id);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].kind, NotificationKind::missed_call);
+  EXPECT_EQ(mails[0].recipient, "sales@example.com");
+  EXPECT_EQ(mails[0].partner_id, partner_);
+  EXPECT_EQ(mails[0].state, MailState::pending);
+  EXPECT_EQ(mails[0].attempts, 0);
+  EXPECT_EQ(mails[0].next_attempt, clock_.now());
+  EXPECT_NE(mails[0].subject.find("Spring ads"), std::string::npos);
+  EXPECT_NE(mails[0].body.find("+46701234567"), std::string::npos);
+  EXPECT_NE(mails[0].body.find("CET"), std::string::npos);  // the partner's zone
+  EXPECT_EQ(mails[0].message_token.size(), 32u);
+}
+
+TEST_F(SqlMailStoreTest, TheEndReportedAgainOrLateQueuesNoSecondMail) {
+  const auto call = unanswered_call("c1");
+  // The same end again, a hangup after it, an event batch repeating it.
+  store_->calls().apply_event("c1", event(CallEventType::failed, call.start + seconds(10), 480));
+  store_->calls().apply_event("c1", event(CallEventType::hangup, call.start + seconds(11)));
+  const std::vector<SwitchCallEvent> batch = {
+      {"c1", event(CallEventType::failed, call.start + seconds(9), 486)}};
+  store_->calls().apply_events(batch);
+  EXPECT_EQ(mail().mails_of_call(call.id).size(), 1u);
+}
+
+TEST_F(SqlMailStoreTest, AnsweredVoicemailAndUnnotifiedCallsQueueNone) {
+  const auto answered = store_->calls().record_call(inbound("answered"));
+  store_->calls().apply_event("answered", event(CallEventType::answered, clock_.now()));
+  store_->calls().apply_event("answered", event(CallEventType::hangup, clock_.now() + seconds(5)));
+  EXPECT_TRUE(mail().mails_of_call(answered.id).empty());
+
+  const auto voicemail = store_->calls().record_call(inbound("vm"));
+  store_->calls().apply_event("vm", event(CallEventType::voicemail, clock_.now()));
+  store_->calls().apply_event("vm", event(CallEventType::hangup, clock_.now() + seconds(5)));
+  EXPECT_TRUE(mail().mails_of_call(voicemail.id).empty());
+
+  source_.notify_on_missed_call = 0;
+  store_->sources().update_source(source_);
+  EXPECT_TRUE(mail().mails_of_call(unanswered_call("off").id).empty());
+}
+
+TEST_F(SqlMailStoreTest, TheCampaignGivesTheAddressAndTheSwitchWhenTheSourceHasNone) {
+  Campaign campaign;
+  campaign.customer_id = customer_;
+  campaign.name = "Spring";
+  campaign.email = "boss@example.com";
+  campaign.notify_on_missed_call = 1;
+  campaign.timestamp = clock_.now();
+  campaign = store_->campaigns().create_campaign(partner_, campaign);
+  source_.email.reset();
+  source_.notify_on_missed_call = 0;
+  source_.campaign_id = campaign.id;
+  source_ = store_->sources().update_source(source_);
+  auto record = inbound("c1");
+  record.campaign_id = campaign.id;
+  const auto call = store_->calls().record_call(record);
+  store_->calls().apply_event("c1", event(CallEventType::failed, call.start + seconds(3), 486));
+  const auto mails = mail().mails_of_call(call.id);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].recipient, "boss@example.com");
+}
+
+TEST_F(SqlMailStoreTest, ACallTheSweepClosedIsMissedOnceItsRealEndArrives) {
+  const auto call = store_->calls().record_call(inbound("c1"));
+  const auto max = std::chrono::hours(4);
+  clock_.advance(max);
+  ASSERT_TRUE(store_->calls().close_overdue_call(call.id, clock_.now(), max));
+  EXPECT_TRUE(mail().mails_of_call(call.id).empty());  // unknown: not known to be missed
+  store_->calls().apply_event("c1", event(CallEventType::failed, call.start + seconds(20), 408));
+  EXPECT_EQ(mail().mails_of_call(call.id).size(), 1u);
+}
+
+TEST_F(SqlMailStoreTest, AClaimHidesTheMailUntilItsLeaseEnds) {
+  unanswered_call("c1");
+  const auto lease = seconds(65);
+  const auto claimed = mail().claim_mails(clock_.now(), lease, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].body.empty(), false);
+  EXPECT_TRUE(mail().claim_mails(clock_.now(), lease, 10).empty());  // another node
+  clock_.advance(lease - seconds(1));
+  EXPECT_TRUE(mail().claim_mails(clock_.now(), lease, 10).empty());
+  clock_.advance(seconds(1));  // its sender died: it comes back
+  EXPECT_EQ(mail().claim_mails(clock_.now(), lease, 10).size(), 1u);
+}
+
+TEST_F(SqlMailStoreTest, AFailedAttemptIsRetriedThenSentOnceAndLosesItsBody) {
+  const auto call = unanswered_call("c1");
+  auto claimed = mail().claim_mails(clock_.now(), seconds(65), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  const Id id = claimed[0].id;
+  mail().record_mail_attempt(
+      id, {.error = "SMTP 451 at RCPT", .next_attempt = clock_.now() + seconds(30)}, clock_.now());
+  auto stored = mail().mails_of_call(call.id).at(0);
+  EXPECT_EQ(stored.state, MailState::pending);
+  EXPECT_EQ(stored.attempts, 1);
+  EXPECT_EQ(stored.last_error, "SMTP 451 at RCPT");
+  EXPECT_FALSE(stored.body.empty());
+  EXPECT_EQ(mail().mail_outbox_depth().pending, 1);
+  EXPECT_EQ(mail().mail_outbox_depth().oldest_pending, stored.created);
+
+  EXPECT_TRUE(mail().claim_mails(clock_.now() + seconds(29), seconds(65), 10).empty());
+  clock_.advance(seconds(30));
+  claimed = mail().claim_mails(clock_.now(), seconds(65), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  mail().record_mail_attempt(id, {.sent = true}, clock_.now());
+  // A late record of the first claim (its lease ran out) changes nothing now.
+  mail().record_mail_attempt(id, {.error = "timeout at DATA"}, clock_.now());
+  stored = mail().mails_of_call(call.id).at(0);
+  EXPECT_EQ(stored.state, MailState::sent);
+  EXPECT_EQ(stored.attempts, 2);
+  EXPECT_EQ(stored.sent_at, clock_.now());
+  EXPECT_TRUE(stored.body.empty());
+  EXPECT_FALSE(stored.subject.empty());
+  EXPECT_EQ(mail().mail_outbox_depth().pending, 0);
+  EXPECT_FALSE(mail().mail_outbox_depth().oldest_pending);
+  EXPECT_TRUE(mail().claim_mails(clock_.now() + std::chrono::hours(1), seconds(65), 10).empty());
+}
+
+TEST_F(SqlMailStoreTest, AMailGivenUpOnIsDeadAndCounted) {
+  unanswered_call("c1");
+  const auto claimed = mail().claim_mails(clock_.now(), seconds(65), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  mail().record_mail_attempt(claimed[0].id, {.error = "SMTP 550 at RCPT"}, clock_.now());
+  const auto depth = mail().mail_outbox_depth();
+  EXPECT_EQ(depth.pending, 0);
+  EXPECT_EQ(depth.dead, 1);
+}
+
+TEST_F(SqlMailStoreTest, ErasingTheCallerTakesTheBodyAndStopsThePendingMail) {
+  const auto call = unanswered_call("c1");
+  store_->calls().erase_caller(partner_, "+46701234567");
+  const auto stored = mail().mails_of_call(call.id).at(0);
+  EXPECT_EQ(stored.state, MailState::dead);
+  EXPECT_TRUE(stored.body.empty());
+  EXPECT_TRUE(mail().claim_mails(clock_.now(), seconds(65), 10).empty());
+}
+
+TEST_F(SqlMailStoreTest, TheVoicemailMailIsQueuedOnceWithItsLink) {
+  source_.notify_on_new_voicemail = 1;
+  store_->sources().update_source(source_);
+  const auto call = store_->calls().record_call(inbound("vm"));
+  store_->calls().apply_event("vm", event(CallEventType::voicemail, clock_.now()));
+  EXPECT_TRUE(mail().queue_voicemail_mail(call.id, "https://cs.example/v/abc?sig=1"));
+  EXPECT_FALSE(mail().queue_voicemail_mail(call.id, "https://cs.example/v/abc?sig=2"));
+  const auto mails = mail().mails_of_call(call.id);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].kind, NotificationKind::voicemail);
+  EXPECT_NE(mails[0].body.find("https://cs.example/v/abc?sig=1"), std::string::npos);
+  EXPECT_THROW(mail().queue_voicemail_mail(call.id + 1000, "x"), NotFoundError);
+}
+
+TEST_F(SqlMailStoreTest, ClaimsOfTwoStoresNeverShareAMail) {
+  // Two handles on one database, as two nodes would have: each mail goes to one claimer.
+  for (int i = 0; i < 6; ++i) unanswered_call("c" + std::to_string(i));
+  auto other = open_store(database_.location(), clock_);
+  std::set<Id> seen;
+  for (int round = 0; round < 4; ++round) {
+    for (auto* store : {store_.get(), other.get()}) {
+      for (const auto& m : store->mail().claim_mails(clock_.now(), seconds(65), 1)) {
+        EXPECT_TRUE(seen.insert(m.id).second);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 6u);
+}
+
+}  // namespace
+}  // namespace callsight
