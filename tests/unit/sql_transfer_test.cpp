@@ -172,6 +172,16 @@ class SqlTransferTest : public ::testing::Test {
     call.answering_number = "+46890510";
     call.start = clock_.now();
     store.calls().record_call(call);
+    // Missed, to a source that wants a mail: a row in the mail outbox.
+    auto notified = *store.sources().find_source(partner_, source_);
+    notified.email = "sales@example.com";
+    notified.notify_on_missed_call = 1;
+    store.sources().update_source(notified);
+    CallEvent unanswered;
+    unanswered.type = CallEventType::failed;
+    unanswered.at = clock_.now() + std::chrono::seconds(20);
+    unanswered.sip_status = 480;
+    store.calls().apply_event("call-1", unanswered);
     call.direction = CallDirection::outbound;
     call.source_id.reset();
     call.callback_id = callback;
@@ -265,7 +275,7 @@ class SqlTransferTest : public ::testing::Test {
     const auto before = rows_of(source);
     const auto after = rows_of(copy);
     // Every table of the schema took part, none empty: the comparison covers them all.
-    ASSERT_EQ(before.size(), 24u);
+    ASSERT_EQ(before.size(), 25u);
     for (const auto& [table, rows] : before) {
       EXPECT_FALSE(rows.empty()) << table;
       ASSERT_TRUE(after.contains(table)) << table;
@@ -303,7 +313,7 @@ TEST_F(SqlTransferTest, SqliteToSqliteCopiesEveryRowOfEveryTable) {
   migrate(path("copy.db"));
   const auto summary = imported(path("copy.db"), stream);
   EXPECT_EQ(summary.schema_version, latest_schema_version());
-  EXPECT_EQ(summary.tables, 24);
+  EXPECT_EQ(summary.tables, 25);
   expect_same_rows(stream, exported(path("copy.db")));
   expect_new_ids_above_imported(path("copy.db"));
 }
