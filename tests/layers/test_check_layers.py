@@ -42,7 +42,7 @@ class WrongArrowsTest(unittest.TestCase):
             "switch/probe_switch_includes_beast.cpp:3: switch may not include <sqlite3.h> "
             "(only store/sqlite)",
             "switch/probe_switch_includes_beast.cpp:5: switch may not include "
-            "<boost/beast/http.hpp> (only http)",
+            "<boost/beast/http.hpp> (only http, mail)",
             "unlayered/probe_folder_not_in_table.hpp:1: folder of "
             "unlayered/probe_folder_not_in_table.hpp is not a layer in the layer table",
         ])
