@@ -2,8 +2,10 @@
 (PLAIN, LOGIN) required after it, saving each accepted message as <n>.eml in a folder.
 
 Run with /usr/bin/python3 (Debian's python3-aiosmtpd; another python3 on PATH may not import
-it): smtp_relay.py PORT CERT KEY USER PASSWORD OUTDIR. Prints "ready" once it listens on
-127.0.0.1:PORT and runs until SIGTERM."""
+it): smtp_relay.py PORT CERT KEY USER PASSWORD OUTDIR [--implicit-tls] [--login-only].
+--implicit-tls: TLS from the first byte (port 465 style) instead of STARTTLS; --login-only:
+AUTH LOGIN alone is offered. Prints "ready" once it listens on 127.0.0.1:PORT and runs until
+SIGTERM."""
 
 import itertools
 import os
@@ -18,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 def main():
     port, cert, key, user, password, outdir = sys.argv[1:7]
+    options = sys.argv[7:]
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     counter = itertools.count(1)
@@ -40,10 +43,15 @@ def main():
         # waiting for a reply).
         return AuthResult(success=ok, handled=False)
 
+    exclude = ["PLAIN"] if "--login-only" in options else []
+    if "--implicit-tls" in options:
+        security = dict(ssl_context=tls, auth_require_tls=False)
+    else:
+        security = dict(tls_context=tls, require_starttls=True)
     controller = Controller(Saver(), hostname="127.0.0.1", port=int(port),
-                            server_hostname="relay.test", tls_context=tls,
-                            require_starttls=True, auth_required=True,
-                            authenticator=authenticator)
+                            server_hostname="relay.test", auth_required=True,
+                            auth_exclude_mechanism=exclude, authenticator=authenticator,
+                            **security)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

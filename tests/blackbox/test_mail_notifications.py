@@ -53,9 +53,10 @@ def free_port():
 class Relay:
     """One run of smtp_relay.py on the class's port, saving mails to outdir."""
 
-    def __init__(self, port, cert, key, password, outdir):
+    def __init__(self, port, cert, key, password, outdir, options=()):
         self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, RELAY_SCRIPT, str(port), cert, key, USER, password, outdir],
+            [SYSTEM_PYTHON, RELAY_SCRIPT, str(port), cert, key, USER, password, outdir,
+             *options],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             text=True, preexec_fn=_die_with_parent)
         line = self.proc.stdout.readline()
@@ -75,23 +76,27 @@ class Relay:
         self.proc.stderr.close()
 
 
-@unittest.skipUnless(have_aiosmtpd(), "needs python3-aiosmtpd for /usr/bin/python3")
-class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
+class MailTestCase(CustomerResourceMixin, ServerTestCase):
+    """A callsightd whose relay is 127.0.0.1:<port> (TLS as TLS_MODE), trusting a throw-away
+    CA; each test starts the relay (smtp_relay.py) when it wants one."""
+
     SWITCH_SECRET = SECRET
+    TLS_MODE = "starttls"
+    RELAY_OPTIONS = ()
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="callsight-mail-")
         cls.addClassCleanup(cls.tmp.cleanup)
-        ca = tls_certs.make_ca(cls.tmp.name, "mail-test")
-        cls.cert, cls.key = tls_certs.issue(cls.tmp.name, "relay", ca,
+        cls.ca = tls_certs.make_ca(cls.tmp.name, "mail-test")
+        cls.cert, cls.key = tls_certs.issue(cls.tmp.name, "relay", cls.ca,
                                             ["IP:127.0.0.1", "DNS:localhost"])
         password_file = os.path.join(cls.tmp.name, "smtp-password")
         with open(password_file, "w") as f:
             f.write(PASSWORD + "\n")
         cls.port = free_port()
-        cls.EXTRA_ARGS = ("--smtp-relay", "127.0.0.1:%d" % cls.port, "--smtp-tls", "starttls",
-                          "--smtp-ca-file", ca[0], "--smtp-user", USER,
+        cls.EXTRA_ARGS = ("--smtp-relay", "127.0.0.1:%d" % cls.port, "--smtp-tls", cls.TLS_MODE,
+                          "--smtp-ca-file", cls.ca[0], "--smtp-user", USER,
                           "--smtp-password-file", password_file,
                           "--mail-from", "calls@callsight.example",
                           "--mail-retry-base-seconds", "1", "--smtp-timeout-ms", "3000",
@@ -106,8 +111,10 @@ class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
         self.cid = self.customer(self.alice)
 
     # -- helpers ----------------------------------------------------------------------------
-    def start_relay(self, password=PASSWORD):
-        self.relay = Relay(self.port, self.cert, self.key, password, self.outdir)
+    def start_relay(self, password=PASSWORD, cert=None):
+        cert = cert or (self.cert, self.key)
+        self.relay = Relay(self.port, cert[0], cert[1], password, self.outdir,
+                           self.RELAY_OPTIONS)
 
     def stop_relay(self):
         if self.relay:
@@ -170,6 +177,15 @@ class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
             time.sleep(0.05)
         self.fail("%s%s stayed below %s" % (name, labels, at_least))
 
+    def wait_for_log(self, text, count, start=0):
+        """Until callsightd's log from offset `start` holds `text` `count` times."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.server.stderr()[start:].count(text) >= count:
+                return
+            time.sleep(0.05)
+        self.fail("%r not logged %d times:\n%s" % (text, count, self.server.stderr()[start:]))
+
     def wait_until_nothing_pending(self):
         self.wait_for_metric_zero("callsight_mail_outbox_mails", '{state="pending"}')
 
@@ -196,7 +212,12 @@ class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
         self.assertIn("Call id:         %s\n" % cdr_id, body)
         self.assertRegex(body, r"Time:            \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\n")
 
-    # -- tests ------------------------------------------------------------------------------
+
+
+@unittest.skipUnless(have_aiosmtpd(), "needs python3-aiosmtpd for /usr/bin/python3")
+class MailNotificationTest(MailTestCase):
+    """STARTTLS, AUTH PLAIN."""
+
     def test_a_missed_call_mails_once_and_an_answered_one_not_at_all(self):
         self.start_relay()
         name = "Vårkampanj <Göteborg>"
@@ -256,6 +277,47 @@ class MailNotificationTest(CustomerResourceMixin, ServerTestCase):
                       "certificate checked" % self.port, log)
         self.assertIn("login as %s" % USER, log)
         self.assertNotIn(PASSWORD, log)
+
+    def test_a_relay_whose_certificate_is_untrusted_or_misnamed_gets_nothing(self):
+        strangers = tls_certs.make_ca(self.tmp.name, "strangers-" + unique())
+        untrusted = tls_certs.issue(self.tmp.name, "untrusted-" + unique(), strangers,
+                                    ["IP:127.0.0.1"])
+        misnamed = tls_certs.issue(self.tmp.name, "misnamed-" + unique(), self.ca,
+                                   ["DNS:other.example"])
+        dialled = self.notified_source()
+        cdr_id = None
+        for cert in (untrusted, misnamed):
+            self.stop_relay()
+            self.start_relay(cert=cert)
+            # Only attempts made while this relay runs are looked at.
+            log_start = len(self.server.stderr())
+            if cdr_id is None:
+                cdr_id = self.missed_call(dialled)
+            self.wait_for_log("certificate verify failed", 1, log_start)
+        self.assertEqual(self.mails(), [])
+        self.stop_relay()
+        self.start_relay()
+        mails = self.wait_for_mails(1)
+        self.wait_until_nothing_pending()
+        self.assertEqual(len(self.mails()), 1)
+        self.assert_missed_call_mail(mails[0], cdr_id, dialled, "Spring ads")
+
+
+@unittest.skipUnless(have_aiosmtpd(), "needs python3-aiosmtpd for /usr/bin/python3")
+class MailImplicitTlsTest(MailTestCase):
+    """TLS from the first byte (--smtp-tls tls), a relay that offers AUTH LOGIN only."""
+
+    TLS_MODE = "tls"
+    RELAY_OPTIONS = ("--implicit-tls", "--login-only")
+
+    def test_a_missed_call_mail_goes_over_implicit_tls_with_auth_login(self):
+        self.start_relay()
+        dialled = self.notified_source()
+        cdr_id = self.missed_call(dialled)
+        mails = self.wait_for_mails(1)
+        self.wait_until_nothing_pending()
+        self.assertEqual(len(self.mails()), 1)
+        self.assert_missed_call_mail(mails[0], cdr_id, dialled, "Spring ads")
 
 
 if __name__ == "__main__":
