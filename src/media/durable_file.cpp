@@ -50,20 +50,23 @@ void TemporaryFile::commit(const std::filesystem::path& final_path) {
   fsync_path(directory, O_RDONLY | O_DIRECTORY, "output directory");
 }
 
-void write_whole_file(const std::filesystem::path& path, std::string_view bytes) {
+void write_file_in_pieces(const std::filesystem::path& path,
+                          const std::function<std::string()>& next_piece) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) fail("temporary file open");
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const auto n = write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int saved = errno;
-      close(fd);
-      errno = saved;
-      fail("temporary file write");
+  for (auto piece = next_piece(); !piece.empty(); piece = next_piece()) {
+    std::size_t written = 0;
+    while (written < piece.size()) {
+      const auto n = write(fd, piece.data() + written, piece.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int saved = errno;
+        close(fd);
+        errno = saved;
+        fail("temporary file write");
+      }
+      written += static_cast<std::size_t>(n);
     }
-    written += static_cast<std::size_t>(n);
   }
   if (close(fd) != 0) fail("temporary file close");
 }

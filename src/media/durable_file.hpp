@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace callsight::media {
@@ -25,8 +27,9 @@ class TemporaryFile {
   bool committed_ = false;
 };
 
-// Writes `bytes` to `path` (no fsync: for intermediate files). Throws MediaError naming what
-// failed.
-void write_whole_file(const std::filesystem::path& path, std::string_view bytes);
+// Writes the pieces `next_piece` hands out to `path`, until it returns an empty one (no fsync:
+// for intermediate files). Throws MediaError naming what failed.
+void write_file_in_pieces(const std::filesystem::path& path,
+                          const std::function<std::string()>& next_piece);
 
 }  // namespace callsight::media

@@ -1,5 +1,6 @@
 #include "media/recording_converter.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -45,6 +46,23 @@ CallerFacts caller_facts(const ConvertRequest& request) {
   return facts;
 }
 
+// In pieces of 64 Ki samples: the whole call is never held twice.
+void write_wav(const std::filesystem::path& path, std::span<const std::int16_t> interleaved) {
+  constexpr std::size_t kPieceSamples = 1 << 16;
+  bool header_written = false;
+  std::size_t next = 0;
+  write_file_in_pieces(path, [&]() -> std::string {
+    if (!header_written) {
+      header_written = true;
+      return wav_header(interleaved.size(), StereoAudio::kChannels, StereoAudio::kSampleRate);
+    }
+    const auto count = std::min(kPieceSamples, interleaved.size() - next);
+    const auto first = next;
+    next += count;
+    return wav_sample_bytes(interleaved.subspan(first, count));
+  });
+}
+
 void encode_mp3(const ConvertRequest& request, const std::filesystem::path& wav,
                 const std::filesystem::path& mp3) {
   std::vector<std::string> argv{request.lame};
@@ -69,8 +87,7 @@ ConvertedRecording convert_recording(const ConvertRequest& request) {
   auto call = mix_call(capture.packets, facts.payload_types, facts.caller, request.limits);
 
   TemporaryFile wav(request.output, "wav");
-  write_whole_file(wav.path(), wav_file(call.audio.interleaved, StereoAudio::kChannels,
-                                        StereoAudio::kSampleRate));
+  write_wav(wav.path(), call.audio.interleaved);
   const auto duration_ms = call.audio.duration_ms();
   call.audio.interleaved = {};  // the WAV holds it now; lame's run need not share the memory
 

@@ -209,9 +209,11 @@ std::int64_t call_start_us(const std::vector<Stream>& streams) {
   return *start;
 }
 
+// Writes every second sample: `out` points at the packet's first frame, in its channel.
 void decode_into(const RtpPacket& packet, PayloadKind kind, std::int16_t* out) {
   for (const auto code : packet.payload) {
-    *out++ = kind == PayloadKind::pcmu ? decode_ulaw(code) : decode_alaw(code);
+    *out = kind == PayloadKind::pcmu ? decode_ulaw(code) : decode_alaw(code);
+    out += StereoAudio::kChannels;
   }
 }
 
@@ -231,8 +233,9 @@ CallAudio mix_call(std::span<const RtpPacket> packets, const PayloadMap& payload
   const auto start = call_start_us(builder.streams_);
   result.stats.start_us = start;
 
-  const auto max_samples = limits.max_seconds * StereoAudio::kSampleRate;
-  std::vector<std::int16_t> channels[2];
+  // Samples go straight into the interleaved buffer: a long call is held once, not twice.
+  const auto max_frames = limits.max_seconds * StereoAudio::kSampleRate;
+  auto& interleaved = result.audio.interleaved;
   for (const auto& placement : builder.placements_) {
     const auto& stream = builder.streams_[placement.stream];
     const auto& packet = packets[placement.packet];
@@ -240,21 +243,13 @@ CallAudio mix_call(std::span<const RtpPacket> packets, const PayloadMap& payload
         std::llround(static_cast<double>(*stream.anchor_us - start) / kMicrosPerSample);
     const auto position = std::max<std::int64_t>(0, stream_position + placement.offset);
     const auto end = position + static_cast<std::int64_t>(packet.payload.size());
-    if (end > max_samples) {
+    if (end > max_frames) {
       throw MediaError("recording: media longer than " + std::to_string(limits.max_seconds) + " s");
     }
-    auto& samples = channels[stream.channel];
-    if (samples.size() < static_cast<std::size_t>(end)) samples.resize(end);
-    decode_into(packet, payload_types.kind(packet.payload_type), samples.data() + position);
-  }
-
-  const auto frames = std::max(channels[kCaller].size(), channels[kCallee].size());
-  auto& interleaved = result.audio.interleaved;
-  interleaved.resize(frames * StereoAudio::kChannels);
-  for (std::size_t i = 0; i < channels[kCaller].size(); ++i)
-    interleaved[2 * i] = channels[kCaller][i];
-  for (std::size_t i = 0; i < channels[kCallee].size(); ++i) {
-    interleaved[2 * i + 1] = channels[kCallee][i];
+    const auto needed = static_cast<std::size_t>(end) * StereoAudio::kChannels;
+    if (interleaved.size() < needed) interleaved.resize(needed);
+    decode_into(packet, payload_types.kind(packet.payload_type),
+                interleaved.data() + position * StereoAudio::kChannels + stream.channel);
   }
   return result;
 }
