@@ -164,6 +164,15 @@ TEST_F(MediaCallMix, ASideWithOnlyAnotherCodecIsAnError) {
   EXPECT_EQ(error_of({}), "recording: no G.711 audio packets");
 }
 
+TEST_F(MediaCallMix, APacketWithoutSamplesIsNotAudio) {
+  auto empty = from_caller(0, 1, 0);
+  empty.payload = {};  // all padding, say
+  EXPECT_EQ(error_of({empty}), "recording: no G.711 audio packets");
+  const auto result = mix({empty, from_caller(100, 2, 800)});
+  EXPECT_EQ(result.stats.start_us, 100'000);
+  EXPECT_EQ(result.audio.frames(), 160u);
+}
+
 TEST_F(MediaCallMix, MediaLongerThanTheLimitIsRefused) {
   const std::vector packets{from_caller(0, 1, 0), from_callee(1500, 1, 0)};
   EXPECT_EQ(error_of(packets, {.max_seconds = 1}), "recording: media longer than 1 s");

@@ -138,6 +138,7 @@ class StreamBuilder {
       if (kind == PayloadKind::other_audio) ++other_audio_[channel];
       return;
     }
+    if (packet.payload.empty()) return;  // no samples: neither audio nor a start of the call
     const auto offset = timestamp - stream.first_timestamp;
     const auto implied_anchor = packet.arrival_us - offset * kMicrosPerSample;
     const bool first_audio = !stream.anchor_us;
