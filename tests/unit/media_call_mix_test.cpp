@@ -196,7 +196,7 @@ std::string fixture_text(const std::string& name) {
 
 void expect_tones_of_the_fixture_call(const CallAudio& call) {
   // The caller sent 440 Hz from 0 to 3 s with no packets from 1.0 to 1.4 s and DTMF from 2.0 to
-  // 2.1 s; the callee 880 Hz from 0.3 to 2.8 s (tests/data/recordings/make_fixtures.py).
+  // 2.1 s; the callee 880 Hz from 0.3 to 2.8 s (tests/data/recordings/rtpengine_call.py).
   EXPECT_NEAR(static_cast<double>(call.audio.frames()), 3.0 * 8000, 160);
   const auto left = channel_of(call.audio, 0);
   const auto right = channel_of(call.audio, 1);
