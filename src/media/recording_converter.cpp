@@ -63,12 +63,18 @@ void write_wav(const std::filesystem::path& path, std::span<const std::int16_t> 
   });
 }
 
+// A relative path that starts with '-' would be read as an option.
+std::string file_argument(const std::filesystem::path& path) {
+  const auto text = path.string();
+  return text.starts_with('-') ? "./" + text : text;
+}
+
 void encode_mp3(const ConvertRequest& request, const std::filesystem::path& wav,
                 const std::filesystem::path& mp3) {
   std::vector<std::string> argv{request.lame};
   argv.insert(argv.end(), kLameArguments.begin(), kLameArguments.end());
-  argv.push_back(wav.string());
-  argv.push_back(mp3.string());
+  argv.push_back(file_argument(wav));
+  argv.push_back(file_argument(mp3));
   const auto result = run_child(argv, request.lame_timeout);
   if (!result.started) throw MediaError("lame: could not be started: " + result.error);
   if (result.timed_out) throw MediaError("lame: killed after its timeout");
