@@ -8,6 +8,7 @@
 #include "api/api.hpp"
 #include "api/dni_signed.hpp"
 #include "app/partner_admin.hpp"
+#include "app/recording_command.hpp"
 #include "app/simulate_call.hpp"
 #include "app/transfer_commands.hpp"
 #include "common/utf8.hpp"
@@ -229,7 +230,30 @@ int main(int argc, char** argv) {
       "print every route of the partner API, one \"METHOD /path/{param}\" per line; each path "
       "also answers under a version prefix such as /2.4.9 (--db is not used)");
 
-  require_utf8_text(cli, {"--db", "--out", "--in"});
+  app::RecordingConvertOptions recording;
+  auto* recording_convert = cli.add_subcommand(
+      "recording-convert",
+      "turn an rtpengine pcap recording into one stereo MP3, left the caller and right the "
+      "answering party, on one time line by RTP timestamps; prints its duration, channels and "
+      "packet counts (--db is not used)");
+  recording_convert->add_option("--pcap", recording.pcap, "rtpengine's pcap file")->required();
+  recording_convert->add_option("--out", recording.out, "the MP3 to write (atomically)")
+      ->required();
+  recording_convert->add_option(
+      "--metadata", recording.metadata,
+      "rtpengine's metadata file: its answer SDP names the caller's side and payload types");
+  recording_convert->add_option(
+      "--caller-address", recording.caller_address,
+      "IP:PORT ([IPv6]:PORT) the caller's media comes from, port 0 for any port; without it "
+      "or --metadata the first to send audio is taken as the caller");
+  recording_convert->add_option("--lame", recording.lame, "the lame program")
+      ->capture_default_str();
+  recording_convert->footer(
+      "G.711 (PCMU, PCMA) is decoded; telephone-event and comfort noise are skipped and "
+      "counted.\nEncoded with lame as 8 kHz stereo, 32 kbit/s CBR. Exit status 1 when the "
+      "pcap cannot be read, holds no G.711 audio, or lame fails.");
+
+  require_utf8_text(cli, {"--db", "--out", "--in", "--pcap", "--metadata", "--lame"});
   CLI11_PARSE(cli, argc, argv);
 
   if (routes->parsed()) {
@@ -248,6 +272,16 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       std::cerr << "callsight " << cli.get_subcommands().front()->get_name() << ": " << e.what()
                 << '\n';
+      return 1;
+    }
+  }
+
+  if (recording_convert->parsed()) {
+    try {
+      app::recording_convert_command(recording, std::cout);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "callsight recording-convert: " << e.what() << '\n';
       return 1;
     }
   }

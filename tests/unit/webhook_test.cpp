@@ -13,10 +13,10 @@ namespace {
 using std::chrono::hours;
 using std::chrono::seconds;
 
-TimePoint at(const char* text) { return parse_utc(text).value(); }
+TimePoint webhook_time(const char* text) { return parse_utc(text).value(); }
 
 TEST(WebhookRetry, BacksOffFromTenSecondsDoubling) {
-  const auto created = at("2024-01-15 12:00:00");
+  const auto created = webhook_time("2024-01-15 12:00:00");
   EXPECT_EQ(next_webhook_attempt(created, 1, created), created + seconds(10));
   EXPECT_EQ(next_webhook_attempt(created, 2, created), created + seconds(20));
   EXPECT_EQ(next_webhook_attempt(created, 3, created), created + seconds(40));
@@ -24,13 +24,13 @@ TEST(WebhookRetry, BacksOffFromTenSecondsDoubling) {
 }
 
 TEST(WebhookRetry, DelayIsCappedAtOneHour) {
-  const auto created = at("2024-01-15 12:00:00");
+  const auto created = webhook_time("2024-01-15 12:00:00");
   EXPECT_EQ(next_webhook_attempt(created, 10, created), created + hours(1));
   EXPECT_EQ(next_webhook_attempt(created, 1000, created), created + hours(1));
 }
 
 TEST(WebhookRetry, GivesUpOnceTheNextAttemptWouldPassSevenDays) {
-  const auto created = at("2024-01-15 12:00:00");
+  const auto created = webhook_time("2024-01-15 12:00:00");
   const auto end = created + kWebhookRetryWindow;
   EXPECT_EQ(next_webhook_attempt(created, 50, end - hours(1)), end);
   EXPECT_EQ(next_webhook_attempt(created, 50, end - hours(1) + seconds(1)), std::nullopt);
@@ -75,9 +75,9 @@ TEST(WebhookPayload, CallPayloadHoldsTheMacrosAsStringsOrNull) {
   r.caller = "+46701234567";
   r.tracking_number = "+46812345678";
   r.answering_number = "+46890510";
-  r.start = at("2024-01-15 12:00:00");
-  r.answered_at = at("2024-01-15 12:00:05");
-  r.ended_at = at("2024-01-15 12:01:05");
+  r.start = webhook_time("2024-01-15 12:00:00");
+  r.answered_at = webhook_time("2024-01-15 12:00:05");
+  r.ended_at = webhook_time("2024-01-15 12:01:05");
   const auto p = nlohmann::json::parse(call_event_payload(r));
   EXPECT_EQ(p["cdr_id"], "9");
   EXPECT_EQ(p["anum"], "+46701234xxx");
