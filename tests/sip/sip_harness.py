@@ -23,6 +23,7 @@ from requests.auth import HTTPDigestAuth
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 KAMAILIO_RUN = os.path.join(ROOT, "scripts", "kamailio-run")
+RTPENGINE_RUN = os.path.join(ROOT, "scripts", "rtpengine-run")
 RING_TIMEOUT_MS = 4000
 CALLER = "+46701111111"
 
@@ -33,8 +34,8 @@ def free_port(kind=socket.SOCK_DGRAM):
         return s.getsockname()[1]
 
 
-def missing_tools():
-    return [t for t in ("kamailio", "sipp") if shutil.which(t) is None]
+def missing_tools(*more):
+    return [t for t in ("kamailio", "sipp", *more) if shutil.which(t) is None]
 
 
 def read_lines(path):
@@ -67,16 +68,53 @@ def restartable_server(workdir, secret, *extra_args, db=None):
     return server
 
 
+class RtpEngine:
+    """scripts/rtpengine-run --background on free ports; its recordings under
+    workdir/rtpengine/recordings (what callsightd's --recordings-spool reads)."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "rtpengine")
+        self.recording_dir = os.path.join(self.dir, "recordings")
+        self.ng_port = free_port()
+        # Media ports: a free block, well away from sipp's RTP ports.
+        self.first_media_port = 20000 + (os.getpid() % 400) * 20
+
+    @property
+    def control(self):
+        return f"udp:127.0.0.1:{self.ng_port}"
+
+    def start(self):
+        started = subprocess.run(
+            [RTPENGINE_RUN, "--dir", self.dir, "--background",
+             "--listen-ng", f"127.0.0.1:{self.ng_port}",
+             "--listen-cli", f"127.0.0.1:{free_port(socket.SOCK_STREAM)}",
+             "--ports", f"{self.first_media_port}-{self.first_media_port + 19}"],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        if started.returncode != 0:
+            raise RuntimeError("rtpengine-run failed:\n" + started.stdout + started.stderr)
+
+    def stop(self):
+        pidfile = os.path.join(self.dir, "rtpengine.pid")
+        if os.path.exists(pidfile):
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+
+
 class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 
     def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS,
-                 voicemail=False, config=None, name="kamailio"):
+                 voicemail=False, config=None, name="kamailio", rtpengine=None):
         self.dir = os.path.join(workdir, name)
         self.switch_url = switch_url
         self.secret = secret
         self.ring_timeout_ms = ring_timeout_ms
         self.config = config  # None: deploy/kamailio/kamailio.cfg
+        self.rtpengine = rtpengine  # an RtpEngine recorded calls' media goes through
         self.sip_port = free_port()
         self.gw_port = free_port()
         # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port>.
@@ -91,7 +129,8 @@ class KamailioEdge:
              "--ring-timeout", str(self.ring_timeout_ms),
              *(["--voicemail-uri", f"sip:voicemail@127.0.0.1:{self.vm_port}"]
                if self.vm_port else []),
-             *(["--config", self.config] if self.config else [])],
+             *(["--config", self.config] if self.config else []),
+             *(["--rtpengine", self.rtpengine.control] if self.rtpengine else [])],
             env=env, capture_output=True, text=True, timeout=30,
             stdin=subprocess.DEVNULL)
         if started.returncode != 0:
@@ -132,8 +171,10 @@ class SipCallsMixin:
         cls.addClassCleanup(cls._remove_tmp)
 
     @classmethod
-    def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS, voicemail=False):
-        cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms, voicemail)
+    def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS, voicemail=False,
+                   rtpengine=None):
+        cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms, voicemail,
+                                rtpengine=rtpengine)
         cls.addClassCleanup(cls.edge.stop)
         cls.edge.start()
 
@@ -163,13 +204,14 @@ class SipCallsMixin:
         time.sleep(0.3)  # sipp binds its socket right after start
         return log
 
-    def dial(self, dialled, scenario="uac.xml", duration_ms=1000, caller=CALLER):
-        """Places one call; returns (call_id, sipp exit code, <log> lines, seconds taken)."""
+    def dial(self, dialled, scenario="uac.xml", duration_ms=1000, caller=CALLER, extra_args=()):
+        """Places one call (extra_args: more sipp options); returns (call_id, sipp exit code,
+        <log> lines, seconds taken)."""
         call_id = f"t{uuid.uuid4().hex[:12]}@127.0.0.1"
         log = os.path.join(self.tmp, f"uac-{call_id}.log")
         done, took = self._run_uac(scenario, log,
                                    ["-s", dialled, "-key", "caller", caller, "-cid_str", call_id,
-                                    "-d", str(duration_ms), "-m", "1"],
+                                    "-d", str(duration_ms), "-m", "1", *extra_args],
                                    timeout_s=25)
         return call_id, done.returncode, read_lines(log), took
 
