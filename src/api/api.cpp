@@ -8,6 +8,7 @@
 #include "api/context.hpp"
 #include "api/dni_public.hpp"
 #include "api/dni_signed.hpp"
+#include "api/recordings.hpp"
 #include "common/failure_throttle.hpp"
 #include "common/rate_limiter.hpp"
 #include "core/cidr.hpp"
@@ -86,6 +87,7 @@ void register_resources(ApiRouter& router) {
   register_pincodes(router);
   register_statistics_cdrs(router);
   register_webhooks(router);
+  register_recordings(router);
 }
 
 class PartnerApi {
@@ -107,6 +109,10 @@ class PartnerApi {
   http::Response handle(const http::Request& request) {
     // A visitor's browser asks for numbers without credentials (api/dni_public.cpp).
     if (auto response = dni_public_.handle(request)) return std::move(*response);
+    // A signed link to a recording's audio carries its own proof (api/recordings.cpp).
+    if (auto response = handle_recording_audio(request, store_, clock_, settings_)) {
+      return std::move(*response);
+    }
     // A partner's backend signs its number requests instead (api/dni_signed.cpp).
     if (auto response = handle_signed_number_request(request, store_, clock_)) {
       return std::move(*response);

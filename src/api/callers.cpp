@@ -23,10 +23,14 @@ http::Response delete_caller(Context& ctx) {
   } catch (const NotFoundError&) {
     throw_not_found("anum", "caller");
   }
+  if (ctx.settings.recording_audio) {
+    for (const auto& file : erased.recording_files) ctx.settings.recording_audio->remove(file);
+  }
   return one("callers", Json{{"calls_erased", count_text(erased.calls)},
                              {"events_erased", count_text(erased.events)},
                              {"callbacks_erased", count_text(erased.callbacks)},
-                             {"pincodes_erased", count_text(erased.pincodes)}});
+                             {"pincodes_erased", count_text(erased.pincodes)},
+                             {"recordings_erased", count_text(erased.recordings)}});
 }
 
 }  // namespace

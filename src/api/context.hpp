@@ -2,8 +2,12 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "core/clock.hpp"
+#include "core/recording.hpp"
 #include "core/types.hpp"
 #include "http/params.hpp"
 #include "http/request.hpp"
@@ -20,6 +24,16 @@ struct ApiSettings {
   // Webhook targets on loopback or private addresses are refused unless the operator
   // allows them (--webhooks-allow-private; the tests do).
   bool allow_private_webhooks = false;
+  // Recordings' audio; none when callsightd has no recordings directory (then recordings
+  // list, and their audio is not found).
+  std::shared_ptr<RecordingAudio> recording_audio;
+  // Signs the links to recordings' audio; every node shares it (Store::shared_secret).
+  std::string recording_link_secret;
+  // How long a link in a GET /recordings answer works.
+  std::chrono::seconds audio_link_lifetime = std::chrono::hours(1);
+  // The API's address as partners reach it (e.g. https://api.example.com), before links'
+  // paths; empty: links are paths.
+  std::string public_url;
 };
 
 // Everything a resource handler may use for one authenticated request.
@@ -60,5 +74,6 @@ void register_callbacks(ApiRouter& router);
 void register_pincodes(ApiRouter& router);
 void register_statistics_cdrs(ApiRouter& router);
 void register_webhooks(ApiRouter& router);
+void register_recordings(ApiRouter& router);
 
 }  // namespace callsight::api

@@ -100,8 +100,9 @@ Json render(const CallRecord& call, const Partner& partner, Related& related) {
 }
 
 // extended=1 (reference §2.13): the source, campaign and customer fields beside the call.
-// pricing_model_id is the call's campaign's, as the campaign reads now; commission, orders
-// and recordings are not tracked yet: null.
+// pricing_model_id is the call's campaign's, as the campaign reads now; recording_id names the
+// call's recording once it was picked up (GET /recordings); commission and orders are not
+// tracked yet: null.
 void add_extended(Json& out, const CallRecord& call, Related& related) {
   const auto* source = call.source_id ? &related.source(*call.source_id) : nullptr;
   const auto has_source = source && source->has_value();
@@ -121,7 +122,7 @@ void add_extended(Json& out, const CallRecord& call, Related& related) {
   out["commission"] = Json();
   out["cli_id"] = Json();
   out["order_id"] = Json();
-  out["recording_id"] = Json();
+  out["recording_id"] = str_or_null(call.recording_id);
   const auto& customer = related.customer(call.customer_id);
   for (int i = 0; i < kCustomFieldCount; ++i) {
     out["custom_" + std::to_string(i + 1)] =

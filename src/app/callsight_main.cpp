@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
   set->add_option("--quarantine-days", quarantine_days, "quarantine period of deleted sources");
   std::optional<int> dni_retention_days;
   std::optional<int> dni_number_cap;
+  std::optional<int> recording_retention_days;
+  set->add_option("--recording-retention-days", recording_retention_days,
+                  "days a call recording's audio is kept; then it expires (default 90)");
   set->add_option("--dni-retention-days", dni_retention_days,
                   "days dynamic-number sessions and hand-outs are kept (default 90)");
   set->add_option("--dni-number-cap", dni_number_cap,
@@ -322,6 +325,7 @@ int main(int argc, char** argv) {
       if (quarantine_days >= 0) p.quarantine_days = quarantine_days;
       if (dni_retention_days) p.dni_retention_days = *dni_retention_days;
       if (dni_number_cap) p.dni_number_cap = *dni_number_cap;
+      if (recording_retention_days) p.recording_retention_days = *recording_retention_days;
       if (!country.empty()) p.country = country;
       if (!timezone.empty()) p.timezone = timezone;
       app::validate_partner(p);

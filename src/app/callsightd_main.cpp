@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -19,6 +20,8 @@
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "mail/mail_dispatcher.hpp"
+#include "media/recording_directory.hpp"
+#include "media/recording_pickup.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 #include "switch/call_sweep.hpp"
@@ -41,6 +44,34 @@ callsight::http::ServerOptions server_options(const std::string& listen,
 }
 
 // Limits each listener applies to its connections, and the partner API's abuse limits.
+// Where recordings come from and go (docs/recordings.md).
+struct RecordingFlags {
+  std::string directory;
+  std::string spool;
+  std::string public_url;
+  int expiry_seconds = 60;
+  int link_seconds = 3600;
+
+  void add_to(CLI::App& cli) {
+    cli.add_option("--recordings-dir", directory,
+                   "where call recordings (MP3) are kept; nodes share it (docs/recordings.md)");
+    cli.add_option("--recordings-spool", spool,
+                   "rtpengine's recording directory (scripts/rtpengine-run): the calls it "
+                   "finished recording are picked up from there; needs --recordings-dir");
+    cli.add_option("--public-url", public_url,
+                   "the partner API's address as partners reach it, e.g. "
+                   "https://api.example.com: links to recordings' audio start with it");
+    cli.add_option("--recordings-expiry-seconds", expiry_seconds,
+                   "seconds between checks for recordings past their partner's retention")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    cli.add_option("--recording-link-seconds", link_seconds,
+                   "how long a link to a recording's audio in a GET /recordings answer works")
+        ->check(CLI::Range(1, 7 * 86400))
+        ->capture_default_str();
+  }
+};
+
 struct LimitFlags {
   callsight::http::ServerOptions connections;
   callsight::api::AccessLimits access;
@@ -226,6 +257,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   app::MailFlags mail_flags;
   app::add_mail_flags(cli, mail_flags);
+  RecordingFlags recording_flags;
+  recording_flags.add_to(cli);
   cli.add_flag("--demo", demo,
                "create a demo partner (demo/demo, from 127.0.0.1 and ::1) and 100 Swedish "
                "tracking numbers when absent, and print a curl walk-through");
@@ -247,6 +280,15 @@ int main(int argc, char** argv) {
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhook_options.allow_private;
+    std::shared_ptr<media::RecordingDirectory> recording_directory;
+    if (!recording_flags.directory.empty()) {
+      recording_directory = std::make_shared<media::RecordingDirectory>(recording_flags.directory);
+      settings.recording_audio = recording_directory;
+      spdlog::info("recordings kept in {}", recording_directory->root().string());
+    }
+    settings.recording_link_secret = store->shared_secret("recording_links");
+    settings.public_url = recording_flags.public_url;
+    settings.audio_link_lifetime = std::chrono::seconds(recording_flags.link_seconds);
     auto partner_options = server_options(listen, limits.connections);
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
@@ -288,6 +330,18 @@ int main(int argc, char** argv) {
     if (mail_options) {
       mail_dispatcher.emplace(store->mail(), clock, *mail_options, observability.metrics(),
                               row_failures.handler("mail", "mail"));
+    }
+    std::optional<media::RecordingPickup> recording_pickup;
+    if (!recording_flags.spool.empty()) {
+      if (!recording_directory)
+        throw std::invalid_argument("--recordings-spool needs --recordings-dir");
+      media::PickupOptions pickup_options{
+          .spool = recording_flags.spool,
+          .expiry_interval = std::chrono::seconds(recording_flags.expiry_seconds)};
+      recording_pickup.emplace(*store, clock, *recording_directory, pickup_options,
+                               observability.metrics());
+      recording_pickup->start();
+      spdlog::info("recordings picked up from {}", recording_flags.spool);
     }
     server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",

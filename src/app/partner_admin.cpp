@@ -71,6 +71,8 @@ void validate_partner(const Partner& partner) {
   // life (lease, grace and cooldown of a day each at most), and its hand-out must outlive that.
   require(partner.dni_retention_days >= 7 && partner.dni_retention_days <= 3650,
           "--dni-retention-days: from 7 to 3650");
+  require(partner.recording_retention_days >= 1 && partner.recording_retention_days <= 3650,
+          "--recording-retention-days: from 1 to 3650");
   require(partner.dni_number_cap >= 0 && partner.dni_number_cap <= 1000000,
           "--dni-number-cap: from 0 to 1000000");
   if (const auto problem = dni::deny_list_problem(partner.dni_denied_user_agents)) {

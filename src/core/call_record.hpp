@@ -94,6 +94,8 @@ struct CallRecord {
   std::string hangup_reason;  // e.g. a BYE's Reason header, as received
   // Inbound calls recorded since schema v17; calls to static sources say they are static.
   std::optional<CallAttribution> attribution;
+  // The call's recording (core/recording.hpp), once it was picked up: its public UUID.
+  std::optional<std::string> recording_id;
 
   bool operator==(const CallRecord&) const = default;
 };

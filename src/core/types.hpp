@@ -27,8 +27,9 @@ struct Partner {
   // Text that, found in a visitor's user agent (ASCII case ignored), makes it a crawler that
   // is shown the original number (dni::is_denied); checked by dni::deny_list_problem.
   std::vector<std::string> dni_denied_user_agents;
-  std::string anum_salt;  // secret per partner behind CDRs' anum_md5; made by the store
-  std::string created;    // UTC "YYYY-MM-DD HH:MM:SS"
+  int recording_retention_days = 90;  // a recording's audio is deleted this long after the call
+  std::string anum_salt;              // secret per partner behind CDRs' anum_md5; made by the store
+  std::string created;                // UTC "YYYY-MM-DD HH:MM:SS"
 };
 
 inline constexpr int kCustomFieldCount = 20;

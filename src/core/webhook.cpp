@@ -11,9 +11,9 @@
 namespace callsight {
 namespace {
 
-constexpr std::array<std::string_view, 6> kEventTypes = {kCallStarted,   kCallAnswered,
-                                                         kCallCompleted, kCallUpdated,
-                                                         kSourceCreated, kSourceStatusChanged};
+constexpr std::array<std::string_view, 7> kEventTypes = {
+    kCallStarted,        kCallAnswered,  kCallCompleted,      kCallUpdated,
+    kCallRecordingReady, kSourceCreated, kSourceStatusChanged};
 
 constexpr std::chrono::seconds kMaxRetryDelay = std::chrono::hours(1);
 

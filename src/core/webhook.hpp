@@ -17,6 +17,7 @@ inline constexpr std::string_view kCallStarted = "call.started";
 inline constexpr std::string_view kCallAnswered = "call.answered";
 inline constexpr std::string_view kCallCompleted = "call.completed";
 inline constexpr std::string_view kCallUpdated = "call.updated";
+inline constexpr std::string_view kCallRecordingReady = "call.recording_ready";
 inline constexpr std::string_view kSourceCreated = "source.created";
 inline constexpr std::string_view kSourceStatusChanged = "source.status_changed";
 bool is_event_type(std::string_view type);

@@ -35,6 +35,8 @@ std::string call_event_payload(const CallRecord& record) {
       {"answered_at", optional_time(record.answered_at)},
       {"end", optional_time(record.ended_at)},
   };
+  // Only once there is one, so the payloads of calls without recordings stay as they were.
+  if (record.recording_id) payload["recording_id"] = *record.recording_id;
   // Calls to numbers shown to web visitors carry the visit, or why there is none; other
   // calls' payloads stay as they were before dynamic numbers.
   if (record.attribution &&

@@ -80,7 +80,9 @@ class CallRecordStore {
   // (the caller becomes empty; counts, times and durations stay), the call events stored for
   // them (their `anum` as an erased record renders it), the callbacks that would call it (its
   // requester number becomes empty, and one not placed yet is completed without a call) and
-  // the PINs given to it (their phone number becomes none). The blacklists keep it: they are
+  // the PINs given to it (their phone number becomes none) and the recordings of those calls
+  // (removed; their files, named in recording_files, are the caller's to delete once this
+  // returned). The blacklists keep it: they are
   // the customers' own decision to refuse the number. NotFoundError when no record of the
   // partner holds it.
   struct ErasedCaller {
@@ -88,6 +90,8 @@ class CallRecordStore {
     std::size_t events = 0;
     std::size_t callbacks = 0;
     std::size_t pincodes = 0;
+    std::size_t recordings = 0;
+    std::vector<std::string> recording_files;  // relative to the recordings directory
   };
   virtual ErasedCaller erase_caller(Id partner_id, const std::string& caller) = 0;
 };

@@ -29,6 +29,7 @@ class CallbackStore;
 class PincodeStore;
 class CallRecordStore;
 class WebhookStore;
+class RecordingStore;
 class DniStore;
 class MailStore;
 
@@ -152,8 +153,9 @@ class Store {
   virtual PincodeStore& pincodes() = 0;
   virtual CallRecordStore& calls() = 0;
   virtual WebhookStore& webhooks() = 0;
-  virtual DniStore& dni() = 0;    // dynamic numbers: pools, visits, number hand-outs
-  virtual MailStore& mail() = 0;  // the mail outbox: notification e-mails
+  virtual RecordingStore& recordings() = 0;  // call recordings and voicemail messages
+  virtual DniStore& dni() = 0;               // dynamic numbers: pools, visits, number hand-outs
+  virtual MailStore& mail() = 0;             // the mail outbox: notification e-mails
 };
 
 struct StoreOptions {

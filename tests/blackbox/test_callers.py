@@ -77,7 +77,8 @@ class CallerErasureTest(CustomerResourceMixin, ServerTestCase):
                             if e.get("cdr_id") in erased_ids]
         self.assertEqual(erased, {"calls_erased": "2",
                                   "events_erased": str(len(events_of_erased)),
-                                  "callbacks_erased": "1", "pincodes_erased": "1"})
+                                  "callbacks_erased": "1", "pincodes_erased": "1",
+                                  "recordings_erased": "0"})
         self.assertGreaterEqual(len(events_of_erased), 4)  # started, answered, completed...
         self.assertNotIn("70111111", json.dumps(erased))
 

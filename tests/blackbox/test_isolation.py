@@ -16,6 +16,7 @@ import time
 import unittest
 
 from harness import ServerTestCase, run_cli, unique
+from recording_spool import RecordingSpool
 from resource_helpers import CustomerResourceMixin
 from webhook_receiver import Receiver
 
@@ -33,6 +34,7 @@ ID_FIELDS = {
     "vm_greeting_id": "greeting_ids", "user_id": "user_ids", "pincode_id": "pincode_ids",
     "cdr_id": "cdr_ids", "webhook_id": "webhook_ids", "event_id": "event_ids",
     "delivery_id": "delivery_ids", "order_id": "order_ids", "pool_id": "source_ids",
+    "recording_id": "recording_ids",
 }
 EMPTY = "empty"  # expect 200 with an empty list
 LISTED = "list"  # expect 200 (bob's own objects only)
@@ -65,6 +67,9 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
+        cls.spool = RecordingSpool()
+        cls.addClassCleanup(cls.spool.remove)
+        cls.EXTRA_ARGS = cls.EXTRA_ARGS + cls.spool.server_args()
         super().setUpClass()
         cls.receiver = Receiver()
         cls.addClassCleanup(cls.receiver.close)
@@ -78,7 +83,8 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
     def created(self, s, method, path, key, **data):
         return self.one(self.call(s, method, path, data=data), key)
 
-    def answered_call(self, number):
+    def answered_call(self, number, recorded=False):
+        """An answered call to the number; with recorded, its recording too (waited for)."""
         call_id = "iso-" + unique()
         resp = self.switch_post("/switch/route", {"call_id": call_id, "caller": CALLER,
                                                   "dialled": number})
@@ -86,7 +92,19 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
         for event, at in (("answered", 1_800_000_000), ("hangup", 1_800_000_030)):
             r = self.switch_post("/switch/events", {"call_id": call_id, "event": event, "at": at})
             self.assertEqual(r.status_code, 200, r.text)
+        if recorded:
+            self.spool.add(call_id)
         return resp.json()["cdr_id"]
+
+    def recording_of(self, cdr_id):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs",
+                                      params={"cdr_id": cdr_id, "extended": "1"}), "cdrs")
+            if cdr["recording_id"]:
+                return cdr["recording_id"]
+            time.sleep(0.1)
+        self.fail("alice's recording was not picked up")
 
     def make_alice(self):
         a = self.alice
@@ -139,7 +157,8 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
                                  requester_nr="+46704445566",
                                  scheduled=utc(datetime.timedelta(hours=1)),
                                  custom_dynamic=json.dumps({"lead": mark}))["id"]
-        f["cdrs"] = [self.answered_call(f["numbers"][0]) for _ in range(2)]
+        f["cdrs"] = [self.answered_call(f["numbers"][0], recorded=(n == 0)) for n in range(2)]
+        f["rid"] = self.recording_of(f["cdrs"][0])
         f["event"] = self.one(self.call(a, "POST", "/webhooks/%s/test" % f["wid"]),
                               "events")["event_id"]
         f["deliveries"] = self.wait_for_deliveries()
@@ -150,6 +169,7 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             "pincode_ids": {f["pid"]}, "cdr_ids": set(f["cdrs"]), "webhook_ids": {f["wid"]},
             "event_ids": {e["event_id"] for e in events}, "delivery_ids": set(f["deliveries"]),
             "order_ids": {f["order_id"]}, "callback_ids": {f["cbid"]},
+            "recording_ids": {f["rid"]},
         }
         # Values of alice's that no answer to bob may contain (unless bob sent them).
         f["secrets"] = [mark, custnr, user["token"], "+46709999111", "+46701112233",
@@ -194,12 +214,17 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("/customers/%s/pincodes/%s" % (cid, f["pid"]), {}), ("/users/%s" % f["uid"], {}),
             ("/webhooks/%s" % f["wid"], {}), ("/webhooks/deliveries", {}), ("/events", {}),
             ("/statistics/cdrs", {"extended": "1"}), ("/pools", {"customer_id": cid}),
+            ("/recordings", {"recording_id": f["rid"]}), ("/recordings", {"customer_id": cid}),
         ]
         answers = {}
         for path, params in paths:
             resp = self.call(self.alice, "GET", path, params=params)
             self.assertEqual(resp.status_code, 200, "%s -> %s" % (path, resp.text[:300]))
-            answers[path] = self.json_of(resp)
+            answer = self.json_of(resp)
+            # A recording's audio link is signed afresh, with a new expiry, on every answer.
+            for recording in answer.get("recordings", []):
+                recording.pop("audio_url")
+            answers[(path, json.dumps(params))] = answer
         return answers
 
     # -- bob's probes -------------------------------------------------------------------
@@ -355,6 +380,11 @@ class PartnerIsolationTest(CustomerResourceMixin, ServerTestCase):
             ("GET", "/webhooks/deliveries", {}, EMPTY),
             ("GET", "/events", {"after": f["event"]}, 400),
             ("GET", "/events", {}, LISTED),
+            # recordings
+            ("GET", "/recordings", {"recording_id": f["rid"]}, 404),
+            ("GET", "/recordings", {"customer_id": cid}, 404),
+            ("GET", "/recordings", {"customer_id": b["cid"]}, EMPTY),
+            ("DELETE", "/recordings", {"recording_id": f["rid"]}, 404),
             # custnr is unique per partner only: bob may use alice's, and then sees his own
             # customer under it. Last, since bob's custnr probes above expect none.
             ("POST", "/customers", {"name": "B", "custnr": custnr}, 200),

@@ -21,6 +21,7 @@
 #include "store/order_store.hpp"
 #include "store/partner_store.hpp"
 #include "store/pincode_store.hpp"
+#include "store/recording_store.hpp"
 #include "store/source_store.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/user_store.hpp"
@@ -187,6 +188,10 @@ class SqlTransferTest : public ::testing::Test {
     call.callback_id = callback;
     call.switch_call_id = "call-2";
     store.calls().record_call(call);
+    store.recordings().add_recording(
+        "call-1", RecordingKind::call,
+        {.file_name = "1/2024-01/a.mp3", .bytes = 10, .duration_ms = 2000, .sha256 = "ab"},
+        clock_.now());
     store.shared_secret("digest_nonce");
     populate_dynamic_numbers(store);
   }
@@ -275,7 +280,7 @@ class SqlTransferTest : public ::testing::Test {
     const auto before = rows_of(source);
     const auto after = rows_of(copy);
     // Every table of the schema took part, none empty: the comparison covers them all.
-    ASSERT_EQ(before.size(), 25u);
+    ASSERT_EQ(before.size(), 26u);
     for (const auto& [table, rows] : before) {
       EXPECT_FALSE(rows.empty()) << table;
       ASSERT_TRUE(after.contains(table)) << table;
@@ -313,7 +318,7 @@ TEST_F(SqlTransferTest, SqliteToSqliteCopiesEveryRowOfEveryTable) {
   migrate(path("copy.db"));
   const auto summary = imported(path("copy.db"), stream);
   EXPECT_EQ(summary.schema_version, latest_schema_version());
-  EXPECT_EQ(summary.tables, 25);
+  EXPECT_EQ(summary.tables, 26);
   expect_same_rows(stream, exported(path("copy.db")));
   expect_new_ids_above_imported(path("copy.db"));
 }

@@ -22,7 +22,8 @@ const std::string kColumns =
     "switch_call_id, caller, tracking_number, answering_number, action, reject_sip_status, "
     "reject_reason, quarantined, recorded, voicemail_on_busy, voicemail_on_no_answer, start, "
     "ringing_at, answered_at, voicemail_at, ended_at, failure_sip_status, hangup_by, "
-    "hangup_reason, end_unknown, attribution, attribution_text, dni_session_id, visit";
+    "hangup_reason, end_unknown, attribution, attribution_text, dni_session_id, visit, "
+    "recording_id";
 
 // The visit's facts of an attribution, as the `visit` column keeps them.
 std::string visit_json(const CallAttribution& a) {
@@ -95,6 +96,7 @@ CallRecord read_call_record(const SqlStatement& row) {
   r.hangup_reason = row.text(25);
   r.end_unknown = row.integer(26) != 0;
   r.attribution = read_attribution(row, 27);
+  r.recording_id = row.optional_text(31);
   return r;
 }
 
@@ -161,20 +163,6 @@ void bind_filter(SqlStatement& stmt, Id partner_id, const CallRecordFilter& filt
   if (filter.caller) stmt.bind(":caller", *filter.caller);
 }
 
-// Writes a call event to the outbox in the caller's transaction.
-void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
-                      TimePoint now) {
-  OutboxEvent event;
-  event.partner_id = record.partner_id;
-  event.customer_id = record.customer_id;
-  event.type = type;
-  event.cdr_id = record.id;
-  event.source_id = record.source_id;
-  event.payload = call_event_payload(record);
-  event.created = now;
-  write_outbox_event(db, std::move(event));
-}
-
 // The events one change of a call's facts raises, in the order they happened.
 std::vector<std::string_view> call_event_types(const CallRecord& before, const CallRecord& after) {
   std::vector<std::string_view> types;
@@ -198,21 +186,33 @@ const std::string kPartnersCustomers =
 
 }  // namespace
 
-std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock_row) {
-  auto stmt = db.prepare("SELECT " + kColumns + " FROM cdrs WHERE id = :id" +
+namespace {
+
+// The call whose `column` is the key, its row locked when asked.
+template <class Key>
+std::optional<CallRecord> find_call_by(SqlDatabase& db, const char* column, const Key& key,
+                                       bool lock_row) {
+  auto stmt = db.prepare("SELECT " + kColumns + " FROM cdrs WHERE " + column + " = :key" +
                          (lock_row ? db.dialect().lock_clause("cdrs", false) : ""));
-  stmt.bind(":id", cdr_id);
+  stmt.bind(":key", key);
   if (!stmt.step()) return std::nullopt;
   return read_call_record(stmt);
 }
 
+}  // namespace
+
+std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock_row) {
+  return find_call_by(db, "id", cdr_id, lock_row);
+}
+
+std::optional<CallRecord> find_call_record(SqlDatabase& db, std::string_view switch_call_id,
+                                           bool lock_row) {
+  return find_call_by(db, "switch_call_id", switch_call_id, lock_row);
+}
+
 std::optional<CallRecord> SqlCallRecordStore::find_by_switch_id_locked(
     std::string_view switch_call_id, bool lock_row) {
-  auto stmt = db_.prepare("SELECT " + kColumns + " FROM cdrs WHERE switch_call_id = :id" +
-                          (lock_row ? db_.dialect().lock_clause("cdrs", false) : ""));
-  stmt.bind(":id", switch_call_id);
-  if (!stmt.step()) return std::nullopt;
-  return read_call_record(stmt);
+  return find_call_record(db_, switch_call_id, lock_row);
 }
 
 void SqlCallRecordStore::write_event_facts(const CallRecord& record) {
@@ -426,6 +426,19 @@ Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordF
 // The caller's records are found by their number under the partner's scope. The call
 // records are changed first: on PostgreSQL the UPDATE waits for an event being applied to one
 // of them (its row lock), so the events read afterwards include the ones that event wrote.
+// The call's recording goes with the caller's data; an expired one has no file left.
+void SqlCallRecordStore::erase_recording(Id cdr_id, ErasedCaller& erased) {
+  auto rows = db_.prepare("DELETE FROM recordings WHERE cdr_id = :cdr_id RETURNING file_name");
+  rows.bind(":cdr_id", cdr_id);
+  while (rows.step()) {
+    ++erased.recordings;
+    if (!rows.is_null(0)) erased.recording_files.push_back(rows.text(0));
+  }
+  db_.prepare("UPDATE cdrs SET recording_id = NULL WHERE id = :cdr_id")
+      .bind(":cdr_id", cdr_id)
+      .run();
+}
+
 CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
                                                                const std::string& caller) {
   SqlTransaction tx(db_, Mode::concurrent_write);
@@ -441,6 +454,7 @@ CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
   for (const Id cdr_id : calls) {
     erased.events += rewrite_call_events(db_, cdr_id, erase_caller_in_payload);
     erase_call_mails(db_, cdr_id);
+    erase_recording(cdr_id, erased);
   }
   db_.prepare(
          "UPDATE callbacks SET requester_number = '', completed = 1"

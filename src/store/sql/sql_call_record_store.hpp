@@ -9,6 +9,10 @@ namespace callsight {
 // (PostgreSQL; SQLite's write transaction holds the file).
 std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock_row);
 
+// The same by the switch's id for the call (its SIP Call-ID).
+std::optional<CallRecord> find_call_record(SqlDatabase& db, std::string_view switch_call_id,
+                                           bool lock_row);
+
 class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
  public:
   using SqlSubStore::SqlSubStore;
@@ -38,6 +42,7 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   // Which visit made the call (dni::attribute_call on the number's hand-outs at its start).
   CallAttribution attribute(const CallRecord& record);
   bool is_pool(Id source_id);
+  void erase_recording(Id cdr_id, ErasedCaller& erased);
 };
 
 }  // namespace callsight

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/utf8.hpp"
+#include "core/webhook_payload.hpp"
 
 namespace callsight {
 namespace {
@@ -63,6 +64,19 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event) {
     add_pending_delivery(db, event, webhook_id);
   }
   return event;
+}
+
+void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
+                      TimePoint now) {
+  OutboxEvent event;
+  event.partner_id = record.partner_id;
+  event.customer_id = record.customer_id;
+  event.type = type;
+  event.cdr_id = record.id;
+  event.source_id = record.source_id;
+  event.payload = call_event_payload(record);
+  event.created = now;
+  write_outbox_event(db, std::move(event));
 }
 
 void add_pending_delivery(SqlDatabase& db, const OutboxEvent& event, Id webhook_id) {

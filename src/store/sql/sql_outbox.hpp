@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/call_record.hpp"
 #include "core/webhook.hpp"
 #include "store/sql/sql_database.hpp"
 
@@ -21,6 +22,11 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event);
 // subscription deleted meanwhile waits for this transaction instead of failing its
 // deliveries' foreign key (and with it the call record that caused the event).
 std::vector<Id> subscribed_webhook_ids(SqlDatabase& db, const OutboxEvent& event);
+
+// A call's event (call.started, call.completed, ...) with the call's payload, through
+// write_outbox_event in the caller's transaction.
+void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
+                      TimePoint now);
 
 // The event alone, without deliveries (test events name their one subscription).
 OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event);

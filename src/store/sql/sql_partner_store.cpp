@@ -11,7 +11,7 @@ namespace {
 const std::string kPartnerColumns =
     "id, name, username, password_hash, digest_ha1_md5, digest_ha1_sha256, country, timezone, "
     "quarantine_days, anum_salt, created, dni_retention_days, dni_number_cap, "
-    "dni_denied_user_agents";
+    "dni_denied_user_agents, recording_retention_days";
 
 Partner read_partner(const SqlStatement& row) {
   Partner p;
@@ -29,6 +29,7 @@ Partner read_partner(const SqlStatement& row) {
   p.dni_retention_days = row.integer(11);
   p.dni_number_cap = row.integer(12);
   p.dni_denied_user_agents = parse_list(row.text(13));
+  p.recording_retention_days = row.integer(14);
   return p;
 }
 
@@ -81,9 +82,11 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
       db_.prepare(
              "INSERT INTO partners (name, username, password_hash, digest_ha1_md5, "
              "digest_ha1_sha256, country, timezone, quarantine_days, anum_salt, created, "
-             "dni_retention_days, dni_number_cap, dni_denied_user_agents) "
+             "dni_retention_days, dni_number_cap, dni_denied_user_agents, "
+             "recording_retention_days) "
              "VALUES (:name, :username, :password_hash, :md5, :sha256, :country, :timezone, "
-             ":quarantine_days, :anum_salt, :created, :retention, :cap, :denied) RETURNING id")
+             ":quarantine_days, :anum_salt, :created, :retention, :cap, :denied, "
+             ":recording_retention) RETURNING id")
           .bind(":name", stored.name)
           .bind(":username", stored.username)
           .bind(":password_hash", stored.password_hash)
@@ -97,6 +100,7 @@ Partner SqlPartnerStore::create_partner(const Partner& partner) {
           .bind(":retention", stored.dni_retention_days)
           .bind(":cap", stored.dni_number_cap)
           .bind(":denied", list_json(stored.dni_denied_user_agents))
+          .bind(":recording_retention", stored.recording_retention_days)
           .returning_id();
   write_cidrs(stored.id, stored.allowed_cidrs);
   tx.commit();
@@ -144,7 +148,8 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
          "digest_ha1_md5 = :md5, digest_ha1_sha256 = :sha256, country = :country, "
          "timezone = :timezone, quarantine_days = :quarantine_days, "
          "dni_retention_days = :retention, dni_number_cap = :cap, "
-         "dni_denied_user_agents = :denied WHERE id = :id")
+         "dni_denied_user_agents = :denied, recording_retention_days = :recording_retention "
+         "WHERE id = :id")
       .bind(":name", partner.name)
       .bind(":username", partner.username)
       .bind(":password_hash", partner.password_hash)
@@ -156,6 +161,7 @@ void SqlPartnerStore::update_partner(const Partner& partner) {
       .bind(":retention", partner.dni_retention_days)
       .bind(":cap", partner.dni_number_cap)
       .bind(":denied", list_json(partner.dni_denied_user_agents))
+      .bind(":recording_retention", partner.recording_retention_days)
       .bind(":id", partner.id)
       .run();
   write_cidrs(partner.id, partner.allowed_cidrs);

@@ -24,6 +24,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDatabase> database, const Clock& clock)
   pincodes_ = std::make_unique<SqlPincodeStore>(db_, clock_);
   calls_ = std::make_unique<SqlCallRecordStore>(db_, clock_);
   webhooks_ = std::make_unique<SqlWebhookStore>(db_, clock_);
+  recordings_ = std::make_unique<SqlRecordingStore>(db_, clock_);
   dni_ = std::make_unique<SqlDniStore>(db_, clock_);
   mail_ = std::make_unique<SqlMailStore>(db_, clock_);
 }

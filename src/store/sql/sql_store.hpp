@@ -16,6 +16,7 @@
 #include "store/sql/sql_order_store.hpp"
 #include "store/sql/sql_partner_store.hpp"
 #include "store/sql/sql_pincode_store.hpp"
+#include "store/sql/sql_recording_store.hpp"
 #include "store/sql/sql_source_store.hpp"
 #include "store/sql/sql_user_store.hpp"
 #include "store/sql/sql_webhook_store.hpp"
@@ -49,6 +50,7 @@ class SqlStore final : public Store {
   PincodeStore& pincodes() override { return *pincodes_; }
   CallRecordStore& calls() override { return *calls_; }
   WebhookStore& webhooks() override { return *webhooks_; }
+  RecordingStore& recordings() override { return *recordings_; }
   DniStore& dni() override { return *dni_; }
   MailStore& mail() override { return *mail_; }
 
@@ -72,6 +74,7 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlPincodeStore> pincodes_;
   std::unique_ptr<SqlCallRecordStore> calls_;
   std::unique_ptr<SqlWebhookStore> webhooks_;
+  std::unique_ptr<SqlRecordingStore> recordings_;
   std::unique_ptr<SqlDniStore> dni_;
   std::unique_ptr<SqlMailStore> mail_;
 };

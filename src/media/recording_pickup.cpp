@@ -1,0 +1,240 @@
+#include "media/recording_pickup.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include "media/recording_converter.hpp"
+#include "store/call_record_store.hpp"
+
+namespace callsight::media {
+namespace {
+
+constexpr std::string_view kMetadataPrefix = "rtpengine-meta-";
+constexpr std::string_view kMetadataSuffix = ".txt";
+constexpr std::size_t kRandomSuffix = 17;  // "-" and 16 hex digits
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+int hex_value(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.filename().string());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void remove_quietly(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+}
+
+std::chrono::seconds age_of(const std::filesystem::path& path) {
+  std::error_code error;
+  const auto written = std::filesystem::last_write_time(path, error);
+  if (error) return std::chrono::seconds(0);
+  return std::chrono::duration_cast<std::chrono::seconds>(
+      std::filesystem::file_time_type::clock::now() - written);
+}
+
+}  // namespace
+
+std::optional<std::string> call_id_of_metadata(const std::string& file_name) {
+  const std::string_view name(file_name);
+  if (!name.starts_with(kMetadataPrefix) || !name.ends_with(kMetadataSuffix)) return std::nullopt;
+  auto middle = name.substr(kMetadataPrefix.size(),
+                            name.size() - kMetadataPrefix.size() - kMetadataSuffix.size());
+  if (middle.size() <= kRandomSuffix || middle[middle.size() - kRandomSuffix] != '-') {
+    return std::nullopt;
+  }
+  for (const char c : middle.substr(middle.size() - kRandomSuffix + 1)) {
+    if (!is_hex(c)) return std::nullopt;
+  }
+  return percent_decoded(middle.substr(0, middle.size() - kRandomSuffix));
+}
+
+std::optional<std::filesystem::path> pcap_of_metadata(const std::string& text) {
+  const auto line = std::string_view(text).substr(0, text.find('\n'));
+  if (line.empty() || !line.ends_with(".pcap")) return std::nullopt;
+  return std::filesystem::path(std::string(line));
+}
+
+RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDirectory& directory,
+                                 PickupOptions options, MetricsRegistry& metrics)
+    : store_(store),
+      clock_(clock),
+      directory_(directory),
+      options_(std::move(options)),
+      outcomes_(metrics.counter(
+          "callsight_recordings_picked_up_total",
+          "Finished call recordings this node handled, by outcome: stored (added to the call), "
+          "discarded (nobody answered, or the call had one), failed (an attempt that failed), "
+          "set_aside (moved to failed/ after its last attempt), expired (retention).",
+          {"outcome"})) {}
+
+RecordingPickup::~RecordingPickup() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RecordingPickup::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void RecordingPickup::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
+      run_once();
+    } catch (const std::exception& e) {
+      spdlog::error("recordings: pass failed: {}", e.what());
+    }
+    lock.lock();
+    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+  }
+}
+
+PickupPass RecordingPickup::run_once() {
+  PickupPass pass;
+  const auto finished = options_.spool / "metadata";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(finished, error)) {
+    const auto name = entry.path().filename().string();
+    try {
+      switch (pick_up(entry.path())) {
+        case Outcome::stored:
+          ++pass.stored;
+          break;
+        case Outcome::discarded:
+          ++pass.discarded;
+          break;
+        case Outcome::waiting:
+          ++pass.waiting;
+          break;
+      }
+      failures_.erase(name);
+    } catch (const std::exception& e) {
+      ++pass.failed;
+      outcomes_.labels({"failed"}).inc();
+      spdlog::warn("recordings: {} not picked up: {}", name, e.what());
+      if (++failures_[name] >= options_.attempts) {
+        std::optional<std::filesystem::path> pcap;
+        try {
+          pcap = pcap_of_metadata(read_text(entry.path()));
+        } catch (const std::exception&) {
+          // unreadable: the metadata file alone is set aside
+        }
+        set_aside(entry.path(), pcap.value_or(""));
+        failures_.erase(name);
+      }
+    }
+  }
+  pass.expired = expire_recordings();
+  return pass;
+}
+
+RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& metadata) {
+  const auto call_id = call_id_of_metadata(metadata.filename().string());
+  const auto text = read_text(metadata);
+  const auto pcap = pcap_of_metadata(text);
+  if (!call_id || !pcap) throw std::runtime_error("not an rtpengine metadata file");
+  // The spool's own pcaps/ (the metadata names rtpengine's path, which a node sharing the
+  // spool through another mount sees elsewhere).
+  const auto local_pcap = options_.spool / "pcaps" / pcap->filename();
+  const auto call = store_.calls().find_call_by_switch_id(*call_id);
+  if (!call) {
+    if (age_of(metadata) < options_.orphan_after) return Outcome::waiting;
+    throw std::runtime_error("no call has this recording's call id");
+  }
+  if (!call->ended_at && age_of(metadata) < options_.end_wait) return Outcome::waiting;
+  if (!keeps_recording(*call)) {
+    remove_quietly(local_pcap);
+    remove_quietly(metadata);
+    outcomes_.labels({"discarded"}).inc();
+    return Outcome::discarded;
+  }
+  const auto now = clock_.now();
+  const auto file_name = directory_.new_file_name(call->partner_id, now);
+  const auto mp3 = directory_.path_of(file_name);
+  std::filesystem::create_directories(mp3.parent_path());
+  try {
+    const auto converted =
+        convert_recording({.pcap = local_pcap, .metadata = metadata, .output = mp3});
+    const RecordingFile file{.file_name = file_name,
+                             .bytes = static_cast<std::int64_t>(converted.size_bytes),
+                             .duration_ms = converted.duration_ms,
+                             .sha256 = converted.sha256_hex};
+    const auto kind = call->voicemail_at ? RecordingKind::voicemail : RecordingKind::call;
+    const auto stored = store_.recordings().add_recording(*call_id, kind, file, now);
+    if (!stored.added) directory_.remove(file_name);
+    outcomes_.labels({stored.added ? "stored" : "discarded"}).inc();
+    remove_quietly(local_pcap);
+    remove_quietly(metadata);
+    if (stored.added) {
+      spdlog::info("recordings: call {} recorded, {} ms, recording {}", call->id, file.duration_ms,
+                   stored.recording.recording_id);
+    }
+    return stored.added ? Outcome::stored : Outcome::discarded;
+  } catch (...) {
+    directory_.remove(file_name);
+    throw;
+  }
+}
+
+void RecordingPickup::set_aside(const std::filesystem::path& metadata,
+                                const std::filesystem::path& pcap) {
+  const auto failed = options_.spool / "failed";
+  std::filesystem::create_directories(failed);
+  std::error_code ignored;
+  if (!pcap.empty()) {
+    std::filesystem::rename(options_.spool / "pcaps" / pcap.filename(), failed / pcap.filename(),
+                            ignored);
+  }
+  std::filesystem::rename(metadata, failed / metadata.filename(), ignored);
+  outcomes_.labels({"set_aside"}).inc();
+  spdlog::error("recordings: {} set aside in {} after {} attempts", metadata.filename().string(),
+                failed.string(), options_.attempts);
+}
+
+// Not every pass: retention is counted in days.
+int RecordingPickup::expire_recordings() {
+  const auto now_steady = std::chrono::steady_clock::now();
+  if (last_expiry_ && now_steady - *last_expiry_ < options_.expiry_interval) return 0;
+  last_expiry_ = now_steady;
+  const auto released =
+      store_.recordings().expire_due(clock_.now(), 500, [](Id id, const std::exception& e) {
+        spdlog::warn("recordings: recording {} not expired: {}", id, e.what());
+      });
+  for (const auto& audio : released) {
+    if (!audio.file_name.empty()) directory_.remove(audio.file_name);
+  }
+  if (!released.empty()) outcomes_.labels({"expired"}).inc(released.size());
+  return static_cast<int>(released.size());
+}
+
+}  // namespace callsight::media

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/metrics.hpp"
+#include "core/clock.hpp"
+#include "media/recording_directory.hpp"
+#include "store/recording_store.hpp"
+#include "store/store.hpp"
+
+namespace callsight::media {
+
+struct PickupOptions {
+  std::filesystem::path spool;  // rtpengine's --recording-dir: pcaps/ and metadata/
+  std::chrono::seconds interval{1};
+  // How long a finished recording waits for its call's end to arrive from the edge before it
+  // is taken as it is (the call sweep closes such calls as unknown).
+  std::chrono::seconds end_wait{60};
+  // A recording no call claims (a call the switch never routed) is set aside after this.
+  std::chrono::seconds orphan_after{std::chrono::minutes(10)};
+  int attempts = 3;  // conversions tried before a recording is set aside in failed/
+  // How often recordings past their partner's retention are looked for.
+  std::chrono::seconds expiry_interval{60};
+};
+
+// What one pass did, for tests and the log.
+struct PickupPass {
+  int stored = 0;     // recordings added to their calls
+  int discarded = 0;  // media of calls nobody answered, or a second copy of one
+  int waiting = 0;    // left for a later pass (call not ended yet)
+  int failed = 0;     // attempts that failed; set aside after PickupOptions::attempts
+  int expired = 0;    // recordings whose retention ran out
+};
+
+// The recordings job (docs/recordings.md): rtpengine moves a call's metadata file into
+// <spool>/metadata/ when the call ends; each pass turns those calls' pcaps into MP3s in the
+// recordings directory and stores them on their calls, and expires recordings whose
+// partner's retention has passed. Every file is handled on its own: one that fails is
+// logged, counted and retried, then moved to <spool>/failed/; the others go on. Idempotent by
+// call, so nodes sharing a spool may pick up side by side.
+class RecordingPickup {
+ public:
+  RecordingPickup(Store& store, const Clock& clock, RecordingDirectory& directory,
+                  PickupOptions options, MetricsRegistry& metrics);
+  ~RecordingPickup();  // stops and joins, if started
+  RecordingPickup(const RecordingPickup&) = delete;
+  RecordingPickup& operator=(const RecordingPickup&) = delete;
+
+  void start();  // a thread runs a pass every interval
+  PickupPass run_once();
+
+ private:
+  enum class Outcome { stored, discarded, waiting };
+  Outcome pick_up(const std::filesystem::path& metadata);
+  void set_aside(const std::filesystem::path& metadata, const std::filesystem::path& pcap);
+  int expire_recordings();
+  void loop();
+
+  Store& store_;
+  const Clock& clock_;
+  RecordingDirectory& directory_;
+  const PickupOptions options_;
+  MetricFamily<Counter>& outcomes_;
+  std::map<std::string, int> failures_;  // metadata file name -> failed attempts
+  std::optional<std::chrono::steady_clock::time_point> last_expiry_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// The call id of an rtpengine metadata file name: "rtpengine-meta-<call-id, %-escaped>-<16
+// hex digits>.txt"; nullopt when the name has not that shape.
+std::optional<std::string> call_id_of_metadata(const std::string& file_name);
+// The pcap a metadata file names on its first line.
+std::optional<std::filesystem::path> pcap_of_metadata(const std::string& text);
+
+}  // namespace callsight::media

@@ -1,0 +1,296 @@
+"""Recordings (docs/recordings.md, docs/api.md "/recordings"): a finished call's media in
+rtpengine's spool is picked up, turned into a stereo MP3 and stored on its call; the partner
+API lists it, serves it in base64 and through a signed link with Range and ETag; retention,
+deletion and a caller's erasure remove its audio; another partner never reaches it.
+
+The spool is filled as rtpengine fills it (recording_spool.py), so this runs without SIP;
+tests/sip/test_recordings_sip.py records real calls.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+import unittest
+import uuid
+import wave
+
+import requests
+
+from harness import HTTP_TIMEOUT, ServerTestCase, _psql, unique
+from recording_spool import FIXTURE_SECONDS, RecordingSpool
+from resource_helpers import CustomerResourceMixin
+from webhook_receiver import ReceiverMixin
+
+SECRET = "switch-secret-" + unique()
+LINK_SECONDS = 3
+PICKUP_TIMEOUT = 30
+
+
+def mp3_channels_and_seconds(mp3_bytes, workdir):
+    """Decodes with lame (as a player would); returns (channels, seconds, [per-channel
+    zero crossings per second])."""
+    mp3 = os.path.join(workdir, uuid.uuid4().hex + ".mp3")
+    wav = mp3[:-4] + ".wav"
+    with open(mp3, "wb") as f:
+        f.write(mp3_bytes)
+    subprocess.run(["lame", "--quiet", "--decode", mp3, wav], check=True, timeout=60)
+    with wave.open(wav) as w:
+        channels, rate, frames = w.getnchannels(), w.getframerate(), w.getnframes()
+        data = w.readframes(frames)
+    samples = memoryview(data).cast("h")
+    crossings = []
+    for channel in range(channels):
+        values = samples[channel::channels]
+        flips = sum(1 for a, b in zip(values, values[1:]) if (a < 0) != (b < 0))
+        crossings.append(flips / (frames / rate) / 2)  # a sine crosses zero twice a period
+    return channels, frames / rate, crossings
+
+
+@unittest.skipIf(shutil.which("lame") is None, "needs lame (scripts/install-sip-deps)")
+class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
+    SWITCH_SECRET = SECRET
+
+    @classmethod
+    def setUpClass(cls):
+        cls.spool = RecordingSpool()
+        cls.workdir = cls.spool.workdir
+        cls.EXTRA_ARGS = ("--webhooks-allow-private", *cls.spool.server_args(),
+                          "--recordings-expiry-seconds", "1",
+                          "--recording-link-seconds", str(LINK_SECONDS),
+                          "--public-url", "http://public.example")
+        super().setUpClass()
+        cls.addClassCleanup(cls.spool.remove)
+
+    def setUp(self):
+        super().setUp()
+        self.cid = self.customer(self.alice)
+        campaign = self.one(self.call(self.alice, "POST", "/customers/campaigns", data={
+            "customer_id": self.cid, "name": "Recorded", "pricing_model_id": "p1",
+            "call_recording": "1"}), "campaigns")
+        self.source_id, self.tracking = self.recorded_source(campaign["campaign_id"])
+
+    def recorded_source(self, campaign_id):
+        source = self.one(self.source(self.cid, campaign_id=campaign_id), "sources")
+        return source["source_id"], source["destnr"]
+
+    # -- the switch and rtpengine, as the edge would drive them -----------------------------
+    def route(self, caller="+46701111111"):
+        call_id = "rec-%s@127.0.0.1" % uuid.uuid4().hex[:10]
+        resp = self.switch_post("/switch/route",
+                                {"call_id": call_id, "caller": caller, "dialled": self.tracking})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json()["record"], "1")
+        return call_id
+
+    def events(self, call_id, *names):
+        at = int(time.time()) - 10
+        for offset, name in enumerate(names):
+            body = {"call_id": call_id, "event": name, "at": at + 2 * offset}
+            if name == "answered":
+                body["answering_number"] = "+46890510"
+            if name == "failed":
+                body["sip_status"] = "486"
+            resp = self.switch_post("/switch/events", body)
+            self.assertEqual(resp.status_code, 200, resp.text)
+
+    def spool_recording(self, call_id, metadata_text=None):
+        return self.spool.add(call_id, metadata_text)
+
+    def recorded_call(self, caller="+46701111111"):
+        """A recorded, answered call whose recording was picked up; returns (cdr, recording)."""
+        call_id = self.route(caller)
+        self.events(call_id, "answered", "hangup")
+        self.spool_recording(call_id)
+        deadline = time.monotonic() + PICKUP_TIMEOUT
+        while True:
+            [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
+                "customer_id": self.cid, "extended": "1", "newest_first": "1",
+                "pagesize": "1"}), "cdrs")
+            if cdr["recording_id"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertIsNotNone(cdr["recording_id"], "the recording was not picked up:\n" +
+                             self.server.stderr()[-2000:])
+        recording = self.one(self.call(self.alice, "GET", "/recordings",
+                                       params={"recording_id": cdr["recording_id"]}),
+                             "recordings")
+        return cdr, recording
+
+    def mp3_files(self):
+        return self.spool.mp3_files()
+
+    def get_link(self, url, **headers):
+        path = url[len("http://public.example"):]
+        return requests.get(self.server.url(path), headers=headers, timeout=HTTP_TIMEOUT)
+
+    def backdate_recordings(self, days):
+        sql = "UPDATE recordings SET created = created - %d" % (days * 86400)
+        if self.server.db.startswith("postgres"):
+            _psql(self.server.db, sql)
+        else:
+            with sqlite3.connect(self.server.db) as db:
+                db.execute(sql)
+
+    # -- tests ------------------------------------------------------------------------------
+    def test_a_recorded_call_is_one_stereo_mp3_caller_left_callee_right(self):
+        receiver, _ = self.subscribe_receiver(self.alice, self.cid, ["call.recording_ready"])
+        cdr, recording = self.recorded_call()
+        self.assertEqual(recording["recording_id"], cdr["recording_id"])
+        self.assertEqual(recording["cdr_id"], cdr["cdr_id"])
+        self.assertEqual(recording["source_id"], self.source_id)
+        self.assertEqual(recording["type"], "call")
+        self.assertEqual(recording["expired"], "0")
+        self.assert_scalars_are_strings(recording, nullable=("expired_at", "source_id"))
+        audio = base64.b64decode(recording["sounddata"])
+        self.assertEqual(len(audio), int(recording["bytes"]))
+        channels, seconds, crossings = mp3_channels_and_seconds(audio, self.workdir)
+        self.assertEqual(channels, 2)
+        self.assertAlmostEqual(seconds, FIXTURE_SECONDS, delta=0.5)
+        self.assertAlmostEqual(int(recording["duration_ms"]) / 1000, FIXTURE_SECONDS, delta=0.5)
+        # The caller sent 440 Hz, the answering party 880 Hz.
+        self.assertAlmostEqual(crossings[0], 440, delta=40)
+        self.assertAlmostEqual(crossings[1], 880, delta=60)
+        [(_, copies)] = receiver.wait_for_count(1).items()
+        event = json.loads(copies[0][2])
+        self.assertEqual(event["type"], "call.recording_ready")
+        self.assertEqual(event["data"]["recording_id"], recording["recording_id"])
+        self.assertEqual(event["data"]["cdr_id"], cdr["cdr_id"])
+        listed = self.ok(self.call(self.alice, "GET", "/recordings",
+                                   params={"customer_id": self.cid}), "recordings")
+        self.assertEqual([r["recording_id"] for r in listed], [recording["recording_id"]])
+        self.assertNotIn("sounddata", listed[0])
+
+    def test_the_audio_link_streams_ranges_and_refuses_altered_or_expired_links(self):
+        _, recording = self.recorded_call()
+        url = recording["audio_url"]
+        self.assertTrue(url.startswith("http://public.example/recordings/audio/" +
+                                       recording["recording_id"] + "?"), url)
+        whole = self.get_link(url)
+        self.assertEqual(whole.status_code, 200)
+        self.assertEqual(whole.headers["Content-Type"], "audio/mpeg")
+        self.assertEqual(whole.headers["Accept-Ranges"], "bytes")
+        self.assertEqual(whole.content, base64.b64decode(recording["sounddata"]))
+        etag = whole.headers["ETag"]
+        size = len(whole.content)
+        part = self.get_link(url, Range="bytes=100-")
+        self.assertEqual(part.status_code, 206)
+        self.assertEqual(part.headers["Content-Range"], "bytes 100-%d/%d" % (size - 1, size))
+        self.assertEqual(part.content, whole.content[100:])
+        self.assertEqual(self.get_link(url, Range="bytes=0-9").content, whole.content[:10])
+        self.assertEqual(self.get_link(url, Range="bytes=%d-" % size).status_code, 416)
+        self.assertEqual(self.get_link(url, **{"If-None-Match": etag}).status_code, 304)
+        # Altered: a later expiry, another digit of the signature, another recording.
+        later = re.sub(r"expires=(\d+)", lambda m: "expires=%d" % (int(m.group(1)) + 3600), url)
+        flipped = url[:-1] + ("0" if url[-1] != "0" else "1")
+        _, other = self.recorded_call("+46702222222")
+        swapped = url.replace(recording["recording_id"], other["recording_id"])
+        for bad in (later, flipped, swapped, url.split("&signature=")[0]):
+            resp = self.get_link(bad)
+            self.assertEqual(resp.status_code, 403, bad)
+            self.assertNotIn(b"ID3", resp.content[:3])
+        time.sleep(LINK_SECONDS + 1.5)
+        self.assertEqual(self.get_link(url).status_code, 403)
+
+    def test_another_partner_never_reaches_a_recording(self):
+        _, recording = self.recorded_call()
+        rid = recording["recording_id"]
+        self.assert_error(self.call(self.bob, "GET", "/recordings", params={"recording_id": rid}),
+                          404, "not_found", "recording_id")
+        self.assert_error(self.call(self.bob, "DELETE", "/recordings",
+                                    params={"recording_id": rid}), 404, "not_found",
+                          "recording_id")
+        self.assert_error(self.call(self.bob, "GET", "/recordings",
+                                    params={"customer_id": self.cid}), 404, "not_found",
+                          "customer_id")
+        # Still there for its owner.
+        self.one(self.call(self.alice, "GET", "/recordings", params={"recording_id": rid}),
+                 "recordings")
+
+    def test_bad_requests_name_the_field(self):
+        self.assert_error(self.call(self.alice, "GET", "/recordings"), 400, "missing",
+                          "customer_id")
+        self.assert_error(self.call(self.alice, "GET", "/recordings",
+                                    params={"recording_id": "not-a-uuid"}), 400, "invalid",
+                          "recording_id")
+        self.assert_error(self.call(self.alice, "GET", "/recordings",
+                                    params={"recording_id": str(uuid.uuid4())}), 404,
+                          "not_found", "recording_id")
+        self.assert_error(self.call(self.alice, "GET", "/recordings",
+                                    params={"customer_id": self.cid, "colour": "red"}), 400,
+                          "unknown_parameter")
+
+    def test_deleting_a_recording_removes_its_audio(self):
+        _, recording = self.recorded_call()
+        rid = recording["recording_id"]
+        before = len(self.mp3_files())
+        self.ok(self.call(self.alice, "DELETE", "/recordings", params={"recording_id": rid}),
+                "recordings")
+        self.assertEqual(len(self.mp3_files()), before - 1)
+        self.assert_error(self.call(self.alice, "GET", "/recordings", params={"recording_id": rid}),
+                          404, "not_found", "recording_id")
+        self.assertEqual(self.get_link(recording["audio_url"]).status_code, 404)
+        [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
+            "customer_id": self.cid, "extended": "1"}), "cdrs")
+        self.assertIsNone(cdr["recording_id"])
+
+    def test_erasing_the_caller_removes_their_recordings(self):
+        _, kept = self.recorded_call("+46703333333")
+        _, erased = self.recorded_call("+46704444444")
+        resp = self.call(self.alice, "DELETE", "/callers", params={"anum": "+46704444444"})
+        self.assertEqual(self.one(resp, "callers")["recordings_erased"], "1")
+        self.assert_error(self.call(self.alice, "GET", "/recordings",
+                                    params={"recording_id": erased["recording_id"]}), 404)
+        self.one(self.call(self.alice, "GET", "/recordings",
+                           params={"recording_id": kept["recording_id"]}), "recordings")
+
+    def test_retention_expires_the_audio_and_keeps_the_row(self):
+        _, recording = self.recorded_call()
+        rid = recording["recording_id"]
+        files_before = len(self.mp3_files())
+        self.backdate_recordings(91)  # the default retention is 90 days
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            now = self.one(self.call(self.alice, "GET", "/recordings",
+                                     params={"recording_id": rid}), "recordings")
+            if now["expired"] == "1":
+                break
+            time.sleep(0.2)
+        self.assertEqual(now["expired"], "1")
+        self.assertEqual(now["sounddata"], "")
+        self.assertIsNone(now["audio_url"])
+        self.assertIsNotNone(now["expired_at"])
+        self.assertLess(len(self.mp3_files()), files_before)
+        self.assertEqual(self.get_link(recording["audio_url"]).status_code, 404)
+
+    def test_an_unanswered_calls_media_is_discarded(self):
+        call_id = self.route()
+        self.events(call_id, "ringing", "failed")
+        metadata = self.spool_recording(call_id)
+        deadline = time.monotonic() + PICKUP_TIMEOUT
+        while os.path.exists(metadata) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(metadata))
+        self.assertEqual(self.ok(self.call(self.alice, "GET", "/recordings",
+                                           params={"customer_id": self.cid}), "recordings"), [])
+
+    def test_a_bad_file_in_the_spool_is_set_aside_and_the_job_goes_on(self):
+        call_id = self.route()
+        self.events(call_id, "answered", "hangup")
+        bad = self.spool_recording(call_id, metadata_text="this is not rtpengine's\n")
+        cdr, recording = self.recorded_call()  # picked up beside the bad one
+        self.assertEqual(recording["cdr_id"], cdr["cdr_id"])
+        failed = os.path.join(self.spool.spool, "failed", os.path.basename(bad))
+        deadline = time.monotonic() + PICKUP_TIMEOUT
+        while not os.path.exists(failed) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(failed))
+        metrics = requests.get(self.url("/metrics"), timeout=HTTP_TIMEOUT).text
+        self.assertRegex(metrics, r'callsight_recordings_picked_up_total\{outcome="set_aside"\} 1')
+
+
+if __name__ == "__main__":
+    unittest.main()

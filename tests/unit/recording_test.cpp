@@ -1,0 +1,64 @@
+#include "core/recording.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/time_format.hpp"
+
+namespace callsight {
+namespace {
+
+const TimePoint kLinkNow = parse_utc("2026-12-06 10:00:00").value();
+constexpr std::string_view kLinkSecret = "0123456789abcdef";
+constexpr std::string_view kLinkRecording = "3f2b6c1e-8a4d-4c7b-9e21-5d6f7a8b9c0d";
+
+std::int64_t unix_of(TimePoint t) { return t.time_since_epoch().count(); }
+
+TEST(RecordingLink, ASignedLinkWorksUntilItExpires) {
+  const auto expires = unix_of(kLinkNow) + 3600;
+  const auto signature = recording_link_signature(kLinkSecret, kLinkRecording, expires);
+  EXPECT_EQ(signature.size(), 64u);
+  EXPECT_TRUE(recording_link_valid(kLinkSecret, kLinkRecording, expires, signature, kLinkNow));
+  EXPECT_TRUE(recording_link_valid(kLinkSecret, kLinkRecording, expires, signature,
+                                   kLinkNow + std::chrono::seconds(3599)));
+  EXPECT_FALSE(recording_link_valid(kLinkSecret, kLinkRecording, expires, signature,
+                                    kLinkNow + std::chrono::seconds(3600)));
+}
+
+TEST(RecordingLink, AnAlteredLinkIsRefused) {
+  const auto expires = unix_of(kLinkNow) + 3600;
+  auto signature = recording_link_signature(kLinkSecret, kLinkRecording, expires);
+  // A later expiry under the old signature, another recording, another key, a changed digit.
+  EXPECT_FALSE(
+      recording_link_valid(kLinkSecret, kLinkRecording, expires + 86400, signature, kLinkNow));
+  EXPECT_FALSE(recording_link_valid(kLinkSecret, "3f2b6c1e-8a4d-4c7b-9e21-5d6f7a8b9c0e", expires,
+                                    signature, kLinkNow));
+  EXPECT_FALSE(
+      recording_link_valid("another secret", kLinkRecording, expires, signature, kLinkNow));
+  signature[10] = signature[10] == '0' ? '1' : '0';
+  EXPECT_FALSE(recording_link_valid(kLinkSecret, kLinkRecording, expires, signature, kLinkNow));
+  EXPECT_FALSE(recording_link_valid(kLinkSecret, kLinkRecording, expires, "", kLinkNow));
+}
+
+TEST(RecordingRules, RetentionCountsWholeDaysFromTheRecording) {
+  EXPECT_EQ(recording_expiry(kLinkNow, 90), kLinkNow + std::chrono::days(90));
+  EXPECT_EQ(recording_expiry(kLinkNow, 1), kLinkNow + std::chrono::hours(24));
+}
+
+TEST(RecordingRules, OnlyConversationsAndMessagesAreKept) {
+  CallRecord call;
+  EXPECT_FALSE(keeps_recording(call));  // rang, nobody answered
+  call.answered_at = kLinkNow;
+  EXPECT_TRUE(keeps_recording(call));
+  CallRecord voicemail;
+  voicemail.voicemail_at = kLinkNow;
+  EXPECT_TRUE(keeps_recording(voicemail));
+}
+
+TEST(RecordingRules, KindsHaveWireNames) {
+  EXPECT_EQ(to_string(RecordingKind::voicemail), "voicemail");
+  EXPECT_EQ(parse_recording_kind("call"), RecordingKind::call);
+  EXPECT_FALSE(parse_recording_kind("Call"));
+}
+
+}  // namespace
+}  // namespace callsight
