@@ -150,7 +150,7 @@ def main():
         return SKIPPED
     bench = Bench()
     Bench.make_sip_tmp()
-    rtpengine = sip_harness.RtpEngine(bench.tmp)
+    rtpengine = sip_harness.RtpEngine(bench.tmp, media_ports=4000)
     Bench.addClassCleanup(rtpengine.stop)
     rtpengine.start()
     for name, hertz in (("caller.ulaw", 440), ("callee.ulaw", 880)):

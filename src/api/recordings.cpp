@@ -167,25 +167,11 @@ http::Response link_refused() {
       403, {"forbidden", "signature", "this link is not valid, or no longer: ask for a new one"});
 }
 
-}  // namespace
-
-std::string recording_audio_link(const ApiSettings& settings, std::string_view recording_id,
-                                 TimePoint expires) {
-  const auto expires_unix = expires.time_since_epoch().count();
-  return settings.public_url + std::string(kAudioPath) + std::string(recording_id) +
-         "?expires=" + std::to_string(expires_unix) + "&signature=" +
-         recording_link_signature(settings.recording_link_secret, recording_id, expires_unix);
-}
-
-std::optional<http::Response> handle_recording_audio(const http::Request& request, Store& store,
-                                                     const Clock& clock,
-                                                     const ApiSettings& settings) {
-  const auto path = request.path();
-  if (!path.starts_with(kAudioPath)) return std::nullopt;
+http::Response serve_audio_link(const http::Request& request, std::string_view recording_id,
+                                Store& store, const Clock& clock, const ApiSettings& settings) {
   if (request.method != "GET" && request.method != "HEAD") {
     return http::error_response(405, {"method_not_allowed", "", "use GET"});
   }
-  const auto recording_id = path.substr(kAudioPath.size());
   http::Params params;
   try {
     params = http::Params::from_request(request);
@@ -209,6 +195,26 @@ std::optional<http::Response> handle_recording_audio(const http::Request& reques
   }
   auto response = audio_response(request, *recording, std::move(*audio));
   if (request.method == "HEAD") response.body.clear();
+  return response;
+}
+
+}  // namespace
+
+std::string recording_audio_link(const ApiSettings& settings, std::string_view recording_id,
+                                 TimePoint expires) {
+  const auto expires_unix = expires.time_since_epoch().count();
+  return settings.public_url + std::string(kAudioPath) + std::string(recording_id) +
+         "?expires=" + std::to_string(expires_unix) + "&signature=" +
+         recording_link_signature(settings.recording_link_secret, recording_id, expires_unix);
+}
+
+std::optional<http::Response> handle_recording_audio(const http::Request& request, Store& store,
+                                                     const Clock& clock,
+                                                     const ApiSettings& settings) {
+  const auto path = request.path();
+  if (!path.starts_with(kAudioPath)) return std::nullopt;
+  auto response = serve_audio_link(request, path.substr(kAudioPath.size()), store, clock, settings);
+  response.route = std::string(kAudioPath) + "{recording_id}";
   return response;
 }
 

@@ -72,12 +72,15 @@ class RtpEngine:
     """scripts/rtpengine-run --background on free ports; its recordings under
     workdir/rtpengine/recordings (what callsightd's --recordings-spool reads)."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, media_ports=20):
+        """media_ports: how many UDP ports it relays on, four per call (RTP and RTCP of each
+        leg); a call beyond them goes through unrecorded."""
         self.dir = os.path.join(workdir, "rtpengine")
         self.recording_dir = os.path.join(self.dir, "recordings")
         self.ng_port = free_port()
-        # Media ports: a free block, well away from sipp's RTP ports.
-        self.first_media_port = 20000 + (os.getpid() % 400) * 20
+        self.media_ports = media_ports
+        # A block below sipp's RTP ports and the ephemeral range, chosen per process.
+        self.first_media_port = 20000 + (os.getpid() * media_ports) % (10000 - media_ports)
 
     @property
     def control(self):
@@ -88,7 +91,8 @@ class RtpEngine:
             [RTPENGINE_RUN, "--dir", self.dir, "--background",
              "--listen-ng", f"127.0.0.1:{self.ng_port}",
              "--listen-cli", f"127.0.0.1:{free_port(socket.SOCK_STREAM)}",
-             "--ports", f"{self.first_media_port}-{self.first_media_port + 19}"],
+             "--ports",
+             f"{self.first_media_port}-{self.first_media_port + self.media_ports - 1}"],
             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         if started.returncode != 0:
             raise RuntimeError("rtpengine-run failed:\n" + started.stdout + started.stderr)
