@@ -5,6 +5,7 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <system_error>
 
 #include "media/recording_converter.hpp"
@@ -121,9 +122,10 @@ void RecordingPickup::loop() {
 
 PickupPass RecordingPickup::run_once() {
   PickupPass pass;
-  const auto finished = options_.spool / "metadata";
+  std::map<std::string, int> still_failing;
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(finished, error)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(options_.spool / "metadata", error)) {
     const auto name = entry.path().filename().string();
     try {
       switch (pick_up(entry.path())) {
@@ -137,23 +139,21 @@ PickupPass RecordingPickup::run_once() {
           ++pass.waiting;
           break;
       }
-      failures_.erase(name);
     } catch (const std::exception& e) {
+      // Another node sharing the spool finished this call meanwhile: not a failure.
+      if (!std::filesystem::exists(entry.path())) continue;
       ++pass.failed;
       outcomes_.labels({"failed"}).inc();
       spdlog::warn("recordings: {} not picked up: {}", name, e.what());
-      if (++failures_[name] >= options_.attempts) {
-        std::optional<std::filesystem::path> pcap;
-        try {
-          pcap = pcap_of_metadata(read_text(entry.path()));
-        } catch (const std::exception&) {
-          // unreadable: the metadata file alone is set aside
-        }
-        set_aside(entry.path(), pcap.value_or(""));
-        failures_.erase(name);
+      if (const int attempts = failures_[name] + 1; attempts < options_.attempts) {
+        still_failing[name] = attempts;
+      } else {
+        set_aside(entry.path());
       }
     }
   }
+  // Only the files that failed this pass are remembered: one gone since is forgotten.
+  failures_ = std::move(still_failing);
   pass.expired = expire_recordings();
   return pass;
 }
@@ -206,14 +206,17 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
   }
 }
 
-void RecordingPickup::set_aside(const std::filesystem::path& metadata,
-                                const std::filesystem::path& pcap) {
+void RecordingPickup::set_aside(const std::filesystem::path& metadata) {
   const auto failed = options_.spool / "failed";
   std::filesystem::create_directories(failed);
   std::error_code ignored;
-  if (!pcap.empty()) {
-    std::filesystem::rename(options_.spool / "pcaps" / pcap.filename(), failed / pcap.filename(),
-                            ignored);
+  try {
+    if (const auto pcap = pcap_of_metadata(read_text(metadata))) {
+      std::filesystem::rename(options_.spool / "pcaps" / pcap->filename(),
+                              failed / pcap->filename(), ignored);
+    }
+  } catch (const std::exception&) {
+    // unreadable: the metadata file alone is set aside
   }
   std::filesystem::rename(metadata, failed / metadata.filename(), ignored);
   outcomes_.labels({"set_aside"}).inc();

@@ -59,7 +59,8 @@ class RecordingPickup {
  private:
   enum class Outcome { stored, discarded, waiting };
   Outcome pick_up(const std::filesystem::path& metadata);
-  void set_aside(const std::filesystem::path& metadata, const std::filesystem::path& pcap);
+  // Moves the metadata file and its pcap to <spool>/failed/.
+  void set_aside(const std::filesystem::path& metadata);
   int expire_recordings();
   void loop();
 
@@ -68,7 +69,7 @@ class RecordingPickup {
   RecordingDirectory& directory_;
   const PickupOptions options_;
   MetricFamily<Counter>& outcomes_;
-  std::map<std::string, int> failures_;  // metadata file name -> failed attempts
+  std::map<std::string, int> failures_;  // metadata file name -> failed attempts so far
   std::optional<std::chrono::steady_clock::time_point> last_expiry_;
   std::mutex mutex_;
   std::condition_variable wake_;

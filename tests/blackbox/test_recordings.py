@@ -20,7 +20,7 @@ import wave
 
 import requests
 
-from harness import HTTP_TIMEOUT, ServerTestCase, _psql, unique
+from harness import HTTP_TIMEOUT, Server, ServerTestCase, _psql, unique
 from recording_spool import FIXTURE_SECONDS, RecordingSpool
 from resource_helpers import CustomerResourceMixin
 from webhook_receiver import ReceiverMixin
@@ -294,3 +294,60 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipIf(shutil.which("lame") is None, "needs lame (scripts/install-sip-deps)")
+class TwoNodesShareOneSpoolTest(CustomerResourceMixin, ServerTestCase):
+    """Two nodes on one database pick up from one spool into one recordings directory, as
+    docs/recordings.md says nodes may: each call gets one recording, and no MP3 is left that
+    no recording names."""
+
+    SWITCH_SECRET = SECRET
+    CALLS = 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.spool = RecordingSpool()
+        cls.addClassCleanup(cls.spool.remove)
+        cls.EXTRA_ARGS = cls.spool.server_args()
+        super().setUpClass()
+        cls.other = Server(db=cls.server.db, switch_secret=SECRET,
+                           extra_args=cls.spool.server_args())
+        cls.addClassCleanup(cls.other.cleanup)
+        cls.other.start()
+
+    def test_each_call_gets_one_recording_whichever_node_picks_it_up(self):
+        cid = self.customer(self.alice)
+        source = self.one(self.source(cid), "sources")
+        call_ids = []
+        for n in range(self.CALLS):
+            call_id = "two-%d-%s@127.0.0.1" % (n, unique())
+            node = (self.server, self.other)[n % 2]
+            resp = requests.post(node.switch_url("/switch/route"), timeout=HTTP_TIMEOUT,
+                                 headers={"X-Callsight-Switch-Secret": SECRET},
+                                 json={"call_id": call_id, "caller": "+46701111111",
+                                       "dialled": source["destnr"]})
+            self.assertEqual(resp.status_code, 200, resp.text)
+            for name, at in (("answered", 1_800_000_000), ("hangup", 1_800_000_004)):
+                resp = requests.post(node.switch_url("/switch/events"), timeout=HTTP_TIMEOUT,
+                                     headers={"X-Callsight-Switch-Secret": SECRET},
+                                     json={"call_id": call_id, "event": name, "at": at})
+                self.assertEqual(resp.status_code, 200, resp.text)
+            call_ids.append(call_id)
+        for call_id in call_ids:
+            self.spool.add(call_id)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            cdrs = self.ok(self.call(self.alice, "GET", "/statistics/cdrs",
+                                     params={"customer_id": cid, "extended": "1"}), "cdrs")
+            leftover = os.listdir(os.path.join(self.spool.spool, "metadata"))
+            if all(c["recording_id"] for c in cdrs) and not leftover:
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(cdrs), self.CALLS)
+        self.assertTrue(all(c["recording_id"] for c in cdrs), cdrs)
+        listed = self.ok(self.call(self.alice, "GET", "/recordings",
+                                   params={"customer_id": cid}), "recordings")
+        self.assertEqual(sorted(r["cdr_id"] for r in listed), sorted(c["cdr_id"] for c in cdrs))
+        self.assertEqual(len(self.spool.mp3_files()), self.CALLS)
+        self.assertFalse(os.path.exists(os.path.join(self.spool.spool, "failed")))
