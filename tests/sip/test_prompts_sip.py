@@ -23,7 +23,8 @@ import time
 import unittest
 import uuid
 
-from sip_harness import HERE, ROOT, RtpEngine, SipCallsMixin, free_port, missing_tools
+from sip_harness import (HERE, ROOT, RtpEngine, SipCallsMixin, free_port, missing_tools,
+                         read_json_lines, read_lines)
 
 SECRET = "prompts-" + uuid.uuid4().hex[:8]
 NOTICE_AND_WHISPER = "+46850000301"
@@ -155,11 +156,12 @@ class PromptsHeardTest(SipCallsMixin, unittest.TestCase):
                     "caller_id": "+46700000001", "record": "0", "cdr_id": "32"},
         }
         routes_file = os.path.join(cls.tmp, "routes.json")
+        cls.switch_log = os.path.join(cls.tmp, "switch.jsonl")
         with open(routes_file, "w") as f:
             json.dump(routes, f)
         cls.switch = subprocess.Popen(
             ["python3", os.path.join(HERE, "fake_switch.py"), "--port", "0", "--secret",
-             SECRET, "--log", os.path.join(cls.tmp, "switch.jsonl"), "--routes", routes_file],
+             SECRET, "--log", cls.switch_log, "--routes", routes_file],
             stdout=subprocess.PIPE, text=True)
         cls.addClassCleanup(cls._stop_switch)
         switch_url = cls.switch.stdout.readline().split()[-1]
@@ -227,6 +229,22 @@ class PromptsHeardTest(SipCallsMixin, unittest.TestCase):
         self.assertGreater(time.monotonic() - started, notice)  # the call waited for it
         self.assert_prompt_then_tone(to_caller, notice, 880, 440, "caller")
         self.assert_prompt_then_tone(to_callee, whisper, 440, 880, "answering party")
+
+    def test_a_caller_who_hangs_up_during_the_notice_is_never_forwarded(self):
+        gateway_log = self.start_gateway("uas_answer.xml")
+        notice = wav_seconds(os.path.join(self.prompts, "recording-notice.wav"))
+        call_id, code, log, took = self.dial(NOTICE_AND_WHISPER, scenario="uac_cancel_notice.xml",
+                                             duration_ms=500)
+        self.assertEqual(code, 0, log)
+        self.assertIn("EARLY 183", log)
+        self.assertIn("FINAL 487", log)
+        self.assertLess(took, notice - 1)  # the 487 came at the CANCEL, not after the notice
+        time.sleep(notice + 1 - took)  # past the notice: the edge must not forward the call then
+        self.assertFalse(any("INVITE" in line for line in read_lines(gateway_log)))
+        events = [r["body"] for r in read_json_lines(self.switch_log)
+                  if (r.get("body") or {}).get("call_id") == call_id
+                  and r["path"] == "/switch/events/batch"]
+        self.assertEqual([(e["event"], e["sip_status"]) for e in events], [("failed", "487")])
 
     def test_a_call_without_prompts_or_recording_stays_proxy_only(self):
         to_caller, to_callee = self.call_with_capture(PLAIN, talk_ms=1000)
