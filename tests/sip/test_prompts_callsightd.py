@@ -85,6 +85,7 @@ class PromptsFromCallsightdTest(SipCallsMixin, ServerTestCase):
         self.assert_prompt_then_tone(to_caller, notice, 880, 440, "caller")
         self.assert_prompt_then_tone(to_callee, whisper, 440, 880, "answering party")
 
+        self.doCleanups()  # the first call's gateway goes: the next one takes its SIP port
         # The campaign turns the notice off: the caller's first audio is the answering party's.
         self.ok(self.call(self.alice, "PUT", "/customers/campaigns", data={
             "customer_id": customer["customer_id"], "campaign_id": campaign["campaign_id"],
