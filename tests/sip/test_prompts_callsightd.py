@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 import unittest
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
@@ -104,6 +105,11 @@ class PromptsFromCallsightdTest(SipCallsMixin, ServerTestCase):
                 break
             time.sleep(0.1)
         self.assertEqual([c["answered"] for c in cdrs], ["1", "1"])
+        # Both were routed from the edge's copy (the notice waits in a SIP worker then, not in
+        # a route worker): callsightd recorded them from the edge's routed events.
+        with urllib.request.urlopen(self.server.switch_url("/metrics"), timeout=5) as resp:
+            metrics = resp.read().decode()
+        self.assertIn('callsight_edge_routed_calls_total{action="forward"} 2\n', metrics)
 
 
 if __name__ == "__main__":
