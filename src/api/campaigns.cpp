@@ -34,6 +34,7 @@ Json render(const Context& ctx, const Campaign& k) {
       {"vm_divert_busy", str(k.vm_divert_busy)},
       {"vm_divert_noanswer", str(k.vm_divert_noanswer)},
       {"call_recording", str(k.call_recording)},
+      {"recording_notice", str(k.recording_notice)},
       {"sources", std::move(sources)},
       {"vm_greeting_id", str_or_null(k.vm_greeting_id)},
       {"state", str(static_cast<int>(derive_campaign_state(k, ctx.clock.now())))},
@@ -123,7 +124,8 @@ void apply_fields(Fields& fields, const Context& ctx, ChangeLookups& lookups, Pr
                             std::pair{"vm_divert_all", &campaign.vm_divert_all},
                             std::pair{"vm_divert_busy", &campaign.vm_divert_busy},
                             std::pair{"vm_divert_noanswer", &campaign.vm_divert_noanswer},
-                            std::pair{"call_recording", &campaign.call_recording}}) {
+                            std::pair{"call_recording", &campaign.call_recording},
+                            std::pair{"recording_notice", &campaign.recording_notice}}) {
     if (auto v = fields.choice(name, {0, 1})) *flag = *v;
   }
   apply_greeting(fields, ctx, lookups, campaign);
@@ -146,6 +148,7 @@ const std::initializer_list<std::string_view> kWritableCampaignFields = {"name",
                                                                          "vm_divert_busy",
                                                                          "vm_divert_noanswer",
                                                                          "call_recording",
+                                                                         "recording_notice",
                                                                          "vm_greeting_id"};
 
 http::Response get_campaigns(Context& ctx) {

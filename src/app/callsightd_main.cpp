@@ -22,6 +22,7 @@
 #include "mail/mail_dispatcher.hpp"
 #include "media/recording_directory.hpp"
 #include "media/recording_pickup.hpp"
+#include "media/whisper_prompts.hpp"
 #include "store/store.hpp"
 #include "switch/call_router.hpp"
 #include "switch/call_sweep.hpp"
@@ -49,6 +50,7 @@ struct RecordingFlags {
   std::string directory;
   std::string spool;
   std::string public_url;
+  std::string prompts_dir;
   int expiry_seconds = 60;
   int link_seconds = 3600;
 
@@ -58,6 +60,10 @@ struct RecordingFlags {
     cli.add_option("--recordings-spool", spool,
                    "rtpengine's recording directory (scripts/rtpengine-run): the calls it "
                    "finished recording are picked up from there; needs --recordings-dir");
+    cli.add_option("--prompts-dir", prompts_dir,
+                   "the edge's prompts directory (kamailio-run --prompts-dir, as this node "
+                   "reaches it): the whisper of each source of a customer with whisper=1 is "
+                   "rendered there with espeak-ng (docs/recordings.md)");
     cli.add_option("--public-url", public_url,
                    "the partner API's address as partners reach it, e.g. "
                    "https://api.example.com: links to recordings' audio start with it");
@@ -342,6 +348,14 @@ int main(int argc, char** argv) {
                                observability.metrics());
       recording_pickup->start();
       spdlog::info("recordings picked up from {}", recording_flags.spool);
+    }
+    std::optional<media::WhisperPrompts> whisper_prompts;
+    if (!recording_flags.prompts_dir.empty()) {
+      whisper_prompts.emplace(*store,
+                              media::WhisperOptions{.directory = recording_flags.prompts_dir},
+                              observability.metrics());
+      whisper_prompts->start();
+      spdlog::info("whisper prompts rendered into {}", recording_flags.prompts_dir);
     }
     server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",

@@ -32,6 +32,10 @@ struct Campaign {
   int vm_divert_busy = 0;
   int vm_divert_noanswer = 0;
   int call_recording = 0;
+  // A recorded call first plays the recording notice to the caller (docs/recordings.md). On
+  // by default: where every party must consent (all-party consent laws) the caller must be
+  // told, and a partner that never heard of the field gets the lawful behaviour.
+  int recording_notice = 1;
   std::optional<Id> vm_greeting_id;
   std::vector<Id> source_ids;  // sources whose campaign_id is this one; filled on read
   std::string created;

@@ -44,6 +44,8 @@ NumberRoute route_for(const HeldNumber& held, SourceStatus status, TimePoint t) 
   route.answering_number = target.answering_number;
   route.voicemail_on_busy = held.settings.vm_divert_busy != 0;
   route.voicemail_on_no_answer = held.settings.vm_divert_noanswer != 0;
+  route.notice = plays_recording_notice(route.record, held.settings.recording_notice);
+  route.whisper_source = whisper_source(held.whisper, held.source.id);
   return route;
 }
 
@@ -123,6 +125,15 @@ TimePoint route_refresh_after(std::string_view number, TimePoint now) {
 TimedNumberRoute number_route_with_validity(const HeldNumber& held, TimePoint now) {
   const auto refresh = route_refresh_after(held.number, now);
   return {number_route_at(held, now), next_route_change(held, now, refresh).value_or(refresh)};
+}
+
+bool plays_recording_notice(bool recorded, int recording_notice) {
+  return recorded && recording_notice != 0;
+}
+
+std::optional<Id> whisper_source(bool customer_whisper, Id source_id) {
+  if (!customer_whisper) return std::nullopt;
+  return source_id;
 }
 
 bool screens_callers(const NumberRoute& number_route) {

@@ -35,6 +35,10 @@ struct NumberRoute {
   bool record = false;                              // forward and voicemail
   bool voicemail_on_busy = false;                   // forward
   bool voicemail_on_no_answer = false;              // forward
+  // forward: the caller hears the recording notice before the call is forwarded.
+  bool notice = false;
+  // forward: the answering party hears this source's whisper (its name) when it answers.
+  std::optional<Id> whisper_source;
 
   bool operator==(const NumberRoute&) const = default;
 };
@@ -48,6 +52,7 @@ struct HeldNumber {
   int quarantine_days = 0;            // the partner's
   std::string_view time_zone;         // the partner's IANA zone: alt_numbers follow its clock
   bool show_tracking_number = false;  // the customer's freespee_caller_id
+  bool whisper = false;               // the customer's whisper
   // Removed from its pool: quarantined whatever the pool's status, until its quarantine ends
   // (when known), when the pool lets the number go.
   bool removed_from_pool = false;
@@ -83,6 +88,12 @@ struct TimedNumberRoute {
 };
 
 TimedNumberRoute number_route_with_validity(const HeldNumber& held, TimePoint now);
+
+// The prompts of a forwarded call (docs/recordings.md, "Notice and whisper"): the recording
+// notice when the call is recorded and its campaign plays the notice; the whisper, naming the
+// source, when the customer wants whispers.
+bool plays_recording_notice(bool recorded, int recording_notice);
+std::optional<Id> whisper_source(bool customer_whisper, Id source_id);
 
 // Whether the caller's blacklisting matters: a number that refuses every call refuses a
 // blacklisted caller for that reason first.

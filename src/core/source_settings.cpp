@@ -23,6 +23,7 @@ EffectiveSourceSettings effective_settings(const Source& source, const Campaign*
   e.vm_divert_busy = either(source.vm_divert_busy, campaign->vm_divert_busy);
   e.vm_divert_noanswer = either(source.vm_divert_noanswer, campaign->vm_divert_noanswer);
   e.call_recording = campaign->call_recording;
+  e.recording_notice = campaign->recording_notice;
   if (!e.vm_greeting_id) e.vm_greeting_id = campaign->vm_greeting_id;
   if (!e.email && campaign->email && !campaign->email->empty()) e.email = campaign->email;
   return e;

@@ -17,6 +17,7 @@ struct EffectiveSourceSettings {
   int vm_divert_busy = 0;
   int vm_divert_noanswer = 0;
   int call_recording = 0;
+  int recording_notice = 1;  // the campaign's; matters only with call_recording
   std::optional<Id> vm_greeting_id;
   // Where notification e-mails go: the source's own address, else its campaign's; an empty
   // address counts as none.

@@ -48,6 +48,7 @@ struct RoutableNumber {
   std::string time_zone;              // the partner's
   std::string country;                // the partner's, for the forms of callers
   bool show_tracking_number = false;  // the customer's freespee_caller_id
+  bool whisper = false;               // the customer's whisper
 };
 
 // Every number in use and the blacklists of the customers holding them, read at one instant.

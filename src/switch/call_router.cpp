@@ -45,9 +45,17 @@ RouteDecision reject(int sip_status, std::string reason) {
   return decision;
 }
 
+// What the caller and the answering party hear besides each other (NumberRoute's notice and
+// whisper_source), for the answer to the switch.
+struct CallPrompts {
+  bool notice = false;
+  std::optional<Id> whisper_source;
+};
+
 // The answer to the switch follows from the stored record alone (plus whom the customer
-// shows as calling), so a repeated question gets the same answer.
-RouteDecision decision_for(const CallRecord& record, ShownCallerId shown) {
+// shows as calling and the call's prompts), so a repeated question gets the same answer.
+RouteDecision decision_for(const CallRecord& record, ShownCallerId shown,
+                           const CallPrompts& prompts) {
   RouteDecision decision;
   decision.action = record.action;
   decision.cdr_id = record.id;
@@ -61,6 +69,8 @@ RouteDecision decision_for(const CallRecord& record, ShownCallerId shown) {
     decision.record = record.recorded;
     decision.voicemail_on_busy = record.voicemail_on_busy;
     decision.voicemail_on_no_answer = record.voicemail_on_no_answer;
+    decision.notice = prompts.notice;
+    decision.whisper_source = prompts.whisper_source;
   }
   return decision;
 }
@@ -111,7 +121,18 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
 RouteDecision CallRouter::route(const RouteRequest& request) {
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
     const auto customer = store_.customers().find_customer(known->partner_id, known->customer_id);
-    return decision_for(*known, shown_caller_id(customer && customer->freespee_caller_id));
+    // The prompts are not stored: asked again, they follow the settings as they are now.
+    const auto campaign = known->campaign_id
+                              ? store_.campaigns().find_campaign(
+                                    known->partner_id, known->customer_id, *known->campaign_id)
+                              : std::nullopt;
+    const CallPrompts prompts{
+        .notice =
+            plays_recording_notice(known->recorded, campaign ? campaign->recording_notice : 0),
+        .whisper_source =
+            known->source_id ? whisper_source(customer && customer->whisper != 0, *known->source_id)
+                             : std::nullopt};
+    return decision_for(*known, shown_caller_id(customer && customer->freespee_caller_id), prompts);
   }
   return route_new_call(request);
 }
@@ -129,6 +150,7 @@ std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& hold
   NewCall call;
   call.caller_is_number = normalised.is_number;
   call.show_tracking_number = customer->freespee_caller_id != 0;
+  call.whisper = customer->whisper != 0;
   auto& record = call.record;
   record.partner_id = partner->id;
   record.customer_id = customer->id;
@@ -169,6 +191,7 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
                                 .quarantine_days = partner->quarantine_days,
                                 .time_zone = partner->timezone,
                                 .show_tracking_number = call->show_tracking_number,
+                                .whisper = call->whisper,
                                 .removed_from_pool = holder->removed_from_pool},
                                now);
   std::string_view decision =
@@ -187,7 +210,8 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   // A rejection ends the call as it is routed (two nodes asked about one call at once
   // would count it twice; routing retries go through route()'s lookup instead).
   if (stored.ended_at) count_end(stored);
-  return decision_for(stored, route.caller_id);
+  return decision_for(stored, route.caller_id,
+                      {.notice = route.notice, .whisper_source = route.whisper_source});
 }
 
 bool CallRouter::record_edge_routed(const EdgeRoutedCall& routed) {

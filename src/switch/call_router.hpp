@@ -54,8 +54,10 @@ struct RouteDecision {
   bool record = false;
   bool voicemail_on_busy = false;
   bool voicemail_on_no_answer = false;
-  int sip_status = 0;  // reject: 403 or 404
-  std::string reason;  // reject: SIP reason phrase
+  bool notice = false;               // forward: the recording notice first
+  std::optional<Id> whisper_source;  // forward: whose whisper the answering party hears
+  int sip_status = 0;                // reject: 403 or 404
+  std::string reason;                // reject: SIP reason phrase
 };
 
 // An outbound call the switch should place for a due callback: dial the customer's agent,
@@ -117,6 +119,7 @@ class CallRouter {
     CallRecord record;
     bool caller_is_number = false;
     bool show_tracking_number = false;
+    bool whisper = false;  // the customer's
   };
   std::optional<NewCall> new_call(const NumberHolder& holder, const std::string& switch_call_id,
                                   const std::string& caller, TimePoint start);

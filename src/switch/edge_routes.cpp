@@ -29,7 +29,9 @@ std::string route_fields(const RoutableNumber& routable, const TimedNumberRoute&
         std::to_string(route.sip_status), route.reason, route.answering_number,
         std::string(route.caller_id == ShownCallerId::tracking_number ? "tracking" : "caller"),
         flag(route.record), flag(route.voicemail_on_busy), flag(route.voicemail_on_no_answer),
-        flag(route.quarantined), std::to_string(unix_seconds(timed.valid_until))}) {
+        flag(route.quarantined), std::to_string(unix_seconds(timed.valid_until)),
+        flag(route.notice),
+        route.whisper_source ? std::to_string(*route.whisper_source) : std::string()}) {
     line += '|';
     line += field;
   }
@@ -55,6 +57,7 @@ EdgeRouteTable build_edge_routes(const RoutingTable& table, TimePoint now) {
                                            .quarantine_days = routable.quarantine_days,
                                            .time_zone = routable.time_zone,
                                            .show_tracking_number = routable.show_tracking_number,
+                                           .whisper = routable.whisper,
                                            .removed_from_pool = holder.removed_from_pool},
                                           now));
     } catch (const std::exception& e) {

@@ -308,6 +308,8 @@ std::string render_decision(const RouteDecision& decision) {
       out["record"] = flag(decision.record);
       out["voicemail_on_busy"] = flag(decision.voicemail_on_busy);
       out["voicemail_on_no_answer"] = flag(decision.voicemail_on_no_answer);
+      out["notice"] = flag(decision.notice);
+      out["whisper"] = decision.whisper_source ? std::to_string(*decision.whisper_source) : "";
       break;
     case RouteAction::voicemail:
       out["record"] = flag(decision.record);

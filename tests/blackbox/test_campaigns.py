@@ -9,7 +9,8 @@ CAMPAIGN_KEYS = {
     "name", "email", "smsnumber", "campaign_id", "partner_campaign_id", "timestamp", "expire",
     "pricing_model_id", "notify_on_missed_call", "notify_on_answered_call",
     "notify_on_new_voicemail", "vm_divert_all", "vm_divert_busy", "vm_divert_noanswer",
-    "call_recording", "sources", "vm_greeting_id", "state", "customer_id", "created", "modified",
+    "call_recording", "recording_notice", "sources", "vm_greeting_id", "state", "customer_id",
+    "created", "modified",
 }
 NULLABLE = ("email", "smsnumber", "partner_campaign_id", "expire", "vm_greeting_id")
 FLAGS = ("notify_on_missed_call", "notify_on_answered_call", "notify_on_new_voicemail",
@@ -52,6 +53,7 @@ class CampaignsTest(CustomerResourceMixin, ServerTestCase):
             self.assertIsNone(k[field], field)
         for flag in FLAGS:
             self.assertEqual(k[flag], "0", flag)
+        self.assertEqual(k["recording_notice"], "1")  # recorded calls tell the caller
         self.assertEqual(k["sources"], [])
         self.assertEqual(k["state"], "0")
         for field in ("timestamp", "created", "modified"):
@@ -66,6 +68,7 @@ class CampaignsTest(CustomerResourceMixin, ServerTestCase):
                       timestamp="2020-01-01 00:00:00", expire="2099-12-31 00:00:00",
                       vm_greeting_id=STANDARD_GREETING)
         fields.update({flag: "1" for flag in FLAGS})
+        fields["recording_notice"] = "0"
         k = self.create(cid, **fields)
         fields["smsnumber"] = "+46701234567"
         for key, value in fields.items():
@@ -106,7 +109,7 @@ class CampaignsTest(CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.post(cid, expire="2020-13-01"), 400, "invalid", "expire")
         self.assert_error(self.post(cid, timestamp="2030-01-01", expire="2029-01-01"), 400,
                           "invalid", "expire")
-        for flag in FLAGS:
+        for flag in FLAGS + ("recording_notice",):
             self.assert_error(self.post(cid, **{flag: "2"}), 400, "invalid", flag)
         self.assert_error(self.post(cid, vm_greeting_id="x"), 400, "invalid", "vm_greeting_id")
         self.assert_error(self.post(cid, vm_greeting_id="987654"), 400, "invalid",
@@ -185,9 +188,10 @@ class CampaignsTest(CustomerResourceMixin, ServerTestCase):
         cid = self.customer()
         k = self.create(cid, email="a@example.com", expire="2099-01-01")
         resp = self.call(self.alice, "PUT", "/customers/%s/campaigns/%s" % (cid, k["campaign_id"]),
-                         data={"name": "Renamed", "call_recording": "1"})
+                         data={"name": "Renamed", "call_recording": "1", "recording_notice": "0"})
         changed = self.one(resp, "campaigns")
-        self.assertEqual((changed["name"], changed["call_recording"]), ("Renamed", "1"))
+        self.assertEqual((changed["name"], changed["call_recording"], changed["recording_notice"]),
+                         ("Renamed", "1", "0"))
         self.assertEqual(changed["email"], "a@example.com")
         self.assertEqual(changed["pricing_model_id"], k["pricing_model_id"])
         resp = self.call(self.alice, "PUT", "/customers/campaigns",

@@ -112,13 +112,15 @@ class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 
     def __init__(self, workdir, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS,
-                 voicemail=False, config=None, name="kamailio", rtpengine=None):
+                 voicemail=False, config=None, name="kamailio", rtpengine=None,
+                 prompts_dir=None):
         self.dir = os.path.join(workdir, name)
         self.switch_url = switch_url
         self.secret = secret
         self.ring_timeout_ms = ring_timeout_ms
         self.config = config  # None: deploy/kamailio/kamailio.cfg
         self.rtpengine = rtpengine  # an RtpEngine recorded calls' media goes through
+        self.prompts_dir = prompts_dir  # None: deploy/prompts
         self.sip_port = free_port()
         self.gw_port = free_port()
         # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port>.
@@ -134,7 +136,8 @@ class KamailioEdge:
              *(["--voicemail-uri", f"sip:voicemail@127.0.0.1:{self.vm_port}"]
                if self.vm_port else []),
              *(["--config", self.config] if self.config else []),
-             *(["--rtpengine", self.rtpengine.control] if self.rtpengine else [])],
+             *(["--rtpengine", self.rtpengine.control] if self.rtpengine else []),
+             *(["--prompts-dir", self.prompts_dir] if self.prompts_dir else [])],
             env=env, capture_output=True, text=True, timeout=30,
             stdin=subprocess.DEVNULL)
         if started.returncode != 0:
@@ -176,9 +179,9 @@ class SipCallsMixin:
 
     @classmethod
     def start_edge(cls, switch_url, secret, ring_timeout_ms=RING_TIMEOUT_MS, voicemail=False,
-                   rtpengine=None):
+                   rtpengine=None, prompts_dir=None):
         cls.edge = KamailioEdge(cls.tmp, switch_url, secret, ring_timeout_ms, voicemail,
-                                rtpengine=rtpengine)
+                                rtpengine=rtpengine, prompts_dir=prompts_dir)
         cls.addClassCleanup(cls.edge.stop)
         cls.edge.start()
 

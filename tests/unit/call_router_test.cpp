@@ -13,6 +13,8 @@
 #include "store/blacklist_store.hpp"
 #include "store/call_record_store.hpp"
 #include "store/callback_store.hpp"
+#include "store/campaign_store.hpp"
+#include "store/customer_store.hpp"
 #include "store/dni_store.hpp"
 #include "store/number_store.hpp"
 #include "store/source_store.hpp"
@@ -94,6 +96,52 @@ TEST_F(CallRouterTest, ForwardsToTheAnsweringNumberAndRecordsTheCall) {
   EXPECT_EQ(record->id, decision.cdr_id);
   EXPECT_EQ(record->start, clock_.now());
   EXPECT_EQ(record->caller, "+46701234567");
+}
+
+TEST_F(CallRouterTest, TheRouteAndTheEdgesCopyCarryTheNoticeAndTheWhisper) {
+  Campaign recorded;
+  recorded.customer_id = customer_;
+  recorded.name = "recorded";
+  recorded.pricing_model_id = "p";
+  recorded.timestamp = clock_.now();
+  recorded.call_recording = 1;
+  const auto campaign = store_->campaigns().create_campaign(partner_, recorded);
+  auto source = add_source();
+  source.campaign_id = campaign.id;
+  store_->sources().update_source(source);
+  auto customer = *store_->customers().find_customer(partner_, customer_);
+  customer.whisper = 1;
+  store_->customers().update_customer(customer);
+
+  const auto decision = call("prompts");
+  EXPECT_TRUE(decision.record);
+  EXPECT_TRUE(decision.notice);
+  EXPECT_EQ(decision.whisper_source, source.id);
+  const auto again = call("prompts");  // asked again: the same answer
+  EXPECT_TRUE(again.notice);
+  EXPECT_EQ(again.whisper_source, source.id);
+  const auto line_end = "|1|" + std::to_string(source.id);
+  const auto table = router_.edge_routes();
+  EXPECT_EQ(std::count_if(table->entries.begin(), table->entries.end(),
+                          [&](const std::string& e) {
+                            return e.rfind("r|", 0) == 0 && e.ends_with(line_end);
+                          }),
+            2);  // both dialled forms
+
+  auto quiet = *store_->campaigns().find_campaign(partner_, customer_, campaign.id);
+  quiet.recording_notice = 0;
+  store_->campaigns().update_campaign(partner_, quiet);
+  customer.whisper = 0;
+  store_->customers().update_customer(customer);
+  const auto unannounced = call("quiet");
+  EXPECT_TRUE(unannounced.record);
+  EXPECT_FALSE(unannounced.notice);
+  EXPECT_EQ(unannounced.whisper_source, std::nullopt);
+  clock_.advance(std::chrono::seconds(1));
+  const auto changed = router_.edge_routes();
+  EXPECT_TRUE(
+      std::all_of(changed->entries.begin(), changed->entries.end(),
+                  [](const std::string& e) { return !e.starts_with("r|") || e.ends_with("|0|"); }));
 }
 
 TEST_F(CallRouterTest, AltNumberRulesFollowThePartnersWallClock) {

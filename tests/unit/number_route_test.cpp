@@ -42,6 +42,7 @@ struct RouteFixture {
   Source source;
   EffectiveSourceSettings settings;
   bool show_tracking_number = false;
+  bool whisper = false;
   bool removed_from_pool = false;
   std::optional<TimePoint> removed_quarantine_ends;
 
@@ -58,6 +59,7 @@ struct RouteFixture {
             .quarantine_days = kRouteQuarantineDays,
             .time_zone = kRouteZone,
             .show_tracking_number = show_tracking_number,
+            .whisper = whisper,
             .removed_from_pool = removed_from_pool,
             .removed_quarantine_ends = removed_quarantine_ends};
   }
@@ -89,6 +91,30 @@ TEST(NumberRoute, ForwardsToTheAnsweringNumberWithTheSettingsOfTheCall) {
   const auto shown = fixture.at("2026-01-12 10:00:00");
   EXPECT_EQ(shown.caller_id, ShownCallerId::tracking_number);
   EXPECT_TRUE(shown.voicemail_on_no_answer);
+}
+
+TEST(NumberRoute, ARecordedCallPlaysTheNoticeUnlessItsCampaignSaysNot) {
+  RouteFixture fixture;
+  EXPECT_FALSE(fixture.at("2026-01-12 10:00:00").notice);  // not recorded: nothing to tell
+  fixture.settings.call_recording = 1;
+  EXPECT_TRUE(fixture.at("2026-01-12 10:00:00").notice);  // recording_notice defaults to 1
+  fixture.settings.recording_notice = 0;
+  const auto silent = fixture.at("2026-01-12 10:00:00");
+  EXPECT_TRUE(silent.record);
+  EXPECT_FALSE(silent.notice);
+}
+
+TEST(NumberRoute, TheCustomersWhisperNamesTheSourceOfForwardedCallsOnly) {
+  RouteFixture fixture;
+  fixture.source.id = 42;
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").whisper_source, std::nullopt);
+  fixture.whisper = true;
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").whisper_source, 42);
+  fixture.settings.vm_divert_all = 1;  // voicemail: nobody answers to hear it
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").whisper_source, std::nullopt);
+  fixture.settings.vm_divert_all = 0;
+  fixture.source.lifecycle.activation = instant("2027-01-01 00:00:00");  // refused
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").whisper_source, std::nullopt);
 }
 
 TEST(NumberRoute, WithoutRulesOrLifecycleEventsTheRouteNeverChangesByItself) {

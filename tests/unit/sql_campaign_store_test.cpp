@@ -96,6 +96,7 @@ TEST_F(SqlCampaignStoreTest, CreatedCampaignReadsBackWithEveryField) {
   EXPECT_EQ(found->vm_divert_noanswer, 1);
   EXPECT_EQ(found->vm_divert_all, 0);
   EXPECT_EQ(found->vm_greeting_id, kStandardGreeting);
+  EXPECT_EQ(found->recording_notice, 1);  // the default
 }
 
 TEST_F(SqlCampaignStoreTest, OtherPartnersAndCustomersDoNotReachTheCampaign) {
@@ -146,9 +147,12 @@ TEST_F(SqlCampaignStoreTest, UpdateWritesFieldsAndModified) {
   k.name = "Summer";
   k.email.reset();
   k.vm_divert_all = 1;
+  k.recording_notice = 0;
   const auto updated = campaigns().update_campaign(alice_, k);
   EXPECT_EQ(updated.name, "Summer");
   EXPECT_EQ(updated.vm_divert_all, 1);
+  EXPECT_EQ(updated.recording_notice, 0);
+  EXPECT_EQ(campaigns().find_campaign(alice_, customer_, k.id)->recording_notice, 0);
   EXPECT_EQ(updated.created, "2025-05-01 10:00:00");
   EXPECT_EQ(updated.modified, "2025-05-01 11:00:00");
 }

@@ -12,7 +12,8 @@ const std::string kCampaignColumns =
     "k.id, k.customer_id, k.name, k.email, k.smsnumber, k.partner_campaign_id, "
     "k.pricing_model_id, k.starts, k.expire, k.expires_at, k.notify_on_missed_call, "
     "k.notify_on_answered_call, k.notify_on_new_voicemail, k.vm_divert_all, k.vm_divert_busy, "
-    "k.vm_divert_noanswer, k.call_recording, k.vm_greeting_id, k.created, k.modified";
+    "k.vm_divert_noanswer, k.call_recording, k.vm_greeting_id, k.created, k.modified, "
+    "k.recording_notice";
 
 // Campaigns of the partner's customers only.
 const std::string kPartnersCampaigns =
@@ -41,6 +42,7 @@ Campaign read_campaign(const SqlStatement& row) {
   k.vm_greeting_id = row.optional_int64(17);
   k.created = row.text(18);
   k.modified = row.text(19);
+  k.recording_notice = row.integer(20);
   return k;
 }
 
@@ -61,6 +63,7 @@ void bind_mutable_fields(SqlStatement& stmt, const Campaign& k) {
       .bind(":vm_divert_busy", k.vm_divert_busy)
       .bind(":vm_divert_noanswer", k.vm_divert_noanswer)
       .bind(":call_recording", k.call_recording)
+      .bind(":recording_notice", k.recording_notice)
       .bind(":vm_greeting_id", k.vm_greeting_id);
 }
 
@@ -125,11 +128,12 @@ Campaign SqlCampaignStore::create_campaign(
         "INSERT INTO campaigns (customer_id, name, email, smsnumber, partner_campaign_id, "
         "pricing_model_id, starts, expire, expires_at, notify_on_missed_call, "
         "notify_on_answered_call, notify_on_new_voicemail, vm_divert_all, vm_divert_busy, "
-        "vm_divert_noanswer, call_recording, vm_greeting_id, created, modified) VALUES "
-        "(:customer_id, :name, :email, :smsnumber, :partner_campaign_id, :pricing_model_id, "
-        ":starts, :expire, :expires_at, :notify_on_missed_call, :notify_on_answered_call, "
-        ":notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, :vm_divert_noanswer, "
-        ":call_recording, :vm_greeting_id, :created, :created) RETURNING id");
+        "vm_divert_noanswer, call_recording, recording_notice, vm_greeting_id, created, modified) "
+        "VALUES (:customer_id, :name, :email, :smsnumber, :partner_campaign_id, "
+        ":pricing_model_id, :starts, :expire, :expires_at, :notify_on_missed_call, "
+        ":notify_on_answered_call, :notify_on_new_voicemail, :vm_divert_all, :vm_divert_busy, "
+        ":vm_divert_noanswer, :call_recording, :recording_notice, :vm_greeting_id, :created, "
+        ":created) RETURNING id");
     bind_mutable_fields(stmt, stored);
     stmt.bind(":customer_id", stored.customer_id).bind(":created", format_utc(clock_.now()));
     stored.id = stmt.returning_id();
@@ -195,6 +199,7 @@ std::optional<Campaign> SqlCampaignStore::change_campaign(Id partner_id, Id cust
             .write("vm_divert_busy", before.vm_divert_busy, after.vm_divert_busy)
             .write("vm_divert_noanswer", before.vm_divert_noanswer, after.vm_divert_noanswer)
             .write("call_recording", before.call_recording, after.call_recording)
+            .write("recording_notice", before.recording_notice, after.recording_notice)
             .write("vm_greeting_id", before.vm_greeting_id, after.vm_greeting_id)
             .write("modified", before.modified, format_utc(clock_.now()));
       });

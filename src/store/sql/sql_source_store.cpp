@@ -320,7 +320,7 @@ RoutingTable SqlSourceStore::routing_table() {
   static const std::string sql =
       "SELECT n.number, s.id, s.partner_id, s.number_kind, CASE WHEN n.holder_source_id IS NULL"
       " AND pn.removed_at IS NOT NULL THEN 1 ELSE 0 END, p.quarantine_days, p.timezone,"
-      " p.country, c.freespee_caller_id" +
+      " p.country, c.freespee_caller_id, c.whisper" +
       numbers_with_holder_sql() + " JOIN customers c ON c.id = s.customer_id" +
       " WHERE s.id IS NOT NULL AND " + source_status_sql() + " <> 'archived' ORDER BY n.number";
   SqlTransaction tx(db_, Mode::read);
@@ -336,7 +336,8 @@ RoutingTable SqlSourceStore::routing_table() {
                               .quarantine_days = static_cast<int>(stmt.int64(5)),
                               .time_zone = stmt.text(6),
                               .country = stmt.text(7),
-                              .show_tracking_number = stmt.integer(8) != 0};
+                              .show_tracking_number = stmt.integer(8) != 0,
+                              .whisper = stmt.integer(9) != 0};
       holders.emplace_back(stmt.int64(2), stmt.int64(1));
       table.numbers.push_back(std::move(routable));
     }

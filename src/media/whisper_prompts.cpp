@@ -1,0 +1,140 @@
+#include "media/whisper_prompts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <stdexcept>
+#include <system_error>
+
+#include "media/child_process.hpp"
+#include "store/source_store.hpp"
+
+namespace callsight::media {
+namespace {
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void remove_quietly(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+}
+
+void run_step(const char* step, const std::vector<std::string>& argv,
+              std::chrono::milliseconds timeout) {
+  const auto result = run_child(argv, timeout);
+  if (result.succeeded()) return;
+  std::string why = !result.started    ? result.error
+                    : result.timed_out ? "timed out"
+                                       : "exit code " + std::to_string(result.exit_code);
+  if (!result.stderr_tail.empty()) why += ": " + result.stderr_tail;
+  throw std::runtime_error(std::string(step) + " failed (" + why + ")");
+}
+
+}  // namespace
+
+std::string whisper_text(const std::string& source_name) {
+  const auto first = source_name.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = source_name.find_last_not_of(" \t\r\n");
+  return source_name.substr(first, last - first + 1);
+}
+
+WhisperPrompts::WhisperPrompts(Store& store, WhisperOptions options, MetricsRegistry& metrics)
+    : store_(store),
+      options_(std::move(options)),
+      outcomes_(metrics.counter("callsight_whisper_prompts_total",
+                                "Whisper prompts of sources, by outcome: rendered (new or "
+                                "renamed source), failed (tried again next pass).",
+                                {"outcome"})) {}
+
+WhisperPrompts::~WhisperPrompts() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void WhisperPrompts::start() {
+  std::filesystem::create_directories(options_.directory);
+  thread_ = std::thread([this] { loop(); });
+}
+
+void WhisperPrompts::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
+      run_once();
+    } catch (const std::exception& e) {
+      // The store away (database restart): the next pass tries again.
+      spdlog::warn("whisper prompts: pass failed: {}", e.what());
+    }
+    lock.lock();
+    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+  }
+}
+
+WhisperPass WhisperPrompts::run_once() {
+  WhisperPass pass;
+  const auto table = store_.sources().routing_table();
+  std::set<Id> seen;  // a pool holds many numbers: one prompt
+  for (const auto& routable : table.numbers) {
+    const auto& source = routable.holder.source;
+    if (!routable.whisper || !seen.insert(source.id).second) continue;
+    const auto text = whisper_text(source.name);
+    if (text.empty()) continue;
+    const auto base = "whisper-" + std::to_string(source.id);
+    if (read_text(options_.directory / (base + ".txt")) == text &&
+        std::filesystem::exists(options_.directory / (base + ".wav"))) {
+      ++pass.current;
+      continue;
+    }
+    try {
+      render(source.id, text);
+      ++pass.rendered;
+      outcomes_.labels({"rendered"}).inc();
+    } catch (const std::exception& e) {
+      // The name is the partner's text: the log names the source, not what it says.
+      spdlog::warn("whisper prompts: source {}: {}", source.id, e.what());
+      ++pass.failed;
+      outcomes_.labels({"failed"}).inc();
+    }
+  }
+  return pass;
+}
+
+void WhisperPrompts::render(Id source_id, const std::string& text) {
+  const auto base = options_.directory / ("whisper-" + std::to_string(source_id));
+  const auto speech = base.string() + ".speech.tmp.wav";
+  const auto prompt = base.string() + ".tmp.wav";
+  try {
+    // "--" ends the options: a name starting with '-' is words, not a flag.
+    run_step("espeak-ng",
+             {options_.espeak, "-v", options_.voice, "-s", "150", "-w", speech, "--", text},
+             options_.timeout);
+    // As scripts/make-prompts: 8 kHz mono 16-bit, no dither (the same name, the same bytes).
+    run_step("sox",
+             {options_.sox, "-D", speech, "-r", "8000", "-c", "1", "-b", "16", "-e",
+              "signed-integer", prompt},
+             options_.timeout);
+    std::filesystem::rename(prompt, base.string() + ".wav");
+    std::ofstream said(base.string() + ".txt", std::ios::binary | std::ios::trunc);
+    said << text;
+    if (!said.flush()) throw std::runtime_error("cannot write the prompt's text file");
+  } catch (...) {
+    remove_quietly(speech);
+    remove_quietly(prompt);
+    throw;
+  }
+  remove_quietly(speech);
+}
+
+}  // namespace callsight::media
