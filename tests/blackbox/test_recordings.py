@@ -123,9 +123,10 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
     def query(self, sql):
         """Rows of `sql` on the server's database (either backend), as lists of text."""
         if self.server.db.startswith("postgres"):
-            out = subprocess.run(["psql", self.server.db, "-At", "-F", "\t", "-c", sql],
+            # NUL between fields (-z), RS between records: texts may hold tabs and newlines.
+            out = subprocess.run(["psql", self.server.db, "-At", "-z", "-R", "\x1e", "-c", sql],
                                  capture_output=True, text=True, timeout=60, check=True).stdout
-            return [line.split("\t") for line in out.splitlines()]
+            return [record.split("\0") for record in out.rstrip("\n").split("\x1e") if record]
         with sqlite3.connect(self.server.db) as db:
             return [[str(v) for v in row] for row in db.execute(sql)]
 
