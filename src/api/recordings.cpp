@@ -18,7 +18,7 @@
 namespace callsight::api {
 namespace {
 
-constexpr std::string_view kAudioPath = "/recordings/audio/";
+constexpr std::string_view kAudioPath = kRecordingAudioPath;
 
 bool looks_like_uuid(std::string_view text) {
   if (text.size() != 36) return false;
@@ -202,10 +202,8 @@ http::Response serve_audio_link(const http::Request& request, std::string_view r
 
 std::string recording_audio_link(const ApiSettings& settings, std::string_view recording_id,
                                  TimePoint expires) {
-  const auto expires_unix = expires.time_since_epoch().count();
-  return settings.public_url + std::string(kAudioPath) + std::string(recording_id) +
-         "?expires=" + std::to_string(expires_unix) + "&signature=" +
-         recording_link_signature(settings.recording_link_secret, recording_id, expires_unix);
+  return callsight::recording_audio_link(settings.public_url, settings.recording_link_secret,
+                                         recording_id, expires.time_since_epoch().count());
 }
 
 std::optional<http::Response> handle_recording_audio(const http::Request& request, Store& store,

@@ -53,6 +53,7 @@ struct RecordingFlags {
   std::string prompts_dir;
   int expiry_seconds = 60;
   int link_seconds = 3600;
+  int voicemail_link_days = 7;
 
   void add_to(CLI::App& cli) {
     cli.add_option("--recordings-dir", directory,
@@ -74,6 +75,10 @@ struct RecordingFlags {
     cli.add_option("--recording-link-seconds", link_seconds,
                    "how long a link to a recording's audio in a GET /recordings answer works")
         ->check(CLI::Range(1, 7 * 86400))
+        ->capture_default_str();
+    cli.add_option("--voicemail-link-days", voicemail_link_days,
+                   "how long the link to the message in a new-voicemail mail works")
+        ->check(CLI::Range(1, 90))
         ->capture_default_str();
   }
 };
@@ -343,7 +348,10 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("--recordings-spool needs --recordings-dir");
       media::PickupOptions pickup_options{
           .spool = recording_flags.spool,
-          .expiry_interval = std::chrono::seconds(recording_flags.expiry_seconds)};
+          .expiry_interval = std::chrono::seconds(recording_flags.expiry_seconds),
+          .public_url = settings.public_url,
+          .link_secret = settings.recording_link_secret,
+          .voicemail_link_lifetime = std::chrono::days(recording_flags.voicemail_link_days)};
       recording_pickup.emplace(*store, clock, *recording_directory, pickup_options,
                                observability.metrics());
       recording_pickup->start();

@@ -32,7 +32,12 @@ TimePoint recording_expiry(TimePoint created, int retention_days) {
 }
 
 bool keeps_recording(const CallRecord& call) {
-  return call.answered_at.has_value() || call.voicemail_at.has_value();
+  return call.answered_at.has_value() || recording_kind_of(call) == RecordingKind::voicemail;
+}
+
+RecordingKind recording_kind_of(const CallRecord& call) {
+  const bool voicemail = call.action == RouteAction::voicemail || call.voicemail_at.has_value();
+  return voicemail ? RecordingKind::voicemail : RecordingKind::call;
 }
 
 std::string recording_link_signature(std::string_view secret, std::string_view recording_id,
@@ -45,6 +50,16 @@ bool recording_link_valid(std::string_view secret, std::string_view recording_id
   const auto expected = recording_link_signature(secret, recording_id, expires);
   const bool signed_right = crypto::constant_time_equals(expected, signature);
   return signed_right && now.time_since_epoch() < std::chrono::seconds(expires);
+}
+
+std::string recording_audio_link(std::string_view public_url, std::string_view secret,
+                                 std::string_view recording_id, std::int64_t expires) {
+  std::string link(public_url);
+  link += kRecordingAudioPath;
+  link += recording_id;
+  link += "?expires=" + std::to_string(expires);
+  link += "&signature=" + recording_link_signature(secret, recording_id, expires);
+  return link;
 }
 
 }  // namespace callsight

@@ -55,8 +55,14 @@ class RecordingAudio {
 TimePoint recording_expiry(TimePoint created, int retention_days);
 
 // Whether a finished call's media is worth keeping as a recording: only conversations that
-// happened (the call was answered) are kept; the ringing of a call nobody answered is not.
+// happened (the call was answered) and messages (the call went to voicemail) are kept; the
+// ringing of a call nobody answered is not.
 bool keeps_recording(const CallRecord& call);
+
+// What a finished call's media holds: a message when the call went to voicemail (routed
+// there, or diverted on busy or no answer: the voicemail platform answers, the caller
+// speaks), otherwise the conversation.
+RecordingKind recording_kind_of(const CallRecord& call);
 
 // A link to one recording's audio that works without a login until `expires` (Unix
 // seconds): its signature is HMAC-SHA256 over both, keyed with a secret every node shares.
@@ -68,5 +74,15 @@ std::string recording_link_signature(std::string_view secret, std::string_view r
 // time.
 bool recording_link_valid(std::string_view secret, std::string_view recording_id,
                           std::int64_t expires, std::string_view signature, TimePoint now);
+
+// Where a recording's audio is served without a login (api/recordings.cpp answers it).
+inline constexpr std::string_view kRecordingAudioPath = "/recordings/audio/";
+
+// The signed link to one recording's audio, valid until `expires` (Unix seconds):
+// `public_url` (the API's public address, e.g. https://api.example.com; empty gives a path)
+// then kRecordingAudioPath, the recording id, `expires` and the signature. One definition
+// for the API's audio_url and the voicemail mail's link.
+std::string recording_audio_link(std::string_view public_url, std::string_view secret,
+                                 std::string_view recording_id, std::int64_t expires);
 
 }  // namespace callsight

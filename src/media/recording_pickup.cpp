@@ -8,8 +8,10 @@
 #include <map>
 #include <system_error>
 
+#include "core/recording.hpp"
 #include "media/recording_converter.hpp"
 #include "store/call_record_store.hpp"
+#include "store/mail_store.hpp"
 
 namespace callsight::media {
 namespace {
@@ -91,7 +93,12 @@ RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDire
           "Finished call recordings this node handled, by outcome: stored (added to the call), "
           "discarded (nobody answered, or the call had one), failed (an attempt that failed), "
           "set_aside (moved to failed/ after its last attempt), expired (retention).",
-          {"outcome"})) {}
+          {"outcome"})),
+      voicemail_mails_(metrics
+                           .counter("callsight_voicemail_mails_queued_total",
+                                    "New-voicemail mails queued when a call's message was "
+                                    "stored (notify_on_new_voicemail and an address).")
+                           .unlabelled()) {}
 
 RecordingPickup::~RecordingPickup() {
   {
@@ -128,7 +135,7 @@ PickupPass RecordingPickup::run_once() {
        std::filesystem::directory_iterator(options_.spool / "metadata", error)) {
     const auto name = entry.path().filename().string();
     try {
-      switch (pick_up(entry.path())) {
+      switch (pick_up(entry.path(), pass)) {
         case Outcome::stored:
           ++pass.stored;
           break;
@@ -158,7 +165,8 @@ PickupPass RecordingPickup::run_once() {
   return pass;
 }
 
-RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& metadata) {
+RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& metadata,
+                                                  PickupPass& pass) {
   const auto call_id = call_id_of_metadata(metadata.filename().string());
   const auto text = read_text(metadata);
   const auto pcap = pcap_of_metadata(text);
@@ -189,9 +197,15 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
                              .bytes = static_cast<std::int64_t>(converted.size_bytes),
                              .duration_ms = converted.duration_ms,
                              .sha256 = converted.sha256_hex};
-    const auto kind = call->voicemail_at ? RecordingKind::voicemail : RecordingKind::call;
-    const auto stored = store_.recordings().add_recording(*call_id, kind, file, now);
+    const auto stored =
+        store_.recordings().add_recording(*call_id, recording_kind_of(*call), file, now);
     if (!stored.added) directory_.remove(file_name);
+    // Also when the call had its recording already: a pass that stored the message and
+    // stopped before this (a crash) left these files, and the mail is queued once per call.
+    if (stored.recording.kind == RecordingKind::voicemail &&
+        queue_voicemail_mail(stored.recording)) {
+      ++pass.voicemail_mails;
+    }
     outcomes_.labels({stored.added ? "stored" : "discarded"}).inc();
     remove_quietly(local_pcap);
     remove_quietly(metadata);
@@ -204,6 +218,17 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
     directory_.remove(file_name);
     throw;
   }
+}
+
+bool RecordingPickup::queue_voicemail_mail(const Recording& recording) {
+  const auto expires = clock_.now() + options_.voicemail_link_lifetime;
+  const auto link =
+      recording_audio_link(options_.public_url, options_.link_secret, recording.recording_id,
+                           expires.time_since_epoch().count());
+  if (!store_.mail().queue_voicemail_mail(recording.cdr_id, link)) return false;
+  voicemail_mails_.inc();
+  spdlog::info("recordings: voicemail mail queued for call {}", recording.cdr_id);
+  return true;
 }
 
 void RecordingPickup::set_aside(const std::filesystem::path& metadata) {

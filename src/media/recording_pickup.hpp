@@ -28,21 +28,29 @@ struct PickupOptions {
   int attempts = 3;  // conversions tried before a recording is set aside in failed/
   // How often recordings past their partner's retention are looked for.
   std::chrono::seconds expiry_interval{60};
+  // The new-voicemail mail's link to the message (core recording_audio_link): the API's
+  // public address, the key links are signed with, and how long the link works.
+  std::string public_url;
+  std::string link_secret;
+  std::chrono::seconds voicemail_link_lifetime{std::chrono::days(7)};
 };
 
 // What one pass did, for tests and the log.
 struct PickupPass {
-  int stored = 0;     // recordings added to their calls
-  int discarded = 0;  // media of calls nobody answered, or a second copy of one
-  int waiting = 0;    // left for a later pass (call not ended yet)
-  int failed = 0;     // attempts that failed; set aside after PickupOptions::attempts
-  int expired = 0;    // recordings whose retention ran out
+  int stored = 0;           // recordings added to their calls
+  int discarded = 0;        // media of calls nobody answered, or a second copy of one
+  int waiting = 0;          // left for a later pass (call not ended yet)
+  int failed = 0;           // attempts that failed; set aside after PickupOptions::attempts
+  int expired = 0;          // recordings whose retention ran out
+  int voicemail_mails = 0;  // new-voicemail mails queued
 };
 
 // The recordings job (docs/recordings.md): rtpengine moves a call's metadata file into
 // <spool>/metadata/ when the call ends; each pass turns those calls' pcaps into MP3s in the
 // recordings directory and stores them on their calls, and expires recordings whose
-// partner's retention has passed. Every file is handled on its own: one that fails is
+// partner's retention has passed. A call that went to voicemail gives a recording of kind
+// voicemail (its message) and, when its source's settings ask for it, the new-voicemail mail
+// with a signed link to that recording. Every file is handled on its own: one that fails is
 // logged, counted and retried, then moved to <spool>/failed/; the others go on. Idempotent by
 // call, so nodes sharing a spool may pick up side by side.
 class RecordingPickup {
@@ -58,7 +66,8 @@ class RecordingPickup {
 
  private:
   enum class Outcome { stored, discarded, waiting };
-  Outcome pick_up(const std::filesystem::path& metadata);
+  Outcome pick_up(const std::filesystem::path& metadata, PickupPass& pass);
+  bool queue_voicemail_mail(const Recording& recording);
   // Moves the metadata file and its pcap to <spool>/failed/.
   void set_aside(const std::filesystem::path& metadata);
   int expire_recordings();
@@ -69,6 +78,7 @@ class RecordingPickup {
   RecordingDirectory& directory_;
   const PickupOptions options_;
   MetricFamily<Counter>& outcomes_;
+  Counter& voicemail_mails_;
   std::map<std::string, int> failures_;  // metadata file name -> failed attempts so far
   std::optional<std::chrono::steady_clock::time_point> last_expiry_;
   std::mutex mutex_;

@@ -120,6 +120,16 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
                              "recordings")
         return cdr, recording
 
+    def query(self, sql):
+        """Rows of `sql` on the server's database (either backend), as lists of text."""
+        if self.server.db.startswith("postgres"):
+            # NUL between fields (-z), RS between records: texts may hold tabs and newlines.
+            out = subprocess.run(["psql", self.server.db, "-At", "-z", "-R", "\x1e", "-c", sql],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            return [record.split("\0") for record in out.rstrip("\n").split("\x1e") if record]
+        with sqlite3.connect(self.server.db) as db:
+            return [[str(v) for v in row] for row in db.execute(sql)]
+
     def mp3_files(self):
         return self.spool.mp3_files()
 
@@ -265,6 +275,43 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
         self.assertIsNotNone(now["expired_at"])
         self.assertLess(len(self.mp3_files()), files_before)
         self.assertEqual(self.get_link(recording["audio_url"]).status_code, 404)
+
+    def test_a_voicemail_message_is_a_voicemail_recording_and_mails_its_link(self):
+        campaign = self.one(self.call(self.alice, "POST", "/customers/campaigns", data={
+            "customer_id": self.cid, "name": "Closed", "pricing_model_id": "p1",
+            "call_recording": "0"}), "campaigns")
+        source = self.one(self.source(self.cid, campaign_id=campaign["campaign_id"],
+                                      vm_divert_all="1", email="vm@example.com",
+                                      notify_on_new_voicemail="1"), "sources")
+        call_id = "vm-%s@127.0.0.1" % uuid.uuid4().hex[:10]
+        resp = self.switch_post("/switch/route", {"call_id": call_id, "caller": "+46701111111",
+                                                  "dialled": source["destnr"]})
+        self.assertEqual(resp.json()["action"], "voicemail")
+        self.events(call_id, "hangup")  # the voicemail leg's end; nobody answered
+        # Picked up twice (a second node, or a pass that stopped after storing): one mail.
+        for _ in range(2):
+            metadata = self.spool_recording(call_id)
+            deadline = time.monotonic() + PICKUP_TIMEOUT
+            while os.path.exists(metadata) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
+            "source_id": source["source_id"], "extended": "1"}), "cdrs")
+        self.assertEqual(cdr["status"], "voicemail")
+        recording = self.one(self.call(self.alice, "GET", "/recordings",
+                                       params={"recording_id": cdr["recording_id"]}),
+                             "recordings")
+        self.assertEqual(recording["type"], "voicemail")
+        self.assertEqual(recording["cdr_id"], cdr["cdr_id"])
+        [(kind, recipient, body)] = self.query(
+            "SELECT kind, recipient, body FROM mail_outbox WHERE cdr_id = %d" % int(cdr["cdr_id"]))
+        self.assertEqual((kind, recipient), ("voicemail", "vm@example.com"))
+        [link] = re.findall(r"http://public\.example/recordings/audio/\S+", body)
+        self.assertIn(recording["recording_id"], link)
+        expires = int(re.search(r"expires=(\d+)", link).group(1))
+        self.assertAlmostEqual(expires - time.time(), 7 * 86400, delta=120)
+        resp = self.get_link(link)
+        self.assertEqual(resp.status_code, 200)
+        self.assertEqual(resp.content, base64.b64decode(recording["sounddata"]))
 
     def test_an_unanswered_calls_media_is_discarded(self):
         call_id = self.route()

@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 KAMAILIO_RUN = os.path.join(ROOT, "scripts", "kamailio-run")
 RTPENGINE_RUN = os.path.join(ROOT, "scripts", "rtpengine-run")
+VOICEMAIL_RUN = os.path.join(ROOT, "scripts", "voicemail-run")
 RING_TIMEOUT_MS = 4000
 CALLER = "+46701111111"
 
@@ -108,6 +109,54 @@ class RtpEngine:
                 pass
 
 
+def free_port_pair():
+    """A port free for UDP and TCP whose next one is free for TCP too: baresip takes its SIP
+    port for UDP and TCP and the next one for TLS."""
+    while True:
+        port = free_port()
+        try:
+            for p, kind in ((port, socket.SOCK_STREAM), (port + 1, socket.SOCK_STREAM)):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+
+
+class VoicemailPlatform:
+    """scripts/voicemail-run --background (baresip) on `sip_port` (an edge's vm_port): answers
+    sip:voicemail@127.0.0.1:<sip_port>, plays `greeting` and ends a call `max_seconds` after
+    it."""
+
+    def __init__(self, workdir, sip_port, greeting, max_seconds):
+        self.dir = os.path.join(workdir, "voicemail")
+        self.sip_port = sip_port
+        self.greeting = greeting
+        self.max_seconds = max_seconds
+        self.first_media_port = 21000 + (os.getpid() % 400) * 20
+
+    def start(self):
+        started = subprocess.run(
+            [VOICEMAIL_RUN, "--dir", self.dir, "--background",
+             "--listen", f"127.0.0.1:{self.sip_port}",
+             "--ctrl", f"127.0.0.1:{free_port(socket.SOCK_STREAM)}",
+             "--rtp-ports", f"{self.first_media_port}-{self.first_media_port + 19}",
+             "--greeting", self.greeting, "--max-seconds", str(self.max_seconds)],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        if started.returncode != 0:
+            raise RuntimeError("voicemail-run failed:\n" + started.stdout + started.stderr)
+
+    def stop(self):
+        pidfile = os.path.join(self.dir, "voicemail.pid")
+        if os.path.exists(pidfile):
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+
+
 class KamailioEdge:
     """scripts/kamailio-run --background on free ports; state and log under workdir."""
 
@@ -123,8 +172,9 @@ class KamailioEdge:
         self.prompts_dir = prompts_dir  # None: deploy/prompts
         self.sip_port = free_port()
         self.gw_port = free_port()
-        # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port>.
-        self.vm_port = free_port() if voicemail else None
+        # With voicemail, calls for voicemail go to sip:voicemail@127.0.0.1:<vm_port> (free
+        # for baresip too: VoicemailPlatform).
+        self.vm_port = free_port_pair() if voicemail else None
 
     def start(self):
         env = dict(os.environ, CALLSIGHT_SWITCH_SECRET=self.secret)

@@ -54,6 +54,33 @@ TEST(RecordingRules, OnlyConversationsAndMessagesAreKept) {
   EXPECT_TRUE(keeps_recording(voicemail));
 }
 
+TEST(RecordingRules, AVoicemailCallsMediaIsItsMessage) {
+  CallRecord routed;  // the route sent every call to voicemail: no divert event, no answer
+  routed.action = RouteAction::voicemail;
+  EXPECT_EQ(recording_kind_of(routed), RecordingKind::voicemail);
+  EXPECT_TRUE(keeps_recording(routed));
+  CallRecord diverted;  // busy or no answer, then the voicemail platform
+  diverted.action = RouteAction::forward;
+  diverted.voicemail_at = kLinkNow;
+  EXPECT_EQ(recording_kind_of(diverted), RecordingKind::voicemail);
+  CallRecord answered;
+  answered.action = RouteAction::forward;
+  answered.answered_at = kLinkNow;
+  EXPECT_EQ(recording_kind_of(answered), RecordingKind::call);
+}
+
+TEST(RecordingLink, TheLinkCarriesItsExpiryAndTheSignatureOverBoth) {
+  const auto expires = unix_of(kLinkNow) + 7 * 86400;
+  const auto link =
+      recording_audio_link("https://api.example.com", kLinkSecret, kLinkRecording, expires);
+  const auto signature = recording_link_signature(kLinkSecret, kLinkRecording, expires);
+  EXPECT_EQ(link, "https://api.example.com/recordings/audio/" + std::string(kLinkRecording) +
+                      "?expires=" + std::to_string(expires) + "&signature=" + signature);
+  EXPECT_TRUE(recording_link_valid(kLinkSecret, kLinkRecording, expires, signature, kLinkNow));
+  EXPECT_TRUE(recording_audio_link("", kLinkSecret, kLinkRecording, expires)
+                  .starts_with("/recordings/audio/"));
+}
+
 TEST(RecordingRules, KindsHaveWireNames) {
   EXPECT_EQ(to_string(RecordingKind::voicemail), "voicemail");
   EXPECT_EQ(parse_recording_kind("call"), RecordingKind::call);
