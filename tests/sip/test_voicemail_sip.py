@@ -233,6 +233,21 @@ class SipVoicemailTest(SipCallsMixin, ServerTestCase):
         [mail] = self.wait_for_mails(1)
         self.assertIn(recording["recording_id"], mail.get_content())
 
+    def test_an_unanswered_call_is_diverted_and_its_message_kept(self):
+        # The gateway rings until the edge's ring timeout (408): vm_divert_noanswer.
+        source = self.source(vm_divert_noanswer="1")
+        self.start_gateway("uas_noanswer.xml")
+        [(_, log)] = self.leave_messages(source, [(440, 2)])
+        self.assertIn("BYE 200", log)
+        [cdr] = self.messages_of(source, 1)
+        self.assertEqual(cdr["status"], "voicemail")
+        recording = self.recording(cdr["recording_id"])
+        self.assertEqual(recording["type"], "voicemail")
+        self.assertAlmostEqual(int(recording["duration_ms"]) / 1000, 2, delta=0.5)
+        _, _, crossings = mp3_channels_and_seconds(
+            base64.b64decode(recording["sounddata"]), self.tmp)
+        self.assertAlmostEqual(crossings[0], 440, delta=40)
+
     def test_a_recorded_call_diverted_to_voicemail_keeps_both_sides_of_the_message(self):
         # Its media went through rtpengine from the first offer; the voicemail branch is
         # offered again (kamailio.cfg, MEDIA_VOICEMAIL). Both sides of the message must be
