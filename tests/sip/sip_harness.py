@@ -133,7 +133,8 @@ class VoicemailPlatform:
         self.sip_port = sip_port
         self.greeting = greeting
         self.max_seconds = max_seconds
-        self.first_media_port = 21000 + (os.getpid() % 400) * 20
+        # Below RtpEngine's block (20000-29999) and the ephemeral ports free_port() gets.
+        self.first_media_port = 10000 + (os.getpid() % 499) * 20
 
     def start(self):
         started = subprocess.run(
