@@ -233,6 +233,20 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
                                     params={"customer_id": self.cid, "colour": "red"}), 400,
                           "unknown_parameter")
 
+    def test_text_that_is_not_utf8_is_refused_naming_the_field(self):
+        _, recording = self.recorded_call()
+        for method in ("GET", "DELETE"):
+            resp = self.alice.request(method, self.server.url("/recordings?recording_id=%FF"),
+                                      timeout=HTTP_TIMEOUT)
+            self.assert_error(resp, 400, "invalid_encoding", "recording_id")
+        # The signed link answers no 5xx to bytes that are not UTF-8, and gives nothing away.
+        url = recording["audio_url"].replace("signature=", "signature=%FF", 1)
+        self.assertEqual(self.get_link(url).status_code, 403)
+        self.assertEqual(self.get_link(url.replace(recording["recording_id"], "%FF")).status_code,
+                         403)
+        self.one(self.call(self.alice, "GET", "/recordings",
+                           params={"recording_id": recording["recording_id"]}), "recordings")
+
     def test_deleting_a_recording_removes_its_audio(self):
         _, recording = self.recorded_call()
         rid = recording["recording_id"]

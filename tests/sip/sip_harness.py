@@ -69,6 +69,18 @@ def restartable_server(workdir, secret, *extra_args, db=None):
     return server
 
 
+def terminate_pidfile(pidfile):
+    """SIGTERM to the process a *-run script's --background wrote to `pidfile`, if any."""
+    if not os.path.exists(pidfile):
+        return
+    with open(pidfile) as f:
+        pid = int(f.read().strip())
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        pass
+
+
 class RtpEngine:
     """scripts/rtpengine-run --background on free ports; its recordings under
     workdir/rtpengine/recordings (what callsightd's --recordings-spool reads)."""
@@ -99,14 +111,7 @@ class RtpEngine:
             raise RuntimeError("rtpengine-run failed:\n" + started.stdout + started.stderr)
 
     def stop(self):
-        pidfile = os.path.join(self.dir, "rtpengine.pid")
-        if os.path.exists(pidfile):
-            with open(pidfile) as f:
-                pid = int(f.read().strip())
-            try:
-                os.kill(pid, 15)
-            except ProcessLookupError:
-                pass
+        terminate_pidfile(os.path.join(self.dir, "rtpengine.pid"))
 
 
 def free_port_pair():
@@ -148,14 +153,7 @@ class VoicemailPlatform:
             raise RuntimeError("voicemail-run failed:\n" + started.stdout + started.stderr)
 
     def stop(self):
-        pidfile = os.path.join(self.dir, "voicemail.pid")
-        if os.path.exists(pidfile):
-            with open(pidfile) as f:
-                pid = int(f.read().strip())
-            try:
-                os.kill(pid, 15)
-            except ProcessLookupError:
-                pass
+        terminate_pidfile(os.path.join(self.dir, "voicemail.pid"))
 
 
 class KamailioEdge:
