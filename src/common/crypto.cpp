@@ -53,7 +53,8 @@ EVP_MD_CTX* thread_context() {
 }
 
 // The digest of the parts one after another; returns its size.
-unsigned int digest_into(const EVP_MD* md, std::initializer_list<std::span<const unsigned char>> parts,
+unsigned int digest_into(const EVP_MD* md,
+                         std::initializer_list<std::span<const unsigned char>> parts,
                          unsigned char* out) {
   EVP_MD_CTX* context = thread_context();
   unsigned int size = 0;
