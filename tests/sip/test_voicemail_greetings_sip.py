@@ -17,12 +17,14 @@ Needs kamailio, sipp, rtpengine, baresip, sox, lame and tcpdump (scripts/install
 """
 import base64
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
@@ -123,10 +125,20 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
             **source_settings}), "sources")
 
+    def routed_from_copy(self):
+        """Calls callsightd recorded from the edge's routed events (any action): calls the
+        edge routed from its copy of the routes, whose line carried the greeting."""
+        with urllib.request.urlopen(self.server.switch_url("/metrics"), timeout=5) as resp:
+            found = re.findall(r'callsight_edge_routed_calls_total\{action="\w+"\} (\d+)\n',
+                               resp.read().decode())
+        return sum(int(n) for n in found)
+
     def leave_message(self, source, talk_seconds):
-        """Calls `source` and talks (a 440 Hz tone) for `talk_seconds`; returns the sipp log
-        lines and the RTP packets the caller received."""
+        """Calls `source` and talks (a 440 Hz tone) for `talk_seconds`, routed from the edge's
+        copy of the routes (checked); returns the sipp log lines and the RTP packets the caller
+        received."""
         self.wait_for_edge_routes()
+        routed_before = self.routed_from_copy()
         workdir = tempfile.mkdtemp(dir=self.tmp)
         sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds,
                  "-r", "8000", "-c", "1", "-t", "ul")
@@ -152,6 +164,10 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         with open(log, encoding="utf-8", errors="replace") as f:
             lines = [line.strip() for line in f if line.strip()]
         self.assertEqual(code, 0, lines)
+        deadline = time.monotonic() + 5
+        while self.routed_from_copy() == routed_before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.routed_from_copy(), routed_before + 1)
         return lines, read_rtp(capture.path)
 
     def assert_heard_first(self, packets, hertz, seconds):
