@@ -72,33 +72,15 @@ GreetingPrompts::GreetingPrompts(Store& store, GreetingOptions options, MetricsR
                                 "removed (no number uses it any more).",
                                 {"outcome"})) {}
 
-GreetingPrompts::~GreetingPrompts() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+GreetingPrompts::~GreetingPrompts() { thread_.stop(); }
 
 void GreetingPrompts::start() {
   std::filesystem::create_directories(options_.directory);
-  thread_ = std::thread([this] { loop(); });
-}
-
-void GreetingPrompts::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      // The store away (database restart): the next pass tries again.
-      spdlog::warn("voicemail greetings: pass failed: {}", e.what());
-    }
-    lock.lock();
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-  }
+  thread_.start(
+      options_.interval, [this] { run_once(); },
+      [](const std::exception& e) {
+        spdlog::warn("voicemail greetings: pass failed: {}", e.what());
+      });
 }
 
 GreetingPass GreetingPrompts::run_once() {

@@ -1,15 +1,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/metrics.hpp"
+#include "common/periodic_thread.hpp"
 #include "core/types.hpp"
 #include "store/store.hpp"
 
@@ -62,7 +60,6 @@ class GreetingPrompts {
   // Writes greeting-<id>.wav from the audio's bytes; throws std::runtime_error naming the
   // step.
   void render(Id greeting_id, const std::string& audio);
-  void loop();
 
   Store& store_;
   const GreetingOptions options_;
@@ -75,10 +72,7 @@ class GreetingPrompts {
   };
   std::map<Id, Failure> failures_;
   std::int64_t passes_ = 0;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // runs run_once(); the destructor stops it first
 };
 
 }  // namespace callsight::media
