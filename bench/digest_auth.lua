@@ -2,10 +2,11 @@
 -- the official PHP and Python clients authenticate. Every request carries a fresh response
 -- computed for an increasing nonce count, so the server's replay check sees real traffic.
 -- Arguments (after --): USERNAME NONCE[,NONCE...] OPAQUE. bench/run fetches one nonce per
--- connection from 401 challenges and each wrk thread takes its share, using them in turn: the
--- server allows a nonce's counts to arrive only slightly out of order (64 behind the highest),
--- so a request held up in the server must not see many later counts of its nonce overtake it,
--- as they would if every connection shared one. A nonce lives 300 s, so must the run at most.
+-- connection from 401 challenges and runs a wrk thread per connection, each taking its share
+-- (one) and using its nonces in turn: the server allows a nonce's counts to arrive only
+-- slightly out of order (64 behind the highest), so a request held up in the server must not
+-- see many later counts of its nonce overtake it, as they would if connections shared one.
+-- A nonce lives 300 s, so must the run at most.
 -- The password comes from env CALLSIGHT_BENCH_PASSWORD, never from the command line.
 local bit = require("bit")
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
