@@ -72,7 +72,7 @@ class Related {
 // freeing the tree was most of a listing's CPU (bench/README.md, "Profile of the CDR
 // listing"). The bytes are what that dump wrote (to_json_text): text that needs no escaping
 // (valid UTF-8 without quotes, backslashes or control characters, as nearly every value is)
-// is copied; any other goes through the same dump.
+// is copied; any other goes through the same dump (append_json_text).
 class CdrWriter {
  public:
   explicit CdrWriter(std::string& out) : out_(out) {}
@@ -86,7 +86,7 @@ class CdrWriter {
   void after_value() { first_ = false; }
   void text(std::string_view name, std::string_view value) {
     key(name);
-    append_json_string(out_, value);
+    append_json_text(out_, value);
   }
   void null(std::string_view name) {
     key(name);
@@ -113,26 +113,6 @@ class CdrWriter {
       text(name, format_utc(*value));
     } else {
       null(name);
-    }
-  }
-
-  static void append_json_string(std::string& out, std::string_view value) {
-    bool plain = true;
-    bool ascii = true;
-    for (const char c : value) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (byte < 0x20 || c == '"' || c == '\\') {
-        plain = false;
-        break;
-      }
-      if (byte >= 0x80) ascii = false;
-    }
-    if (plain && (ascii || utf8::is_valid(value))) {
-      out += '"';
-      out.append(value);
-      out += '"';
-    } else {
-      out += to_json_text(Json(std::string(value)));
     }
   }
 
