@@ -512,6 +512,9 @@ Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordF
     bind_filter(rows, partner_id, seek);
     if (after) rows.bind(":after_start", after->start).bind(":after_id", after->id);
     rows.bind(":limit", limit).bind(":offset", skip);
+    // Reserved: a vector growing by doubling copies every record it holds (CallRecord's move
+    // may throw), which perf showed as CallAttribution copies.
+    result.items.reserve(static_cast<std::size_t>(size));
     bool before_page = !after && skip != offset;
     while (rows.step()) {
       if (before_page) {
