@@ -1,9 +1,11 @@
 -- wrk script: GET the URL given to wrk with HTTP Digest auth (RFC 7616, MD5, qop=auth), as
 -- the official PHP and Python clients authenticate. Every request carries a fresh response
 -- computed for an increasing nonce count, so the server's replay check sees real traffic.
--- Arguments (after --): USERNAME NONCE[,NONCE...] OPAQUE. bench/run fetches one nonce per wrk
--- thread from 401 challenges: the server allows a nonce's counts to arrive only slightly out
--- of order, so threads must not share one. A nonce lives 300 s, so must the run at most.
+-- Arguments (after --): USERNAME NONCE[,NONCE...] OPAQUE. bench/run fetches one nonce per
+-- connection from 401 challenges and each wrk thread takes its share, using them in turn: the
+-- server allows a nonce's counts to arrive only slightly out of order (64 behind the highest),
+-- so a request held up in the server must not see many later counts of its nonce overtake it,
+-- as they would if every connection shared one. A nonce lives 300 s, so must the run at most.
 -- The password comes from env CALLSIGHT_BENCH_PASSWORD, never from the command line.
 local bit = require("bit")
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
@@ -54,8 +56,10 @@ local function md5_hex(message)
 end
 
 local thread_ids = 0
-local username, nonce, opaque, ha1, ha2, uri
-local counter = 0
+local username, opaque, ha1, ha2, uri
+local nonces = {}    -- this thread's share
+local counters = {}  -- the last count sent with each of them
+local turn = 0
 
 function setup(thread)
   thread_ids = thread_ids + 1
@@ -65,9 +69,15 @@ end
 function init(args)
   assert(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e", "md5 self-test failed")
   username = args[1] or error("usage: wrk ... -s digest_auth.lua URL -- USER NONCES OPAQUE")
-  local nonces = {}
-  for n in (args[2] or ""):gmatch("[^,]+") do nonces[#nonces + 1] = n end
-  nonce = nonces[thread_id] or error("need a nonce for wrk thread " .. tostring(thread_id))
+  local all = {}
+  for n in (args[2] or ""):gmatch("[^,]+") do all[#all + 1] = n end
+  -- Thread k of t takes every t-th nonce from the k-th on; bench/run sends at least t.
+  local threads = tonumber(os.getenv("CALLSIGHT_BENCH_WRK_THREADS") or "1")
+  for i = thread_id, #all, threads do
+    nonces[#nonces + 1] = all[i]
+    counters[#nonces] = 0
+  end
+  assert(#nonces > 0, "need a nonce for wrk thread " .. tostring(thread_id))
   opaque = args[3] or error("no opaque")
   local password = os.getenv("CALLSIGHT_BENCH_PASSWORD") or error("CALLSIGHT_BENCH_PASSWORD unset")
   uri = wrk.path
@@ -76,9 +86,12 @@ function init(args)
 end
 
 function request()
-  counter = counter + 1
+  turn = turn % #nonces + 1
+  local nonce = nonces[turn]
+  counters[turn] = counters[turn] + 1
+  local counter = counters[turn]
   local nc = string.format("%08x", counter)
-  local cnonce = string.format("%x%x", thread_id, counter)
+  local cnonce = string.format("%x%x%x", thread_id, turn, counter)
   local response = md5_hex(ha1 .. ":" .. nonce .. ":" .. nc .. ":" .. cnonce .. ":auth:" .. ha2)
   local header = string.format(
       'Digest username="%s", realm="Callsight API", nonce="%s", uri="%s", algorithm=MD5, ' ..

@@ -9,6 +9,7 @@
 #include "api/dni_public.hpp"
 #include "api/dni_signed.hpp"
 #include "api/recordings.hpp"
+#include "common/expiring_cache.hpp"
 #include "common/failure_throttle.hpp"
 #include "common/rate_limiter.hpp"
 #include "core/cidr.hpp"
@@ -19,16 +20,43 @@
 namespace callsight::api {
 namespace {
 
-std::optional<http::StoredCredentials> credentials_of(Store& store, std::string_view username) {
-  const auto partner = store.partners().find_partner_by_username(username);
-  if (!partner) return std::nullopt;
-  return http::StoredCredentials{partner->id,
-                                 partner->password_hash,
-                                 partner->digest_ha1_md5,
-                                 partner->digest_ha1_sha256,
-                                 partner->allowed_cidrs,
-                                 *partner};
-}
+// Partners' credentials and settings are read from memory for this long after the database,
+// so most requests open no transaction for authentication. A removed partner, a changed
+// password or allow-list, and changed settings reach every node within it, whoever made the
+// change (the API, the admin CLI, an import); docs/security.md.
+constexpr auto kPartnerCacheLifetime = std::chrono::milliseconds(500);
+constexpr std::size_t kCachedPartners = 10000;
+
+// Unknown usernames are not remembered: a guesser must not fill the cache.
+class PartnerCredentials {
+ public:
+  explicit PartnerCredentials(Store& store) : store_(store) {}
+
+  // The lifetime is real time, whatever clock the API runs on.
+  std::shared_ptr<const http::StoredCredentials> find(std::string_view username) {
+    const auto now = std::chrono::steady_clock::now();
+    if (auto cached = cache_.find(username, now)) return cached;
+    auto partner = store_.partners().find_partner_by_username(username);
+    if (!partner) {
+      cache_.erase(username);
+      return nullptr;
+    }
+    auto credentials = std::make_shared<http::StoredCredentials>();
+    credentials->principal_id = partner->id;
+    credentials->password_hash = partner->password_hash;
+    credentials->digest_ha1_md5 = partner->digest_ha1_md5;
+    credentials->digest_ha1_sha256 = partner->digest_ha1_sha256;
+    credentials->allowed_cidrs = partner->allowed_cidrs;
+    credentials->principal = std::move(*partner);
+    cache_.put(username, credentials, now + kPartnerCacheLifetime, now);
+    return credentials;
+  }
+
+ private:
+  Store& store_;
+  ExpiringCache<http::StoredCredentials, std::chrono::steady_clock::time_point> cache_{
+      kCachedPartners};
+};
 
 http::Response render_error(const http::HttpError& error) {
   auto response = http::error_response(error.status, error.errors);
@@ -97,9 +125,10 @@ class PartnerApi {
         clock_(clock),
         settings_(settings),
         dni_public_(store, clock, limits.dni_requests_per_ip_minute),
+        partner_credentials_(store),
         authenticator_(
-            [&store](std::string_view username) { return credentials_of(store, username); }, clock,
-            store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),
+            [this](std::string_view username) { return partner_credentials_.find(username); },
+            clock, store.shared_secret(kNonceSecretName), limits.digest_nonce_lifetime),
         rate_limiter_(rate_limiter_for(limits)),
         login_throttle_(login_throttle_for(limits)),
         rate_limit_message_(rate_limit_message(limits)) {
@@ -156,7 +185,7 @@ class PartnerApi {
       return std::move(auth.failure);
     }
     // The partner as authentication just read it: one database round trip less per request.
-    const auto* partner = std::any_cast<Partner>(&auth.principal);
+    const auto* partner = std::any_cast<Partner>(&auth.credentials->principal);
     const auto wait =
         rate_limiter_ ? rate_limiter_->acquire(partner->id, clock_.now()) : std::nullopt;
     auto response = wait ? too_many_requests(*wait, {"rate_limited", "",
@@ -193,6 +222,7 @@ class PartnerApi {
   const Clock& clock_;
   const ApiSettings settings_;
   DniPublicApi dni_public_;
+  PartnerCredentials partner_credentials_;
   http::Authenticator authenticator_;
   ApiRouter router_;
   std::optional<RateLimiter> rate_limiter_;

@@ -176,10 +176,13 @@ http::Response get_sources(Context& ctx) {
   }
   const auto page = read_page(fields);
   fields.throw_if_errors();
-  if (filter.source_id && !ctx.store.sources().find_source(ctx.partner.id, *filter.source_id)) {
+  const auto result = ctx.store.sources().list_sources(ctx.partner.id, filter, page);
+  // A source the other filters leave out is an empty list, not a 404: only an empty answer
+  // costs the second read.
+  if (filter.source_id && result.items.empty() &&
+      !ctx.store.sources().find_source(ctx.partner.id, *filter.source_id)) {
     throw_not_found("source_id", "source");
   }
-  const auto result = ctx.store.sources().list_sources(ctx.partner.id, filter, page);
   Json items = Json::array();
   for (const auto& s : result.items) items.push_back(render_source(ctx, s));
   return list("sources", std::move(items), result.total, page);

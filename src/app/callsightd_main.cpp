@@ -20,6 +20,7 @@
 #include "core/clock.hpp"
 #include "http/server.hpp"
 #include "mail/mail_dispatcher.hpp"
+#include "media/greeting_prompts.hpp"
 #include "media/recording_directory.hpp"
 #include "media/recording_pickup.hpp"
 #include "media/whisper_prompts.hpp"
@@ -64,7 +65,8 @@ struct RecordingFlags {
     cli.add_option("--prompts-dir", prompts_dir,
                    "the edge's prompts directory (kamailio-run --prompts-dir, as this node "
                    "reaches it): the whisper of each source of a customer with whisper=1 is "
-                   "rendered there with espeak-ng (docs/recordings.md)");
+                   "rendered there with espeak-ng, and each uploaded voicemail greeting a "
+                   "number uses is written there as greeting-<id>.wav (docs/recordings.md)");
     cli.add_option("--public-url", public_url,
                    "the partner API's address as partners reach it, e.g. "
                    "https://api.example.com: links to recordings' audio start with it");
@@ -364,6 +366,14 @@ int main(int argc, char** argv) {
                               observability.metrics());
       whisper_prompts->start();
       spdlog::info("whisper prompts rendered into {}", recording_flags.prompts_dir);
+    }
+    std::optional<media::GreetingPrompts> greeting_prompts;
+    if (!recording_flags.prompts_dir.empty()) {
+      greeting_prompts.emplace(*store,
+                               media::GreetingOptions{.directory = recording_flags.prompts_dir},
+                               observability.metrics());
+      greeting_prompts->start();
+      spdlog::info("voicemail greetings written into {}", recording_flags.prompts_dir);
     }
     server.catch_signals();
     spdlog::info("callsightd listening on {}://{}", server.tls() ? "https" : "http",

@@ -14,27 +14,13 @@ Sweeper::Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::se
       call_sweep_(call_sweep),
       interval_(interval),
       on_failure_(std::move(on_failure)),
-      on_purge_failure_(std::move(on_purge_failure)),
-      thread_([this] { loop(); }) {}
-
-Sweeper::~Sweeper() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
+      on_purge_failure_(std::move(on_purge_failure)) {
+  thread_.start(
+      interval_, [this] { sweep(); },
+      [](const std::exception& e) { spdlog::error("sweep failed: {}", e.what()); });
 }
 
-void Sweeper::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    sweep();
-    lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
-  }
-}
+Sweeper::~Sweeper() { thread_.stop(); }
 
 // The steps fail apart: a database that refuses one does not hold up the other. Failures
 // of single sources never reach here (on_failure_).

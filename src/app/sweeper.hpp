@@ -1,11 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 
+#include "common/periodic_thread.hpp"
 #include "store/store.hpp"
 #include "switch/call_sweep.hpp"
 
@@ -26,8 +24,6 @@ class Sweeper {
   Sweeper& operator=(const Sweeper&) = delete;
 
  private:
-  void loop();
-
   void sweep();
   void purge_expired_visits();
 
@@ -36,11 +32,8 @@ class Sweeper {
   const std::chrono::seconds interval_;
   const RowFailureHandler on_failure_;
   const RowFailureHandler on_purge_failure_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_visit_purge_;
-  std::thread thread_;
+  PeriodicThread thread_;  // runs sweep(); the destructor stops it first
 };
 
 }  // namespace callsight::app

@@ -2,10 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -21,32 +23,57 @@ int checked_int(std::size_t size) {
   return static_cast<int>(size);
 }
 
-// The digest fetched from its provider once per process. EVP_md5() and EVP_sha256() are
-// legacy handles that OpenSSL 3 looks up again, under a lock, at every digest, and EVP_Digest
-// allocates a context each time: a tenth of a 1000-row CDR listing (one anum_md5 per row,
-// bench/README.md). Kept for the life of the process.
+// OpenSSL 3 looks an algorithm up by name in its provider tables on every one-shot call
+// (HMAC(), EVP_Digest()), which cost more than the hashing of the short texts an
+// authenticated request hashes. Fetched once, with a context per thread, it costs what
+// hashing costs (callsight_core_bench: HmacSha256Short, Md5HexShort).
 const EVP_MD* fetched(const char* name) {
   EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  if (md == nullptr) throw std::runtime_error(std::string("no digest ") + name + " in OpenSSL");
+  if (md == nullptr) throw std::runtime_error(std::string("no ") + name + " in OpenSSL");
+  return md;  // kept for the life of the process
+}
+
+const EVP_MD* sha256_md() {
+  static const EVP_MD* const md = fetched("SHA256");
   return md;
 }
 
-std::string digest_hex(const EVP_MD* md, std::string_view data) {
-  // One context per thread, reset by each init.
-  struct Context {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Context() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local Context context;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+const EVP_MD* md5_md() {
+  static const EVP_MD* const md = fetched("MD5");
+  return md;
+}
+
+struct ContextFree {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
+EVP_MD_CTX* thread_context() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, ContextFree> context(EVP_MD_CTX_new());
+  if (!context) throw std::runtime_error("EVP_MD_CTX_new failed");
+  return context.get();
+}
+
+// The digest of the parts one after another; returns its size.
+unsigned int digest_into(const EVP_MD* md,
+                         std::initializer_list<std::span<const unsigned char>> parts,
+                         unsigned char* out) {
+  EVP_MD_CTX* context = thread_context();
   unsigned int size = 0;
-  if (context.ctx == nullptr || EVP_DigestInit_ex2(context.ctx, md, nullptr) != 1 ||
-      EVP_DigestUpdate(context.ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(context.ctx, out.data(), &size) != 1) {
-    throw std::runtime_error("digest failed");
+  bool ok = EVP_DigestInit_ex2(context, md, nullptr) == 1;
+  for (const auto part : parts) ok = ok && EVP_DigestUpdate(context, part.data(), part.size()) == 1;
+  if (!ok || EVP_DigestFinal_ex(context, out, &size) != 1) {
+    throw std::runtime_error("EVP_Digest failed");
   }
+  return size;
+}
+
+std::string digest_hex(const EVP_MD* md, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  const auto size = digest_into(md, {bytes_of(data)}, out.data());
   return to_hex(out.data(), size);
 }
+
+constexpr std::size_t kSha256BlockBytes = 64;
 
 }  // namespace
 
@@ -62,16 +89,22 @@ Bytes random_bytes(std::size_t size) {
   return out;
 }
 
+// RFC 2104 over the fetched SHA-256 (see fetched()): H((K ^ opad) || H((K ^ ipad) || data)),
+// where K is the key, or its digest when longer than a block, padded with zeros.
 Sha256 hmac_sha256(std::span<const unsigned char> key, std::span<const unsigned char> data) {
-  // OpenSSL reads a null key as "the previous key": an empty one must still point somewhere.
-  static constexpr unsigned char kEmptyKey = 0;
-  Sha256 out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.empty() ? &kEmptyKey : key.data(), checked_int(key.size()),
-           data.data(), data.size(), out.data(), &size) == nullptr ||
-      size != out.size()) {
-    throw std::runtime_error("HMAC-SHA256 failed");
+  std::array<unsigned char, kSha256BlockBytes> block{};
+  if (key.size() > block.size()) {
+    digest_into(sha256_md(), {key}, block.data());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
   }
+  for (auto& byte : block) byte ^= 0x36;
+  Sha256 inner{};
+  digest_into(sha256_md(), {block, data}, inner.data());
+  for (auto& byte : block) byte ^= 0x36 ^ 0x5c;
+  Sha256 out{};
+  digest_into(sha256_md(), {block, inner}, out.data());
+  OPENSSL_cleanse(block.data(), block.size());
   return out;
 }
 
@@ -80,15 +113,9 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   return to_hex(mac.data(), mac.size());
 }
 
-std::string md5_hex(std::string_view data) {
-  static const EVP_MD* const md5 = fetched("MD5");
-  return digest_hex(md5, data);
-}
+std::string md5_hex(std::string_view data) { return digest_hex(md5_md(), data); }
 
-std::string sha256_hex(std::string_view data) {
-  static const EVP_MD* const sha256 = fetched("SHA256");
-  return digest_hex(sha256, data);
-}
+std::string sha256_hex(std::string_view data) { return digest_hex(sha256_md(), data); }
 
 Bytes pbkdf2_hmac_sha256(std::string_view password, std::span<const unsigned char> salt,
                          int iterations, std::size_t size) {

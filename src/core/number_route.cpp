@@ -32,12 +32,16 @@ NumberRoute route_for(const HeldNumber& held, SourceStatus status, TimePoint t) 
   route.record = held.settings.call_recording != 0;
   if (held.settings.vm_divert_all) {
     route.action = RouteAction::voicemail;
+    route.greeting = voicemail_greeting(route.action, route.voicemail_on_busy,
+                                        route.voicemail_on_no_answer, held.settings.vm_greeting_id);
     return route;
   }
   const auto target =
       answering_target_at(held.source.answering_number, held.source.alt_numbers, t, held.time_zone);
   if (target.voicemail) {
     route.action = RouteAction::voicemail;
+    route.greeting = voicemail_greeting(route.action, route.voicemail_on_busy,
+                                        route.voicemail_on_no_answer, held.settings.vm_greeting_id);
     return route;
   }
   route.action = RouteAction::forward;
@@ -46,6 +50,8 @@ NumberRoute route_for(const HeldNumber& held, SourceStatus status, TimePoint t) 
   route.voicemail_on_no_answer = held.settings.vm_divert_noanswer != 0;
   route.notice = plays_recording_notice(route.record, held.settings.recording_notice);
   route.whisper_source = whisper_source(held.whisper, held.source.id);
+  route.greeting = voicemail_greeting(route.action, route.voicemail_on_busy,
+                                      route.voicemail_on_no_answer, held.settings.vm_greeting_id);
   return route;
 }
 
@@ -134,6 +140,15 @@ bool plays_recording_notice(bool recorded, int recording_notice) {
 std::optional<Id> whisper_source(bool customer_whisper, Id source_id) {
   if (!customer_whisper) return std::nullopt;
   return source_id;
+}
+
+std::optional<Id> voicemail_greeting(RouteAction action, bool voicemail_on_busy,
+                                     bool voicemail_on_no_answer,
+                                     std::optional<Id> vm_greeting_id) {
+  const bool reaches_voicemail =
+      action == RouteAction::voicemail ||
+      (action == RouteAction::forward && (voicemail_on_busy || voicemail_on_no_answer));
+  return reaches_voicemail ? vm_greeting_id : std::nullopt;
 }
 
 bool screens_callers(const NumberRoute& number_route) {

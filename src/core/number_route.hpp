@@ -39,6 +39,9 @@ struct NumberRoute {
   bool notice = false;
   // forward: the answering party hears this source's whisper (its name) when it answers.
   std::optional<Id> whisper_source;
+  // voicemail, and forward with a voicemail diversion: the uploaded greeting the caller hears
+  // when the voicemail platform answers (voicemail_greeting); none: the default greeting.
+  std::optional<Id> greeting;
 
   bool operator==(const NumberRoute&) const = default;
 };
@@ -94,6 +97,13 @@ TimedNumberRoute number_route_with_validity(const HeldNumber& held, TimePoint no
 // source, when the customer wants whispers.
 bool plays_recording_notice(bool recorded, int recording_notice);
 std::optional<Id> whisper_source(bool customer_whisper, Id source_id);
+
+// The greeting of a call that may reach voicemail (docs/recordings.md, "Greetings"): the
+// effective vm_greeting_id (the source's, else its campaign's: effective_settings) when the
+// route is voicemail or forwards with a diversion on busy or no answer; none otherwise, so
+// routes that never reach voicemail do not change when a greeting does.
+std::optional<Id> voicemail_greeting(RouteAction action, bool voicemail_on_busy,
+                                     bool voicemail_on_no_answer, std::optional<Id> vm_greeting_id);
 
 // Whether the caller's blacklisting matters: a number that refuses every call refuses a
 // blacklisted caller for that reason first.

@@ -23,13 +23,23 @@ std::string record_pin_from_hex(std::string_view hex) {
 
 std::string new_record_pin() { return record_pin_from_hex(random_hex(8)); }
 
-bool looks_like_audio(std::string_view bytes) {
+GreetingAudioFormat greeting_audio_format(std::string_view bytes) {
   if (bytes.size() >= 12 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "WAVE") {
-    return true;
+    return GreetingAudioFormat::wav;
   }
-  if (bytes.substr(0, 3) == "ID3") return true;
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xff &&
-         (static_cast<unsigned char>(bytes[1]) & 0xe0) == 0xe0;
+  if (bytes.substr(0, 3) == "ID3") return GreetingAudioFormat::mp3;
+  const bool frame_sync = bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xff &&
+                          (static_cast<unsigned char>(bytes[1]) & 0xe0) == 0xe0;
+  return frame_sync ? GreetingAudioFormat::mp3 : GreetingAudioFormat::none;
+}
+
+bool looks_like_audio(std::string_view bytes) {
+  return greeting_audio_format(bytes) != GreetingAudioFormat::none;
+}
+
+std::string greeting_audio_marker(const VoicemailGreeting& greeting) {
+  if (greeting.datalength <= 0) return {};
+  return std::to_string(greeting.datalength) + " " + greeting.timestamp;
 }
 
 std::variant<std::string, AudioError> decode_greeting_audio(std::string_view base64) {

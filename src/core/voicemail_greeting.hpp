@@ -41,6 +41,19 @@ std::string record_pin_from_hex(std::string_view hex);
 // WAV ("RIFF....WAVE") or MP3 (an ID3 tag or an MPEG frame sync, 11 set bits).
 bool looks_like_audio(std::string_view bytes);
 
+// What looks_like_audio recognised: the decoder a greeting's audio needs.
+enum class GreetingAudioFormat { none, wav, mp3 };
+GreetingAudioFormat greeting_audio_format(std::string_view bytes);
+
+// The edge plays an uploaded greeting (docs/recordings.md, "Greetings") at most this long:
+// callsightd cuts it there, and the voicemail platform's silent account allows for it.
+inline constexpr int kMaxPlayedGreetingSeconds = 60;
+
+// What a greeting's audio is, as far as the edge's copy of it goes: its length and creation
+// time (audio is only ever set when a greeting is created). The prompts job renders a greeting
+// again when this changes; empty for a greeting without audio (nothing to play).
+std::string greeting_audio_marker(const VoicemailGreeting& greeting);
+
 struct AudioError {
   std::string message;
 };

@@ -350,7 +350,7 @@ struct Authenticator::Impl {
     if (now - *issued > nonce_lifetime_.count()) return challenge(true);
     switch (nonce_counts_.use(f->nonce, *issued, f->nonce_count, now - nonce_lifetime_.count())) {
       case NonceUse::accepted:
-        return allow(request, std::move(*stored));
+        return allow(request, std::move(stored));
       case NonceUse::forgotten:
         return challenge(true);
       case NonceUse::replayed:
@@ -379,17 +379,18 @@ struct Authenticator::Impl {
       if (!verify_password(stored->password_hash, password)) return wrong_credentials();
       login_cache_.remember(username, tag, now);
     }
-    return allow(request, std::move(*stored));
+    return allow(request, std::move(stored));
   }
 
-  static AuthOutcome allow(const Request& request, StoredCredentials stored) {
-    if (!address_in_cidrs(request.remote_address, stored.allowed_cidrs)) {
+  static AuthOutcome allow(const Request& request,
+                           std::shared_ptr<const StoredCredentials> stored) {
+    if (!address_in_cidrs(request.remote_address, stored->allowed_cidrs)) {
       return refused(allow_list_refusal(request.remote_address));
     }
     AuthOutcome outcome;
     outcome.ok = true;
-    outcome.principal_id = stored.principal_id;
-    outcome.principal = std::move(stored.principal);
+    outcome.principal_id = stored->principal_id;
+    outcome.credentials = std::move(stored);
     return outcome;
   }
 

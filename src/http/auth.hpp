@@ -4,7 +4,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +33,9 @@ struct StoredCredentials {
 struct AuthOutcome {
   bool ok = false;
   Id principal_id = 0;  // set when ok
-  std::any principal;   // StoredCredentials::principal, when ok
-  Response failure;     // 401 with challenges and an empty body, or 403 with a JSON error
+  // The account as the lookup gave it, when ok: its principal is read in place, not copied.
+  std::shared_ptr<const StoredCredentials> credentials;
+  Response failure;  // 401 with challenges and an empty body, or 403 with a JSON error
   // A password was checked and was wrong, or the user is unknown: what a guesser causes.
   // Missing credentials, stale nonces and replays are not counted as such.
   bool wrong_credentials = false;
@@ -47,7 +47,8 @@ struct AuthOutcome {
 // accept each other's nonces, so a client may alternate between them.
 class Authenticator {
  public:
-  using Lookup = std::function<std::optional<StoredCredentials>(std::string_view username)>;
+  // Null for an unknown user. Shared, so a lookup may answer from a cache without a copy.
+  using Lookup = std::function<std::shared_ptr<const StoredCredentials>(std::string_view username)>;
 
   // nonce_secret: hex, at least 32 bytes of entropy; empty means a random one of this process.
   Authenticator(Lookup lookup, const Clock& clock, std::string_view nonce_secret = {},

@@ -100,31 +100,12 @@ RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDire
                                     "stored (notify_on_new_voicemail and an address).")
                            .unlabelled()) {}
 
-RecordingPickup::~RecordingPickup() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+RecordingPickup::~RecordingPickup() { thread_.stop(); }
 
 void RecordingPickup::start() {
-  thread_ = std::thread([this] { loop(); });
-}
-
-void RecordingPickup::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      spdlog::error("recordings: pass failed: {}", e.what());
-    }
-    lock.lock();
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-  }
+  thread_.start(
+      options_.interval, [this] { run_once(); },
+      [](const std::exception& e) { spdlog::error("recordings: pass failed: {}", e.what()); });
 }
 
 PickupPass RecordingPickup::run_once() {

@@ -1,15 +1,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "common/metrics.hpp"
+#include "common/periodic_thread.hpp"
 #include "core/clock.hpp"
 #include "media/recording_directory.hpp"
 #include "store/recording_store.hpp"
@@ -71,7 +69,6 @@ class RecordingPickup {
   // Moves the metadata file and its pcap to <spool>/failed/.
   void set_aside(const std::filesystem::path& metadata);
   int expire_recordings();
-  void loop();
 
   Store& store_;
   const Clock& clock_;
@@ -81,10 +78,7 @@ class RecordingPickup {
   Counter& voicemail_mails_;
   std::map<std::string, int> failures_;  // metadata file name -> failed attempts so far
   std::optional<std::chrono::steady_clock::time_point> last_expiry_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // runs run_once(); the destructor stops it first
 };
 
 // The call id of an rtpengine metadata file name: "rtpengine-meta-<call-id, %-escaped>-<16

@@ -53,33 +53,13 @@ WhisperPrompts::WhisperPrompts(Store& store, WhisperOptions options, MetricsRegi
                                 "renamed source), failed (tried again next pass).",
                                 {"outcome"})) {}
 
-WhisperPrompts::~WhisperPrompts() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+WhisperPrompts::~WhisperPrompts() { thread_.stop(); }
 
 void WhisperPrompts::start() {
   std::filesystem::create_directories(options_.directory);
-  thread_ = std::thread([this] { loop(); });
-}
-
-void WhisperPrompts::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      // The store away (database restart): the next pass tries again.
-      spdlog::warn("whisper prompts: pass failed: {}", e.what());
-    }
-    lock.lock();
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-  }
+  thread_.start(
+      options_.interval, [this] { run_once(); },
+      [](const std::exception& e) { spdlog::warn("whisper prompts: pass failed: {}", e.what()); });
 }
 
 WhisperPass WhisperPrompts::run_once() {

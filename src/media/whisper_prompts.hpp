@@ -1,13 +1,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/metrics.hpp"
+#include "common/periodic_thread.hpp"
 #include "core/types.hpp"
 #include "store/store.hpp"
 
@@ -51,15 +49,11 @@ class WhisperPrompts {
  private:
   // Renders `text` into whisper-<id>.wav; throws std::runtime_error naming the step.
   void render(Id source_id, const std::string& text);
-  void loop();
 
   Store& store_;
   const WhisperOptions options_;
   MetricFamily<Counter>& outcomes_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // runs run_once(); the destructor stops it first
 };
 
 // The words a source's whisper says: its name, trimmed; a source without one is announced by

@@ -45,11 +45,12 @@ RouteDecision reject(int sip_status, std::string reason) {
   return decision;
 }
 
-// What the caller and the answering party hear besides each other (NumberRoute's notice and
-// whisper_source), for the answer to the switch.
+// What the caller and the answering party hear besides each other (NumberRoute's notice,
+// whisper_source and voicemail greeting), for the answer to the switch.
 struct CallPrompts {
   bool notice = false;
   std::optional<Id> whisper_source;
+  std::optional<Id> greeting;
 };
 
 // The answer to the switch follows from the stored record alone (plus whom the customer
@@ -72,6 +73,7 @@ RouteDecision decision_for(const CallRecord& record, ShownCallerId shown,
     decision.notice = prompts.notice;
     decision.whisper_source = prompts.whisper_source;
   }
+  if (record.action != RouteAction::reject) decision.greeting = prompts.greeting;
   return decision;
 }
 
@@ -126,12 +128,20 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
                               ? store_.campaigns().find_campaign(
                                     known->partner_id, known->customer_id, *known->campaign_id)
                               : std::nullopt;
+    const auto source = known->source_id
+                            ? store_.sources().find_source(known->partner_id, *known->source_id)
+                            : std::nullopt;
+    const auto vm_greeting_id =
+        source ? effective_settings(*source, campaign ? &*campaign : nullptr).vm_greeting_id
+               : std::nullopt;
     const CallPrompts prompts{
         .notice =
             plays_recording_notice(known->recorded, campaign ? campaign->recording_notice : 0),
         .whisper_source =
             known->source_id ? whisper_source(customer && customer->whisper != 0, *known->source_id)
-                             : std::nullopt};
+                             : std::nullopt,
+        .greeting = voicemail_greeting(known->action, known->voicemail_on_busy,
+                                       known->voicemail_on_no_answer, vm_greeting_id)};
     return decision_for(*known, shown_caller_id(customer && customer->freespee_caller_id), prompts);
   }
   return route_new_call(request);
@@ -210,8 +220,9 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   // A rejection ends the call as it is routed (two nodes asked about one call at once
   // would count it twice; routing retries go through route()'s lookup instead).
   if (stored.ended_at) count_end(stored);
-  return decision_for(stored, route.caller_id,
-                      {.notice = route.notice, .whisper_source = route.whisper_source});
+  return decision_for(
+      stored, route.caller_id,
+      {.notice = route.notice, .whisper_source = route.whisper_source, .greeting = route.greeting});
 }
 
 bool CallRouter::record_edge_routed(const EdgeRoutedCall& routed) {

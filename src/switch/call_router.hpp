@@ -56,8 +56,10 @@ struct RouteDecision {
   bool voicemail_on_no_answer = false;
   bool notice = false;               // forward: the recording notice first
   std::optional<Id> whisper_source;  // forward: whose whisper the answering party hears
-  int sip_status = 0;                // reject: 403 or 404
-  std::string reason;                // reject: SIP reason phrase
+  // voicemail, and forward with a diversion: the uploaded greeting the voicemail leg plays.
+  std::optional<Id> greeting;
+  int sip_status = 0;  // reject: 403 or 404
+  std::string reason;  // reject: SIP reason phrase
 };
 
 // An outbound call the switch should place for a due callback: dial the customer's agent,

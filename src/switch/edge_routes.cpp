@@ -31,7 +31,8 @@ std::string route_fields(const RoutableNumber& routable, const TimedNumberRoute&
         flag(route.record), flag(route.voicemail_on_busy), flag(route.voicemail_on_no_answer),
         flag(route.quarantined), std::to_string(unix_seconds(timed.valid_until)),
         flag(route.notice),
-        route.whisper_source ? std::to_string(*route.whisper_source) : std::string()}) {
+        route.whisper_source ? std::to_string(*route.whisper_source) : std::string(),
+        route.greeting ? std::to_string(*route.greeting) : std::string()}) {
     line += '|';
     line += field;
   }

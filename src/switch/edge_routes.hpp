@@ -13,7 +13,8 @@ namespace callsight::switching {
 // entry, fields separated by '|':
 //   r|<dialled form>|<tracking number>|<customer id>|<action>|<sip status>|<reason>|
 //     <answering number>|<shown: tracking or caller>|<record>|<voicemail on busy>|
-//     <voicemail on no answer>|<quarantined>|<valid until, Unix seconds>
+//     <voicemail on no answer>|<quarantined>|<valid until, Unix seconds>|<notice>|
+//     <whisper source id or empty>|<voicemail greeting id or empty>
 //   b|<customer id>|<caller form>        (a caller the customer refuses)
 // Lines are sorted and the version is a digest of them, so every node that reads the same
 // data within one validity window gives the same table and version.

@@ -310,9 +310,11 @@ std::string render_decision(const RouteDecision& decision) {
       out["voicemail_on_no_answer"] = flag(decision.voicemail_on_no_answer);
       out["notice"] = flag(decision.notice);
       out["whisper"] = decision.whisper_source ? std::to_string(*decision.whisper_source) : "";
+      out["greeting"] = decision.greeting ? std::to_string(*decision.greeting) : "";
       break;
     case RouteAction::voicemail:
       out["record"] = flag(decision.record);
+      out["greeting"] = decision.greeting ? std::to_string(*decision.greeting) : "";
       break;
     case RouteAction::reject:
       out["sip_status"] = std::to_string(decision.sip_status);

@@ -424,6 +424,9 @@ FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _MISSING = object()
+# A change to a partner (password, allow-list, removal, settings) reaches every node within
+# this long (the partner cache's lifetime is half of it; docs/security.md).
+ACCESS_CHANGE_SECONDS = 1.0
 
 
 class ServerTestCase(unittest.TestCase):
@@ -538,6 +541,25 @@ class ServerTestCase(unittest.TestCase):
             else:
                 self.assertIsInstance(value, str, "%s is not a string in %s" % (key, obj))
 
+    def assert_ping_ok(self, resp):
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json(), {"ping": "ok"})
+
     def assert_unauthorized(self, resp):
         self.assertEqual(resp.status_code, 401, resp.text[:300])
         self.assertEqual(resp.content, b"")
+
+    def assert_within_access_lag(self, request, check):
+        """Sends request() until check(response) passes (an assertion helper), and fails unless
+        that happened within ACCESS_CHANGE_SECONDS: nodes read partners' credentials and
+        settings from memory for a short while (docs/security.md). Returns the response."""
+        deadline = time.monotonic() + ACCESS_CHANGE_SECONDS
+        while True:
+            resp = request()
+            try:
+                check(resp)
+                return resp
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.05)

@@ -7,9 +7,9 @@ import unittest
 
 import requests
 
-from harness import (HTTP_TIMEOUT, ServerTestCase, digest_authorization, digest_challenge,
-                     parse_challenges)
-from requests.auth import HTTPDigestAuth
+from harness import (HTTP_TIMEOUT, Server, ServerTestCase, digest_authorization,
+                     digest_challenge, parse_challenges)
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 PING = "/miscellaneous/ping"
 
@@ -39,10 +39,6 @@ class AuthTest(ServerTestCase):
         params = digest_challenge(parse_challenges(values), algorithm)
         self.assertIsNotNone(params, "no Digest %s challenge in %r" % (algorithm, values))
         return params
-
-    def assert_ping_ok(self, resp):
-        self.assertEqual(resp.status_code, 200, resp.text)
-        self.assertEqual(resp.json(), {"ping": "ok"})
 
     # -- the happy paths ------------------------------------------------------------------
     def test_ping_with_requests_digest(self):
@@ -184,16 +180,67 @@ class AuthTest(ServerTestCase):
     # -- administration while running ---------------------------------------------------
     def test_set_password_takes_effect_while_running(self):
         self.assert_ping_ok(self.call(self.session("rotate", "old-secret"), "GET", PING))
+        # Basic's login is cached too: the old password must stop working there as well.
+        self.assert_ping_ok(
+            self.call(self.session("rotate", "old-secret", digest=False), "GET", PING))
         self.server.cli("partner", "set-password", "--username", "rotate",
                         "--password", "new-secret", check=True)
-        self.assert_unauthorized(self.call(self.session("rotate", "old-secret"), "GET", PING))
+        self.assert_within_access_lag(
+            lambda: self.call(self.session("rotate", "old-secret"), "GET", PING),
+            self.assert_unauthorized)
         self.assert_ping_ok(self.call(self.session("rotate", "new-secret"), "GET", PING))
-        # Basic uses its own stored hash: it must follow the change too.
         self.assert_unauthorized(
             self.call(self.session("rotate", "old-secret", digest=False), "GET", PING))
         status, _ = self.curl("--digest", "-u", "rotate:new-secret", self.url(PING))
         self.assertEqual(status, 200)
 
+
+class AccessChangesOnEveryNodeTest(ServerTestCase):
+    """Two nodes on one database, each with partners in memory: a removed partner, a changed
+    password and a changed allow-list are refused by both within the access lag."""
+
+    PARTNERS = {
+        "keyed": dict(password="first-secret"),
+        "fenced": dict(password="fenced-secret"),
+        "leaving": dict(password="leaving-secret"),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = Server(db=cls.server.db)
+        cls.addClassCleanup(cls.other.cleanup)
+        cls.other.start()
+
+    def on_both(self, user, password, expect_before, change, expect_after, digest=True):
+        def ask(node):
+            with requests.Session() as s:
+                s.auth = (HTTPDigestAuth(user, password) if digest
+                          else HTTPBasicAuth(user, password))
+                return s.get(node.url(PING), timeout=HTTP_TIMEOUT)
+        for node in (self.server, self.other):
+            expect_before(ask(node))  # each node now holds the partner in memory
+        change()
+        for node in (self.server, self.other):
+            self.assert_within_access_lag(lambda: ask(node), expect_after)
+
+    def test_a_changed_password_is_refused_by_both_nodes(self):
+        change = lambda: self.server.cli("partner", "set-password", "--username", "keyed",
+                                         "--password", "second-secret", check=True)
+        self.on_both("keyed", "first-secret", self.assert_ping_ok, change,
+                     self.assert_unauthorized, digest=False)
+
+    def test_a_narrowed_allow_list_is_refused_by_both_nodes(self):
+        change = lambda: self.server.cli("partner", "allow-ip", "--username", "fenced",
+                                         "--cidrs", "10.0.0.0/8", check=True)
+        self.on_both("fenced", "fenced-secret", self.assert_ping_ok, change,
+                     lambda resp: self.assert_error(resp, 403, "ip_not_allowed"))
+
+    def test_a_removed_partner_is_refused_by_both_nodes(self):
+        change = lambda: self.server.cli("partner", "remove", "--username", "leaving",
+                                         check=True)
+        self.on_both("leaving", "leaving-secret", self.assert_ping_ok, change,
+                     self.assert_unauthorized)
 
 
 class DigestNonceLifetimeTest(ServerTestCase):

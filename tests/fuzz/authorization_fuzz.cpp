@@ -3,6 +3,7 @@
 // The input is the header value. "NONCE" and "OPAQUE" in it are replaced by a nonce and the
 // opaque this authenticator issued, so that the fuzzer gets past the nonce check to the
 // response comparison and the replay memory.
+#include <memory>
 #include <string>
 
 #include "core/clock.hpp"
@@ -16,15 +17,15 @@ using namespace callsight;
 
 // Any user exists; its password hash has one PBKDF2 iteration so Basic stays fast.
 // Password "secret"; HA1s are of "acme:Callsight API:secret".
-std::optional<http::StoredCredentials> lookup(std::string_view) {
-  http::StoredCredentials stored;
-  stored.principal_id = 1;
-  stored.password_hash =
+std::shared_ptr<const http::StoredCredentials> lookup(std::string_view) {
+  auto stored = std::make_shared<http::StoredCredentials>();
+  stored->principal_id = 1;
+  stored->password_hash =
       "pbkdf2-sha256$1$00112233445566778899aabbccddeeff$"
       "8a1c1b8f5e2b8a0b8f3a3b6f1f7c0c4e2f0e7f5b1e6c2e9a4f3d2c1b0a998877";
-  stored.digest_ha1_md5 = "939e7578ed9e3c518a452acee763bce9";
-  stored.digest_ha1_sha256 = "8e1c4c9a4c4a8f5f0d7a2b1f3e9c6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e";
-  stored.allowed_cidrs = {"10.0.0.0/8", "::1"};
+  stored->digest_ha1_md5 = "939e7578ed9e3c518a452acee763bce9";
+  stored->digest_ha1_sha256 = "8e1c4c9a4c4a8f5f0d7a2b1f3e9c6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e";
+  stored->allowed_cidrs = {"10.0.0.0/8", "::1"};
   return stored;
 }
 

@@ -116,11 +116,11 @@ class AuthTest : public ::testing::Test {
     return challenge_of(outcome.failure);
   }
 
-  std::optional<StoredCredentials> find(std::string_view username) {
+  std::shared_ptr<const StoredCredentials> find(std::string_view username) {
     std::lock_guard lock(mutex_);
     const auto it = accounts_.find(std::string(username));
-    if (it == accounts_.end()) return std::nullopt;
-    return it->second;
+    if (it == accounts_.end()) return nullptr;
+    return std::make_shared<const StoredCredentials>(it->second);
   }
 
   static void expect_plain_challenge(const AuthOutcome& outcome) {
@@ -363,11 +363,11 @@ TEST_F(AuthTest, SuccessHandsBackWhatTheLookupAttached) {
   accounts_[kUser].principal = std::string("the account as read");
   const auto digest = auth_.authenticate(request(python_digest(fresh_challenge(), {})));
   ASSERT_TRUE(digest.ok);
-  EXPECT_EQ(std::any_cast<std::string>(digest.principal), "the account as read");
+  EXPECT_EQ(std::any_cast<std::string>(digest.credentials->principal), "the account as read");
   const auto basic =
       auth_.authenticate(request("Basic " + encode_base64(std::string(kUser) + ":" + kPassword)));
   ASSERT_TRUE(basic.ok);
-  EXPECT_EQ(std::any_cast<std::string>(basic.principal), "the account as read");
+  EXPECT_EQ(std::any_cast<std::string>(basic.credentials->principal), "the account as read");
 }
 
 TEST_F(AuthTest, BasicWrongPasswordGetsPlainChallenge) {

@@ -16,6 +16,7 @@
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
 #include "store/dni_store.hpp"
+#include "store/greeting_store.hpp"
 #include "store/number_store.hpp"
 #include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
@@ -120,7 +121,7 @@ TEST_F(CallRouterTest, TheRouteAndTheEdgesCopyCarryTheNoticeAndTheWhisper) {
   const auto again = call("prompts");  // asked again: the same answer
   EXPECT_TRUE(again.notice);
   EXPECT_EQ(again.whisper_source, source.id);
-  const auto line_end = "|1|" + std::to_string(source.id);
+  const auto line_end = "|1|" + std::to_string(source.id) + "|";  // then no greeting
   const auto table = router_.edge_routes();
   EXPECT_EQ(std::count_if(table->entries.begin(), table->entries.end(),
                           [&](const std::string& e) {
@@ -139,9 +140,46 @@ TEST_F(CallRouterTest, TheRouteAndTheEdgesCopyCarryTheNoticeAndTheWhisper) {
   EXPECT_EQ(unannounced.whisper_source, std::nullopt);
   clock_.advance(std::chrono::seconds(1));
   const auto changed = router_.edge_routes();
-  EXPECT_TRUE(
-      std::all_of(changed->entries.begin(), changed->entries.end(),
-                  [](const std::string& e) { return !e.starts_with("r|") || e.ends_with("|0|"); }));
+  EXPECT_TRUE(std::all_of(
+      changed->entries.begin(), changed->entries.end(),
+      [](const std::string& e) { return !e.starts_with("r|") || e.ends_with("|0||"); }));
+}
+
+TEST_F(CallRouterTest, TheRouteAndTheEdgesCopyCarryTheVoicemailGreeting) {
+  VoicemailGreeting uploaded;
+  uploaded.customer_id = customer_;
+  uploaded.name = "closed";
+  uploaded.sounddata_base64 = "UklGRg==";
+  uploaded.datalength = 4;
+  const auto greeting = store_->greetings().create_greeting(partner_, uploaded, std::nullopt);
+  Campaign campaign_settings;
+  campaign_settings.customer_id = customer_;
+  campaign_settings.name = "divert";
+  campaign_settings.pricing_model_id = "p";
+  campaign_settings.timestamp = clock_.now();
+  campaign_settings.vm_divert_busy = 1;
+  campaign_settings.vm_greeting_id = greeting.id;  // the campaign's, the source naming none
+  const auto campaign = store_->campaigns().create_campaign(partner_, campaign_settings);
+  auto source = add_source();
+  source.campaign_id = campaign.id;
+  store_->sources().update_source(source);
+
+  const auto decision = call("greeted");
+  EXPECT_EQ(decision.action, RouteAction::forward);
+  EXPECT_EQ(decision.greeting, greeting.id);
+  EXPECT_EQ(call("greeted").greeting, greeting.id);          // asked again: the same answer
+  const auto line_end = "||" + std::to_string(greeting.id);  // no whisper, then the greeting
+  const auto table = router_.edge_routes();
+  EXPECT_EQ(std::count_if(
+                table->entries.begin(), table->entries.end(),
+                [&](const std::string& e) { return e.starts_with("r|") && e.ends_with(line_end); }),
+            2);  // both dialled forms
+
+  // Without a diversion the call never reaches voicemail: no greeting on its route.
+  auto plain = *store_->campaigns().find_campaign(partner_, customer_, campaign.id);
+  plain.vm_divert_busy = 0;
+  store_->campaigns().update_campaign(partner_, plain);
+  EXPECT_EQ(call("plain").greeting, std::nullopt);
 }
 
 TEST_F(CallRouterTest, AltNumberRulesFollowThePartnersWallClock) {

@@ -117,6 +117,47 @@ TEST(NumberRoute, TheCustomersWhisperNamesTheSourceOfForwardedCallsOnly) {
   EXPECT_EQ(fixture.at("2026-01-12 10:00:00").whisper_source, std::nullopt);
 }
 
+TEST(NumberRoute, TheGreetingIsNamedOnRoutesThatMayReachVoicemailOnly) {
+  RouteFixture fixture;
+  fixture.settings.vm_greeting_id = 9;  // effective_settings: the source's, else the campaign's
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").greeting, std::nullopt);  // forward, no divert
+  fixture.settings.vm_divert_busy = 1;
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").greeting, 9);
+  fixture.settings.vm_divert_busy = 0;
+  fixture.settings.vm_divert_noanswer = 1;
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").greeting, 9);
+  fixture.settings.vm_divert_noanswer = 0;
+  fixture.settings.vm_divert_all = 1;
+  const auto voicemail = fixture.at("2026-01-12 10:00:00");
+  EXPECT_EQ(voicemail.action, RouteAction::voicemail);
+  EXPECT_EQ(voicemail.greeting, 9);
+  fixture.settings.vm_greeting_id.reset();  // none chosen: the default greeting
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").greeting, std::nullopt);
+  fixture.settings.vm_greeting_id = 9;
+  fixture.source.lifecycle.activation = instant("2027-01-01 00:00:00");  // refused
+  EXPECT_EQ(fixture.at("2026-01-12 10:00:00").greeting, std::nullopt);
+}
+
+TEST(NumberRoute, AnAltNumbersRuleSendingCallsToVoicemailNamesTheGreeting) {
+  RouteFixture fixture;
+  fixture.settings.vm_greeting_id = 9;
+  auto rule = alt_rule(kEveryDay, 0, 24 * 60);
+  rule.answering_number = "voicemail";
+  fixture.source.alt_numbers = {rule};
+  const auto route = fixture.at("2026-01-12 10:00:00");
+  EXPECT_EQ(route.action, RouteAction::voicemail);
+  EXPECT_EQ(route.greeting, 9);
+}
+
+TEST(NumberRoute, VoicemailGreetingFollowsTheActionAndTheDiversions) {
+  EXPECT_EQ(voicemail_greeting(RouteAction::voicemail, false, false, 3), 3);
+  EXPECT_EQ(voicemail_greeting(RouteAction::forward, true, false, 3), 3);
+  EXPECT_EQ(voicemail_greeting(RouteAction::forward, false, true, 3), 3);
+  EXPECT_EQ(voicemail_greeting(RouteAction::forward, false, false, 3), std::nullopt);
+  EXPECT_EQ(voicemail_greeting(RouteAction::reject, true, true, 3), std::nullopt);
+  EXPECT_EQ(voicemail_greeting(RouteAction::voicemail, false, false, std::nullopt), std::nullopt);
+}
+
 TEST(NumberRoute, WithoutRulesOrLifecycleEventsTheRouteNeverChangesByItself) {
   RouteFixture fixture;
   EXPECT_EQ(fixture.change_after("2026-01-12 10:00:00"), std::nullopt);

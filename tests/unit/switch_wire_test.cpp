@@ -55,13 +55,22 @@ TEST(SwitchWire, DecisionRendersScalarsAsStrings) {
   EXPECT_EQ(nlohmann::json::parse(render_decision(forward)),
             nlohmann::json::parse(R"({"action":"forward","cdr_id":"7","destination":"+46890510",
               "caller_id":"+46701234567","record":"0","voicemail_on_busy":"1",
-              "voicemail_on_no_answer":"0","notice":"0","whisper":""})"));
+              "voicemail_on_no_answer":"0","notice":"0","whisper":"","greeting":""})"));
   forward.record = true;
   forward.notice = true;
   forward.whisper_source = 42;
   const auto prompts = nlohmann::json::parse(render_decision(forward));
   EXPECT_EQ(prompts["notice"], "1");
   EXPECT_EQ(prompts["whisper"], "42");
+  forward.greeting = 5;
+  EXPECT_EQ(nlohmann::json::parse(render_decision(forward))["greeting"], "5");
+  RouteDecision voicemail;
+  voicemail.action = RouteAction::voicemail;
+  voicemail.cdr_id = 8;
+  voicemail.greeting = 6;
+  EXPECT_EQ(
+      nlohmann::json::parse(render_decision(voicemail)),
+      nlohmann::json::parse(R"({"action":"voicemail","cdr_id":"8","record":"0","greeting":"6"})"));
   RouteDecision reject;
   reject.sip_status = 404;
   reject.reason = "Not Found";

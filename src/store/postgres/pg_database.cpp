@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -31,6 +32,12 @@ struct PgConnection {
   bool broken = false;  // lost its server; reconnected before its next use
   std::unordered_map<std::string, PgPrepared> statements;  // by the caller's SQL text
   std::int64_t changes = 0;
+  // A read transaction's BEGIN waits to travel with its first statement, and its COMMIT is
+  // not waited for: each would otherwise be a round trip of its own (issue 18 item 4).
+  bool begin_pending = false;
+  bool commit_pending = false;   // its answer is read before the connection's next use
+  bool reading = false;          // the open transaction is a read transaction
+  std::function<void()> reopen;  // a new session for this connection (PgDatabase::connect)
 };
 
 namespace {
@@ -107,6 +114,36 @@ Result run(PgConnection& connection, const std::string& sql) {
   return checked(connection, PQexec(connection.conn, sql.c_str()), sql);
 }
 
+// Reads the answer to a read transaction's COMMIT that was sent without waiting. A read-only
+// transaction has nothing to lose; only a lost session matters, and marks the connection.
+void settle_commit(PgConnection& connection) noexcept {
+  if (!connection.commit_pending) return;
+  connection.commit_pending = false;
+  while (PGresult* raw = PQgetResult(connection.conn)) {
+    const Result result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && session_lost(connection, raw)) {
+      connection.broken = true;
+    }
+  }
+  if (PQstatus(connection.conn) != CONNECTION_OK) connection.broken = true;
+}
+
+// The prepared statement for sql on this connection, prepared on first use.
+const std::pair<const std::string, PgPrepared>& prepared_on(PgConnection& connection,
+                                                            const std::string& sql) {
+  auto it = connection.statements.find(sql);
+  if (it == connection.statements.end()) {
+    auto translated = translate_named_parameters(sql);
+    PgPrepared prepared{"s" + std::to_string(connection.statements.size()),
+                        std::move(translated.names)};
+    checked(connection,
+            PQprepare(connection.conn, prepared.name.c_str(), translated.text.c_str(), 0, nullptr),
+            sql);
+    it = connection.statements.emplace(sql, std::move(prepared)).first;
+  }
+  return *it;
+}
+
 const std::string& begin_sql(TxMode mode) {
   static const std::string read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   static const std::string write =
@@ -126,15 +163,20 @@ const std::string& begin_sql(TxMode mode) {
 // Ends the connection's transaction before it goes back to the pool; a session that cannot
 // is marked broken and reset at its next checkout.
 void abandon(PgConnection& connection) noexcept {
+  settle_commit(connection);
   if (connection.broken) return;
+  if (std::exchange(connection.begin_pending, false)) return;  // nothing was started
   Result result(PQexec(connection.conn, "ROLLBACK"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
 
 class PgStatement final : public SqlStatementImpl {
  public:
-  PgStatement(PgConnection& connection, const PgPrepared& prepared, const std::string& sql)
-      : connection_(connection), prepared_(prepared), sql_(sql), values_(prepared.names.size()) {}
+  PgStatement(PgConnection& connection, const std::pair<const std::string, PgPrepared>& prepared)
+      : connection_(connection),
+        prepared_(&prepared.second),
+        sql_(&prepared.first),
+        values_(prepared.second.names.size()) {}
 
   void bind_int64(const char* name, std::int64_t value) override {
     values_[index_of(name)] = std::to_string(value);
@@ -168,7 +210,7 @@ class PgStatement final : public SqlStatementImpl {
     const auto [stop, error] = std::from_chars(value, end, number);
     if (error != std::errc() || stop != end || value == end) {
       throw StoreError("PostgreSQL column " + std::to_string(column) + " holds '" +
-                       std::string(value, end) + "', not an integer, in: " + sql_);
+                       std::string(value, end) + "', not an integer, in: " + *sql_);
     }
     return number;
   }
@@ -181,15 +223,15 @@ class PgStatement final : public SqlStatementImpl {
 
  private:
   std::size_t index_of(const char* name) const {
-    for (std::size_t i = 0; i < prepared_.names.size(); ++i) {
-      if (prepared_.names[i] == name) return i;
+    for (std::size_t i = 0; i < prepared_->names.size(); ++i) {
+      if (prepared_->names[i] == name) return i;
     }
-    throw std::logic_error(std::string("SQL has no parameter ") + name + ": " + sql_);
+    throw std::logic_error(std::string("SQL has no parameter ") + name + ": " + *sql_);
   }
 
   void check_row() const {
     if (!result_ || row_ < 0 || row_ >= PQntuples(result_.get())) {
-      throw std::logic_error("no current row to read in: " + sql_);
+      throw std::logic_error("no current row to read in: " + *sql_);
     }
   }
 
@@ -198,17 +240,68 @@ class PgStatement final : public SqlStatementImpl {
     std::vector<const char*> values;
     values.reserve(values_.size());
     for (const auto& value : values_) values.push_back(value ? value->c_str() : nullptr);
-    result_ =
-        checked(connection_,
-                PQexecPrepared(connection_.conn, prepared_.name.c_str(),
-                               static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
-                sql_);
+    if (connection_.begin_pending) {
+      result_ = begin_with(values);
+    } else {
+      result_ = checked(
+          connection_,
+          PQexecPrepared(connection_.conn, prepared_->name.c_str(), static_cast<int>(values.size()),
+                         values.data(), nullptr, nullptr, 0),
+          *sql_);
+    }
     connection_.changes = parse_count(PQcmdTuples(result_.get()));
   }
 
+  // The read transaction's first statement: BEGIN and the statement in one round trip
+  // (libpq's pipeline mode). A session that died while idle fails here before anything ran,
+  // so it is reopened and both are sent again once, as a failed BEGIN used to be.
+  Result begin_with(const std::vector<const char*>& values) {
+    connection_.begin_pending = false;
+    try {
+      return pipelined(values);
+    } catch (const StoreError&) {
+      if (!connection_.broken) throw;
+    }
+    const std::string sql = *sql_;  // reopening forgets the connection's statements
+    connection_.reopen();
+    const auto& prepared = prepared_on(connection_, sql);
+    prepared_ = &prepared.second;
+    sql_ = &prepared.first;
+    return pipelined(values);
+  }
+
+  Result pipelined(const std::vector<const char*>& values) {
+    PGconn* conn = connection_.conn;
+    const std::string& begin = begin_sql(TxMode::read);
+    const bool sent =
+        PQenterPipelineMode(conn) == 1 &&
+        PQsendQueryParams(conn, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+        PQsendQueryPrepared(conn, prepared_->name.c_str(), static_cast<int>(values.size()),
+                            values.data(), nullptr, nullptr, 0) == 1 &&
+        PQpipelineSync(conn) == 1;
+    // Every answer up to the sync is read, whatever failed, so the connection leaves
+    // pipeline mode clean; the first failure is the one reported.
+    Result begin_result = sent ? next_result() : nullptr;
+    Result statement_result = sent ? next_result() : nullptr;
+    const Result sync = sent ? Result(PQgetResult(conn)) : nullptr;
+    const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+    if (!synced || PQexitPipelineMode(conn) != 1) connection_.broken = true;
+    checked(connection_, begin_result.release(), begin);
+    Result result = checked(connection_, statement_result.release(), *sql_);
+    if (!synced) fail(connection_, nullptr, *sql_);
+    return result;
+  }
+
+  // One query's answer in pipeline mode, and the null that ends it.
+  Result next_result() {
+    Result result(PQgetResult(connection_.conn));
+    if (result) Result end(PQgetResult(connection_.conn));
+    return result;
+  }
+
   PgConnection& connection_;
-  const PgPrepared& prepared_;
-  const std::string& sql_;
+  const PgPrepared* prepared_;
+  const std::string* sql_;
   std::vector<std::optional<std::string>> values_;
   Result result_;
   int row_ = -1;
@@ -349,8 +442,10 @@ PgConnection* PgDatabase::checkout() {
     idle_.pop_back();
   } else {
     connection = connections_.emplace_back(std::make_unique<PgConnection>()).get();
+    connection->reopen = [this, connection] { connect(*connection); };
   }
   lock.unlock();
+  settle_commit(*connection);
   if (connection->conn == nullptr || connection->broken ||
       PQstatus(connection->conn) != CONNECTION_OK) {
     try {
@@ -387,6 +482,13 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
 
 // Starts a transaction on a checked-out connection.
 void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
+  connection.reading = mode == TxMode::read;
+  // A read transaction's BEGIN is sent with its first statement (PgStatement::begin_with).
+  connection.begin_pending = connection.reading;
+  if (!connection.reading) run_begin(connection, mode);
+}
+
+void PgDatabase::run_begin(PgConnection& connection, TxMode mode) {
   try {
     run(connection, begin_sql(mode));
   } catch (const StoreError&) {
@@ -411,6 +513,16 @@ PgConnection* PgDatabase::checkout_in_transaction(TxMode mode) {
 }
 
 void PgDatabase::commit_and_checkin(PgConnection* connection) {
+  if (connection->reading) {
+    // A read transaction has nothing to make durable: its COMMIT is sent and its answer read
+    // at the connection's next checkout; one that never began needs none.
+    if (!std::exchange(connection->begin_pending, false)) {
+      connection->commit_pending = PQsendQuery(connection->conn, "COMMIT") == 1;
+      if (!connection->commit_pending) connection->broken = true;
+    }
+    checkin(connection);
+    return;
+  }
   // Whether COMMIT succeeds or fails, the server has ended the transaction.
   Result result;
   try {
@@ -483,21 +595,20 @@ bool PgDatabase::batch_alive() noexcept {
 
 SqlStatement PgDatabase::prepare(const std::string& sql) {
   PgConnection& connection = current();
-  auto it = connection.statements.find(sql);
-  if (it == connection.statements.end()) {
-    auto translated = translate_named_parameters(sql);
-    PgPrepared prepared{"s" + std::to_string(connection.statements.size()),
-                        std::move(translated.names)};
-    checked(connection,
-            PQprepare(connection.conn, prepared.name.c_str(), translated.text.c_str(), 0, nullptr),
-            sql);
-    it = connection.statements.emplace(sql, std::move(prepared)).first;
-  }
-  return SqlStatement(std::make_unique<PgStatement>(connection, it->second, it->first));
+  // Preparing is a round trip anyway: a pending BEGIN goes first, with the check that the
+  // session is alive (run_begin).
+  if (connection.begin_pending && !connection.statements.contains(sql)) start_pending(connection);
+  return SqlStatement(std::make_unique<PgStatement>(connection, prepared_on(connection, sql)));
+}
+
+void PgDatabase::start_pending(PgConnection& connection) {
+  connection.begin_pending = false;
+  run_begin(connection, TxMode::read);
 }
 
 void PgDatabase::exec(const std::string& sql) {
   PgConnection& connection = current();
+  if (connection.begin_pending) start_pending(connection);
   const Result result = run(connection, sql);
   connection.changes = parse_count(PQcmdTuples(result.get()));
 }

@@ -70,6 +70,8 @@ class PgDatabase final : public SqlDatabase, private BatchConnection {
 
   PgConnection& current() const;
   void begin_on(PgConnection& connection, TxMode mode);
+  void run_begin(PgConnection& connection, TxMode mode);
+  void start_pending(PgConnection& connection);
   PgConnection* checkout_in_transaction(TxMode mode);
   void commit_and_checkin(PgConnection* connection);
   PgConnection* checkout();

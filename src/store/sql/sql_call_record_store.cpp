@@ -184,7 +184,7 @@ std::string erase_caller_in_payload(const std::string& payload) {
 const std::string kPartnersCustomers =
     " AND customer_id IN (SELECT id FROM customers WHERE partner_id = :partner_id)";
 
-// cdr_counts has this many rows per partner and direction (migration v25: concurrent inserts
+// cdr_counts has this many rows per partner and direction (migration v24: concurrent inserts
 // on PostgreSQL would otherwise queue behind one row's lock); a record counts in the slot of
 // its id modulo this.
 constexpr std::int64_t kCountSlots = 8;

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -60,7 +62,8 @@ void bind_page(SqlStatement& stmt, PageRequest page);
 // The one paged list query, run in the caller's transaction: the page of rows that `from_where`
 // (" FROM ... WHERE ...", its parameters bound by `bind_filter`) selects in `order_by` order,
 // each row of `columns` made an item by `read_row`, and the number of rows it selects over
-// all pages (a COUNT(*) of the same FROM ... WHERE in the same snapshot).
+// all pages (a COUNT(*) of the same FROM ... WHERE in the same snapshot, unless the page ends
+// short).
 template <class BindFilter, class ReadRow>
 auto read_page(SqlDatabase& db, const std::string& columns, const std::string& from_where,
                std::string_view order_by, PageRequest page, const BindFilter& bind_filter,
@@ -73,6 +76,14 @@ auto read_page(SqlDatabase& db, const std::string& columns, const std::string& f
     bind_filter(rows);
     bind_page(rows, page);
     while (rows.step()) result.items.push_back(read_row(rows));
+  }
+  // A page that ends short holds the last rows: the total needs no count (a one-row lookup by
+  // id is such a page).
+  const std::int64_t size = std::max(page.pagesize, 0);
+  if (!result.items.empty() && static_cast<std::int64_t>(result.items.size()) < size) {
+    result.total = std::int64_t{std::max(page.page, 0)} * size +
+                   static_cast<std::int64_t>(result.items.size());
+    return result;
   }
   auto count = db.prepare("SELECT COUNT(*)" + from_where);
   bind_filter(count);

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "core/time_format.hpp"
@@ -81,21 +82,50 @@ void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
 
 }  // namespace
 
+namespace {
+
+// Columns 0-4: id, answering_number, weekdays, from_minute, to_minute.
+AltNumberRule read_alt_number(SqlStatement& stmt) {
+  AltNumberRule rule;
+  rule.alt_key = std::to_string(stmt.int64(0));
+  rule.answering_number = stmt.text(1);
+  rule.weekdays = static_cast<WeekdaySet>(stmt.integer(2));
+  rule.from_minute = stmt.integer(3);
+  rule.to_minute = stmt.integer(4);
+  return rule;
+}
+
+// Fills the rules of a page of the partner's sources (ordered by id) with one query instead of
+// one per source (a round trip each on PostgreSQL): the rules of the partner's sources in the
+// page's id range, those of sources the page's filter left out dropped here.
+void fill_alt_numbers(SqlDatabase& db, Id partner_id, std::vector<Source>& page) {
+  if (page.size() == 1) page.front().alt_numbers = alt_numbers_of(db, page.front().id);
+  if (page.size() <= 1) return;
+  std::unordered_map<Id, Source*> by_id;
+  for (auto& source : page) by_id.emplace(source.id, &source);
+  auto stmt = db.prepare(
+      "SELECT a.id, a.answering_number, a.weekdays, a.from_minute, a.to_minute, a.source_id"
+      " FROM source_alt_numbers a JOIN sources s ON s.id = a.source_id"
+      " WHERE s.partner_id = :partner_id AND a.source_id BETWEEN :first AND :last"
+      " ORDER BY a.source_id, a.position");
+  stmt.bind(":partner_id", partner_id)
+      .bind(":first", page.front().id)
+      .bind(":last", page.back().id);
+  while (stmt.step()) {
+    const auto it = by_id.find(stmt.int64(5));
+    if (it != by_id.end()) it->second->alt_numbers.push_back(read_alt_number(stmt));
+  }
+}
+
+}  // namespace
+
 std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id) {
   auto stmt = db.prepare(
       "SELECT id, answering_number, weekdays, from_minute, to_minute FROM source_alt_numbers"
       " WHERE source_id = :id ORDER BY position");
   stmt.bind(":id", source_id);
   std::vector<AltNumberRule> rules;
-  while (stmt.step()) {
-    AltNumberRule rule;
-    rule.alt_key = std::to_string(stmt.int64(0));
-    rule.answering_number = stmt.text(1);
-    rule.weekdays = static_cast<WeekdaySet>(stmt.integer(2));
-    rule.from_minute = stmt.integer(3);
-    rule.to_minute = stmt.integer(4);
-    rules.push_back(std::move(rule));
-  }
+  while (stmt.step()) rules.push_back(read_alt_number(stmt));
   return rules;
 }
 
@@ -283,7 +313,7 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
   };
   SqlTransaction tx(db_, Mode::read);
   auto result = read_page(db_, kSourceColumns, where, "s.id", page, bind_filter, read_source);
-  for (auto& source : result.items) source.alt_numbers = alt_numbers_of(db_, source.id);
+  fill_alt_numbers(db_, partner_id, result.items);
   return result;
 }
 

@@ -10,7 +10,7 @@ namespace callsight {
 // Each partner and direction has 8 slots (a record's id modulo 8) that are summed when read:
 // call inserts on PostgreSQL run side by side (concurrent_write), and one row per partner
 // would make them wait for each other's commit behind its row lock.
-const Migration kMigration25 = {25, R"sql(
+const Migration kMigration24 = {24, R"sql(
 CREATE TABLE cdr_counts (
   partner_id INTEGER NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
   direction TEXT NOT NULL,

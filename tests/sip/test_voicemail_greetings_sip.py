@@ -1,0 +1,239 @@
+"""A call that reaches voicemail hears its source's uploaded greeting (docs/recordings.md,
+"Greetings"): sipp callers -> Kamailio edge -> voicemail platform (baresip,
+scripts/voicemail-run), media through rtpengine; callsightd writes each uploaded greeting
+into the prompts directory (--prompts-dir), the route names it, and the edge plays it to the
+caller. tcpdump captures the RTP that arrives at the caller's media port; the test decodes it
+and checks what the caller heard first, by frequency and length:
+
+- a source with an uploaded greeting (a 1300 Hz tone of 1.2 s, a WAV uploaded through
+  /customers/voicemail_greetings): that greeting, not the platform's (1000 Hz, 0.5 s), and the
+  caller's message is still recorded;
+- a campaign whose greeting has no audio yet (recorded by phone later), diverted on busy: the
+  default greeting the edge falls back to (here a 1700 Hz tone of 0.8 s in the prompts
+  directory's voicemail-greeting.wav).
+
+Run from tests/sip:  CALLSIGHT_BIN_DIR=/work/main/build/bin python3 -m unittest -v test_voicemail_greetings_sip
+Needs kamailio, sipp, rtpengine, baresip, sox, lame and tcpdump (scripts/install-sip-deps).
+"""
+import base64
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
+
+from harness import ServerTestCase, unique  # noqa: E402
+from sip_harness import (HERE, ROOT, RtpEngine, SipCallsMixin, VoicemailPlatform,  # noqa: E402
+                         free_port, missing_tools)
+from test_prompts_sip import Capture, read_rtp, tone_share  # noqa: E402
+from test_recordings import mp3_channels_and_seconds  # noqa: E402
+
+SECRET = "sip-vmg-" + uuid.uuid4().hex[:8]
+PLATFORM_HZ, PLATFORM_SECONDS = 1000, 0.5  # the platform's own greeting
+UPLOADED_HZ, UPLOADED_SECONDS = 1300, 1.2
+DEFAULT_HZ, DEFAULT_SECONDS = 1700, 0.8  # the edge's default (voicemail-greeting.wav)
+CALLER_HZ = 440
+MAX_SECONDS = 4
+PACKET_S = 0.02
+WAIT_S = 20
+
+
+def sox_tone(path, hertz, seconds, *fmt):
+    subprocess.run(["sox", "-n", *fmt, path, "synth", str(seconds), "sine", str(hertz)],
+                   check=True, timeout=30)
+
+
+def runs(packets):
+    """The packets as [(label, count)]: each packet's tone (one of the test's), "quiet" or
+    "other", consecutive equal labels merged."""
+    out = []
+    for p in packets:
+        label = next((hz for hz in (UPLOADED_HZ, DEFAULT_HZ, PLATFORM_HZ, CALLER_HZ)
+                      if tone_share(p[3], hz) > 0.8), None)
+        if label is None:
+            label = "quiet" if max(abs(s) for s in p[3]) < 500 else "other"
+        if out and out[-1][0] == label:
+            out[-1][1] += 1
+        else:
+            out.append([label, 1])
+    return out
+
+
+@unittest.skipIf(missing_tools("rtpengine", "baresip", "sox", "lame", "tcpdump"),
+                 "needs kamailio, sipp, rtpengine, baresip, sox, lame and tcpdump")
+class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
+    SWITCH_SECRET = SECRET
+    PARTNERS = {"alice": dict(password="alice-pw")}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.make_sip_tmp()
+        probe = Capture(os.path.join(cls.tmp, "probe.pcap"), [free_port()])
+        probe.stop()
+        cls.prompts = os.path.join(cls.tmp, "prompts")
+        os.makedirs(cls.prompts)
+        for name in os.listdir(os.path.join(ROOT, "deploy", "prompts")):
+            shutil.copy(os.path.join(ROOT, "deploy", "prompts", name), cls.prompts)
+        # The default greeting, as a tone the test can tell from the others.
+        sox_tone(os.path.join(cls.prompts, "voicemail-greeting.wav"), DEFAULT_HZ,
+                 DEFAULT_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+        cls.rtpengine = RtpEngine(cls.tmp)
+        cls.addClassCleanup(cls.rtpengine.stop)
+        cls.rtpengine.start()
+        cls.EXTRA_ARGS = (
+            "--recordings-dir", os.path.join(cls.tmp, "recordings"),
+            "--recordings-spool", cls.rtpengine.recording_dir, "--prompts-dir", cls.prompts)
+        super().setUpClass()
+        cls.start_edge(cls.server.switch_url(""), SECRET, voicemail=True,
+                       rtpengine=cls.rtpengine, prompts_dir=cls.prompts)
+        greeting = os.path.join(cls.tmp, "platform-greeting.wav")
+        sox_tone(greeting, PLATFORM_HZ, PLATFORM_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+        cls.platform = VoicemailPlatform(cls.tmp, cls.edge.vm_port, greeting, MAX_SECONDS)
+        cls.addClassCleanup(cls.platform.stop)
+        cls.platform.start()
+
+    def setUp(self):
+        self.alice = self.session("alice")
+        customer = self.one(self.call(self.alice, "POST", "/customers", data={
+            "name": "C " + unique(), "custnr": unique("cn")}), "customers")
+        self.cid = customer["customer_id"]
+
+    def greeting(self, audio=None):
+        """A greeting of the customer: uploaded `audio` (bytes), or none (to be recorded by
+        phone: no sound yet)."""
+        data = {"customer_id": self.cid, "name": "G " + unique()}
+        if audio is not None:
+            data["sounddata"] = base64.b64encode(audio).decode()
+        return self.one(self.call(self.alice, "POST", "/customers/voicemail_greetings",
+                                  data=data), "voicemail_greetings")["vm_greeting_id"]
+
+    def source(self, campaign_settings, **source_settings):
+        campaign = self.one(self.call(self.alice, "POST", "/customers/campaigns", data={
+            "customer_id": self.cid, "name": "K " + unique(), "pricing_model_id": "p1",
+            "call_recording": "0", **campaign_settings}), "campaigns")
+        number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 5_000_000)
+        self.server.cli("numbers", "add", number, check=True)
+        return self.one(self.call(self.alice, "POST", "/sources", data={
+            "customer_id": self.cid, "destnr": number, "name": "S " + unique(),
+            "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
+            **source_settings}), "sources")
+
+    def routed_from_copy(self):
+        """Calls callsightd recorded from the edge's routed events (any action): calls the
+        edge routed from its copy of the routes, whose line carried the greeting."""
+        with urllib.request.urlopen(self.server.switch_url("/metrics"), timeout=5) as resp:
+            found = re.findall(r'callsight_edge_routed_calls_total\{action="\w+"\} (\d+)\n',
+                               resp.read().decode())
+        return sum(int(n) for n in found)
+
+    def leave_message(self, source, talk_seconds):
+        """Calls `source` and talks (a 440 Hz tone) for `talk_seconds`, routed from the edge's
+        copy of the routes (checked); returns the sipp log lines and the RTP packets the caller
+        received."""
+        self.wait_for_edge_routes()
+        routed_before = self.routed_from_copy()
+        workdir = tempfile.mkdtemp(dir=self.tmp)
+        sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds,
+                 "-r", "8000", "-c", "1", "-t", "ul")
+        scenario = os.path.join(workdir, "uac_voicemail.xml")
+        with open(os.path.join(HERE, "uac_voicemail.xml")) as f:
+            text = f.read().replace("@TALK_MS@", str(int(talk_seconds * 1000)))
+        with open(scenario, "w") as f:
+            f.write(text)
+        media_port = free_port()
+        capture = Capture(os.path.join(workdir, "caller.pcap"), [media_port])
+        log = os.path.join(workdir, "uac.log")
+        try:
+            code = subprocess.run(
+                ["sipp", "127.0.0.1:%d" % self.edge.sip_port, "-sf", scenario,
+                 "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1",
+                 "-mp", str(media_port), "-s", source["destnr"], "-key", "caller",
+                 "+46701230000", "-m", "1", "-nostdin", "-trace_logs", "-log_file", log,
+                 "-timeout", "25", "-timeout_error"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, cwd=workdir, timeout=40).returncode
+        finally:
+            capture.stop()
+        with open(log, encoding="utf-8", errors="replace") as f:
+            lines = [line.strip() for line in f if line.strip()]
+        self.assertEqual(code, 0, lines)
+        deadline = time.monotonic() + 5
+        while self.routed_from_copy() == routed_before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.routed_from_copy(), routed_before + 1)
+        return lines, read_rtp(capture.path)
+
+    def assert_heard_first(self, packets, hertz, seconds):
+        """The caller's first packets are the greeting's tone for its length (20 ms packets),
+        with nothing of the platform's greeting at any time, then quiet."""
+        heard = runs(packets)
+        self.assertTrue(heard, "the caller received no audio")
+        label, count = heard[0]
+        self.assertEqual(label, hertz, heard)
+        self.assertAlmostEqual(count, round(seconds / PACKET_S), delta=4, msg=heard)
+        self.assertNotIn(PLATFORM_HZ, [r[0] for r in heard], heard)
+        self.assertEqual(heard[1][0], "quiet", heard)  # the platform's silent account
+        first = self.rtpengine.first_media_port
+        self.assertTrue(all(first <= p[1] < first + self.rtpengine.media_ports
+                            for p in packets))
+
+    def wait_for_file(self, path):
+        deadline = time.monotonic() + WAIT_S
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                self.fail("%s not written within %d s:\n%s" % (
+                    path, WAIT_S, self.server.stderr()[-3000:]))
+            time.sleep(0.2)
+
+    def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
+        upload = os.path.join(self.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
+        # Not the edge's format (16 kHz): callsightd converts it.
+        sox_tone(upload, UPLOADED_HZ, UPLOADED_SECONDS, "-r", "16000", "-c", "1", "-b", "16")
+        with open(upload, "rb") as f:
+            greeting_id = self.greeting(f.read())
+        source = self.source({"vm_divert_all": "1"}, vm_greeting_id=greeting_id)
+        self.wait_for_file(os.path.join(self.prompts, "greeting-%s.wav" % greeting_id))
+        log, packets = self.leave_message(source, 2.5)
+        self.assertIn("BYE 200", log)
+        self.assert_heard_first(packets, UPLOADED_HZ, UPLOADED_SECONDS)
+        # The message: the caller's side is recorded from the answer, greeting time included.
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
+                "source_id": source["source_id"], "extended": "1"}), "cdrs")
+            if cdr["recording_id"]:
+                break
+            if time.monotonic() > deadline:
+                self.fail("no recording: %s\n%s" % (cdr, self.server.stderr()[-3000:]))
+            time.sleep(0.2)
+        self.assertEqual(cdr["status"], "voicemail")
+        recording = self.one(self.call(self.alice, "GET", "/recordings", params={
+            "recording_id": cdr["recording_id"]}), "recordings")
+        self.assertEqual(recording["type"], "voicemail")
+        _, length, crossings = mp3_channels_and_seconds(
+            base64.b64decode(recording["sounddata"]), self.tmp)
+        self.assertAlmostEqual(length, 2.5, delta=0.5)
+        self.assertAlmostEqual(crossings[0], CALLER_HZ, delta=40)
+
+    def test_a_greeting_without_a_file_plays_the_default_greeting(self):
+        # The campaign's greeting (the source names none), not recorded yet: no file, so the
+        # edge plays its default; diverted on busy, as a divert takes the same path.
+        greeting_id = self.greeting()
+        source = self.source({"vm_divert_busy": "1", "vm_greeting_id": greeting_id})
+        self.start_gateway("uas_busy.xml")
+        log, packets = self.leave_message(source, 2)
+        self.assertIn("BYE 200", log)
+        self.assertFalse(os.path.exists(
+            os.path.join(self.prompts, "greeting-%s.wav" % greeting_id)))
+        self.assert_heard_first(packets, DEFAULT_HZ, DEFAULT_SECONDS)
+
+
+if __name__ == "__main__":
+    unittest.main()
