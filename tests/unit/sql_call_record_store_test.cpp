@@ -488,7 +488,7 @@ TEST_F(SqlCdrTotalsTest, MigrationCountsTheCallsOlderVersionsStored) {
     // Back to schema version 23, which kept no counts.
     const auto db = database_.open_raw();
     SqlTransaction tx(*db, TxMode::write);
-    db->exec("DROP TABLE cdr_counts; DELETE FROM schema_migrations WHERE version = 25;");
+    db->exec("DROP TABLE cdr_counts; DELETE FROM schema_migrations WHERE version = 24;");
     tx.commit();
   }
   reopen();
