@@ -2,6 +2,26 @@
 
 namespace callsight::api {
 
+void append_json_text(std::string& out, std::string_view text) {
+  bool plain = true;
+  bool ascii = true;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+    if (byte >= 0x80) ascii = false;
+  }
+  if (plain && (ascii || utf8::is_valid(text))) {
+    out += '"';
+    out.append(text);
+    out += '"';
+  } else {
+    out += to_json_text(Json(std::string(text)));
+  }
+}
+
 http::Response one(std::string_view key, Json object) {
   Json body;
   body[std::string(key)] = Json::array({std::move(object)});

@@ -2,7 +2,6 @@
 
 #include <date/date.h>
 
-#include <cstdio>
 #include <sstream>
 
 namespace callsight {
@@ -15,12 +14,20 @@ std::string format_utc(TimePoint t) {
   // row; the fixed layout is written directly for every year it holds, the same bytes.
   if (year < 0 || year > 9999) return date::format("%Y-%m-%d %H:%M:%S", t);
   const date::hh_mm_ss time{t - day};
-  char out[32];
-  const int size = std::snprintf(
-      out, sizeof out, "%04d-%02u-%02u %02d:%02d:%02d", year, static_cast<unsigned>(ymd.month()),
-      static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
-      static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
-  return std::string(out, static_cast<std::size_t>(size));
+  // Digit by digit: snprintf's format parsing was a tenth of a 1000-row listing (perf).
+  std::string out = "0000-00-00 00:00:00";
+  const auto put = [&out](std::size_t at, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) {
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, static_cast<unsigned>(time.hours().count()), 2);
+  put(14, static_cast<unsigned>(time.minutes().count()), 2);
+  put(17, static_cast<unsigned>(time.seconds().count()), 2);
+  return out;
 }
 
 namespace {

@@ -291,6 +291,214 @@ TEST_F(SqlCallRecordStoreTest, DeletingACustomerTakesItsCallsAlong) {
   EXPECT_FALSE(calls().find_call_by_switch_id("a@edge"));
 }
 
+// ---- totals and pages kept by the store (cdr_counts, docs/storage.md "CDR listing") ----
+
+// What a listing must give, computed from the whole unpaged listing: every filter's total and
+// every page, in both orders, each asked twice (the second answer may come from what the
+// store remembered) and from a second store on the same database (another node).
+class SqlCdrTotalsTest : public SqlCallRecordStoreTest {
+ protected:
+  SqlCdrTotalsTest() {
+    store_->numbers().add_numbers({"+46812345678", "+46812345679"}, std::nullopt);
+    other_customer_ = make_customer(partner_, "K-2");
+    source_ = make_source(customer_, "+46812345678").id;
+    other_source_ = make_source(other_customer_, "+46812345679").id;
+    t0_ = clock_.now();
+  }
+
+  // Calls alternating over two customers and their sources, `step` seconds apart, with ties.
+  void record_calls(int count, const std::string& prefix, int step = 10) {
+    for (int i = 0; i < count; ++i) {
+      const bool first = i % 2 == 0;
+      CallRecord r = inbound(prefix + std::to_string(i), t0_ + seconds(step * (i / 3)),
+                             first ? customer_ : other_customer_);
+      r.source_id = first ? source_ : other_source_;
+      r.caller = i % 3 == 0 ? "+46701111111" : "+46702222222";
+      calls().record_call(r);
+    }
+  }
+
+  std::vector<CallRecordFilter> filters() const {
+    std::vector<CallRecordFilter> all(6);
+    all[1].customer_id = customer_;
+    all[2].source_id = other_source_;
+    all[3].from = t0_ + seconds(20);
+    all[3].to = t0_ + seconds(60);
+    all[4].caller = "+46701111111";
+    all[5].from = t0_ + seconds(10);
+    all[5].customer_id = other_customer_;
+    return all;
+  }
+
+  // Every page of every filter, in both orders, through `store`, against the whole listing.
+  void expect_exact(Store& store, int pagesize = 3) {
+    for (auto filter : filters()) {
+      for (const bool newest_first : {false, true}) {
+        filter.newest_first = newest_first;
+        const auto whole = store.calls().list_calls(partner_, filter, {0, 1000});
+        std::vector<Id> all;
+        for (const auto& r : whole.items) all.push_back(r.id);
+        ASSERT_EQ(whole.total, static_cast<std::int64_t>(all.size()));
+        // Last page first, so each page is asked before the one in front of it (whose end a
+        // store remembers) has been read again since the last write; then in order.
+        const int pages = static_cast<int>(all.size()) / pagesize + 1;
+        for (int round = 0; round < 2; ++round) {
+          for (int i = 0; i < pages; ++i) {
+            const int page = round == 0 ? pages - 1 - i : i;
+            const auto got = store.calls().list_calls(partner_, filter, {page, pagesize});
+            EXPECT_EQ(got.total, whole.total) << "page " << page;
+            std::vector<Id> ids;
+            for (const auto& r : got.items) ids.push_back(r.id);
+            const auto from = std::min<std::size_t>(all.size(), page * pagesize);
+            const auto to = std::min<std::size_t>(all.size(), from + pagesize);
+            EXPECT_EQ(ids, std::vector<Id>(all.begin() + from, all.begin() + to))
+                << "page " << page << (newest_first ? " newest first" : "");
+          }
+        }
+        // A deep page asked first, before any page in front of it.
+        const int last = static_cast<int>(all.size()) / pagesize;
+        const auto deep = store.calls().list_calls(partner_, filter, {last, pagesize});
+        EXPECT_EQ(deep.items.size(), all.size() - static_cast<std::size_t>(last) * pagesize);
+      }
+    }
+  }
+
+  // The unfiltered total as a COUNT over the rows: what the kept count must equal.
+  std::int64_t counted(Id partner_id, CallDirection direction = CallDirection::inbound) {
+    const auto db = database_.open_raw();
+    SqlTransaction tx(*db, TxMode::read);
+    auto stmt = db->prepare(
+        "SELECT COUNT(*) FROM cdrs WHERE partner_id = :partner_id AND direction = :direction");
+    stmt.bind(":partner_id", partner_id).bind(":direction", to_string(direction)).step();
+    return stmt.int64(0);
+  }
+
+  Id other_customer_ = 0;
+  Id source_ = 0;
+  Id other_source_ = 0;
+  TimePoint t0_;
+};
+
+TEST_F(SqlCdrTotalsTest, TotalsAndPagesStayExactAsCallsArriveOnEitherNode) {
+  auto second_node = open_store(database_.location(), clock_);
+  record_calls(14, "a-");
+  expect_exact(*store_);
+  expect_exact(*second_node);
+  // Calls that land before, between and after the pages already read, on each node in turn.
+  t0_ -= seconds(5);
+  record_calls(5, "b-", 7);
+  expect_exact(*second_node);
+  expect_exact(*store_);
+  second_node->calls().record_call(inbound("c-1", t0_ + seconds(25)));
+  expect_exact(*store_);
+  expect_exact(*second_node);
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, counted(partner_));
+}
+
+TEST_F(SqlCdrTotalsTest, EventsChangeNoTotalAndPagesShowTheRecordsAsTheyAreNow) {
+  record_calls(9, "a-");
+  expect_exact(*store_);
+  calls().apply_event("a-4", event(CallEventType::answered, t0_ + seconds(100)));
+  calls().apply_event("a-4", event(CallEventType::hangup, t0_ + seconds(130)));
+  expect_exact(*store_);
+  CallRecordFilter filter;
+  filter.customer_id = customer_;
+  bool seen = false;
+  for (int page = 0; page < 3; ++page) {
+    for (const auto& r : calls().list_calls(partner_, filter, {page, 2}).items) {
+      if (r.switch_call_id == "a-4") {
+        seen = true;
+        EXPECT_EQ(call_status(r), CallStatus::answered);
+      }
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(SqlCdrTotalsTest, ErasingACallerIsSeenByTheCallersListingOnEveryNode) {
+  auto second_node = open_store(database_.location(), clock_);
+  record_calls(9, "a-");
+  CallRecordFilter by_caller;
+  by_caller.caller = "+46701111111";
+  EXPECT_EQ(second_node->calls().list_calls(partner_, by_caller, {1, 2}).total, 3);
+  expect_exact(*second_node);
+  calls().erase_caller(partner_, "+46701111111");
+  EXPECT_EQ(second_node->calls().list_calls(partner_, by_caller, {1, 2}).total, 0);
+  EXPECT_TRUE(second_node->calls().list_calls(partner_, by_caller, {1, 2}).items.empty());
+  by_caller.caller = "";
+  EXPECT_EQ(second_node->calls().list_calls(partner_, by_caller, {0, 2}).total, 3);
+  expect_exact(*second_node);
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 9);
+}
+
+TEST_F(SqlCdrTotalsTest, DeletingACustomerTakesItsCallsOutOfEveryTotal) {
+  auto second_node = open_store(database_.location(), clock_);
+  record_calls(10, "a-");
+  CallRecord out = inbound("out-1", t0_);
+  out.direction = CallDirection::outbound;
+  out.customer_id = other_customer_;
+  calls().record_call(out);
+  expect_exact(*second_node);
+  auto source = *store_->sources().find_source(partner_, other_source_);
+  source.lifecycle.deleted_at = clock_.now();
+  store_->sources().update_source(source);
+  clock_.advance(days(61));  // past the quarantine: the source is archived
+  store_->customers().delete_customer(partner_, other_customer_);
+  expect_exact(*second_node);
+  EXPECT_EQ(second_node->calls().list_calls(partner_, {}, {}).total, 5);
+  CallRecordFilter outbound;
+  outbound.direction = CallDirection::outbound;
+  EXPECT_EQ(second_node->calls().list_calls(partner_, outbound, {}).total, 0);
+  EXPECT_EQ(counted(partner_, CallDirection::outbound), 0);
+}
+
+TEST_F(SqlCdrTotalsTest, NoPartnerIsServedWhatAnotherPartnersListingLeftBehind) {
+  record_calls(7, "a-");
+  const Id other_partner = make_partner("other");
+  const Id their_customer = make_customer(other_partner, "K-9");
+  CallRecord theirs = inbound("x-1", t0_ + seconds(10));
+  theirs.partner_id = other_partner;
+  theirs.customer_id = their_customer;
+  const Id their_call = calls().record_call(theirs).id;
+  // The same filters and pages, asked by one partner and then the other.
+  for (auto filter : filters()) {
+    filter.customer_id.reset();
+    filter.source_id.reset();
+    const auto ours = calls().list_calls(partner_, filter, {1, 2});
+    const auto their_page = calls().list_calls(other_partner, filter, {1, 2});
+    EXPECT_TRUE(their_page.items.empty());
+    EXPECT_LE(their_page.total, 1);
+    EXPECT_EQ(calls().list_calls(partner_, filter, {1, 2}).total, ours.total);
+  }
+  CallRecordFilter by_id;
+  by_id.cdr_id = their_call;
+  EXPECT_EQ(calls().list_calls(other_partner, by_id, {}).total, 1);
+  EXPECT_EQ(calls().list_calls(partner_, by_id, {}).total, 0);
+  EXPECT_EQ(calls().list_calls(other_partner, {}, {}).total, 1);
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 7);
+}
+
+TEST_F(SqlCdrTotalsTest, MigrationCountsTheCallsOlderVersionsStored) {
+  record_calls(11, "a-");
+  CallRecord out = inbound("out-1", t0_);
+  out.direction = CallDirection::outbound;
+  calls().record_call(out);
+  store_.reset();
+  {
+    // Back to schema version 23, which kept no counts.
+    const auto db = database_.open_raw();
+    SqlTransaction tx(*db, TxMode::write);
+    db->exec("DROP TABLE cdr_counts; DELETE FROM schema_migrations WHERE version = 24;");
+    tx.commit();
+  }
+  reopen();
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 11);
+  CallRecordFilter outbound;
+  outbound.direction = CallDirection::outbound;
+  EXPECT_EQ(calls().list_calls(partner_, outbound, {}).total, 1);
+  expect_exact(*store_);
+}
+
 // ---- the switch's lookup of a tracking number ----
 
 TEST_F(SqlCallRecordStoreTest, FindSourceHoldingFollowsTheNumbersHolder) {

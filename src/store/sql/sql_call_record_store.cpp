@@ -184,7 +184,69 @@ std::string erase_caller_in_payload(const std::string& payload) {
 const std::string kPartnersCustomers =
     " AND customer_id IN (SELECT id FROM customers WHERE partner_id = :partner_id)";
 
+// cdr_counts has this many rows per partner and direction (migration v24: concurrent inserts
+// on PostgreSQL would otherwise queue behind one row's lock); a record counts in the slot of
+// its id modulo this.
+constexpr std::int64_t kCountSlots = 8;
+
+struct CdrCounts {
+  std::int64_t calls = 0;
+  std::int64_t changes = 0;  // rises with every write that changes what a listing selects
+};
+
+CdrCounts read_cdr_counts(SqlDatabase& db, Id partner_id, CallDirection direction) {
+  auto stmt = db.prepare(
+      "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT), CAST(COALESCE(SUM(changes), 0) AS BIGINT)"
+      " FROM cdr_counts WHERE partner_id = :partner_id AND direction = :direction");
+  stmt.bind(":partner_id", partner_id).bind(":direction", to_string(direction));
+  stmt.step();
+  return {stmt.int64(0), stmt.int64(1)};
+}
+
+void count_cdr_added(SqlDatabase& db, const CallRecord& record) {
+  db.prepare(
+        "INSERT INTO cdr_counts (partner_id, direction, slot, calls, changes)"
+        " VALUES (:partner_id, :direction, :slot, 1, 1) ON CONFLICT (partner_id, direction, slot)"
+        " DO UPDATE SET calls = cdr_counts.calls + 1, changes = cdr_counts.changes + 1")
+      .bind(":partner_id", record.partner_id)
+      .bind(":direction", to_string(record.direction))
+      .bind(":slot", record.id % kCountSlots)
+      .run();
+}
+
+// Whether the filter selects fewer than all of the partner's records in its direction.
+bool narrows(const CallRecordFilter& filter) {
+  return filter.from || filter.to || filter.customer_id || filter.source_id || filter.cdr_id ||
+         filter.caller;
+}
+
 }  // namespace
+
+void count_customers_cdrs_removed(SqlDatabase& db, Id partner_id, Id customer_id) {
+  db.prepare(
+        "UPDATE cdr_counts SET calls = calls - (SELECT COUNT(*) FROM cdrs c"
+        " WHERE c.customer_id = :customer_id AND c.direction = cdr_counts.direction"
+        " AND c.id % 8 = cdr_counts.slot), changes = changes + 1 WHERE partner_id = :partner_id")
+      .bind(":customer_id", customer_id)
+      .bind(":partner_id", partner_id)
+      .run();
+}
+
+void count_cdrs_changed(SqlDatabase& db, Id partner_id) {
+  db.prepare("UPDATE cdr_counts SET changes = changes + 1 WHERE partner_id = :partner_id")
+      .bind(":partner_id", partner_id)
+      .run();
+}
+
+void recount_cdrs(SqlDatabase& db) {
+  // `changes` stays as imported: the database was empty, so no node derived anything from it.
+  db.exec("UPDATE cdr_counts SET calls = 0");
+  db.exec(
+      "INSERT INTO cdr_counts (partner_id, direction, slot, calls, changes)"
+      " SELECT partner_id, direction, id % 8, COUNT(*), 1 FROM cdrs WHERE 1 = 1"
+      " GROUP BY partner_id, direction, id % 8"
+      " ON CONFLICT (partner_id, direction, slot) DO UPDATE SET calls = excluded.calls");
+}
 
 namespace {
 
@@ -315,6 +377,8 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
     write_call_event(db_, kCallCompleted, stored, clock_.now());
     queue_call_notifications(db_, CallRecord{}, stored, clock_.now());
   }
+  // Last, so the count's row lock (PostgreSQL) is held only for the commit.
+  count_cdr_added(db_, stored);
   tx.commit();
   return stored;
 }
@@ -413,14 +477,73 @@ std::optional<CallRecord> SqlCallRecordStore::find_call(Id partner_id, Id cdr_id
   return read_call_record(stmt);
 }
 
+// The partner's counts are read in the listing's snapshot: the total of an unfiltered listing
+// is their sum, and what this node derived before under the same change count (a filtered
+// total, the row before a page) still holds in this snapshot (docs/storage.md, "CDR listing").
 Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordFilter& filter,
                                                 PageRequest page) {
-  const std::string where = where_clause(filter);
+  const std::int64_t size = std::max(page.pagesize, 0);
+  const std::int64_t offset = std::max(page.page, 0) * size;
   const char* order = filter.newest_first ? "start DESC, id DESC" : "start, id";
   SqlTransaction tx(db_, Mode::read);
-  return read_page(
-      db_, kColumns, where, order, page,
-      [&](SqlStatement& stmt) { bind_filter(stmt, partner_id, filter); }, read_call_record);
+  const auto counts = read_cdr_counts(db_, partner_id, filter.direction);
+  Page<CallRecord> result;
+
+  // A page after a known row seeks from it; any other page but the first reads the row before
+  // it too, to know it next time.
+  std::optional<CdrListingCache::Boundary> after;
+  if (offset > 0) after = listing_cache_.boundary(partner_id, filter, offset, counts.changes);
+  auto seek = filter;
+  std::string where = where_clause(filter);
+  std::int64_t skip = offset;
+  std::int64_t limit = size;
+  if (after) {
+    (filter.newest_first ? seek.to : seek.from) = TimePoint(std::chrono::seconds(after->start));
+    where += filter.newest_first ? " AND (start < :after_start OR id < :after_id)"
+                                 : " AND (start > :after_start OR id > :after_id)";
+    skip = 0;
+  } else if (offset > 0 && size > 0) {
+    skip = offset - 1;
+    limit = size + 1;
+  }
+  {
+    auto rows = db_.prepare("SELECT " + kColumns + where + " ORDER BY " + order +
+                            " LIMIT :limit OFFSET :offset");
+    bind_filter(rows, partner_id, seek);
+    if (after) rows.bind(":after_start", after->start).bind(":after_id", after->id);
+    rows.bind(":limit", limit).bind(":offset", skip);
+    // Reserved: a vector growing by doubling copies every record it holds (CallRecord's move
+    // may throw), which perf showed as CallAttribution copies.
+    result.items.reserve(static_cast<std::size_t>(size));
+    bool before_page = !after && skip != offset;
+    while (rows.step()) {
+      if (before_page) {
+        before_page = false;
+        listing_cache_.remember_boundary(partner_id, filter, offset, counts.changes,
+                                         {rows.time(18).time_since_epoch().count(), rows.int64(0)});
+        continue;
+      }
+      result.items.push_back(read_call_record(rows));
+    }
+  }
+  if (size > 0 && static_cast<std::int64_t>(result.items.size()) == size) {
+    const auto& last = result.items.back();
+    listing_cache_.remember_boundary(partner_id, filter, offset + size, counts.changes,
+                                     {last.start.time_since_epoch().count(), last.id});
+  }
+
+  if (!narrows(filter)) {
+    result.total = counts.calls;
+  } else if (const auto total = listing_cache_.total(partner_id, filter, counts.changes)) {
+    result.total = *total;
+  } else {
+    auto count = db_.prepare("SELECT COUNT(*)" + where_clause(filter));
+    bind_filter(count, partner_id, filter);
+    count.step();
+    result.total = count.int64(0);
+    listing_cache_.remember_total(partner_id, filter, counts.changes, result.total);
+  }
+  return result;
 }
 
 // The caller's records are found by their number under the partner's scope. The call
@@ -451,6 +574,7 @@ CallRecordStore::ErasedCaller SqlCallRecordStore::erase_caller(Id partner_id,
     while (rows.step()) calls.push_back(rows.int64(0));
   }
   ErasedCaller erased{.calls = calls.size()};
+  if (!calls.empty()) count_cdrs_changed(db_, partner_id);
   for (const Id cdr_id : calls) {
     erased.events += rewrite_call_events(db_, cdr_id, erase_caller_in_payload);
     erase_call_mails(db_, cdr_id);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "store/call_record_store.hpp"
+#include "store/sql/cdr_listing_cache.hpp"
 #include "store/sql/sql_sub_store.hpp"
 
 namespace callsight {
@@ -12,6 +13,16 @@ std::optional<CallRecord> find_call_record(SqlDatabase& db, Id cdr_id, bool lock
 // The same by the switch's id for the call (its SIP Call-ID).
 std::optional<CallRecord> find_call_record(SqlDatabase& db, std::string_view switch_call_id,
                                            bool lock_row);
+
+// The partner's record counts (cdr_counts, docs/storage.md "CDR listing"), kept in the
+// transaction that changes the records. Every write that adds or removes a partner's records,
+// or changes a field a listing filters by, goes through one of these:
+// The customer's records are about to be deleted (with the customer).
+void count_customers_cdrs_removed(SqlDatabase& db, Id partner_id, Id customer_id);
+// Filtered fields of the partner's records changed (a caller erased): only `changes` moves.
+void count_cdrs_changed(SqlDatabase& db, Id partner_id);
+// Counts every record again (after an import, whose stream may carry any counts).
+void recount_cdrs(SqlDatabase& db);
 
 class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
  public:
@@ -43,6 +54,8 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   CallAttribution attribute(const CallRecord& record);
   bool is_pool(Id source_id);
   void erase_recording(Id cdr_id, ErasedCaller& erased);
+
+  CdrListingCache listing_cache_;
 };
 
 }  // namespace callsight

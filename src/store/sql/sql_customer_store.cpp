@@ -1,6 +1,7 @@
 #include "store/sql/sql_customer_store.hpp"
 
 #include "core/time_format.hpp"
+#include "store/sql/sql_call_record_store.hpp"
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 
@@ -167,7 +168,9 @@ Customer SqlCustomerStore::delete_customer(Id partner_id, Id customer_id) {
     }
   }
   // Archived sources go with the customer; their numbers' holder is cleared by the foreign
-  // key (ON DELETE SET NULL) and their rules by cascade.
+  // key (ON DELETE SET NULL) and their rules by cascade. Its call records go by cascade too,
+  // out of the partner's counts first.
+  count_customers_cdrs_removed(db_, partner_id, customer_id);
   for (const char* sql :
        {"DELETE FROM users WHERE customer_id = :id", "DELETE FROM sources WHERE customer_id = :id",
         "DELETE FROM customers WHERE id = :id"}) {

@@ -12,6 +12,7 @@
 #include "common/text.hpp"
 #include "common/utf8.hpp"
 #include "store/postgres/pg_database.hpp"
+#include "store/sql/sql_call_record_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/store.hpp"
 
@@ -473,6 +474,7 @@ TransferSummary import_database(SqlDatabase& db, std::istream& in) {
                      "; migrate both to the same version first (`callsight migrate`)");
   }
   require_empty(db, tables);
+  const bool counts_cdrs = has_table(tables, "cdr_counts");
 
   Importer importer(db, std::move(tables));
   while (std::getline(in, text)) {
@@ -486,6 +488,9 @@ TransferSummary import_database(SqlDatabase& db, std::istream& in) {
   }
   if (in.bad()) throw StoreError("cannot read the export stream");
   const auto summary = importer.summary(version);
+  // Counts kept beside the records are derived here, not taken from the stream, which an
+  // edited export (or one cut to a subset) would make wrong.
+  if (counts_cdrs) recount_cdrs(db);
   tx.commit();
   return summary;
 }

@@ -107,7 +107,10 @@ SqliteConnection::SqliteConnection(const std::string& path, bool writer) {
   struct Closer {
     void operator()(sqlite3* db) const { sqlite3_close(db); }
   };
-  const int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0);
+  // NOMUTEX: a connection is lent to one transaction, on one thread, at a time (its statement
+  // cache relies on that too), so SQLite's own lock around every call only cost time: one lock
+  // and unlock per column read, about 8% of a 1000-row CDR listing (perf).
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<sqlite3, Closer> owned(raw);

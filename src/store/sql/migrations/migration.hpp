@@ -40,13 +40,14 @@ extern const Migration kMigration20;
 extern const Migration kMigration21;
 extern const Migration kMigration22;
 extern const Migration kMigration23;
+extern const Migration kMigration24;
 
 // Every version, oldest first.
-inline constexpr std::array<const Migration*, 23> kMigrations = {
+inline constexpr std::array<const Migration*, 24> kMigrations = {
     &kMigration1,  &kMigration2,  &kMigration3,  &kMigration4,  &kMigration5,  &kMigration6,
     &kMigration7,  &kMigration8,  &kMigration9,  &kMigration10, &kMigration11, &kMigration12,
     &kMigration13, &kMigration14, &kMigration15, &kMigration16, &kMigration17, &kMigration18,
-    &kMigration19, &kMigration20, &kMigration21, &kMigration22, &kMigration23,
+    &kMigration19, &kMigration20, &kMigration21, &kMigration22, &kMigration23, &kMigration24,
 };
 
 }  // namespace callsight
