@@ -102,4 +102,15 @@ ChildResult run_child(const std::vector<std::string>& argv, std::chrono::millise
   return result;
 }
 
+void run_child_step(const char* step, const std::vector<std::string>& argv,
+                    std::chrono::milliseconds timeout) {
+  const auto result = run_child(argv, timeout);
+  if (result.succeeded()) return;
+  std::string why = !result.started    ? result.error
+                    : result.timed_out ? "timed out"
+                                       : "exit code " + std::to_string(result.exit_code);
+  if (!result.stderr_tail.empty()) why += ": " + result.stderr_tail;
+  throw std::runtime_error(std::string(step) + " failed (" + why + ")");
+}
+
 }  // namespace callsight::media

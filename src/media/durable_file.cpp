@@ -5,7 +5,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <system_error>
 
 #include "common/random.hpp"
 #include "core/media/media_error.hpp"
@@ -69,6 +72,17 @@ void write_file_in_pieces(const std::filesystem::path& path,
     }
   }
   if (close(fd) != 0) fail("temporary file close");
+}
+
+std::string read_small_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void remove_if_present(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
 }
 
 }  // namespace callsight::media

@@ -32,4 +32,10 @@ class TemporaryFile {
 void write_file_in_pieces(const std::filesystem::path& path,
                           const std::function<std::string()>& next_piece);
 
+// A small file's whole content; empty when it cannot be read.
+std::string read_small_file(const std::filesystem::path& path);
+
+// Removes the file if it is there; a failure is left for the next pass to meet.
+void remove_if_present(const std::filesystem::path& path);
+
 }  // namespace callsight::media

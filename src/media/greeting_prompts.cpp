@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -12,6 +11,7 @@
 #include "core/source_settings.hpp"
 #include "core/voicemail_greeting.hpp"
 #include "media/child_process.hpp"
+#include "media/durable_file.hpp"
 #include "store/greeting_store.hpp"
 #include "store/source_store.hpp"
 
@@ -20,28 +20,6 @@ namespace {
 
 // A sox WAV header is 44 bytes; less than 10 ms of 16-bit audio after it is no greeting.
 constexpr std::uintmax_t kMinGreetingFileBytes = 44 + 160;
-
-std::string read_marker(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void remove_file_quietly(const std::filesystem::path& path) {
-  std::error_code ignored;
-  std::filesystem::remove(path, ignored);
-}
-
-void run_greeting_step(const char* step, const std::vector<std::string>& argv,
-                       std::chrono::milliseconds timeout) {
-  const auto result = run_child(argv, timeout);
-  if (result.succeeded()) return;
-  std::string why = !result.started    ? result.error
-                    : result.timed_out ? "timed out"
-                                       : "exit code " + std::to_string(result.exit_code);
-  if (!result.stderr_tail.empty()) why += ": " + result.stderr_tail;
-  throw std::runtime_error(std::string(step) + " failed (" + why + ")");
-}
 
 std::string base_name(Id greeting_id) { return "greeting-" + std::to_string(greeting_id); }
 
@@ -111,7 +89,7 @@ GreetingPass GreetingPrompts::run_once() {
         continue;
       }
       const auto base = options_.directory / base_name(greeting_id);
-      if (read_marker(base.string() + ".txt") == marker &&
+      if (read_small_file(base.string() + ".txt") == marker &&
           std::filesystem::exists(base.string() + ".wav")) {
         ++pass.current;
         continue;
@@ -151,7 +129,7 @@ GreetingPass GreetingPrompts::run_once() {
     const auto name = it->path().filename().string();
     const auto id = greeting_file_id(name);
     if (!id || kept.contains(*id)) continue;
-    remove_file_quietly(it->path());
+    remove_if_present(it->path());
     if (name.ends_with(".wav")) {
       ++pass.removed;
       outcomes_.labels({"removed"}).inc();
@@ -169,9 +147,9 @@ void GreetingPrompts::render(Id greeting_id, const std::string& audio) {
   const auto decoded = base + ".decoded.tmp.wav";
   const auto prompt = base + ".tmp.wav";
   const auto clean = [&] {
-    remove_file_quietly(upload);
-    remove_file_quietly(decoded);
-    remove_file_quietly(prompt);
+    remove_if_present(upload);
+    remove_if_present(decoded);
+    remove_if_present(prompt);
   };
   try {
     const auto format = greeting_audio_format(audio);
@@ -184,13 +162,13 @@ void GreetingPrompts::render(Id greeting_id, const std::string& audio) {
     std::string wav = upload;
     if (format == GreetingAudioFormat::mp3) {
       // Debian's sox reads no MP3; lame decodes it to WAV.
-      run_greeting_step("lame", {options_.lame, "--quiet", "--decode", upload, decoded},
-                        options_.timeout);
+      run_child_step("lame", {options_.lame, "--quiet", "--decode", upload, decoded},
+                     options_.timeout);
       wav = decoded;
     }
     // As scripts/make-prompts: 8 kHz mono 16-bit, no dither, cut at the longest greeting the
     // voicemail platform's silent account allows for.
-    run_greeting_step(
+    run_child_step(
         "sox",
         {options_.sox, "-D", "-t", "wav", wav, "-r", "8000", "-c", "1", "-b", "16", "-e",
          "signed-integer", prompt, "trim", "0", std::to_string(kMaxPlayedGreetingSeconds)},

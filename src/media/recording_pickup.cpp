@@ -4,11 +4,11 @@
 
 #include <cctype>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <system_error>
 
 #include "core/recording.hpp"
+#include "media/durable_file.hpp"
 #include "media/recording_converter.hpp"
 #include "store/call_record_store.hpp"
 #include "store/mail_store.hpp"
@@ -39,17 +39,6 @@ std::optional<std::string> percent_decoded(std::string_view text) {
     i += 2;
   }
   return out;
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.filename().string());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void remove_quietly(const std::filesystem::path& path) {
-  std::error_code ignored;
-  std::filesystem::remove(path, ignored);
 }
 
 std::chrono::seconds age_of(const std::filesystem::path& path) {
@@ -149,7 +138,7 @@ PickupPass RecordingPickup::run_once() {
 RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& metadata,
                                                   PickupPass& pass) {
   const auto call_id = call_id_of_metadata(metadata.filename().string());
-  const auto text = read_text(metadata);
+  const auto text = read_small_file(metadata);
   const auto pcap = pcap_of_metadata(text);
   if (!call_id || !pcap) throw std::runtime_error("not an rtpengine metadata file");
   // The spool's own pcaps/ (the metadata names rtpengine's path, which a node sharing the
@@ -162,8 +151,8 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
   }
   if (!call->ended_at && age_of(metadata) < options_.end_wait) return Outcome::waiting;
   if (!keeps_recording(*call)) {
-    remove_quietly(local_pcap);
-    remove_quietly(metadata);
+    remove_if_present(local_pcap);
+    remove_if_present(metadata);
     outcomes_.labels({"discarded"}).inc();
     return Outcome::discarded;
   }
@@ -188,8 +177,8 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
       ++pass.voicemail_mails;
     }
     outcomes_.labels({stored.added ? "stored" : "discarded"}).inc();
-    remove_quietly(local_pcap);
-    remove_quietly(metadata);
+    remove_if_present(local_pcap);
+    remove_if_present(metadata);
     if (stored.added) {
       spdlog::info("recordings: call {} recorded, {} ms, recording {}", call->id, file.duration_ms,
                    stored.recording.recording_id);
@@ -217,7 +206,7 @@ void RecordingPickup::set_aside(const std::filesystem::path& metadata) {
   std::filesystem::create_directories(failed);
   std::error_code ignored;
   try {
-    if (const auto pcap = pcap_of_metadata(read_text(metadata))) {
+    if (const auto pcap = pcap_of_metadata(read_small_file(metadata))) {
       std::filesystem::rename(options_.spool / "pcaps" / pcap->filename(),
                               failed / pcap->filename(), ignored);
     }

@@ -3,40 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <stdexcept>
-#include <system_error>
 
 #include "media/child_process.hpp"
+#include "media/durable_file.hpp"
 #include "store/source_store.hpp"
 
 namespace callsight::media {
-namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void remove_quietly(const std::filesystem::path& path) {
-  std::error_code ignored;
-  std::filesystem::remove(path, ignored);
-}
-
-void run_step(const char* step, const std::vector<std::string>& argv,
-              std::chrono::milliseconds timeout) {
-  const auto result = run_child(argv, timeout);
-  if (result.succeeded()) return;
-  std::string why = !result.started    ? result.error
-                    : result.timed_out ? "timed out"
-                                       : "exit code " + std::to_string(result.exit_code);
-  if (!result.stderr_tail.empty()) why += ": " + result.stderr_tail;
-  throw std::runtime_error(std::string(step) + " failed (" + why + ")");
-}
-
-}  // namespace
 
 std::string whisper_text(const std::string& source_name) {
   const auto first = source_name.find_first_not_of(" \t\r\n");
@@ -72,7 +46,7 @@ WhisperPass WhisperPrompts::run_once() {
     const auto text = whisper_text(source.name);
     if (text.empty()) continue;
     const auto base = "whisper-" + std::to_string(source.id);
-    if (read_text(options_.directory / (base + ".txt")) == text &&
+    if (read_small_file(options_.directory / (base + ".txt")) == text &&
         std::filesystem::exists(options_.directory / (base + ".wav"))) {
       ++pass.current;
       continue;
@@ -97,24 +71,24 @@ void WhisperPrompts::render(Id source_id, const std::string& text) {
   const auto prompt = base.string() + ".tmp.wav";
   try {
     // "--" ends the options: a name starting with '-' is words, not a flag.
-    run_step("espeak-ng",
-             {options_.espeak, "-v", options_.voice, "-s", "150", "-w", speech, "--", text},
-             options_.timeout);
+    run_child_step("espeak-ng",
+                   {options_.espeak, "-v", options_.voice, "-s", "150", "-w", speech, "--", text},
+                   options_.timeout);
     // As scripts/make-prompts: 8 kHz mono 16-bit, no dither (the same name, the same bytes).
-    run_step("sox",
-             {options_.sox, "-D", speech, "-r", "8000", "-c", "1", "-b", "16", "-e",
-              "signed-integer", prompt},
-             options_.timeout);
+    run_child_step("sox",
+                   {options_.sox, "-D", speech, "-r", "8000", "-c", "1", "-b", "16", "-e",
+                    "signed-integer", prompt},
+                   options_.timeout);
     std::filesystem::rename(prompt, base.string() + ".wav");
     std::ofstream said(base.string() + ".txt", std::ios::binary | std::ios::trunc);
     said << text;
     if (!said.flush()) throw std::runtime_error("cannot write the prompt's text file");
   } catch (...) {
-    remove_quietly(speech);
-    remove_quietly(prompt);
+    remove_if_present(speech);
+    remove_if_present(prompt);
     throw;
   }
-  remove_quietly(speech);
+  remove_if_present(speech);
 }
 
 }  // namespace callsight::media
