@@ -89,31 +89,26 @@ http::Response json_response(int status, const Json& body,
 
 // One number request served: the pool that serves the visit and what it handed out.
 struct Served {
-  DniSite site;
-  DniSitePool pool;
+  std::shared_ptr<const DniSite> site;
+  const DniSitePool* pool = nullptr;  // one of site's
   std::optional<std::string> cors_origin;
   std::optional<DniNumberAnswer> answer;  // none: a crawler, shown the page's own numbers
 };
 
-DniSite require_site(Store& store, const std::string& advid) {
-  auto site = store.dni().find_site(advid);
-  if (!site) refuse(404, "not_found", "advid", "no customer has this advid");
-  return *site;
-}
-
 // The pool that serves the visit, if the page may ask for its numbers.
-Served locate(Store& store, const http::Request& request, const dni::Visit& visit,
+Served locate(DniSites& sites, const http::Request& request, const dni::Visit& visit,
               const std::string& advid) {
-  Served served{.site = require_site(store, advid)};
-  served.pool = pool_for_visit(served.site, visit);
-  served.cors_origin = check_origin(request, served.pool.settings.allowed_origins);
+  Served served{.site = sites.require(advid)};
+  served.pool = &pool_for_visit(*served.site, visit);
+  served.cors_origin = check_origin(request, served.pool->settings.allowed_origins);
   return served;
 }
 
-Served serve_number(Store& store, const http::Request& request, const VisitInput& input) {
+Served serve_number(Store& store, DniSites& sites, const http::Request& request,
+                    const VisitInput& input) {
   const auto visit = dni::read_visit(input.url, input.referrer, input.ga_cookie);
-  auto served = locate(store, request, visit, input.advid);
-  served.answer = hand_out(store, served.site, served.pool, visit,
+  auto served = locate(sites, request, visit, input.advid);
+  served.answer = hand_out(store, *served.site, *served.pool, visit,
                            {.session_id = input.session_id,
                             .visitor_id = input.visitor_id,
                             .consent = input.consent,
@@ -144,18 +139,18 @@ Json number_json(const Served& served) {
   const auto& answer = *served.answer;
   const auto number = shown_number(answer);
   Json replace = Json::array();
-  for (const auto& printed : served.pool.settings.numbers_to_replace) {
+  for (const auto& printed : served.pool->settings.numbers_to_replace) {
     replace.push_back({{"e164", printed}, {"formatted", format_national(printed)}});
   }
   Json json = {{"status", "success"},
                {"session_id", answer.session_id},
                {"visitor_id", str_or_null(answer.visitor_id)},
-               {"pool_id", str(served.pool.id)},
+               {"pool_id", str(served.pool->id)},
                {"shown", std::string(number ? shown_name(answer.verdict) : "none")},
                {"number", str_or_null(number)},
                {"formatted_number", number ? Json(format_national(*number)) : Json()},
                {"numbers_to_replace", replace},
-               {"heartbeat_seconds", str(heartbeat_seconds(served.pool))}};
+               {"heartbeat_seconds", str(heartbeat_seconds(*served.pool))}};
   // Freespee's words for a contract's ceiling: the visitor still sees the fallback number.
   if (answer.verdict == dni::Pick::capped)
     json["message"] = std::string(dni::reason(answer.verdict));
@@ -169,15 +164,17 @@ http::Response blocked_user_agent(const Served& served) {
   return json_response(403, {{"errors", Json::array({error})}}, served.cors_origin);
 }
 
-http::Response get_number(Store& store, const http::Request& request, http::Params& params) {
-  const auto served = serve_number(store, request, read_visit_input(params));
+http::Response get_number(Store& store, DniSites& sites, const http::Request& request,
+                          http::Params& params) {
+  const auto served = serve_number(store, sites, request, read_visit_input(params));
   if (!served.answer) return blocked_user_agent(served);
   return json_response(200, number_json(served), served.cors_origin);
 }
 
 // amp-call-tracking: an empty phoneNumber keeps the page's own number.
-http::Response get_amp_number(Store& store, const http::Request& request, http::Params& params) {
-  const auto served = serve_number(store, request, read_visit_input(params));
+http::Response get_amp_number(Store& store, DniSites& sites, const http::Request& request,
+                              http::Params& params) {
+  const auto served = serve_number(store, sites, request, read_visit_input(params));
   const auto number = served.answer ? shown_number(*served.answer) : std::nullopt;
   return json_response(200,
                        {{"phoneNumber", number.value_or("")},
@@ -194,25 +191,26 @@ struct PoolSession {
   std::optional<std::string> cors_origin;
 };
 
-PoolSession read_pool_session(Store& store, const http::Request& request, http::Params& params) {
+PoolSession read_pool_session(DniSites& sites, const http::Request& request, http::Params& params) {
   Fields fields(params);
   const auto advid = read_client_id(fields, "advid", Presence::required);
   const auto pool_id = fields.id("pool_id", Presence::required);
   const auto session_id = read_client_id(fields, "session_id", Presence::required);
   fields.throw_if_errors();
-  const auto site = require_site(store, *advid);
-  const auto pool = std::find_if(site.pools.begin(), site.pools.end(),
+  const auto site = sites.require(*advid);
+  const auto pool = std::find_if(site->pools.begin(), site->pools.end(),
                                  [&](const DniSitePool& pool) { return pool.id == *pool_id; });
-  if (pool == site.pools.end())
+  if (pool == site->pools.end())
     refuse(404, "not_found", "pool_id", "this customer has no such pool");
-  return {.partner_id = site.partner_id,
+  return {.partner_id = site->partner_id,
           .pool_id = *pool_id,
           .session_id = *session_id,
           .cors_origin = check_origin(request, pool->settings.allowed_origins)};
 }
 
-http::Response post_heartbeat(Store& store, const http::Request& request, http::Params& params) {
-  const auto held = read_pool_session(store, request, params);
+http::Response post_heartbeat(Store& store, DniSites& sites, const http::Request& request,
+                              http::Params& params) {
+  const auto held = read_pool_session(sites, request, params);
   const bool leased = store.dni().heartbeat(held.partner_id, held.pool_id, held.session_id);
   return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}},
                        held.cors_origin);
@@ -220,8 +218,9 @@ http::Response post_heartbeat(Store& store, const http::Request& request, http::
 
 // A page or app that knows the visitor is done (a form sent, an app closed) gives the number
 // back: its lease ends now, grace and cooldown still follow, so the pool needs fewer numbers.
-http::Response post_release(Store& store, const http::Request& request, http::Params& params) {
-  const auto held = read_pool_session(store, request, params);
+http::Response post_release(Store& store, DniSites& sites, const http::Request& request,
+                            http::Params& params) {
+  const auto held = read_pool_session(sites, request, params);
   const bool released = store.dni().release(held.partner_id, held.pool_id, held.session_id);
   return json_response(200, {{"status", "success"}, {"released", released ? "1" : "0"}},
                        held.cors_origin);
@@ -250,15 +249,15 @@ http::Response jsonp_response(const std::string& callback, const Json& body,
 
 // Freespee's pre-flight: which numbers the page should look for, and whose they are; no
 // number is taken.
-http::Response dncs_preflight(Store& store, const http::Request& request,
+http::Response dncs_preflight(Store& store, DniSites& sites, const http::Request& request,
                               const dni::DncsPathRequest& dncs, const VisitInput& input) {
   const auto served = locate(
-      store, request, dni::read_visit(input.url, input.referrer, input.ga_cookie), input.advid);
+      sites, request, dni::read_visit(input.url, input.referrer, input.ga_cookie), input.advid);
   const auto customer =
-      store.customers().find_customer(served.site.partner_id, served.site.customer_id);
+      store.customers().find_customer(served.site->partner_id, served.site->customer_id);
   if (!customer) refuse(404, "not_found", "advid", "no customer has this advid");
   Json numbers = Json::array();
-  for (const auto& printed : served.pool.settings.numbers_to_replace) {
+  for (const auto& printed : served.pool->settings.numbers_to_replace) {
     numbers.push_back({{"number", format_national(printed)},
                        {"custnr", customer->custnr},
                        {"custname", customer->name}});
@@ -271,7 +270,8 @@ http::Response dncs_preflight(Store& store, const http::Request& request,
 
 // A script built for Freespee keeps its own cookies, so its visitor id is kept: the site
 // chose to run it.
-http::Response get_dncs(Store& store, const http::Request& request, const std::string& segments) {
+http::Response get_dncs(Store& store, DniSites& sites, const http::Request& request,
+                        const std::string& segments) {
   auto parsed = dni::parse_dncs_path(segments);
   if (!parsed.request) {
     refuse(400, "invalid", parsed.bad_parameter,
@@ -297,8 +297,8 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
   require_no_nul(input.url, "url");
   require_no_nul(input.referrer, "referrer");
   require_no_nul(input.ga_cookie, "parameters");
-  if (dncs.preflight) return dncs_preflight(store, request, dncs, input);
-  const auto served = serve_number(store, request, input);
+  if (dncs.preflight) return dncs_preflight(store, sites, request, dncs, input);
+  const auto served = serve_number(store, sites, request, input);
   if (!served.answer) {
     return jsonp_response(
         dncs.callback,
@@ -315,7 +315,7 @@ http::Response get_dncs(Store& store, const http::Request& request, const std::s
        {"ext_track", ""},
        {"clear_cookie", false},
        {"cbw_enabled", false},
-       {"numbers", dncs_numbers(served.site, served.pool, answer, dncs.numbers_to_replace)}},
+       {"numbers", dncs_numbers(*served.site, *served.pool, answer, dncs.numbers_to_replace)}},
       served.cors_origin);
 }
 
@@ -342,16 +342,16 @@ bool is_header_name_list(std::string_view names) {
 // its pool as any other. The headers asked for are allowed: these paths read none but Origin,
 // Referer and User-Agent, and only a form body. Other origins get no CORS header, so the
 // browser sends nothing.
-http::Response answer_preflight(Store& store, const http::Request& request, http::Params& params,
+http::Response answer_preflight(DniSites& sites, const http::Request& request, http::Params& params,
                                 const std::vector<std::string>& methods,
                                 const std::string& methods_text) {
   constexpr std::string_view kPreflightSeconds = "600";
   Fields fields(params);
   const auto advid = read_client_id(fields, "advid", Presence::required);
   fields.throw_if_errors();
-  const auto site = require_site(store, *advid);
+  const auto site = sites.require(*advid);
   const std::string origin(*request.header("origin"));
-  if (std::none_of(site.pools.begin(), site.pools.end(), [&](const DniSitePool& pool) {
+  if (std::none_of(site->pools.begin(), site->pools.end(), [&](const DniSitePool& pool) {
         return dni::is_allowed_origin(origin, pool.settings.allowed_origins);
       })) {
     refuse(403, "origin_not_allowed", "Origin", "this site may not ask for the customer's numbers");
@@ -380,7 +380,10 @@ std::optional<RateLimiter> address_limiter(double requests_per_minute) {
 }  // namespace
 
 DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per_minute)
-    : store_(store), clock_(clock), per_address_(address_limiter(requests_per_minute)) {
+    : store_(store),
+      clock_(clock),
+      sites_(store),
+      per_address_(address_limiter(requests_per_minute)) {
   router_.add("GET", "/dni.js", [](const http::Request&, http::Params&) {
     http::Response response{
         200, "application/javascript; charset=utf-8", {}, std::string(browser_script())};
@@ -391,19 +394,19 @@ DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per
     return response;
   });
   router_.add("GET", "/dni/number", [this](const http::Request& request, http::Params& params) {
-    return get_number(store_, request, params);
+    return get_number(store_, sites_, request, params);
   });
   router_.add("POST", "/dni/number", [this](const http::Request& request, http::Params& params) {
-    return get_number(store_, request, params);
+    return get_number(store_, sites_, request, params);
   });
   router_.add("GET", "/dni/amp", [this](const http::Request& request, http::Params& params) {
-    return get_amp_number(store_, request, params);
+    return get_amp_number(store_, sites_, request, params);
   });
   router_.add("POST", "/dni/heartbeat", [this](const http::Request& request, http::Params& params) {
-    return post_heartbeat(store_, request, params);
+    return post_heartbeat(store_, sites_, request, params);
   });
   router_.add("POST", "/dni/release", [this](const http::Request& request, http::Params& params) {
-    return post_release(store_, request, params);
+    return post_release(store_, sites_, request, params);
   });
 }
 
@@ -429,7 +432,7 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
     if (const auto segments = dncs_segments(request)) {
       route = "/external/dncs";
       if (auto refused = refused_address(request)) return std::move(*refused);
-      return get_dncs(store_, request, *segments);
+      return get_dncs(store_, sites_, request, *segments);
     }
     const auto match = router_.match(request.method, path);
     route = match.pattern;
@@ -444,7 +447,7 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
     }
     auto params = http::Params::from_request(request);
     if (preflight) {
-      return answer_preflight(store_, request, params, match.allowed_methods, match.allow());
+      return answer_preflight(sites_, request, params, match.allowed_methods, match.allow());
     }
     return (*match.handler)(request, params);
   });

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 
+#include "api/dni_requests.hpp"
 #include "common/rate_limiter.hpp"
 #include "core/clock.hpp"
 #include "http/params.hpp"
@@ -39,6 +40,7 @@ class DniPublicApi {
 
   Store& store_;
   const Clock& clock_;
+  DniSites sites_;
   std::optional<RateLimiter> per_address_;
   http::Router<Handler> router_;
 };

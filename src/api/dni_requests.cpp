@@ -39,6 +39,29 @@ void require_no_nul(std::string_view value, const std::string& field) {
   }
 }
 
+namespace {
+
+constexpr auto kSiteCacheLifetime = std::chrono::milliseconds(500);
+constexpr std::size_t kCachedSites = 10000;
+
+}  // namespace
+
+DniSites::DniSites(Store& store) : store_(store), cache_(kCachedSites) {}
+
+std::shared_ptr<const DniSite> DniSites::require(const std::string& advid) {
+  // The lifetime is real time, whatever clock the API runs on.
+  const auto now = std::chrono::steady_clock::now();
+  if (auto cached = cache_.find(advid, now)) return cached;
+  auto site = store_.dni().find_site(advid);
+  if (!site) {
+    cache_.erase(advid);
+    refuse(404, "not_found", "advid", "no customer has this advid");
+  }
+  auto shared = std::make_shared<const DniSite>(std::move(*site));
+  cache_.put(advid, shared, now + kSiteCacheLifetime, now);
+  return shared;
+}
+
 const DniSitePool& pool_for_visit(const DniSite& site, const dni::Visit& visit) {
   std::vector<dni::PoolRules> rules;
   for (const auto& pool : site.pools) rules.push_back(pool.rules());

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -7,6 +9,7 @@
 
 #include "api/fields.hpp"
 #include "api/render.hpp"
+#include "common/expiring_cache.hpp"
 #include "core/dni/visit.hpp"
 #include "store/dni_store.hpp"
 #include "store/store.hpp"
@@ -29,6 +32,24 @@ std::optional<std::string> read_client_id(Fields& fields, std::string_view name,
 // No URL, referrer or cookie holds a NUL, and PostgreSQL text cannot: 400 invalid naming the
 // field rather than a failed write.
 void require_no_nul(std::string_view value, const std::string& field);
+
+// Customers' sites (their pools' settings, their partner's country and deny list) by advid,
+// read from memory for half a second after the database: a number request is the hottest
+// path there is, and most of it would otherwise be this read. A change to a pool, a removed
+// customer or pool, reaches every node within that time; hand_out still locks the pool and
+// refuses one that is gone or not active. Unknown advids are not remembered, so a guesser
+// cannot fill it. Thread-safe.
+class DniSites {
+ public:
+  explicit DniSites(Store& store);
+
+  // 404 not_found (field advid) when no customer has the advid.
+  std::shared_ptr<const DniSite> require(const std::string& advid);
+
+ private:
+  Store& store_;
+  ExpiringCache<DniSite, std::chrono::steady_clock::time_point> cache_;
+};
 
 // The customer's pool for the visit (docs/dynamic-numbers.md, "Which pool serves a visit");
 // 404 no_pool (field url) when none serves it.

@@ -137,6 +137,26 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         closed = closed_customer["uuid"]
         self.assert_error(self.number(closed), 403, "origin_not_allowed", "Origin")
 
+    def test_a_changed_pool_reaches_number_requests_within_the_lag(self):
+        # Sites are read from memory for a moment (docs/dynamic-numbers.md): a request first
+        # makes this one remembered, then each change must be in force within the lag.
+        customer, pool, _ = self.site(ORIGIN)
+        advid = customer["uuid"]
+        self.assertEqual(self.number(advid).status_code, 200)
+        changed = self.call(self.alice, "PUT", "/pools", data={
+            "pool_id": pool["pool_id"], "allowed_origins": "https://other.example"})
+        self.assertEqual(changed.status_code, 200, changed.text)
+        self.assert_within_access_lag(
+            lambda: self.number(advid),
+            lambda resp: self.assert_error(resp, 403, "origin_not_allowed", "Origin"))
+        # And back: an origin allowed again is served again.
+        changed = self.call(self.alice, "PUT", "/pools", data={
+            "pool_id": pool["pool_id"], "allowed_origins": ORIGIN})
+        self.assertEqual(changed.status_code, 200, changed.text)
+        self.assert_within_access_lag(
+            lambda: self.number(advid),
+            lambda resp: self.assertEqual(resp.status_code, 200, resp.text))
+
     def preflight(self, path, origin=ORIGIN, method="POST", headers="content-type", **params):
         asked = {"Origin": origin, "Access-Control-Request-Method": method,
                  "User-Agent": BROWSER_UA}
