@@ -1,7 +1,6 @@
 #include "store/sql/sql_call_record_store.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
