@@ -484,6 +484,17 @@ TEST_F(PgDatabaseTest, RecoversWhenAnIdleConnectionWasTerminated) {
   EXPECT_NE(one_int(*db, "SELECT pg_backend_pid()"), pid);
 }
 
+TEST_F(PgDatabaseTest, ASessionDropsItsPreparedStatementsAtTheBoundAndKeepsWorking) {
+  auto db = open(1);
+  const auto pid = one_int(*db, "SELECT pg_backend_pid()");
+  for (int i = 0; i < 600; ++i) ASSERT_EQ(one_int(*db, "SELECT " + std::to_string(i)), i);
+  // 602 texts prepared in all; the session dropped them once it held 512, so it holds the
+  // rest (and this count's), on the same session.
+  EXPECT_EQ(one_int(*db, "SELECT count(*) FROM pg_prepared_statements"), 90);
+  EXPECT_EQ(one_int(*db, "SELECT 3"), 3);  // prepared again after the drop
+  EXPECT_EQ(one_int(*db, "SELECT pg_backend_pid()"), pid);
+}
+
 TEST_F(PgDatabaseTest, TransactionWhoseConnectionDiesThrowsAndTheNextOneWorks) {
   auto db = open(1);
   run(*db, "CREATE TABLE d (id BIGINT)");

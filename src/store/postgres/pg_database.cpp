@@ -144,6 +144,21 @@ const std::pair<const std::string, PgPrepared>& prepared_on(PgConnection& connec
   return *it;
 }
 
+// Statements a session keeps prepared before it drops them all and starts over: the texts are
+// a bounded set (one per filter combination and, since listings write their LIMIT out, per
+// page size), but large enough that a client trying every page size would otherwise grow each
+// session's memory on the server without end.
+constexpr std::size_t kMaxPreparedStatements = 512;
+
+// Between transactions (no statement of the connection is alive): a session at the bound
+// drops its prepared statements.
+void forget_statements_at_bound(PgConnection& connection) noexcept {
+  if (connection.statements.size() < kMaxPreparedStatements || connection.broken) return;
+  connection.statements.clear();
+  const Result result(PQexec(connection.conn, "DEALLOCATE ALL"));
+  if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
+}
+
 const std::string& begin_sql(TxMode mode) {
   static const std::string read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   static const std::string write =
@@ -446,6 +461,7 @@ PgConnection* PgDatabase::checkout() {
   }
   lock.unlock();
   settle_commit(*connection);
+  if (connection->conn != nullptr) forget_statements_at_bound(*connection);
   if (connection->conn == nullptr || connection->broken ||
       PQstatus(connection->conn) != CONNECTION_OK) {
     try {

@@ -112,9 +112,22 @@ std::vector<std::string> parse_list(const std::string& text) {
   return nlohmann::json::parse(text).get<std::vector<std::string>>();
 }
 
+std::string limit_offset(std::int64_t limit, std::int64_t offset) {
+  std::string clause = " LIMIT " + std::to_string(std::max<std::int64_t>(limit, 0));
+  if (offset > 0) clause += " OFFSET :offset";
+  return clause;
+}
+
+namespace {
+std::int64_t page_offset(PageRequest page) {
+  return std::int64_t{std::max(page.page, 0)} * std::max(page.pagesize, 0);
+}
+}  // namespace
+
+std::string page_clause(PageRequest page) { return limit_offset(page.pagesize, page_offset(page)); }
+
 void bind_page(SqlStatement& stmt, PageRequest page) {
-  const std::int64_t size = std::max(page.pagesize, 0);
-  stmt.bind(":limit", size).bind(":offset", std::max(page.page, 0) * size);
+  if (const auto offset = page_offset(page); offset > 0) stmt.bind(":offset", offset);
 }
 
 std::size_t rewrite_call_events(SqlDatabase& db, Id cdr_id,

@@ -56,7 +56,15 @@ std::vector<std::string> parse_list(const std::string& text);
 std::size_t rewrite_call_events(SqlDatabase& db, Id cdr_id,
                                 const std::function<std::string(const std::string&)>& rewrite);
 
-// Binds :limit and :offset for a zero-based page; negative values count as 0.
+// " LIMIT <n>" with the row count written out, then " OFFSET :offset" unless it is 0, so
+// that PostgreSQL can keep one generic plan of a listing: with LIMIT and OFFSET as
+// parameters its generic plan assumes they skip and return 10% of the rows each (all of a
+// one-row lookup), costs more than the custom plan, and PostgreSQL re-plans every execution
+// (issue 18 item 4, bench/README.md). A listing's page sizes are few; offsets are not.
+std::string limit_offset(std::int64_t limit, std::int64_t offset);
+// The same for a zero-based page; negative values count as 0.
+std::string page_clause(PageRequest page);
+// Binds :offset when page_clause named it.
 void bind_page(SqlStatement& stmt, PageRequest page);
 
 // The one paged list query, run in the caller's transaction: the page of rows that `from_where`
@@ -72,7 +80,7 @@ auto read_page(SqlDatabase& db, const std::string& columns, const std::string& f
   Page<std::invoke_result_t<const ReadRow&, SqlStatement&>> result;
   {
     auto rows = db.prepare("SELECT " + columns + from_where + " ORDER BY " + std::string(order_by) +
-                           " LIMIT :limit OFFSET :offset");
+                           page_clause(page));
     bind_filter(rows);
     bind_page(rows, page);
     while (rows.step()) result.items.push_back(read_row(rows));
