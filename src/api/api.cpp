@@ -97,27 +97,6 @@ std::string rate_limit_message(const AccessLimits& limits) {
 // requests a load balancer spreads over nodes keeps its nonce.
 constexpr std::string_view kNonceSecretName = "digest_nonce";
 
-void register_resources(ApiRouter& router) {
-  register_ping(router);
-  register_customers(router);
-  register_users(router);
-  register_sources(router);
-  register_pools(router);
-  register_pool_health(router);
-  register_visitors(router);
-  register_callers(router);
-  register_numbers(router);
-  register_campaigns(router);
-  register_voicemail_greetings(router);
-  register_blacklist(router);
-  register_orders(router);
-  register_callbacks(router);
-  register_pincodes(router);
-  register_statistics_cdrs(router);
-  register_webhooks(router);
-  register_recordings(router);
-}
-
 class PartnerApi {
  public:
   PartnerApi(Store& store, const Clock& clock, ApiSettings settings, const AccessLimits& limits)
@@ -132,7 +111,7 @@ class PartnerApi {
         rate_limiter_(rate_limiter_for(limits)),
         login_throttle_(login_throttle_for(limits)),
         rate_limit_message_(rate_limit_message(limits)) {
-    register_resources(router_);
+    register_partner_api(router_);
   }
 
   http::Response handle(const http::Request& request) {
@@ -232,6 +211,27 @@ class PartnerApi {
 
 }  // namespace
 
+void register_partner_api(ApiRouter& router) {
+  register_ping(router);
+  register_customers(router);
+  register_users(router);
+  register_sources(router);
+  register_pools(router);
+  register_pool_health(router);
+  register_visitors(router);
+  register_callers(router);
+  register_numbers(router);
+  register_campaigns(router);
+  register_voicemail_greetings(router);
+  register_blacklist(router);
+  register_orders(router);
+  register_callbacks(router);
+  register_pincodes(router);
+  register_statistics_cdrs(router);
+  register_webhooks(router);
+  register_recordings(router);
+}
+
 http::Response render_errors(const std::function<http::Response()>& handler) {
   try {
     return handler();
@@ -248,7 +248,7 @@ http::Response render_errors(const std::function<http::Response()>& handler) {
 
 std::vector<std::pair<std::string, std::string>> partner_api_routes() {
   ApiRouter router;
-  register_resources(router);
+  register_partner_api(router);
   return router.routes();
 }
 

@@ -28,6 +28,11 @@ struct AccessLimits {
 http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings = {},
                                AccessLimits limits = {});
 
+// Puts every resource of the partner API on `router`: what make_partner_api serves, behind its
+// authentication. The stored-rows fuzz harness answers every route from it, so a new resource
+// is fuzzed without being named there.
+void register_partner_api(ApiRouter& router);
+
 // (method, path pattern) of every partner API route, e.g. ("GET", "/customers/{customer_id}").
 std::vector<std::pair<std::string, std::string>> partner_api_routes();
 

@@ -107,11 +107,40 @@ void check_length(const std::string& value, std::size_t max_length, const std::s
   }
 }
 
+// A body that is not UTF-8 is no JSON, but its sender is told which text is at fault, as
+// every other route tells it (docs/api.md, "text"): the first key whose string value holds a
+// bad byte (read as U+FFFD), else the body as a whole.
+[[noreturn]] void refuse_invalid_encoding(const std::string& body) {
+  const auto parsed = nlohmann::json::parse(utf8::sanitize(body), nullptr, false);
+  const std::string_view replacement = "\xEF\xBF\xBD";
+  const auto holds_replacement = [&](const nlohmann::json& value) {
+    return value.is_string() &&
+           value.get_ref<const std::string&>().find(replacement) != std::string::npos;
+  };
+  if (parsed.is_object()) {
+    for (const auto& [key, value] : parsed.items()) {
+      if (holds_replacement(value)) {
+        refuse(400, "invalid_encoding", key, "'" + key + "' is not valid UTF-8 text");
+      }
+      if (key == "parameters" && value.is_object()) {
+        for (const auto& [inner, inner_value] : value.items()) {
+          const auto field = "parameters." + inner;
+          if (holds_replacement(inner_value)) {
+            refuse(400, "invalid_encoding", field, "'" + field + "' is not valid UTF-8 text");
+          }
+        }
+      }
+    }
+  }
+  refuse(400, "invalid_encoding", "", "the body is not valid UTF-8 text");
+}
+
 SignedRequest read_signed_request(const http::Request& request) {
   const auto content_type = request.header("content-type").value_or("");
   if (!content_type.starts_with("application/json")) {
     refuse(415, "unsupported_media_type", "", "the body must be application/json");
   }
+  if (!utf8::is_valid(request.body)) refuse_invalid_encoding(request.body);
   const auto body = nlohmann::json::parse(request.body, nullptr, false);
   if (!body.is_object()) refuse(400, "malformed", "", "the body must be a JSON object");
   SignedRequest signed_request;

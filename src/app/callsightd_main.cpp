@@ -355,7 +355,8 @@ int main(int argc, char** argv) {
           .link_secret = settings.recording_link_secret,
           .voicemail_link_lifetime = std::chrono::days(recording_flags.voicemail_link_days)};
       recording_pickup.emplace(*store, clock, *recording_directory, pickup_options,
-                               observability.metrics());
+                               observability.metrics(),
+                               row_failures.handler("recording_expiry", "recording"));
       recording_pickup->start();
       spdlog::info("recordings picked up from {}", recording_flags.spool);
     }

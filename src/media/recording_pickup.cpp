@@ -72,7 +72,8 @@ std::optional<std::filesystem::path> pcap_of_metadata(const std::string& text) {
 }
 
 RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDirectory& directory,
-                                 PickupOptions options, MetricsRegistry& metrics)
+                                 PickupOptions options, MetricsRegistry& metrics,
+                                 RowFailureHandler on_expiry_failure)
     : store_(store),
       clock_(clock),
       directory_(directory),
@@ -87,7 +88,12 @@ RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDire
                            .counter("callsight_voicemail_mails_queued_total",
                                     "New-voicemail mails queued when a call's message was "
                                     "stored (notify_on_new_voicemail and an address).")
-                           .unlabelled()) {}
+                           .unlabelled()),
+      on_expiry_failure_(
+          on_expiry_failure ? std::move(on_expiry_failure) : [](Id id, const std::exception&) {
+            // The error's text may quote stored values.
+            spdlog::warn("recordings: recording {} not expired", id);
+          }) {}
 
 RecordingPickup::~RecordingPickup() { thread_.stop(); }
 
@@ -224,10 +230,7 @@ int RecordingPickup::expire_recordings() {
   const auto now_steady = std::chrono::steady_clock::now();
   if (last_expiry_ && now_steady - *last_expiry_ < options_.expiry_interval) return 0;
   last_expiry_ = now_steady;
-  const auto released =
-      store_.recordings().expire_due(clock_.now(), 500, [](Id id, const std::exception& e) {
-        spdlog::warn("recordings: recording {} not expired: {}", id, e.what());
-      });
+  const auto released = store_.recordings().expire_due(clock_.now(), 500, on_expiry_failure_);
   for (const auto& audio : released) {
     if (!audio.file_name.empty()) directory_.remove(audio.file_name);
   }

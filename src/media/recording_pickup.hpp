@@ -53,8 +53,12 @@ struct PickupPass {
 // call, so nodes sharing a spool may pick up side by side.
 class RecordingPickup {
  public:
+  // `on_expiry_failure` gets each recording whose expiry failed (it is tried again at the
+  // next expiry pass; the others expire meanwhile): callsightd logs and counts it with the
+  // other jobs' rows (app/job_rows). Without one, the failure is logged here.
   RecordingPickup(Store& store, const Clock& clock, RecordingDirectory& directory,
-                  PickupOptions options, MetricsRegistry& metrics);
+                  PickupOptions options, MetricsRegistry& metrics,
+                  RowFailureHandler on_expiry_failure = {});
   ~RecordingPickup();  // stops and joins, if started
   RecordingPickup(const RecordingPickup&) = delete;
   RecordingPickup& operator=(const RecordingPickup&) = delete;
@@ -78,6 +82,7 @@ class RecordingPickup {
   Counter& voicemail_mails_;
   std::map<std::string, int> failures_;  // metadata file name -> failed attempts so far
   std::optional<std::chrono::steady_clock::time_point> last_expiry_;
+  const RowFailureHandler on_expiry_failure_;
   PeriodicThread thread_;  // runs run_once(); the destructor stops it first
 };
 

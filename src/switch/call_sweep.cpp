@@ -2,19 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "store/call_record_store.hpp"
 
 namespace callsight::switching {
 namespace {
 
-// Calls closed per pass; more wait for the next pass, so one pass never runs long.
-constexpr int kBatch = 1000;
+// Failing rows listed on top of a batch: past this many, calls behind them wait again.
+constexpr int kMaxFailingListed = 10 * CallSweep::kBatch;
 
 }  // namespace
 
 CallSweep::CallSweep(CallRouter& router, Store& store, const Clock& clock,
                      std::chrono::seconds max_call_length, MetricsRegistry& metrics,
-                     RowFailureHandler on_failure)
+                     RowFailureHandler on_failure, int batch)
     : router_(router),
       store_(store),
       clock_(clock),
@@ -24,18 +26,23 @@ CallSweep::CallSweep(CallRouter& router, Store& store, const Clock& clock,
                            "Calls the sweep closed as unknown: no end arrived within "
                            "--max-call-seconds of their start.")
                   .unlabelled()),
-      on_failure_(std::move(on_failure)) {}
+      on_failure_(std::move(on_failure)),
+      batch_(batch) {}
 
 int CallSweep::run_once() {
-  const auto overdue = store_.calls().open_call_ids(clock_.now() - max_call_length_, kBatch);
+  const auto overdue = store_.calls().open_call_ids(
+      clock_.now() - max_call_length_, batch_ + std::min(failed_last_pass_, kMaxFailingListed));
   int closed = 0;
+  int failed = 0;
   for (const auto cdr_id : overdue) {
     try {
       if (router_.close_overdue_call(cdr_id, max_call_length_)) ++closed;
     } catch (const std::exception& e) {
+      ++failed;
       on_failure_(cdr_id, e);
     }
   }
+  failed_last_pass_ = failed;
   closed_.inc(static_cast<std::uint64_t>(closed));
   if (closed > 0) spdlog::info("call sweep: closed {} call(s) whose end never arrived", closed);
   return closed;

@@ -16,12 +16,17 @@ namespace callsight::switching {
 // Sweeper runs it beside the source sweep.
 class CallSweep {
  public:
+  // Calls closed per pass; more wait for the next pass, so one pass never runs long.
+  static constexpr int kBatch = 1000;
+
   CallSweep(CallRouter& router, Store& store, const Clock& clock,
             std::chrono::seconds max_call_length, MetricsRegistry& metrics,
-            RowFailureHandler on_failure);
+            RowFailureHandler on_failure, int batch = kBatch);
 
   // One pass: closes the overdue calls it finds (at most a batch); returns how many. Throws
-  // only when the overdue calls cannot be listed.
+  // only when the overdue calls cannot be listed. The calls that failed in the last pass
+  // are tried again, and listed on top of a batch: overdue calls come oldest first, so rows
+  // that keep failing would otherwise fill every batch and keep the calls behind them open.
   int run_once();
 
  private:
@@ -31,6 +36,8 @@ class CallSweep {
   const std::chrono::seconds max_call_length_;
   Counter& closed_;
   const RowFailureHandler on_failure_;
+  const int batch_;
+  int failed_last_pass_ = 0;
 };
 
 }  // namespace callsight::switching

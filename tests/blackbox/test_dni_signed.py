@@ -5,6 +5,8 @@ partner's DNCS secret. A bad signature, a malformed or old timestamp and a repla
 an unknown one with custname is created, without one the answer is 404; another partner's
 customer is never reachable."""
 
+import hashlib
+import hmac
 import json
 import time
 import unittest
@@ -183,6 +185,29 @@ class DniSignedTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
             self.assertEqual(resp.status_code, 400, (key, value, resp.text))
         resp = requests.get(self.server.url("/dncs"), timeout=HTTP_TIMEOUT)
         self.assert_error(resp, 405, "method_not_allowed")
+
+    def test_text_that_is_not_utf8_is_refused_naming_its_key(self):
+        # As on every route (docs/api.md "text"): 400 invalid_encoding naming the text at
+        # fault, not quoting it; a bad byte outside any value names no key.
+        customer, _, _ = self.site("https://shop.example")
+        body = self.body(customer["custnr"], custname="MARK-2")
+        body["fullUrl"] = "https://shop.example/MARK-1"
+        text = json.dumps(body).encode()
+        cases = [(b"MARK-1", "fullUrl"), (b"MARK-2", "parameters.custname"),
+                 (b'"advId"', None)]
+        for marker, field in cases:
+            with self.subTest(field=field):
+                raw = text.replace(marker, marker[:-1] + b"Malm\xf6" + marker[-1:])
+                timestamp = str(int(time.time()))
+                signature = hmac.new(self.secrets["alice"].encode(),
+                                     timestamp.encode() + b"." + raw, hashlib.sha256)
+                headers = {"Content-Type": "application/json", "X-Callsight-Partner": "alice",
+                           "X-Callsight-Timestamp": timestamp,
+                           "X-Callsight-Signature": signature.hexdigest()}
+                resp = requests.post(self.server.url("/dncs"), data=raw, headers=headers,
+                                     timeout=HTTP_TIMEOUT)
+                errors = self.assert_error(resp, 400, "invalid_encoding", field)
+                self.assertNotIn("Malm", json.dumps(errors, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -290,6 +290,47 @@ class RecordingsTest(ReceiverMixin, CustomerResourceMixin, ServerTestCase):
         self.assertLess(len(self.mp3_files()), files_before)
         self.assertEqual(self.get_link(recording["audio_url"]).status_code, 404)
 
+    def test_a_recording_that_cannot_expire_is_counted_and_the_others_expire(self):
+        # One bad row never stops a platform job (docs/observability.md, "Background jobs").
+        if self.server.db.startswith("postgres"):
+            self.skipTest("refuses the expiry with an SQLite trigger")
+        _, stuck = self.recorded_call(caller="+46701111112")
+        _, fine = self.recorded_call(caller="+46701111113")
+        with sqlite3.connect(self.server.db, timeout=30) as db:
+            db.execute("CREATE TRIGGER refuse_expiry BEFORE UPDATE ON recordings"
+                       " WHEN OLD.recording_id = '%s' AND NEW.expired_at IS NOT NULL"
+                       " BEGIN SELECT RAISE(ABORT, 'refused'); END" % stuck["recording_id"])
+        db.close()
+
+        def failures():
+            text = requests.get(self.server.url("/metrics"), timeout=HTTP_TIMEOUT).text
+            found = re.search(r'^callsight_job_row_failures_total\{job="recording_expiry"\} '
+                              r'(\d+)$', text, re.M)
+            return int(found.group(1)) if found else 0
+
+        def expired(recording):
+            return self.one(self.call(self.alice, "GET", "/recordings", params={
+                "recording_id": recording["recording_id"]}), "recordings")["expired"] == "1"
+
+        before = failures()
+        self.backdate_recordings(91)
+        deadline = time.monotonic() + 15
+        while not (expired(fine) and failures() > before) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertTrue(expired(fine))
+        self.assertGreater(failures(), before)
+        self.assertFalse(expired(stuck))
+        self.assertRegex(self.server.stderr(),
+                         r"recording_expiry: skipped recording \d+ \(database error\)")
+        # Tried again at the next pass, once the database takes the write.
+        with sqlite3.connect(self.server.db, timeout=30) as db:
+            db.execute("DROP TRIGGER refuse_expiry")
+        db.close()
+        deadline = time.monotonic() + 15
+        while not expired(stuck) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertTrue(expired(stuck))
+
     def test_a_voicemail_message_is_a_voicemail_recording_and_mails_its_link(self):
         campaign = self.one(self.call(self.alice, "POST", "/customers/campaigns", data={
             "customer_id": self.cid, "name": "Closed", "pricing_model_id": "p1",

@@ -10,6 +10,7 @@ UTF-8 database would refuse the bad bytes themselves). SQLite only: PostgreSQL c
 such bytes in the first place.
 """
 
+import itertools
 import json
 import os
 import sqlite3
@@ -27,11 +28,16 @@ LATIN1_MALMO = (b"Malm\xf6", "Malm" + REPLACEMENT)
 CUT_EURO = (b"pris \xe2\x82", "pris " + REPLACEMENT)
 OVERLONG = (b"a\xc0\xafb", "a" + REPLACEMENT + REPLACEMENT + "b")
 SURROGATE = (b"\xed\xa0\x80!", REPLACEMENT * 3 + "!")
+SWITCH_SECRET = "stored-invalid-text-switch"
+
+_pool_numbers = ("+4667%07d" % n for n in itertools.count(1000))  # area code 67: pools only
+_call_ids = itertools.count(1)
 
 
 @unittest.skipIf(testing_postgres(), "plants bytes in the SQLite file; PostgreSQL refuses them")
 class StoredInvalidTextTest(CustomerResourceMixin, ServerTestCase):
     EXTRA_ARGS = ("--webhooks-allow-private", "--sweep-seconds", "1")
+    SWITCH_SECRET = SWITCH_SECRET
 
     @classmethod
     def setUpClass(cls):
@@ -167,3 +173,66 @@ class StoredInvalidTextTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(by_table["customers"][int(cid)]["name"], LATIN1_MALMO[1])
         self.assertEqual(by_table["users"][int(uid)]["name"], OVERLONG[1])
         self.assertEqual(by_table["sources"][int(sid)]["media"], SURROGATE[1])
+
+    def test_planted_bytes_in_stored_json_read_as_replacement(self):
+        # Lists kept as JSON text (a pool's settings, a partner's denied user agents, a
+        # call's visit) are read back through a JSON parser, which refuses bytes that are
+        # not UTF-8: they must read as U+FFFD like any other text, not fail every request.
+        a, b = self.alice, self.bob
+        cid = self.customer()
+        number = next(_pool_numbers)
+        self.server.cli("numbers", "add", number, check=True)
+        pool_id = self.one(self.call(a, "POST", "/pools", data=dict(
+            customer_id=cid, name="webb", phonenr="0890510", ndc="67", count="1",
+            numbers_to_replace="08-123 45", allowed_origins="https://shop.example",
+            rules='[{"kind":"referrer_host","value":"bing.com"}]')), "pools")["pool_id"]
+        source = self.one(self.source(cid, name="webb"), "sources")
+        switch_id = "planted-%d" % next(_call_ids)
+        routed = self.switch_post("/switch/route", {"call_id": switch_id,
+                                                    "caller": "+46701234567",
+                                                    "dialled": source["destnr"]})
+        self.assertEqual(routed.status_code, 200, routed.text)
+        cdr_id = routed.json()["cdr_id"]
+
+        with sqlite3.connect(self.server.db, timeout=30) as db:
+            row = db.execute("SELECT match_rules, numbers_to_replace, allowed_origins"
+                             " FROM dni_pools WHERE source_id = ?", (int(pool_id),)).fetchone()
+        db.close()
+        rules, replace, origins = (text.encode() for text in row)
+        [printed] = json.loads(replace)  # as stored: E.164
+        self.plant("UPDATE dni_pools SET match_rules = CAST(? AS TEXT),"
+                   " numbers_to_replace = CAST(? AS TEXT), allowed_origins = CAST(? AS TEXT)"
+                   " WHERE source_id = ?",
+                   rules.replace(b"bing.com", b"bing\xf6.com"),
+                   replace.replace(b'"]', b'\xe2\x82"]'),
+                   origins.replace(b"shop.example", b"shop\xf6.example"), int(pool_id))
+        self.plant("UPDATE partners SET dni_denied_user_agents = CAST(? AS TEXT)"
+                   " WHERE username = 'alice'", b'["bot\xf6"]')
+        visit = json.dumps({key: "" for key in (
+            "landing_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+            "utm_content", "gclid", "gbraid", "wbraid", "fbclid", "msclkid")} | {
+            "ga_client_id": None}).encode().replace(b'"landing_url": ""',
+                                                     b'"landing_url": "https://x/Malm\xf6"')
+        self.plant("UPDATE cdrs SET attribution = 'session', attribution_text = 'planted',"
+                   " dni_session_id = 'planted', visit = CAST(? AS TEXT) WHERE id = ?", visit,
+                   int(cdr_id))
+
+        # The partner is read again once its cached copy is older than half a second.
+        time.sleep(1.0)
+        pool = self.one(self.call(a, "GET", "/pools", params={"pool_id": pool_id}), "pools")
+        self.assertEqual(pool["allowed_origins"], ["https://shop" + REPLACEMENT + ".example"])
+        self.assertEqual(pool["numbers_to_replace"], [printed + REPLACEMENT])
+        self.assertEqual(pool["rules"][0]["value"], "bing" + REPLACEMENT + ".com")
+        self.ok(self.call(a, "GET", "/pools", params={"customer_id": cid}), "pools")
+        cdr = self.one(self.call(a, "GET", "/statistics/cdrs/%s" % cdr_id,
+                                 params={"extended": "1"}), "cdrs")
+        self.assertEqual(cdr["landing_url"], "https://x/Malm" + REPLACEMENT)
+        self.ok(self.call(a, "GET", "/statistics/cdrs"), "cdrs")
+        for path in ("/customers", "/sources", "/webhooks"):
+            self.ok(self.call(a, "GET", path), path.split("/")[1])
+            self.ok(self.call(b, "GET", path), path.split("/")[1])
+        # The erasure of the caller rewrites the call's stored events: it goes through too.
+        erased = self.one(self.call(a, "DELETE", "/callers", params={"anum": "+46701234567"}),
+                          "callers")
+        self.assertEqual(erased["calls_erased"], "1")
+        self.assertNotIn("Traceback", self.server.stderr())

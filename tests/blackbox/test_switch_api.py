@@ -390,6 +390,18 @@ class SwitchApiTest(CallEventsMixin, CustomerResourceMixin, ServerTestCase):
         self.assertEqual(cancelled["status"], "no_answer")
         broken = self.play(number, [("failed", t, {"sip_status": 503})])
         self.assertEqual(broken["status"], "failed")
+        # Failed calls end like the others: their end, their final status and exactly one
+        # call.completed with the outcome (the call-end contract, docs/webhooks.md).
+        for cdr, status, sip_status in ((busy, "busy", "486"), (cancelled, "no_answer", "487"),
+                                        (broken, "failed", "503")):
+            with self.subTest(status=status):
+                self.assertEqual((cdr["end"], cdr["sip_status"]),
+                                 (utc(t + (9 if cdr is cancelled else 0)), sip_status))
+                events = self.call_events(cdr["cdr_id"])
+                completed = [data for kind, data in events if kind == "call.completed"]
+                self.assertEqual(len(completed), 1, events)
+                self.assertEqual((completed[0]["status"], completed[0]["end"]),
+                                 (status, cdr["end"]))
 
     def test_vm_divert_busy_turns_busy_into_voicemail(self):
         _, number = self.tracking_source(vm_divert_busy="1")

@@ -1,8 +1,8 @@
 """Text in (docs/api.md "text", "lengths"): every parameter name and value a write route
 takes must be UTF-8.
 
-For every POST and PUT route (the list comes from `callsight routes`, so a new write route
-without an entry in WRITES fails the test), each parameter of an otherwise valid request is
+For every POST, PUT and DELETE route (the list comes from `callsight routes`, so a new write
+route without an entry in writes() fails the test), each parameter of an otherwise valid request is
 sent once with bytes that are not UTF-8 (ISO-8859-1 `Malm%F6`, a cut multi-byte character,
 an overlong form, a surrogate, a cut emoji), in the form body and in the query string, and
 once with a parameter *name* that is not UTF-8; each id in a path once as such bytes. Every
@@ -57,7 +57,8 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
                         events='["call.completed"]')["webhook_id"]
         # A pool of one number of its own area code (66), for PUT /pools and POST
         # /pools/numbers: it takes neither the free number below nor a spare of source().
-        self.server.cli("numbers", "add", next(_pool_numbers), check=True)
+        self.pool_number = next(_pool_numbers)
+        self.server.cli("numbers", "add", self.pool_number, check=True)
         self.pool_id = self.one(self.call(a, "POST", "/pools", data=dict(
             customer_id=self.cid, name="webb", phonenr="0890510", ndc="66", count="1")),
             "pools")["pool_id"]
@@ -122,12 +123,24 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
                                     rules='[{"kind":"utm_exact","field":"source",'
                                           '"value":"dn"}]'),
             ("POST", "/pools/numbers"): dict(pool_id=self.pool_id, count="1"),
+            # DELETE writes too: each would delete were its text valid.
+            ("DELETE", "/customers"): pick("customer_id"),
+            ("DELETE", "/users"): pick("user_id"),
+            ("DELETE", "/sources"): pick("source_id"),
+            ("DELETE", "/customers/campaigns"): pick("customer_id", "campaign_id"),
+            ("DELETE", "/customers/voicemail_greetings"): pick("customer_id", "vm_greeting_id"),
+            ("DELETE", "/webhooks"): pick("webhook_id"),
+            ("DELETE", "/pools"): dict(pool_id=self.pool_id),
+            ("DELETE", "/pools/numbers"): dict(pool_id=self.pool_id, number=self.pool_number),
+            ("DELETE", "/callers"): dict(anum="+46701234567"),
+            ("DELETE", "/visitors"): dict(visitor_id="v1"),
+            ("DELETE", "/recordings"): dict(recording_id="00000000-0000-4000-8000-000000000000"),
         }
 
     def write_routes(self):
         lines = run_cli(self.server.db, "routes", check=True).stdout.splitlines()
         return [tuple(line.split(" ", 1)) for line in lines
-                if line.split(" ", 1)[0] in ("POST", "PUT")]
+                if line.split(" ", 1)[0] in ("POST", "PUT", "DELETE")]
 
     # -- what must not change -------------------------------------------------------------
     def lists(self, s, cid):
@@ -137,6 +150,7 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
                  "/pools?customer_id=%s" % cid]
         paths += ["/customers/%s/%s" % (cid, resource) for resource in (
             "campaigns", "voicemail_greetings", "blacklist", "orders", "callbacks", "pincodes")]
+        paths.append("/recordings?customer_id=%s" % cid)
         bodies = {}
         for path in paths:
             resp = self.call(s, "GET", path)
@@ -295,6 +309,54 @@ class TextEncodingTest(CustomerResourceMixin, ServerTestCase):
         resp = self.call(self.alice, "POST", "/customers", data=dict(name="B", custnr=custnr))
         self.assert_error(resp, 409, "duplicate", "custnr")
         self.assertNotIn(custnr, resp.text)
+
+    def test_no_error_of_any_route_quotes_the_value_it_refuses(self):
+        # Valid UTF-8 that is no id, number, time, choice or JSON, in each parameter of
+        # every route (the route list, as above) and in each path id: whatever the answer,
+        # an error never repeats it (docs/security.md). A field that takes any text may
+        # accept it: 2xx answers echo what was stored.
+        routes = [tuple(line.split(" ", 1)) for line in
+                  run_cli(self.server.db, "routes", check=True).stdout.splitlines()]
+        writes = self.writes()
+        # Pools that take numbers take them from their own area code (66), not the spares
+        # the other tests' sources are made on.
+        for route in (("POST", "/pools"), ("POST", "/pools/numbers")):
+            writes[route] = dict(writes[route], ndc="66")
+        ids = dict(customer_id=self.cid, user_id=self.uid, source_id=self.sid,
+                   campaign_id=self.kid, vm_greeting_id=self.gid, webhook_id=self.wid,
+                   pool_id=self.pool_id, cdr_id="1", pincode_id="1")
+        read_params = ["customer_id", "custnr", "source_id", "user_id", "campaign_id",
+                       "webhook_id", "pool_id", "cdr_id", "pincode_id", "recording_id",
+                       "vm_greeting_id", "page", "pagesize", "from_date", "to_date", "state",
+                       "extended", "after", "limit", "event_id", "newest_first", "anum",
+                       "phonenr", "destnr", "number", "media", "name", "email"]
+        probes = 0
+        for method, pattern in routes:
+            params = dict(writes.get((method, flat(pattern)), {})) if method != "GET" else {}
+            for name in captures(pattern):
+                params.setdefault(name, ids.get(name, "1"))
+            names = list(params) if method != "GET" else sorted(set(read_params) | set(params))
+            for name in names:
+                marker = "Zq9%d ö€ hemlig" % probes
+                probes += 1
+                path, body, query = pattern, [], []
+                for key in captures(pattern):
+                    value = marker if key == name else str(params[key])
+                    path = path.replace("{%s}" % key, urllib.parse.quote(value, safe=""))
+                for key, value in params.items():
+                    if key in captures(pattern) or key == name:
+                        continue
+                    (body if method != "GET" else query).append((key, value))
+                if name not in captures(pattern):
+                    (body if method != "GET" else query).append((name, marker))
+                what = "%s %s, %s" % (method, pattern, name)
+                with self.subTest(what):
+                    resp = self.send(method, path, body, query)
+                    self.assertLess(resp.status_code, 500, "%s: %s" % (what, resp.text[:300]))
+                    if resp.status_code >= 400:
+                        self.assertNotIn("Zq9", resp.text, what)
+                        self.assertNotIn("hemlig", resp.text, what)
+        self.assertGreater(probes, 300)
 
     def test_cli_refuses_text_that_is_not_utf8_naming_the_option(self):
         # "Malm\udcf6" is how Python passes the byte 0xF6 in an argument (surrogateescape).

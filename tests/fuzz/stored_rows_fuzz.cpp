@@ -1,12 +1,13 @@
 // Text out never fails: every resource's JSON writer, the error writer and the webhook
 // bodies, fed with rows whose text fields hold arbitrary bytes, as an older version, an
 // import or a direct edit of the SQLite file may have left them. The rows are written
-// through the store (which takes any bytes), then every GET route of the partner API is
-// answered, and every outbox event is rendered as a webhook in both formats. Each answer
-// and body must be valid UTF-8 (bad bytes become U+FFFD), and each JSON one must parse.
-// Input: up to kMaxTexts texts separated by '\n', used in turn for the rows' text fields.
-// The store lives on tmpfs and is made afresh every kInputsPerStore inputs, so lists stay
-// short; in between, inputs add orders, PINs, callbacks and calls to it.
+// through the store (which takes any bytes), then every GET and PUT route of the partner API
+// (all of them, as api::register_partner_api puts them on the router) is answered, and every outbox
+// event is rendered as a webhook in both formats. Each answer and body must be valid UTF-8 (bad
+// bytes become U+FFFD), and each JSON one must parse. Input: up to kMaxTexts texts separated by
+// '\n', used in turn for the rows' text fields. The store lives on tmpfs and is made afresh every
+// kInputsPerStore inputs, so lists stay short; in between, inputs add orders, PINs, callbacks and
+// calls to it.
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
@@ -30,11 +31,13 @@
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
+#include "store/dni_store.hpp"
 #include "store/greeting_store.hpp"
 #include "store/number_store.hpp"
 #include "store/order_store.hpp"
 #include "store/partner_store.hpp"
 #include "store/pincode_store.hpp"
+#include "store/recording_store.hpp"
 #include "store/source_store.hpp"
 #include "store/store.hpp"
 #include "store/user_store.hpp"
@@ -87,19 +90,7 @@ class World {
   World() : directory_(scratch_directory()), clock_(parse_utc(kStart).value()) {
     spdlog::set_level(spdlog::level::off);
     store_ = open_store((directory_ / "callsight.db").string(), clock_);
-    api::register_ping(router_);
-    api::register_customers(router_);
-    api::register_users(router_);
-    api::register_sources(router_);
-    api::register_numbers(router_);
-    api::register_campaigns(router_);
-    api::register_voicemail_greetings(router_);
-    api::register_blacklist(router_);
-    api::register_orders(router_);
-    api::register_callbacks(router_);
-    api::register_pincodes(router_);
-    api::register_statistics_cdrs(router_);
-    api::register_webhooks(router_);
+    api::register_partner_api(router_);
     seed();
   }
   World(const World&) = delete;
@@ -162,6 +153,17 @@ class World {
     source_ = store_->sources().create_source(source, number);
     store_->blacklists().replace_blacklist(partner_.id, customer_.id, {"+46701111111"});
 
+    store_->numbers().add_numbers({"+46812345679"}, std::nullopt);
+    Source pool_source = source;
+    pool_source.campaign_id.reset();
+    pool_source.name = "visitors";
+    DniPoolSettings pool_settings;
+    pool_settings.match_rules = {{.kind = dni::RuleKind::utm_exact, .value = "google"}};
+    pool_settings.fallback_number = "+46890000";
+    pool_settings.numbers_to_replace = {"+46 8 123 45"};
+    pool_settings.allowed_origins = {"https://shop.example"};
+    pool_id_ = store_->dni().create_pool(pool_source, pool_settings, {}, 1).source.id;
+
     Webhook webhook;
     webhook.partner_id = partner_.id;
     webhook.url = "http://example.com/hook";
@@ -200,6 +202,16 @@ class World {
     webhook_.url = texts.next();
     webhook_.template_text = texts.next();
     webhook_ = store_->webhooks().update_webhook(webhook_);
+
+    store_->dni().change_pool(partner_.id, pool_id_, [&texts](DniPool& pool, ChangeLookups&) {
+      pool.source.name = texts.next();
+      pool.source.media = texts.next();
+      pool.settings.match_rules.at(0).value = texts.next();
+      pool.settings.fallback_number = texts.next();
+      pool.settings.numbers_to_replace = {texts.next()};
+      pool.settings.allowed_origins = {texts.next()};
+      return true;
+    });
 
     add_rows(texts);
   }
@@ -247,30 +259,48 @@ class World {
     call.hangup_reason = texts.next();
     call.start = clock_.now();
     cdr_id_ = store_->calls().record_call(call).id;
+
+    RecordingFile file;
+    file.file_name = texts.next();
+    file.sha256 = texts.next();
+    file.bytes = 1;
+    recording_id_ = store_->recordings()
+                        .add_recording(call.switch_call_id, RecordingKind::call, file, clock_.now())
+                        .recording.recording_id;
   }
 
-  // Every GET and PUT route, with the seeded ids in its path. GETs also get customer_id and
-  // extended=1 in the query: the routes that need a customer get one, the CDRs come in their
-  // extended form. A PUT gets nothing more: where it has what it needs, it writes the row
-  // back as it is and renders it alone.
+  // Every GET and PUT route, with the seeded ids in its path. GETs are asked three times: as
+  // they are, with customer_id (the routes that need a customer get one), and with pool_id
+  // and extended=1 besides (the pools' own spelling, the CDRs in their extended form); a
+  // route that refuses a parameter it does not know renders its rows in another of them. A
+  // PUT gets nothing more: where it has what it needs, it writes the row back as it is and
+  // renders it alone.
   void answer_every_read_route() {
-    const std::vector<std::pair<std::string, Id>> ids = {
-        {"customer_id", customer_.id}, {"source_id", source_.id},
-        {"user_id", user_.id},         {"webhook_id", webhook_.id},
-        {"cdr_id", cdr_id_},           {"pincode_id", pincode_id_},
-        {"campaign_id", campaign_.id}, {"vm_greeting_id", greeting_.id}};
+    const std::vector<std::pair<std::string, std::string>> ids = {
+        {"customer_id", std::to_string(customer_.id)},
+        {"source_id", std::to_string(source_.id)},
+        {"user_id", std::to_string(user_.id)},
+        {"webhook_id", std::to_string(webhook_.id)},
+        {"cdr_id", std::to_string(cdr_id_)},
+        {"pincode_id", std::to_string(pincode_id_)},
+        {"campaign_id", std::to_string(campaign_.id)},
+        {"vm_greeting_id", std::to_string(greeting_.id)},
+        {"pool_id", std::to_string(pool_id_)},
+        {"recording_id", recording_id_}};
     for (const auto& [method, pattern] : router_.routes()) {
       if (method != "GET" && method != "PUT") continue;
       std::string path = pattern;
       for (const auto& [name, id] : ids) {
         const auto placeholder = "{" + name + "}";
         if (const auto at = path.find(placeholder); at != std::string::npos) {
-          path.replace(at, placeholder.size(), std::to_string(id));
+          path.replace(at, placeholder.size(), id);
         }
       }
-      answer(method, method == "GET"
-                         ? path + "?customer_id=" + std::to_string(customer_.id) + "&extended=1"
-                         : path);
+      answer(method, path);
+      if (method != "GET") continue;
+      const auto with_customer = path + "?customer_id=" + std::to_string(customer_.id);
+      answer(method, with_customer);
+      answer(method, with_customer + "&pool_id=" + std::to_string(pool_id_) + "&extended=1");
     }
   }
 
@@ -338,6 +368,8 @@ class World {
   Webhook webhook_;
   Id pincode_id_ = 0;
   Id cdr_id_ = 0;
+  Id pool_id_ = 0;
+  std::string recording_id_;
   Id last_event_id_ = 0;
   int serial_ = 0;
 };

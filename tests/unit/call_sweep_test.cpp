@@ -81,5 +81,27 @@ TEST_F(CallRouterSweepTest, ARowThatFailsIsCountedAndSkippedAndTheOthersAreClose
   EXPECT_TRUE(metrics_show("callsight_job_row_failures_total{job=\"call_sweep\"} 2"));
 }
 
+TEST_F(CallRouterSweepTest, RowsThatKeepFailingDoNotKeepTheCallsBehindThemOpen) {
+  // A batch of two, both rows of which fail every pass: the call behind them is listed
+  // on top of the failing ones in the next pass and closed.
+  CallSweep small(router_, *store_, clock_, hours(4), metrics_,
+                  row_failures_.handler("call_sweep", "cdr"), /*batch=*/2);
+  const auto raw = database_.open_raw();
+  for (const auto* id : {"broken-1", "broken-2"}) {
+    const auto broken = call(id);
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare("UPDATE cdrs SET direction = 'sideways' WHERE id = :id").bind(":id", broken).run();
+    tx.commit();
+    clock_.advance(minutes(1));
+  }
+  call("behind");
+  clock_.advance(hours(5));
+  EXPECT_EQ(small.run_once(), 0);  // the batch held the two failing rows only
+  EXPECT_EQ(status_of("behind"), CallStatus::in_progress);
+  EXPECT_EQ(small.run_once(), 1);
+  EXPECT_EQ(status_of("behind"), CallStatus::unknown);
+  EXPECT_TRUE(metrics_show("callsight_job_row_failures_total{job=\"call_sweep\"} 4"));
+}
+
 }  // namespace
 }  // namespace callsight::switching

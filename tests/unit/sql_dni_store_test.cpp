@@ -398,6 +398,49 @@ TEST_F(SqlDniStoreTest, ThePartnersNumberCapTurnsNewHandOutsIntoTheFallback) {
   EXPECT_EQ(ask(pool.source.id, second.session_id).verdict, dni::Pick::assigned);
 }
 
+TEST_F(SqlDniStoreTest, APartnerWhosePurgeFailsGoesToTheHandlerAndTheOthersArePurged) {
+  // A trigger refuses one partner's deletes, as a damaged row or a constraint would.
+  if (testing_postgres()) GTEST_SKIP() << "refuses the delete with an SQLite trigger";
+  const auto other_partner = make_partner("other");
+  const auto other_customer = make_customer(other_partner, "o1");
+  store_->numbers().add_numbers({"+46101", "+46201"}, std::nullopt);
+  const auto pool = dni().create_pool(pool_source(customer_), settings(), {}, 1);
+  auto other_source = pool_source(other_customer);
+  other_source.partner_id = other_partner;
+  const auto other_pool = dni().create_pool(other_source, settings(), {}, 1);
+  const auto refused = ask(pool.source.id);
+  DniNumberRequest others_request;
+  others_request.partner_id = other_partner;
+  others_request.pool_id = other_pool.source.id;
+  others_request.consent = true;
+  const auto others = dni().request_number(others_request);
+  const auto raw = database_.open_raw();
+  {
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare(
+           "CREATE TRIGGER refuse_purge BEFORE DELETE ON dni_sessions WHEN "
+           "OLD.pool_source_id = " +
+           std::to_string(pool.source.id) + " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        .run();
+    tx.commit();
+  }
+  clock_.advance(std::chrono::days(91));
+  std::vector<Id> failed;
+  const auto handler = [&failed](Id id, const std::exception&) { failed.push_back(id); };
+  EXPECT_EQ(dni().purge_expired_visits(handler), 1u);
+  EXPECT_EQ(failed, std::vector<Id>{partner_});
+  EXPECT_TRUE(dni().find_session(partner_, refused.session_id));
+  EXPECT_FALSE(dni().find_session(other_partner, others.session_id));
+  {
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare("DROP TRIGGER refuse_purge").run();
+    tx.commit();
+  }
+  EXPECT_EQ(dni().purge_expired_visits(handler), 1u);  // tried again: purged now
+  EXPECT_FALSE(dni().find_session(partner_, refused.session_id));
+  EXPECT_EQ(failed.size(), 1u);
+}
+
 TEST_F(SqlDniStoreTest, VisitsPastThePartnersRetentionArePurgedOthersKept) {
   const auto other_partner = make_partner("other");
   auto other = *store_->partners().find_partner(other_partner);

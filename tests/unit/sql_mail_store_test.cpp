@@ -186,6 +186,33 @@ TEST_F(SqlMailStoreTest, AFailedAttemptIsRetriedThenSentOnceAndLosesItsBody) {
   EXPECT_TRUE(mail().claim_mails(clock_.now() + std::chrono::hours(1), seconds(65), 10).empty());
 }
 
+TEST_F(SqlMailStoreTest, AnUnreadableMailGoesToTheJobsHandlerAndTheOthersAreClaimed) {
+  const auto first = unanswered_call("c1");
+  unanswered_call("c2");
+  const auto broken = mail().mails_of_call(first.id).at(0).id;
+  // A row no version writes: reading it fails (an unknown kind).
+  const auto raw = database_.open_raw();
+  {
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare("UPDATE mail_outbox SET kind = 'sideways' WHERE id = :id")
+        .bind(":id", broken)
+        .run();
+    tx.commit();
+  }
+  std::vector<Id> failed;
+  const auto handler = [&failed](Id id, const std::exception&) { failed.push_back(id); };
+  const auto claimed = mail().claim_mails(clock_.now(), seconds(65), 10, handler);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_NE(claimed[0].id, broken);
+  EXPECT_EQ(failed, std::vector<Id>{broken});
+  mail().record_mail_attempt(claimed[0].id, {.sent = true}, clock_.now());
+  // Held for the lease like a claimed one, then handed over again: retried, never lost.
+  EXPECT_TRUE(mail().claim_mails(clock_.now(), seconds(65), 10, handler).empty());
+  clock_.advance(seconds(65));
+  EXPECT_TRUE(mail().claim_mails(clock_.now(), seconds(65), 10, handler).empty());
+  EXPECT_EQ(failed, (std::vector<Id>{broken, broken}));
+}
+
 TEST_F(SqlMailStoreTest, AMailGivenUpOnIsDeadAndCounted) {
   unanswered_call("c1");
   const auto claimed = mail().claim_mails(clock_.now(), seconds(65), 10);

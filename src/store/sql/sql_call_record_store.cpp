@@ -44,7 +44,7 @@ std::string visit_json(const CallAttribution& a) {
 }
 
 void read_visit_json(const std::string& text, CallAttribution& a) {
-  const auto visit = nlohmann::json::parse(text);
+  const auto visit = parse_stored_json(text);
   const auto field = [&](const char* name) { return visit.at(name).get<std::string>(); };
   a.landing_url = field("landing_url");
   a.referrer = field("referrer");
@@ -171,7 +171,7 @@ std::vector<std::string_view> call_event_types(const CallRecord& before, const C
 // A stored call event's payload as it would be rendered from the record with its caller
 // erased.
 std::string erase_caller_in_payload(const std::string& payload) {
-  auto json = nlohmann::json::parse(payload);
+  auto json = parse_stored_json(payload);
   if (json.contains("anum")) json["anum"] = mask_caller("");
   return to_json_text(json);
 }

@@ -32,7 +32,7 @@ std::string rules_json(const std::vector<dni::MatchRule>& rules) {
 
 std::vector<dni::MatchRule> parse_rules(const std::string& text) {
   std::vector<dni::MatchRule> rules;
-  for (const auto& item : nlohmann::json::parse(text)) {
+  for (const auto& item : parse_stored_json(text)) {
     rules.push_back(
         {.kind = stored(dni::rule_kind_named(item.at("kind").get<std::string>())),
          .utm_field = stored(dni::utm_field_named(item.at("utm_field").get<std::string>())),

@@ -22,7 +22,7 @@ std::string custom_json(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 std::vector<std::pair<std::string, std::string>> parse_custom(const std::string& text) {
-  return nlohmann::json::parse(text).get<std::vector<std::pair<std::string, std::string>>>();
+  return parse_stored_json(text).get<std::vector<std::pair<std::string, std::string>>>();
 }
 
 // The session's latest hand-out in the pool, if the pool is the partner's and the number is
@@ -490,7 +490,7 @@ constexpr std::string_view kErasedVisit = "the visit's data was erased on reques
 // A stored call event's payload with the visit of its call erased, as it would be rendered
 // from the erased record; keys the payload does not carry are left out.
 std::string erase_visit_in_payload(const std::string& payload, const std::string& reason) {
-  auto json = nlohmann::json::parse(payload);
+  auto json = parse_stored_json(payload);
   const CallAttribution erased{.reason = reason, .explanation = std::string(kErasedVisit)};
   for (const auto& [name, value] : attribution_fields(erased)) {
     const std::string key(name);

@@ -108,8 +108,12 @@ std::string list_json(const std::vector<std::string>& items) {
   return to_json_text(nlohmann::json(items));
 }
 
+nlohmann::json parse_stored_json(const std::string& text) {
+  return nlohmann::json::parse(utf8::sanitize(text));
+}
+
 std::vector<std::string> parse_list(const std::string& text) {
-  return nlohmann::json::parse(text).get<std::vector<std::string>>();
+  return parse_stored_json(text).get<std::vector<std::string>>();
 }
 
 std::string limit_offset(std::int64_t limit, std::int64_t offset) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -45,6 +46,11 @@ const std::string& numbers_with_holder_sql();
 bool is_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
 // The same, throwing NotFoundError("customer not found") when it is not.
 void require_partners_customer(SqlDatabase& db, Id partner_id, Id customer_id);
+
+// JSON text read from a column. Bytes that are not UTF-8 (an older version, an import or a
+// direct edit of the SQLite file) read as U+FFFD, as in every other stored text: the JSON
+// parser refuses them, and one such row must not fail every read that includes it.
+nlohmann::json parse_stored_json(const std::string& text);
 
 // A list of texts kept in one column as a JSON array: read and written whole with its row,
 // never searched.

@@ -43,8 +43,7 @@ Webhook read_webhook(const SqlStatement& row, int first = 0) {
   w.url = row.text(first + 3);
   // Bad bytes from an import or a direct edit read as U+FFFD; a column that is no JSON list
   // at all fails the row, which the jobs skip and count (app/job_rows).
-  w.event_types =
-      nlohmann::json::parse(utf8::sanitize(row.text(first + 4))).get<std::vector<std::string>>();
+  w.event_types = parse_stored_json(row.text(first + 4)).get<std::vector<std::string>>();
   w.format = parse_webhook_format(row.text(first + 5)).value_or(WebhookFormat::json);
   w.template_text = row.optional_text(first + 6);
   w.secret = row.text(first + 7);
