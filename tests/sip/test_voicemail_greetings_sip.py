@@ -30,8 +30,8 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
 from harness import ServerTestCase, unique  # noqa: E402
-from sip_harness import (HERE, ROOT, RtpEngine, SipCallsMixin, VoicemailPlatform,  # noqa: E402
-                         free_port, missing_tools)
+from sip_harness import (HERE, PCM_8K, ROOT, ULAW, RtpEngine, SipCallsMixin,  # noqa: E402
+                         VoicemailPlatform, free_port, missing_tools, sox_tone)
 from test_prompts_sip import Capture, read_rtp, tone_share  # noqa: E402
 from test_recordings import mp3_channels_and_seconds  # noqa: E402
 
@@ -43,11 +43,6 @@ CALLER_HZ = 440
 MAX_SECONDS = 4
 PACKET_S = 0.02
 WAIT_S = 20
-
-
-def sox_tone(path, hertz, seconds, *fmt):
-    subprocess.run(["sox", "-n", *fmt, path, "synth", str(seconds), "sine", str(hertz)],
-                   check=True, timeout=30)
 
 
 def runs(packets):
@@ -83,7 +78,7 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             shutil.copy(os.path.join(ROOT, "deploy", "prompts", name), cls.prompts)
         # The default greeting, as a tone the test can tell from the others.
         sox_tone(os.path.join(cls.prompts, "voicemail-greeting.wav"), DEFAULT_HZ,
-                 DEFAULT_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+                 DEFAULT_SECONDS, *PCM_8K)
         cls.rtpengine = RtpEngine(cls.tmp)
         cls.addClassCleanup(cls.rtpengine.stop)
         cls.rtpengine.start()
@@ -94,7 +89,7 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         cls.start_edge(cls.server.switch_url(""), SECRET, voicemail=True,
                        rtpengine=cls.rtpengine, prompts_dir=cls.prompts)
         greeting = os.path.join(cls.tmp, "platform-greeting.wav")
-        sox_tone(greeting, PLATFORM_HZ, PLATFORM_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+        sox_tone(greeting, PLATFORM_HZ, PLATFORM_SECONDS, *PCM_8K)
         cls.platform = VoicemailPlatform(cls.tmp, cls.edge.vm_port, greeting, MAX_SECONDS)
         cls.addClassCleanup(cls.platform.stop)
         cls.platform.start()
@@ -140,8 +135,7 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         self.wait_for_edge_routes()
         routed_before = self.routed_from_copy()
         workdir = tempfile.mkdtemp(dir=self.tmp)
-        sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds,
-                 "-r", "8000", "-c", "1", "-t", "ul")
+        sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds, *ULAW)
         scenario = os.path.join(workdir, "uac_voicemail.xml")
         with open(os.path.join(HERE, "uac_voicemail.xml")) as f:
             text = f.read().replace("@TALK_MS@", str(int(talk_seconds * 1000)))
