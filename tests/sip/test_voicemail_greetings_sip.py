@@ -2,12 +2,16 @@
 "Greetings"): sipp callers -> Kamailio edge -> voicemail platform (baresip,
 scripts/voicemail-run), media through rtpengine; callsightd writes each uploaded greeting
 into the prompts directory (--prompts-dir), the route names it, and the edge plays it to the
-caller. tcpdump captures the RTP that arrives at the caller's media port; the test decodes it
-and checks what the caller heard first, by frequency and length:
+caller as early media before it relays the call to the platform. tcpdump captures the RTP
+that arrives at the caller's media port; the test decodes it and checks what the caller heard
+first, by frequency and length:
 
 - a source with an uploaded greeting (a 1300 Hz tone of 1.2 s, a WAV uploaded through
   /customers/voicemail_greetings): that greeting, not the platform's (1000 Hz, 0.5 s), and the
   caller's message is still recorded;
+- a caller who talks on after an uploaded greeting of 2.5 s: the message is cut at the
+  maximum length after the greeting (the call ends greeting + maximum after the greeting
+  began, the recording is the maximum long), whatever the greeting's length;
 - a campaign whose greeting has no audio yet (recorded by phone later), diverted on busy: the
   default greeting the edge falls back to (here a 1700 Hz tone of 0.8 s in the prompts
   directory's voicemail-greeting.wav).
@@ -38,6 +42,7 @@ from test_recordings import mp3_channels_and_seconds  # noqa: E402
 SECRET = "sip-vmg-" + uuid.uuid4().hex[:8]
 PLATFORM_HZ, PLATFORM_SECONDS = 1000, 0.5  # the platform's own greeting
 UPLOADED_HZ, UPLOADED_SECONDS = 1300, 1.2
+LONG_SECONDS = 2.5  # a longer uploaded greeting (same tone)
 DEFAULT_HZ, DEFAULT_SECONDS = 1700, 0.8  # the edge's default (voicemail-greeting.wav)
 CALLER_HZ = 440
 MAX_SECONDS = 4
@@ -186,18 +191,20 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
                     path, WAIT_S, self.server.stderr()[-3000:]))
             time.sleep(0.2)
 
-    def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
+    def uploaded_greeting_source(self, seconds):
+        """A source sending every call to voicemail with an uploaded greeting of the uploaded
+        tone lasting `seconds`, once callsightd has written it for the edge."""
         upload = os.path.join(self.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
         # Not the edge's format (16 kHz): callsightd converts it.
-        sox_tone(upload, UPLOADED_HZ, UPLOADED_SECONDS, "-r", "16000", "-c", "1", "-b", "16")
+        sox_tone(upload, UPLOADED_HZ, seconds, "-r", "16000", "-c", "1", "-b", "16")
         with open(upload, "rb") as f:
             greeting_id = self.greeting(f.read())
         source = self.source({"vm_divert_all": "1"}, vm_greeting_id=greeting_id)
         self.wait_for_file(os.path.join(self.prompts, "greeting-%s.wav" % greeting_id))
-        log, packets = self.leave_message(source, 2.5)
-        self.assertIn("BYE 200", log)
-        self.assert_heard_first(packets, UPLOADED_HZ, UPLOADED_SECONDS)
-        # The message: the caller's side is recorded from the answer, greeting time included.
+        return source
+
+    def message_of(self, source):
+        """The source's call record (extended) and its voicemail recording, once picked up."""
         deadline = time.monotonic() + WAIT_S
         while True:
             [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
@@ -211,9 +218,37 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         recording = self.one(self.call(self.alice, "GET", "/recordings", params={
             "recording_id": cdr["recording_id"]}), "recordings")
         self.assertEqual(recording["type"], "voicemail")
+        return cdr, recording
+
+    def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
+        source = self.uploaded_greeting_source(UPLOADED_SECONDS)
+        log, packets = self.leave_message(source, 2.5)
+        self.assertIn("BYE 200", log)
+        self.assert_heard_first(packets, UPLOADED_HZ, UPLOADED_SECONDS)
+        # The message: the caller's side is recorded from the answer, which follows the
+        # greeting (early media).
+        _, recording = self.message_of(source)
         _, length, crossings = mp3_channels_and_seconds(
             base64.b64decode(recording["sounddata"]), self.tmp)
         self.assertAlmostEqual(length, 2.5, delta=0.5)
+        self.assertAlmostEqual(crossings[0], CALLER_HZ, delta=40)
+
+    def test_a_message_after_an_uploaded_greeting_is_cut_at_the_maximum_length(self):
+        source = self.uploaded_greeting_source(LONG_SECONDS)
+        # The caller talks on from the answer, longer than the maximum.
+        log, packets = self.leave_message(source, MAX_SECONDS + 4)
+        self.assertIn("BYE received", log)  # the platform hung up, not the caller
+        self.assert_heard_first(packets, UPLOADED_HZ, LONG_SECONDS)
+        # The call's end: the last audio the caller received (the platform's, until its BYE)
+        # came the greeting's length plus the maximum after the greeting's first packet.
+        self.assertAlmostEqual(packets[-1][0] - packets[0][0], LONG_SECONDS + MAX_SECONDS,
+                               delta=1.0)
+        # The message stored: the maximum long, the caller's tone throughout.
+        _, recording = self.message_of(source)
+        self.assertAlmostEqual(int(recording["duration_ms"]) / 1000, MAX_SECONDS, delta=1.0)
+        _, length, crossings = mp3_channels_and_seconds(
+            base64.b64decode(recording["sounddata"]), self.tmp)
+        self.assertAlmostEqual(length, MAX_SECONDS, delta=1.0)
         self.assertAlmostEqual(crossings[0], CALLER_HZ, delta=40)
 
     def test_a_greeting_without_a_file_plays_the_default_greeting(self):
