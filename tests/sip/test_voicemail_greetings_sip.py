@@ -34,6 +34,9 @@ import unittest
 import urllib.request
 import uuid
 
+import requests
+from requests.auth import HTTPDigestAuth
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
 from harness import ServerTestCase, unique  # noqa: E402
@@ -114,6 +117,9 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             "--recordings-dir", os.path.join(cls.tmp, "recordings"),
             "--recordings-spool", cls.rtpengine.recording_dir, "--prompts-dir", cls.prompts)
         super().setUpClass()
+        # Made before the edge and the platform start, so callsightd's greetings job (a pass
+        # every 5 s) writes them meanwhile, in one pass: the ctest entry stays under 30 s.
+        cls.uploaded_sources = cls.make_uploaded_sources()
         cls.start_edge(cls.server.switch_url(""), SECRET, voicemail=True,
                        rtpengine=cls.rtpengine, prompts_dir=cls.prompts)
         greeting = os.path.join(cls.tmp, "platform-greeting.wav")
@@ -217,29 +223,50 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
                     path, WAIT_S, self.server.stderr()[-3000:]))
             time.sleep(0.2)
 
-    uploaded_sources = None
+    @classmethod
+    def make_uploaded_sources(cls):
+        """{seconds: (source, greeting file)} for UPLOADED_SECONDS and LONG_SECONDS: a source
+        of a customer of the class sending every call to voicemail, with an uploaded greeting
+        of the uploaded tone that long, and where callsightd will write it for the edge."""
+        made = {}
+        with requests.Session() as alice:
+            alice.auth = HTTPDigestAuth("alice", "alice-pw")
+
+            def post(path, resource, data):
+                resp = alice.post(cls.server.url(path), data=data, timeout=30)
+                assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+                [item] = resp.json()[resource]
+                return item
+            cid = post("/customers", "customers", {
+                "name": "C " + unique(), "custnr": unique("cn")})["customer_id"]
+            for seconds in (UPLOADED_SECONDS, LONG_SECONDS):
+                upload = os.path.join(cls.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
+                # Not the edge's format (16 kHz): callsightd converts it.
+                sox_tone(upload, UPLOADED_HZ, seconds, "-r", "16000", "-c", "1", "-b", "16")
+                with open(upload, "rb") as f:
+                    audio = base64.b64encode(f.read()).decode()
+                greeting_id = post("/customers/voicemail_greetings", "voicemail_greetings", {
+                    "customer_id": cid, "name": "G " + unique(),
+                    "sounddata": audio})["vm_greeting_id"]
+                campaign = post("/customers/campaigns", "campaigns", {
+                    "customer_id": cid, "name": "K " + unique(), "pricing_model_id": "p1",
+                    "call_recording": "0", "vm_divert_all": "1"})
+                number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 5_000_000)
+                cls.server.cli("numbers", "add", number, check=True)
+                source = post("/sources", "sources", {
+                    "customer_id": cid, "destnr": number, "name": "S " + unique(),
+                    "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
+                    "vm_greeting_id": greeting_id})
+                made[seconds] = (source, os.path.join(cls.prompts,
+                                                      "greeting-%s.wav" % greeting_id))
+        return made
 
     def uploaded_greeting_source(self, seconds):
-        """A source sending every call to voicemail with an uploaded greeting of the uploaded
-        tone lasting `seconds` (UPLOADED_SECONDS or LONG_SECONDS), once callsightd has written
-        it for the edge. Both are made by the first test that asks, so callsightd's greetings
-        job (a pass every 5 s) writes them in one pass: the ctest entry stays under 30 s."""
-        cls = type(self)
-        if cls.uploaded_sources is None:
-            sources, files = {}, []
-            for length in (UPLOADED_SECONDS, LONG_SECONDS):
-                upload = os.path.join(self.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
-                # Not the edge's format (16 kHz): callsightd converts it.
-                sox_tone(upload, UPLOADED_HZ, length, "-r", "16000", "-c", "1", "-b", "16")
-                with open(upload, "rb") as f:
-                    greeting_id = self.greeting(f.read())
-                sources[length] = self.source({"vm_divert_all": "1"},
-                                              vm_greeting_id=greeting_id)
-                files.append(os.path.join(self.prompts, "greeting-%s.wav" % greeting_id))
-            for path in files:
-                self.wait_for_file(path)
-            cls.uploaded_sources = sources
-        return cls.uploaded_sources[seconds]
+        """The source of make_uploaded_sources with a greeting `seconds` long, once callsightd
+        has written its greeting for the edge."""
+        source, path = self.uploaded_sources[seconds]
+        self.wait_for_file(path)
+        return source
 
     def message_of(self, source):
         """The source's call record (extended) and its voicemail recording, once picked up."""
