@@ -46,7 +46,8 @@ enum class GreetingAudioFormat { none, wav, mp3 };
 GreetingAudioFormat greeting_audio_format(std::string_view bytes);
 
 // The edge plays an uploaded greeting (docs/recordings.md, "Greetings") at most this long:
-// callsightd cuts it there, and the voicemail platform's silent account allows for it.
+// callsightd cuts it there. The caller hears it as early media, before the voicemail platform
+// answers, so it bounds how long a call waits unanswered (the edge waits 120 s at most).
 inline constexpr int kMaxPlayedGreetingSeconds = 60;
 
 // What a greeting's audio is, as far as the edge's copy of it goes: its length and creation

@@ -167,7 +167,7 @@ void GreetingPrompts::render(Id greeting_id, const std::string& audio) {
       wav = decoded;
     }
     // As scripts/make-prompts: 8 kHz mono 16-bit, no dither, cut at the longest greeting the
-    // voicemail platform's silent account allows for.
+    // edge plays (as early media, before the voicemail platform answers).
     run_child_step(
         "sox",
         {options_.sox, "-D", "-t", "wav", wav, "-r", "8000", "-c", "1", "-b", "16", "-e",

@@ -39,6 +39,19 @@ def missing_tools(*more):
     return [t for t in ("kamailio", "sipp", *more) if shutil.which(t) is None]
 
 
+# sox output options for sox_tone: raw G.711 u-law at 8 kHz (what sipp's rtp_stream sends: sipp
+# 3.6 reads no WAV header), and 16-bit PCM at 8 kHz (a WAV greeting or prompt).
+ULAW = ("-r", "8000", "-c", "1", "-t", "ul")
+PCM_8K = ("-r", "8000", "-c", "1", "-b", "16")
+
+
+def sox_tone(path, hertz, seconds, *fmt):
+    """Writes a sine tone of `hertz` lasting `seconds` to `path`, in the format the sox output
+    options `fmt` give (e.g. ULAW or PCM_8K; none: sox's default for the file's extension)."""
+    subprocess.run(["sox", "-n", *fmt, path, "synth", str(seconds), "sine", str(hertz)],
+                   check=True, timeout=30)
+
+
 def read_lines(path):
     if not os.path.exists(path):
         return []

@@ -2,12 +2,18 @@
 "Greetings"): sipp callers -> Kamailio edge -> voicemail platform (baresip,
 scripts/voicemail-run), media through rtpengine; callsightd writes each uploaded greeting
 into the prompts directory (--prompts-dir), the route names it, and the edge plays it to the
-caller. tcpdump captures the RTP that arrives at the caller's media port; the test decodes it
-and checks what the caller heard first, by frequency and length:
+caller as early media before it relays the call to the platform. tcpdump captures the RTP
+that arrives at the caller's media port; the test decodes it and checks what the caller heard
+first, by frequency and length:
 
 - a source with an uploaded greeting (a 1300 Hz tone of 1.2 s, a WAV uploaded through
   /customers/voicemail_greetings): that greeting, not the platform's (1000 Hz, 0.5 s), and the
   caller's message is still recorded;
+- a caller who talks on after an uploaded greeting of 5.5 s: the message is cut at the
+  maximum length after the greeting (the call ends greeting + maximum after the greeting
+  began, the recording is the maximum long), whatever the greeting's length; the greeting
+  outlasts the edge's ring timeout here (4 s) and tm's fr_timer (5 s), which the wait for
+  its end must not be cut by;
 - a campaign whose greeting has no audio yet (recorded by phone later), diverted on busy: the
   default greeting the edge falls back to (here a 1700 Hz tone of 0.8 s in the prompts
   directory's voicemail-greeting.wav).
@@ -16,6 +22,7 @@ Run from tests/sip:  CALLSIGHT_BIN_DIR=/work/main/build/bin python3 -m unittest 
 Needs kamailio, sipp, rtpengine, baresip, sox, lame and tcpdump (scripts/install-sip-deps).
 """
 import base64
+import datetime
 import os
 import re
 import shutil
@@ -27,17 +34,21 @@ import unittest
 import urllib.request
 import uuid
 
+import requests
+from requests.auth import HTTPDigestAuth
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 
 from harness import ServerTestCase, unique  # noqa: E402
-from sip_harness import (HERE, ROOT, RtpEngine, SipCallsMixin, VoicemailPlatform,  # noqa: E402
-                         free_port, missing_tools)
+from sip_harness import (HERE, PCM_8K, ROOT, ULAW, RtpEngine, SipCallsMixin,  # noqa: E402
+                         VoicemailPlatform, free_port, missing_tools, sox_tone)
 from test_prompts_sip import Capture, read_rtp, tone_share  # noqa: E402
 from test_recordings import mp3_channels_and_seconds  # noqa: E402
 
 SECRET = "sip-vmg-" + uuid.uuid4().hex[:8]
 PLATFORM_HZ, PLATFORM_SECONDS = 1000, 0.5  # the platform's own greeting
 UPLOADED_HZ, UPLOADED_SECONDS = 1300, 1.2
+LONG_SECONDS = 5.5  # a longer uploaded greeting (same tone)
 DEFAULT_HZ, DEFAULT_SECONDS = 1700, 0.8  # the edge's default (voicemail-greeting.wav)
 CALLER_HZ = 440
 MAX_SECONDS = 4
@@ -45,9 +56,24 @@ PACKET_S = 0.02
 WAIT_S = 20
 
 
-def sox_tone(path, hertz, seconds, *fmt):
-    subprocess.run(["sox", "-n", *fmt, path, "synth", str(seconds), "sine", str(hertz)],
-                   check=True, timeout=30)
+def received_at(message_file):
+    """{first line: time} of the first of each SIP message sipp received, from its -trace_msg
+    file (sipp's clock: seconds, as time.time())."""
+    times, stamp, state = {}, None, None
+    with open(message_file, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            found = re.match(r"-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)$", line)
+            if found:
+                stamp = datetime.datetime.strptime(found.group(1),
+                                                   "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                state = None
+            elif line.startswith("UDP message received"):
+                state = "received"
+            elif state == "received" and line:
+                times.setdefault(line, stamp)
+                state = None
+    return times
 
 
 def runs(packets):
@@ -83,7 +109,7 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             shutil.copy(os.path.join(ROOT, "deploy", "prompts", name), cls.prompts)
         # The default greeting, as a tone the test can tell from the others.
         sox_tone(os.path.join(cls.prompts, "voicemail-greeting.wav"), DEFAULT_HZ,
-                 DEFAULT_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+                 DEFAULT_SECONDS, *PCM_8K)
         cls.rtpengine = RtpEngine(cls.tmp)
         cls.addClassCleanup(cls.rtpengine.stop)
         cls.rtpengine.start()
@@ -91,10 +117,13 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             "--recordings-dir", os.path.join(cls.tmp, "recordings"),
             "--recordings-spool", cls.rtpengine.recording_dir, "--prompts-dir", cls.prompts)
         super().setUpClass()
+        # Made before the edge and the platform start, so callsightd's greetings job (a pass
+        # every 5 s) writes them meanwhile, in one pass: the ctest entry stays under 30 s.
+        cls.uploaded_sources = cls.make_uploaded_sources()
         cls.start_edge(cls.server.switch_url(""), SECRET, voicemail=True,
                        rtpengine=cls.rtpengine, prompts_dir=cls.prompts)
         greeting = os.path.join(cls.tmp, "platform-greeting.wav")
-        sox_tone(greeting, PLATFORM_HZ, PLATFORM_SECONDS, "-r", "8000", "-c", "1", "-b", "16")
+        sox_tone(greeting, PLATFORM_HZ, PLATFORM_SECONDS, *PCM_8K)
         cls.platform = VoicemailPlatform(cls.tmp, cls.edge.vm_port, greeting, MAX_SECONDS)
         cls.addClassCleanup(cls.platform.stop)
         cls.platform.start()
@@ -136,12 +165,11 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
     def leave_message(self, source, talk_seconds):
         """Calls `source` and talks (a 440 Hz tone) for `talk_seconds`, routed from the edge's
         copy of the routes (checked); returns the sipp log lines and the RTP packets the caller
-        received."""
+        received, and keeps when sipp received each SIP message in self.received."""
         self.wait_for_edge_routes()
         routed_before = self.routed_from_copy()
         workdir = tempfile.mkdtemp(dir=self.tmp)
-        sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds,
-                 "-r", "8000", "-c", "1", "-t", "ul")
+        sox_tone(os.path.join(workdir, "caller.ulaw"), CALLER_HZ, talk_seconds, *ULAW)
         scenario = os.path.join(workdir, "uac_voicemail.xml")
         with open(os.path.join(HERE, "uac_voicemail.xml")) as f:
             text = f.read().replace("@TALK_MS@", str(int(talk_seconds * 1000)))
@@ -150,12 +178,14 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         media_port = free_port()
         capture = Capture(os.path.join(workdir, "caller.pcap"), [media_port])
         log = os.path.join(workdir, "uac.log")
+        messages = os.path.join(workdir, "uac.msg")
         try:
             code = subprocess.run(
                 ["sipp", "127.0.0.1:%d" % self.edge.sip_port, "-sf", scenario,
                  "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1",
                  "-mp", str(media_port), "-s", source["destnr"], "-key", "caller",
                  "+46701230000", "-m", "1", "-nostdin", "-trace_logs", "-log_file", log,
+                 "-trace_msg", "-message_file", messages,
                  "-timeout", "25", "-timeout_error"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, cwd=workdir, timeout=40).returncode
@@ -168,6 +198,7 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         while self.routed_from_copy() == routed_before and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertEqual(self.routed_from_copy(), routed_before + 1)
+        self.received = received_at(messages)
         return lines, read_rtp(capture.path)
 
     def assert_heard_first(self, packets, hertz, seconds):
@@ -192,18 +223,53 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
                     path, WAIT_S, self.server.stderr()[-3000:]))
             time.sleep(0.2)
 
-    def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
-        upload = os.path.join(self.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
-        # Not the edge's format (16 kHz): callsightd converts it.
-        sox_tone(upload, UPLOADED_HZ, UPLOADED_SECONDS, "-r", "16000", "-c", "1", "-b", "16")
-        with open(upload, "rb") as f:
-            greeting_id = self.greeting(f.read())
-        source = self.source({"vm_divert_all": "1"}, vm_greeting_id=greeting_id)
-        self.wait_for_file(os.path.join(self.prompts, "greeting-%s.wav" % greeting_id))
-        log, packets = self.leave_message(source, 2.5)
-        self.assertIn("BYE 200", log)
-        self.assert_heard_first(packets, UPLOADED_HZ, UPLOADED_SECONDS)
-        # The message: the caller's side is recorded from the answer, greeting time included.
+    @classmethod
+    def make_uploaded_sources(cls):
+        """{seconds: (source, greeting file)} for UPLOADED_SECONDS and LONG_SECONDS: a source
+        of a customer of the class sending every call to voicemail, with an uploaded greeting
+        of the uploaded tone that long, and where callsightd will write it for the edge."""
+        made = {}
+        with requests.Session() as alice:
+            alice.auth = HTTPDigestAuth("alice", "alice-pw")
+
+            def post(path, resource, data):
+                resp = alice.post(cls.server.url(path), data=data, timeout=30)
+                assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+                [item] = resp.json()[resource]
+                return item
+            cid = post("/customers", "customers", {
+                "name": "C " + unique(), "custnr": unique("cn")})["customer_id"]
+            for seconds in (UPLOADED_SECONDS, LONG_SECONDS):
+                upload = os.path.join(cls.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
+                # Not the edge's format (16 kHz): callsightd converts it.
+                sox_tone(upload, UPLOADED_HZ, seconds, "-r", "16000", "-c", "1", "-b", "16")
+                with open(upload, "rb") as f:
+                    audio = base64.b64encode(f.read()).decode()
+                greeting_id = post("/customers/voicemail_greetings", "voicemail_greetings", {
+                    "customer_id": cid, "name": "G " + unique(),
+                    "sounddata": audio})["vm_greeting_id"]
+                campaign = post("/customers/campaigns", "campaigns", {
+                    "customer_id": cid, "name": "K " + unique(), "pricing_model_id": "p1",
+                    "call_recording": "0", "vm_divert_all": "1"})
+                number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 5_000_000)
+                cls.server.cli("numbers", "add", number, check=True)
+                source = post("/sources", "sources", {
+                    "customer_id": cid, "destnr": number, "name": "S " + unique(),
+                    "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
+                    "vm_greeting_id": greeting_id})
+                made[seconds] = (source, os.path.join(cls.prompts,
+                                                      "greeting-%s.wav" % greeting_id))
+        return made
+
+    def uploaded_greeting_source(self, seconds):
+        """The source of make_uploaded_sources with a greeting `seconds` long, once callsightd
+        has written its greeting for the edge."""
+        source, path = self.uploaded_sources[seconds]
+        self.wait_for_file(path)
+        return source
+
+    def message_of(self, source):
+        """The source's call record (extended) and its voicemail recording, once picked up."""
         deadline = time.monotonic() + WAIT_S
         while True:
             [cdr] = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
@@ -217,9 +283,39 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         recording = self.one(self.call(self.alice, "GET", "/recordings", params={
             "recording_id": cdr["recording_id"]}), "recordings")
         self.assertEqual(recording["type"], "voicemail")
+        return cdr, recording
+
+    def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
+        source = self.uploaded_greeting_source(UPLOADED_SECONDS)
+        log, packets = self.leave_message(source, 2.5)
+        self.assertIn("BYE 200", log)
+        self.assert_heard_first(packets, UPLOADED_HZ, UPLOADED_SECONDS)
+        # The message: the caller's side is recorded from the answer, which follows the
+        # greeting (early media).
+        _, recording = self.message_of(source)
         _, length, crossings = mp3_channels_and_seconds(
             base64.b64decode(recording["sounddata"]), self.tmp)
         self.assertAlmostEqual(length, 2.5, delta=0.5)
+        self.assertAlmostEqual(crossings[0], CALLER_HZ, delta=40)
+
+    def test_a_message_after_an_uploaded_greeting_is_cut_at_the_maximum_length(self):
+        source = self.uploaded_greeting_source(LONG_SECONDS)
+        # The caller talks on from the answer, longer than the maximum.
+        log, packets = self.leave_message(source, MAX_SECONDS + 4)
+        self.assertIn("BYE received", log)  # the platform hung up, not the caller
+        self.assert_heard_first(packets, UPLOADED_HZ, LONG_SECONDS)
+        # The call's end: the platform's BYE came the greeting's length plus the maximum after
+        # the edge's 183 (the greeting's start; measured 9.51 s). Not the caller's last
+        # packet: baresip sends its BYE 0.5 s after its audio ends.
+        [progress] = [t for first, t in self.received.items() if first.startswith("SIP/2.0 183")]
+        [bye] = [t for first, t in self.received.items() if first.startswith("BYE ")]
+        self.assertAlmostEqual(bye - progress, LONG_SECONDS + MAX_SECONDS, delta=1.0)
+        # The message stored: the maximum long, the caller's tone throughout.
+        _, recording = self.message_of(source)
+        self.assertAlmostEqual(int(recording["duration_ms"]) / 1000, MAX_SECONDS, delta=1.0)
+        _, length, crossings = mp3_channels_and_seconds(
+            base64.b64decode(recording["sounddata"]), self.tmp)
+        self.assertAlmostEqual(length, MAX_SECONDS, delta=1.0)
         self.assertAlmostEqual(crossings[0], CALLER_HZ, delta=40)
 
     def test_a_greeting_without_a_file_plays_the_default_greeting(self):

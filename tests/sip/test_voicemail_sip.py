@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import tls_certs  # noqa: E402
 from harness import HTTP_TIMEOUT, ServerTestCase, unique  # noqa: E402
-from sip_harness import (HERE, RtpEngine, SipCallsMixin, VoicemailPlatform, free_port,  # noqa: E402
-                         missing_tools)
+from sip_harness import (HERE, PCM_8K, ULAW, RtpEngine, SipCallsMixin,  # noqa: E402
+                         VoicemailPlatform, free_port, missing_tools, sox_tone)
 from test_mail_notifications import Relay, have_aiosmtpd  # noqa: E402
 from test_recordings import mp3_channels_and_seconds  # noqa: E402
 
@@ -38,12 +38,6 @@ MAX_SECONDS = 4  # the longest message after the greeting
 PICKUP_TIMEOUT = 30
 SMTP_USER, SMTP_PASSWORD = "callsight", "relay-pw-" + uuid.uuid4().hex[:6]
 PUBLIC_URL = "https://calls.example"
-
-
-def tone(path, hertz, seconds):
-    """A raw G.711 u-law file of a sine tone (sipp's rtp_stream sends raw payload)."""
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", path, "synth",
-                    str(seconds), "sine", str(hertz)], check=True, timeout=30)
 
 
 @unittest.skipIf(missing_tools("rtpengine", "baresip", "sox", "lame") or not have_aiosmtpd(),
@@ -76,8 +70,7 @@ class SipVoicemailTest(SipCallsMixin, ServerTestCase):
         cls.start_edge(cls.server.switch_url(""), SECRET, voicemail=True,
                        rtpengine=cls.rtpengine)
         greeting = os.path.join(cls.tmp, "greeting.wav")
-        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", greeting, "synth",
-                        str(GREETING_SECONDS), "sine", "1000"], check=True, timeout=30)
+        sox_tone(greeting, 1000, GREETING_SECONDS, *PCM_8K)
         cls.platform = VoicemailPlatform(cls.tmp, cls.edge.vm_port, greeting, MAX_SECONDS)
         cls.addClassCleanup(cls.platform.stop)
         cls.platform.start()
@@ -114,7 +107,7 @@ class SipVoicemailTest(SipCallsMixin, ServerTestCase):
         calls = []
         for hertz, seconds in messages:
             workdir = tempfile.mkdtemp(dir=self.tmp)
-            tone(os.path.join(workdir, "caller.ulaw"), hertz, seconds)
+            sox_tone(os.path.join(workdir, "caller.ulaw"), hertz, seconds, *ULAW)
             scenario = os.path.join(workdir, "uac_voicemail.xml")
             with open(os.path.join(HERE, "uac_voicemail.xml")) as f:
                 text = f.read().replace("@TALK_MS@", str(int(seconds * 1000)))
