@@ -74,6 +74,24 @@ class SqlDniStoreTest : public SqlStoreFixture {
     return dni().request_number(request);
   }
 
+  // Another partner's customer with a pool of one number of its own, and a visit to it.
+  struct OtherPartnersVisit {
+    Id partner_id = 0;
+    DniNumberAnswer answer;
+  };
+  OtherPartnersVisit other_partners_visit(const std::string& number) {
+    const auto other_partner = make_partner("other");
+    store_->numbers().add_numbers({number}, std::nullopt);
+    auto source = pool_source(make_customer(other_partner, "o1"));
+    source.partner_id = other_partner;
+    const auto pool = dni().create_pool(source, settings(), {}, 1);
+    DniNumberRequest request;
+    request.partner_id = other_partner;
+    request.pool_id = pool.source.id;
+    request.consent = true;
+    return {other_partner, dni().request_number(request)};
+  }
+
   Id partner_ = 0;
   Id customer_ = 0;
 };
@@ -401,19 +419,9 @@ TEST_F(SqlDniStoreTest, ThePartnersNumberCapTurnsNewHandOutsIntoTheFallback) {
 TEST_F(SqlDniStoreTest, APartnerWhosePurgeFailsGoesToTheHandlerAndTheOthersArePurged) {
   // A trigger refuses one partner's deletes, as a damaged row or a constraint would.
   if (testing_postgres()) GTEST_SKIP() << "refuses the delete with an SQLite trigger";
-  const auto other_partner = make_partner("other");
-  const auto other_customer = make_customer(other_partner, "o1");
-  store_->numbers().add_numbers({"+46101", "+46201"}, std::nullopt);
-  const auto pool = dni().create_pool(pool_source(customer_), settings(), {}, 1);
-  auto other_source = pool_source(other_customer);
-  other_source.partner_id = other_partner;
-  const auto other_pool = dni().create_pool(other_source, settings(), {}, 1);
+  const auto pool = pool_with({"+46101"});
   const auto refused = ask(pool.source.id);
-  DniNumberRequest others_request;
-  others_request.partner_id = other_partner;
-  others_request.pool_id = other_pool.source.id;
-  others_request.consent = true;
-  const auto others = dni().request_number(others_request);
+  const auto others = other_partners_visit("+46201");
   const auto raw = database_.open_raw();
   {
     SqlTransaction tx(*raw, TxMode::write);
@@ -430,7 +438,7 @@ TEST_F(SqlDniStoreTest, APartnerWhosePurgeFailsGoesToTheHandlerAndTheOthersArePu
   EXPECT_EQ(dni().purge_expired_visits(handler), 1u);
   EXPECT_EQ(failed, std::vector<Id>{partner_});
   EXPECT_TRUE(dni().find_session(partner_, refused.session_id));
-  EXPECT_FALSE(dni().find_session(other_partner, others.session_id));
+  EXPECT_FALSE(dni().find_session(others.partner_id, others.answer.session_id));
   {
     SqlTransaction tx(*raw, TxMode::write);
     raw->prepare("DROP TRIGGER refuse_purge").run();
@@ -442,22 +450,12 @@ TEST_F(SqlDniStoreTest, APartnerWhosePurgeFailsGoesToTheHandlerAndTheOthersArePu
 }
 
 TEST_F(SqlDniStoreTest, VisitsPastThePartnersRetentionArePurgedOthersKept) {
-  const auto other_partner = make_partner("other");
-  auto other = *store_->partners().find_partner(other_partner);
+  const auto pool = pool_with({"+46101", "+46102"});
+  const auto old = ask(pool.source.id);
+  const auto others = other_partners_visit("+46201");
+  auto other = *store_->partners().find_partner(others.partner_id);
   other.dni_retention_days = 365;
   store_->partners().update_partner(other);
-  const auto other_customer = make_customer(other_partner, "o1");
-  store_->numbers().add_numbers({"+46101", "+46102", "+46201"}, std::nullopt);
-  const auto pool = dni().create_pool(pool_source(customer_), settings(), {}, 2);
-  auto other_source = pool_source(other_customer);
-  other_source.partner_id = other_partner;
-  const auto other_pool = dni().create_pool(other_source, settings(), {}, 1);
-  const auto old = ask(pool.source.id);
-  DniNumberRequest others_request;
-  others_request.partner_id = other_partner;
-  others_request.pool_id = other_pool.source.id;
-  others_request.consent = true;
-  const auto others = dni().request_number(others_request);
   clock_.advance(std::chrono::days(89));
   const auto recent = ask(pool.source.id);
   EXPECT_EQ(dni().purge_expired_visits(), 0u);
@@ -465,7 +463,7 @@ TEST_F(SqlDniStoreTest, VisitsPastThePartnersRetentionArePurgedOthersKept) {
   EXPECT_EQ(dni().purge_expired_visits(), 1u);
   EXPECT_FALSE(dni().find_session(partner_, old.session_id));
   EXPECT_TRUE(dni().find_session(partner_, recent.session_id));
-  EXPECT_TRUE(dni().find_session(other_partner, others.session_id));
+  EXPECT_TRUE(dni().find_session(others.partner_id, others.answer.session_id));
   // The purged hand-out is gone from the number's history and from the pool's usage.
   EXPECT_FALSE(dni().number_history(old.number, clock_.now() - std::chrono::days(90)));
   const auto usage = dni().pool_usage(partner_, pool.source.id,
