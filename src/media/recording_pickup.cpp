@@ -89,6 +89,7 @@ RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDire
                                     "New-voicemail mails queued when a call's message was "
                                     "stored (notify_on_new_voicemail and an address).")
                            .unlabelled()),
+      expiry_batch_(options_.expiry_batch),
       on_expiry_failure_(
           on_expiry_failure ? std::move(on_expiry_failure) : [](Id id, const std::exception&) {
             // The error's text may quote stored values.
@@ -230,7 +231,13 @@ int RecordingPickup::expire_recordings() {
   const auto now_steady = std::chrono::steady_clock::now();
   if (last_expiry_ && now_steady - *last_expiry_ < options_.expiry_interval) return 0;
   last_expiry_ = now_steady;
-  const auto released = store_.recordings().expire_due(clock_.now(), 500, on_expiry_failure_);
+  int failed = 0;
+  const auto released = store_.recordings().expire_due(clock_.now(), expiry_batch_.limit(),
+                                                       [&](Id id, const std::exception& error) {
+                                                         ++failed;
+                                                         on_expiry_failure_(id, error);
+                                                       });
+  expiry_batch_.pass_done(failed);
   for (const auto& audio : released) {
     if (!audio.file_name.empty()) directory_.remove(audio.file_name);
   }
