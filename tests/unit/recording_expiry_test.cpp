@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "captured_log.hpp"
 #include "media/recording_pickup.hpp"
 #include "store/call_record_store.hpp"
 #include "store/partner_store.hpp"
@@ -16,8 +17,8 @@
 namespace callsight::media {
 namespace {
 
-// What the database's refusal says.
-constexpr const char* kRefusalMarker = "refused";
+// What the database's refusal says: a value the log must not repeat.
+constexpr const char* kRefusalMarker = "refused for +46701234567";
 
 class RecordingExpiryTest : public SqlStoreFixture {
  protected:
@@ -114,6 +115,18 @@ TEST_F(RecordingExpiryTest, RecordingsThatKeepFailingDoNotKeepTheOnesBehindThemF
   EXPECT_TRUE(expired(behind));
   EXPECT_FALSE(expired(broken_1));
   EXPECT_FALSE(expired(broken_2));
+}
+
+TEST_F(RecordingExpiryTest, AFailureIsLoggedWithTheRecordingAndNotTheDatabasesText) {
+  const auto broken_1 = recording("broken-1");
+  const auto broken_2 = recording("broken-2");
+  refuse_expiry_of(broken_1, broken_2);
+  clock_.advance(std::chrono::days(31));
+  CapturedLog log;
+  EXPECT_EQ(job(500)->run_once().expired, 0);
+  const auto text = log.text();
+  EXPECT_NE(text.find("not expired (database error)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("+46701234567"), std::string::npos) << text;
 }
 
 }  // namespace
