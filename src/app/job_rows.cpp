@@ -2,23 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
+#include "store/failure_kind.hpp"
 
 namespace callsight::app {
-namespace {
-
-// Exception messages may quote stored values (a database's detail line, a JSON parser's
-// "last read"), which may be personal data; the log names the kind of error only. The row
-// id leads to the rest.
-std::string failure_kind(const std::exception& error) {
-  if (const auto* json = dynamic_cast<const nlohmann::json::exception*>(&error)) {
-    return "JSON error " + std::to_string(json->id);
-  }
-  if (dynamic_cast<const StoreError*>(&error)) return "database error";
-  return "unexpected error";
-}
-
-}  // namespace
 
 JobRowFailures::JobRowFailures(MetricsRegistry& metrics)
     : failures_(metrics.counter("callsight_job_row_failures_total",

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/media/media_error.hpp"
+
 extern char** environ;
 
 namespace callsight::media {
@@ -106,11 +108,12 @@ void run_child_step(const char* step, const std::vector<std::string>& argv,
                     std::chrono::milliseconds timeout) {
   const auto result = run_child(argv, timeout);
   if (result.succeeded()) return;
-  std::string why = !result.started    ? result.error
-                    : result.timed_out ? "timed out"
-                                       : "exit code " + std::to_string(result.exit_code);
-  if (!result.stderr_tail.empty()) why += ": " + result.stderr_tail;
-  throw std::runtime_error(std::string(step) + " failed (" + why + ")");
+  // Not its standard error: that may quote what it was given (a source's name, a file), and
+  // the message goes to the log (failure_kind).
+  const std::string why = !result.started    ? "not started: " + result.error
+                          : result.timed_out ? "timed out"
+                                             : "exit code " + std::to_string(result.exit_code);
+  throw MediaError(std::string(step) + " failed (" + why + ")");
 }
 
 }  // namespace callsight::media

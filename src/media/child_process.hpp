@@ -19,8 +19,8 @@ struct ChildResult {
 // keeping the last 4 KiB of its standard error, and kills it once `timeout` has passed.
 ChildResult run_child(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
-// run_child, throwing std::runtime_error("<step> failed (<why>[: <stderr tail>])") unless it
-// succeeded.
+// run_child, throwing MediaError("<step> failed (<why>)") unless it succeeded: why it could not
+// be started, that it timed out, or its exit code; never its standard error.
 void run_child_step(const char* step, const std::vector<std::string>& argv,
                     std::chrono::milliseconds timeout);
 

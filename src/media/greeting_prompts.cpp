@@ -8,10 +8,12 @@
 #include <system_error>
 
 #include "common/base64.hpp"
+#include "core/media/media_error.hpp"
 #include "core/source_settings.hpp"
 #include "core/voicemail_greeting.hpp"
 #include "media/child_process.hpp"
 #include "media/durable_file.hpp"
+#include "store/failure_kind.hpp"
 #include "store/greeting_store.hpp"
 #include "store/source_store.hpp"
 
@@ -102,20 +104,21 @@ GreetingPass GreetingPrompts::run_once() {
       const auto with_sound = store_.greetings().find_greeting(
           source.partner_id, source.customer_id, greeting_id, true);
       if (!with_sound || !with_sound->sounddata_base64) {
-        throw std::runtime_error("its audio is gone");
+        throw MediaError("its audio is gone");
       }
       const auto audio = decode_base64(*with_sound->sounddata_base64);
-      if (!audio) throw std::runtime_error("its stored audio is not base64");
+      if (!audio) throw MediaError("its stored audio is not base64");
       render(greeting_id, *audio);
       std::ofstream out(base.string() + ".txt", std::ios::binary | std::ios::trunc);
       out << greeting_audio_marker(*with_sound);
-      if (!out.flush()) throw std::runtime_error("cannot write the greeting's marker file");
+      if (!out.flush()) throw MediaError("cannot write the greeting's marker file");
       failures_.erase(greeting_id);
       ++pass.rendered;
       outcomes_.labels({"rendered"}).inc();
     } catch (const std::exception& e) {
-      // The greeting's name is the partner's text: the log names its id only.
-      spdlog::warn("voicemail greetings: greeting {}: {}", greeting_id, e.what());
+      // The greeting's name is the partner's text: the log names its id and the kind of
+      // failure (the step, an exit code), never the error's text.
+      spdlog::warn("voicemail greetings: greeting {}: {}", greeting_id, failure_kind(e));
       failures_[greeting_id] = {marker, passes_};
       ++pass.failed;
       outcomes_.labels({"failed"}).inc();
@@ -153,11 +156,11 @@ void GreetingPrompts::render(Id greeting_id, const std::string& audio) {
   };
   try {
     const auto format = greeting_audio_format(audio);
-    if (format == GreetingAudioFormat::none) throw std::runtime_error("neither WAV nor MP3");
+    if (format == GreetingAudioFormat::none) throw MediaError("neither WAV nor MP3");
     {
       std::ofstream out(upload, std::ios::binary | std::ios::trunc);
       out.write(audio.data(), static_cast<std::streamsize>(audio.size()));
-      if (!out.flush()) throw std::runtime_error("cannot write the upload to a temporary file");
+      if (!out.flush()) throw MediaError("cannot write the upload to a temporary file");
     }
     std::string wav = upload;
     if (format == GreetingAudioFormat::mp3) {
@@ -174,7 +177,7 @@ void GreetingPrompts::render(Id greeting_id, const std::string& audio) {
          "signed-integer", prompt, "trim", "0", std::to_string(kMaxPlayedGreetingSeconds)},
         options_.timeout);
     if (std::filesystem::file_size(prompt) < kMinGreetingFileBytes) {
-      throw std::runtime_error("the audio holds no sound");
+      throw MediaError("the audio holds no sound");
     }
     std::filesystem::rename(prompt, base + ".wav");
   } catch (...) {

@@ -79,8 +79,8 @@ void encode_mp3(const ConvertRequest& request, const std::filesystem::path& wav,
   if (!result.started) throw MediaError("lame: could not be started: " + result.error);
   if (result.timed_out) throw MediaError("lame: killed after its timeout");
   if (result.exit_code != 0) {
-    throw MediaError("lame: exit status " + std::to_string(result.exit_code) +
-                     (result.stderr_tail.empty() ? "" : ": " + result.stderr_tail));
+    // Not its standard error: the message goes to the log (failure_kind).
+    throw MediaError("lame: exit status " + std::to_string(result.exit_code));
   }
 }
 

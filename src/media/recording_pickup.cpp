@@ -7,10 +7,12 @@
 #include <map>
 #include <system_error>
 
+#include "core/media/media_error.hpp"
 #include "core/recording.hpp"
 #include "media/durable_file.hpp"
 #include "media/recording_converter.hpp"
 #include "store/call_record_store.hpp"
+#include "store/failure_kind.hpp"
 #include "store/mail_store.hpp"
 
 namespace callsight::media {
@@ -89,11 +91,14 @@ RecordingPickup::RecordingPickup(Store& store, const Clock& clock, RecordingDire
                                     "New-voicemail mails queued when a call's message was "
                                     "stored (notify_on_new_voicemail and an address).")
                            .unlabelled()),
-      on_expiry_failure_(
-          on_expiry_failure ? std::move(on_expiry_failure) : [](Id id, const std::exception&) {
-            // The error's text may quote stored values.
-            spdlog::warn("recordings: recording {} not expired", id);
-          }) {}
+      expiry_batch_(options_.expiry_batch),
+      on_expiry_failure_(on_expiry_failure
+                             ? std::move(on_expiry_failure)
+                             : [](Id id, const std::exception& error) {
+                                 // The kind only: the error's text may quote stored values.
+                                 spdlog::warn("recordings: recording {} not expired ({})", id,
+                                              failure_kind(error));
+                               }) {}
 
 RecordingPickup::~RecordingPickup() { thread_.stop(); }
 
@@ -127,7 +132,9 @@ PickupPass RecordingPickup::run_once() {
       if (!std::filesystem::exists(entry.path())) continue;
       ++pass.failed;
       outcomes_.labels({"failed"}).inc();
-      spdlog::warn("recordings: {} not picked up: {}", name, e.what());
+      // The kind of failure (the step, an exit code), never the error's text: a database's
+      // may quote stored values.
+      spdlog::warn("recordings: {} not picked up ({})", name, failure_kind(e));
       if (const int attempts = failures_[name] + 1; attempts < options_.attempts) {
         still_failing[name] = attempts;
       } else {
@@ -146,14 +153,14 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
   const auto call_id = call_id_of_metadata(metadata.filename().string());
   const auto text = read_small_file(metadata);
   const auto pcap = pcap_of_metadata(text);
-  if (!call_id || !pcap) throw std::runtime_error("not an rtpengine metadata file");
+  if (!call_id || !pcap) throw MediaError("not an rtpengine metadata file");
   // The spool's own pcaps/ (the metadata names rtpengine's path, which a node sharing the
   // spool through another mount sees elsewhere).
   const auto local_pcap = options_.spool / "pcaps" / pcap->filename();
   const auto call = store_.calls().find_call_by_switch_id(*call_id);
   if (!call) {
     if (age_of(metadata) < options_.orphan_after) return Outcome::waiting;
-    throw std::runtime_error("no call has this recording's call id");
+    throw MediaError("no call has this recording's call id");
   }
   if (!call->ended_at && age_of(metadata) < options_.end_wait) return Outcome::waiting;
   if (!keeps_recording(*call)) {
@@ -230,7 +237,13 @@ int RecordingPickup::expire_recordings() {
   const auto now_steady = std::chrono::steady_clock::now();
   if (last_expiry_ && now_steady - *last_expiry_ < options_.expiry_interval) return 0;
   last_expiry_ = now_steady;
-  const auto released = store_.recordings().expire_due(clock_.now(), 500, on_expiry_failure_);
+  int failed = 0;
+  const auto released = store_.recordings().expire_due(clock_.now(), expiry_batch_.limit(),
+                                                       [&](Id id, const std::exception& error) {
+                                                         ++failed;
+                                                         on_expiry_failure_(id, error);
+                                                       });
+  expiry_batch_.pass_done(failed);
   for (const auto& audio : released) {
     if (!audio.file_name.empty()) directory_.remove(audio.file_name);
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/failing_rows_on_top.hpp"
 #include "common/metrics.hpp"
 #include "common/periodic_thread.hpp"
 #include "core/clock.hpp"
@@ -26,6 +27,8 @@ struct PickupOptions {
   int attempts = 3;  // conversions tried before a recording is set aside in failed/
   // How often recordings past their partner's retention are looked for.
   std::chrono::seconds expiry_interval{60};
+  // Recordings expired per expiry pass, oldest first; more wait for the next pass.
+  int expiry_batch = 500;
   // The new-voicemail mail's link to the message (core recording_audio_link): the API's
   // public address, the key links are signed with, and how long the link works.
   std::string public_url;
@@ -82,6 +85,9 @@ class RecordingPickup {
   Counter& voicemail_mails_;
   std::map<std::string, int> failures_;  // metadata file name -> failed attempts so far
   std::optional<std::chrono::steady_clock::time_point> last_expiry_;
+  // A recording whose expiry failed stays due: those of the last expiry pass are listed on
+  // top of the next batch, so they cannot keep the recordings behind them from expiring.
+  FailingRowsOnTop expiry_batch_;
   const RowFailureHandler on_expiry_failure_;
   PeriodicThread thread_;  // runs run_once(); the destructor stops it first
 };

@@ -6,8 +6,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/media/media_error.hpp"
 #include "media/child_process.hpp"
 #include "media/durable_file.hpp"
+#include "store/failure_kind.hpp"
 #include "store/source_store.hpp"
 
 namespace callsight::media {
@@ -56,8 +58,9 @@ WhisperPass WhisperPrompts::run_once() {
       ++pass.rendered;
       outcomes_.labels({"rendered"}).inc();
     } catch (const std::exception& e) {
-      // The name is the partner's text: the log names the source, not what it says.
-      spdlog::warn("whisper prompts: source {}: {}", source.id, e.what());
+      // The name is the partner's text: the log names the source and the kind of failure (the
+      // step, an exit code), never the error's text, which may quote the name.
+      spdlog::warn("whisper prompts: source {}: {}", source.id, failure_kind(e));
       ++pass.failed;
       outcomes_.labels({"failed"}).inc();
     }
@@ -82,7 +85,7 @@ void WhisperPrompts::render(Id source_id, const std::string& text) {
     std::filesystem::rename(prompt, base.string() + ".wav");
     std::ofstream said(base.string() + ".txt", std::ios::binary | std::ios::trunc);
     said << text;
-    if (!said.flush()) throw std::runtime_error("cannot write the prompt's text file");
+    if (!said.flush()) throw MediaError("cannot write the prompt's text file");
   } catch (...) {
     remove_if_present(speech);
     remove_if_present(prompt);

@@ -2,18 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "store/call_record_store.hpp"
 
 namespace callsight::switching {
-namespace {
-
-// Failing rows listed on top of a batch: past this many, calls behind them wait again.
-constexpr int kMaxFailingListed = 10 * CallSweep::kBatch;
-
-}  // namespace
-
 CallSweep::CallSweep(CallRouter& router, Store& store, const Clock& clock,
                      std::chrono::seconds max_call_length, MetricsRegistry& metrics,
                      RowFailureHandler on_failure, int batch)
@@ -30,8 +21,8 @@ CallSweep::CallSweep(CallRouter& router, Store& store, const Clock& clock,
       batch_(batch) {}
 
 int CallSweep::run_once() {
-  const auto overdue = store_.calls().open_call_ids(
-      clock_.now() - max_call_length_, batch_ + std::min(failed_last_pass_, kMaxFailingListed));
+  const auto overdue =
+      store_.calls().open_call_ids(clock_.now() - max_call_length_, batch_.limit());
   int closed = 0;
   int failed = 0;
   for (const auto cdr_id : overdue) {
@@ -42,7 +33,7 @@ int CallSweep::run_once() {
       on_failure_(cdr_id, e);
     }
   }
-  failed_last_pass_ = failed;
+  batch_.pass_done(failed);
   closed_.inc(static_cast<std::uint64_t>(closed));
   if (closed > 0) spdlog::info("call sweep: closed {} call(s) whose end never arrived", closed);
   return closed;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/failing_rows_on_top.hpp"
 #include "common/metrics.hpp"
 #include "core/clock.hpp"
 #include "store/store.hpp"
@@ -25,8 +26,8 @@ class CallSweep {
 
   // One pass: closes the overdue calls it finds (at most a batch); returns how many. Throws
   // only when the overdue calls cannot be listed. The calls that failed in the last pass
-  // are tried again, and listed on top of a batch: overdue calls come oldest first, so rows
-  // that keep failing would otherwise fill every batch and keep the calls behind them open.
+  // are tried again, and listed on top of a batch (FailingRowsOnTop): overdue calls come
+  // oldest first, so rows that keep failing would otherwise keep the calls behind them open.
   int run_once();
 
  private:
@@ -36,8 +37,7 @@ class CallSweep {
   const std::chrono::seconds max_call_length_;
   Counter& closed_;
   const RowFailureHandler on_failure_;
-  const int batch_;
-  int failed_last_pass_ = 0;
+  FailingRowsOnTop batch_;
 };
 
 }  // namespace callsight::switching

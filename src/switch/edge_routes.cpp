@@ -10,6 +10,7 @@
 #include "core/number_route.hpp"
 #include "core/phone_number.hpp"
 #include "core/source_settings.hpp"
+#include "store/failure_kind.hpp"
 
 namespace callsight::switching {
 namespace {
@@ -64,7 +65,8 @@ EdgeRouteTable build_edge_routes(const RoutingTable& table, TimePoint now) {
     } catch (const std::exception& e) {
       // One bad row (a stored time zone the rules cannot read) must not keep every edge's
       // copy from updating: that number has no line, so its calls ask callsightd.
-      spdlog::warn("edge routes: number {} left out: {}", holder.number, e.what());
+      // The kind only: the error's text may quote the stored value.
+      spdlog::warn("edge routes: number {} left out ({})", holder.number, failure_kind(e));
       continue;
     }
     for (const auto& form : dialled_forms(holder.number)) {

@@ -1,32 +1,16 @@
 #include "app/job_rows.hpp"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
-#include <memory>
+#include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <system_error>
+
+#include "captured_log.hpp"
+#include "core/media/media_error.hpp"
 
 namespace callsight::app {
 namespace {
-
-// Sends the default logger's lines to a string for the length of a test.
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-  std::string text() const { return text_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream text_;
-};
 
 // The message of a JSON parser's error quotes what it read, here a stored URL with a secret.
 nlohmann::json::exception stored_json_error() {
@@ -70,6 +54,24 @@ TEST(JobRowFailures, LogsTheRowAndTheKindOfErrorButNoStoredValue) {
   EXPECT_NE(text.find("sweep: skipped source 7 (database error)"), std::string::npos) << text;
   EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
   EXPECT_EQ(text.find("Malm"), std::string::npos) << text;
+}
+
+TEST(JobRowFailures, SaysAMediaStepAsItIsAndAFileErrorWithoutItsPath) {
+  MetricsRegistry metrics;
+  JobRowFailures failures(metrics);
+  CapturedLog log;
+  failures.handler("recording_expiry", "recording")(3,
+                                                    media::MediaError("sox failed (exit code 2)"));
+  failures.handler("recording_expiry", "recording")(
+      4, std::filesystem::filesystem_error("cannot remove",
+                                           std::filesystem::path("/recordings/+46701234567.mp3"),
+                                           std::make_error_code(std::errc::permission_denied)));
+  failures.handler("recording_expiry", "recording")(5, std::runtime_error("+46701234567"));
+  const std::string text = log.text();
+  EXPECT_NE(text.find("skipped recording 3 (sox failed (exit code 2))"), std::string::npos) << text;
+  EXPECT_NE(text.find("skipped recording 4 (file error ("), std::string::npos) << text;
+  EXPECT_NE(text.find("skipped recording 5 (unexpected error)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("+46701234567"), std::string::npos) << text;
 }
 
 }  // namespace

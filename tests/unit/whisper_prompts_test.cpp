@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "captured_log.hpp"
 #include "store/customer_store.hpp"
 #include "store/number_store.hpp"
 #include "store/source_store.hpp"
@@ -115,6 +116,28 @@ TEST_F(WhisperPromptsTest, AFailureIsCountedAndTriedAgain) {
   EXPECT_EQ(broken.run_once().failed, 1);
   EXPECT_FALSE(std::filesystem::exists(wav()));
   EXPECT_TRUE(std::filesystem::is_empty(directory_));  // no temporary file left behind
+}
+
+TEST_F(WhisperPromptsTest, AFailureIsLoggedWithTheSourceAndTheStepButNotWhatTheToolSaid) {
+  // A tool that fails and quotes the source's name on its standard error, as espeak-ng may.
+  std::filesystem::create_directories(directory_);
+  const auto tool = directory_.parent_path() /
+                    ("callsight-whisper-failing-" + std::to_string(::getpid()) + ".sh");
+  {
+    std::ofstream script(tool);
+    script << "#!/bin/sh\necho \"cannot say: Radio +46701234567\" >&2\nexit 3\n";
+  }
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
+  CapturedLog log;
+  WhisperPrompts broken(*store_, {.directory = directory_, .espeak = tool.string()}, metrics_);
+  EXPECT_EQ(broken.run_once().failed, 1);
+  std::filesystem::remove(tool);
+  const auto text = log.text();
+  EXPECT_NE(text.find("whisper prompts: source " + std::to_string(source_.id) +
+                      ": espeak-ng failed (exit code 3)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("+46701234567"), std::string::npos) << text;
 }
 
 }  // namespace
