@@ -32,7 +32,11 @@ TimePoint recording_expiry(TimePoint created, int retention_days) {
 }
 
 bool keeps_recording(const CallRecord& call) {
-  return call.answered_at.has_value() || recording_kind_of(call) == RecordingKind::voicemail;
+  if (call.answered_at) return true;
+  // A voicemail leg ends with the platform's BYE or the caller's after the platform answered
+  // (no failure status), or with a failure before any answer (a 487 after the caller's
+  // CANCEL, the platform's 486).
+  return recording_kind_of(call) == RecordingKind::voicemail && !call.failure_sip_status;
 }
 
 RecordingKind recording_kind_of(const CallRecord& call) {

@@ -55,8 +55,11 @@ class RecordingAudio {
 TimePoint recording_expiry(TimePoint created, int retention_days);
 
 // Whether a finished call's media is worth keeping as a recording: only conversations that
-// happened (the call was answered) and messages (the call went to voicemail) are kept; the
-// ringing of a call nobody answered is not.
+// happened (the call was answered) and messages (the call went to voicemail and the
+// platform answered) are kept; the ringing of a call nobody answered is not, nor the media
+// of a voicemail call whose leg failed (the caller hung up during the greeting, the
+// platform refused): the platform never answered, so there is no message, only what the
+// caller's phone sent during the greeting.
 bool keeps_recording(const CallRecord& call);
 
 // What a finished call's media holds: a message when the call went to voicemail (routed

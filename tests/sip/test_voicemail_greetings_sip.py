@@ -16,13 +16,19 @@ first, by frequency and length:
   its end must not be cut by;
 - a campaign whose greeting has no audio yet (recorded by phone later), diverted on busy: the
   default greeting the edge falls back to (here a 1700 Hz tone of 0.8 s in the prompts
-  directory's voicemail-greeting.wav).
+  directory's voicemail-greeting.wav);
+- a caller who hangs up (CANCEL) during an uploaded greeting, routed straight to voicemail
+  and diverted on busy: 200 to the CANCEL and 487 to the INVITE at once, the platform never
+  sees the call (not even when the greeting would have ended), exactly one `failed` 487
+  reaches callsightd and one call.completed the partner, the record ends (voicemail, 487) and
+  no message is stored.
 
 Run from tests/sip:  CALLSIGHT_BIN_DIR=/work/main/build/bin python3 -m unittest -v test_voicemail_greetings_sip
 Needs kamailio, sipp, rtpengine, baresip, sox, lame and tcpdump (scripts/install-sip-deps).
 """
 import base64
 import datetime
+import json
 import os
 import re
 import shutil
@@ -41,9 +47,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from harness import ServerTestCase, unique  # noqa: E402
 from sip_harness import (HERE, PCM_8K, ROOT, ULAW, RtpEngine, SipCallsMixin,  # noqa: E402
-                         VoicemailPlatform, free_port, missing_tools, sox_tone)
+                         VoicemailPlatform, free_port, missing_tools, read_lines, sox_tone)
 from test_prompts_sip import Capture, read_rtp, tone_share  # noqa: E402
 from test_recordings import mp3_channels_and_seconds  # noqa: E402
+from webhook_receiver import Receiver  # noqa: E402
 
 SECRET = "sip-vmg-" + uuid.uuid4().hex[:8]
 PLATFORM_HZ, PLATFORM_SECONDS = 1000, 0.5  # the platform's own greeting
@@ -54,6 +61,9 @@ CALLER_HZ = 440
 MAX_SECONDS = 4
 PACKET_S = 0.02
 WAIT_S = 20
+# A greeting a caller hangs up during (same tone), and how long after its start (the 183).
+CANCEL_SECONDS, CANCEL_AFTER_S = 3.5, 1.0
+QUIET_S = 1.5  # how long a second end event or call.completed gets to show up
 
 
 def received_at(message_file):
@@ -115,8 +125,11 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
         cls.rtpengine.start()
         cls.EXTRA_ARGS = (
             "--recordings-dir", os.path.join(cls.tmp, "recordings"),
-            "--recordings-spool", cls.rtpengine.recording_dir, "--prompts-dir", cls.prompts)
+            "--recordings-spool", cls.rtpengine.recording_dir, "--prompts-dir", cls.prompts,
+            "--webhooks-allow-private")  # the receiver listens on 127.0.0.1
         super().setUpClass()
+        cls.receiver = Receiver()
+        cls.addClassCleanup(cls.receiver.close)
         # Made before the edge and the platform start, so callsightd's greetings job (a pass
         # every 5 s) writes them meanwhile, in one pass: the ctest entry stays under 30 s.
         cls.uploaded_sources = cls.make_uploaded_sources()
@@ -225,9 +238,12 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
 
     @classmethod
     def make_uploaded_sources(cls):
-        """{seconds: (source, greeting file)} for UPLOADED_SECONDS and LONG_SECONDS: a source
-        of a customer of the class sending every call to voicemail, with an uploaded greeting
-        of the uploaded tone that long, and where callsightd will write it for the edge."""
+        """{key: (source, greeting file)} of sources of a customer of the class with an uploaded
+        greeting of the uploaded tone, and where callsightd will write it for the edge: keys
+        UPLOADED_SECONDS and LONG_SECONDS (every call to voicemail, a greeting that long),
+        "cancel_all" (every call to voicemail) and "cancel_busy" (diverted on busy), both with
+        a greeting CANCEL_SECONDS long. The customer's call.completed events go to
+        cls.receiver."""
         made = {}
         with requests.Session() as alice:
             alice.auth = HTTPDigestAuth("alice", "alice-pw")
@@ -237,9 +253,23 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
                 assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
                 [item] = resp.json()[resource]
                 return item
+
+            def add_source(greeting_id, campaign_settings):
+                campaign = post("/customers/campaigns", "campaigns", {
+                    "customer_id": cid, "name": "K " + unique(), "pricing_model_id": "p1",
+                    "call_recording": "0", **campaign_settings})
+                number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 5_000_000)
+                cls.server.cli("numbers", "add", number, check=True)
+                source = post("/sources", "sources", {
+                    "customer_id": cid, "destnr": number, "name": "S " + unique(),
+                    "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
+                    "vm_greeting_id": greeting_id})
+                return source, os.path.join(cls.prompts, "greeting-%s.wav" % greeting_id)
             cid = post("/customers", "customers", {
                 "name": "C " + unique(), "custnr": unique("cn")})["customer_id"]
-            for seconds in (UPLOADED_SECONDS, LONG_SECONDS):
+            post("/webhooks", "webhooks", {"customer_id": cid, "url": cls.receiver.url,
+                                           "events": '["call.completed"]'})
+            for seconds in (UPLOADED_SECONDS, LONG_SECONDS, CANCEL_SECONDS):
                 upload = os.path.join(cls.tmp, "upload-%s.wav" % uuid.uuid4().hex[:6])
                 # Not the edge's format (16 kHz): callsightd converts it.
                 sox_tone(upload, UPLOADED_HZ, seconds, "-r", "16000", "-c", "1", "-b", "16")
@@ -248,23 +278,17 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
                 greeting_id = post("/customers/voicemail_greetings", "voicemail_greetings", {
                     "customer_id": cid, "name": "G " + unique(),
                     "sounddata": audio})["vm_greeting_id"]
-                campaign = post("/customers/campaigns", "campaigns", {
-                    "customer_id": cid, "name": "K " + unique(), "pricing_model_id": "p1",
-                    "call_recording": "0", "vm_divert_all": "1"})
-                number = "+4640%07d" % (int(uuid.uuid4().int % 10**6) + 5_000_000)
-                cls.server.cli("numbers", "add", number, check=True)
-                source = post("/sources", "sources", {
-                    "customer_id": cid, "destnr": number, "name": "S " + unique(),
-                    "phonenr": "0890510", "campaign_id": campaign["campaign_id"],
-                    "vm_greeting_id": greeting_id})
-                made[seconds] = (source, os.path.join(cls.prompts,
-                                                      "greeting-%s.wav" % greeting_id))
+                if seconds != CANCEL_SECONDS:
+                    made[seconds] = add_source(greeting_id, {"vm_divert_all": "1"})
+            # The loop's last greeting: CANCEL_SECONDS.
+            made["cancel_all"] = add_source(greeting_id, {"vm_divert_all": "1"})
+            made["cancel_busy"] = add_source(greeting_id, {"vm_divert_busy": "1"})
         return made
 
-    def uploaded_greeting_source(self, seconds):
-        """The source of make_uploaded_sources with a greeting `seconds` long, once callsightd
-        has written its greeting for the edge."""
-        source, path = self.uploaded_sources[seconds]
+    def uploaded_greeting_source(self, key):
+        """The source of make_uploaded_sources under `key`, once callsightd has written its
+        greeting for the edge."""
+        source, path = self.uploaded_sources[key]
         self.wait_for_file(path)
         return source
 
@@ -284,6 +308,115 @@ class SipVoicemailGreetingTest(SipCallsMixin, ServerTestCase):
             "recording_id": cdr["recording_id"]}), "recordings")
         self.assertEqual(recording["type"], "voicemail")
         return cdr, recording
+
+    def counted(self, name, label, value):
+        """callsightd's counter `name`{`label`="`value`"}: 0 until it is first counted."""
+        with urllib.request.urlopen(self.server.switch_url("/metrics"), timeout=5) as resp:
+            found = re.search(r'%s\{%s="%s"\} (\S+)\n' % (name, label, value),
+                              resp.read().decode())
+        return float(found.group(1)) if found else 0.0
+
+    def completed_events(self, cdr_id):
+        """The call.completed events of the call the receiver accepted: {event id: data}."""
+        found = {}
+        for event_id, copies in self.receiver.accepted().items():
+            event = json.loads(copies[0][2])
+            if event["type"] == "call.completed" and event["data"]["cdr_id"] == cdr_id:
+                found[event_id] = event["data"]
+        return found
+
+    def hang_up_during_the_greeting(self, source, diverted=False):
+        """Calls `source` (its greeting CANCEL_SECONDS long) and hangs up CANCEL_AFTER_S after
+        the edge's 183, the greeting's start; checks what a partner relies on: 200 to the
+        CANCEL and 487 to the INVITE at once, the platform never reached, one end event, one
+        call.completed, the record ended and no message; `diverted`: the edge reported the
+        call's divert to voicemail (a `voicemail` event) before."""
+        platform_log = os.path.join(self.platform.dir, "baresip.log")
+        platform_before = len(read_lines(platform_log))
+        failed_before = self.counted("callsight_call_events_total", "event", "failed")
+        hangups_before = self.counted("callsight_call_events_total", "event", "hangup")
+        diverts_before = self.counted("callsight_call_events_total", "event", "voicemail")
+        # The caller's phone sends its audio (the caller's tone) from the 183 on.
+        sox_tone(os.path.join(self.tmp, "caller.ulaw"), CALLER_HZ, 1, *ULAW)
+        call_id, code, log, took = self.dial(
+            source["destnr"], scenario="uac_cancel_talking.xml",
+            duration_ms=int(CANCEL_AFTER_S * 1000),
+            extra_args=["-mi", "127.0.0.1", "-mp", str(free_port())])
+        self.assertEqual(code, 0, log)
+        # The scenario sees the 183, CANCELs, then needs 200 to the CANCEL and 487 to the
+        # INVITE (and nothing else: a 200 from the platform fails it).
+        self.assertIn("EARLY 183", log)
+        self.assertIn("FINAL 487", log)
+        self.assertLess(took, CANCEL_SECONDS - 1)  # at the CANCEL, not at the greeting's end
+        ended = time.monotonic()
+        # rtpengine recorded the call from the offer (the caller's tone from the 183 on):
+        # callsightd's recordings job handles that media (waited for here, while the greeting
+        # would still play) by discarding it, not by setting it aside as a file it cannot
+        # handle, nor by storing a message.
+        spool = self.rtpengine.recording_dir
+        name = call_id.replace("@", "%40") + "-"
+
+        def files_of_call(folder):
+            path = os.path.join(spool, folder)
+            return [f for f in os.listdir(path) if name in f] if os.path.isdir(path) else []
+        deadline = time.monotonic() + WAIT_S
+        while files_of_call("pcaps") or files_of_call("metadata") or files_of_call("tmp"):
+            self.assertLess(time.monotonic(), deadline, "the call's media never picked up")
+            time.sleep(0.2)
+        self.assertEqual(files_of_call("failed"), [])
+        # Past the greeting's end (sipp started `took` before `ended`, the 183 at once): the
+        # edge must not relay the call to the platform then. The wait is also the time a
+        # second end event or call.completed gets to show up.
+        time.sleep(max(0.0, ended - took + CANCEL_SECONDS + 0.5 - time.monotonic(),
+                       ended + QUIET_S - time.monotonic()))
+        # (baresip logs "ua: ..." and "call: answering call ..." for each call it takes.)
+        self.assertEqual([line for line in read_lines(platform_log)[platform_before:]
+                          if re.match(r"(ua|call): ", line)], [])
+        # Exactly one end event reached callsightd: the edge's `failed` 487, no hangup.
+        self.assertEqual(self.counted("callsight_call_events_total", "event", "failed"),
+                         failed_before + 1)
+        self.assertEqual(self.counted("callsight_call_events_total", "event", "hangup"),
+                         hangups_before)
+        self.assertEqual(self.counted("callsight_call_events_total", "event", "voicemail"),
+                         diverts_before + (1 if diverted else 0))
+        # The record: ended, the caller's 487 its final status; a voicemail call stays
+        # `voicemail` whatever SIP status ends it (docs/kamailio.md, "Call end"); no message.
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            cdrs = self.ok(self.call(self.alice, "GET", "/statistics/cdrs", params={
+                "source_id": source["source_id"], "extended": "1"}), "cdrs")
+            if (len(cdrs) == 1 and cdrs[0]["end"] is not None) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        [cdr] = cdrs
+        self.assertEqual((cdr["status"], cdr["sip_status"], cdr["answered"], cdr["duration"]),
+                         ("voicemail", "487", "0", "0"), cdr)
+        self.assertIsNotNone(cdr["end"], cdr)
+        self.assertIsNone(cdr["recording_id"], cdr)
+        recordings = self.ok(self.call(self.alice, "GET", "/recordings", params={
+            "customer_id": source["customer_id"]}), "recordings")
+        self.assertEqual([r for r in recordings if r["cdr_id"] == cdr["cdr_id"]], [])
+        # One call.completed for the partner, carrying that outcome.
+        deadline = time.monotonic() + WAIT_S
+        while not self.completed_events(cdr["cdr_id"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        completed = list(self.completed_events(cdr["cdr_id"]).values())
+        self.assertEqual(len(completed), 1, completed)
+        self.assertEqual((completed[0]["status"], completed[0]["end"]),
+                         ("voicemail", cdr["end"]), completed)
+
+    def test_a_caller_who_hangs_up_during_the_greeting_is_never_put_through(self):
+        self.hang_up_during_the_greeting(self.uploaded_greeting_source("cancel_all"))
+
+    def test_a_caller_diverted_on_busy_who_hangs_up_during_the_greeting(self):
+        source = self.uploaded_greeting_source("cancel_busy")
+        gateway_messages = os.path.join(self.tmp, "gw-%s.msg" % uuid.uuid4().hex[:6])
+        self.start_gateway("uas_busy.xml", extra_args=["-trace_msg", "-message_file",
+                                                       gateway_messages])
+        self.hang_up_during_the_greeting(source, diverted=True)
+        # The gateway had the call once (its 486 diverted it), and never again.
+        self.assertEqual(len([line for line in read_lines(gateway_messages)
+                              if line.startswith("INVITE sip:")]), 1)
 
     def test_the_caller_hears_the_sources_uploaded_greeting_and_the_message_is_kept(self):
         source = self.uploaded_greeting_source(UPLOADED_SECONDS)

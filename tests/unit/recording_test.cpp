@@ -52,6 +52,27 @@ TEST(RecordingRules, OnlyConversationsAndMessagesAreKept) {
   CallRecord voicemail;
   voicemail.voicemail_at = kLinkNow;
   EXPECT_TRUE(keeps_recording(voicemail));
+  voicemail.ended_at = kLinkNow;  // the platform or the caller hung up: a message
+  EXPECT_TRUE(keeps_recording(voicemail));
+}
+
+TEST(RecordingRules, AVoicemailLegThatFailedLeftNoMessage) {
+  // The caller hung up during the greeting (the edge's 487), or the platform refused: it
+  // never answered, whatever the caller's phone sent meanwhile.
+  for (const auto action : {RouteAction::voicemail, RouteAction::forward}) {
+    CallRecord call;
+    call.action = action;
+    if (action == RouteAction::forward) call.voicemail_at = kLinkNow;  // diverted on busy
+    call.ended_at = kLinkNow;
+    call.failure_sip_status = 487;
+    EXPECT_FALSE(keeps_recording(call));
+    call.failure_sip_status = 486;
+    EXPECT_FALSE(keeps_recording(call));
+    // The sweep closed it (its end never arrived): the message is kept.
+    call.failure_sip_status.reset();
+    call.end_unknown = true;
+    EXPECT_TRUE(keeps_recording(call));
+  }
 }
 
 TEST(RecordingRules, AVoicemailCallsMediaIsItsMessage) {
