@@ -37,18 +37,7 @@ class RecordingExpiryTest : public SqlStoreFixture {
 
   // The recording of a new answered call, made now; its recording_id.
   std::string recording(const std::string& name) {
-    CallRecord r;
-    r.partner_id = partner_;
-    r.customer_id = customer_;
-    r.switch_call_id = name + "@edge";
-    r.caller = "+46701234567";
-    r.tracking_number = "+46812345678";
-    r.recorded = true;
-    r.start = clock_.now();
-    store_->calls().record_call(r);
-    CallEvent answered{.type = CallEventType::answered, .at = clock_.now()};
-    answered.answering_number = "+46890510";
-    store_->calls().apply_event(r.switch_call_id, answered);
+    const auto r = make_answered_call(partner_, customer_, name + "@edge", "+46701234567");
     const RecordingFile file{.file_name = "1/" + name + ".mp3",
                              .bytes = 4096,
                              .duration_ms = 12'345,

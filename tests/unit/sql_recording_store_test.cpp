@@ -27,18 +27,8 @@ class SqlRecordingStoreTest : public SqlStoreFixture {
 
   CallRecord answered_call(const std::string& switch_call_id, const std::string& caller,
                            Id partner_id = 0, Id customer_id = 0) {
-    CallRecord r;
-    r.partner_id = partner_id ? partner_id : partner_;
-    r.customer_id = customer_id ? customer_id : customer_;
-    r.switch_call_id = switch_call_id;
-    r.caller = caller;
-    r.tracking_number = "+46812345678";
-    r.recorded = true;
-    r.start = clock_.now();
-    store_->calls().record_call(r);
-    CallEvent answered{.type = CallEventType::answered, .at = clock_.now()};
-    answered.answering_number = "+46890510";
-    return store_->calls().apply_event(switch_call_id, answered).record;
+    return make_answered_call(partner_id ? partner_id : partner_,
+                              customer_id ? customer_id : customer_, switch_call_id, caller);
   }
 
   std::vector<std::string> event_types() {

@@ -8,8 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "core/call_record.hpp"
 #include "core/clock.hpp"
 #include "core/time_format.hpp"
+#include "store/call_record_store.hpp"
 #include "store/customer_store.hpp"
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
@@ -61,6 +63,23 @@ class SqlStoreFixture : public ::testing::Test {
     NumberRequest request;
     request.tracking_number = tracking_number;
     return store_->sources().create_source(s, request);
+  }
+
+  // A recorded inbound call of the customer, answered now; the record as stored.
+  CallRecord make_answered_call(Id partner_id, Id customer_id, const std::string& switch_call_id,
+                                const std::string& caller) {
+    CallRecord r;
+    r.partner_id = partner_id;
+    r.customer_id = customer_id;
+    r.switch_call_id = switch_call_id;
+    r.caller = caller;
+    r.tracking_number = "+46812345678";
+    r.recorded = true;
+    r.start = clock_.now();
+    store_->calls().record_call(r);
+    CallEvent answered{.type = CallEventType::answered, .at = clock_.now()};
+    answered.answering_number = "+46890510";
+    return store_->calls().apply_event(switch_call_id, answered).record;
   }
 
   // Declared in this order so that the store closes before its clock and its database go.
