@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -112,6 +113,26 @@ BeastResponse to_beast(Response response, unsigned version, bool keep_alive, boo
     out.content_length(length);
   }
   return out;
+}
+
+// The response as it goes on the wire, in one buffer: what Beast's serializer writes (status
+// line, the fields as stored, the body) without the gather list it walks on every write.
+void write_wire_text(const BeastResponse& response, std::string& out) {
+  out.clear();
+  out += response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.result_int());
+  out += ' ';
+  const auto reason = response.reason();
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& field : response) {
+    out.append(field.name_string().data(), field.name_string().size());
+    out += ": ";
+    out.append(field.value().data(), field.value().size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += response.body();
 }
 
 Response internal_error() { return error_response(500, {"internal", "", "internal error"}); }
@@ -448,6 +469,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void start() {
     beast::error_code ec;
+    // write() tries the socket before it waits: a full send buffer must answer would_block.
+    if constexpr (!kTls) tcp().socket().non_blocking(true, ec);
     const auto peer = tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer_ip(peer.address());
     asio::dispatch(tcp().get_executor(),
@@ -536,6 +559,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
     parser_->body_limit(options().body_limit);
+    // The header is buffered whole by now (or too long): parsing it here saves the completion
+    // Beast's read would post, a wake-up of another io thread on every request.
+    beast::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec != bhttp::error::need_more) return on_header(ec, 0);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
@@ -545,6 +573,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     if (auto refusal = framing_refusal(parser_->get())) return send_error(std::move(*refusal));
+    parser_->eager(true);
+    // A small body usually came in the same read as the header (or there is none).
+    if (!parser_->is_done() && buffer_.size() > 0) {
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != bhttp::error::need_more) return on_read_error(ec);
+    }
+    if (parser_->is_done()) return on_read({}, 0);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
@@ -578,18 +613,38 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     write(to_beast(std::move(response), 11, false, false));
   }
 
-  void write(BeastResponse response) {
-    response_ = std::move(response);
+  void write(const BeastResponse& response) {
+    close_after_write_ = response.need_eof();
+    write_wire_text(response, wire_);
+    std::size_t sent = 0;
+    if constexpr (!kTls) {
+      // A response usually fits in the socket's send buffer: written here at once, it needs no
+      // completion posted to the io threads. The rest, if any, goes out asynchronously.
+      beast::error_code ec;
+      sent = tcp().socket().write_some(asio::buffer(wire_), ec);
+      if (!ec && sent == wire_.size()) return after_write();
+      if (ec && ec != asio::error::would_block) return;  // the peer is gone
+    }
     tcp().expires_after(options().read_timeout);
-    bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
+    asio::async_write(stream_, asio::buffer(wire_.data() + sent, wire_.size() - sent),
+                      beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     if (ec) return;
+    after_write();
+  }
+
+  void after_write() {
     if (lingering_) return linger();
-    if (response_.need_eof()) return close();
+    if (close_after_write_) return close();
     kept_alive_ = true;
+    // A pipelined request is parsed and answered without waiting for the socket; posting it
+    // keeps a long pipeline from nesting one call per request on the stack.
+    if (buffer_.size() > 0) {
+      return asio::post(tcp().get_executor(), beast::bind_front_handler(&Session::wait_for_request,
+                                                                        this->shared_from_this()));
+    }
     wait_for_request();
   }
 
@@ -625,8 +680,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  BeastResponse response_;
+  std::string wire_;  // the response being written, kept for its capacity
   std::string remote_address_;
+  bool close_after_write_ = false;
   bool kept_alive_ = false;  // a response has been sent on this connection
   bool idle_ = false;        // waiting for a request to begin
   bool lingering_ = false;   // the response is an error; drain input, then close

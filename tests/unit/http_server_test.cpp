@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -133,6 +134,66 @@ TEST(HttpServer, AnswersTwoRequestsOnOneKeptAliveConnection) {
   EXPECT_EQ(body_of(client.read_response()), "hello");
   client.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(body_of(client.read_response()), "hello");
+}
+
+// Echoes what the handler saw, so each response names the request it answers.
+Response echo(const Request& request) {
+  Response response;
+  response.content_type = "text/plain";
+  response.body = request.target + " " + request.body;
+  return response;
+}
+
+TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
+  RunningServer running(echo);
+  Client client(running.port());
+  client.send(
+      "POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz"
+      "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+      "POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+      "POST /4 HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc");
+  EXPECT_EQ(body_of(client.read_response()), "/1 xyz");
+  EXPECT_EQ(body_of(client.read_response()), "/2 ");
+  EXPECT_EQ(body_of(client.read_response()), "/3 ab");
+  // The last body arrives in two parts: the server waits for the rest.
+  client.send("def");
+  EXPECT_EQ(body_of(client.read_response()), "/4 abcdef");
+}
+
+TEST(HttpServer, AnswersALongPipelineOnOneConnection) {
+  RunningServer running(echo);
+  Client client(running.port());
+  constexpr int kRequests = 5000;
+  std::string pipeline;
+  for (int i = 0; i < kRequests; ++i) {
+    pipeline += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  }
+  std::thread sender([&] { client.send(pipeline); });
+  for (int i = 0; i < kRequests; ++i) {
+    const auto body = body_of(client.read_response());
+    if (body != "/" + std::to_string(i) + " ") {
+      ADD_FAILURE() << "response " << i << ": " << body;
+      break;
+    }
+  }
+  sender.join();
+}
+
+TEST(HttpServer, DeliversAResponseLargerThanTheSocketBuffersToASlowReader) {
+  const std::string large(8 << 20, 'x');
+  RunningServer running([&](const Request& request) {
+    Response response;
+    response.content_type = "text/plain";
+    response.body = request.target == "/large" ? large : "small";
+    return response;
+  });
+  Client client(running.port());
+  client.send("GET /large HTTP/1.1\r\nHost: a\r\n\r\n");
+  // The server's first write fills the buffers and the rest must wait for the reader.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(body_of(client.read_response()), large);
+  client.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(client.read_response()), "small");
 }
 
 TEST(HttpServer, ClosesHttp10ConnectionWithoutKeepAlive) {
