@@ -49,6 +49,16 @@ class SqlPlanCacheTest : public SqlStoreFixture {
     return {stmt.int64(0), stmt.int64(1), stmt.int64(2)};
   }
 
+  // Executions of the session's prepared statements, this count's own left out.
+  std::int64_t executions() {
+    SqlTransaction tx(*pg_, TxMode::read);
+    auto stmt = pg_->prepare(
+        "SELECT CAST(COALESCE(SUM(generic_plans + custom_plans), 0) AS BIGINT)"
+        " FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'");
+    stmt.step();
+    return stmt.int64(0);
+  }
+
   // PostgreSQL plans a statement's first five executions with their parameters' values; from
   // the sixth it keeps the generic plan unless that is estimated dearer.
   static constexpr int kExecutions = 12;
@@ -70,6 +80,28 @@ TEST_F(SqlPlanCacheTest, SourceReadByIdKeepsItsGenericPlan) {
   ASSERT_EQ(plans.statements, 1);
   EXPECT_EQ(plans.generic + plans.custom, kExecutions);
   EXPECT_EQ(plans.custom, 5) << "the source list is planned afresh on each execution";
+}
+
+// Issue 18 item 4: a read that needs one round trip takes one. A source's alternative
+// numbers come in the source's own statement, not in a second one after it.
+TEST_F(SqlPlanCacheTest, ASourceAndItsAlternativeNumbersAreOneStatement) {
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
+  Source s;
+  s.partner_id = partner_;
+  s.customer_id = customer_;
+  s.name = "web";
+  s.media = "google";
+  s.answering_number = "+46890510";
+  s.lifecycle.activation = clock_.now();
+  s.alt_numbers = {{"", "+46700000001", 1, 0, 60}, {"", "+46700000002", 2, 60, 120}};
+  const Id source_id = store_->sources().create_source(s, {}).id;
+  SourceFilter filter;
+  filter.source_id = source_id;
+  const auto before = executions();
+  const auto read = store_->sources().list_sources(partner_, filter, {});
+  ASSERT_EQ(read.items.size(), 1U);
+  EXPECT_EQ(read.items[0].alt_numbers.size(), 2U);
+  EXPECT_EQ(executions() - before, 1);
 }
 
 TEST_F(SqlPlanCacheTest, FirstPageOfCallRecordsKeepsItsGenericPlan) {

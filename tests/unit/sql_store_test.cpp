@@ -626,6 +626,32 @@ TEST_F(SqlStoreTest, CreateSourceStoresEveryFieldAndFillsGeneratedOnes) {
   EXPECT_EQ(found->alt_numbers[0].to_minute, 1020);
 }
 
+TEST_F(SqlStoreTest, ManyAlternativeNumberRulesComeBackInTheirOrder) {
+  const auto partner = make_partner("acme");
+  const auto customer = make_customer(partner.id, "K-1");
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
+  Source s = source_for(customer);
+  // More than ten, so an order by text ("10" before "2") would show.
+  for (int i = 0; i < 12; ++i) {
+    s.alt_numbers.push_back({"", "+4670000" + std::to_string(1000 + i), 1, i, i + 1});
+  }
+  const auto created = store_->sources().create_source(s, {});
+  const auto found = store_->sources().find_source(partner.id, created.id);
+  ASSERT_TRUE(found);
+  SourceFilter filter;
+  filter.source_id = created.id;
+  const auto listed = store_->sources().list_sources(partner.id, filter, {});
+  ASSERT_EQ(listed.items.size(), 1u);
+  for (const auto& read : {*found, listed.items[0]}) {
+    ASSERT_EQ(read.alt_numbers.size(), 12u);
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_EQ(read.alt_numbers[i].answering_number, s.alt_numbers[i].answering_number) << i;
+      EXPECT_EQ(read.alt_numbers[i].from_minute, i);
+      EXPECT_EQ(read.alt_numbers[i].alt_key, created.alt_numbers[i].alt_key);
+    }
+  }
+}
+
 TEST_F(SqlStoreTest, AListedPageGivesEachSourceItsOwnRulesAndNoOneElses) {
   const auto a = make_partner("acme");
   const auto b = make_partner("globex");

@@ -393,7 +393,8 @@ PgDatabase::PgDatabase(const std::string& url, int pool_size,
 PgDatabase::~PgDatabase() = default;
 
 const SqlDialect& PgDatabase::dialect() const {
-  static const SqlDialect dialect{.name = "PostgreSQL", .row_locks = true};
+  static const SqlDialect dialect{
+      .name = "PostgreSQL", .row_locks = true, .text_aggregate = "string_agg"};
   return dialect;
 }
 

@@ -111,6 +111,8 @@ enum class TxMode { read, write, concurrent_write };
 struct SqlDialect {
   std::string name;        // "SQLite" or "PostgreSQL"
   bool row_locks = false;  // SQLite has none: its write transactions hold the whole file
+  // The aggregate that joins text with a separator: group_concat(x, sep) or string_agg.
+  std::string text_aggregate = "group_concat";
 
   // What a SELECT that claims rows of `alias` ends with: " FOR UPDATE OF n SKIP LOCKED"
   // (other transactions' claimed rows are passed over) or " FOR UPDATE OF n"; "" in SQLite.

@@ -1,9 +1,12 @@
 #include "store/sql/sql_source_store.hpp"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <map>
 #include <set>
-#include <tuple>
-#include <unordered_map>
+#include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "core/time_format.hpp"
@@ -17,12 +20,62 @@
 namespace callsight {
 namespace {
 
-const std::string kSourceColumns =
-    "s.id, s.partner_id, s.customer_id, s.name, s.media, s.email, s.smsnumber, "
-    "s.answering_number, s.tracking_number, s.source_class, s.campaign_id, s.publisher_id, "
-    "s.vm_greeting_id, s.notify_on_missed_call, s.notify_on_new_voicemail, s.vm_divert_all, "
-    "s.vm_divert_busy, s.vm_divert_noanswer, s.activation, s.expire, s.expires_at, "
-    "s.reserved_until, s.deleted_at, s.archived_at, s.created, s.modified";
+// A source's columns, its alternative-number rules among them as one text column, so a
+// source comes with its rules in one statement (one round trip on PostgreSQL): per rule
+// "position,id,weekdays,from_minute,to_minute,answering_number", ';' between rules, in no
+// promised order (SQLite's group_concat promises none; read_alt_numbers sorts them).
+std::string source_columns(const SqlDialect& dialect) {
+  return "s.id, s.partner_id, s.customer_id, s.name, s.media, s.email, s.smsnumber, "
+         "s.answering_number, s.tracking_number, s.source_class, s.campaign_id, s.publisher_id, "
+         "s.vm_greeting_id, s.notify_on_missed_call, s.notify_on_new_voicemail, s.vm_divert_all, "
+         "s.vm_divert_busy, s.vm_divert_noanswer, s.activation, s.expire, s.expires_at, "
+         "s.reserved_until, s.deleted_at, s.archived_at, s.created, s.modified, (SELECT " +
+         dialect.text_aggregate +
+         "(a.position || ',' || a.id || ',' || a.weekdays || ',' || a.from_minute || ',' ||"
+         " a.to_minute || ',' || a.answering_number, ';') FROM source_alt_numbers a"
+         " WHERE a.source_id = s.id)";
+}
+
+std::int64_t alt_number_field(std::string_view field) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (error != std::errc() || end != field.data() + field.size()) {
+    throw std::runtime_error("a stored alternative number rule is malformed");
+  }
+  return value;
+}
+
+// The rules of source_columns' last column, in their positions' order.
+std::vector<AltNumberRule> read_alt_numbers(std::string_view joined) {
+  std::vector<std::pair<std::int64_t, AltNumberRule>> positioned;
+  while (!joined.empty()) {
+    const auto rule_end = std::min(joined.find(';'), joined.size());
+    std::string_view rest = joined.substr(0, rule_end);
+    joined.remove_prefix(std::min(rule_end + 1, joined.size()));
+    std::array<std::int64_t, 5> numbers{};
+    for (auto& number : numbers) {
+      const auto comma = rest.find(',');
+      if (comma == std::string_view::npos) {
+        throw std::runtime_error("a stored alternative number rule is malformed");
+      }
+      number = alt_number_field(rest.substr(0, comma));
+      rest.remove_prefix(comma + 1);
+    }
+    AltNumberRule rule;
+    rule.alt_key = std::to_string(numbers[1]);
+    rule.weekdays = static_cast<WeekdaySet>(numbers[2]);
+    rule.from_minute = static_cast<int>(numbers[3]);
+    rule.to_minute = static_cast<int>(numbers[4]);
+    rule.answering_number = std::string(rest);
+    positioned.emplace_back(numbers[0], std::move(rule));
+  }
+  std::sort(positioned.begin(), positioned.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<AltNumberRule> rules;
+  rules.reserve(positioned.size());
+  for (auto& [position, rule] : positioned) rules.push_back(std::move(rule));
+  return rules;
+}
 
 Source read_source(const SqlStatement& row) {
   Source s;
@@ -52,6 +105,7 @@ Source read_source(const SqlStatement& row) {
   s.lifecycle.archived_at = row.optional_time(23);
   s.created = row.text(24);
   s.modified = row.text(25);
+  s.alt_numbers = read_alt_numbers(row.optional_text(26).value_or(""));
   return s;
 }
 
@@ -81,53 +135,6 @@ void bind_mutable_source_fields(SqlStatement& stmt, const Source& s) {
 }
 
 }  // namespace
-
-namespace {
-
-// Columns 0-4: id, answering_number, weekdays, from_minute, to_minute.
-AltNumberRule read_alt_number(SqlStatement& stmt) {
-  AltNumberRule rule;
-  rule.alt_key = std::to_string(stmt.int64(0));
-  rule.answering_number = stmt.text(1);
-  rule.weekdays = static_cast<WeekdaySet>(stmt.integer(2));
-  rule.from_minute = stmt.integer(3);
-  rule.to_minute = stmt.integer(4);
-  return rule;
-}
-
-// Fills the rules of a page of the partner's sources (ordered by id) with one query instead of
-// one per source (a round trip each on PostgreSQL): the rules of the partner's sources in the
-// page's id range, those of sources the page's filter left out dropped here.
-void fill_alt_numbers(SqlDatabase& db, Id partner_id, std::vector<Source>& page) {
-  if (page.size() == 1) page.front().alt_numbers = alt_numbers_of(db, page.front().id);
-  if (page.size() <= 1) return;
-  std::unordered_map<Id, Source*> by_id;
-  for (auto& source : page) by_id.emplace(source.id, &source);
-  auto stmt = db.prepare(
-      "SELECT a.id, a.answering_number, a.weekdays, a.from_minute, a.to_minute, a.source_id"
-      " FROM source_alt_numbers a JOIN sources s ON s.id = a.source_id"
-      " WHERE s.partner_id = :partner_id AND a.source_id BETWEEN :first AND :last"
-      " ORDER BY a.source_id, a.position");
-  stmt.bind(":partner_id", partner_id)
-      .bind(":first", page.front().id)
-      .bind(":last", page.back().id);
-  while (stmt.step()) {
-    const auto it = by_id.find(stmt.int64(5));
-    if (it != by_id.end()) it->second->alt_numbers.push_back(read_alt_number(stmt));
-  }
-}
-
-}  // namespace
-
-std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id) {
-  auto stmt = db.prepare(
-      "SELECT id, answering_number, weekdays, from_minute, to_minute FROM source_alt_numbers"
-      " WHERE source_id = :id ORDER BY position");
-  stmt.bind(":id", source_id);
-  std::vector<AltNumberRule> rules;
-  while (stmt.step()) rules.push_back(read_alt_number(stmt));
-  return rules;
-}
 
 void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumberRule>& rules,
                        const std::vector<AltNumberRule>& existing) {
@@ -170,13 +177,12 @@ std::optional<Source> find_source_where(SqlDatabase& db, Id partner_id, Id sourc
   std::optional<Source> source;
   {
     auto stmt =
-        db.prepare("SELECT " + kSourceColumns +
+        db.prepare("SELECT " + source_columns(db.dialect()) +
                    " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id" + condition);
     stmt.bind(":id", source_id).bind(":partner_id", partner_id);
     if (!stmt.step()) return std::nullopt;
     source = read_source(stmt);
   }
-  source->alt_numbers = alt_numbers_of(db, source->id);
   return source;
 }
 
@@ -309,9 +315,8 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
     if (filter.status) stmt.bind(":now", now).bind(":status", to_string(*filter.status));
   };
   SqlTransaction tx(db_, Mode::read);
-  auto result = read_page(db_, kSourceColumns, where, "s.id", page, bind_filter, read_source);
-  fill_alt_numbers(db_, partner_id, result.items);
-  return result;
+  return read_page(db_, source_columns(db_.dialect()), where, "s.id", page, bind_filter,
+                   read_source);
 }
 
 std::optional<NumberHolder> SqlSourceStore::find_source_holding(

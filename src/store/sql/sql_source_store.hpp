@@ -13,7 +13,6 @@ namespace callsight {
 
 // Source rows, shared with the dni store, whose pools are sources of kind "dynamic"; each
 // runs in the caller's transaction.
-std::vector<AltNumberRule> alt_numbers_of(SqlDatabase& db, Id source_id);
 // A rule keeps its alt_key only if it is one of `existing`'s; the others get fresh ones.
 void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumberRule>& rules,
                        const std::vector<AltNumberRule>& existing);

@@ -182,7 +182,7 @@ SqliteDatabase::~SqliteDatabase() = default;
 
 const SqlDialect& SqliteDatabase::dialect() const {
   // SQLite has no row locks: a write transaction holds the whole database.
-  static const SqlDialect kSqlite{"SQLite", false};
+  static const SqlDialect kSqlite{.name = "SQLite", .row_locks = false};
   return kSqlite;
 }
 
