@@ -86,15 +86,10 @@ TEST_F(SqlPlanCacheTest, SourceReadByIdKeepsItsGenericPlan) {
 // numbers come in the source's own statement, not in a second one after it.
 TEST_F(SqlPlanCacheTest, ASourceAndItsAlternativeNumbersAreOneStatement) {
   store_->numbers().add_numbers({"+46101"}, std::nullopt);
-  Source s;
-  s.partner_id = partner_;
-  s.customer_id = customer_;
-  s.name = "web";
-  s.media = "google";
-  s.answering_number = "+46890510";
-  s.lifecycle.activation = clock_.now();
-  s.alt_numbers = {{"", "+46700000001", 1, 0, 60}, {"", "+46700000002", 2, 60, 120}};
-  const Id source_id = store_->sources().create_source(s, {}).id;
+  const Id source_id =
+      make_source(partner_, customer_, "+46101",
+                  {{"", "+46700000001", 1, 0, 60}, {"", "+46700000002", 2, 60, 120}})
+          .id;
   SourceFilter filter;
   filter.source_id = source_id;
   const auto before = executions();

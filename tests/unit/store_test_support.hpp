@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
@@ -52,8 +54,10 @@ class SqlStoreFixture : public ::testing::Test {
   }
 
   // An active source of the customer on this (inventory) tracking number.
-  Source make_source(Id partner_id, Id customer_id, const std::string& tracking_number) {
+  Source make_source(Id partner_id, Id customer_id, const std::string& tracking_number,
+                     std::vector<AltNumberRule> alt_numbers = {}) {
     Source s;
+    s.alt_numbers = std::move(alt_numbers);
     s.partner_id = partner_id;
     s.customer_id = customer_id;
     s.name = "web";
