@@ -12,8 +12,11 @@
 namespace callsight {
 namespace {
 
-// A new visitor or session id: 128 random bits, so an id is never guessed or reused.
-std::string new_id() { return random_hex(16); }
+// A new visitor or session id: 80 random bits after the time in milliseconds, so an id is
+// never guessed or reused, and the ids of one moment sort together: the sessions' key index
+// and the hand-outs' session index take each new id at their end instead of on a random page,
+// one page fewer written to the WAL per index for most hand-outs (bench/README.md).
+std::string new_id() { return time_ordered_hex_id(); }
 
 std::string custom_json(const std::vector<std::pair<std::string, std::string>>& custom) {
   auto list = nlohmann::json::array();
