@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "common/crypto.hpp"
 #include "common/hex.hpp"
@@ -21,6 +22,19 @@ std::string random_uuid_v4() {
   const auto hex = to_hex(b.data(), b.size());
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+std::string time_ordered_hex_id(std::chrono::system_clock::time_point now) {
+  constexpr int kTimeBytes = 6;     // 48 bits of milliseconds: until the year 10889
+  constexpr int kRandomBytes = 10;  // 80 bits
+  std::array<std::uint8_t, kTimeBytes + kRandomBytes> b{};
+  const auto millis = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  for (int i = 0; i < kTimeBytes; ++i) {
+    b[i] = static_cast<std::uint8_t>(millis >> (8 * (kTimeBytes - 1 - i)));
+  }
+  crypto::random_fill(std::span(b).subspan(kTimeBytes));
+  return to_hex(b.data(), b.size());
 }
 
 std::string random_digits(int count) {

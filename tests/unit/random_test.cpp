@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <regex>
 #include <set>
 
@@ -22,6 +23,26 @@ TEST(Random, HexTokensHaveTheAskedLengthAndDiffer) {
     seen.insert(token);
   }
   EXPECT_EQ(seen.size(), 100u);
+}
+
+// The session ids of number requests: hex like random_hex(16), in the order they were made
+// (a millisecond apart or more), the time readable from the first 12 digits, and never equal
+// when made in the same millisecond.
+TEST(Random, TimeOrderedIdsSortByTimeAndDiffer) {
+  using std::chrono::milliseconds;
+  const std::chrono::system_clock::time_point start(milliseconds(1'765'000'000'123));
+  std::set<std::string> same_moment;
+  for (int i = 0; i < 100; ++i) same_moment.insert(time_ordered_hex_id(start));
+  EXPECT_EQ(same_moment.size(), 100u);
+  std::string previous;
+  for (int i = 0; i < 100; ++i) {
+    const auto id = time_ordered_hex_id(start + milliseconds(i));
+    ASSERT_EQ(id.size(), 32u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    EXPECT_EQ(std::stoull(id.substr(0, 12), nullptr, 16), 1'765'000'000'123ull + i) << id;
+    EXPECT_LT(previous, id);
+    previous = id;
+  }
 }
 
 TEST(Random, DigitsHaveTheAskedLengthAndDiffer) {

@@ -83,8 +83,9 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
     dni::Allocation allocation;
     std::string number;  // the number kept or assigned
   };
+  // `continued`: the session existed before this request; a new one holds no number yet.
   Picked pick_for_session(const DniNumberRequest& request, const LockedPool& pool,
-                          const std::string& session_id, TimePoint now);
+                          const std::string& session_id, bool continued, TimePoint now);
   std::optional<PickRow> session_number(Id pool_id, const std::string& session_id);
   std::vector<PickRow> front_of_free_numbers(Id pool_id, const dni::PoolTiming& timing,
                                              TimePoint now);

@@ -12,8 +12,11 @@
 namespace callsight {
 namespace {
 
-// A new visitor or session id: 128 random bits, so an id is never guessed or reused.
-std::string new_id() { return random_hex(16); }
+// A new visitor or session id: 80 random bits after the time in milliseconds, so an id is
+// never guessed or reused, and the ids of one moment sort together: the sessions' key index
+// and the hand-outs' session index take each new id at their end instead of on a random page,
+// one page fewer written to the WAL per index for most hand-outs (bench/README.md).
+std::string new_id() { return time_ordered_hex_id(); }
 
 std::string custom_json(const std::vector<std::pair<std::string, std::string>>& custom) {
   auto list = nlohmann::json::array();
@@ -268,10 +271,13 @@ std::size_t SqlDniStore::partner_pool_numbers(Id partner_id) {
 
 SqlDniStore::Picked SqlDniStore::pick_for_session(const DniNumberRequest& request,
                                                   const LockedPool& pool,
-                                                  const std::string& session_id, TimePoint now) {
+                                                  const std::string& session_id, bool continued,
+                                                  TimePoint now) {
   std::vector<PickRow> rows;
   std::optional<Id> own;
-  if (auto row = session_number(request.pool_id, session_id)) {
+  // A session made by this request has no hand-out to look up (a new visitor's request reads
+  // one statement less).
+  if (auto row = continued ? session_number(request.pool_id, session_id) : std::nullopt) {
     own = row->state.number_id;
     // A reload while the number is leased reads nothing else.
     const auto kept = dni::pick_number({row->state}, pool.timing, now, session_id, own);
@@ -344,7 +350,8 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   DniNumberAnswer answer;
   if (request.consent) answer.visitor_id = ensure_visitor(request, pool.customer_id, now);
   answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
-  const auto [pick, number] = pick_for_session(request, pool, answer.session_id, now);
+  const bool continued = request.session_id && answer.session_id == *request.session_id;
+  const auto [pick, number] = pick_for_session(request, pool, answer.session_id, continued, now);
   answer.verdict = pick.verdict;
   if (pick.verdict == dni::Pick::kept) {
     answer.number = number;
