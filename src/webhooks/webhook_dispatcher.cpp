@@ -24,6 +24,12 @@ namespace {
 constexpr std::chrono::seconds kLeaseMargin{5};
 // Receivers' answers are read only for their status; a larger one is a failed attempt.
 constexpr std::size_t kAnswerLimit = 1024 * 1024;
+// Claims a node holds ahead of its sending workers, per worker: the next claims are ready
+// when a worker finishes, and one store round trip claims several.
+constexpr int kClaimsAheadPerWorker = 3;
+// A claim not sent within this long after it was claimed is left for its lease to end,
+// so that its attempt (at most the timeout) cannot outlast the lease.
+constexpr std::chrono::seconds kQueuedAtMost{2};
 // Receivers a worker keeps a connection open to; the least recently used one goes first.
 constexpr std::size_t kOpenConnections = 16;
 
@@ -108,7 +114,7 @@ WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
                                       "Time one delivery attempt took, connect to answer.", {},
                                       latency_buckets())
                            .unlabelled()),
-      free_(options.workers) {
+      free_(options.workers * (1 + kClaimsAheadPerWorker)) {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
   claimer_ = std::thread([this] { claim_loop(); });
 }
@@ -135,12 +141,18 @@ void WebhookDispatcher::claim_loop() {
   // When the last claim found fewer due deliveries than it asked for, the next waits until
   // then (outcomes are recorded meanwhile all the same).
   auto next_claim = std::chrono::steady_clock::now();
+  const auto can_claim = [&] {
+    return free_ > 0 && std::chrono::steady_clock::now() >= next_claim;
+  };
+  // A round trip to the store once the workers have taken every claim (they are still
+  // sending: the next claims are ready when they finish), or when many outcomes wait: under
+  // load each round trip records and claims many deliveries, not one.
+  const auto ready = [&] {
+    return stopping_ || static_cast<int>(finished_.size()) >= options_.workers ||
+           (queue_.empty() && (!finished_.empty() || can_claim()));
+  };
   while (true) {
-    const auto ready = [&] {
-      return stopping_ || !finished_.empty() ||
-             (free_ > 0 && std::chrono::steady_clock::now() >= next_claim);
-    };
-    if (free_ > 0) {
+    if (free_ > 0 && queue_.empty()) {
       wake_claimer_.wait_until(lock, next_claim, ready);
     } else {
       wake_claimer_.wait(lock, ready);
@@ -148,7 +160,7 @@ void WebhookDispatcher::claim_loop() {
     if (stopping_) break;  // the destructor records what finished_ holds
     std::vector<Finished> finished;
     finished.swap(finished_);
-    const bool claim = free_ > 0 && std::chrono::steady_clock::now() >= next_claim;
+    const bool claim = queue_.empty() && can_claim();
     const int limit = claim ? free_ : 0;
     lock.unlock();
     record(finished);
@@ -160,9 +172,10 @@ void WebhookDispatcher::claim_loop() {
         spdlog::error("webhooks: claiming deliveries failed: {}", e.what());
       }
     }
+    const auto claimed_at = std::chrono::steady_clock::now();
     lock.lock();
     free_ -= static_cast<int>(jobs.size());
-    for (auto& job : jobs) queue_.push_back(std::move(job));
+    for (auto& job : jobs) queue_.push_back({std::move(job), claimed_at});
     if (!jobs.empty()) wake_workers_.notify_all();
     // Fewer than asked for: nothing more is due now, so look again a little later.
     if (claim && static_cast<int>(jobs.size()) < limit) {
@@ -178,15 +191,26 @@ void WebhookDispatcher::work_loop() {
     wake_workers_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     // Claims still queued at shutdown come back to some node when their lease ends.
     if (stopping_) break;
-    const DeliveryJob job = std::move(queue_.front());
+    const Claimed claimed = std::move(queue_.front());
     queue_.pop_front();
+    // The last claim taken: the claimer fetches the next ones while this worker sends.
+    if (queue_.empty()) wake_claimer_.notify_one();
     lock.unlock();
     std::optional<Finished> finished;
-    try {
-      finished = deliver(job, connections);
-    } catch (const std::exception& e) {
-      // The worker lives on for the other deliveries; this one comes back after its lease.
-      on_failure_(job.delivery.id, e);
+    const auto& job = claimed.job;
+    if (std::chrono::steady_clock::now() - claimed.at > kQueuedAtMost) {
+      // Behind slow receivers: sent now, it might outlive its lease and be sent twice.
+      spdlog::info(
+          "webhooks: delivery {} waited too long to be sent; it comes back after "
+          "its lease",
+          job.delivery.id);
+    } else {
+      try {
+        finished = deliver(job, connections);
+      } catch (const std::exception& e) {
+        // The worker lives on for the other deliveries; this one comes back after its lease.
+        on_failure_(job.delivery.id, e);
+      }
     }
     lock.lock();
     ++free_;

@@ -76,9 +76,15 @@ class WebhookDispatcher {
   std::mutex mutex_;
   std::condition_variable wake_claimer_;
   std::condition_variable wake_workers_;
-  std::deque<DeliveryJob> queue_;
+  struct Claimed {
+    DeliveryJob job;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::deque<Claimed> queue_;       // claimed, waiting for a worker
   std::vector<Finished> finished_;  // attempts made, for the claimer to record
-  int free_;  // workers neither sending nor with a job queued: what the next claim may take
+  // Claims this node may still take: the claims it can hold (workers and the claims ahead of
+  // them) less those queued or being sent.
+  int free_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread claimer_;
