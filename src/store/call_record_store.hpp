@@ -35,6 +35,13 @@ struct AppliedCallEvent {
   CallRecord previous;
 };
 
+// A record as record_calls stored it: `inserted` false when a record with its switch_call_id
+// was there already (`record` is that one then).
+struct RecordedCall {
+  CallRecord record;
+  bool inserted = false;
+};
+
 // One event the switch reported, for the call it names.
 struct SwitchCallEvent {
   std::string switch_call_id;
@@ -50,6 +57,9 @@ class CallRecordStore {
   // switch_call_id exists, and returns the stored one with its id: asking twice about one
   // call gives one record and the first decision.
   virtual CallRecord record_call(const CallRecord& record) = 0;
+  // record_call for each of an edge's routed calls in one write transaction, so a batch costs
+  // one durable commit rather than one per call; one result per record, in the order given.
+  virtual std::vector<RecordedCall> record_calls(std::span<const CallRecord> records) = 0;
   virtual std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) = 0;
   // Loads the record, applies the event (core apply_call_event) and saves it, in one
   // write transaction, so concurrent events of one call cannot lose each other.

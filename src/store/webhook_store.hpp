@@ -1,6 +1,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -20,6 +22,20 @@ struct DeliveryJob {
   Delivery delivery;
   Webhook webhook;
   OutboxEvent event;
+};
+
+// One delivery attempt's outcome, as the dispatcher records it: delivered, or pending with
+// next_attempt, or dead when next_attempt is absent.
+struct AttemptOutcome {
+  Id delivery_id = 0;
+  // The delivery's subscription: a batch is applied in its order (keeping each one's outcomes
+  // in theirs), so batches of two nodes lock subscriptions in one order and never deadlock.
+  Id webhook_id = 0;
+  bool delivered = false;
+  std::optional<int> status;
+  std::optional<int> latency_ms;
+  std::string error;
+  std::optional<TimePoint> next_attempt;
 };
 
 // Deliveries waiting in the outbox, across partners (GET /metrics).
@@ -74,6 +90,10 @@ class WebhookStore {
   virtual void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                               std::optional<int> latency_ms, const std::string& error,
                               std::optional<TimePoint> next_attempt, TimePoint now) = 0;
+  // Records several attempts' outcomes in one transaction: one durable
+  // commit for all of them instead of one each. All or none: when it throws, nothing was
+  // recorded (the dispatcher then records them one by one, to find the row that fails).
+  virtual void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) = 0;
   virtual OutboxDepth outbox_depth() = 0;
 };
 

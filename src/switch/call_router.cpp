@@ -149,12 +149,26 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
 
 std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& holder,
                                                         const std::string& switch_call_id,
-                                                        const std::string& caller,
-                                                        TimePoint start) {
+                                                        const std::string& caller, TimePoint start,
+                                                        HoldersCache* cache) {
   const auto& source = holder.source;
-  const auto partner = store_.partners().find_partner(source.partner_id);
-  const auto customer =
-      partner ? store_.customers().find_customer(partner->id, source.customer_id) : std::nullopt;
+  const auto look_up = [&] {
+    Holders found;
+    found.partner = store_.partners().find_partner(source.partner_id);
+    if (found.partner) {
+      found.customer = store_.customers().find_customer(source.partner_id, source.customer_id);
+    }
+    return found;
+  };
+  const auto key = std::pair(source.partner_id, source.customer_id);
+  Holders uncached;
+  const Holders& holders = [&]() -> const Holders& {
+    if (!cache) return uncached = look_up();
+    const auto cached = cache->find(key);
+    return cached != cache->end() ? cached->second : cache->emplace(key, look_up()).first->second;
+  }();
+  const auto& partner = holders.partner;
+  const auto& customer = holders.customer;
   if (!customer) return std::nullopt;
   const auto normalised = normalised_caller(caller, partner->country);
   NewCall call;
@@ -225,34 +239,40 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
       {.notice = route.notice, .whisper_source = route.whisper_source, .greeting = route.greeting});
 }
 
-bool CallRouter::record_edge_routed(const EdgeRoutedCall& routed) {
-  const auto holder = store_.sources().find_source_holding(routed.tracking_number);
-  auto call =
-      holder ? new_call(*holder, routed.switch_call_id, routed.caller, routed.at) : std::nullopt;
-  if (!call) {
-    spdlog::warn("call {}: the edge routed it to {}, which no customer holds now; not recorded",
-                 routed.switch_call_id, routed.tracking_number);
-    unknown_call_events_.inc();
-    return false;
+std::size_t CallRouter::record_edge_routed(std::span<const EdgeRoutedCall> calls) {
+  std::vector<CallRecord> records;
+  records.reserve(calls.size());
+  HoldersCache holders;
+  for (const auto& routed : calls) {
+    const auto holder = store_.sources().find_source_holding(routed.tracking_number);
+    auto call = holder
+                    ? new_call(*holder, routed.switch_call_id, routed.caller, routed.at, &holders)
+                    : std::nullopt;
+    if (!call) {
+      spdlog::warn("call {}: the edge routed it to {}, which no customer holds now; not recorded",
+                   routed.switch_call_id, routed.tracking_number);
+      unknown_call_events_.inc();
+      continue;
+    }
+    auto& record = call->record;
+    if (routed.action == RouteAction::reject) {
+      reject_call(record, routed.sip_status, routed.reason);
+      record.quarantined = routed.quarantined;
+    } else {
+      record.action = routed.action;
+      record.recorded = routed.record;
+      record.answering_number = routed.answering_number;
+      record.voicemail_on_busy = routed.voicemail_on_busy;
+      record.voicemail_on_no_answer = routed.voicemail_on_no_answer;
+    }
+    records.push_back(std::move(record));
   }
-  auto& record = call->record;
-  if (routed.action == RouteAction::reject) {
-    reject_call(record, routed.sip_status, routed.reason);
-    record.quarantined = routed.quarantined;
-  } else {
-    record.action = routed.action;
-    record.recorded = routed.record;
-    record.answering_number = routed.answering_number;
-    record.voicemail_on_busy = routed.voicemail_on_busy;
-    record.voicemail_on_no_answer = routed.voicemail_on_no_answer;
+  for (const auto& stored : store_.calls().record_calls(records)) {
+    if (!stored.inserted) continue;  // a repeated delivery: counted the first time
+    edge_routed_.labels({to_string(stored.record.action)}).inc();
+    if (stored.record.ended_at) count_end(stored.record);
   }
-  const auto known = store_.calls().find_call_by_switch_id(routed.switch_call_id);
-  const auto stored = store_.calls().record_call(record);
-  if (!known) {
-    edge_routed_.labels({to_string(record.action)}).inc();
-    if (stored.ended_at) count_end(stored);
-  }
-  return true;
+  return records.size();
 }
 
 std::shared_ptr<const EdgeRouteTable> CallRouter::edge_routes() {

@@ -1,17 +1,21 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/metrics.hpp"
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
 #include "store/call_record_store.hpp"
+#include "store/customer_store.hpp"
+#include "store/partner_store.hpp"
 #include "store/source_store.hpp"
 #include "store/store.hpp"
 #include "switch/edge_routes.hpp"
@@ -85,9 +89,11 @@ class CallRouter {
   // decision again and one record.
   RouteDecision route(const RouteRequest& request);
 
-  // Records a call the edge routed from its copy, as the edge routed it, once per call id:
-  // false (logged, counted) when no customer holds its number any more.
-  bool record_edge_routed(const EdgeRoutedCall& call);
+  // Records the calls an edge routed from its copy, as the edge routed them, once per call
+  // id, all in one write transaction (one durable commit per edge delivery, not per call).
+  // Returns how many were recorded; a call whose number no customer holds any more is
+  // logged, counted and skipped.
+  std::size_t record_edge_routed(std::span<const EdgeRoutedCall> calls);
 
   // The edges' copy of every route now (switch/edge_routes.hpp). Worked out at most every
   // kEdgeRoutesRefresh per node, however many edges ask: a change reaches an edge within
@@ -123,8 +129,15 @@ class CallRouter {
     bool show_tracking_number = false;
     bool whisper = false;  // the customer's
   };
+  // A source's partner and customer; an edge delivery reads them once for all its calls.
+  struct Holders {
+    std::optional<Partner> partner;
+    std::optional<Customer> customer;
+  };
+  using HoldersCache = std::map<std::pair<Id, Id>, Holders>;  // by partner and customer id
   std::optional<NewCall> new_call(const NumberHolder& holder, const std::string& switch_call_id,
-                                  const std::string& caller, TimePoint start);
+                                  const std::string& caller, TimePoint start,
+                                  HoldersCache* cache = nullptr);
   void settle_callback(const CallRecord& record);
   void count_end(const CallRecord& record);
   // What report does after the store applied an event.

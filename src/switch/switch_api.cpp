@@ -103,10 +103,8 @@ class SwitchApi {
       spdlog::warn("edge {}: event {} of a batch skipped: {}", batch.spool.edge, skipped.index,
                    skipped.error.message);
     }
-    std::size_t unknown_routed = 0;
-    for (const auto& routed : batch.routed) {
-      if (!router_.record_edge_routed(routed)) ++unknown_routed;
-    }
+    const std::size_t unknown_routed =
+        batch.routed.size() - router_.record_edge_routed(batch.routed);
     auto outcome = router_.report_batch(batch.events);
     outcome.applied += batch.routed.size() - unknown_routed;
     outcome.unknown_calls += unknown_routed;

@@ -26,8 +26,10 @@ struct WebhookDispatcherOptions {
 };
 
 // Delivers the webhook outbox: a claimer thread claims due deliveries (leased, so a crashed
-// node's claims come back) as workers fall idle, and `workers` threads POST them and record
-// each outcome. Several nodes may run one each against the same store.
+// node's claims come back) as workers fall idle, and `workers` threads POST them, each
+// keeping its connections to receivers alive between deliveries. The claimer records the
+// outcomes the workers hand back, all that finished meanwhile in one transaction (one durable
+// commit), before it claims again. Several nodes may run one each against the same store.
 class WebhookDispatcher {
  public:
   // Counts attempts and their outcomes into `metrics` (docs/observability.md, "Webhooks"). A
@@ -45,11 +47,23 @@ class WebhookDispatcher {
     std::optional<int> status;
     std::string error;
   };
+  // An attempt made, waiting to be recorded.
+  struct Finished {
+    DeliveryJob job;
+    Outcome outcome;
+    std::chrono::steady_clock::duration took{};
+    TimePoint at;
+  };
+  class Connections;  // a worker's open connections, by receiver
 
   void claim_loop();
   void work_loop();
-  void deliver(const DeliveryJob& job);
-  Outcome attempt(const DeliveryJob& job);
+  Finished deliver(const DeliveryJob& job, Connections& connections);
+  Outcome attempt(const DeliveryJob& job, Connections& connections);
+  // Records the attempts in one transaction, or one by one when that fails (a row that
+  // cannot be recorded goes to on_failure and comes back after its lease), and counts them.
+  void record(std::vector<Finished>& finished);
+  void counted(const Finished& finished);
   std::chrono::seconds lease() const;
 
   WebhookStore& store_;
@@ -62,8 +76,15 @@ class WebhookDispatcher {
   std::mutex mutex_;
   std::condition_variable wake_claimer_;
   std::condition_variable wake_workers_;
-  std::deque<DeliveryJob> queue_;
-  int free_;  // workers neither sending nor with a job queued: what the next claim may take
+  struct Claimed {
+    DeliveryJob job;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::deque<Claimed> queue_;       // claimed, waiting for a worker
+  std::vector<Finished> finished_;  // attempts made, for the claimer to record
+  // Claims this node may still take: the claims it can hold (workers and the claims ahead of
+  // them) less those queued or being sent.
+  int free_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread claimer_;

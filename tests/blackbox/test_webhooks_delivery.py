@@ -163,6 +163,63 @@ class WebhookDeliveryTest(DeliveryTestCase):
         self.assertEqual((d["state"], d["attempts"]), ("delivered", "2"), d)
 
 
+    def test_deliveries_to_one_receiver_share_kept_alive_connections(self):
+        receiver = self.receiver()
+        _, secret = self.subscribe(receiver.url)
+        calls = [self.make_call() for _ in range(4)]
+        receiver.wait_for_count(12)
+        self.assert_calls_delivered(receiver.accepted(), secret, [cdr for cdr, _ in calls])
+        # One connection per sending worker at most (4), not one per event (12).
+        self.assertLessEqual(len(receiver.peers), 4, receiver.peers)
+
+    def test_a_failing_receiver_holds_up_none_of_the_others(self):
+        failing = self.receiver(behaviour=lambda event_id, attempt: "fail")
+        working = self.receiver()
+        failing_id, _ = self.subscribe(failing.url)
+        working_id, secret = self.subscribe(working.url)
+        calls = [self.make_call() for _ in range(3)]
+        accepted = working.wait_for_count(9)
+        time.sleep(0.5)  # room for a duplicate to show up, were one sent
+        accepted = working.accepted()
+        self.assertTrue(all(len(copies) == 1 for copies in accepted.values()), accepted)
+        self.assert_calls_delivered(accepted, secret, [cdr for cdr, _ in calls])
+        delivered = self.wait_for_deliveries(
+            working_id, lambda ds: len(ds) == 9 and all(d["state"] == "delivered" for d in ds))
+        self.assertEqual([d for d in delivered if d["state"] != "delivered"], [])
+        pending = self.wait_for_deliveries(
+            failing_id, lambda ds: len(ds) == 9 and all(d["attempts"] != "0" for d in ds))
+        for d in pending:
+            self.assertEqual((d["state"], d["last_status"]), ("pending", "500"), d)
+        self.assertEqual(failing.accepted(), {})
+
+    def test_sigkill_before_a_sent_delivery_is_recorded_resends_it_with_its_event_id(self):
+        # The receiver takes each event, then answers after 0.8 s (within the 1 s timeout):
+        # callsightd is killed meanwhile, so it never records what the receiver got.
+        receiver = self.receiver(delay=0.8)
+        webhook_id, secret = self.subscribe(receiver.url)
+        cdr_id, _ = self.make_call()
+        deadline = time.monotonic() + webhook_receiver.DELIVERY_TIMEOUT
+        while not receiver.accepted() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.server.kill()  # SIGKILL
+        got_before = receiver.accepted()
+        self.assertTrue(got_before)
+        receiver.delay = 0
+        self.server.start()  # same database
+        # Claims of the killed node come back after their lease (timeout + 5 s).
+        delivered = self.wait_for_deliveries(
+            webhook_id, lambda ds: len(ds) == 3 and all(d["state"] == "delivered" for d in ds))
+        self.assertEqual([d["state"] for d in delivered], ["delivered"] * 3, delivered)
+        accepted = receiver.accepted()
+        self.assert_calls_delivered(accepted, secret, [cdr_id])
+        for event_id, (first, *_) in got_before.items():
+            copies = accepted[event_id]
+            self.assertGreaterEqual(len(copies), 2, event_id)  # sent again, same event id
+            for _, headers, body in copies:
+                self.assertEqual(body, first[2])
+                self.assertTrue(signature_ok(secret, headers, body))
+
+
 class WebhookPrivateAddressTest(DeliveryTestCase):
     def test_loopback_target_is_refused_when_sending_without_the_flag(self):
         receiver = self.receiver()

@@ -31,6 +31,7 @@ class Receiver:
     def __init__(self, port=0, behaviour=None, delay=0.0, hang_seconds=2.0, tls=None):
         self.hang_seconds = hang_seconds
         self.requests = []  # (arrival monotonic time, headers, body)
+        self.peers = set()  # the (address, port) of every connection a request came on
         self.attempts = collections.Counter()
         self.lock = threading.Lock()
         self.behaviour = behaviour or (lambda event_id, attempt: "ok")
@@ -44,6 +45,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 event_id = self.headers.get("X-Callsight-Event-Id")
                 with receiver.lock:
+                    receiver.peers.add(self.client_address)
                     receiver.attempts[event_id] += 1
                     action = receiver.behaviour(event_id, receiver.attempts[event_id])
                     if action == "ok":

@@ -272,8 +272,8 @@ TEST_F(CallRouterTest, ACallTheEdgeRoutedFromItsCopyIsRecordedAsTheEdgeRoutedIt)
   routed.action = RouteAction::forward;
   routed.answering_number = "+46890999";  // what the copy said then, whatever the source says now
   routed.voicemail_on_busy = true;
-  EXPECT_TRUE(router_.record_edge_routed(routed));
-  EXPECT_TRUE(router_.record_edge_routed(routed));  // delivered twice: one record
+  EXPECT_EQ(router_.record_edge_routed(std::span(&routed, 1)), 1U);
+  EXPECT_EQ(router_.record_edge_routed(std::span(&routed, 1)), 1U);  // delivered twice: one record
   const auto record = store_->calls().find_call_by_switch_id("edge-1");
   ASSERT_TRUE(record);
   EXPECT_EQ(record->answering_number, "+46890999");
@@ -288,7 +288,7 @@ TEST_F(CallRouterTest, ACallTheEdgeRoutedFromItsCopyIsRecordedAsTheEdgeRoutedIt)
   refused.action = RouteAction::reject;
   refused.sip_status = 403;
   refused.reason = "Forbidden";
-  EXPECT_TRUE(router_.record_edge_routed(refused));
+  EXPECT_EQ(router_.record_edge_routed(std::span(&refused, 1)), 1U);
   const auto rejected = store_->calls().find_call_by_switch_id("edge-2");
   ASSERT_TRUE(rejected);
   EXPECT_EQ(call_status(*rejected), CallStatus::rejected);
@@ -298,8 +298,30 @@ TEST_F(CallRouterTest, ACallTheEdgeRoutedFromItsCopyIsRecordedAsTheEdgeRoutedIt)
   EdgeRoutedCall stranger = routed;
   stranger.switch_call_id = "edge-3";
   stranger.tracking_number = "+46899999999";
-  EXPECT_FALSE(router_.record_edge_routed(stranger));
+  EXPECT_EQ(router_.record_edge_routed(std::span(&stranger, 1)), 0U);
   EXPECT_FALSE(store_->calls().find_call_by_switch_id("edge-3"));
+  EXPECT_TRUE(metrics_show("callsight_call_events_unknown_call_total 1"));
+}
+
+TEST_F(CallRouterTest, AnEdgeDeliverysRoutedCallsAreRecordedTogetherAndAStrangerSkipped) {
+  add_source();
+  std::vector<EdgeRoutedCall> batch(4);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].switch_call_id = "edge-b" + std::to_string(i);
+    batch[i].tracking_number = "+46812345678";
+    batch[i].caller = "0701234567";
+    batch[i].at = clock_.now();
+    batch[i].action = RouteAction::forward;
+    batch[i].answering_number = "+46890999";
+  }
+  batch[1].tracking_number = "+46899999999";  // no customer holds it
+  batch[3] = batch[0];                        // the same call again in the same delivery
+  EXPECT_EQ(router_.record_edge_routed(batch), 3U);
+  EXPECT_TRUE(store_->calls().find_call_by_switch_id("edge-b0"));
+  EXPECT_FALSE(store_->calls().find_call_by_switch_id("edge-b1"));
+  EXPECT_TRUE(store_->calls().find_call_by_switch_id("edge-b2"));
+  EXPECT_EQ(store_->calls().list_calls(partner_, {}, {}).total, 2);
+  EXPECT_TRUE(metrics_show(R"(callsight_edge_routed_calls_total{action="forward"} 2)"));
   EXPECT_TRUE(metrics_show("callsight_call_events_unknown_call_total 1"));
 }
 

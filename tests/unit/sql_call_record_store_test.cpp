@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/call_record.hpp"
@@ -12,6 +13,7 @@
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
 #include "store/sql/sql_database.hpp"
+#include "store/webhook_store.hpp"
 #include "store_test_support.hpp"
 
 namespace callsight {
@@ -106,6 +108,29 @@ TEST_F(SqlCallRecordStoreTest, RecordCallTwiceKeepsTheFirstDecision) {
   EXPECT_EQ(second.action, RouteAction::forward);
   EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 1);
   EXPECT_NE(record("b@edge", clock_.now()).id, first.id);
+}
+
+TEST_F(SqlCallRecordStoreTest, RecordCallsStoresABatchAndKeepsAnEarlierDecision) {
+  const auto first = record("b@edge", clock_.now());
+  CallRecord again = inbound("b@edge", clock_.now() + seconds(5));
+  again.action = RouteAction::reject;
+  const std::vector<CallRecord> batch{inbound("c@edge", clock_.now()), again,
+                                      inbound("a@edge", clock_.now())};
+  const auto stored = calls().record_calls(batch);
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_TRUE(stored[0].inserted);
+  EXPECT_EQ(stored[0].record.switch_call_id, "c@edge");
+  EXPECT_FALSE(stored[1].inserted);
+  EXPECT_EQ(stored[1].record, first);
+  EXPECT_TRUE(stored[2].inserted);
+  EXPECT_EQ(stored[2].record.switch_call_id, "a@edge");
+  EXPECT_EQ(calls().list_calls(partner_, {}, {}).total, 3);
+  EXPECT_EQ(calls().find_call_by_switch_id("a@edge"), stored[2].record);
+  // Each new call announced once, as record_call announces it.
+  const auto events = store_->webhooks().events_after(partner_, 0, 100).value();
+  EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                          [](const auto& e) { return e.type == "call.started"; }),
+            3);
 }
 
 TEST_F(SqlCallRecordStoreTest, ApplyEventPersistsAcrossReopen) {

@@ -463,5 +463,72 @@ TEST_F(SqlWebhookStoreTest, FiveFailuresInARowFlagASubscriptionAndASuccessClears
   EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
 }
 
+TEST_F(SqlWebhookStoreTest, RecordAttemptsRecordsABatchKeepingEachSubscriptionsOrder) {
+  const auto bad = subscribe({"call.started"});
+  const auto good = subscribe({"call.started"});
+  for (int i = 0; i < 3; ++i) record("batch" + std::to_string(i) + "@edge");
+  const auto jobs = hooks().claim_deliveries(clock_.now(), seconds(60), 10);
+  ASSERT_EQ(jobs.size(), 6u);
+  std::vector<Id> bads;
+  std::vector<Id> goods;
+  for (const auto& job : jobs) (job.webhook.id == bad.id ? bads : goods).push_back(job.delivery.id);
+  ASSERT_EQ(bads.size(), 3u);
+  const auto now = clock_.now();
+  const auto failed = [&](Id id) {
+    return AttemptOutcome{.delivery_id = id,
+                          .webhook_id = bad.id,
+                          .delivered = false,
+                          .status = 500,
+                          .next_attempt = now + seconds(10)};
+  };
+  const auto delivered = [&](Id id, Id webhook_id) {
+    return AttemptOutcome{
+        .delivery_id = id, .webhook_id = webhook_id, .delivered = true, .status = 200};
+  };
+  // One subscription's failures beside the other's successes: each row gets its own outcome.
+  std::vector<AttemptOutcome> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(failed(bads[i]));
+    batch.push_back(delivered(goods[i], good.id));
+  }
+  hooks().record_attempts(batch, now);
+  EXPECT_EQ(deliveries({.webhook_id = good.id, .state = DeliveryState::delivered}).size(), 3u);
+  const auto pending = deliveries({.webhook_id = bad.id, .state = DeliveryState::pending});
+  ASSERT_EQ(pending.size(), 3u);
+  for (const auto& d : pending) {
+    EXPECT_EQ(d.attempts, 1);
+    EXPECT_EQ(d.last_status, 500);
+  }
+  hooks().record_attempts(std::vector{failed(bads[0]), failed(bads[1])}, now);
+  EXPECT_TRUE(hooks().find_webhook(partner_, bad.id)->failing);
+  EXPECT_FALSE(hooks().find_webhook(partner_, good.id)->failing);
+  // A failure then a success of one subscription, listed after the other's: the success is
+  // last, so the count starts over (four more failures do not flag it; five would have).
+  hooks().record_attempts(
+      std::vector{failed(bads[0]), delivered(goods[0], good.id), delivered(bads[2], bad.id)}, now);
+  EXPECT_FALSE(hooks().find_webhook(partner_, bad.id)->failing);
+  hooks().record_attempts(
+      std::vector{failed(bads[0]), failed(bads[1]), failed(bads[0]), failed(bads[1])}, now);
+  EXPECT_FALSE(hooks().find_webhook(partner_, bad.id)->failing);
+  hooks().record_attempts(std::vector{failed(bads[0])}, now);
+  EXPECT_TRUE(hooks().find_webhook(partner_, bad.id)->failing);
+}
+
+TEST_F(SqlWebhookStoreTest, AClaimNeverRecordedComesBackAfterItsLeaseWithItsEvent) {
+  subscribe({"call.started"});
+  record("crash@edge");
+  const auto now = clock_.now();
+  const auto first = hooks().claim_deliveries(now, seconds(15), 10);
+  ASSERT_EQ(first.size(), 1u);
+  // The sender died after sending, before recording: nothing is due until the lease ends.
+  EXPECT_TRUE(hooks().claim_deliveries(now + seconds(14), seconds(15), 10).empty());
+  const auto again = hooks().claim_deliveries(now + seconds(15), seconds(15), 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].delivery.id, first[0].delivery.id);
+  EXPECT_EQ(again[0].event.id, first[0].event.id);
+  EXPECT_EQ(again[0].event.payload, first[0].event.payload);
+  EXPECT_EQ(again[0].delivery.attempts, 0);
+}
+
 }  // namespace
 }  // namespace callsight

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "common/utf8.hpp"
 #include "core/dni/attribution.hpp"
@@ -318,9 +319,44 @@ bool SqlCallRecordStore::is_pool(Id source_id) {
 }
 
 CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  auto recorded = record_call_locked(record);
+  // Last, so the count's row lock (PostgreSQL) is held only for the commit.
+  if (recorded.inserted) count_cdr_added(db_, recorded.record);
+  tx.commit();
+  return std::move(recorded.record);
+}
+
+std::vector<RecordedCall> SqlCallRecordStore::record_calls(std::span<const CallRecord> records) {
+  std::vector<RecordedCall> out(records.size());
+  if (records.empty()) return out;
+  // Rows are inserted in call id order and counted last in count-row order, so two nodes
+  // given batches that name the same calls (an edge's retried delivery) lock in one order
+  // and cannot deadlock; the count rows' locks are held only for the commit.
+  std::vector<std::size_t> order(records.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return records[a].switch_call_id < records[b].switch_call_id;
+  });
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  for (const auto i : order) out[i] = record_call_locked(records[i]);
+  const auto count_key = [](const CallRecord& r) {
+    return std::tuple(r.partner_id, r.direction, r.id % kCountSlots);
+  };
+  std::vector<const CallRecord*> inserted;
+  for (const auto& recorded : out) {
+    if (recorded.inserted) inserted.push_back(&recorded.record);
+  }
+  std::sort(inserted.begin(), inserted.end(),
+            [&](const auto* a, const auto* b) { return count_key(*a) < count_key(*b); });
+  for (const auto* record : inserted) count_cdr_added(db_, *record);
+  tx.commit();
+  return out;
+}
+
+RecordedCall SqlCallRecordStore::record_call_locked(const CallRecord& record) {
   // Two nodes asked about one call insert one row: the second insert does nothing and
   // reads the first one's record instead.
-  SqlTransaction tx(db_, Mode::concurrent_write);
   CallRecord stored = record;
   if (record.direction == CallDirection::inbound && record.source_id) {
     stored.attribution = attribute(record);
@@ -359,9 +395,7 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
         .bind(":start", record.start);
     bind_attribution(stmt, stored.attribution);
     if (!stmt.step()) {
-      auto existing = find_by_switch_id_locked(record.switch_call_id, false);
-      tx.commit();
-      return existing.value();
+      return {.record = find_by_switch_id_locked(record.switch_call_id, false).value()};
     }
     stored.id = stmt.int64(0);
     stmt.run();
@@ -373,10 +407,7 @@ CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
     write_call_event(db_, kCallCompleted, stored, clock_.now());
     queue_call_notifications(db_, CallRecord{}, stored, clock_.now());
   }
-  // Last, so the count's row lock (PostgreSQL) is held only for the commit.
-  count_cdr_added(db_, stored);
-  tx.commit();
-  return stored;
+  return {.record = std::move(stored), .inserted = true};
 }
 
 std::optional<CallRecord> SqlCallRecordStore::find_call_by_switch_id(

@@ -29,6 +29,7 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   using SqlSubStore::SqlSubStore;
 
   CallRecord record_call(const CallRecord& record) override;
+  std::vector<RecordedCall> record_calls(std::span<const CallRecord> records) override;
   std::optional<CallRecord> find_call_by_switch_id(std::string_view switch_call_id) override;
   AppliedCallEvent apply_event(std::string_view switch_call_id, const CallEvent& event) override;
   std::vector<std::optional<AppliedCallEvent>> apply_events(
@@ -43,6 +44,9 @@ class SqlCallRecordStore final : public CallRecordStore, private SqlSubStore {
   ErasedCaller erase_caller(Id partner_id, const std::string& caller) override;
 
  private:
+  // Inserts the record with its events unless its call has one; counts nothing (the caller
+  // counts an inserted record, last). Inside a transaction the caller holds.
+  RecordedCall record_call_locked(const CallRecord& record);
   // Run inside a transaction their caller holds.
   std::optional<CallRecord> find_by_switch_id_locked(std::string_view switch_call_id,
                                                      bool lock_row);

@@ -1,5 +1,6 @@
 #include "store/sql/sql_webhook_store.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
@@ -339,28 +340,52 @@ std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
 void SqlWebhookStore::record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                                      std::optional<int> latency_ms, const std::string& error,
                                      std::optional<TimePoint> next_attempt, TimePoint now) {
+  const AttemptOutcome outcome{.delivery_id = delivery_id,
+                               .delivered = delivered,
+                               .status = status,
+                               .latency_ms = latency_ms,
+                               .error = error,
+                               .next_attempt = next_attempt};
+  record_attempts(std::span(&outcome, 1), now);
+}
+
+void SqlWebhookStore::record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) {
+  if (outcomes.empty()) return;
+  std::vector<const AttemptOutcome*> ordered;
+  ordered.reserve(outcomes.size());
+  for (const auto& outcome : outcomes) ordered.push_back(&outcome);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->webhook_id < b->webhook_id; });
+  SqlTransaction tx(db_, Mode::concurrent_write);
+  for (const auto* outcome : ordered) record_attempt_locked(*outcome, now);
+  tx.commit();
+}
+
+void SqlWebhookStore::record_attempt_locked(const AttemptOutcome& outcome, TimePoint now) {
   // Single conditional statements: safe beside other nodes recording other deliveries of
   // the same subscription. A delivery deleted meanwhile (its subscription went) is ignored.
-  SqlTransaction tx(db_, Mode::concurrent_write);
-  const char* state = delivered ? "delivered" : next_attempt ? "pending" : "dead";
+  const char* state = outcome.delivered ? "delivered" : outcome.next_attempt ? "pending" : "dead";
   db_.prepare(
          "UPDATE webhook_deliveries SET state = :state, attempts = attempts + 1,"
          " next_attempt = COALESCE(CAST(:next AS BIGINT), next_attempt), last_status = :status,"
          " last_latency_ms = :latency, last_error = :error, delivered_at = :delivered_at"
          " WHERE id = :id")
       .bind(":state", state)
-      .bind(":next", next_attempt)
-      .bind(":status", status)
-      .bind(":latency", latency_ms)
-      .bind(":error", error)
-      .bind(":delivered_at", delivered ? std::optional<TimePoint>(now) : std::nullopt)
-      .bind(":id", delivery_id)
+      .bind(":next", outcome.next_attempt)
+      .bind(":status", outcome.status)
+      .bind(":latency", outcome.latency_ms)
+      .bind(":error", outcome.error)
+      .bind(":delivered_at", outcome.delivered ? std::optional<TimePoint>(now) : std::nullopt)
+      .bind(":id", outcome.delivery_id)
       .run();
-  if (delivered) {
+  if (outcome.delivered) {
+    // Most deliveries go to a subscription that is not failing: its row is left alone then,
+    // instead of rewritten with the same values once per delivery.
     db_.prepare(
            "UPDATE webhooks SET consecutive_failures = 0, failing = 0"
-           " WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :id)")
-        .bind(":id", delivery_id)
+           " WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :id)"
+           " AND (consecutive_failures <> 0 OR failing <> 0)")
+        .bind(":id", outcome.delivery_id)
         .run();
   } else {
     db_.prepare(
@@ -368,10 +393,9 @@ void SqlWebhookStore::record_attempt(Id delivery_id, bool delivered, std::option
            " failing = CASE WHEN consecutive_failures + 1 >= :threshold THEN 1 ELSE failing END"
            " WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = :id)")
         .bind(":threshold", kFailingAfter)
-        .bind(":id", delivery_id)
+        .bind(":id", outcome.delivery_id)
         .run();
   }
-  tx.commit();
 }
 
 // Counted through the (state, next_attempt, id) index; delivered rows are never read.

@@ -28,6 +28,7 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
                       std::optional<int> latency_ms, const std::string& error,
                       std::optional<TimePoint> next_attempt, TimePoint now) override;
+  void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) override;
   OutboxDepth outbox_depth() override;
 
  private:
@@ -36,6 +37,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   void check_customer(Id partner_id, const std::optional<Id>& customer_id);
   // Places the committed events of one id range in the replay order; returns how many.
   int sequence_event_batch();
+  // One attempt's outcome, inside a transaction the caller holds.
+  void record_attempt_locked(const AttemptOutcome& outcome, TimePoint now);
 };
 
 }  // namespace callsight

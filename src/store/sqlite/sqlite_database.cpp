@@ -128,6 +128,11 @@ SqliteConnection::SqliteConnection(const std::string& path, bool writer) {
     }
     pragma_value(raw, "PRAGMA synchronous=FULL");
     pragma_value(raw, "PRAGMA foreign_keys=ON");
+    // Every write transaction is a SAVEPOINT of the group commit's batch, and a page's first
+    // change inside a savepoint is copied to the sub-journal first: a temporary file by
+    // default, so a pwrite system call per page and member. Only a rollback to the savepoint
+    // reads it (the WAL alone makes commits durable), so it can live in memory.
+    pragma_value(raw, "PRAGMA temp_store=MEMORY");
   } else {
     // A read transaction that tried to write would bypass the group commit.
     pragma_value(raw, "PRAGMA query_only=ON");
