@@ -317,10 +317,11 @@ CallRecordFilter read_filter(Context& ctx, Fields& fields, CallDirection directi
 
 http::Response get_cdrs(Context& ctx, CallDirection direction) {
   Fields fields(ctx.params);
-  const auto filter = read_filter(ctx, fields, direction);
+  auto filter = read_filter(ctx, fields, direction);
   const auto page = read_page(fields);
   fields.throw_if_errors();
   const auto extended = ctx.params.get("extended").value_or("0") == "1";
+  filter.with_attribution = extended;  // only add_extended shows it
   const auto result = ctx.store.calls().list_calls(ctx.partner.id, filter, page);
   Related related(ctx);
   // What list() writes: {"cdrs":[...],"total","page","pagesize","numpages"}.

@@ -24,6 +24,14 @@ const std::string kColumns =
     "hangup_reason, end_unknown, attribution, attribution_text, dni_session_id, visit, "
     "recording_id";
 
+// kColumns with the attribution's four read as NULL, so every other column keeps its place.
+const std::string kColumnsWithoutAttribution = [] {
+  const std::string attribution = "attribution, attribution_text, dni_session_id, visit";
+  auto columns = kColumns;
+  columns.replace(columns.find(attribution), attribution.size(), "NULL, NULL, NULL, NULL");
+  return columns;
+}();
+
 // The visit's facts of an attribution, as the `visit` column keeps them.
 std::string visit_json(const CallAttribution& a) {
   return to_json_text(
@@ -528,8 +536,9 @@ Page<CallRecord> SqlCallRecordStore::list_calls(Id partner_id, const CallRecordF
   }
   {
     // The row count written out and no OFFSET 0, as for every listing (limit_offset).
-    auto rows = db_.prepare("SELECT " + kColumns + where + " ORDER BY " + order +
-                            limit_offset(limit, skip));
+    auto rows =
+        db_.prepare("SELECT " + (filter.with_attribution ? kColumns : kColumnsWithoutAttribution) +
+                    where + " ORDER BY " + order + limit_offset(limit, skip));
     bind_filter(rows, partner_id, seek);
     if (after) rows.bind(":after_start", after->start).bind(":after_id", after->id);
     if (skip > 0) rows.bind(":offset", skip);
