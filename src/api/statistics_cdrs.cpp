@@ -1,6 +1,9 @@
 // /statistics/cdrs and /statistics/cdrs/out (reference §2.13, §2.14): the partner's call
 // records, inbound calls to tracking numbers and the outbound calls callbacks placed.
+#include <charconv>
+#include <cstring>
 #include <map>
+#include <span>
 
 #include "api/context.hpp"
 #include "api/fields.hpp"
@@ -17,12 +20,6 @@
 
 namespace callsight::api {
 namespace {
-
-// anum_md5 lets partners count repeat callers without seeing their numbers; the salt is
-// the partner's own, so two partners' hashes of one caller cannot be joined.
-std::string salted_md5_hex(const std::string& salt, const std::string& caller) {
-  return crypto::md5_hex(salt + caller);
-}
 
 // What one page of records refers to, each looked up once per request.
 class Related {
@@ -72,7 +69,9 @@ class Related {
 // freeing the tree was most of a listing's CPU (bench/README.md, "Profile of the CDR
 // listing"). The bytes are what that dump wrote (to_json_text): text that needs no escaping
 // (valid UTF-8 without quotes, backslashes or control characters, as nearly every value is)
-// is copied; any other goes through the same dump (append_json_text).
+// is copied; any other goes through the same dump (append_json_text). Numbers, flags, times,
+// digests and status names are ASCII that never needs escaping, so they are written without
+// that check and without a string of their own (bench/README.md, "CDR pages, 2026-12-06").
 class CdrWriter {
  public:
   explicit CdrWriter(std::string& out) : out_(out) {}
@@ -86,14 +85,55 @@ class CdrWriter {
   void after_value() { first_ = false; }
   void text(std::string_view name, std::string_view value) {
     key(name);
+    flush();
     append_json_text(out_, value);
   }
   void null(std::string_view name) {
     key(name);
-    out_ += "null";
+    put("null");
+    flush();
   }
-  void number(std::string_view name, std::int64_t value) { text(name, std::to_string(value)); }
-  void flag(std::string_view name, bool value) { text(name, value ? "1" : "0"); }
+  // The wire renders every number as a string.
+  void number(std::string_view name, std::int64_t value) {
+    key(name);
+    put('"');
+    used_ = static_cast<std::size_t>(
+        std::to_chars(piece_ + used_, piece_ + sizeof piece_, value).ptr - piece_);
+    put('"');
+    flush();
+  }
+  void flag(std::string_view name, bool value) {
+    key(name);
+    put(value ? "\"1\"" : "\"0\"");
+    flush();
+  }
+  // Lower-case hex of the bytes.
+  void hex(std::string_view name, std::span<const unsigned char> bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    key(name);
+    put('"');
+    for (const auto byte : bytes) {
+      put(kDigits[byte >> 4]);
+      put(kDigits[byte & 0x0f]);
+    }
+    put('"');
+    flush();
+  }
+  // Text known to need no escaping: the status names.
+  void ascii(std::string_view name, std::string_view value) {
+    key(name);
+    put('"');
+    put(value);
+    put('"');
+    flush();
+  }
+  void time(std::string_view name, TimePoint value) {
+    key(name);
+    put('"');
+    flush();
+    append_utc(out_, value);
+    out_ += '"';
+  }
   void text_or_null(std::string_view name, const std::optional<std::string>& value) {
     if (value) {
       text(name, *value);
@@ -110,33 +150,58 @@ class CdrWriter {
   }
   void time_or_null(std::string_view name, const std::optional<TimePoint>& value) {
     if (value) {
-      text(name, format_utc(*value));
+      time(name, *value);
     } else {
       null(name);
     }
   }
 
  private:
+  // A field's name and a short value are put together in piece_ and appended at once: a
+  // string append per comma, quote and colon (each checking the capacity) was a tenth of a
+  // 1000-row page in perf.
   void key(std::string_view name) {
-    if (!first_) out_ += ',';
+    if (!first_) put(',');
     first_ = false;
-    out_ += '"';
-    out_.append(name);  // the field names are plain ASCII
-    out_ += "\":";
+    put('"');
+    put(name);  // the field names are plain ASCII
+    put("\":");
+  }
+  void put(char c) {
+    if (used_ == sizeof piece_) flush();
+    piece_[used_++] = c;
+  }
+  void put(std::string_view text) {
+    if (text.size() > sizeof piece_ - used_) {
+      flush();
+      out_.append(text);
+      return;
+    }
+    std::memcpy(piece_ + used_, text.data(), text.size());
+    used_ += text.size();
+  }
+  void flush() {
+    out_.append(piece_, used_);
+    used_ = 0;
   }
 
   std::string& out_;
   bool first_ = true;
+  // Room for a name and a number with their punctuation (to_chars needs 20 for any int64).
+  char piece_[96];
+  std::size_t used_ = 0;
 };
 
 void render(CdrWriter& out, const CallRecord& call, const Partner& partner, Related& related) {
   const auto& customer = related.customer(call.customer_id);
   out.number("cdr_id", call.id);
-  out.text("start", format_utc(call.start));
+  out.time("start", call.start);
   out.number("duration", call_duration_seconds(call));
-  out.text("duration_adjusted", "0");
+  out.ascii("duration_adjusted", "0");
   out.text("anum", mask_caller(call.caller));
-  out.text("anum_md5", salted_md5_hex(partner.anum_salt, call.caller));
+  // anum_md5 lets partners count repeat callers without seeing their numbers; the salt is
+  // the partner's own, so two partners' hashes of one caller cannot be joined.
+  out.hex("anum_md5", crypto::md5(partner.anum_salt, call.caller));
   out.text("bnum", call.tracking_number);
   out.text("cnum", call.answering_number);
   out.number("customer_id", call.customer_id);
@@ -147,7 +212,7 @@ void render(CdrWriter& out, const CallRecord& call, const Partner& partner, Rela
   out.flag("quarantined", call.quarantined);
   out.text("anum_ndc_name", caller_area_name(call.caller));
   // Our extension: how the call ended and when each step happened.
-  out.text("status", to_string(call_status(call)));
+  out.ascii("status", to_string(call_status(call)));
   out.number_or_null("sip_status", call.failure_sip_status
                                        ? std::optional<std::int64_t>(*call.failure_sip_status)
                                        : std::nullopt);
@@ -252,10 +317,11 @@ CallRecordFilter read_filter(Context& ctx, Fields& fields, CallDirection directi
 
 http::Response get_cdrs(Context& ctx, CallDirection direction) {
   Fields fields(ctx.params);
-  const auto filter = read_filter(ctx, fields, direction);
+  auto filter = read_filter(ctx, fields, direction);
   const auto page = read_page(fields);
   fields.throw_if_errors();
   const auto extended = ctx.params.get("extended").value_or("0") == "1";
+  filter.with_attribution = extended;  // only add_extended shows it
   const auto result = ctx.store.calls().list_calls(ctx.partner.id, filter, page);
   Related related(ctx);
   // What list() writes: {"cdrs":[...],"total","page","pagesize","numpages"}.

@@ -138,6 +138,14 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
 
 std::string md5_hex(std::string_view data) { return digest_hex(md5_md(), data); }
 
+std::array<unsigned char, 16> md5(std::string_view first, std::string_view second) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  digest_into(md5_md(), {bytes_of(first), bytes_of(second)}, out.data());
+  std::array<unsigned char, 16> digest{};
+  std::copy_n(out.begin(), digest.size(), digest.begin());
+  return digest;
+}
+
 std::string sha256_hex(std::string_view data) { return digest_hex(sha256_md(), data); }
 
 Bytes pbkdf2_hmac_sha256(std::string_view password, std::span<const unsigned char> salt,

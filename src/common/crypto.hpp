@@ -29,6 +29,10 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 // Lower-case hex digests.
 std::string md5_hex(std::string_view data);
+// The MD5 of `first` followed by `second`, without a string of the two put together (a CDR
+// listing digests each row's caller after its partner's salt; bench/README.md, "CDR pages,
+// 2026-12-06").
+std::array<unsigned char, 16> md5(std::string_view first, std::string_view second);
 std::string sha256_hex(std::string_view data);
 
 // PBKDF2 with HMAC-SHA256 (RFC 8018); `size` bytes of derived key.

@@ -7,18 +7,28 @@
 namespace callsight {
 
 std::string format_utc(TimePoint t) {
+  std::string out;
+  append_utc(out, t);
+  return out;
+}
+
+void append_utc(std::string& out, TimePoint t) {
   const auto day = date::floor<date::days>(t);
   const date::year_month_day ymd{day};
   const int year = static_cast<int>(ymd.year());
   // date::format goes through an ostringstream, and a CDR listing formats four instants a
   // row; the fixed layout is written directly for every year it holds, the same bytes.
-  if (year < 0 || year > 9999) return date::format("%Y-%m-%d %H:%M:%S", t);
+  if (year < 0 || year > 9999) {
+    out += date::format("%Y-%m-%d %H:%M:%S", t);
+    return;
+  }
   const date::hh_mm_ss time{t - day};
   // Digit by digit: snprintf's format parsing was a tenth of a 1000-row listing (perf).
-  std::string out = "0000-00-00 00:00:00";
-  const auto put = [&out](std::size_t at, unsigned value, int digits) {
+  const std::size_t start = out.size();
+  out += "0000-00-00 00:00:00";
+  const auto put = [&out, start](std::size_t at, unsigned value, int digits) {
     for (int i = digits - 1; i >= 0; --i, value /= 10) {
-      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      out[start + at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
     }
   };
   put(0, static_cast<unsigned>(year), 4);
@@ -27,7 +37,6 @@ std::string format_utc(TimePoint t) {
   put(11, static_cast<unsigned>(time.hours().count()), 2);
   put(14, static_cast<unsigned>(time.minutes().count()), 2);
   put(17, static_cast<unsigned>(time.seconds().count()), 2);
-  return out;
 }
 
 namespace {

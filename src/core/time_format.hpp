@@ -10,6 +10,10 @@ namespace callsight {
 
 // The wire form of every time: UTC "YYYY-MM-DD HH:MM:SS".
 std::string format_utc(TimePoint t);
+// The same text appended to `out`, without a string of its own (a CDR listing writes four a
+// row, each a heap allocation as a string of its own: 19 characters are past the short-string
+// buffer).
+void append_utc(std::string& out, TimePoint t);
 
 // Parses "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (midnight) as UTC; nullopt when malformed
 // or not a real calendar date.

@@ -26,6 +26,21 @@ EXTENDED_KEYS = {
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "gbraid",
     "wbraid", "fbclid", "msclkid", "ga_client_id",
 }
+# The order docs/api.md gives, which the body keeps (the list's envelope too).
+BASE_ORDER = [
+    "cdr_id", "start", "duration", "duration_adjusted", "anum", "anum_md5", "bnum", "cnum",
+    "customer_id", "custnr", "source_id", "answered", "quarantined", "anum_ndc_name",
+    "status", "sip_status", "ringing_at", "answered_at", "end", "hangup_by", "callback_id",
+]
+EXTENDED_ORDER = [
+    "timestamp", "expire", "source_name", "source_media", "class", "publisher_id",
+    "partner_publisher_id", "campaign_id", "partner_campaign_id", "pricing_model_id",
+    "commission", "cli_id", "order_id", "recording_id",
+] + ["custom_%d" % i for i in range(1, 21)] + [
+    "attribution", "attribution_text", "dni_session_id", "landing_url", "referrer",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "gbraid",
+    "wbraid", "fbclid", "msclkid", "ga_client_id",
+]
 _call_ids = itertools.count(1)
 
 
@@ -112,6 +127,45 @@ class StatisticsCdrsTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual((cdr["duration"], cdr["answered"], cdr["status"]), ("10", "1", "answered"))
         self.assertEqual(cdr["bnum"], self.f["s1_number"])
         self.assertEqual(cdr["cnum"], "+46890510")
+
+    def test_body_bytes_keep_their_shape(self):
+        """The listing writes its body itself rather than dumping a JSON tree: the bytes must
+        stay compact JSON (no spaces), fields in the documented order, every scalar a string
+        and absent values null, and one record's values as the switch made them."""
+        for extended, order in (("0", BASE_ORDER), ("1", BASE_ORDER + EXTENDED_ORDER)):
+            resp = self.get(customer_id=self.f["a_id"], pagesize="2", page="1",
+                            extended=extended)
+            self.assertEqual(resp.status_code, 200, resp.text)
+            text = resp.content.decode("utf-8")
+            body = json.loads(text)
+            self.assertEqual(text, json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+            self.assertEqual(list(body), ["cdrs", "total", "page", "pagesize", "numpages"])
+            self.assertEqual([body[k] for k in ("total", "page", "pagesize", "numpages")],
+                             ["5", "1", "2", "3"])
+            self.assertEqual([c["cdr_id"] for c in body["cdrs"]], self.f["a_cdrs"][2:4])
+            for cdr in body["cdrs"]:
+                self.assertEqual(list(cdr), order)
+        cdr = self.listed(cdr_id=self.f["a_cdrs"][0], extended="1")[0]
+        self.assertRegex(cdr.pop("start"), r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        self.assertRegex(cdr.pop("anum_md5"), r"^[0-9a-f]{32}$")
+        self.assertRegex(cdr.pop("timestamp"), r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        self.assertTrue(cdr.pop("attribution_text"))
+        self.assertEqual(cdr, dict({
+            "cdr_id": self.f["a_cdrs"][0], "duration": "10", "duration_adjusted": "0",
+            "anum": "+46812345xxx", "bnum": self.f["s1_number"], "cnum": "+46890510",
+            "customer_id": str(self.f["a_id"]), "custnr": self.f["a_custnr"],
+            "source_id": self.f["s1"], "answered": "1", "quarantined": "0",
+            "anum_ndc_name": "08 Stockholm", "status": "answered", "sip_status": None,
+            "ringing_at": None, "answered_at": "2027-01-15 08:00:00",
+            "end": "2027-01-15 08:00:10", "hangup_by": None, "callback_id": None,
+            "expire": None, "source_name": "web", "source_media": "Google", "class": "0",
+            "publisher_id": None, "partner_publisher_id": None,
+            "campaign_id": self.f["campaign_id"], "partner_campaign_id": "pc-1",
+            "pricing_model_id": "ppc", "commission": None, "cli_id": None, "order_id": None,
+            "recording_id": None, "attribution": "static_source", "dni_session_id": None,
+            "custom_3": "three"},
+            **{"custom_%d" % i: None for i in range(1, 21) if i != 3},
+            **{k: None for k in EXTENDED_ORDER[EXTENDED_ORDER.index("landing_url"):]}))
 
     def test_anum_md5_is_stable_per_partner_and_differs_between_partners(self):
         first, second = self.listed(source_id=self.f["s1"])[:2]

@@ -99,6 +99,28 @@ TEST_F(SqlCallRecordStoreTest, RecordCallStoresEveryField) {
   EXPECT_EQ(calls().find_call(partner_, r.id), r);
 }
 
+TEST_F(SqlCallRecordStoreTest, ListingWithoutAttributionGivesEveryOtherFieldAsStored) {
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
+  const auto source = make_source(customer_, "+46812345678");
+  CallRecord r = inbound("attr@edge", clock_.now());
+  r.source_id = source.id;
+  r.answered_at = clock_.now() + seconds(2);
+  r.hangup_by = "caller";
+  const auto stored = calls().record_call(r);
+  record("plain@edge", clock_.now() + seconds(1));
+  const auto with = calls().list_calls(partner_, {}, {}).items;
+  ASSERT_EQ(with.size(), 2u);
+  ASSERT_TRUE(with.front().attribution.has_value());
+  EXPECT_EQ(with.front(), stored);
+  CallRecordFilter without_attribution;
+  without_attribution.with_attribution = false;
+  auto expected = with;
+  for (auto& call : expected) call.attribution.reset();
+  EXPECT_EQ(calls().list_calls(partner_, without_attribution, {}).items, expected);
+  EXPECT_EQ(calls().list_calls(partner_, without_attribution, {1, 1}).items,
+            std::vector<CallRecord>{expected.back()});
+}
+
 TEST_F(SqlCallRecordStoreTest, RecordCallTwiceKeepsTheFirstDecision) {
   const auto first = record("a@edge", clock_.now());
   CallRecord again = inbound("a@edge", clock_.now() + seconds(5));

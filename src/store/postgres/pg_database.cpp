@@ -235,6 +235,11 @@ class PgStatement final : public SqlStatementImpl {
     return std::string(PQgetvalue(result_.get(), row_, column),
                        static_cast<std::size_t>(PQgetlength(result_.get(), row_, column)));
   }
+  std::string_view text_view(int column) const override {
+    if (is_null(column)) return {};
+    return {PQgetvalue(result_.get(), row_, column),
+            static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))};
+  }
 
  private:
   std::size_t index_of(const char* name) const {

@@ -23,6 +23,8 @@ class SqlStatementImpl {
   virtual bool is_null(int column) const = 0;
   virtual std::int64_t int64(int column) const = 0;
   virtual std::string text(int column) const = 0;
+  // The text without a copy, valid until the next step() or the statement's end.
+  virtual std::string_view text_view(int column) const = 0;
 };
 
 // One execution of a prepared statement, lent out by SqlDatabase::prepare. Parameters are
@@ -81,6 +83,9 @@ class SqlStatement {
   std::int64_t int64(int column) const { return impl_->int64(column); }
   int integer(int column) const { return static_cast<int>(int64(column)); }
   std::string text(int column) const { return impl_->text(column); }
+  // As text(), without a copy: valid until the next step() or the statement's end. For rows
+  // read into storage that outlives them (assign into an existing string keeps its capacity).
+  std::string_view text_view(int column) const { return impl_->text_view(column); }
   TimePoint time(int column) const { return TimePoint(std::chrono::seconds(int64(column))); }
   std::optional<std::int64_t> optional_int64(int column) const {
     return is_null(column) ? std::nullopt : std::optional<std::int64_t>(int64(column));

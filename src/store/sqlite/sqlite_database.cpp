@@ -70,6 +70,11 @@ class SqliteStatement final : public SqlStatementImpl {
     if (data == nullptr) return {};
     return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
   }
+  std::string_view text_view(int column) const override {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (data == nullptr) return {};
+    return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
 
  private:
   int index_of(const char* name) const {
