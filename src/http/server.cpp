@@ -19,13 +19,13 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -251,7 +251,7 @@ void require_readable(const std::string& what, const std::string& path) {
   std::ifstream file(path);
   if (!file)
     throw std::runtime_error("cannot read the TLS " + what + " " + path + ": " +
-                             std::strerror(errno));
+                             std::generic_category().message(errno));
 }
 
 asio::ssl::context make_tls_context(const ServerOptions& options) {

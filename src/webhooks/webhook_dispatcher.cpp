@@ -23,7 +23,7 @@ namespace {
 // handed to another sender while this one still works on it.
 constexpr std::chrono::seconds kLeaseMargin{5};
 // Receivers' answers are read only for their status; a larger one is a failed attempt.
-constexpr std::size_t kAnswerLimit = 1024 * 1024;
+constexpr std::size_t kAnswerLimit = std::size_t{1024} * 1024;
 // Claims a node holds ahead of its sending workers, per worker: the next claims are ready
 // when a worker finishes, and one store round trip claims several.
 constexpr int kClaimsAheadPerWorker = 3;
@@ -99,7 +99,7 @@ WebhookDispatcher::WebhookDispatcher(WebhookStore& store, const Clock& clock,
                                      RowFailureHandler on_failure)
     : store_(store),
       clock_(clock),
-      options_(options),
+      options_(std::move(options)),
       on_failure_(std::move(on_failure)),
       attempts_(metrics.counter("callsight_webhook_attempts_total",
                                 "Webhook delivery attempts this node made, by result: delivered "

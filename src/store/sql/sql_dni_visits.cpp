@@ -124,7 +124,7 @@ std::string SqlDniStore::ensure_visitor(const DniNumberRequest& request, Id cust
     known.bind(":id", *request.visitor_id).bind(":c", customer_id);
     if (known.step()) return *request.visitor_id;
   }
-  const auto id = new_id();
+  auto id = new_id();
   db_.prepare("INSERT INTO dni_visitors (id, customer_id, first_seen) VALUES (:id, :c, :now)")
       .bind(":id", id)
       .bind(":c", customer_id)
@@ -150,7 +150,7 @@ std::string SqlDniStore::ensure_session(const DniNumberRequest& request, Id cust
         .run();
     if (db_.changes() == 1) return *request.session_id;
   }
-  const auto id = new_id();
+  auto id = new_id();
   const auto& v = request.visit;
   db_.prepare(
          "INSERT INTO dni_sessions (id, visitor_id, pool_source_id, landing_url, referrer,"
@@ -288,6 +288,7 @@ SqlDniStore::Picked SqlDniStore::pick_for_session(const DniNumberRequest& reques
     rows.push_back(std::move(row));
   }
   std::vector<dni::PoolNumberState> states;
+  states.reserve(rows.size());
   for (const auto& row : rows) states.push_back(row.state);
   auto pick = dni::pick_number(states, pool.timing, now, session_id, own);
   if (pick.verdict == dni::Pick::assigned &&
