@@ -9,6 +9,7 @@
 #include "api/fields.hpp"
 #include "api/render.hpp"
 #include "common/crypto.hpp"
+#include "common/hex.hpp"
 #include "core/call_record.hpp"
 #include "core/caller_area.hpp"
 #include "core/time_format.hpp"
@@ -109,15 +110,11 @@ class CdrWriter {
   }
   // Lower-case hex of the bytes.
   void hex(std::string_view name, std::span<const unsigned char> bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     key(name);
     put('"');
-    for (const auto byte : bytes) {
-      put(kDigits[byte >> 4]);
-      put(kDigits[byte & 0x0f]);
-    }
-    put('"');
     flush();
+    append_hex(out_, bytes);
+    out_ += '"';
   }
   // Text known to need no escaping: the status names.
   void ascii(std::string_view name, std::string_view value) {

@@ -5,14 +5,18 @@
 namespace callsight {
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0x0f];
-  }
+  append_hex(out, {data, size});
   return out;
+}
+
+void append_hex(std::string& out, std::span<const unsigned char> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (const auto byte : bytes) {
+    out += kDigits[byte >> 4];
+    out += kDigits[byte & 0x0f];
+  }
 }
 
 int hex_value(char c) {

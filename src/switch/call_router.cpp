@@ -150,25 +150,18 @@ RouteDecision CallRouter::route(const RouteRequest& request) {
 std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& holder,
                                                         const std::string& switch_call_id,
                                                         const std::string& caller, TimePoint start,
-                                                        HoldersCache* cache) {
+                                                        HoldersCache& holders) {
   const auto& source = holder.source;
-  const auto look_up = [&] {
-    Holders found;
-    found.partner = store_.partners().find_partner(source.partner_id);
-    if (found.partner) {
-      found.customer = store_.customers().find_customer(source.partner_id, source.customer_id);
+  auto [cached, absent] = holders.try_emplace(std::pair(source.partner_id, source.customer_id));
+  if (absent) {
+    cached->second.partner = store_.partners().find_partner(source.partner_id);
+    if (cached->second.partner) {
+      cached->second.customer =
+          store_.customers().find_customer(source.partner_id, source.customer_id);
     }
-    return found;
-  };
-  const auto key = std::pair(source.partner_id, source.customer_id);
-  Holders uncached;
-  const Holders& holders = [&]() -> const Holders& {
-    if (!cache) return uncached = look_up();
-    const auto cached = cache->find(key);
-    return cached != cache->end() ? cached->second : cache->emplace(key, look_up()).first->second;
-  }();
-  const auto& partner = holders.partner;
-  const auto& customer = holders.customer;
+  }
+  const auto& partner = cached->second.partner;
+  const auto& customer = cached->second.customer;
   if (!customer) return std::nullopt;
   const auto normalised = normalised_caller(caller, partner->country);
   NewCall call;
@@ -192,9 +185,10 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   const auto holder = holder_dialled(store_, request.dialled);
   // The decision is the platform's, taken now; the call started when the edge saw it.
   const auto now = clock_.now();
-  auto call =
-      holder ? new_call(*holder, request.switch_call_id, request.caller, request.at.value_or(now))
-             : std::nullopt;
+  HoldersCache holders;
+  auto call = holder ? new_call(*holder, request.switch_call_id, request.caller,
+                                request.at.value_or(now), holders)
+                     : std::nullopt;
   if (!call) {
     spdlog::info("call {}: {} is not a tracking number in use; rejected", request.switch_call_id,
                  request.dialled);
@@ -203,7 +197,8 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
   }
   auto& record = call->record;
   const auto& source = holder->source;
-  const auto partner = store_.partners().find_partner(record.partner_id);
+  // new_call read the partner; it is there, or there would be no call.
+  const auto& partner = holders.begin()->second.partner;
   const auto campaign = source.campaign_id
                             ? store_.campaigns().find_campaign(
                                   record.partner_id, record.customer_id, *source.campaign_id)
@@ -245,9 +240,8 @@ std::size_t CallRouter::record_edge_routed(std::span<const EdgeRoutedCall> calls
   HoldersCache holders;
   for (const auto& routed : calls) {
     const auto holder = store_.sources().find_source_holding(routed.tracking_number);
-    auto call = holder
-                    ? new_call(*holder, routed.switch_call_id, routed.caller, routed.at, &holders)
-                    : std::nullopt;
+    auto call = holder ? new_call(*holder, routed.switch_call_id, routed.caller, routed.at, holders)
+                       : std::nullopt;
     if (!call) {
       spdlog::warn("call {}: the edge routed it to {}, which no customer holds now; not recorded",
                    routed.switch_call_id, routed.tracking_number);

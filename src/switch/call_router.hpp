@@ -129,7 +129,7 @@ class CallRouter {
     bool show_tracking_number = false;
     bool whisper = false;  // the customer's
   };
-  // A source's partner and customer; an edge delivery reads them once for all its calls.
+  // A source's partner and customer, read once per request: an edge delivery's calls share them.
   struct Holders {
     std::optional<Partner> partner;
     std::optional<Customer> customer;
@@ -137,7 +137,7 @@ class CallRouter {
   using HoldersCache = std::map<std::pair<Id, Id>, Holders>;  // by partner and customer id
   std::optional<NewCall> new_call(const NumberHolder& holder, const std::string& switch_call_id,
                                   const std::string& caller, TimePoint start,
-                                  HoldersCache* cache = nullptr);
+                                  HoldersCache& holders);
   void settle_callback(const CallRecord& record);
   void count_end(const CallRecord& record);
   // What report does after the store applied an event.

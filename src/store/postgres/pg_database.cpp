@@ -230,11 +230,6 @@ class PgStatement final : public SqlStatementImpl {
     return number;
   }
 
-  std::string text(int column) const override {
-    if (is_null(column)) return {};
-    return std::string(PQgetvalue(result_.get(), row_, column),
-                       static_cast<std::size_t>(PQgetlength(result_.get(), row_, column)));
-  }
   std::string_view text_view(int column) const override {
     if (is_null(column)) return {};
     return {PQgetvalue(result_.get(), row_, column),

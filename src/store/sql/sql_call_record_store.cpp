@@ -349,12 +349,7 @@ bool SqlCallRecordStore::is_pool(Id source_id) {
 }
 
 CallRecord SqlCallRecordStore::record_call(const CallRecord& record) {
-  SqlTransaction tx(db_, Mode::concurrent_write);
-  auto recorded = record_call_locked(record);
-  // Last, so the count's row lock (PostgreSQL) is held only for the commit.
-  if (recorded.inserted) count_cdr_added(db_, recorded.record);
-  tx.commit();
-  return std::move(recorded.record);
+  return std::move(record_calls(std::span(&record, 1)).front().record);
 }
 
 std::vector<RecordedCall> SqlCallRecordStore::record_calls(std::span<const CallRecord> records) {

@@ -22,8 +22,7 @@ class SqlStatementImpl {
   virtual bool step() = 0;
   virtual bool is_null(int column) const = 0;
   virtual std::int64_t int64(int column) const = 0;
-  virtual std::string text(int column) const = 0;
-  // The text without a copy, valid until the next step() or the statement's end.
+  // The column's text, valid until the next step() or the statement's end.
   virtual std::string_view text_view(int column) const = 0;
 };
 
@@ -82,7 +81,7 @@ class SqlStatement {
   bool is_null(int column) const { return impl_->is_null(column); }
   std::int64_t int64(int column) const { return impl_->int64(column); }
   int integer(int column) const { return static_cast<int>(int64(column)); }
-  std::string text(int column) const { return impl_->text(column); }
+  std::string text(int column) const { return std::string(impl_->text_view(column)); }
   // As text(), without a copy: valid until the next step() or the statement's end. For rows
   // read into storage that outlives them (assign into an existing string keeps its capacity).
   std::string_view text_view(int column) const { return impl_->text_view(column); }

@@ -65,11 +65,6 @@ class SqliteStatement final : public SqlStatementImpl {
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
   }
   std::int64_t int64(int column) const override { return sqlite3_column_int64(stmt_, column); }
-  std::string text(int column) const override {
-    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    if (data == nullptr) return {};
-    return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
-  }
   std::string_view text_view(int column) const override {
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};
