@@ -84,15 +84,10 @@ class WebhookStore {
   virtual std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease,
                                                     int limit,
                                                     const RowFailureHandler& on_failure = {}) = 0;
-  // Records an attempt's outcome: delivered, or pending with next_attempt, or dead when
-  // next_attempt is absent. A subscription whose deliveries keep failing is flagged failing;
-  // a success clears the flag.
-  virtual void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
-                              std::optional<int> latency_ms, const std::string& error,
-                              std::optional<TimePoint> next_attempt, TimePoint now) = 0;
-  // Records several attempts' outcomes in one transaction: one durable
-  // commit for all of them instead of one each. All or none: when it throws, nothing was
-  // recorded (the dispatcher then records them one by one, to find the row that fails).
+  // Records attempts' outcomes in one transaction: one durable commit for all of them
+  // instead of one each. A subscription whose deliveries keep failing is flagged failing; a
+  // success clears the flag. All or none: when it throws, nothing was recorded (the
+  // dispatcher then records them one by one, to find the row that fails).
   virtual void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) = 0;
   virtual OutboxDepth outbox_depth() = 0;
 };

@@ -67,6 +67,19 @@ class SqlWebhookStoreTest : public SqlStoreFixture {
 
   WebhookStore& hooks() { return store_->webhooks(); }
 
+  // One attempt's outcome, recorded alone.
+  void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
+                      std::optional<int> latency_ms, const std::string& error,
+                      std::optional<TimePoint> next_attempt, TimePoint now) {
+    const AttemptOutcome outcome{.delivery_id = delivery_id,
+                                 .delivered = delivered,
+                                 .status = status,
+                                 .latency_ms = latency_ms,
+                                 .error = error,
+                                 .next_attempt = next_attempt};
+    hooks().record_attempts(std::span(&outcome, 1), now);
+  }
+
   // An event of the partner's to write beneath the store, as its own writers would.
   OutboxEvent bare_event(std::string type, std::optional<Id> customer_id) {
     OutboxEvent event;
@@ -419,7 +432,7 @@ TEST_F(SqlWebhookStoreTest, RecordAttemptMovesThroughRetryDeliveredAndDead) {
   const Id first = jobs[0].delivery.id;
   const Id second = jobs[1].delivery.id;
   const auto now = clock_.now();
-  hooks().record_attempt(first, false, 503, 12, "", now + seconds(10), now);
+  record_attempt(first, false, 503, 12, "", now + seconds(10), now);
   auto d = deliveries({.event_id = jobs[0].event.id}).at(0);
   EXPECT_EQ(d.state, DeliveryState::pending);
   EXPECT_EQ(d.attempts, 1);
@@ -427,13 +440,13 @@ TEST_F(SqlWebhookStoreTest, RecordAttemptMovesThroughRetryDeliveredAndDead) {
   EXPECT_EQ(d.last_latency_ms, 12);
   EXPECT_EQ(d.next_attempt, now + seconds(10));
 
-  hooks().record_attempt(first, true, 200, 8, "", std::nullopt, now + seconds(10));
+  record_attempt(first, true, 200, 8, "", std::nullopt, now + seconds(10));
   d = deliveries({.event_id = jobs[0].event.id}).at(0);
   EXPECT_EQ(d.state, DeliveryState::delivered);
   EXPECT_EQ(d.attempts, 2);
   EXPECT_EQ(d.delivered_at, now + seconds(10));
 
-  hooks().record_attempt(second, false, std::nullopt, std::nullopt, "timeout", std::nullopt, now);
+  record_attempt(second, false, std::nullopt, std::nullopt, "timeout", std::nullopt, now);
   d = deliveries({.state = DeliveryState::dead}).at(0);
   EXPECT_EQ(d.id, second);
   EXPECT_EQ(d.last_error, "timeout");
@@ -449,16 +462,16 @@ TEST_F(SqlWebhookStoreTest, FiveFailuresInARowFlagASubscriptionAndASuccessClears
   const auto now = clock_.now();
   // Failures across deliveries count together.
   for (int i = 0; i < 4; ++i) {
-    hooks().record_attempt(jobs[i % 3].delivery.id, false, 500, 5, "", now + seconds(10), now);
+    record_attempt(jobs[i % 3].delivery.id, false, 500, 5, "", now + seconds(10), now);
   }
   EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
-  hooks().record_attempt(jobs[1].delivery.id, false, 500, 5, "", now + seconds(10), now);
+  record_attempt(jobs[1].delivery.id, false, 500, 5, "", now + seconds(10), now);
   EXPECT_TRUE(hooks().find_webhook(partner_, w.id)->failing);
-  hooks().record_attempt(jobs[2].delivery.id, true, 200, 5, "", std::nullopt, now);
+  record_attempt(jobs[2].delivery.id, true, 200, 5, "", std::nullopt, now);
   EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
   // The count starts over after the success.
   for (int i = 0; i < 4; ++i) {
-    hooks().record_attempt(jobs[0].delivery.id, false, 500, 5, "", now + seconds(10), now);
+    record_attempt(jobs[0].delivery.id, false, 500, 5, "", now + seconds(10), now);
   }
   EXPECT_FALSE(hooks().find_webhook(partner_, w.id)->failing);
 }

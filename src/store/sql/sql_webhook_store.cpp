@@ -337,18 +337,6 @@ std::vector<DeliveryJob> SqlWebhookStore::claim_deliveries(TimePoint now,
   return jobs;
 }
 
-void SqlWebhookStore::record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
-                                     std::optional<int> latency_ms, const std::string& error,
-                                     std::optional<TimePoint> next_attempt, TimePoint now) {
-  const AttemptOutcome outcome{.delivery_id = delivery_id,
-                               .delivered = delivered,
-                               .status = status,
-                               .latency_ms = latency_ms,
-                               .error = error,
-                               .next_attempt = next_attempt};
-  record_attempts(std::span(&outcome, 1), now);
-}
-
 void SqlWebhookStore::record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) {
   if (outcomes.empty()) return;
   std::vector<const AttemptOutcome*> ordered;

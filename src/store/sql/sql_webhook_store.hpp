@@ -25,9 +25,6 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
 
   std::vector<DeliveryJob> claim_deliveries(TimePoint now, std::chrono::seconds lease, int limit,
                                             const RowFailureHandler& on_failure = {}) override;
-  void record_attempt(Id delivery_id, bool delivered, std::optional<int> status,
-                      std::optional<int> latency_ms, const std::string& error,
-                      std::optional<TimePoint> next_attempt, TimePoint now) override;
   void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) override;
   OutboxDepth outbox_depth() override;
 
