@@ -68,6 +68,8 @@ class Node:
                # One partner at full speed is the point here, not what a partner may do;
                # and no access log, as nginx runs without one.
                "--rate-limit", "0", "--dni-ip-limit", "0", "--access-log", "off"]
+        if getattr(self.args, "cpu_slots", None) is not None:
+            cmd += ["--cpu-slots", str(self.args.cpu_slots)]
         if self.db.startswith("postgresql://"):
             cmd += ["--db-pool", str(self.args.db_pool)]
         cmd = pinned(cmd, getattr(self.args, "server_cpus", None))

@@ -16,6 +16,7 @@
 #include "app/mail_flags.hpp"
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
+#include "common/cpu_slots.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
@@ -182,6 +183,7 @@ int main(int argc, char** argv) {
   std::string db = env_or("CALLSIGHT_DB", "./callsight.db");
   bool demo = false;
   int threads = 0;
+  std::size_t cpu_slots = 0;
   int reservation_hours = 24;
   int sweep_seconds = 60;
   int max_call_seconds = 4 * 3600;
@@ -208,6 +210,12 @@ int main(int argc, char** argv) {
   cli.add_option("--threads", threads,
                  "io threads; 0 = 4 per core, at least 8 (handlers wait on the database)")
       ->capture_default_str();
+  cli.add_option("--cpu-slots", cpu_slots,
+                 "requests whose work runs at once, across both listeners; the others wait "
+                 "their turn asleep, and a request waiting on the database gives its slot back; "
+                 "0 = one per core this process may run on")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
   LimitFlags limits;
   limits.add_to(cli);
   std::string tls_cert;
@@ -290,6 +298,10 @@ int main(int argc, char** argv) {
     auto store = open_store(db, clock, store_options);
     spdlog::info("database: {}", store->description());
     app::Observability observability(*store, observability_options, clock.now());
+    CpuSlots request_slots(cpu_slots);
+    observability.watch_cpu_slots(request_slots);
+    limits.connections.cpu_slots = &request_slots;
+    spdlog::info("request work runs in {} CPU slot(s) (--cpu-slots)", request_slots.size());
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhook_options.allow_private;

@@ -124,6 +124,31 @@ void Observability::register_store_metrics(TimePoint started) {
       });
 }
 
+void Observability::watch_cpu_slots(const CpuSlots& slots) {
+  const auto slot_metric = [this, &slots](const char* name, MetricType type, const char* help,
+                                          auto field) {
+    registry_.collected(name, help, type, {}, [&slots, field] {
+      return std::vector<CollectedSample>{{{}, static_cast<double>(field(slots.stats()))}};
+    });
+  };
+  slot_metric("callsight_cpu_slots", MetricType::gauge,
+              "Requests whose work may run at once (--cpu-slots: one per core by default).",
+              [&slots](const CpuSlots::Stats&) { return slots.size(); });
+  slot_metric("callsight_cpu_slot_queued", MetricType::gauge,
+              "Requests waiting now for a CPU slot to run in.",
+              [](const CpuSlots::Stats& s) { return s.queued; });
+  slot_metric("callsight_cpu_slot_waits_total", MetricType::counter,
+              "Times request work found every CPU slot busy and waited its turn.",
+              [](const CpuSlots::Stats& s) { return s.waits; });
+  slot_metric("callsight_cpu_slot_wait_seconds_total", MetricType::counter,
+              "Time request work spent waiting for a CPU slot.",
+              [](const CpuSlots::Stats& s) { return s.wait_seconds; });
+  slot_metric("callsight_cpu_slot_overruns_total", MetricType::counter,
+              "Waits for a CPU slot that gave up after 50 ms and ran without one (a request "
+              "holding a slot for long, or a wait that does not give its slot back).",
+              [](const CpuSlots::Stats& s) { return s.overruns; });
+}
+
 http::Handler Observability::serve(http::Handler handler, std::string listener) {
   auto with_ops = http::with_ops_endpoints(std::move(handler),
                                            {.metrics_allow = options_.metrics_allow,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cpu_slots.hpp"
 #include "common/metrics.hpp"
 #include "core/clock.hpp"
 #include "http/request_observer.hpp"
@@ -36,6 +37,8 @@ class Observability {
   // `handler` with /healthz, /readyz and /metrics in front of it, and every request counted
   // and logged under `listener`.
   http::Handler serve(http::Handler handler, std::string listener);
+  // Reports how the listeners' request work shares the cores; `slots` outlives this.
+  void watch_cpu_slots(const CpuSlots& slots);
 
  private:
   void register_store_metrics(TimePoint started);

@@ -485,11 +485,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
  private:
   const ServerOptions& options() const { return listener_.options(); }
+  // Taken at the start of every completion: the request work it runs, up to the next wait on
+  // the socket, holds one slot (nested calls share it).
+  CpuSlot slot() const { return CpuSlot(options().cpu_slots); }
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
   // One deadline from the accept covers the TLS handshake and the whole first request, so a
   // client that dribbles bytes cannot stretch it.
   void begin() {
+    const CpuSlot held = slot();
     tcp().expires_after(options().read_timeout);
     if constexpr (kTls) {
       stream_.async_handshake(
@@ -501,6 +505,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_handshake(beast::error_code ec) {
+    const CpuSlot held = slot();
     if (ec) return;  // not TLS, a failed or too slow handshake: the socket closes on release
     wait_for_request();
   }
@@ -508,6 +513,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // Waits for the first byte of the next request; a kept-alive connection may idle for
   // idle_timeout first.
   void wait_for_request() {
+    const CpuSlot held = slot();
     if (listener_.stopping()) return close();
     if (buffer_.size() > 0) return read_request();  // the client pipelined the next request
     idle_ = true;
@@ -518,6 +524,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
+    const CpuSlot held = slot();
     idle_ = false;
     if (ec) return;  // closed by the peer, by a timeout or by shutdown
     buffer_.commit(bytes);
@@ -547,6 +554,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_header_bytes(beast::error_code ec, std::size_t bytes) {
+    const CpuSlot held = slot();
     if (ec) return;  // closed, timed out or shut down: no whole request to answer
     buffer_.commit(bytes);
     read_header_bytes();
@@ -571,6 +579,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   // Framing is checked before the body is read: its length may be the very thing in doubt.
   void on_header(beast::error_code ec, std::size_t) {
+    const CpuSlot held = slot();
     if (ec) return on_read_error(ec);
     if (auto refusal = framing_refusal(parser_->get())) return send_error(std::move(*refusal));
     parser_->eager(true);
@@ -599,6 +608,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    const CpuSlot held = slot();
     if (ec) return on_read_error(ec);
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
@@ -631,6 +641,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_write(beast::error_code ec, std::size_t) {
+    const CpuSlot held = slot();
     if (ec) return;
     after_write();
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cpu_slots.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -30,6 +31,10 @@ struct ServerOptions {
   // Proxies (CIDR blocks) whose X-Forwarded-For is believed: Request::remote_address is then
   // the client they name (core/cidr.hpp, forwarded_client), not the proxy.
   std::vector<std::string> trusted_proxies;
+  // Request work (parsing, the handler, the response) runs in one of these slots, shared by
+  // every listener of the process (common/cpu_slots.hpp); null: as many at once as there are
+  // io threads.
+  CpuSlots* cpu_slots = nullptr;
 };
 
 // Beast HTTP/1.1 server with keep-alive, over TLS when given a certificate. Beast and Asio stay

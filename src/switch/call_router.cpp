@@ -4,6 +4,7 @@
 
 #include <variant>
 
+#include "common/cpu_slots.hpp"
 #include "core/number_route.hpp"
 #include "core/phone_number.hpp"
 #include "core/source_settings.hpp"
@@ -270,7 +271,9 @@ std::size_t CallRouter::record_edge_routed(std::span<const EdgeRoutedCall> calls
 }
 
 std::shared_ptr<const EdgeRouteTable> CallRouter::edge_routes() {
-  std::lock_guard lock(edge_routes_mutex_);
+  // Held across a store read, which gives its CPU slot back on PostgreSQL: a thread waiting
+  // here gives its own back too (common/cpu_slots.hpp).
+  const auto lock = lock_giving_slot_back(edge_routes_mutex_);
   const auto now = clock_.now();
   // The age on a steady clock: the domain clock has whole seconds, too coarse for the
   // refresh. A new second refreshes too, since the routes hold for `now`.

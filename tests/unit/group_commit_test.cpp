@@ -10,11 +10,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/cpu_slots.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -112,11 +114,13 @@ class Gate {
   bool reached_ = false;
 };
 
-// A member on its own thread: begins, passes its gate (if any), then commits or rolls back.
+// A member on its own thread, in a CPU slot of `slots` if given, as a request is: begins,
+// passes its gate (if any), then commits or rolls back.
 class Member {
  public:
-  Member(GroupCommit& group, bool succeed, Gate* gate = nullptr)
-      : thread_([this, &group, succeed, gate] {
+  Member(GroupCommit& group, bool succeed, Gate* gate = nullptr, CpuSlots* slots = nullptr)
+      : thread_([this, &group, succeed, gate, slots] {
+          const CpuSlot slot(slots);
           group.begin();
           if (gate) gate->pass();
           if (!succeed) {
@@ -243,6 +247,30 @@ TEST_F(GroupCommitTest, ABatchTheServerEndedFailsTheMembersReleasedIntoIt) {
   Member after(group_, true);  // the next member starts a new batch
   EXPECT_EQ(after.join(), Outcome::committed);
   EXPECT_EQ(batch_.count("BEGIN"), 2);
+}
+
+// With one CPU slot, the members behind a commit can only line up if the committing member
+// gave its slot back, and each can only let the next one in by giving its own back while it
+// waits for its turn; otherwise they would take turns through the slot and batch nothing.
+TEST(GroupCommitSlotTest, MembersWaitForTheirTurnAndTheirCommitWithoutTheirCpuSlot) {
+  ScriptedBatch batch;
+  GroupCommit group{batch};
+  CpuSlots slots(1, std::chrono::seconds(60));
+  batch.hold_commits(true);
+  Member first(group, true, nullptr, &slots);
+  batch.wait_for_commits_entered(1);
+  std::vector<std::unique_ptr<Member>> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(std::make_unique<Member>(group, true, nullptr, &slots));
+  }
+  wait_until([&] { return group.stats().queued == 3; });
+  EXPECT_EQ(slots.stats().busy, 0u);
+  batch.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::committed);
+  for (auto& member : queued) EXPECT_EQ(member->join(), Outcome::committed);
+  EXPECT_EQ(group.stats().batches, 2u);
+  EXPECT_EQ(slots.stats().overruns, 0u);
+  EXPECT_EQ(slots.stats().busy, 0u);
 }
 
 TEST(GroupCommitLimitTest, ABatchHoldsAtMostMaxMembers) {

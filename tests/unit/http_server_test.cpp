@@ -5,14 +5,17 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/cpu_slots.hpp"
 #include "http/server.hpp"
 #include "running_server.hpp"
 
@@ -320,6 +323,35 @@ TEST(HttpServer, StopLetsARunningHandlerDeliverItsResponse) {
   EXPECT_EQ(response.rfind("HTTP/1.1 201 ", 0), 0u) << response;
   EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos) << response;
   EXPECT_EQ(body_of(response), "hello");
+}
+
+TEST(HttpServer, RunsTheWorkOfOneRequestAtATimeInOneCpuSlot) {
+  CpuSlots slots(1, std::chrono::seconds(10));
+  std::atomic<int> inside{0};
+  std::atomic<int> most_inside{0};
+  ServerOptions options{.host = "127.0.0.1", .port = 0, .threads = 4, .cpu_slots = &slots};
+  Server server(options, [&](const Request& request) {
+    const int now = ++inside;
+    int seen = most_inside.load();
+    while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
+    }
+    // Four io threads would run four of these at once without the slot.
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    --inside;
+    return hello(request);
+  });
+  std::thread runner([&] { server.run(); });
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(std::make_unique<Client>(server.port()));
+  for (auto& client : clients) client->send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  for (auto& client : clients) EXPECT_EQ(body_of(client->read_response()), "hello");
+  server.stop();
+  runner.join();
+  EXPECT_EQ(most_inside.load(), 1);
+  const auto stats = slots.stats();
+  EXPECT_GE(stats.taken, 6u);
+  EXPECT_EQ(stats.overruns, 0u);
+  EXPECT_EQ(stats.busy, 0u);
 }
 
 TEST(HttpServer, StopBeforeRunMakesRunReturn) {

@@ -5,10 +5,12 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
 
+#include "common/cpu_slots.hpp"
 #include "common/text.hpp"
 #include "store/postgres/postgres_ddl.hpp"
 #include "store/store.hpp"
@@ -110,7 +112,10 @@ Result checked(PgConnection& connection, PGresult* raw, std::string_view sql) {
   return result;
 }
 
+// Every call that waits for the server gives the thread's CPU slot back meanwhile: the answer
+// may wait on a row lock that a thread waiting for a slot holds (common/cpu_slots.hpp).
 Result run(PgConnection& connection, const std::string& sql) {
+  const CpuSlotReleased waiting;
   return checked(connection, PQexec(connection.conn, sql.c_str()), sql);
 }
 
@@ -119,6 +124,7 @@ Result run(PgConnection& connection, const std::string& sql) {
 void settle_commit(PgConnection& connection) noexcept {
   if (!connection.commit_pending) return;
   connection.commit_pending = false;
+  const CpuSlotReleased waiting;
   while (PGresult* raw = PQgetResult(connection.conn)) {
     const Result result(raw);
     if (PQresultStatus(raw) != PGRES_COMMAND_OK && session_lost(connection, raw)) {
@@ -136,6 +142,7 @@ const std::pair<const std::string, PgPrepared>& prepared_on(PgConnection& connec
     auto translated = translate_named_parameters(sql);
     PgPrepared prepared{"s" + std::to_string(connection.statements.size()),
                         std::move(translated.names)};
+    const CpuSlotReleased waiting;
     checked(connection,
             PQprepare(connection.conn, prepared.name.c_str(), translated.text.c_str(), 0, nullptr),
             sql);
@@ -155,6 +162,7 @@ constexpr std::size_t kMaxPreparedStatements = 512;
 void forget_statements_at_bound(PgConnection& connection) noexcept {
   if (connection.statements.size() < kMaxPreparedStatements || connection.broken) return;
   connection.statements.clear();
+  const CpuSlotReleased waiting;
   const Result result(PQexec(connection.conn, "DEALLOCATE ALL"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
@@ -181,6 +189,7 @@ void abandon(PgConnection& connection) noexcept {
   settle_commit(connection);
   if (connection.broken) return;
   if (std::exchange(connection.begin_pending, false)) return;  // nothing was started
+  const CpuSlotReleased waiting;
   Result result(PQexec(connection.conn, "ROLLBACK"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
@@ -255,6 +264,7 @@ class PgStatement final : public SqlStatementImpl {
     std::vector<const char*> values;
     values.reserve(values_.size());
     for (const auto& value : values_) values.push_back(value ? value->c_str() : nullptr);
+    const CpuSlotReleased waiting;
     if (connection_.begin_pending) {
       result_ = begin_with(values);
     } else {
@@ -414,6 +424,7 @@ PgConnection& PgDatabase::current() const {
 // not survive the session.
 void PgDatabase::connect(PgConnection& connection) const {
   connection.statements.clear();
+  const CpuSlotReleased waiting;
   if (connection.conn == nullptr) {
     // Keywords before the URL are defaults the URL may override.
     const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
@@ -437,11 +448,14 @@ void PgDatabase::connect(PgConnection& connection) const {
 }
 
 PgConnection* PgDatabase::checkout() {
+  // Declared before the lock: its end takes a CPU slot again, which may wait, after unlocking.
+  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(mutex_);
   const auto free = [this] {
     return !idle_.empty() || connections_.size() < static_cast<std::size_t>(pool_size_);
   };
   if (!free()) {
+    waiting.emplace();
     const auto started = std::chrono::steady_clock::now();
     const bool available = released_.wait_for(lock, checkout_timeout_, free);
     ++waits_;

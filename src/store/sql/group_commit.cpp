@@ -1,7 +1,9 @@
 #include "store/sql/group_commit.hpp"
 
+#include <optional>
 #include <utility>
 
+#include "common/cpu_slots.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -17,9 +19,14 @@ constexpr const char* kRollbackTo = "ROLLBACK TO SAVEPOINT callsight_member";
 GroupCommit::GroupCommit(BatchConnection& connection, std::size_t max_members)
     : connection_(connection), max_members_(max_members == 0 ? 1 : max_members) {}
 
-void GroupCommit::begin() {
+// A member waits for its turn and its batch without its CPU slot: the member running before
+// it, or the one committing, may need a slot to finish (common/cpu_slots.hpp).
+bool GroupCommit::take_turn() {
+  // Declared before the lock: its end takes a slot again, which may wait, after unlocking.
+  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(mutex_);
   if (running_) {
+    waiting.emplace();
     const auto started = std::chrono::steady_clock::now();
     ++queued_;
     turn_.wait(lock, [this] { return !running_; });
@@ -29,20 +36,21 @@ void GroupCommit::begin() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   running_ = true;
-  const bool open = batch_ != nullptr;
-  lock.unlock();
-  if (!open) {
+  return batch_ != nullptr;
+}
+
+void GroupCommit::begin() {
+  if (!take_turn()) {
     try {
       connection_.open_batch();
     } catch (...) {
-      lock.lock();
+      const std::lock_guard lock(mutex_);
       running_ = false;
       turn_.notify_one();
       throw;
     }
-    lock.lock();
+    const std::lock_guard lock(mutex_);
     batch_ = std::make_shared<Batch>();
-    lock.unlock();
   }
   try {
     connection_.run_on_batch(kSavepoint);
@@ -61,11 +69,18 @@ void GroupCommit::commit() {
     end_failed_member(/*savepoint_open=*/true);
     throw;
   }
-  std::unique_lock lock(mutex_);
-  const std::shared_ptr<Batch> batch = batch_;
-  ++released_;
-  hand_over_or_settle(lock);
-  settled_.wait(lock, [&batch] { return batch->settled; });
+  std::shared_ptr<Batch> batch;
+  {
+    std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
+    std::unique_lock lock(mutex_);
+    batch = batch_;
+    ++released_;
+    hand_over_or_settle(lock);
+    if (!batch->settled) {
+      waiting.emplace();
+      settled_.wait(lock, [&batch] { return batch->settled; });
+    }
+  }
   if (batch->error) throw StoreError(*batch->error);
 }
 
@@ -107,6 +122,7 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
   std::optional<std::string> error;
   if (commit) {
     try {
+      const CpuSlotReleased flushing;  // the disk's flush, or PostgreSQL's
       connection_.commit_batch();
     } catch (const std::exception& e) {
       error = e.what();

@@ -73,6 +73,8 @@ class GroupCommit {
     std::optional<std::string> error;  // set: the batch did not commit, and why
   };
 
+  // Waits for the batch connection and takes it; true when a batch is open on it.
+  bool take_turn();
   // Called by the running member once its savepoint has ended: gives the batch connection to
   // a queued member, or ends the batch when nobody is queued or the batch is full.
   void hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept;

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "common/cpu_slots.hpp"
 #include "store/store.hpp"
 
 namespace callsight {
@@ -287,11 +289,14 @@ void SqliteDatabase::run_on_batch(const char* sql) { writer_->run(sql); }
 bool SqliteDatabase::batch_alive() noexcept { return sqlite3_get_autocommit(writer_->db) == 0; }
 
 SqliteConnection* SqliteDatabase::checkout_reader() {
+  // Declared before the lock: its end takes a CPU slot again, which may wait, after unlocking.
+  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(readers_mutex_);
   const auto free = [this] {
     return !idle_readers_.empty() || readers_.size() < static_cast<std::size_t>(max_readers_);
   };
   if (!free()) {
+    waiting.emplace();
     const auto started = std::chrono::steady_clock::now();
     reader_released_.wait(lock, free);
     ++reader_waits_;

@@ -1,0 +1,101 @@
+#include "common/cpu_slots.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+
+namespace callsight {
+namespace {
+
+// What this thread holds: inside a CpuSlot's scope, and the slots it took (null while it has
+// given its slot back, ran without one after an overrun, or was given none to take).
+struct ThreadSlot {
+  bool in_scope = false;
+  CpuSlots* held = nullptr;
+};
+thread_local ThreadSlot this_thread_slot;
+
+}  // namespace
+
+CpuSlots::CpuSlots(std::size_t slots, std::chrono::milliseconds longest_wait)
+    : slots_(slots == 0 ? usable_cores() : slots), longest_wait_(longest_wait), free_(slots_) {}
+
+std::size_t CpuSlots::usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
+
+bool CpuSlots::acquire() {
+  std::unique_lock lock(mutex_);
+  ++stats_.taken;
+  if (free_ > 0 && queue_.empty()) {
+    --free_;
+    return true;
+  }
+  Waiter waiter;
+  queue_.push_back(&waiter);
+  ++stats_.waits;
+  const auto started = std::chrono::steady_clock::now();
+  const bool granted = waiter.wake.wait_for(lock, longest_wait_, [&] { return waiter.granted; });
+  stats_.wait_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!granted) {
+    queue_.erase(std::find(queue_.begin(), queue_.end(), &waiter));
+    --stats_.taken;
+    ++stats_.overruns;
+  }
+  return granted;
+}
+
+void CpuSlots::release() noexcept {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) {
+    ++free_;
+    return;
+  }
+  // Straight to the oldest waiter: a thread that gives its slot back and asks again at once
+  // cannot overtake the ones already asleep.
+  Waiter* next = queue_.front();
+  queue_.pop_front();
+  next->granted = true;
+  next->wake.notify_one();
+}
+
+CpuSlots::Stats CpuSlots::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats stats = stats_;
+  stats.queued = queue_.size();
+  stats.busy = slots_ - free_;
+  return stats;
+}
+
+CpuSlot::CpuSlot(CpuSlots* slots) {
+  ThreadSlot& mine = this_thread_slot;
+  if (mine.in_scope) return;
+  outermost_ = true;
+  mine.in_scope = true;
+  if (slots != nullptr && slots->acquire()) mine.held = slots;
+}
+
+CpuSlot::~CpuSlot() {
+  if (!outermost_) return;
+  ThreadSlot& mine = this_thread_slot;
+  if (mine.held != nullptr) mine.held->release();
+  mine = ThreadSlot{};
+}
+
+CpuSlotReleased::CpuSlotReleased() noexcept {
+  ThreadSlot& mine = this_thread_slot;
+  if (mine.held == nullptr) return;
+  released_ = mine.held;
+  mine.held = nullptr;
+  released_->release();
+}
+
+CpuSlotReleased::~CpuSlotReleased() {
+  if (released_ != nullptr && released_->acquire()) this_thread_slot.held = released_;
+}
+
+}  // namespace callsight

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
+namespace callsight {
+
+// At most one thread per core runs request work at a time; the others wait their turn in
+// order, asleep.
+//
+// The server runs many io threads because a handler blocks: on its write's durable commit,
+// on PostgreSQL's answers. When all of them had work, the kernel sliced the cores among them,
+// and a request whose thread lost its slice waited for every other thread's (a ping's p99 of
+// 28 ms beside a p50 of 0.2 ms with eight threads on one core: bench/README.md). With slots,
+// a request that starts runs to its end unless it blocks, and while it blocks it gives its
+// slot back (`CpuSlotReleased`), so the writes waiting on one commit still batch. Go's
+// scheduler does the same with its P's (GOMAXPROCS) around system calls.
+//
+// Every wait for something a slot holder may hold across a release (the group commit's turn,
+// a pooled connection, a PostgreSQL row lock, a mutex held across store calls) must itself
+// give the slot back, or one slot could wait on another forever. As a backstop a thread waits
+// at most `longest_wait` for a slot and then runs without one, as every thread did before;
+// such overruns are counted in /metrics.
+class CpuSlots {
+ public:
+  static constexpr std::chrono::milliseconds kDefaultLongestWait{50};
+
+  // `slots` 0: one per core this process may run on.
+  explicit CpuSlots(std::size_t slots = 0,
+                    std::chrono::milliseconds longest_wait = kDefaultLongestWait);
+  CpuSlots(const CpuSlots&) = delete;
+  CpuSlots& operator=(const CpuSlots&) = delete;
+
+  // The cores the process may run on (its CPU affinity), at least 1.
+  static std::size_t usable_cores();
+
+  std::size_t size() const { return slots_; }
+
+  struct Stats {
+    std::uint64_t taken = 0;     // slots handed out
+    std::uint64_t waits = 0;     // takes that found every slot busy
+    double wait_seconds = 0;     // their time asleep, in total
+    std::uint64_t overruns = 0;  // waits that gave up after longest_wait and ran anyway
+    std::size_t queued = 0;      // threads waiting now
+    std::size_t busy = 0;        // slots held now
+  };
+  Stats stats() const;
+
+ private:
+  friend class CpuSlot;
+  friend class CpuSlotReleased;
+
+  struct Waiter {
+    std::condition_variable wake;
+    bool granted = false;
+  };
+
+  // True when the calling thread got a slot; false after longest_wait without one.
+  bool acquire();
+  void release() noexcept;
+
+  const std::size_t slots_;
+  const std::chrono::milliseconds longest_wait_;
+  mutable std::mutex mutex_;
+  std::size_t free_;
+  std::deque<Waiter*> queue_;  // oldest first: a released slot goes straight to the front
+  Stats stats_;
+};
+
+// Holds a slot of `slots` on this thread for its scope (null: none to take). A thread that
+// already holds one (a completion run inside another) takes no second.
+class CpuSlot {
+ public:
+  explicit CpuSlot(CpuSlots* slots);
+  ~CpuSlot();
+  CpuSlot(const CpuSlot&) = delete;
+  CpuSlot& operator=(const CpuSlot&) = delete;
+
+ private:
+  bool outermost_ = false;
+};
+
+// Gives this thread's slot back for its scope, around a wait (a commit's fsync, a PostgreSQL
+// round trip, a pool's free connection), and takes one again at its end. A thread without a
+// slot (a background job) does nothing. Its end may wait for a slot: end it after unlocking
+// any mutex that slot holders lock plainly (without giving their slot back).
+class CpuSlotReleased {
+ public:
+  CpuSlotReleased() noexcept;
+  ~CpuSlotReleased();
+  CpuSlotReleased(const CpuSlotReleased&) = delete;
+  CpuSlotReleased& operator=(const CpuSlotReleased&) = delete;
+
+ private:
+  CpuSlots* released_ = nullptr;
+};
+
+// Locks `mutex`, giving the slot back only while it waits for another thread to unlock it.
+template <class Mutex>
+std::unique_lock<Mutex> lock_giving_slot_back(Mutex& mutex) {
+  std::unique_lock lock(mutex, std::try_to_lock);
+  if (!lock) {
+    const CpuSlotReleased waiting;
+    lock.lock();
+  }
+  return lock;
+}
+
+}  // namespace callsight

@@ -1,0 +1,160 @@
+#include "common/cpu_slots.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace callsight {
+namespace {
+
+// Long enough that a wait which should have been granted never ends in an overrun on a slow,
+// shared machine: an overrun in these tests means the slot was not handed on.
+constexpr std::chrono::milliseconds kPatient{10'000};
+
+// Waits until `slots` has `count` threads asleep in its queue.
+void wait_for_queue(const CpuSlots& slots, std::size_t count) {
+  while (slots.stats().queued < count) std::this_thread::yield();
+}
+
+TEST(CpuSlots, OneSlotRunsOneThreadAtATime) {
+  CpuSlots slots(1, kPatient);
+  std::atomic<int> inside{0};
+  std::atomic<int> most_inside{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      const CpuSlot slot(&slots);
+      const int now = ++inside;
+      int seen = most_inside.load();
+      while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
+      }
+      // Without the slot the others would pile in meanwhile.
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      --inside;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(most_inside.load(), 1);
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.taken, 6u);
+  EXPECT_EQ(stats.overruns, 0u);
+  EXPECT_EQ(stats.busy, 0u);
+}
+
+TEST(CpuSlots, WaitersTakeTheSlotInTheOrderTheyAsked) {
+  CpuSlots slots(1, kPatient);
+  std::mutex order_mutex;
+  std::vector<int> order;
+  std::vector<std::thread> threads;
+  {
+    const CpuSlot held(&slots);
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        const CpuSlot slot(&slots);
+        const std::lock_guard lock(order_mutex);
+        order.push_back(i);
+      });
+      wait_for_queue(slots, static_cast<std::size_t>(i) + 1);
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(slots.stats().waits, 4u);
+}
+
+TEST(CpuSlots, ASlotGivenBackForAWaitLetsAnotherThreadRun) {
+  CpuSlots slots(1, kPatient);
+  std::promise<void> other_ran;
+  std::thread holder([&] {
+    const CpuSlot slot(&slots);
+    // The wait (a commit, a database answer) is for work that itself needs a slot.
+    const CpuSlotReleased waiting;
+    std::thread other([&] {
+      const CpuSlot other_slot(&slots);
+      other_ran.set_value();
+    });
+    other_ran.get_future().wait();
+    other.join();
+  });
+  holder.join();
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.overruns, 0u);
+  EXPECT_EQ(stats.busy, 0u);
+  EXPECT_EQ(stats.taken, 3u);  // the holder, the other, the holder again after its wait
+}
+
+TEST(CpuSlots, ANestedSlotIsTheOneAlreadyHeld) {
+  CpuSlots slots(1, kPatient);
+  {
+    const CpuSlot outer(&slots);
+    const CpuSlot inner(&slots);  // a second take would wait on the first forever
+    EXPECT_EQ(slots.stats().busy, 1u);
+  }
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.taken, 1u);
+  EXPECT_EQ(stats.waits, 0u);
+  EXPECT_EQ(stats.busy, 0u);
+}
+
+TEST(CpuSlots, AThreadWithoutASlotGivesNothingBack) {
+  CpuSlots slots(1, kPatient);
+  const CpuSlot held(&slots);
+  std::thread job([&] { const CpuSlotReleased waiting; });
+  job.join();
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.busy, 1u);
+  EXPECT_EQ(stats.taken, 1u);
+}
+
+TEST(CpuSlots, AWaitGivesUpAfterTheLongestWaitAndIsCounted) {
+  CpuSlots slots(1, std::chrono::milliseconds(20));
+  const CpuSlot held(&slots);
+  std::thread late([&] {
+    const CpuSlot slot(&slots);  // runs without one after 20 ms
+  });
+  late.join();
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.overruns, 1u);
+  EXPECT_EQ(stats.queued, 0u);
+  EXPECT_EQ(stats.busy, 1u);  // the held slot only: the overrun took none to give back
+}
+
+TEST(CpuSlots, AMutexWaitGivesTheSlotBackToTheThreadThatHoldsTheMutex) {
+  CpuSlots slots(1, kPatient);
+  std::mutex shared;
+  std::promise<void> locked;
+  std::promise<void> contender_waiting;
+  std::thread owner([&] {
+    const CpuSlot slot(&slots);
+    std::unique_lock lock(shared);
+    {
+      const CpuSlotReleased round_trip;  // a database answer, with the mutex held
+      locked.set_value();
+      contender_waiting.get_future().wait();
+    }  // takes the slot again: only possible if the contender gave it back
+  });
+  locked.get_future().wait();
+  std::thread contender([&] {
+    const CpuSlot slot(&slots);
+    contender_waiting.set_value();
+    const auto lock = lock_giving_slot_back(shared);
+  });
+  owner.join();
+  contender.join();
+  EXPECT_EQ(slots.stats().overruns, 0u);
+  EXPECT_EQ(slots.stats().busy, 0u);
+}
+
+TEST(CpuSlots, ZeroMeansOneSlotPerUsableCore) {
+  EXPECT_GE(CpuSlots::usable_cores(), 1u);
+  EXPECT_EQ(CpuSlots(0).size(), CpuSlots::usable_cores());
+  EXPECT_EQ(CpuSlots(3).size(), 3u);
+}
+
+}  // namespace
+}  // namespace callsight
