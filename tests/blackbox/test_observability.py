@@ -147,6 +147,11 @@ class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
                            ("callsight_db_pool_waits_total", "counter"),
                            ("callsight_db_pool_wait_seconds_total", "counter"),
                            ("callsight_db_pool_timeouts_total", "counter"),
+                           ("callsight_cpu_slots", "gauge"),
+                           ("callsight_cpu_slot_queued", "gauge"),
+                           ("callsight_cpu_slot_waits_total", "counter"),
+                           ("callsight_cpu_slot_wait_seconds_total", "counter"),
+                           ("callsight_cpu_slot_overruns_total", "counter"),
                            ("callsight_build_info", "gauge"),
                            ("process_start_time_seconds", "gauge")]:
             self.assertEqual(metrics.types.get(name), kind, name)
@@ -159,6 +164,8 @@ class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
         self.assertLessEqual(abs(started - time.time()), 600)
         self.assertGreaterEqual(metrics.value("callsight_db_pool_size"), 1)
         self.assertGreaterEqual(metrics.value("callsight_db_pool_open_connections"), 1)
+        # One slot per core this server may run on (os.sched_getaffinity, as callsightd reads it).
+        self.assertEqual(metrics.value("callsight_cpu_slots"), len(os.sched_getaffinity(0)))
 
     def test_three_pings_count_three_under_the_route_pattern_and_a_401_under_401(self):
         s = self.session("alice", digest=False)
