@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpu_slots.hpp"
 #include "common/random.hpp"
 #include "core/time_format.hpp"
 #include "store/postgres/postgres_ddl.hpp"
@@ -161,16 +162,16 @@ class PgDatabaseTest : public ::testing::Test {
     return stmt.int64(0);
   }
 
-  // Whether one of this test's sessions waits for an advisory lock. Polled, since the
-  // waiting thread cannot say so itself.
-  bool waits_for_advisory_lock() {
+  // Whether one of this test's sessions waits for a lock of `locktype` (pg_locks: 'advisory',
+  // 'transactionid' for a row). Polled, since the waiting thread cannot say so itself.
+  bool waits_for_lock(const std::string& locktype) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
       SqlTransaction tx(*admin_, TxMode::read);
       auto stmt = admin_->prepare(
           "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-          " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = :app");
-      stmt.bind(":app", schema_).step();
+          " WHERE l.locktype = :locktype AND NOT l.granted AND a.application_name = :app");
+      stmt.bind(":locktype", locktype).bind(":app", schema_).step();
       if (stmt.int64(0) > 0) return true;
     }
     return false;
@@ -376,7 +377,7 @@ TEST_F(PgDatabaseTest, WriteTransactionsOfTwoNodesWaitForEachOther) {
       return count;
     });
     // Checked, not asserted: returning here would leave the second writer waiting forever.
-    EXPECT_TRUE(waits_for_advisory_lock());
+    EXPECT_TRUE(waits_for_lock("advisory"));
     EXPECT_FALSE(second_started);
     db->exec("INSERT INTO w VALUES ('first')");
     first.commit();
@@ -397,6 +398,34 @@ TEST_F(PgDatabaseTest, ConcurrentWritesDoNotTakeTheWriteLock) {
   writer.commit();
   concurrent.get();
   EXPECT_TRUE(finished_beside_writer);
+}
+
+// A request waiting on a row lock gives its CPU slot back: with one slot, the transaction
+// holding the row could otherwise never take a slot again to commit (common/cpu_slots.hpp).
+TEST_F(PgDatabaseTest, AWaitOnARowLockGivesTheCpuSlotBackToTheHolderOfTheRow) {
+  auto db = open(2);
+  run(*db, "CREATE TABLE counters (id BIGINT PRIMARY KEY, n BIGINT)");
+  run(*db, "INSERT INTO counters VALUES (1, 0)");
+  CpuSlots slots(1, 20s);
+  std::future<void> contender;
+  {
+    const CpuSlot slot(&slots);
+    SqlTransaction holder(*db, TxMode::concurrent_write);
+    db->exec("UPDATE counters SET n = n + 1 WHERE id = 1");
+    contender = std::async(std::launch::async, [&] {
+      const CpuSlot contender_slot(&slots);
+      SqlTransaction tx(*db, TxMode::concurrent_write);
+      db->exec("UPDATE counters SET n = n * 10 WHERE id = 1");
+      tx.commit();
+    });
+    // Each poll is a round trip that gives the slot back and takes it again.
+    EXPECT_TRUE(waits_for_lock("transactionid"));
+    holder.commit();
+  }
+  contender.get();
+  EXPECT_EQ(one_int(*db, "SELECT n FROM counters WHERE id = 1"), 10);
+  EXPECT_EQ(slots.stats().overruns, 0u);
+  EXPECT_EQ(slots.stats().busy, 0u);
 }
 
 TEST_F(PgDatabaseTest, SkipLockedClaimsNeverHandOutARowTwice) {
