@@ -1,5 +1,6 @@
 // /statistics/cdrs and /statistics/cdrs/out (reference §2.13, §2.14): the partner's call
 // records, inbound calls to tracking numbers and the outbound calls callbacks placed.
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -282,6 +283,30 @@ std::optional<bool> newest_first(Fields& fields) {
   return std::nullopt;
 }
 
+// `status`: one status or several separated by commas (our extension; "busy,no_answer" lists
+// the missed calls a dashboard follows up).
+std::vector<CallStatus> statuses(Fields& fields) {
+  // Every status name once, with its comma: a longer list names one twice or an unknown one.
+  constexpr std::size_t kLongestList = 80;
+  const auto text = fields.text("status", kLongestList);
+  std::vector<CallStatus> listed;
+  if (!text || text->empty()) return listed;
+  std::string_view rest = *text;
+  while (true) {
+    const auto comma = rest.find(',');
+    const auto status = parse_call_status(rest.substr(0, comma));
+    if (!status) {
+      fields.add_error("invalid", "status",
+                       "'status' must be in_progress, answered, no_answer, busy, failed, "
+                       "rejected, voicemail or unknown, or several separated by commas");
+      return {};
+    }
+    if (std::ranges::find(listed, *status) == listed.end()) listed.push_back(*status);
+    if (comma == std::string_view::npos) return listed;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 CallRecordFilter read_filter(Context& ctx, Fields& fields, CallDirection direction) {
   CallRecordFilter filter;
   filter.direction = direction;
@@ -290,6 +315,7 @@ CallRecordFilter read_filter(Context& ctx, Fields& fields, CallDirection directi
   filter.customer_id = fields.id("customer_id");
   filter.source_id = fields.id("source_id");
   filter.cdr_id = fields.id("cdr_id");
+  filter.statuses = statuses(fields);
   const auto custnr = fields.text("custnr", kCustnrMaxLength);
   filter.newest_first = newest_first(fields).value_or(false);
   if (filter.from && filter.to && *filter.from > *filter.to) {

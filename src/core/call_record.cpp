@@ -106,12 +106,15 @@ void apply_end(CallRecord& record, const CallEvent& event) {
   }
 }
 
-bool is_busy(int sip_status) { return sip_status == 486 || sip_status == 600; }
+constexpr std::array kBusySipStatuses = {486, 600};
+constexpr std::array kNoAnswerSipStatuses = {408, 480, 487};
 
-// Timeouts, temporarily unavailable and the callee's 487 after the caller's CANCEL all
-// mean nobody picked up.
+bool is_busy(int sip_status) {
+  return std::ranges::find(kBusySipStatuses, sip_status) != kBusySipStatuses.end();
+}
+
 bool is_no_answer(int sip_status) {
-  return sip_status == 408 || sip_status == 480 || sip_status == 487;
+  return std::ranges::find(kNoAnswerSipStatuses, sip_status) != kNoAnswerSipStatuses.end();
 }
 
 }  // namespace
@@ -178,6 +181,9 @@ void close_as_unknown(CallRecord& record) {
 
 // A voicemail call is one whatever SIP code ends it (its leg to the voicemail platform may
 // fail or hang up); only a rejection or an end nobody reported say otherwise.
+std::span<const int> busy_sip_statuses() { return kBusySipStatuses; }
+std::span<const int> no_answer_sip_statuses() { return kNoAnswerSipStatuses; }
+
 CallStatus call_status(const CallRecord& record) {
   if (record.action == RouteAction::reject) return CallStatus::rejected;
   if (record.end_unknown) return CallStatus::unknown;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -133,6 +134,12 @@ void close_as_unknown(CallRecord& record);
 
 // The status the facts add up to (see docs/api.md, "CDR status").
 CallStatus call_status(const CallRecord& record);
+
+// The final SIP statuses that mean the callee was busy, and those that mean nobody picked up
+// (timeouts, temporarily unavailable, the callee's 487 after the caller's CANCEL), for the
+// store's SQL form of call_status().
+std::span<const int> busy_sip_statuses();
+std::span<const int> no_answer_sip_statuses();
 
 // Seconds from answer to end; 0 while unanswered or not yet ended.
 long long call_duration_seconds(const CallRecord& record);

@@ -25,6 +25,8 @@ struct CallRecordFilter {
   std::optional<Id> cdr_id;
   // Exactly this caller, as stored (the calls made with a pincode).
   std::optional<std::string> caller;
+  // Any of these statuses (core's call_status); empty: every status.
+  std::vector<CallStatus> statuses;
   bool newest_first = false;  // order by start then id, descending when set
   // Not a filter: false leaves every record's attribution out (absent), for listings that do
   // not show it (only extended CDRs do); reading it was 6% of a 1000-row page.

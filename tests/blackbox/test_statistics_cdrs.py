@@ -205,6 +205,40 @@ class StatisticsCdrsTest(CustomerResourceMixin, ServerTestCase):
                          self.f["a_cdrs"][3:])
         self.assertEqual(self.ids(path="/statistics/cdrs/out"), [])
 
+    def ended_call(self, number, end):
+        """A call to `number` ended by `end`: ("answered", talk seconds) or ("failed", SIP
+        status)."""
+        cid = "st-%s-%d" % (unique(), next(_call_ids))
+        resp = self.switch_post("/switch/route", {"call_id": cid, "caller": "+46701234567",
+                                                  "dialled": number})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        t = 1_800_000_000
+        kind, value = end
+        events = ([{"event": "answered", "at": t}, {"event": "hangup", "at": t + value}]
+                  if kind == "answered" else [{"event": "failed", "at": t, "sip_status": value}])
+        for event in events:
+            r = self.switch_post("/switch/events", dict(event, call_id=cid))
+            self.assertEqual(r.status_code, 200, r.text)
+        return resp.json()["cdr_id"]
+
+    def test_status_filter_lists_the_calls_of_those_statuses(self):
+        customer, _ = self.customer_with_custnr(self.alice)
+        number = self.one(self.source(customer), "sources")["destnr"]
+        answered = self.ended_call(number, ("answered", 4))
+        busy = self.ended_call(number, ("failed", 486))
+        missed = self.ended_call(number, ("failed", 487))
+        failed = self.ended_call(number, ("failed", 503))
+        for status, expected in (("answered", [answered]), ("busy", [busy]),
+                                 ("no_answer", [missed]), ("failed", [failed]),
+                                 ("busy,no_answer", [busy, missed]), ("voicemail", [])):
+            body = self.json_of(self.get(customer_id=customer, status=status))
+            self.assertEqual([c["cdr_id"] for c in body["cdrs"]], expected, status)
+            self.assertEqual(body["total"], str(len(expected)), status)
+            self.assertLessEqual({c["status"] for c in body["cdrs"]}, set(status.split(",")))
+        self.assertEqual(self.ids(self.bob, status="answered"), self.f["bob_cdrs"])
+        self.assert_error(self.get(status="answered,picked_up"), 400, "invalid", "status")
+        self.assertNotIn("picked_up", self.get(status="picked_up").text)
+
     def test_paging_and_order(self):
         everything = self.f["a_cdrs"] + self.f["b_cdrs"]
         resp = self.get(pagesize="4", page="1")

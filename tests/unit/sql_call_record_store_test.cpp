@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/call_record.hpp"
@@ -276,6 +277,83 @@ TEST_F(SqlCallRecordStoreTest, ListCallsFiltersByCustomerSourceIdAndStart) {
   EXPECT_EQ(listed(filter), std::vector<Id>{b});
   filter.customer_id = other_customer;
   EXPECT_TRUE(listed(filter).empty());
+}
+
+// The status filter is call_status() in SQL: every branch of it, on both backends, lists
+// exactly the records whose status core derives, with their count, and one status's cached
+// total or page boundary never answers another's.
+TEST_F(SqlCallRecordStoreTest, ListCallsFiltersByTheStatusCoreDerives) {
+  const auto t0 = clock_.now();
+  const auto ended = [&](CallRecord r, std::optional<int> failure) {
+    r.ended_at = r.start + seconds(20);
+    r.failure_sip_status = failure;
+    return r;
+  };
+  std::vector<CallRecord> shapes;
+  const auto add = [&](CallRecord r) {
+    r.switch_call_id = "s" + std::to_string(shapes.size()) + "@edge";
+    r.start = t0 + seconds(static_cast<int>(shapes.size()));
+    shapes.push_back(std::move(r));
+  };
+  CallRecord rejected = inbound("", t0);
+  reject_call(rejected, 603, "blacklisted");
+  add(rejected);
+  CallRecord unknown = ended(inbound("", t0), std::nullopt);
+  unknown.end_unknown = true;
+  add(unknown);
+  CallRecord to_voicemail = inbound("", t0);
+  to_voicemail.action = RouteAction::voicemail;
+  add(to_voicemail);
+  CallRecord diverted = ended(inbound("", t0), std::nullopt);
+  diverted.voicemail_at = t0 + seconds(15);
+  add(diverted);
+  CallRecord answered = ended(inbound("", t0), std::nullopt);
+  answered.answered_at = t0 + seconds(5);
+  add(answered);
+  add(inbound("", t0));  // in progress
+  for (const int failure : {486, 600, 480, 408, 487, 503}) add(ended(inbound("", t0), failure));
+  add(ended(inbound("", t0), std::nullopt));  // ended without a status: nobody picked up
+  CallRecord busy_to_voicemail = ended(inbound("", t0), 486);
+  busy_to_voicemail.voicemail_on_busy = true;
+  add(busy_to_voicemail);
+  CallRecord missed_to_voicemail = ended(inbound("", t0), 487);
+  missed_to_voicemail.voicemail_on_no_answer = true;
+  add(missed_to_voicemail);
+
+  std::map<CallStatus, std::vector<Id>> expected;
+  for (const auto& shape : shapes) {
+    const auto stored = calls().record_call(shape);
+    expected[call_status(stored)].push_back(stored.id);
+  }
+  const std::vector<CallStatus> every = {
+      CallStatus::in_progress, CallStatus::answered, CallStatus::no_answer, CallStatus::busy,
+      CallStatus::failed,      CallStatus::rejected, CallStatus::voicemail, CallStatus::unknown};
+  for (const auto status : every) {
+    ASSERT_FALSE(expected[status].empty()) << to_string(status) << " has no record to list";
+    CallRecordFilter filter;
+    filter.statuses = {status};
+    const auto page = calls().list_calls(partner_, filter, {});
+    std::vector<Id> ids;
+    for (const auto& r : page.items) ids.push_back(r.id);
+    EXPECT_EQ(ids, expected[status]) << to_string(status);
+    EXPECT_EQ(page.total, static_cast<std::int64_t>(expected[status].size())) << to_string(status);
+    // The second page after the first: from the boundary the first left, of this status only.
+    PageRequest second{.page = 1, .pagesize = 1};
+    const auto next = calls().list_calls(partner_, filter, second);
+    if (expected[status].size() > 1) {
+      ASSERT_EQ(next.items.size(), 1u) << to_string(status);
+      EXPECT_EQ(next.items[0].id, expected[status][1]) << to_string(status);
+    } else {
+      EXPECT_TRUE(next.items.empty()) << to_string(status);
+    }
+  }
+  CallRecordFilter missed;
+  missed.statuses = {CallStatus::busy, CallStatus::no_answer};
+  auto both = expected[CallStatus::busy];
+  both.insert(both.end(), expected[CallStatus::no_answer].begin(),
+              expected[CallStatus::no_answer].end());
+  std::ranges::sort(both);
+  EXPECT_EQ(listed(missed), both);
 }
 
 TEST_F(SqlCallRecordStoreTest, ListCallsOrdersByStartThenIdAndCountsAllPages) {

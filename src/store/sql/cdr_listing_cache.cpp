@@ -31,7 +31,11 @@ CdrListingCache::Key CdrListingCache::key(Id partner_id, const CallRecordFilter&
   append_field(fields, filter.customer_id);
   append_field(fields, filter.source_id);
   append_field(fields, filter.cdr_id);
-  fields += filter.newest_first ? "desc|" : "asc|";
+  for (const auto status : filter.statuses) {
+    fields += to_string(status);
+    fields += ',';
+  }
+  fields += filter.newest_first ? "|desc|" : "|asc|";
   fields += std::to_string(offset);
   // The caller last: it is free text, so nothing after it could be confused with it.
   fields += filter.caller ? "|c" + *filter.caller : std::string("|-");

@@ -169,6 +169,30 @@ void bind_attribution(SqlStatement& stmt, const std::optional<CallAttribution>& 
 // Only the bounds given are in the statement: an unbounded "start BETWEEN :from AND :to" is
 // estimated by PostgreSQL's generic plan to hold 0.5% of the rows, which made a page's
 // generic plan cost more than its custom one, so every execution was planned afresh.
+// call_status() in SQL, over the stored facts it reads, in its order of precedence.
+const std::string& call_status_sql() {
+  static const std::string sql = [] {
+    const auto listed = [](std::span<const int> codes) {
+      std::string list;
+      for (const int code : codes) list += (list.empty() ? "" : ", ") + std::to_string(code);
+      return list;
+    };
+    return "(CASE WHEN action = 'reject' THEN 'rejected'"
+           " WHEN end_unknown <> 0 THEN 'unknown'"
+           " WHEN action = 'voicemail' OR voicemail_at IS NOT NULL THEN 'voicemail'"
+           " WHEN answered_at IS NOT NULL THEN 'answered'"
+           " WHEN ended_at IS NULL THEN 'in_progress'"
+           " WHEN failure_sip_status IN (" +
+           listed(busy_sip_statuses()) +
+           ") THEN (CASE WHEN voicemail_on_busy <> 0 THEN 'voicemail' ELSE 'busy' END)"
+           " WHEN failure_sip_status IS NULL OR failure_sip_status IN (" +
+           listed(no_answer_sip_statuses()) +
+           ") THEN (CASE WHEN voicemail_on_no_answer <> 0 THEN 'voicemail' ELSE 'no_answer' END)"
+           " ELSE 'failed' END)";
+  }();
+  return sql;
+}
+
 std::string where_clause(const CallRecordFilter& filter) {
   std::string where = " FROM cdrs WHERE partner_id = :partner_id AND direction = :direction";
   if (filter.from) where += " AND start >= :from";
@@ -177,6 +201,13 @@ std::string where_clause(const CallRecordFilter& filter) {
   if (filter.source_id) where += " AND source_id = :source_id";
   if (filter.cdr_id) where += " AND id = :cdr_id";
   if (filter.caller) where += " AND caller = :caller";
+  if (!filter.statuses.empty()) {
+    where += " AND " + call_status_sql() + " IN (";
+    for (std::size_t i = 0; i < filter.statuses.size(); ++i) {
+      where += (i > 0 ? ", :status_" : ":status_") + std::to_string(i);
+    }
+    where += ')';
+  }
   return where;
 }
 
@@ -188,6 +219,9 @@ void bind_filter(SqlStatement& stmt, Id partner_id, const CallRecordFilter& filt
   if (filter.source_id) stmt.bind(":source_id", *filter.source_id);
   if (filter.cdr_id) stmt.bind(":cdr_id", *filter.cdr_id);
   if (filter.caller) stmt.bind(":caller", *filter.caller);
+  for (std::size_t i = 0; i < filter.statuses.size(); ++i) {
+    stmt.bind((":status_" + std::to_string(i)).c_str(), to_string(filter.statuses[i]));
+  }
 }
 
 // The events one change of a call's facts raises, in the order they happened.
@@ -244,7 +278,7 @@ void count_cdr_added(SqlDatabase& db, const CallRecord& record) {
 // Whether the filter selects fewer than all of the partner's records in its direction.
 bool narrows(const CallRecordFilter& filter) {
   return filter.from || filter.to || filter.customer_id || filter.source_id || filter.cdr_id ||
-         filter.caller;
+         filter.caller || !filter.statuses.empty();
 }
 
 }  // namespace
