@@ -487,6 +487,35 @@ TEST_F(SqlDniStoreTest, WithoutConsentNoVisitorIsKept) {
   EXPECT_FALSE(session->consent);
 }
 
+// A reload and a heartbeat within the second of the last sign of life write nothing (times are
+// seconds), and still answer as a write would: kept, leased. Consent given in that second is
+// a change, and is written.
+TEST_F(SqlDniStoreTest, SignsOfLifeWithinTheSecondKeepTheLeaseAndConsentStillCounts) {
+  const auto pool = pool_with({"+46101", "+46102"});
+  DniNumberRequest request;
+  request.partner_id = partner_;
+  request.pool_id = pool.source.id;
+  const auto first = dni().request_number(request);
+  ASSERT_EQ(first.verdict, dni::Pick::assigned);
+  request.session_id = first.session_id;
+  const auto reload = dni().request_number(request);
+  EXPECT_EQ(reload.verdict, dni::Pick::kept);
+  EXPECT_EQ(reload.number, first.number);
+  EXPECT_EQ(reload.assignment_id, first.assignment_id);
+  EXPECT_TRUE(dni().heartbeat(partner_, pool.source.id, first.session_id));
+  request.consent = true;
+  const auto consented = dni().request_number(request);
+  EXPECT_EQ(consented.verdict, dni::Pick::kept);
+  ASSERT_TRUE(consented.visitor_id);
+  const auto session = dni().find_session(partner_, first.session_id);
+  EXPECT_TRUE(session->consent);
+  EXPECT_EQ(session->visitor_id, consented.visitor_id);
+  // The lease runs from the hand-out: 30 minutes on, neither keeps it.
+  clock_.advance(minutes(30));
+  EXPECT_FALSE(dni().heartbeat(partner_, pool.source.id, first.session_id));
+  EXPECT_EQ(dni().request_number(request).verdict, dni::Pick::assigned);
+}
+
 TEST_F(SqlDniStoreTest, HistoryOfANumberExplainsACall) {
   const auto pool = pool_with({"+46101"});
   const auto first = ask(pool.source.id);
@@ -538,8 +567,9 @@ TEST_F(SqlDniStoreTest, PoolUsageGivesHeldIntervalsAndExhaustions) {
                NotFoundError);
 }
 
-// Many threads (each its own connection on PostgreSQL, where the pool's row lock is what keeps
-// them apart) ask for numbers for distinct sessions from a pool too small for all of them.
+// Many threads (each its own connection on PostgreSQL, where each number's row lock is what
+// keeps them apart) ask for numbers for distinct sessions from a pool too small for all of
+// them: every number goes out once, and nobody is shown the fallback while one is free.
 TEST_F(SqlDniStoreTest, ConcurrentAllocationsNeverShareALiveNumber) {
   std::vector<std::string> numbers;
   for (int i = 0; i < 12; ++i) numbers.push_back("+4610" + std::to_string(10 + i));
@@ -635,6 +665,110 @@ TEST_F(SqlDniStoreTest, ConcurrentAllocationsWithTheClockRunningNeverOverlapAHol
     if (times.size() > 1) ++reused;
   }
   EXPECT_GT(reused, 0u) << "no number came back: the check above proved nothing";
+}
+
+// One session's heartbeats and reloads from many threads at once (its open tabs), most of them
+// within one second: every one is answered as leased or kept, none fails. On SQLite they are
+// members of one group commit, taking turns on one connection and its cached statements.
+TEST_F(SqlDniStoreTest, ConcurrentHeartbeatsAndReloadsOfOneSessionAreAllAccepted) {
+  const auto pool = pool_with({"+46101"});
+  const auto held = ask(pool.source.id);
+  ASSERT_EQ(held.verdict, dni::Pick::assigned);
+  std::atomic<int> refused{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        try {
+          if (t % 2 == 0) {
+            if (!dni().heartbeat(partner_, pool.source.id, held.session_id)) ++refused;
+          } else if (ask(pool.source.id, held.session_id).verdict != dni::Pick::kept) {
+            ++refused;
+          }
+        } catch (const std::exception&) {
+          ++errors;
+        }
+        if (i == 10) clock_.advance(seconds(1));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(refused.load(), 0);
+}
+
+// The partner's cap under concurrent hand-outs on two nodes, in two pools at once: exactly
+// `cap` numbers go out, every other visitor is shown the fallback, and each pool's peak of
+// numbers held at once (pool health) is the number of its hand-outs, as they are. A visitor
+// is told "capped" or, when every number still free was being considered by a hand-out in
+// flight at that moment (on PostgreSQL it passes over locked numbers), "exhausted": the
+// fallback either way, and one exhaustion event in pool health either way.
+TEST_F(SqlDniStoreTest, ConcurrentAllocationsInTwoPoolsNeverPassThePartnersCap) {
+  constexpr int kCap = 5;
+  auto partner = *store_->partners().find_partner(partner_);
+  partner.dni_number_cap = kCap;
+  store_->partners().update_partner(partner);
+  std::vector<Id> pools;
+  for (const auto* prefix : {"+46101", "+46102"}) {
+    std::vector<std::string> numbers;
+    for (int i = 0; i < 6; ++i) numbers.push_back(prefix + std::to_string(10 + i));
+    store_->numbers().add_numbers(numbers, std::nullopt);
+    auto settings_of_pool = settings();
+    settings_of_pool.is_default = pools.empty();
+    pools.push_back(dni()
+                        .create_pool(pool_source(customer_, "pool " + std::string(prefix)),
+                                     settings_of_pool, {}, 6)
+                        .source.id);
+  }
+  const auto start = clock_.now();
+  const auto second_store = open_store(database_.location(), clock_);  // a second node
+  constexpr int kThreads = 8;
+  std::vector<std::vector<DniNumberAnswer>> answers(kThreads);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    DniStore& store = t % 2 == 0 ? store_->dni() : second_store->dni();
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 4; ++i) {
+        DniNumberRequest request;
+        request.partner_id = partner_;
+        request.pool_id = pools[(t / 2 + i) % 2];
+        try {
+          answers[t].push_back(store.request_number(request));
+        } catch (const StoreError&) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::set<std::string> given;
+  int fallbacks = 0;
+  for (const auto& per_thread : answers) {
+    for (const auto& answer : per_thread) {
+      if (answer.verdict != dni::Pick::assigned) {
+        EXPECT_EQ(answer.number, "+46890000");
+        ++fallbacks;
+        continue;
+      }
+      EXPECT_TRUE(given.insert(answer.number).second) << answer.number << " given twice";
+    }
+  }
+  EXPECT_EQ(given.size(), static_cast<std::size_t>(kCap));
+  EXPECT_EQ(fallbacks, kThreads * 4 - kCap);
+  std::size_t peaks = 0;
+  std::size_t exhaustions = 0;
+  for (const Id pool : pools) {
+    const auto usage = dni().pool_usage(partner_, pool, start, start + minutes(1));
+    const auto health = dni::pool_health(usage.held, usage.exhaustion_events);
+    EXPECT_EQ(health.peak_held, usage.held.size());
+    peaks += health.peak_held;
+    exhaustions += usage.exhaustion_events;
+  }
+  EXPECT_EQ(peaks, static_cast<std::size_t>(kCap));
+  EXPECT_EQ(exhaustions, static_cast<std::size_t>(fallbacks));
 }
 
 }  // namespace

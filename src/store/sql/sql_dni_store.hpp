@@ -67,34 +67,37 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
                                                const NumberRequest& request, int count);
   DniPoolNumber add_pool_number(Id pool_id, const std::string& number);
   // Allocation, in sql_dni_visits.cpp.
-  struct LockedPool {
+  struct ServingPool {
     Id customer_id = 0;
     dni::PoolTiming timing;
     std::string fallback_number;
     int partner_number_cap = 0;
   };
-  LockedPool lock_pool(Id partner_id, Id pool_id, TimePoint now);
+  ServingPool serving_pool(Id partner_id, Id pool_id, TimePoint now);
   std::size_t numbers_leased_by_partner(Id partner_id, TimePoint now);
   std::size_t purge_partner_visits(Id partner_id, TimePoint cutoff);
   std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);
   std::string ensure_session(const DniNumberRequest& request, Id customer_id,
                              const std::optional<std::string>& visitor_id, TimePoint now);
+  struct Kept {
+    Id assignment_id = 0;
+    std::string number;
+  };
+  std::optional<Kept> keep_leased_number(Id partner_id, Id pool_id, const std::string& session_id,
+                                         TimePoint now);
   struct Picked {
     dni::Allocation allocation;
-    std::string number;  // the number kept or assigned
+    std::string number;  // the number assigned
   };
-  // `continued`: the session existed before this request; a new one holds no number yet.
-  Picked pick_for_session(const DniNumberRequest& request, const LockedPool& pool,
-                          const std::string& session_id, bool continued, TimePoint now);
-  std::optional<PickRow> session_number(Id pool_id, const std::string& session_id);
-  std::vector<PickRow> front_of_free_numbers(Id pool_id, const dni::PoolTiming& timing,
-                                             TimePoint now);
+  Picked pick_for_session(const DniNumberRequest& request, const ServingPool& pool,
+                          const std::string& session_id, TimePoint now);
+  bool accept_heartbeat(Id partner_id, Id pool_id, const std::string& session_id, TimePoint now);
+  std::optional<PickRow> free_number(Id pool_id, const dni::PoolTiming& timing, TimePoint now);
   void store_free_at(Id pool_number_id, TimePoint free_at);
   std::size_t partner_pool_numbers(Id partner_id);
   Id write_assignment(const DniNumberRequest& request, const std::string& session_id,
                       const dni::PoolTiming& timing, std::optional<Id> pool_number_id,
                       const std::string& number, TimePoint now);
-  Id keep_assignment(Id pool_number_id, TimePoint now);
 };
 
 }  // namespace callsight

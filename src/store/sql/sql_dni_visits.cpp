@@ -32,10 +32,13 @@ std::vector<std::pair<std::string, std::string>> parse_custom(const std::string&
 // still in it; `:session`, `:pool` and `:partner_id` bound. A fallback hand-out has no number
 // to keep alive, and a number removed from the pool is no visitor's any more: kept alive, its
 // page would go on showing a number whose calls are refused, and which another holder may
-// take once its quarantine ends.
+// take once its quarantine ends. `+ 0` keeps the pool's index out of the search for the
+// session's latest hand-out: without statistics (a new table) PostgreSQL read the pool's hand-outs
+// through it and compared each one's session, thousands of rows per heartbeat (perf: a bitmap
+// scan and text compares, 1-3 ms of its CPU), where the session's index finds its one or two.
 const std::string kSessionsLatestNumber =
     " id = (SELECT MAX(l.id) FROM dni_assignments l WHERE l.session_id = :session"
-    " AND l.pool_source_id = :pool) AND EXISTS (SELECT 1 FROM dni_pool_numbers pn"
+    " AND l.pool_source_id + 0 = :pool) AND EXISTS (SELECT 1 FROM dni_pool_numbers pn"
     " WHERE pn.id = dni_assignments.pool_number_id AND pn.removed_at IS NULL"
     " AND pn.released_at IS NULL)"
     " AND pool_source_id IN (SELECT id FROM sources WHERE id = :pool"
@@ -67,13 +70,14 @@ dni::Assignment read_assignment(const SqlStatement& row, int first) {
 
 }  // namespace
 
-// Why a row lock on the pool: pick_number reads every number's latest hand-out and decides
-// which is free, so two allocations in one pool must not decide on the same reading. Locking
-// the pool row (FOR UPDATE) makes them take turns per pool while other pools, heartbeats and
-// sources go on beside them; in READ COMMITTED each later statement sees what the previous
-// holder committed. SERIALIZABLE would need retry loops, and the global write lock would
-// serialise every pool of every partner. SQLite has one writer anyway.
-SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePoint now) {
+// The pool as a hand-out reads it, without a lock on its row: what keeps two hand-outs from
+// giving one number to two sessions is the lock on the number's own row (free_number,
+// FOR UPDATE SKIP LOCKED), so the hand-outs of one pool run side by side instead of taking turns
+// through the commit of each (bench/README.md). A pool deleted or archived while a hand-out runs
+// keeps its numbers through its quarantine, so that hand-out gives out nothing another holder
+// could have; a change of its timing sets every number's free_at to 0 under the numbers' row
+// locks, so it waits for the hand-outs in flight and the next ones read the new timing.
+SqlDniStore::ServingPool SqlDniStore::serving_pool(Id partner_id, Id pool_id, TimePoint now) {
   static const std::string sql =
       "SELECT s.customer_id, d.lease_seconds, d.grace_seconds, d.cooldown_seconds,"
       " d.fallback_number, p.dni_number_cap, " +
@@ -81,7 +85,7 @@ SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePo
       " FROM dni_pools d JOIN sources s ON s.id = d.source_id"
       " JOIN partners p ON p.id = s.partner_id"
       " WHERE d.source_id = :id AND s.partner_id = :partner_id";
-  auto row = db_.prepare(sql + db_.dialect().lock_clause("d", false));
+  auto row = db_.prepare(sql);
   row.bind(":id", pool_id).bind(":partner_id", partner_id).bind(":now", now);
   if (!row.step()) throw NotFoundError("pool not found");
   // A pool that is not active (upcoming, deleted and quarantined, archived) hands out
@@ -89,21 +93,26 @@ SqlDniStore::LockedPool SqlDniStore::lock_pool(Id partner_id, Id pool_id, TimePo
   if (row.text(6) != to_string(SourceStatus::active)) {
     throw ConflictError("pool_not_active", "pool_id", "the pool is not active");
   }
-  LockedPool pool{.customer_id = row.int64(0),
-                  .timing = {.lease = std::chrono::seconds(row.int64(1)),
-                             .grace = std::chrono::seconds(row.int64(2)),
-                             .cooldown = std::chrono::seconds(row.int64(3))},
-                  .fallback_number = row.text(4),
-                  .partner_number_cap = row.integer(5)};
+  ServingPool pool{.customer_id = row.int64(0),
+                   .timing = {.lease = std::chrono::seconds(row.int64(1)),
+                              .grace = std::chrono::seconds(row.int64(2)),
+                              .cooldown = std::chrono::seconds(row.int64(3))},
+                   .fallback_number = row.text(4),
+                   .partner_number_cap = row.integer(5)};
   row.run();
   return pool;
 }
 
-// Read without a lock on the partner: two pools of one partner allocating at the same moment
-// on two nodes may each see the last free place under the cap, so the cap can be passed by one
-// number per pool handing out at that moment; a partner-wide lock would make every pool of
-// the partner wait for every other.
+// Counted under the partner's row lock (FOR UPDATE on PostgreSQL; SQLite has one writer): the
+// hand-outs that may pass the cap take turns across all the partner's pools and nodes, each
+// counting what the previous one committed, so the cap is never passed. Only partners with more
+// pool numbers than their cap get here (pick_for_session), and only for a hand-out that would
+// take a number.
 std::size_t SqlDniStore::numbers_leased_by_partner(Id partner_id, TimePoint now) {
+  db_.prepare("SELECT 1 FROM partners p WHERE p.id = :partner_id" +
+              db_.dialect().lock_clause("p", false))
+      .bind(":partner_id", partner_id)
+      .run();
   auto row = db_.prepare(
       "SELECT COUNT(*) FROM dni_pool_numbers pn"
       " JOIN dni_assignments a ON a.id = pn.latest_assignment_id"
@@ -138,10 +147,17 @@ std::string SqlDniStore::ensure_session(const DniNumberRequest& request, Id cust
                                         TimePoint now) {
   if (request.session_id) {
     // Only the customer's own session is continued; its visitor is set once consent comes.
+    // A request that changes nothing (a reload within the second of the last sign of life,
+    // times are seconds) writes nothing: on PostgreSQL it then neither waits for nor holds the
+    // session's row lock through a commit, so the reloads of one session do not take turns.
+    const std::string belongs =
+        " WHERE id = :id AND pool_source_id IN (SELECT id FROM sources WHERE customer_id = :c)";
     db_.prepare(
            "UPDATE dni_sessions SET last_seen_at = :now, consent = :consent,"
-           " visitor_id = COALESCE(visitor_id, :visitor) WHERE id = :id AND pool_source_id IN"
-           " (SELECT id FROM sources WHERE customer_id = :c)")
+           " visitor_id = COALESCE(visitor_id, :visitor)" +
+           belongs +
+           " AND (last_seen_at < :now OR consent <> :consent"
+           " OR (visitor_id IS NULL AND CAST(:visitor AS TEXT) IS NOT NULL))")
         .bind(":now", now)
         .bind(":consent", request.consent ? 1 : 0)
         .bind(":visitor", visitor_id)
@@ -149,6 +165,12 @@ std::string SqlDniStore::ensure_session(const DniNumberRequest& request, Id cust
         .bind(":c", customer_id)
         .run();
     if (db_.changes() == 1) return *request.session_id;
+    auto known = db_.prepare("SELECT 1 FROM dni_sessions" + belongs);
+    known.bind(":id", *request.session_id).bind(":c", customer_id);
+    if (known.step()) {
+      known.run();
+      return *request.session_id;
+    }
   }
   auto id = new_id();
   const auto& v = request.visit;
@@ -205,49 +227,67 @@ TimePoint exact_free_at(const dni::PoolNumberState& state, const dni::PoolTiming
   return state.latest ? dni::free_at(*state.latest, timing) : TimePoint{};
 }
 
+// The session's latest hand-out in the pool while its number is leased to it, as a heartbeat
+// finds it; `:session`, `:pool`, `:partner_id` and `:now` bound.
+const std::string kLeasedToSession = kSessionsLatestNumber + kStillLeased;
+
 }  // namespace
 
-std::optional<SqlDniStore::PickRow> SqlDniStore::session_number(Id pool_id,
-                                                                const std::string& session_id) {
-  auto row = db_.prepare(kPickRow +
-                         " AND pn.id = (SELECT pool_number_id FROM dni_assignments"
-                         " WHERE session_id = :session AND pool_source_id = :pool"
-                         " ORDER BY id DESC LIMIT 1)");
-  row.bind(":session", session_id).bind(":pool", pool_id);
-  if (!row.step()) return std::nullopt;
-  auto pick = read_pick_row(row);
-  row.run();
-  return pick;
+// A reload while the session's number is leased keeps it, and is a sign of life as a heartbeat
+// is (the same conditional statement): the stored free_at stays a lower bound. Nothing is
+// written when the hand-out was seen within this second already. A number that is no longer
+// leased is not kept: free again, it is one of the pool's free numbers like any other, and
+// front_of_free_numbers finds it in its turn.
+std::optional<SqlDniStore::Kept> SqlDniStore::keep_leased_number(Id partner_id, Id pool_id,
+                                                                 const std::string& session_id,
+                                                                 TimePoint now) {
+  const auto bind = [&](SqlStatement& row) {
+    row.bind(":now", now)
+        .bind(":session", session_id)
+        .bind(":pool", pool_id)
+        .bind(":partner_id", partner_id);
+  };
+  auto touched = db_.prepare("UPDATE dni_assignments SET last_seen_at = :now WHERE" +
+                             kLeasedToSession + " AND last_seen_at < :now RETURNING id, number");
+  bind(touched);
+  if (touched.step()) {
+    Kept kept{touched.int64(0), touched.text(1)};
+    touched.run();
+    return kept;
+  }
+  auto seen = db_.prepare("SELECT id, number FROM dni_assignments WHERE" + kLeasedToSession);
+  bind(seen);
+  if (!seen.step()) return std::nullopt;
+  Kept kept{seen.int64(0), seen.text(1)};
+  seen.run();
+  return kept;
 }
 
-// The front of the pool's free numbers by stored free_at, exact: a stored free_at is only a
-// lower bound (a heartbeat or a reload lengthens a hold without touching it), so numbers that
-// reach the front too early are corrected and the front read again. Every number behind the
-// front is then free no sooner than the front's last, so dni::pick_number over the front
-// chooses what it would choose over the whole pool, reading a few rows of an index.
-std::vector<SqlDniStore::PickRow> SqlDniStore::front_of_free_numbers(Id pool_id,
-                                                                     const dni::PoolTiming& timing,
-                                                                     TimePoint now) {
-  static constexpr int kFront = 4;
+// The pool's free number free the longest, locked for this hand-out, by the index of stored
+// free_at: a stored free_at is only a lower bound (a heartbeat or a reload lengthens a hold
+// without touching it), so a number that reaches the front too early is corrected and the
+// front read again; every number behind the one chosen is then free no sooner, so it is the
+// one dni::pick_number would choose over the whole pool, reading a row or two of an index.
+// On PostgreSQL the row is locked FOR UPDATE SKIP LOCKED: a number another hand-out is taking
+// is passed over (it will not be free), and re-checked against its latest version when it
+// changed since the statement's snapshot (a hand-out moves free_at past now in the same update
+// that names its assignment).
+std::optional<SqlDniStore::PickRow> SqlDniStore::free_number(Id pool_id,
+                                                             const dni::PoolTiming& timing,
+                                                             TimePoint now) {
+  static const std::string kFront =
+      kPickRow +
+      " AND pn.pool_source_id = :pool AND pn.free_at <= :now ORDER BY pn.free_at, pn.id LIMIT 1";
+  const auto sql = kFront + db_.dialect().lock_clause("pn", true);
   for (;;) {
-    auto rows = db_.prepare(kPickRow +
-                            " AND pn.pool_source_id = :pool AND pn.free_at <= :now"
-                            " ORDER BY pn.free_at, pn.id LIMIT " +
-                            std::to_string(kFront));
+    auto rows = db_.prepare(sql);
     rows.bind(":pool", pool_id).bind(":now", now);
-    std::vector<PickRow> front;
-    std::vector<std::pair<Id, TimePoint>> corrections;
-    while (rows.step()) {
-      auto pick = read_pick_row(rows);
-      const auto exact = exact_free_at(pick.state, timing);
-      if (exact == pick.stored_free_at) {
-        front.push_back(std::move(pick));
-      } else {
-        corrections.emplace_back(pick.state.number_id, exact);
-      }
-    }
-    if (corrections.empty()) return front;
-    for (const auto& [number_id, exact] : corrections) store_free_at(number_id, exact);
+    if (!rows.step()) return std::nullopt;
+    auto pick = read_pick_row(rows);
+    rows.run();
+    const auto exact = exact_free_at(pick.state, timing);
+    if (exact == pick.stored_free_at) return pick;
+    store_free_at(pick.state.number_id, exact);
   }
 }
 
@@ -270,27 +310,12 @@ std::size_t SqlDniStore::partner_pool_numbers(Id partner_id) {
 }
 
 SqlDniStore::Picked SqlDniStore::pick_for_session(const DniNumberRequest& request,
-                                                  const LockedPool& pool,
-                                                  const std::string& session_id, bool continued,
-                                                  TimePoint now) {
-  std::vector<PickRow> rows;
-  std::optional<Id> own;
-  // A session made by this request has no hand-out to look up (a new visitor's request reads
-  // one statement less).
-  if (auto row = continued ? session_number(request.pool_id, session_id) : std::nullopt) {
-    own = row->state.number_id;
-    // A reload while the number is leased reads nothing else.
-    const auto kept = dni::pick_number({row->state}, pool.timing, now, session_id, own);
-    if (kept.verdict == dni::Pick::kept) return {kept, row->number};
-    rows.push_back(std::move(*row));
-  }
-  for (auto& row : front_of_free_numbers(request.pool_id, pool.timing, now)) {
-    rows.push_back(std::move(row));
-  }
+                                                  const ServingPool& pool,
+                                                  const std::string& session_id, TimePoint now) {
+  auto row = free_number(request.pool_id, pool.timing, now);
   std::vector<dni::PoolNumberState> states;
-  states.reserve(rows.size());
-  for (const auto& row : rows) states.push_back(row.state);
-  auto pick = dni::pick_number(states, pool.timing, now, session_id, own);
+  if (row) states.push_back(row->state);
+  auto pick = dni::pick_number(states, pool.timing, now, session_id, std::nullopt);
   if (pick.verdict == dni::Pick::assigned &&
       partner_pool_numbers(request.partner_id) >
           static_cast<std::size_t>(pool.partner_number_cap)) {
@@ -298,10 +323,7 @@ SqlDniStore::Picked SqlDniStore::pick_for_session(const DniNumberRequest& reques
                                  pool.partner_number_cap);
   }
   if (pick.verdict != dni::Pick::assigned) return {pick, ""};
-  const auto chosen = std::find_if(rows.begin(), rows.end(), [&](const PickRow& row) {
-    return row.state.number_id == *pick.number_id;
-  });
-  return {pick, chosen->number};
+  return {pick, row->number};
 }
 
 Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::string& session_id,
@@ -333,31 +355,29 @@ Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::str
   return id;
 }
 
-// A reload while leased is a sign of life, as a heartbeat is; the stored free_at stays a
-// lower bound.
-Id SqlDniStore::keep_assignment(Id pool_number_id, TimePoint now) {
-  auto row = db_.prepare(
-      "UPDATE dni_assignments SET last_seen_at = :now WHERE id ="
-      " (SELECT latest_assignment_id FROM dni_pool_numbers WHERE id = :id) RETURNING id");
-  row.bind(":now", now).bind(":id", pool_number_id);
-  return row.returning_id();
-}
-
 DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   SqlTransaction tx(db_, Mode::concurrent_write);
   // One instant for the whole hand-out: the pick and the rows it writes agree.
   const auto now = clock_.now();
-  const auto pool = lock_pool(request.partner_id, request.pool_id, now);
+  const auto pool = serving_pool(request.partner_id, request.pool_id, now);
   DniNumberAnswer answer;
   if (request.consent) answer.visitor_id = ensure_visitor(request, pool.customer_id, now);
   answer.session_id = ensure_session(request, pool.customer_id, answer.visitor_id, now);
+  // A session made by this request holds no number yet (a new visitor's request reads one
+  // statement less).
   const bool continued = request.session_id && answer.session_id == *request.session_id;
-  const auto [pick, number] = pick_for_session(request, pool, answer.session_id, continued, now);
+  if (const auto kept = continued ? keep_leased_number(request.partner_id, request.pool_id,
+                                                       answer.session_id, now)
+                                  : std::nullopt) {
+    answer.verdict = dni::Pick::kept;
+    answer.number = kept->number;
+    answer.assignment_id = kept->assignment_id;
+    tx.commit();
+    return answer;
+  }
+  const auto [pick, number] = pick_for_session(request, pool, answer.session_id, now);
   answer.verdict = pick.verdict;
-  if (pick.verdict == dni::Pick::kept) {
-    answer.number = number;
-    answer.assignment_id = keep_assignment(*pick.number_id, now);
-  } else if (pick.verdict == dni::Pick::assigned) {
+  if (pick.verdict == dni::Pick::assigned) {
     answer.number = number;
     answer.assignment_id = write_assignment(request, answer.session_id, pool.timing, pick.number_id,
                                             answer.number, now);
@@ -372,32 +392,53 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
 
 bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& session_id) {
   // One conditional statement (dni::accept_heartbeat's rule), so it needs no pool lock: it can
-  // only lengthen a lease that is still running, which no allocation would hand out anyway.
+  // only lengthen a lease that is still running, which no allocation would hand out anyway. A
+  // heartbeat within the second of the last sign of life (times are seconds) has nothing to
+  // write: it only reads whether the lease runs, so on PostgreSQL the heartbeats of one session
+  // (its open tabs) neither wait for nor hold its hand-out's row lock through a commit.
   SqlTransaction tx(db_, Mode::concurrent_write);
-  db_.prepare(
-         "UPDATE dni_assignments SET last_seen_at = CASE WHEN last_seen_at > :now"
-         " THEN last_seen_at ELSE :now END WHERE" +
-         kSessionsLatestNumber + kStillLeased)
-      .bind(":now", clock_.now())
-      .bind(":session", session_id)
-      .bind(":pool", pool_id)
-      .bind(":partner_id", partner_id)
-      .run();
-  const bool accepted = db_.changes() == 1;
+  const bool accepted = accept_heartbeat(partner_id, pool_id, session_id, clock_.now());
   tx.commit();
   return accepted;
 }
 
+// The statements end before the commit: on SQLite the next member of the group commit runs on
+// the same connection, with the same cached statements, while this one waits for its batch.
+bool SqlDniStore::accept_heartbeat(Id partner_id, Id pool_id, const std::string& session_id,
+                                   TimePoint now) {
+  const auto bind = [&](SqlStatement& row) {
+    row.bind(":now", now)
+        .bind(":session", session_id)
+        .bind(":pool", pool_id)
+        .bind(":partner_id", partner_id);
+  };
+  {
+    auto touched = db_.prepare("UPDATE dni_assignments SET last_seen_at = :now WHERE" +
+                               kLeasedToSession + " AND last_seen_at < :now");
+    bind(touched);
+    touched.run();
+  }
+  if (db_.changes() == 1) return true;
+  auto seen = db_.prepare("SELECT 1 FROM dni_assignments WHERE" + kLeasedToSession);
+  bind(seen);
+  const bool leased = seen.step();
+  if (leased) seen.run();
+  return leased;
+}
+
 bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_id) {
   SqlTransaction tx(db_, Mode::concurrent_write);
-  auto row = db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" +
-                         kSessionsLatestNumber + kStillLeased + " RETURNING pool_number_id");
-  row.bind(":now", clock_.now())
-      .bind(":session", session_id)
-      .bind(":pool", pool_id)
-      .bind(":partner_id", partner_id);
-  const auto released = row.step() ? std::optional(row.int64(0)) : std::nullopt;
-  row.run();
+  std::optional<Id> released;
+  {  // ended before the commit (accept_heartbeat says why)
+    auto row = db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" +
+                           kLeasedToSession + " RETURNING pool_number_id");
+    row.bind(":now", clock_.now())
+        .bind(":session", session_id)
+        .bind(":pool", pool_id)
+        .bind(":partner_id", partner_id);
+    if (row.step()) released = row.int64(0);
+    row.run();
+  }
   // The hold now ends sooner than the stored free_at says: 0 is a lower bound again.
   if (released) store_free_at(*released, TimePoint{});
   tx.commit();
