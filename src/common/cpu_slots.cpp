@@ -27,22 +27,23 @@ std::size_t CpuSlots::usable_cores() {
   return std::max(1, CPU_COUNT(&set));
 }
 
-bool CpuSlots::acquire() {
+bool CpuSlots::acquire(bool resuming) {
   std::unique_lock lock(mutex_);
   ++stats_.taken;
-  if (free_ > 0 && queue_.empty()) {
+  if (free_ > 0) {  // only while nobody waits
     --free_;
     return true;
   }
   Waiter waiter;
-  queue_.push_back(&waiter);
+  auto& queue = resuming ? resuming_ : starting_;
+  queue.push_back(&waiter);
   ++stats_.waits;
   const auto started = std::chrono::steady_clock::now();
   const bool granted = waiter.wake.wait_for(lock, longest_wait_, [&] { return waiter.granted; });
   stats_.wait_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!granted) {
-    queue_.erase(std::find(queue_.begin(), queue_.end(), &waiter));
+    queue.erase(std::find(queue.begin(), queue.end(), &waiter));
     --stats_.taken;
     ++stats_.overruns;
   }
@@ -51,14 +52,15 @@ bool CpuSlots::acquire() {
 
 void CpuSlots::release() noexcept {
   std::lock_guard lock(mutex_);
-  if (queue_.empty()) {
+  auto& queue = resuming_.empty() ? starting_ : resuming_;
+  if (queue.empty()) {
     ++free_;
     return;
   }
   // Straight to the oldest waiter: a thread that gives its slot back and asks again at once
   // cannot overtake the ones already asleep.
-  Waiter* next = queue_.front();
-  queue_.pop_front();
+  Waiter* next = queue.front();
+  queue.pop_front();
   next->granted = true;
   next->wake.notify_one();
 }
@@ -66,7 +68,7 @@ void CpuSlots::release() noexcept {
 CpuSlots::Stats CpuSlots::stats() const {
   std::lock_guard lock(mutex_);
   Stats stats = stats_;
-  stats.queued = queue_.size();
+  stats.queued = resuming_.size() + starting_.size();
   stats.busy = slots_ - free_;
   return stats;
 }
@@ -76,7 +78,7 @@ CpuSlot::CpuSlot(CpuSlots* slots) {
   if (mine.in_scope) return;
   outermost_ = true;
   mine.in_scope = true;
-  if (slots != nullptr && slots->acquire()) mine.held = slots;
+  if (slots != nullptr && slots->acquire(/*resuming=*/false)) mine.held = slots;
 }
 
 CpuSlot::~CpuSlot() {
@@ -95,7 +97,9 @@ CpuSlotReleased::CpuSlotReleased() noexcept {
 }
 
 CpuSlotReleased::~CpuSlotReleased() {
-  if (released_ != nullptr && released_->acquire()) this_thread_slot.held = released_;
+  if (released_ != nullptr && released_->acquire(/*resuming=*/true)) {
+    this_thread_slot.held = released_;
+  }
 }
 
 }  // namespace callsight

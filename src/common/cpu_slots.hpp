@@ -10,7 +10,7 @@
 namespace callsight {
 
 // At most one thread per core runs request work at a time; the others wait their turn in
-// order, asleep.
+// order, asleep, and a request coming back from a wait goes before those not yet started.
 //
 // The server runs many io threads because a handler blocks: on its write's durable commit,
 // on PostgreSQL's answers. When all of them had work, the kernel sliced the cores among them,
@@ -18,7 +18,9 @@ namespace callsight {
 // 28 ms beside a p50 of 0.2 ms with eight threads on one core: bench/README.md). With slots,
 // a request that starts runs to its end unless it blocks, and while it blocks it gives its
 // slot back (`CpuSlotReleased`), so the writes waiting on one commit still batch. Go's
-// scheduler does the same with its P's (GOMAXPROCS) around system calls.
+// scheduler does the same with its P's (GOMAXPROCS) around system calls. A request that
+// resumes often holds what others wait for (the group commit's turn, a pooled connection, a
+// row lock), and finishing it first frees them sooner: it queues ahead of new requests.
 //
 // Every wait for something a slot holder may hold across a release (the group commit's turn,
 // a pooled connection, a PostgreSQL row lock, a mutex held across store calls) must itself
@@ -60,14 +62,17 @@ class CpuSlots {
   };
 
   // True when the calling thread got a slot; false after longest_wait without one.
-  bool acquire();
+  bool acquire(bool resuming);
   void release() noexcept;
 
   const std::size_t slots_;
   const std::chrono::milliseconds longest_wait_;
   mutable std::mutex mutex_;
   std::size_t free_;
-  std::deque<Waiter*> queue_;  // oldest first: a released slot goes straight to the front
+  // Oldest first; a released slot goes straight to the front of `resuming_`, else of
+  // `starting_`.
+  std::deque<Waiter*> resuming_;
+  std::deque<Waiter*> starting_;
   Stats stats_;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,45 @@ TEST(CpuSlots, WaitersTakeTheSlotInTheOrderTheyAsked) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
   EXPECT_EQ(slots.stats().waits, 4u);
+}
+
+// A request back from a wait may hold what others wait for (the group commit's turn, a
+// row lock): it goes before the requests that have not started.
+TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeThoseNotYetStarted) {
+  CpuSlots slots(1, kPatient);
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  const auto ran = [&](const char* who) {
+    const std::lock_guard lock(order_mutex);
+    order.emplace_back(who);
+  };
+  std::promise<void> waiting;
+  std::promise<void> wait_over;
+  std::thread resumer([&] {
+    const CpuSlot slot(&slots);
+    {
+      const CpuSlotReleased round_trip;
+      waiting.set_value();
+      wait_over.get_future().wait();
+    }
+    ran("resumer");
+  });
+  waiting.get_future().wait();
+  std::thread starter;
+  {
+    const CpuSlot held(&slots);
+    starter = std::thread([&] {
+      const CpuSlot slot(&slots);
+      ran("starter");
+    });
+    wait_for_queue(slots, 1);
+    wait_over.set_value();
+    wait_for_queue(slots, 2);
+  }
+  resumer.join();
+  starter.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"resumer", "starter"}));
+  EXPECT_EQ(slots.stats().overruns, 0u);
 }
 
 TEST(CpuSlots, ASlotGivenBackForAWaitLetsAnotherThreadRun) {
