@@ -63,7 +63,9 @@ void RecordBatcher::write(std::vector<Pending*>& batch) {
 
 RecordBatcher::Stats RecordBatcher::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  auto stats = stats_;
+  stats.queued = queue_.size();
+  return stats;
 }
 
 }  // namespace callsight::switching

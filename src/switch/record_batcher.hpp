@@ -28,6 +28,7 @@ class RecordBatcher {
   struct Stats {
     std::size_t batches = 0;  // write transactions
     std::size_t records = 0;  // records written through them
+    std::size_t queued = 0;   // requests waiting for the next batch now
   };
   Stats stats() const;
 
