@@ -738,7 +738,7 @@ TEST_F(CallRouterTest, ACallsEventsAreNumberedFromOneWhetherRoutedForwardedOrRej
 }
 
 // A router that reads the snapshot once an hour, so what follows is the snapshot's doing.
-class CachedCallRouterTest : public CallRouterTest {
+class CallRouterCachedTest : public CallRouterTest {
  protected:
   RouteDecision cached_call(const std::string& id, const std::string& caller = "0701234567") {
     return cached_.route({id, caller, "+46812345678"});
@@ -748,7 +748,7 @@ class CachedCallRouterTest : public CallRouterTest {
   CallRouter cached_{*store_, clock_, cached_metrics_, std::chrono::hours(1)};
 };
 
-TEST_F(CachedCallRouterTest, AChangeMadeOnThisNodeIsFollowedByTheNextCall) {
+TEST_F(CallRouterCachedTest, AChangeMadeOnThisNodeIsFollowedByTheNextCall) {
   auto source = add_source();
   EXPECT_EQ(cached_call("before").destination, "+46890510");
   source.answering_number = "+46899999";
@@ -763,7 +763,7 @@ TEST_F(CachedCallRouterTest, AChangeMadeOnThisNodeIsFollowedByTheNextCall) {
   EXPECT_EQ(store_->calls().find_call_by_switch_id("told")->answering_number, "+46899999");
 }
 
-TEST_F(CachedCallRouterTest, ARouteThatRanOutIsWorkedOutAgain) {
+TEST_F(CallRouterCachedTest, ARouteThatRanOutIsWorkedOutAgain) {
   // 13:00 local on Monday: the 13-14 rule holds until 14:00 local.
   add_source({rule("+46890002", kMonday, 13, 14)});
   EXPECT_EQ(cached_call("in-rule").destination, "+46890002");
@@ -773,7 +773,7 @@ TEST_F(CachedCallRouterTest, ARouteThatRanOutIsWorkedOutAgain) {
   EXPECT_EQ(cached_call("after-rule").destination, "+46890510");
 }
 
-TEST_F(CachedCallRouterTest, ANumberTheSnapshotDoesNotHoldIsReadFromTheStore) {
+TEST_F(CallRouterCachedTest, ANumberTheSnapshotDoesNotHoldIsReadFromTheStore) {
   EXPECT_EQ(cached_call("no-source").sip_status, 404);
   add_source();  // after the snapshot was read
   EXPECT_EQ(cached_call("new-source").destination, "+46890510");
