@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "core/number_route.hpp"
@@ -12,6 +13,7 @@
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
+#include "store/failure_kind.hpp"
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
 
@@ -163,7 +165,9 @@ std::shared_ptr<const CallRouter::RoutingSnapshot> CallRouter::routing_snapshot(
   {
     std::lock_guard lock(snapshot_mutex_);
     current = snapshot_;
-    const bool due = !current || now_steady - current->read_at >= routes_refresh_;
+    const auto last_read = std::max(
+        current ? current->read_at : std::chrono::steady_clock::time_point{}, snapshot_failed_at_);
+    const bool due = now_steady - last_read >= routes_refresh_;
     // One thread reads at a time; the others go on with the snapshot they have meanwhile.
     if (!due || snapshot_reading_) {
       return current && current->generation == generation ? current : nullptr;
@@ -216,10 +220,15 @@ std::shared_ptr<const CallRouter::RoutingSnapshot> CallRouter::routing_snapshot(
       }
     }
     forms_of_ = std::move(forms_of);
-  } catch (...) {
+  } catch (const std::exception& e) {
+    // The calls are routed from the store meanwhile, each failing alone if it must; the
+    // snapshot is tried again after routes_refresh. The kind only: the text may quote data.
+    spdlog::warn("routing snapshot not read ({}); calls are routed from the store",
+                 failure_kind(e));
     std::lock_guard lock(snapshot_mutex_);
     snapshot_reading_ = false;
-    throw;
+    snapshot_failed_at_ = now_steady;
+    return nullptr;
   }
   std::lock_guard lock(snapshot_mutex_);
   snapshot_reading_ = false;

@@ -192,8 +192,9 @@ class CallRouter {
   std::chrono::steady_clock::time_point edge_routes_made_;
   std::atomic<std::uint64_t> routing_generation_{0};
   std::mutex snapshot_mutex_;
-  std::shared_ptr<const RoutingSnapshot> snapshot_;  // under snapshot_mutex_
-  bool snapshot_reading_ = false;                    // a thread reads a new one
+  std::shared_ptr<const RoutingSnapshot> snapshot_;           // under snapshot_mutex_
+  bool snapshot_reading_ = false;                             // a thread reads a new one
+  std::chrono::steady_clock::time_point snapshot_failed_at_;  // the last read that failed
   // Each number's dialled forms, for the next snapshot; only the thread reading one uses it.
   std::unordered_map<std::string, std::vector<std::string>> forms_of_;
 };
