@@ -187,19 +187,8 @@ std::shared_ptr<const CallRouter::RoutingSnapshot> CallRouter::routing_snapshot(
     for (std::size_t i = 0; i < numbers.size(); ++i) {
       const auto& routable = numbers[i];
       const auto& holder = routable.holder;
-      const auto settings =
-          effective_settings(holder.source, routable.campaign ? &*routable.campaign : nullptr);
       try {
-        fresh->routes[i] =
-            number_route_with_validity({.number = holder.number,
-                                        .source = holder.source,
-                                        .settings = settings,
-                                        .quarantine_days = routable.quarantine_days,
-                                        .time_zone = routable.time_zone,
-                                        .show_tracking_number = routable.show_tracking_number,
-                                        .whisper = routable.whisper,
-                                        .removed_from_pool = holder.removed_from_pool},
-                                       fresh->computed_at);
+        fresh->routes[i] = route_of(routable, fresh->computed_at);
       } catch (const std::exception&) {
         continue;  // its calls are routed from the store, which says what is wrong
       }
