@@ -318,12 +318,16 @@ int main(int argc, char** argv) {
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
     partner_options.trusted_proxies = trusted_proxies;
+    // Before the partner API, which tells it of changes to routes.
+    switching::CallRouter call_router(*store, clock, observability.metrics(),
+                                      switching::CallRouter::kEdgeRoutesRefresh);
     http::Server server(
         partner_options,
-        observability.serve(api::make_partner_api(*store, clock, settings, limits.access),
-                            "partner"));
+        observability.serve(
+            switching::noting_routing_changes(
+                api::make_partner_api(*store, clock, settings, limits.access), call_router),
+            "partner"));
     if (demo && switch_secret.empty()) switch_secret = "demo";
-    switching::CallRouter call_router(*store, clock, observability.metrics());
     switching::EdgeMetrics edge_metrics(observability.metrics(), clock);
     std::optional<SwitchListener> switch_listener;
     if (switch_listen == "off") {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "common/cpu_slots.hpp"
@@ -13,6 +14,7 @@
 #include "store/callback_store.hpp"
 #include "store/campaign_store.hpp"
 #include "store/customer_store.hpp"
+#include "store/failure_kind.hpp"
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
 
@@ -93,7 +95,8 @@ void take_route(CallRecord& record, const NumberRoute& route) {
 
 }  // namespace
 
-CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics)
+CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics,
+                       std::chrono::milliseconds routes_refresh)
     : store_(store),
       clock_(clock),
       routes_(metrics.counter("callsight_call_routes_total",
@@ -119,33 +122,160 @@ CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metric
       edge_routed_(metrics.counter("callsight_edge_routed_calls_total",
                                    "Calls an edge routed from its copy of the routes, recorded "
                                    "from its routed event, by action: forward, voicemail, reject.",
-                                   {"action"})) {}
+                                   {"action"})),
+      routes_refresh_(routes_refresh),
+      records_(store.calls()) {}
 
 RouteDecision CallRouter::route(const RouteRequest& request) {
+  if (auto decided = route_from_snapshot(request, clock_.now())) return std::move(*decided);
   if (const auto known = store_.calls().find_call_by_switch_id(request.switch_call_id)) {
-    const auto customer = store_.customers().find_customer(known->partner_id, known->customer_id);
-    // The prompts are not stored: asked again, they follow the settings as they are now.
-    const auto campaign = known->campaign_id
-                              ? store_.campaigns().find_campaign(
-                                    known->partner_id, known->customer_id, *known->campaign_id)
-                              : std::nullopt;
-    const auto source = known->source_id
-                            ? store_.sources().find_source(known->partner_id, *known->source_id)
-                            : std::nullopt;
-    const auto vm_greeting_id =
-        source ? effective_settings(*source, campaign ? &*campaign : nullptr).vm_greeting_id
-               : std::nullopt;
-    const CallPrompts prompts{
-        .notice =
-            plays_recording_notice(known->recorded, campaign ? campaign->recording_notice : 0),
-        .whisper_source =
-            known->source_id ? whisper_source(customer && customer->whisper != 0, *known->source_id)
-                             : std::nullopt,
-        .greeting = voicemail_greeting(known->action, known->voicemail_on_busy,
-                                       known->voicemail_on_no_answer, vm_greeting_id)};
-    return decision_for(*known, shown_caller_id(customer && customer->freespee_caller_id), prompts);
+    return repeated_decision(*known);
   }
   return route_new_call(request);
+}
+
+RouteDecision CallRouter::repeated_decision(const CallRecord& known) {
+  const auto customer = store_.customers().find_customer(known.partner_id, known.customer_id);
+  // The prompts are not stored: asked again, they follow the settings as they are now.
+  const auto campaign = known.campaign_id
+                            ? store_.campaigns().find_campaign(known.partner_id, known.customer_id,
+                                                               *known.campaign_id)
+                            : std::nullopt;
+  const auto source = known.source_id
+                          ? store_.sources().find_source(known.partner_id, *known.source_id)
+                          : std::nullopt;
+  const auto vm_greeting_id =
+      source ? effective_settings(*source, campaign ? &*campaign : nullptr).vm_greeting_id
+             : std::nullopt;
+  const CallPrompts prompts{
+      .notice = plays_recording_notice(known.recorded, campaign ? campaign->recording_notice : 0),
+      .whisper_source = known.source_id
+                            ? whisper_source(customer && customer->whisper != 0, *known.source_id)
+                            : std::nullopt,
+      .greeting = voicemail_greeting(known.action, known.voicemail_on_busy,
+                                     known.voicemail_on_no_answer, vm_greeting_id)};
+  return decision_for(known, shown_caller_id(customer && customer->freespee_caller_id), prompts);
+}
+
+void CallRouter::routing_changed() { routing_generation_.fetch_add(1); }
+
+std::shared_ptr<const CallRouter::RoutingSnapshot> CallRouter::routing_snapshot() {
+  const auto generation = routing_generation_.load();
+  const auto now_steady = std::chrono::steady_clock::now();
+  std::shared_ptr<const RoutingSnapshot> current;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    current = snapshot_;
+    const auto last_read = std::max(
+        current ? current->read_at : std::chrono::steady_clock::time_point{}, snapshot_failed_at_);
+    const bool due = now_steady - last_read >= routes_refresh_;
+    // One thread reads at a time; the others go on with the snapshot they have meanwhile.
+    if (!due || snapshot_reading_) {
+      return current && current->generation == generation ? current : nullptr;
+    }
+    snapshot_reading_ = true;
+  }
+  auto fresh = std::make_shared<RoutingSnapshot>();
+  try {
+    fresh->generation = generation;
+    fresh->read_at = now_steady;
+    fresh->computed_at = clock_.now();
+    fresh->table = store_.sources().routing_table();
+    const auto& numbers = fresh->table.numbers;
+    fresh->routes.resize(numbers.size());
+    std::map<Id, std::string_view> country_of_customer;
+    decltype(forms_of_) forms_of;  // of the numbers in this snapshot
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      const auto& routable = numbers[i];
+      const auto& holder = routable.holder;
+      try {
+        fresh->routes[i] = route_of(routable, fresh->computed_at);
+      } catch (const std::exception&) {
+        continue;  // its calls are routed from the store, which says what is wrong
+      }
+      // A number's forms are the same every time, and working them out (libphonenumber)
+      // cost more than the rest of a snapshot: kept from the last one.
+      auto forms = forms_of_.extract(holder.number);
+      if (forms.empty()) {
+        forms_of.emplace(holder.number, dialled_forms(holder.number));
+      } else {
+        forms_of.insert(std::move(forms));
+      }
+      for (const auto& form : forms_of.at(holder.number)) fresh->by_form.emplace(form, i);
+      country_of_customer.emplace(holder.source.customer_id, routable.country);
+    }
+    for (const auto& entry : fresh->table.blacklisted) {
+      if (country_of_customer.contains(entry.customer_id)) {
+        fresh->blacklisted[entry.customer_id].insert(entry.number);
+      }
+    }
+    forms_of_ = std::move(forms_of);
+  } catch (const std::exception& e) {
+    // The calls are routed from the store meanwhile, each failing alone if it must; the
+    // snapshot is tried again after routes_refresh. The kind only: the text may quote data.
+    spdlog::warn("routing snapshot not read ({}); calls are routed from the store",
+                 failure_kind(e));
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_reading_ = false;
+    snapshot_failed_at_ = now_steady;
+    return nullptr;
+  }
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_reading_ = false;
+  snapshot_ = std::move(fresh);
+  return snapshot_->generation == routing_generation_.load() ? snapshot_ : nullptr;
+}
+
+std::optional<RouteDecision> CallRouter::route_from_snapshot(const RouteRequest& request,
+                                                             TimePoint now) {
+  const auto snapshot = routing_snapshot();
+  if (!snapshot) return std::nullopt;
+  auto found = snapshot->by_form.find(request.dialled);
+  if (found == snapshot->by_form.end()) {
+    // Dialled with separators or a prefix: the forms are the texts without them.
+    const auto number = dialled_tracking_number(request.dialled);
+    if (!number) return std::nullopt;
+    found = snapshot->by_form.find(*number);
+    if (found == snapshot->by_form.end()) return std::nullopt;
+  }
+  const auto& routable = snapshot->table.numbers[found->second];
+  const auto& timed = snapshot->routes[found->second];
+  // The route holds from when it was worked out until it changes by itself; outside that,
+  // the store decides.
+  if (!timed || now < snapshot->computed_at || now >= timed->valid_until) return std::nullopt;
+  const auto& holder = routable.holder;
+  const auto& source = holder.source;
+  const auto caller = normalised_caller(request.caller, routable.country);
+  CallRecord record;
+  record.partner_id = source.partner_id;
+  record.customer_id = source.customer_id;
+  record.source_id = source.id;
+  record.campaign_id = source.campaign_id;
+  record.switch_call_id = request.switch_call_id;
+  record.caller = caller.text;
+  record.tracking_number = holder.number;
+  record.start = request.at.value_or(now);
+  auto route = timed->route;
+  std::string_view decision =
+      route.action == RouteAction::reject ? "not_in_use" : to_string(route.action);
+  const auto refused = snapshot->blacklisted.find(source.customer_id);
+  if (screens_callers(route) && caller.is_number && refused != snapshot->blacklisted.end() &&
+      refused->second.contains(record.caller)) {
+    spdlog::info("call {}: caller {} is blacklisted by customer {}; rejected",
+                 request.switch_call_id, mask_caller(record.caller), record.customer_id);
+    decision = "blacklisted";
+    route = blacklisted_caller_route();
+  }
+  take_route(record, route);
+  // Durable before the answer, in one transaction with the calls routed meanwhile.
+  auto stored = records_.record(record);
+  // Asked before: the first decision, as for any call the store knows.
+  if (!stored.inserted) return repeated_decision(stored.record);
+  routes_.labels({decision}).inc();
+  if (stored.record.ended_at) count_end(stored.record);
+  return decision_for(
+      stored.record, route.caller_id,
+      {.notice = route.notice, .whisper_source = route.whisper_source, .greeting = route.greeting});
 }
 
 std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& holder,
@@ -225,7 +355,7 @@ RouteDecision CallRouter::route_new_call(const RouteRequest& request) {
     route = blacklisted_caller_route();
   }
   take_route(record, route);
-  const auto stored = store_.calls().record_call(record);
+  const auto stored = records_.record(record).record;
   routes_.labels({decision}).inc();
   // A rejection ends the call as it is routed (two nodes asked about one call at once
   // would count it twice; routing retries go through route()'s lookup instead).

@@ -1,24 +1,30 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/metrics.hpp"
 #include "core/call_record.hpp"
 #include "core/clock.hpp"
+#include "core/number_route.hpp"
 #include "store/call_record_store.hpp"
 #include "store/customer_store.hpp"
 #include "store/partner_store.hpp"
 #include "store/source_store.hpp"
 #include "store/store.hpp"
 #include "switch/edge_routes.hpp"
+#include "switch/record_batcher.hpp"
 
 namespace callsight::switching {
 
@@ -83,11 +89,22 @@ struct CallbackDial {
 class CallRouter {
  public:
   // Counts decisions and outcomes into `metrics` (docs/observability.md, "Calls").
-  CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics);
+  // `routes_refresh`: how long the numbers in use and what their routes follow from, read
+  // at once, decide calls before they are read again (the routing snapshot; see route()).
+  // Zero reads them for every call (tests that change data between calls).
+  CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics,
+             std::chrono::milliseconds routes_refresh = std::chrono::milliseconds(0));
 
   // Decides and records the call. Asking twice about one switch_call_id gives the first
-  // decision again and one record.
+  // decision again and one record. A number in the routing snapshot is decided from memory
+  // (core's route of the number, valid until its `valid until`, and the customer's
+  // blacklist) and only its record is written; a number the snapshot does not hold, or whose
+  // route ran out, is read from the store.
   RouteDecision route(const RouteRequest& request);
+
+  // A change made on this node (the partner API) may have changed a route: the next call
+  // reads the routing snapshot again. Other nodes' changes reach it within routes_refresh.
+  void routing_changed();
 
   // Records the calls an edge routed from its copy, as the edge routed them, once per call
   // id, all in one write transaction (one durable commit per edge delivery, not per call).
@@ -100,6 +117,18 @@ class CallRouter {
   // that plus the edge's own poll interval.
   static constexpr std::chrono::milliseconds kEdgeRoutesRefresh{200};
   std::shared_ptr<const EdgeRouteTable> edge_routes();
+
+  // Every number in use with what its route follows from (SourceStore::routing_table), its
+  // route worked out when read, and the blacklists of its customers.
+  struct RoutingSnapshot {
+    RoutingTable table;
+    std::unordered_map<std::string, std::size_t> by_form;  // each dialled form: its number
+    std::vector<std::optional<TimedNumberRoute>> routes;   // at computed_at; none: unreadable
+    std::map<Id, std::set<std::string, std::less<>>> blacklisted;  // callers (E.164) by customer
+    TimePoint computed_at;
+    std::uint64_t generation = 0;  // of routing_changed() when it was read
+    std::chrono::steady_clock::time_point read_at;
+  };
 
   // Applies a switch event to the call's record and settles its callback, if any.
   // NotFoundError when the switch never routed that call id.
@@ -122,6 +151,11 @@ class CallRouter {
 
  private:
   RouteDecision route_new_call(const RouteRequest& request);
+  // The decision from the routing snapshot, written; nullopt when the snapshot cannot tell.
+  std::optional<RouteDecision> route_from_snapshot(const RouteRequest& request, TimePoint now);
+  // The first decision of a call asked about again, as route() answers it.
+  RouteDecision repeated_decision(const CallRecord& known);
+  std::shared_ptr<const RoutingSnapshot> routing_snapshot();
   // The record of a new call to the holder's number, before its route is taken.
   struct NewCall {
     CallRecord record;
@@ -151,9 +185,18 @@ class CallRouter {
   Counter& callback_dials_;
   Counter& unknown_call_events_;
   MetricFamily<Counter>& edge_routed_;
+  const std::chrono::milliseconds routes_refresh_;
+  RecordBatcher records_;  // route() writes each new call's record through it
   std::mutex edge_routes_mutex_;
   std::shared_ptr<const EdgeRouteTable> edge_routes_;
   std::chrono::steady_clock::time_point edge_routes_made_;
+  std::atomic<std::uint64_t> routing_generation_{0};
+  std::mutex snapshot_mutex_;
+  std::shared_ptr<const RoutingSnapshot> snapshot_;           // under snapshot_mutex_
+  bool snapshot_reading_ = false;                             // a thread reads a new one
+  std::chrono::steady_clock::time_point snapshot_failed_at_;  // the last read that failed
+  // Each number's dialled forms, for the next snapshot; only the thread reading one uses it.
+  std::unordered_map<std::string, std::vector<std::string>> forms_of_;
 };
 
 }  // namespace callsight::switching

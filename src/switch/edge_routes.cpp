@@ -42,26 +42,30 @@ std::string route_fields(const RoutableNumber& routable, const TimedNumberRoute&
 
 }  // namespace
 
+TimedNumberRoute route_of(const RoutableNumber& routable, TimePoint now) {
+  const auto& holder = routable.holder;
+  const auto settings =
+      effective_settings(holder.source, routable.campaign ? &*routable.campaign : nullptr);
+  return number_route_with_validity({.number = holder.number,
+                                     .source = holder.source,
+                                     .settings = settings,
+                                     .quarantine_days = routable.quarantine_days,
+                                     .time_zone = routable.time_zone,
+                                     .show_tracking_number = routable.show_tracking_number,
+                                     .whisper = routable.whisper,
+                                     .removed_from_pool = holder.removed_from_pool},
+                                    now);
+}
+
 EdgeRouteTable build_edge_routes(const RoutingTable& table, TimePoint now) {
   EdgeRouteTable out;
   out.computed_at = now;
   std::map<Id, std::string> country_of_customer;
   for (const auto& routable : table.numbers) {
     const auto& holder = routable.holder;
-    const auto settings =
-        effective_settings(holder.source, routable.campaign ? &*routable.campaign : nullptr);
     std::string fields;
     try {
-      fields = route_fields(routable, number_route_with_validity(
-                                          {.number = holder.number,
-                                           .source = holder.source,
-                                           .settings = settings,
-                                           .quarantine_days = routable.quarantine_days,
-                                           .time_zone = routable.time_zone,
-                                           .show_tracking_number = routable.show_tracking_number,
-                                           .whisper = routable.whisper,
-                                           .removed_from_pool = holder.removed_from_pool},
-                                          now));
+      fields = route_fields(routable, route_of(routable, now));
     } catch (const std::exception& e) {
       // One bad row (a stored time zone the rules cannot read) must not keep every edge's
       // copy from updating: that number has no line, so its calls ask callsightd.

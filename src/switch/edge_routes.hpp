@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/number_route.hpp"
 #include "store/source_store.hpp"
 
 namespace callsight::switching {
@@ -26,6 +27,10 @@ struct EdgeRouteTable {
   // holding it is current as of.
   std::chrono::system_clock::time_point worked_out_at;
 };
+
+// core's number_route_with_validity of a number in use at `now`, from what the routing table
+// holds of it; throws what it throws (e.g. a stored time zone the rules cannot read).
+TimedNumberRoute route_of(const RoutableNumber& routable, TimePoint now);
 
 // core/number_route's route of each number at `now` under each form a switch may dial it
 // in, and each blacklist entry under each form a switch may deliver the caller in.

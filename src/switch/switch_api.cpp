@@ -155,4 +155,16 @@ http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::s
   return [api](const http::Request& request) { return api->handle(request); };
 }
 
+http::Handler noting_routing_changes(http::Handler handler, CallRouter& router) {
+  return [handler = std::move(handler), &router](const http::Request& request) {
+    auto response = handler(request);
+    // Visitors' number requests and heartbeats (/dni/) change no route.
+    if (request.method != "GET" && request.method != "HEAD" &&
+        !request.path().starts_with("/dni/")) {
+      router.routing_changed();
+    }
+    return response;
+  };
+}
+
 }  // namespace callsight::switching

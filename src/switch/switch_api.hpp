@@ -15,4 +15,9 @@ namespace callsight::switching {
 // edges' spool reports go to `edges`.
 http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret);
 
+// The partner API `handler`, telling `router` once a request that may change a route was
+// answered (any method but GET and HEAD outside /dni/), so the next call routed on this node
+// follows it (CallRouter::routing_changed).
+http::Handler noting_routing_changes(http::Handler handler, CallRouter& router);
+
 }  // namespace callsight::switching

@@ -712,5 +712,73 @@ TEST_F(CallRouterTest, AnOverdueCallbackAttemptIsSettled) {
   EXPECT_TRUE(listed[0].completed);  // no retries left
 }
 
+// ---- the routing snapshot ----
+
+std::vector<std::pair<std::string, int>> event_sequences(Store& store, Id partner_id, Id cdr_id) {
+  std::vector<std::pair<std::string, int>> sequences;
+  const auto events = store.webhooks().events_after(partner_id, 0, 1000);
+  for (const auto& event : events.value()) {
+    if (event.cdr_id == cdr_id) sequences.emplace_back(event.type, event.sequence);
+  }
+  return sequences;
+}
+
+// The first events of a call are numbered without reading the call's last one (the row is
+// new); the events after them still follow on.
+TEST_F(CallRouterTest, ACallsEventsAreNumberedFromOneWhetherRoutedForwardedOrRejected) {
+  add_source();
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  const auto rejected = call("numbered-bl", "0701234567");
+  EXPECT_EQ(event_sequences(*store_, partner_, *rejected.cdr_id),
+            (std::vector<std::pair<std::string, int>>{{"call.started", 1}, {"call.completed", 2}}));
+  const auto forwarded = call("numbered-fw", "0709999999");
+  router_.report("numbered-fw", {.type = CallEventType::ringing, .at = clock_.now()});
+  EXPECT_EQ(event_sequences(*store_, partner_, *forwarded.cdr_id),
+            (std::vector<std::pair<std::string, int>>{{"call.started", 1}, {"call.updated", 2}}));
+}
+
+// A router that reads the snapshot once an hour, so what follows is the snapshot's doing.
+class CallRouterCachedTest : public CallRouterTest {
+ protected:
+  RouteDecision cached_call(const std::string& id, const std::string& caller = "0701234567") {
+    return cached_.route({id, caller, "+46812345678"});
+  }
+
+  MetricsRegistry cached_metrics_;
+  CallRouter cached_{*store_, clock_, cached_metrics_, std::chrono::hours(1)};
+};
+
+TEST_F(CallRouterCachedTest, AChangeMadeOnThisNodeIsFollowedByTheNextCall) {
+  auto source = add_source();
+  EXPECT_EQ(cached_call("before").destination, "+46890510");
+  source.answering_number = "+46899999";
+  store_->sources().update_source(source);
+  store_->blacklists().replace_blacklist(partner_, customer_, {"+46701234567"});
+  // Not told: the snapshot read before the change decides (another node's change waits for
+  // the next read, routes_refresh at most).
+  EXPECT_EQ(cached_call("untold").destination, "+46890510");
+  cached_.routing_changed();
+  EXPECT_EQ(cached_call("told-blacklisted").sip_status, 403);
+  EXPECT_EQ(cached_call("told", "0709999999").destination, "+46899999");
+  EXPECT_EQ(store_->calls().find_call_by_switch_id("told")->answering_number, "+46899999");
+}
+
+TEST_F(CallRouterCachedTest, ARouteThatRanOutIsWorkedOutAgain) {
+  // 13:00 local on Monday: the 13-14 rule holds until 14:00 local.
+  add_source({rule("+46890002", kMonday, 13, 14)});
+  EXPECT_EQ(cached_call("in-rule").destination, "+46890002");
+  clock_.advance(std::chrono::minutes(59));
+  EXPECT_EQ(cached_call("still-in-rule").destination, "+46890002");
+  clock_.advance(std::chrono::minutes(1));  // 14:00 local: the snapshot's route ran out
+  EXPECT_EQ(cached_call("after-rule").destination, "+46890510");
+}
+
+TEST_F(CallRouterCachedTest, ANumberTheSnapshotDoesNotHoldIsReadFromTheStore) {
+  EXPECT_EQ(cached_call("no-source").sip_status, 404);
+  add_source();  // after the snapshot was read
+  EXPECT_EQ(cached_call("new-source").destination, "+46890510");
+  EXPECT_EQ(cached_.route({"other", "0701234567", "+46899999999"}).sip_status, 404);
+}
+
 }  // namespace
 }  // namespace callsight::switching

@@ -169,5 +169,42 @@ TEST_F(SwitchApiTest, InvalidUtf8InTheEdgesBodiesNeverFailsTheRequest) {
             "edge");
 }
 
+// A change through this node's partner API reaches the next call: the API tells the router,
+// which reads its routing snapshot once an hour otherwise.
+TEST_F(SwitchApiTest, PartnerApiChangesReachTheNextCallAndReadsAndVisitorsDoNot) {
+  const auto partner = make_partner("acme");
+  const auto customer = make_customer(partner, "K-1");
+  store_->numbers().add_numbers({"+46812345678"}, std::nullopt);
+  auto source = make_source(partner, customer, "+46812345678");
+  MetricsRegistry metrics;
+  CallRouter router(*store_, clock_, metrics, std::chrono::hours(1));
+  const auto partner_api = noting_routing_changes(
+      [](const http::Request&) {
+        http::Response response;
+        response.body = "{}";
+        return response;
+      },
+      router);
+  int calls = 0;
+  const auto destination = [&] {
+    return router.route({"c-" + std::to_string(++calls), "0701234567", "+46812345678"}).destination;
+  };
+  const auto api = [&](std::string method, std::string target) {
+    http::Request request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    EXPECT_EQ(partner_api(request).status, 200);
+  };
+  EXPECT_EQ(destination(), "+46890510");
+  source.answering_number = "+46899999";
+  store_->sources().update_source(source);
+  api("GET", "/sources?source_id=" + std::to_string(source.id));
+  api("HEAD", "/sources");
+  api("POST", "/dni/heartbeat");
+  EXPECT_EQ(destination(), "+46890510");
+  api("PUT", "/sources");
+  EXPECT_EQ(destination(), "+46899999");
+}
+
 }  // namespace
 }  // namespace callsight::switching

@@ -459,11 +459,12 @@ RecordedCall SqlCallRecordStore::record_call_locked(const CallRecord& record) {
     stored.id = stmt.int64(0);
     stmt.run();
   }
-  // Only the node that inserted the row announces the call, so call.started has sequence 1.
-  // A call that ended as it was routed (a rejection) is completed in the same breath.
-  write_call_event(db_, kCallStarted, stored, clock_.now());
+  // Only the node that inserted the row announces the call, so call.started has sequence 1
+  // (given, not read: the row is new, so the call has no events yet). A call that ended as it
+  // was routed (a rejection) is completed in the same breath.
+  write_call_event(db_, kCallStarted, stored, clock_.now(), 1);
   if (stored.ended_at) {
-    write_call_event(db_, kCallCompleted, stored, clock_.now());
+    write_call_event(db_, kCallCompleted, stored, clock_.now(), 2);
     queue_call_notifications(db_, CallRecord{}, stored, clock_.now());
   }
   return {.record = std::move(stored), .inserted = true};

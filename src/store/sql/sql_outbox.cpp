@@ -20,8 +20,8 @@ bool subscribes_to(const std::string& event_types_json, const std::string& type)
 }  // namespace
 
 OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event) {
-  event.sequence = 0;
-  if (event.cdr_id) {
+  if (!event.cdr_id) event.sequence = 0;
+  if (event.cdr_id && event.sequence <= 0) {
     auto last =
         db.prepare("SELECT COALESCE(MAX(sequence), 0) FROM webhook_events WHERE cdr_id = :cdr_id");
     last.bind(":cdr_id", *event.cdr_id);
@@ -67,8 +67,9 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event) {
 }
 
 void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
-                      TimePoint now) {
+                      TimePoint now, int sequence) {
   OutboxEvent event;
+  event.sequence = sequence;
   event.partner_id = record.partner_id;
   event.customer_id = record.customer_id;
   event.type = type;

@@ -10,7 +10,9 @@ namespace callsight {
 
 // Writes `event` to the outbox inside the caller's transaction, so it commits or rolls back
 // with the change that caused it: assigns the per-call sequence (the call's last + 1; 0
-// without a cdr_id) and one pending delivery, due at once, for every subscription of the
+// without a cdr_id; kept as given when the caller knows it, e.g. 1 for the first event of a
+// call whose row it has just inserted, which saves reading the call's last) and one pending
+// delivery, due at once, for every subscription of the
 // partner that covers the event's customer and type. Returns the event with id and sequence.
 //
 // Sequences of one call must not be computed side by side: callers hold the CDR's row lock
@@ -24,9 +26,9 @@ OutboxEvent write_outbox_event(SqlDatabase& db, OutboxEvent event);
 std::vector<Id> subscribed_webhook_ids(SqlDatabase& db, const OutboxEvent& event);
 
 // A call's event (call.started, call.completed, ...) with the call's payload, through
-// write_outbox_event in the caller's transaction.
+// write_outbox_event in the caller's transaction. `sequence` 0: the call's last + 1.
 void write_call_event(SqlDatabase& db, std::string_view type, const CallRecord& record,
-                      TimePoint now);
+                      TimePoint now, int sequence = 0);
 
 // The event alone, without deliveries (test events name their one subscription).
 OutboxEvent insert_outbox_event(SqlDatabase& db, OutboxEvent event);
