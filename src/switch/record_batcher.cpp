@@ -4,6 +4,8 @@
 #include <optional>
 #include <span>
 
+#include "common/cpu_slots.hpp"
+
 namespace callsight::switching {
 
 struct RecordBatcher::Pending {
@@ -15,10 +17,14 @@ struct RecordBatcher::Pending {
 
 RecordedCall RecordBatcher::record(const CallRecord& record) {
   Pending mine{.record = &record};
+  // Waiting for another request's batch gives the CPU slot back: that request needs one to
+  // finish its write. Declared before the lock, since taking the slot again may wait.
+  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(mutex_);
   queue_.push_back(&mine);
   while (!mine.done) {
     if (writing_) {
+      if (!waiting) waiting.emplace();
       written_.wait(lock);
       continue;
     }
@@ -27,6 +33,7 @@ RecordedCall RecordBatcher::record(const CallRecord& record) {
     auto batch = std::move(queue_);
     queue_.clear();
     lock.unlock();
+    waiting.reset();  // the write is request work again
     write(batch);
     lock.lock();
     for (auto* pending : batch) pending->done = true;
@@ -35,6 +42,8 @@ RecordedCall RecordBatcher::record(const CallRecord& record) {
     writing_ = false;
     written_.notify_all();
   }
+  lock.unlock();
+  waiting.reset();
   if (mine.error) std::rethrow_exception(mine.error);
   return std::move(*mine.result);
 }

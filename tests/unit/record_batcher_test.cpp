@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/cpu_slots.hpp"
+
 namespace callsight::switching {
 namespace {
 
@@ -25,7 +27,10 @@ class BatchRecordingStore : public CallRecordStore {
     batches.push_back(ids);
     entered_ = true;
     changed_.notify_all();
-    changed_.wait(lock, [&] { return released_; });
+    {
+      const CpuSlotReleased flushing;  // as the group commit's flush does
+      changed_.wait(lock, [&] { return released_; });
+    }
     if (std::find(ids.begin(), ids.end(), "bad") != ids.end()) {
       throw StoreError("cannot write");
     }
@@ -100,6 +105,7 @@ class RecordBatcherTest : public ::testing::Test {
     for (auto& thread : threads_) thread.join();
   }
   void outcome(const std::string& id) {
+    const CpuSlot slot(slots_);  // as a request's work runs
     std::string result;
     try {
       const auto recorded = batcher_.record(record_of(id));
@@ -111,6 +117,7 @@ class RecordBatcherTest : public ::testing::Test {
     results_[id] = result;
   }
 
+  CpuSlots* slots_ = nullptr;
   BatchRecordingStore store_;
   RecordBatcher batcher_{store_};
   std::vector<std::thread> threads_;
@@ -127,6 +134,19 @@ TEST_F(RecordBatcherTest, RequestsArrivingDuringAWriteAreWrittenTogether) {
                           {"first", "first inserted"}, {"b", "b inserted"}, {"c", "c inserted"}}));
   EXPECT_EQ(batcher_.stats().batches, 2u);
   EXPECT_EQ(batcher_.stats().records, 3u);
+}
+
+// With one CPU slot, a request can only queue behind the write under way if the request
+// before it gave its slot back while it waits for that write.
+TEST_F(RecordBatcherTest, RequestsWaitingForABatchGiveTheirCpuSlotBack) {
+  CpuSlots slots(1, std::chrono::seconds(60));
+  slots_ = &slots;
+  start({"b", "c", "d"});
+  finish();
+  EXPECT_EQ(store_.sorted_batches(),
+            (std::vector<std::vector<std::string>>{{"first"}, {"b", "c", "d"}}));
+  EXPECT_EQ(slots.stats().overruns, 0u);
+  EXPECT_EQ(slots.stats().busy, 0u);
 }
 
 TEST_F(RecordBatcherTest, ARecordThatCannotBeWrittenFailsOnlyItsOwnRequest) {
