@@ -166,6 +166,7 @@ const std::string& begin_sql(TxMode mode) {
   static const std::string concurrent_write = "BEGIN";
   switch (mode) {
     case TxMode::read:
+    case TxMode::read_statement:
       return read;
     case TxMode::write:
       return write;
@@ -499,7 +500,7 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
 
 // Starts a transaction on a checked-out connection.
 void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
-  connection.reading = mode == TxMode::read;
+  connection.reading = mode == TxMode::read || mode == TxMode::read_statement;
   // A read transaction's BEGIN is sent with its first statement (PgStatement::begin_with).
   connection.begin_pending = connection.reading;
   if (!connection.reading) run_begin(connection, mode);

@@ -291,7 +291,7 @@ void announce_created_source(SqlDatabase& db, const Source& source, TimePoint no
 }
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
-  SqlTransaction tx(db_, Mode::read);
+  SqlTransaction tx(db_, Mode::read_statement);  // the source and its rules: one statement
   return find_source_by(db_, find_static_sql_, partner_id, source_id);
 }
 
