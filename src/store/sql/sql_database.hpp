@@ -103,9 +103,8 @@ class SqlStatement {
 // How a transaction keeps concurrent writers apart.
 //   read:             a consistent snapshot; writes nothing.
 //   read_statement:   one statement that writes nothing, in the snapshot it takes itself: no
-//                     BEGIN and COMMIT around it (SQLite: two statements less per read;
-//                     PostgreSQL runs it as `read`, whose BEGIN already travels with the
-//                     statement). Only for a transaction of exactly one statement.
+//                     BEGIN and COMMIT around it (two statements less per read for the
+//                     database to run). Only for a transaction of exactly one statement.
 //   write:            serialised with every other `write` transaction of the database,
 //                     across processes and nodes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
 //                     transaction-scoped advisory lock). Check-then-write code is safe.
