@@ -1,10 +1,14 @@
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <span>
 #include <string_view>
 
 #include "api/context.hpp"
 #include "api/fields.hpp"
+#include "api/json_writer.hpp"
 #include "api/render.hpp"
 #include "core/source.hpp"
 #include "store/source_store.hpp"
@@ -30,6 +34,18 @@ void check_source_references(const Context& ctx, ChangeLookups& lookups, const S
 NumberRequest read_number_request(Fields& fields, const Context& ctx);
 
 SourceStatus source_status(const Context& ctx, const Source& s);
+// A source's JSON object: the fields in the reference's order, the status derived when read.
+void write_source(JsonWriter& out, const Source& s, SourceStatus status);
+// The page a list answer comes from and how many sources match in all.
+struct ListTotals {
+  std::int64_t total = 0;
+  PageRequest page;
+};
+// {"sources":[...]} with, for a list, "total", "page", "pagesize" and "numpages": the body
+// written straight from the sources (bench/README.md, "The source read").
+http::Response render_sources(const Context& ctx, std::span<const Source> sources,
+                              std::optional<ListTotals> totals);
+// write_source's object as Json, for answers that add to it (a pool is a source).
 Json render_source(const Context& ctx, const Source& s);
 
 }  // namespace callsight::api

@@ -1,16 +1,13 @@
 // /statistics/cdrs and /statistics/cdrs/out (reference §2.13, §2.14): the partner's call
 // records, inbound calls to tracking numbers and the outbound calls callbacks placed.
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 #include <map>
-#include <span>
 
 #include "api/context.hpp"
 #include "api/fields.hpp"
+#include "api/json_writer.hpp"
 #include "api/render.hpp"
 #include "common/crypto.hpp"
-#include "common/hex.hpp"
 #include "core/call_record.hpp"
 #include "core/caller_area.hpp"
 #include "core/time_format.hpp"
@@ -66,131 +63,7 @@ class Related {
   std::map<Id, std::optional<Campaign>> campaigns_;
 };
 
-// The body is written straight into one string, field by field in the order the reference
-// gives, rather than built as an nlohmann::ordered_json and dumped: building, dumping and
-// freeing the tree was most of a listing's CPU (bench/README.md, "Profile of the CDR
-// listing"). The bytes are what that dump wrote (to_json_text): text that needs no escaping
-// (valid UTF-8 without quotes, backslashes or control characters, as nearly every value is)
-// is copied; any other goes through the same dump (append_json_text). Numbers, flags, times,
-// digests and status names are ASCII that never needs escaping, so they are written without
-// that check and without a string of their own (bench/README.md, "CDR pages, 2026-12-06").
-class CdrWriter {
- public:
-  explicit CdrWriter(std::string& out) : out_(out) {}
-
-  void begin() {
-    out_ += '{';
-    first_ = true;
-  }
-  void end() { out_ += '}'; }
-  // A value was written outside a field (the list before "total"): the next field needs a comma.
-  void after_value() { first_ = false; }
-  void text(std::string_view name, std::string_view value) {
-    key(name);
-    flush();
-    append_json_text(out_, value);
-  }
-  void null(std::string_view name) {
-    key(name);
-    put("null");
-    flush();
-  }
-  // The wire renders every number as a string.
-  void number(std::string_view name, std::int64_t value) {
-    key(name);
-    put('"');
-    used_ = static_cast<std::size_t>(
-        std::to_chars(piece_ + used_, piece_ + sizeof piece_, value).ptr - piece_);
-    put('"');
-    flush();
-  }
-  void flag(std::string_view name, bool value) {
-    key(name);
-    put(value ? "\"1\"" : "\"0\"");
-    flush();
-  }
-  // Lower-case hex of the bytes.
-  void hex(std::string_view name, std::span<const unsigned char> bytes) {
-    key(name);
-    put('"');
-    flush();
-    append_hex(out_, bytes);
-    out_ += '"';
-  }
-  // Text known to need no escaping: the status names.
-  void ascii(std::string_view name, std::string_view value) {
-    key(name);
-    put('"');
-    put(value);
-    put('"');
-    flush();
-  }
-  void time(std::string_view name, TimePoint value) {
-    key(name);
-    put('"');
-    flush();
-    append_utc(out_, value);
-    out_ += '"';
-  }
-  void text_or_null(std::string_view name, const std::optional<std::string>& value) {
-    if (value) {
-      text(name, *value);
-    } else {
-      null(name);
-    }
-  }
-  void number_or_null(std::string_view name, const std::optional<std::int64_t>& value) {
-    if (value) {
-      number(name, *value);
-    } else {
-      null(name);
-    }
-  }
-  void time_or_null(std::string_view name, const std::optional<TimePoint>& value) {
-    if (value) {
-      time(name, *value);
-    } else {
-      null(name);
-    }
-  }
-
- private:
-  // A field's name and a short value are put together in piece_ and appended at once: a
-  // string append per comma, quote and colon (each checking the capacity) was a tenth of a
-  // 1000-row page in perf.
-  void key(std::string_view name) {
-    if (!first_) put(',');
-    first_ = false;
-    put('"');
-    put(name);  // the field names are plain ASCII
-    put("\":");
-  }
-  void put(char c) {
-    if (used_ == sizeof piece_) flush();
-    piece_[used_++] = c;
-  }
-  void put(std::string_view text) {
-    if (text.size() > sizeof piece_ - used_) {
-      flush();
-      out_.append(text);
-      return;
-    }
-    std::memcpy(piece_ + used_, text.data(), text.size());
-    used_ += text.size();
-  }
-  void flush() {
-    out_.append(piece_, used_);
-    used_ = 0;
-  }
-
-  std::string& out_;
-  bool first_ = true;
-  // Room for a name and a number with their punctuation (to_chars needs 20 for any int64).
-  char piece_[96];
-  std::size_t used_ = 0;
-};
-
-void render(CdrWriter& out, const CallRecord& call, const Partner& partner, Related& related) {
+void render(JsonWriter& out, const CallRecord& call, const Partner& partner, Related& related) {
   const auto& customer = related.customer(call.customer_id);
   out.number("cdr_id", call.id);
   out.time("start", call.start);
@@ -227,7 +100,7 @@ void render(CdrWriter& out, const CallRecord& call, const Partner& partner, Rela
 // pricing_model_id is the call's campaign's, as the campaign reads now; recording_id names the
 // call's recording once it was picked up (GET /recordings); commission and orders are not
 // tracked yet: null.
-void add_extended(CdrWriter& out, const CallRecord& call, Related& related) {
+void add_extended(JsonWriter& out, const CallRecord& call, Related& related) {
   const auto* source = call.source_id ? &related.source(*call.source_id) : nullptr;
   const auto has_source = source && source->has_value();
   const auto* campaign =
@@ -350,7 +223,7 @@ http::Response get_cdrs(Context& ctx, CallDirection direction) {
   // What list() writes: {"cdrs":[...],"total","page","pagesize","numpages"}.
   std::string body = "{\"cdrs\":[";
   body.reserve(result.items.size() * (extended ? 1400 : 640) + 128);
-  CdrWriter out(body);
+  JsonWriter out(body);
   for (std::size_t i = 0; i < result.items.size(); ++i) {
     if (i > 0) body += ',';
     out.begin();

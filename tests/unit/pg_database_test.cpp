@@ -355,6 +355,30 @@ TEST_F(PgDatabaseTest, APipelinedReadStatementThatFailsLeavesTheConnectionUsable
   for (int i = 0; i < 20; ++i) EXPECT_EQ(one_int(*db, "SELECT count(*) FROM piped"), 1);
 }
 
+// TxMode::read_statement sends its statement without BEGIN and COMMIT, but only once the
+// session has prepared it (the first use takes the `read` path): either way no transaction is
+// left open on the pool's one connection, so a write after it is not refused as read-only,
+// and the statement sees what committed before it.
+TEST_F(PgDatabaseTest, ReadStatementsLeaveNoTransactionOpen) {
+  auto db = open(1);
+  run(*db, "CREATE TABLE alone (id BIGINT)");
+  const std::string count = "SELECT count(*) FROM alone";
+  for (int i = 0; i < 3; ++i) {
+    {
+      SqlTransaction tx(*db, TxMode::read_statement);
+      auto stmt = db->prepare(count);
+      ASSERT_TRUE(stmt.step());
+      EXPECT_EQ(stmt.int64(0), i);
+    }
+    run(*db, "INSERT INTO alone VALUES (" + std::to_string(i) + ")");
+  }
+  {
+    SqlTransaction tx(*db, TxMode::read_statement);
+    EXPECT_THROW(db->prepare("SELECT 1 / (count(*) - 3) FROM alone").step(), StoreError);
+  }
+  EXPECT_EQ(one_int(*db, count), 3);
+}
+
 // Across nodes (two PgDatabase objects on one database): the second node's write waits on the
 // advisory lock the first node's batch holds. Within one node, writes already take turns in
 // its group commit (group_commit_test.cpp).

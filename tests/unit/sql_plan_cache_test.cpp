@@ -99,6 +99,27 @@ TEST_F(SqlPlanCacheTest, ASourceAndItsAlternativeNumbersAreOneStatement) {
   EXPECT_EQ(executions() - before, 1);
 }
 
+// GET /sources?source_id reads the source alone (find_source), with its alternative numbers
+// in the same statement, planned once and run from the generic plan after that.
+TEST_F(SqlPlanCacheTest, SourceReadAloneIsOneStatementWithItsGenericPlan) {
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
+  const Id source_id =
+      make_source(partner_, customer_, "+46101", {{"", "+46700000001", 1, 0, 60}}).id;
+  const auto before = executions();
+  const auto read = store_->sources().find_source(partner_, source_id);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->alt_numbers.size(), 1U);
+  EXPECT_EQ(executions() - before, 1);
+  for (int i = 1; i < kExecutions; ++i) {
+    ASSERT_TRUE(store_->sources().find_source(partner_, source_id).has_value());
+  }
+  const auto plans = plan_counts(
+      "SELECT s.id, s.partner_id,% FROM sources s WHERE s.id = % AND s.number_kind = 'static'");
+  ASSERT_EQ(plans.statements, 1);
+  EXPECT_EQ(plans.generic + plans.custom, kExecutions);
+  EXPECT_EQ(plans.custom, 5) << "the source read is planned afresh on each execution";
+}
+
 TEST_F(SqlPlanCacheTest, FirstPageOfCallRecordsKeepsItsGenericPlan) {
   for (int i = 0; i < 3; ++i) {
     CallRecord r;

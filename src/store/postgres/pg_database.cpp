@@ -39,6 +39,7 @@ struct PgConnection {
   bool begin_pending = false;
   bool commit_pending = false;   // its answer is read before the connection's next use
   bool reading = false;          // the open transaction is a read transaction
+  bool alone = false;            // ... of one statement, run without BEGIN and COMMIT
   std::function<void()> reopen;  // a new session for this connection (PgDatabase::connect)
 };
 
@@ -174,6 +175,7 @@ const std::string& begin_sql(TxMode mode) {
   static const std::string concurrent_write = "BEGIN";
   switch (mode) {
     case TxMode::read:
+    case TxMode::read_statement:
       return read;
     case TxMode::write:
       return write;
@@ -189,6 +191,7 @@ void abandon(PgConnection& connection) noexcept {
   settle_commit(connection);
   if (connection.broken) return;
   if (std::exchange(connection.begin_pending, false)) return;  // nothing was started
+  if (connection.alone) return;  // a statement alone needs no ROLLBACK
   const CpuSlotReleased waiting;
   Result result(PQexec(connection.conn, "ROLLBACK"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
@@ -278,8 +281,9 @@ class PgStatement final : public SqlStatementImpl {
   }
 
   // The read transaction's first statement: BEGIN and the statement in one round trip
-  // (libpq's pipeline mode). A session that died while idle fails here before anything ran,
-  // so it is reopened and both are sent again once, as a failed BEGIN used to be.
+  // (libpq's pipeline mode), or the statement alone (TxMode::read_statement). A session that
+  // died while idle fails here before anything ran, so it is reopened and both are sent again
+  // once, as a failed BEGIN used to be.
   Result begin_with(const std::vector<const char*>& values) {
     connection_.begin_pending = false;
     try {
@@ -298,20 +302,22 @@ class PgStatement final : public SqlStatementImpl {
   Result pipelined(const std::vector<const char*>& values) {
     PGconn* conn = connection_.conn;
     const std::string& begin = begin_sql(TxMode::read);
+    const bool with_begin = !connection_.alone;
     const bool sent =
         PQenterPipelineMode(conn) == 1 &&
-        PQsendQueryParams(conn, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+        (!with_begin ||
+         PQsendQueryParams(conn, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) &&
         PQsendQueryPrepared(conn, prepared_->name.c_str(), static_cast<int>(values.size()),
                             values.data(), nullptr, nullptr, 0) == 1 &&
         PQpipelineSync(conn) == 1;
     // Every answer up to the sync is read, whatever failed, so the connection leaves
     // pipeline mode clean; the first failure is the one reported.
-    Result begin_result = sent ? next_result() : nullptr;
+    Result begin_result = sent && with_begin ? next_result() : nullptr;
     Result statement_result = sent ? next_result() : nullptr;
     const Result sync = sent ? Result(PQgetResult(conn)) : nullptr;
     const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
     if (!synced || PQexitPipelineMode(conn) != 1) connection_.broken = true;
-    checked(connection_, begin_result.release(), begin);
+    if (with_begin) checked(connection_, begin_result.release(), begin);
     Result result = checked(connection_, statement_result.release(), *sql_);
     if (!synced) fail(connection_, nullptr, *sql_);
     return result;
@@ -513,7 +519,8 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
 
 // Starts a transaction on a checked-out connection.
 void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
-  connection.reading = mode == TxMode::read;
+  connection.reading = mode == TxMode::read || mode == TxMode::read_statement;
+  connection.alone = mode == TxMode::read_statement;
   // A read transaction's BEGIN is sent with its first statement (PgStatement::begin_with).
   connection.begin_pending = connection.reading;
   if (!connection.reading) run_begin(connection, mode);
@@ -547,7 +554,7 @@ void PgDatabase::commit_and_checkin(PgConnection* connection) {
   if (connection->reading) {
     // A read transaction has nothing to make durable: its COMMIT is sent and its answer read
     // at the connection's next checkout; one that never began needs none.
-    if (!std::exchange(connection->begin_pending, false)) {
+    if (!std::exchange(connection->begin_pending, false) && !connection->alone) {
       connection->commit_pending = PQsendQuery(connection->conn, "COMMIT") == 1;
       if (!connection->commit_pending) connection->broken = true;
     }
@@ -634,6 +641,9 @@ SqlStatement PgDatabase::prepare(const std::string& sql) {
 
 void PgDatabase::start_pending(PgConnection& connection) {
   connection.begin_pending = false;
+  // A read_statement whose statement this session has not prepared yet becomes a `read`: the
+  // BEGIN checks that the session is alive, and its COMMIT ends it.
+  connection.alone = false;
   run_begin(connection, TxMode::read);
 }
 

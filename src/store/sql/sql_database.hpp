@@ -102,6 +102,9 @@ class SqlStatement {
 
 // How a transaction keeps concurrent writers apart.
 //   read:             a consistent snapshot; writes nothing.
+//   read_statement:   one statement that writes nothing, in the snapshot it takes itself: no
+//                     BEGIN and COMMIT around it (two statements less per read for the
+//                     database to run). Only for a transaction of exactly one statement.
 //   write:            serialised with every other `write` transaction of the database,
 //                     across processes and nodes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
 //                     transaction-scoped advisory lock). Check-then-write code is safe.
@@ -109,7 +112,7 @@ class SqlStatement {
 //                     (row locks with FOR UPDATE [SKIP LOCKED], conditional UPDATEs,
 //                     unique constraints). For the hot paths: allocation, call records,
 //                     callback claims, sweeps. SQLite treats it as `write`.
-enum class TxMode { read, write, concurrent_write };
+enum class TxMode { read, read_statement, write, concurrent_write };
 
 // The SQL the two dialects write differently, for statements shared by both.
 struct SqlDialect {

@@ -172,13 +172,17 @@ void write_alt_numbers(SqlDatabase& db, Id source_id, const std::vector<AltNumbe
 namespace {
 
 // The partner's source `source_id` that also meets `condition` (SQL on `s`), if any.
-std::optional<Source> find_source_where(SqlDatabase& db, Id partner_id, Id source_id,
-                                        const std::string& condition) {
+std::string find_source_sql(const SqlDialect& dialect, const std::string& condition) {
+  return "SELECT " + source_columns(dialect) +
+         " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id" + condition;
+}
+
+// The partner's source `source_id` that find_source_sql's statement `sql` selects, if any.
+std::optional<Source> find_source_by(SqlDatabase& db, const std::string& sql, Id partner_id,
+                                     Id source_id) {
   std::optional<Source> source;
   {
-    auto stmt =
-        db.prepare("SELECT " + source_columns(db.dialect()) +
-                   " FROM sources s WHERE s.id = :id AND s.partner_id = :partner_id" + condition);
+    auto stmt = db.prepare(sql);
     stmt.bind(":id", source_id).bind(":partner_id", partner_id);
     if (!stmt.step()) return std::nullopt;
     source = read_source(stmt);
@@ -191,14 +195,19 @@ std::optional<Source> find_source_where(SqlDatabase& db, Id partner_id, Id sourc
 const std::string kStaticOnly = " AND s.number_kind = 'static'";
 
 std::optional<Source> find_static_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
-  return find_source_where(db, partner_id, source_id, kStaticOnly);
+  return find_source_by(db, find_source_sql(db.dialect(), kStaticOnly), partner_id, source_id);
 }
 
 }  // namespace
 
 std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_id) {
-  return find_source_where(db, partner_id, source_id, "");
+  return find_source_by(db, find_source_sql(db.dialect(), ""), partner_id, source_id);
 }
+
+SqlSourceStore::SqlSourceStore(SqlDatabase& db, const Clock& clock)
+    : SqlSubStore(db, clock),
+      columns_(source_columns(db.dialect())),
+      find_static_sql_(find_source_sql(db.dialect(), kStaticOnly)) {}
 
 Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
                      std::string_view number_kind, const std::string& created) {
@@ -282,8 +291,8 @@ void announce_created_source(SqlDatabase& db, const Source& source, TimePoint no
 }
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
-  SqlTransaction tx(db_, Mode::read);
-  return find_static_source_row(db_, partner_id, source_id);
+  SqlTransaction tx(db_, Mode::read_statement);  // the source and its rules: one statement
+  return find_source_by(db_, find_static_sql_, partner_id, source_id);
 }
 
 Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& filter,
@@ -315,8 +324,7 @@ Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& fil
     if (filter.status) stmt.bind(":now", now).bind(":status", to_string(*filter.status));
   };
   SqlTransaction tx(db_, Mode::read);
-  return read_page(db_, source_columns(db_.dialect()), where, "s.id", page, bind_filter,
-                   read_source);
+  return read_page(db_, columns_, where, "s.id", page, bind_filter, read_source);
 }
 
 std::optional<NumberHolder> SqlSourceStore::find_source_holding(

@@ -34,7 +34,7 @@ void announce_created_source(SqlDatabase& db, const Source& source, TimePoint no
 
 class SqlSourceStore final : public SourceStore, private SqlSubStore {
  public:
-  using SqlSubStore::SqlSubStore;
+  SqlSourceStore(SqlDatabase& db, const Clock& clock);
 
   Source create_source(const Source& source, const NumberRequest& number,
                        const std::function<void(ChangeLookups&)>& check_references = {}) override;
@@ -52,6 +52,12 @@ class SqlSourceStore final : public SourceStore, private SqlSubStore {
   std::vector<Id> sources_to_sweep();
   bool sweep_source(Id source_id);
   bool holds_its_number(Id source_id);
+
+  // The statements' text built once: building it per read (about 1 KB, the alt_numbers
+  // aggregate in the backend's dialect) and hashing it for the statement cache was a twentieth
+  // of a source read's CPU (bench/README.md, "The source read").
+  const std::string columns_;
+  const std::string find_static_sql_;
 };
 
 }  // namespace callsight

@@ -170,6 +170,7 @@ SqlStatement SqliteConnection::prepare(const std::string& sql) {
 namespace {
 
 void rollback_reader(SqliteConnection& reader) noexcept {
+  if (sqlite3_get_autocommit(reader.db)) return;  // read_statement: nothing was begun
   try {
     reader.run("ROLLBACK");
   } catch (const StoreError&) {
@@ -221,17 +222,21 @@ std::int64_t SqliteDatabase::changes() { return sqlite3_changes(current().db); }
 // has committed; writes join the group commit on the writer connection.
 void SqliteDatabase::begin(TxMode mode) {
   if (t_transactions.contains(this)) throw std::logic_error("SQLite transactions do not nest");
-  if (mode != TxMode::read) {
+  if (mode != TxMode::read && mode != TxMode::read_statement) {
     group_.begin();
     t_transactions.emplace(this, writer_.get());
     return;
   }
   SqliteConnection* reader = checkout_reader();
-  try {
-    reader->run("BEGIN DEFERRED");
-  } catch (...) {
-    checkin_reader(reader);
-    throw;
+  // A read_statement runs in autocommit mode: the statement's own read snapshot, taken at its
+  // first step and let go when it is reset.
+  if (mode == TxMode::read) {
+    try {
+      reader->run("BEGIN DEFERRED");
+    } catch (...) {
+      checkin_reader(reader);
+      throw;
+    }
   }
   t_transactions.emplace(this, reader);
 }
@@ -243,7 +248,7 @@ void SqliteDatabase::commit() {
   t_transactions.erase(it);
   if (connection == writer_.get()) return group_.commit();
   try {
-    connection->run("COMMIT");
+    if (!sqlite3_get_autocommit(connection->db)) connection->run("COMMIT");
   } catch (...) {
     rollback_reader(*connection);
     checkin_reader(connection);
