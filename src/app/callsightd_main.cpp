@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
   std::string db = env_or("CALLSIGHT_DB", "./callsight.db");
   bool demo = false;
   int threads = 0;
-  std::size_t cpu_slots = 0;
+  std::string cpu_slots = "off";
   int reservation_hours = 24;
   int sweep_seconds = 60;
   int max_call_seconds = 4 * 3600;
@@ -211,11 +211,12 @@ int main(int argc, char** argv) {
                  "io threads; 0 = 4 per core, at least 8 (handlers wait on the database)")
       ->capture_default_str();
   cli.add_option("--cpu-slots", cpu_slots,
-                 "requests whose work runs at once, across both listeners; the others wait "
-                 "their turn asleep, and a request waiting on the database gives its slot back; "
-                 "0 = one per core this process may run on")
+                 "requests whose work runs at once, across both listeners: off (every io "
+                 "thread), auto (one per core this process may run on) or a number; the others "
+                 "wait their turn asleep, and a request waiting on the database gives its slot "
+                 "back. Tail latency under saturation against CPU per request: bench/README.md")
       ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
+      ->check(CLI::IsMember({"off", "auto"}) | CLI::Range(1, 4096));
   LimitFlags limits;
   limits.add_to(cli);
   std::string tls_cert;
@@ -298,10 +299,13 @@ int main(int argc, char** argv) {
     auto store = open_store(db, clock, store_options);
     spdlog::info("database: {}", store->description());
     app::Observability observability(*store, observability_options, clock.now());
-    CpuSlots request_slots(cpu_slots);
-    observability.watch_cpu_slots(request_slots);
-    limits.connections.cpu_slots = &request_slots;
-    spdlog::info("request work runs in {} CPU slot(s) (--cpu-slots)", request_slots.size());
+    std::optional<CpuSlots> request_slots;
+    if (cpu_slots != "off") {
+      request_slots.emplace(cpu_slots == "auto" ? 0 : std::stoul(cpu_slots));
+      observability.watch_cpu_slots(*request_slots);
+      limits.connections.cpu_slots = &*request_slots;
+      spdlog::info("request work runs in {} CPU slot(s) (--cpu-slots)", request_slots->size());
+    }
     api::ApiSettings settings;
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhook_options.allow_private;
