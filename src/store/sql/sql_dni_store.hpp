@@ -91,7 +91,6 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
   };
   Picked pick_for_session(const DniNumberRequest& request, const ServingPool& pool,
                           const std::string& session_id, TimePoint now);
-  bool accept_heartbeat(Id partner_id, Id pool_id, const std::string& session_id, TimePoint now);
   std::optional<PickRow> free_number(Id pool_id, const dni::PoolTiming& timing, TimePoint now);
   void store_free_at(Id pool_number_id, TimePoint free_at);
   std::size_t partner_pool_numbers(Id partner_id);

@@ -237,7 +237,9 @@ const std::string kLeasedToSession = kSessionsLatestNumber + kStillLeased;
 // is (the same conditional statement): the stored free_at stays a lower bound. Nothing is
 // written when the hand-out was seen within this second already. A number that is no longer
 // leased is not kept: free again, it is one of the pool's free numbers like any other, and
-// front_of_free_numbers finds it in its turn.
+// front_of_free_numbers finds it in its turn. A heartbeat is this without the number. The
+// statements end before the commit: on SQLite the next member of the group commit runs on the
+// same connection, with the same cached statements, while this one waits for its batch.
 std::optional<SqlDniStore::Kept> SqlDniStore::keep_leased_number(Id partner_id, Id pool_id,
                                                                  const std::string& session_id,
                                                                  TimePoint now) {
@@ -397,39 +399,16 @@ bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& sessio
   // write: it only reads whether the lease runs, so on PostgreSQL the heartbeats of one session
   // (its open tabs) neither wait for nor hold its hand-out's row lock through a commit.
   SqlTransaction tx(db_, Mode::concurrent_write);
-  const bool accepted = accept_heartbeat(partner_id, pool_id, session_id, clock_.now());
+  const bool accepted =
+      keep_leased_number(partner_id, pool_id, session_id, clock_.now()).has_value();
   tx.commit();
   return accepted;
-}
-
-// The statements end before the commit: on SQLite the next member of the group commit runs on
-// the same connection, with the same cached statements, while this one waits for its batch.
-bool SqlDniStore::accept_heartbeat(Id partner_id, Id pool_id, const std::string& session_id,
-                                   TimePoint now) {
-  const auto bind = [&](SqlStatement& row) {
-    row.bind(":now", now)
-        .bind(":session", session_id)
-        .bind(":pool", pool_id)
-        .bind(":partner_id", partner_id);
-  };
-  {
-    auto touched = db_.prepare("UPDATE dni_assignments SET last_seen_at = :now WHERE" +
-                               kLeasedToSession + " AND last_seen_at < :now");
-    bind(touched);
-    touched.run();
-  }
-  if (db_.changes() == 1) return true;
-  auto seen = db_.prepare("SELECT 1 FROM dni_assignments WHERE" + kLeasedToSession);
-  bind(seen);
-  const bool leased = seen.step();
-  if (leased) seen.run();
-  return leased;
 }
 
 bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_id) {
   SqlTransaction tx(db_, Mode::concurrent_write);
   std::optional<Id> released;
-  {  // ended before the commit (accept_heartbeat says why)
+  {  // ended before the commit (keep_leased_number says why)
     auto row = db_.prepare("UPDATE dni_assignments SET released_at = :now WHERE" +
                            kLeasedToSession + " RETURNING pool_number_id");
     row.bind(":now", clock_.now())
