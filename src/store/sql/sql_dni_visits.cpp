@@ -234,34 +234,38 @@ const std::string kLeasedToSession = kSessionsLatestNumber + kStillLeased;
 }  // namespace
 
 // A reload while the session's number is leased keeps it, and is a sign of life as a heartbeat
-// is (the same conditional statement): the stored free_at stays a lower bound. Nothing is
-// written when the hand-out was seen within this second already. A number that is no longer
-// leased is not kept: free again, it is one of the pool's free numbers like any other, and
-// front_of_free_numbers finds it in its turn. A heartbeat is this without the number. The
-// statements end before the commit: on SQLite the next member of the group commit runs on the
-// same connection, with the same cached statements, while this one waits for its batch.
+// is: the stored free_at stays a lower bound. The lease is read first and written only when the
+// hand-out was last seen in an earlier second (times are seconds), so the signs of life of one
+// session's open tabs are one read each but once a second; a write that finds another one wrote
+// the same second first has nothing left to do. A number that is no longer leased is not kept:
+// free again, it is one of the pool's free numbers like any other, and front_of_free_numbers
+// finds it in its turn. A heartbeat is this without the number. The statements end before the
+// commit: on SQLite the next member of the group commit runs on the same connection, with the
+// same cached statements, while this one waits for its batch.
 std::optional<SqlDniStore::Kept> SqlDniStore::keep_leased_number(Id partner_id, Id pool_id,
                                                                  const std::string& session_id,
                                                                  TimePoint now) {
-  const auto bind = [&](SqlStatement& row) {
-    row.bind(":now", now)
+  Kept kept;
+  TimePoint last_seen;
+  {
+    auto seen = db_.prepare("SELECT id, number, last_seen_at FROM dni_assignments WHERE" +
+                            kLeasedToSession);
+    seen.bind(":now", now)
         .bind(":session", session_id)
         .bind(":pool", pool_id)
         .bind(":partner_id", partner_id);
-  };
-  auto touched = db_.prepare("UPDATE dni_assignments SET last_seen_at = :now WHERE" +
-                             kLeasedToSession + " AND last_seen_at < :now RETURNING id, number");
-  bind(touched);
-  if (touched.step()) {
-    Kept kept{touched.int64(0), touched.text(1)};
-    touched.run();
-    return kept;
+    if (!seen.step()) return std::nullopt;
+    kept = {seen.int64(0), seen.text(1)};
+    last_seen = seen.time(2);
+    seen.run();
   }
-  auto seen = db_.prepare("SELECT id, number FROM dni_assignments WHERE" + kLeasedToSession);
-  bind(seen);
-  if (!seen.step()) return std::nullopt;
-  Kept kept{seen.int64(0), seen.text(1)};
-  seen.run();
+  if (last_seen < now) {
+    db_.prepare(
+           "UPDATE dni_assignments SET last_seen_at = :now WHERE id = :id AND last_seen_at < :now")
+        .bind(":now", now)
+        .bind(":id", kept.assignment_id)
+        .run();
+  }
   return kept;
 }
 
