@@ -196,10 +196,6 @@ class Server:
                 args += ["--rate-limit", "0"]
             if "--dni-ip-limit" not in self.extra_args:
                 args += ["--dni-ip-limit", "0"]
-            # The suites run with CPU slots, so every wait they reach must give its slot
-            # back (a wait that does not shows as a 50 ms overrun in /metrics).
-            if "--cpu-slots" not in self.extra_args:
-                args += ["--cpu-slots", "auto"]
         if self.demo:
             args.append("--demo")
         args += self.extra_args

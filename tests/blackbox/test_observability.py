@@ -121,8 +121,9 @@ class MetricsTestCase(ServerTestCase):
 
 class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
     SWITCH_SECRET = SWITCH_SECRET
+    # With CPU slots, so their families are there (they are off by default).
     EXTRA_ARGS = ("--webhooks-allow-private", "--webhook-retry-base-seconds", "1",
-                  "--webhook-timeout-ms", "1000")
+                  "--webhook-timeout-ms", "1000", "--cpu-slots", "auto")
 
     def requests_total(self, metrics, route=PING, status="200", method="GET",
                        listener="partner"):
