@@ -93,6 +93,22 @@ void take_route(CallRecord& record, const NumberRoute& route) {
   record.voicemail_on_no_answer = route.voicemail_on_no_answer;
 }
 
+// A new call to the number `holder` holds, before its route is taken.
+CallRecord new_call_record(const NumberHolder& holder, const std::string& switch_call_id,
+                           const std::string& caller, TimePoint start) {
+  const auto& source = holder.source;
+  CallRecord record;
+  record.partner_id = source.partner_id;
+  record.customer_id = source.customer_id;
+  record.source_id = source.id;
+  record.campaign_id = source.campaign_id;
+  record.switch_call_id = switch_call_id;
+  record.caller = caller;
+  record.tracking_number = holder.number;
+  record.start = start;
+  return record;
+}
+
 }  // namespace
 
 CallRouter::CallRouter(Store& store, const Clock& clock, MetricsRegistry& metrics,
@@ -246,15 +262,8 @@ std::optional<RouteDecision> CallRouter::route_from_snapshot(const RouteRequest&
   const auto& holder = routable.holder;
   const auto& source = holder.source;
   const auto caller = normalised_caller(request.caller, routable.country);
-  CallRecord record;
-  record.partner_id = source.partner_id;
-  record.customer_id = source.customer_id;
-  record.source_id = source.id;
-  record.campaign_id = source.campaign_id;
-  record.switch_call_id = request.switch_call_id;
-  record.caller = caller.text;
-  record.tracking_number = holder.number;
-  record.start = request.at.value_or(now);
+  CallRecord record =
+      new_call_record(holder, request.switch_call_id, caller.text, request.at.value_or(now));
   auto route = timed->route;
   std::string_view decision =
       route.action == RouteAction::reject ? "not_in_use" : to_string(route.action);
@@ -299,15 +308,7 @@ std::optional<CallRouter::NewCall> CallRouter::new_call(const NumberHolder& hold
   call.caller_is_number = normalised.is_number;
   call.show_tracking_number = customer->freespee_caller_id != 0;
   call.whisper = customer->whisper != 0;
-  auto& record = call.record;
-  record.partner_id = partner->id;
-  record.customer_id = customer->id;
-  record.source_id = source.id;
-  record.campaign_id = source.campaign_id;
-  record.switch_call_id = switch_call_id;
-  record.caller = normalised.text;
-  record.tracking_number = holder.number;
-  record.start = start;
+  call.record = new_call_record(holder, switch_call_id, normalised.text, start);
   return call;
 }
 
