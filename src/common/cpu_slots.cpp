@@ -50,25 +50,67 @@ bool CpuSlots::acquire(bool resuming) {
   return granted;
 }
 
+bool CpuSlots::holding_on_this_thread() { return this_thread_slot.in_scope; }
+
+void CpuSlots::run_holding(const std::function<void()>& work) {
+  ThreadSlot& mine = this_thread_slot;
+  mine = ThreadSlot{.in_scope = true, .held = this};
+  struct Leave {
+    ThreadSlot& mine;
+    ~Leave() {
+      if (mine.held != nullptr) mine.held->release();
+      mine = ThreadSlot{};
+    }
+  } leave{mine};
+  work();
+  // The queued work runs here, one after another, with no thread woken: the point of `run`.
+  // A sleeping thread goes first, and after an overrun this thread has no slot to run it in.
+  while (mine.held != nullptr) {
+    Work next;
+    {
+      std::lock_guard lock(mutex_);
+      if (!resuming_.empty() || !starting_.empty() || queued_work_.empty()) break;
+      next = std::move(queued_work_.front().work);
+      queued_work_.pop_front();
+    }
+    next();
+  }
+}
+
 void CpuSlots::release() noexcept {
-  std::lock_guard lock(mutex_);
-  auto& queue = resuming_.empty() ? starting_ : resuming_;
-  if (queue.empty()) {
+  std::unique_lock lock(mutex_);
+  auto& sleepers = resuming_.empty() ? starting_ : resuming_;
+  if (!sleepers.empty()) {
+    // Straight to the oldest waiter: a thread that gives its slot back and asks again at once
+    // cannot overtake the ones already asleep.
+    Waiter* next = sleepers.front();
+    sleepers.pop_front();
+    next->granted = true;
+    next->wake.notify_one();
+    return;
+  }
+  if (queued_work_.empty()) {
     ++free_;
     return;
   }
-  // Straight to the oldest waiter: a thread that gives its slot back and asks again at once
-  // cannot overtake the ones already asleep.
-  Waiter* next = queue.front();
-  queue.pop_front();
-  next->granted = true;
-  next->wake.notify_one();
+  // This thread is about to wait (or leaves a CpuSlot's scope): the slot goes with the oldest
+  // queued work to a thread of its io_context.
+  QueuedWork next = std::move(queued_work_.front());
+  queued_work_.pop_front();
+  lock.unlock();
+  try {
+    next.post([this, work = std::move(next.work)] { run_holding(work); });
+  } catch (...) {
+    // Posting failed (out of memory): the slot must not be lost with it.
+    std::lock_guard relock(mutex_);
+    ++free_;
+  }
 }
 
 CpuSlots::Stats CpuSlots::stats() const {
   std::lock_guard lock(mutex_);
   Stats stats = stats_;
-  stats.queued = resuming_.size() + starting_.size();
+  stats.queued = resuming_.size() + starting_.size() + queued_work_.size();
   stats.busy = slots_ - free_;
   return stats;
 }

@@ -474,7 +474,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     const auto peer = tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer_ip(peer.address());
     asio::dispatch(tcp().get_executor(),
-                   beast::bind_front_handler(&Session::begin, this->shared_from_this()));
+                   in_slot(&Session::begin));
   }
 
   void shut_down() override {
@@ -485,27 +485,35 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
  private:
   const ServerOptions& options() const { return listener_.options(); }
-  // Taken at the start of every completion: the request work it runs, up to the next wait on
-  // the socket, holds one slot (nested calls share it).
-  CpuSlot slot() const { return CpuSlot(options().cpu_slots); }
+  // Every completion runs its work (up to the next wait on the socket) in a CPU slot when the
+  // listener has them, or queued behind the slots' holders (common/cpu_slots.hpp).
+  template <class... Args>
+  auto in_slot(void (Session::*member)(Args...)) {
+    return [self = this->shared_from_this(), member](Args... args) {
+      CpuSlots* slots = self->options().cpu_slots;
+      if (slots == nullptr) return ((*self).*member)(args...);
+      slots->run([self, member, args...] { ((*self).*member)(args...); },
+                 [executor = self->tcp().get_executor()](CpuSlots::Work work) {
+                   asio::post(executor, std::move(work));
+                 });
+    };
+  }
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
   // One deadline from the accept covers the TLS handshake and the whole first request, so a
   // client that dribbles bytes cannot stretch it.
   void begin() {
-    const CpuSlot held = slot();
     tcp().expires_after(options().read_timeout);
     if constexpr (kTls) {
       stream_.async_handshake(
           asio::ssl::stream_base::server,
-          beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+          in_slot(&Session::on_handshake));
     } else {
       wait_for_request();
     }
   }
 
   void on_handshake(beast::error_code ec) {
-    const CpuSlot held = slot();
     if (ec) return;  // not TLS, a failed or too slow handshake: the socket closes on release
     wait_for_request();
   }
@@ -513,18 +521,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // Waits for the first byte of the next request; a kept-alive connection may idle for
   // idle_timeout first.
   void wait_for_request() {
-    const CpuSlot held = slot();
     if (listener_.stopping()) return close();
     if (buffer_.size() > 0) return read_request();  // the client pipelined the next request
     idle_ = true;
     if (kept_alive_) tcp().expires_after(options().idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
-        beast::bind_front_handler(&Session::on_first_bytes, this->shared_from_this()));
+        in_slot(&Session::on_first_bytes));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
-    const CpuSlot held = slot();
     idle_ = false;
     if (ec) return;  // closed by the peer, by a timeout or by shutdown
     buffer_.commit(bytes);
@@ -550,11 +556,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (complete_header(bytes) || bytes.size() >= options().header_limit) return parse_header();
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
-        beast::bind_front_handler(&Session::on_header_bytes, this->shared_from_this()));
+        in_slot(&Session::on_header_bytes));
   }
 
   void on_header_bytes(beast::error_code ec, std::size_t bytes) {
-    const CpuSlot held = slot();
     if (ec) return;  // closed, timed out or shut down: no whole request to answer
     buffer_.commit(bytes);
     read_header_bytes();
@@ -574,12 +579,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (ec != bhttp::error::need_more) return on_header(ec, 0);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
-        beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+        in_slot(&Session::on_header));
   }
 
   // Framing is checked before the body is read: its length may be the very thing in doubt.
   void on_header(beast::error_code ec, std::size_t) {
-    const CpuSlot held = slot();
     if (ec) return on_read_error(ec);
     if (auto refusal = framing_refusal(parser_->get())) return send_error(std::move(*refusal));
     parser_->eager(true);
@@ -590,7 +594,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
     if (parser_->is_done()) return on_read({}, 0);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+                      in_slot(&Session::on_read));
   }
 
   void on_read_error(beast::error_code ec) {
@@ -608,7 +612,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    const CpuSlot held = slot();
     if (ec) return on_read_error(ec);
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
@@ -637,11 +640,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
     tcp().expires_after(options().read_timeout);
     asio::async_write(stream_, asio::buffer(wire_.data() + sent, wire_.size() - sent),
-                      beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
+                      in_slot(&Session::on_write));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    const CpuSlot held = slot();
     if (ec) return;
     after_write();
   }
@@ -653,8 +655,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // A pipelined request is parsed and answered without waiting for the socket; posting it
     // keeps a long pipeline from nesting one call per request on the stack.
     if (buffer_.size() > 0) {
-      return asio::post(tcp().get_executor(), beast::bind_front_handler(&Session::wait_for_request,
-                                                                        this->shared_from_this()));
+      return asio::post(tcp().get_executor(), in_slot(&Session::wait_for_request));
     }
     wait_for_request();
   }

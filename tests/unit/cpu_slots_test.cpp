@@ -190,6 +190,143 @@ TEST(CpuSlots, AMutexWaitGivesTheSlotBackToTheThreadThatHoldsTheMutex) {
   EXPECT_EQ(slots.stats().busy, 0u);
 }
 
+// What an io_context does with posted work, kept to be run by the test.
+struct PostedWork {
+  std::mutex mutex;
+  std::vector<CpuSlots::Work> posted;
+  CpuSlots::Post post() {
+    return [this](CpuSlots::Work work) {
+      const std::lock_guard lock(mutex);
+      posted.push_back(std::move(work));
+    };
+  }
+  std::size_t count() {
+    const std::lock_guard lock(mutex);
+    return posted.size();
+  }
+};
+
+// The io threads never sleep on a slot: a completion that finds the slots busy is queued and
+// the holder runs it after its own work, in order, with no thread handed the slot.
+TEST(CpuSlots, WorkThatFindsTheSlotsBusyRunsOnTheHolderAfterItsOwnWork) {
+  CpuSlots slots(1, kPatient);
+  PostedWork posted;
+  std::vector<std::string> order;
+  std::vector<std::thread::id> ran_on;
+  std::promise<void> holder_inside;
+  std::promise<void> queued;
+  std::thread holder([&] {
+    slots.run(
+        [&] {
+          holder_inside.set_value();
+          queued.get_future().wait();
+          order.emplace_back("holder");
+        },
+        posted.post());
+  });
+  holder_inside.get_future().wait();
+  std::thread io([&] {
+    for (const char* name : {"first", "second"}) {
+      slots.run(
+          [&, name] {
+            order.emplace_back(name);
+            ran_on.push_back(std::this_thread::get_id());
+          },
+          posted.post());
+    }
+  });
+  io.join();  // it queued both and went on: it did not sleep
+  EXPECT_EQ(slots.stats().queued, 2u);
+  const auto holder_id = holder.get_id();
+  queued.set_value();
+  holder.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"holder", "first", "second"}));
+  EXPECT_EQ(ran_on, (std::vector<std::thread::id>{holder_id, holder_id}));
+  EXPECT_EQ(posted.count(), 0u);
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.taken, 3u);
+  EXPECT_EQ(stats.waits, 2u);
+  EXPECT_EQ(stats.wait_seconds, 0.0);
+  EXPECT_EQ(stats.busy, 0u);
+}
+
+// A holder that waits (a commit) cannot run the queued work: the slot goes with it to a
+// thread of its io_context, and the holder sleeps for a slot when its wait is over.
+TEST(CpuSlots, AHolderThatWaitsSendsItsSlotWithTheQueuedWorkToBeRun) {
+  CpuSlots slots(1, kPatient);
+  PostedWork posted;
+  std::promise<void> holder_inside;
+  std::promise<void> queued;
+  std::promise<void> wait_over;
+  std::atomic<bool> queued_ran{false};
+  std::thread holder([&] {
+    slots.run(
+        [&] {
+          holder_inside.set_value();
+          queued.get_future().wait();
+          const CpuSlotReleased commit;
+          wait_over.get_future().wait();
+        },
+        posted.post());
+  });
+  holder_inside.get_future().wait();
+  slots.run([&] { queued_ran = true; }, posted.post());
+  queued.set_value();
+  while (posted.count() == 0) std::this_thread::yield();
+  EXPECT_EQ(slots.stats().busy, 1u);  // the slot went with the work, not to the free count
+  wait_over.set_value();
+  wait_for_queue(slots, 1);  // the holder, back from its wait, sleeps for the slot
+  EXPECT_FALSE(queued_ran.load());
+  std::thread io([&] { posted.posted.front()(); });
+  io.join();
+  holder.join();
+  EXPECT_TRUE(queued_ran.load());
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.overruns, 0u);
+  EXPECT_EQ(stats.busy, 0u);
+  EXPECT_EQ(stats.queued, 0u);
+}
+
+// A request back from its wait holds what others may wait for: it goes before queued work.
+TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeQueuedWork) {
+  CpuSlots slots(1, kPatient);
+  PostedWork posted;
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  const auto ran = [&](const char* who) {
+    const std::lock_guard lock(order_mutex);
+    order.emplace_back(who);
+  };
+  std::promise<void> waiting;
+  std::promise<void> wait_over;
+  std::thread resumer([&] {
+    slots.run(
+        [&] {
+          {
+            const CpuSlotReleased round_trip;
+            waiting.set_value();
+            wait_over.get_future().wait();
+          }
+          ran("resumer");
+        },
+        posted.post());
+  });
+  waiting.get_future().wait();
+  slots.run(
+      [&] {
+        slots.run([&] { ran("nested"); }, posted.post());  // runs at once: this thread holds one
+        std::thread queuer([&] { slots.run([&] { ran("queued"); }, posted.post()); });
+        queuer.join();
+        wait_over.set_value();
+        wait_for_queue(slots, 2);
+      },
+      posted.post());
+  resumer.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"nested", "resumer", "queued"}));
+  EXPECT_EQ(posted.count(), 0u);  // the resumer ran the queued work after its own
+  EXPECT_EQ(slots.stats().busy, 0u);
+}
+
 TEST(CpuSlots, ZeroMeansOneSlotPerUsableCore) {
   EXPECT_GE(CpuSlots::usable_cores(), 1u);
   EXPECT_EQ(CpuSlots(0).size(), CpuSlots::usable_cores());
