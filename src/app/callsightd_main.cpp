@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
   std::string db = env_or("CALLSIGHT_DB", "./callsight.db");
   bool demo = false;
   int threads = 0;
-  std::string cpu_slots = "off";
+  std::string cpu_slots = "auto";
   int reservation_hours = 24;
   int sweep_seconds = 60;
   int max_call_seconds = 4 * 3600;
@@ -213,8 +213,8 @@ int main(int argc, char** argv) {
   cli.add_option("--cpu-slots", cpu_slots,
                  "requests whose work runs at once, across both listeners: off (every io "
                  "thread), auto (one per core this process may run on) or a number; the others "
-                 "wait their turn asleep, and a request waiting on the database gives its slot "
-                 "back. Tail latency under saturation against CPU per request: bench/README.md")
+                 "wait their turn in order, and a request waiting on the database gives its "
+                 "slot back. Keeps tail latency near the median under load: bench/README.md")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "auto"}) | CLI::Range(1, 4096));
   LimitFlags limits;

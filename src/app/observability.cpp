@@ -143,6 +143,10 @@ void Observability::watch_cpu_slots(const CpuSlots& slots) {
   slot_metric("callsight_cpu_slot_wait_seconds_total", MetricType::counter,
               "Time request work spent waiting for a CPU slot.",
               [](const CpuSlots::Stats& s) { return s.wait_seconds; });
+  slot_metric("callsight_cpu_slot_sleeps_total", MetricType::counter,
+              "Waits for a CPU slot by a request back from a wait on the database, its thread "
+              "asleep meanwhile (the others are queued for a slot's holder to run).",
+              [](const CpuSlots::Stats& s) { return s.sleeps; });
   slot_metric("callsight_cpu_slot_overruns_total", MetricType::counter,
               "Waits for a CPU slot that gave up after 50 ms and ran without one (a request "
               "holding a slot for long, or a wait that does not give its slot back).",

@@ -38,6 +38,7 @@ bool CpuSlots::acquire(bool resuming) {
   auto& queue = resuming ? resuming_ : starting_;
   queue.push_back(&waiter);
   ++stats_.waits;
+  ++stats_.sleeps;
   const auto started = std::chrono::steady_clock::now();
   const bool granted = waiter.wake.wait_for(lock, longest_wait_, [&] { return waiter.granted; });
   stats_.wait_seconds +=
@@ -70,11 +71,18 @@ void CpuSlots::run_holding(const std::function<void()>& work) {
     {
       std::lock_guard lock(mutex_);
       if (!resuming_.empty() || !starting_.empty() || queued_work_.empty()) break;
-      next = std::move(queued_work_.front().work);
-      queued_work_.pop_front();
+      next = next_queued_work().work;
     }
     next();
   }
+}
+
+CpuSlots::QueuedWork CpuSlots::next_queued_work() {
+  QueuedWork next = std::move(queued_work_.front());
+  queued_work_.pop_front();
+  stats_.wait_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - next.queued_at).count();
+  return next;
 }
 
 void CpuSlots::release() noexcept {
@@ -95,8 +103,7 @@ void CpuSlots::release() noexcept {
   }
   // This thread is about to wait (or leaves a CpuSlot's scope): the slot goes with the oldest
   // queued work to a thread of its io_context.
-  QueuedWork next = std::move(queued_work_.front());
-  queued_work_.pop_front();
+  QueuedWork next = next_queued_work();
   lock.unlock();
   try {
     next.post([this, work = std::move(next.work)] { run_holding(work); });

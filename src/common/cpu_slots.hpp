@@ -67,8 +67,9 @@ class CpuSlots {
       ++stats_.taken;
       if (free_ == 0) {
         ++stats_.waits;
-        queued_work_.push_back(
-            {Work(std::forward<Function>(work)), Post(std::forward<PostFunction>(post))});
+        queued_work_.push_back({Work(std::forward<Function>(work)),
+                                Post(std::forward<PostFunction>(post)),
+                                std::chrono::steady_clock::now()});
         return;
       }
       --free_;
@@ -79,7 +80,8 @@ class CpuSlots {
   struct Stats {
     std::uint64_t taken = 0;     // slots handed out
     std::uint64_t waits = 0;     // takes that found every slot busy
-    double wait_seconds = 0;     // the sleeping threads' time asleep, in total
+    double wait_seconds = 0;     // their time queued or asleep, in total
+    std::uint64_t sleeps = 0;    // of the waits, threads put to sleep (back from a wait)
     std::uint64_t overruns = 0;  // waits that gave up after longest_wait and ran anyway
     std::size_t queued = 0;      // threads and work waiting now
     std::size_t busy = 0;        // slots held now
@@ -97,7 +99,10 @@ class CpuSlots {
   struct QueuedWork {
     Work work;
     Post post;
+    std::chrono::steady_clock::time_point queued_at;
   };
+  // Takes the oldest queued work off the queue (mutex_ held).
+  QueuedWork next_queued_work();
 
   static bool holding_on_this_thread();
   // Runs `work` in the slot this thread was just given, then the work queued meanwhile, and

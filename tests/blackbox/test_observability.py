@@ -152,6 +152,7 @@ class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
                            ("callsight_cpu_slot_queued", "gauge"),
                            ("callsight_cpu_slot_waits_total", "counter"),
                            ("callsight_cpu_slot_wait_seconds_total", "counter"),
+                           ("callsight_cpu_slot_sleeps_total", "counter"),
                            ("callsight_cpu_slot_overruns_total", "counter"),
                            ("callsight_build_info", "gauge"),
                            ("process_start_time_seconds", "gauge")]:
