@@ -97,20 +97,21 @@ void CpuSlots::release() noexcept {
     next->wake.notify_one();
     return;
   }
-  if (queued_work_.empty()) {
-    ++free_;
-    return;
-  }
-  // This thread is about to wait (or leaves a CpuSlot's scope): the slot goes with the oldest
-  // queued work to a thread of its io_context.
+  ++free_;
+  if (queued_work_.empty()) return;
+  // This thread is about to wait (or leaves a CpuSlot's scope), so it cannot run the oldest
+  // queued work: a thread of its io_context will, taking a slot as any completion does. The
+  // slot is not sent along with it: while every io thread waits (on commits, on PostgreSQL),
+  // the posted work waits too, and a slot inside it would keep the requests back from their
+  // waits asleep.
   QueuedWork next = next_queued_work();
   lock.unlock();
   try {
-    next.post([this, work = std::move(next.work)] { run_holding(work); });
-  } catch (...) {
-    // Posting failed (out of memory): the slot must not be lost with it.
-    std::lock_guard relock(mutex_);
-    ++free_;
+    next.post([this, work = std::move(next.work), post = next.post]() mutable {
+      run(std::move(work), std::move(post));
+    });
+  } catch (...) {  // NOLINT(bugprone-empty-catch)
+    // Out of memory: the request is dropped (its connection closes) rather than the server.
   }
 }
 

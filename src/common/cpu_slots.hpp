@@ -57,8 +57,8 @@ class CpuSlots {
   using Post = std::function<void(Work)>;
 
   // Runs `work` in a slot on this thread if one is free (or this thread holds one already),
-  // else queues it: the next thread to free a slot runs it, or posts it with that slot to
-  // `post` when the slot is freed for a wait. This thread never sleeps here.
+  // else queues it: the next thread to free a slot runs it, or hands it to `post` (to be run
+  // again) when the slot is freed for a wait. This thread never sleeps here.
   template <class Function, class PostFunction>
   void run(Function&& work, PostFunction&& post) {
     if (holding_on_this_thread()) return std::forward<Function>(work)();
@@ -110,8 +110,8 @@ class CpuSlots {
   void run_holding(const std::function<void()>& work);
   // True when the calling thread got a slot; false after longest_wait without one.
   bool acquire(bool resuming);
-  // Frees this thread's slot: to the oldest sleeping thread, else with the oldest queued work
-  // to its poster, else to the free count.
+  // Frees this thread's slot: to the oldest sleeping thread, else to the free count, handing
+  // the oldest queued work (if any) to its poster.
   void release() noexcept;
 
   const std::size_t slots_;

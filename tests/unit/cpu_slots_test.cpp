@@ -251,9 +251,11 @@ TEST(CpuSlots, WorkThatFindsTheSlotsBusyRunsOnTheHolderAfterItsOwnWork) {
   EXPECT_EQ(stats.busy, 0u);
 }
 
-// A holder that waits (a commit) cannot run the queued work: the slot goes with it to a
-// thread of its io_context, and the holder sleeps for a slot when its wait is over.
-TEST(CpuSlots, AHolderThatWaitsSendsItsSlotWithTheQueuedWorkToBeRun) {
+// A holder that waits (a commit) cannot run the queued work: it goes to a thread of its
+// io_context to take a slot there, and the holder sleeps for a slot when its wait is over.
+// The slot does not travel with the work: while every io thread waits, so does posted work,
+// and a slot inside it would keep the holder asleep.
+TEST(CpuSlots, AHolderThatWaitsHandsTheQueuedWorkToItsIoContext) {
   CpuSlots slots(1, kPatient);
   PostedWork posted;
   std::promise<void> holder_inside;
@@ -274,13 +276,12 @@ TEST(CpuSlots, AHolderThatWaitsSendsItsSlotWithTheQueuedWorkToBeRun) {
   slots.run([&] { queued_ran = true; }, posted.post());
   queued.set_value();
   while (posted.count() == 0) std::this_thread::yield();
-  EXPECT_EQ(slots.stats().busy, 1u);  // the slot went with the work, not to the free count
+  EXPECT_EQ(slots.stats().busy, 0u);  // free: the holder is back without waiting for the work
   wait_over.set_value();
-  wait_for_queue(slots, 1);  // the holder, back from its wait, sleeps for the slot
+  holder.join();
   EXPECT_FALSE(queued_ran.load());
   std::thread io([&] { posted.posted.front()(); });
   io.join();
-  holder.join();
   EXPECT_TRUE(queued_ran.load());
   const auto stats = slots.stats();
   EXPECT_EQ(stats.overruns, 0u);
