@@ -473,8 +473,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if constexpr (!kTls) tcp().socket().non_blocking(true, ec);
     const auto peer = tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer_ip(peer.address());
-    asio::dispatch(tcp().get_executor(),
-                   in_slot(&Session::begin));
+    asio::dispatch(tcp().get_executor(), in_slot(&Session::begin));
   }
 
   void shut_down() override {
@@ -505,9 +504,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void begin() {
     tcp().expires_after(options().read_timeout);
     if constexpr (kTls) {
-      stream_.async_handshake(
-          asio::ssl::stream_base::server,
-          in_slot(&Session::on_handshake));
+      stream_.async_handshake(asio::ssl::stream_base::server, in_slot(&Session::on_handshake));
     } else {
       wait_for_request();
     }
@@ -525,9 +522,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (buffer_.size() > 0) return read_request();  // the client pipelined the next request
     idle_ = true;
     if (kept_alive_) tcp().expires_after(options().idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(kReadChunk),
-        in_slot(&Session::on_first_bytes));
+    stream_.async_read_some(buffer_.prepare(kReadChunk), in_slot(&Session::on_first_bytes));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
@@ -554,9 +549,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void read_header_bytes() {
     const auto bytes = buffered();
     if (complete_header(bytes) || bytes.size() >= options().header_limit) return parse_header();
-    stream_.async_read_some(
-        buffer_.prepare(kReadChunk),
-        in_slot(&Session::on_header_bytes));
+    stream_.async_read_some(buffer_.prepare(kReadChunk), in_slot(&Session::on_header_bytes));
   }
 
   void on_header_bytes(beast::error_code ec, std::size_t bytes) {
@@ -577,9 +570,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     beast::error_code ec;
     buffer_.consume(parser_->put(buffer_.data(), ec));
     if (ec != bhttp::error::need_more) return on_header(ec, 0);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        in_slot(&Session::on_header));
+    bhttp::async_read_header(stream_, buffer_, *parser_, in_slot(&Session::on_header));
   }
 
   // Framing is checked before the body is read: its length may be the very thing in doubt.
@@ -593,8 +584,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       if (ec && ec != bhttp::error::need_more) return on_read_error(ec);
     }
     if (parser_->is_done()) return on_read({}, 0);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      in_slot(&Session::on_read));
+    bhttp::async_read(stream_, buffer_, *parser_, in_slot(&Session::on_read));
   }
 
   void on_read_error(beast::error_code ec) {
