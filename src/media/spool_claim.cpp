@@ -17,46 +17,61 @@
 namespace callsight::media {
 namespace {
 
+// A claim file as one look saw it: where it is stored, how old it is and what it says (which
+// node made it, and a random token: an inode freed by a claim broken just before may be the
+// next claim's, so the inode alone does not tell two claims apart).
 struct ClaimFile {
   dev_t device;
   ino_t inode;
   std::chrono::seconds age;
+  std::string text;
 };
 
-std::optional<ClaimFile> stat_claim(const std::filesystem::path& path) {
+std::optional<ClaimFile> read_claim(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  std::array<char, 512> buffer{};
+  const bool known = ::fstat(fd, &st) == 0;
+  const auto got = ::read(fd, buffer.data(), buffer.size());
+  ::close(fd);
+  if (!known || got < 0) return std::nullopt;
   const auto written = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
   return ClaimFile{.device = st.st_dev,
                    .inode = st.st_ino,
                    .age = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now() - written)};
+                       std::chrono::system_clock::now() - written),
+                   .text = std::string(buffer.data(), static_cast<std::size_t>(got))};
 }
 
-// Removes the claim file at `path` if it is still that file (device and inode). It is moved
-// aside first and looked at there: a claim another node made in its place meanwhile (having
-// broken the lapsed one first) is put back rather than removed. Should a third node have
-// claimed in that instant, two nodes convert the entry: the database keeps one recording and
-// the other node removes its MP3 (docs/recordings.md), so the claim saves work and never
-// decides what is stored. Returns whether it removed the file.
-bool remove_if_same(const std::filesystem::path& path, dev_t device, ino_t inode) {
+bool same_claim(const ClaimFile& a, const ClaimFile& b) {
+  return a.device == b.device && a.inode == b.inode && a.text == b.text;
+}
+
+// Removes the claim file at `path` if it is still `claim`. It is moved aside first and looked
+// at there: a claim another node made in its place meanwhile (having broken the lapsed one
+// first) is put back rather than removed. Should a third node have claimed in that instant,
+// two nodes convert the entry: the database keeps one recording and the other node removes
+// its MP3 (docs/recordings.md), so the claim saves work and never decides what is stored.
+// Returns whether it removed the file.
+bool remove_if_same(const std::filesystem::path& path, const ClaimFile& claim) {
   const auto aside =
       path.parent_path() / ("." + path.filename().string() + "." + random_hex(8) + ".gone");
   if (::rename(path.c_str(), aside.c_str()) != 0) return false;  // gone already
-  struct stat st {};
-  const bool same = ::stat(aside.c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode;
+  const auto moved = read_claim(aside);
+  const bool same = moved && same_claim(*moved, claim);
   if (!same) ::link(aside.c_str(), path.c_str());
   ::unlink(aside.c_str());
   return same;
 }
 
-// Who holds a claim, for an operator looking at the spool.
-std::string holder() {
+// What a new claim says: who holds it, for an operator looking at the spool, and a token.
+std::string claim_text() {
   std::array<char, 256> host{};
   if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  return std::string(host.data()) + " " + std::to_string(::getpid()) + "\n";
+  return std::string(host.data()) + " " + std::to_string(::getpid()) + " " + random_hex(8) + "\n";
 }
 
 }  // namespace
@@ -74,25 +89,25 @@ std::optional<SpoolClaim> SpoolClaim::try_claim(const std::filesystem::path& cla
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
       struct stat st {};
-      const bool known = ::fstat(fd, &st) == 0;
-      const auto text = holder();
-      [[maybe_unused]] const auto written = ::write(fd, text.data(), text.size());
+      const auto text = claim_text();
+      const bool made = ::fstat(fd, &st) == 0 &&
+                        ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
       ::close(fd);
-      if (!known) {
+      if (!made) {
         ::unlink(path.c_str());
-        throw MediaError("spool claim: stat failed");
+        throw MediaError("spool claim: could not be written");
       }
-      return SpoolClaim(path, st.st_dev, st.st_ino, broke);
+      return SpoolClaim(path, st.st_dev, st.st_ino, text, broke);
     }
     if (errno != EEXIST) throw MediaError("spool claim: could not be made");
-    const auto existing = stat_claim(path);
+    const auto existing = read_claim(path);
     if (!existing) continue;  // released meanwhile
     switch (spool_claim_step(existing->age, lapse)) {
       case SpoolClaimStep::claim:
       case SpoolClaimStep::leave:
         return std::nullopt;
       case SpoolClaimStep::take_over:
-        broke = remove_if_same(path, existing->device, existing->inode) || broke;
+        broke = remove_if_same(path, *existing) || broke;
         break;
     }
   }
@@ -103,6 +118,7 @@ SpoolClaim::SpoolClaim(SpoolClaim&& other) noexcept
     : path_(std::move(other.path_)),
       device_(other.device_),
       inode_(other.inode_),
+      text_(std::move(other.text_)),
       took_over_(other.took_over_) {
   other.path_.clear();
 }
@@ -113,6 +129,7 @@ SpoolClaim& SpoolClaim::operator=(SpoolClaim&& other) noexcept {
     path_ = std::move(other.path_);
     device_ = other.device_;
     inode_ = other.inode_;
+    text_ = std::move(other.text_);
     took_over_ = other.took_over_;
     other.path_.clear();
   }
@@ -124,7 +141,7 @@ SpoolClaim::~SpoolClaim() { release(); }
 void SpoolClaim::release() noexcept {
   if (path_.empty()) return;
   try {
-    remove_if_same(path_, device_, inode_);
+    remove_if_same(path_, ClaimFile{.device = device_, .inode = inode_, .age = {}, .text = text_});
   } catch (...) {
     // Left in place: it lapses, and the entry's next pass or remove_lapsed_claims removes it.
   }
@@ -140,13 +157,13 @@ int remove_lapsed_claims(const std::filesystem::path& claims, const std::filesys
   }
   int removed = 0;
   for (const auto& path : paths) {
-    const auto claim = stat_claim(path);
+    const auto claim = read_claim(path);
     if (!claim || spool_claim_step(claim->age, lapse) != SpoolClaimStep::take_over) continue;
     // An entry still in the spool is taken over by the pass that meets it. Leftovers of
     // breaking a claim start with a dot, which no entry's name does.
     const auto name = path.filename().string();
     if (!name.starts_with(".") && std::filesystem::exists(metadata / name, error)) continue;
-    if (remove_if_same(path, claim->device, claim->inode)) ++removed;
+    if (remove_if_same(path, *claim)) ++removed;
   }
   return removed;
 }

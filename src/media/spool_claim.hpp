@@ -9,7 +9,8 @@
 
 // The file side of core/media/spool_claim: a node's claim on one entry of rtpengine's spool is
 // the file <claims>/<entry's metadata file name>, made with O_CREAT | O_EXCL, which succeeds
-// for one creator alone, on a local disk as on NFS (v3 and later).
+// for one creator alone, on a local disk as on NFS (v3 and later). It says which node holds it
+// (host name and process id) and a random token that tells it from a claim made after it.
 namespace callsight::media {
 
 class SpoolClaim {
@@ -32,13 +33,19 @@ class SpoolClaim {
   bool took_over() const { return took_over_; }
 
  private:
-  SpoolClaim(std::filesystem::path path, dev_t device, ino_t inode, bool took_over)
-      : path_(std::move(path)), device_(device), inode_(inode), took_over_(took_over) {}
+  SpoolClaim(std::filesystem::path path, dev_t device, ino_t inode, std::string text,
+             bool took_over)
+      : path_(std::move(path)),
+        device_(device),
+        inode_(inode),
+        text_(std::move(text)),
+        took_over_(took_over) {}
   void release() noexcept;
 
   std::filesystem::path path_;  // empty once moved from
   dev_t device_;
   ino_t inode_;
+  std::string text_;  // what it says: its node and a random token
   bool took_over_;
 };
 
