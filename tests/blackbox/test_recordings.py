@@ -462,10 +462,14 @@ class TwoNodesShareOneSpoolTest(CustomerResourceMixin, ServerTestCase):
         self.assertEqual(os.listdir(claims) if os.path.exists(claims) else [], [])
         # Each call was converted once: the node that claimed it first did it, and the other
         # never made a second copy to throw away (docs/recordings.md).
+        outcomes = {}
         for node in (self.server, self.other):
             metrics = requests.get(node.url("/metrics"), timeout=HTTP_TIMEOUT).text
-            self.assertNotRegex(metrics, r'callsight_recordings_picked_up_total\{outcome="'
-                                r'(discarded|failed)"\} [1-9]')
+            for outcome, value in re.findall(
+                    r'^callsight_recordings_picked_up_total\{outcome="(\w+)"\} (\S+)$', metrics,
+                    re.MULTILINE):
+                outcomes[outcome] = outcomes.get(outcome, 0) + float(value)
+        self.assertEqual(outcomes, {"stored": self.CALLS})
 
     def settled_file_count(self, quiet=1.5, timeout=30):
         """The number of files in the recordings directory once it stayed the same for
