@@ -115,8 +115,10 @@ PickupPass RecordingPickup::run_once() {
   for (const auto& entry :
        std::filesystem::directory_iterator(options_.spool / "metadata", error)) {
     const auto name = entry.path().filename().string();
+    // Declared outside the try: a failure is handled (counted, set aside) under the claim.
+    std::optional<SpoolClaim> claim;
     try {
-      switch (pick_up(entry.path(), pass)) {
+      switch (pick_up(entry.path(), pass, claim)) {
         case Outcome::stored:
           ++pass.stored;
           break;
@@ -125,6 +127,9 @@ PickupPass RecordingPickup::run_once() {
           break;
         case Outcome::waiting:
           ++pass.waiting;
+          break;
+        case Outcome::elsewhere:
+          ++pass.elsewhere;
           break;
       }
     } catch (const std::exception& e) {
@@ -144,12 +149,17 @@ PickupPass RecordingPickup::run_once() {
   }
   // Only the files that failed this pass are remembered: one gone since is forgotten.
   failures_ = std::move(still_failing);
+  if (const int removed = remove_lapsed_claims(options_.spool / "claims",
+                                               options_.spool / "metadata", options_.claim_lapse)) {
+    spdlog::warn("recordings: {} lapsed claim(s) of finished calls removed", removed);
+  }
   pass.expired = expire_recordings();
   return pass;
 }
 
 RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& metadata,
-                                                  PickupPass& pass) {
+                                                  PickupPass& pass,
+                                                  std::optional<SpoolClaim>& claim) {
   const auto call_id = call_id_of_metadata(metadata.filename().string());
   const auto text = read_small_file(metadata);
   const auto pcap = pcap_of_metadata(text);
@@ -163,6 +173,15 @@ RecordingPickup::Outcome RecordingPickup::pick_up(const std::filesystem::path& m
     throw MediaError("no call has this recording's call id");
   }
   if (!call->ended_at && age_of(metadata) < options_.end_wait) return Outcome::waiting;
+  // One node handles the entry; another that claimed it first is converting it, or has just
+  // finished it (the claim is released after the entry left the spool).
+  claim = SpoolClaim::try_claim(options_.spool / "claims", metadata.filename().string(),
+                                options_.claim_lapse);
+  if (!claim || !std::filesystem::exists(metadata)) return Outcome::elsewhere;
+  if (claim->took_over()) {
+    spdlog::warn("recordings: {} was claimed by a node that stopped; taken over",
+                 metadata.filename().string());
+  }
   if (!keeps_recording(*call)) {
     remove_if_present(local_pcap);
     remove_if_present(metadata);

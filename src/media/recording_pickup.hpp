@@ -10,7 +10,9 @@
 #include "common/metrics.hpp"
 #include "common/periodic_thread.hpp"
 #include "core/clock.hpp"
+#include "core/media/spool_claim.hpp"
 #include "media/recording_directory.hpp"
+#include "media/spool_claim.hpp"
 #include "store/recording_store.hpp"
 #include "store/store.hpp"
 
@@ -25,6 +27,9 @@ struct PickupOptions {
   // A recording no call claims (a call the switch never routed) is set aside after this.
   std::chrono::seconds orphan_after{std::chrono::minutes(10)};
   int attempts = 3;  // conversions tried before a recording is set aside in failed/
+  // How long a node's claim on a spool entry (<spool>/claims/) keeps the other nodes from
+  // handling it: longer than a conversion takes, so only a stopped node's claim lapses.
+  std::chrono::seconds claim_lapse = kSpoolClaimLapse;
   // How often recordings past their partner's retention are looked for.
   std::chrono::seconds expiry_interval{60};
   // Recordings expired per expiry pass, oldest first; more wait for the next pass.
@@ -41,6 +46,7 @@ struct PickupPass {
   int stored = 0;           // recordings added to their calls
   int discarded = 0;        // media of calls nobody answered, or a second copy of one
   int waiting = 0;          // left for a later pass (call not ended yet)
+  int elsewhere = 0;        // left to the node sharing the spool that claimed it
   int failed = 0;           // attempts that failed; set aside after PickupOptions::attempts
   int expired = 0;          // recordings whose retention ran out
   int voicemail_mails = 0;  // new-voicemail mails queued
@@ -52,8 +58,10 @@ struct PickupPass {
 // partner's retention has passed. A call that went to voicemail gives a recording of kind
 // voicemail (its message) and, when its source's settings ask for it, the new-voicemail mail
 // with a signed link to that recording. Every file is handled on its own: one that fails is
-// logged, counted and retried, then moved to <spool>/failed/; the others go on. Idempotent by
-// call, so nodes sharing a spool may pick up side by side.
+// logged, counted and retried, then moved to <spool>/failed/; the others go on. Nodes sharing a
+// spool pick up side by side: a node handles an entry under its claim (media/spool_claim), so
+// the others leave it alone while it converts, and a stopped node's claim lapses; storing is
+// idempotent by call all the same.
 class RecordingPickup {
  public:
   // `on_expiry_failure` gets each recording whose expiry failed (it is tried again at the
@@ -70,8 +78,11 @@ class RecordingPickup {
   PickupPass run_once();
 
  private:
-  enum class Outcome { stored, discarded, waiting };
-  Outcome pick_up(const std::filesystem::path& metadata, PickupPass& pass);
+  enum class Outcome { stored, discarded, waiting, elsewhere };
+  // `claim` gets this node's claim on the entry once it handles it; the caller holds it until
+  // it is done with the entry, failures included.
+  Outcome pick_up(const std::filesystem::path& metadata, PickupPass& pass,
+                  std::optional<SpoolClaim>& claim);
   bool queue_voicemail_mail(const Recording& recording);
   // Moves the metadata file and its pcap to <spool>/failed/.
   void set_aside(const std::filesystem::path& metadata);

@@ -411,8 +411,13 @@ std::shared_ptr<const EdgeRouteTable> CallRouter::edge_routes() {
   const auto made = std::chrono::steady_clock::now();
   if (!edge_routes_ || made - edge_routes_made_ >= kEdgeRoutesRefresh ||
       now != edge_routes_->computed_at) {
+    // The instant before the read: the table holds every change committed before it. Taken
+    // after the read, it would claim a change committed while the read ran (a quarantine an
+    // edge then still routes as active), and the SIP tests' wait for the edges' copy
+    // (sip_harness.wait_for_edge_routes) would let a call through too early.
+    const auto read_from = std::chrono::system_clock::now();
     auto table = build_edge_routes(store_.sources().routing_table(), now);
-    table.worked_out_at = std::chrono::system_clock::now();
+    table.worked_out_at = read_from;
     edge_routes_ = std::make_shared<const EdgeRouteTable>(std::move(table));
     edge_routes_made_ = made;
   }

@@ -29,8 +29,9 @@ EdgeMetrics::EdgeMetrics(MetricsRegistry& metrics, const Clock& clock)
                                    {"edge"})),
       routes_confirmed_(metrics.gauge(
           "callsight_edge_routes_confirmed_timestamp_seconds",
-          "When this node worked out the routes the edge's copy holds (Unix seconds), as of "
-          "the edge's last sync; a change made after it may not have reached the edge.",
+          "When this node began reading the routes the edge's copy holds (Unix seconds), as "
+          "of the last sync the edge began with that copy; a change made after it may not "
+          "have reached the edge.",
           {"edge"})) {}
 
 void EdgeMetrics::observe(const EdgeSpoolReport& report, std::optional<TimePoint> oldest_event) {

@@ -118,9 +118,11 @@ class SwitchApi {
     if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
     const auto& request = std::get<RoutesRequest>(parsed);
     const auto table = router_.edge_routes();
-    // Current once it holds this version: asked with it, or given its last page.
-    if (request.version == table->version ||
-        (request.page + 1) * kRoutesPageSize >= table->entries.size()) {
+    // Current once the edge holds this version: when it starts a sync with it (page 0, the
+    // answer "unchanged"). Not when it is given a last page: it switches to the new copy only
+    // after loading it, and not at all when the table changed between its pages; a later page
+    // is asked with the version it is loading, not the one it holds.
+    if (request.page == 0 && request.version == table->version) {
       edges_.routes_confirmed(request.edge, table->worked_out_at);
     }
     return json_response(render_routes_page(*table, request));

@@ -401,8 +401,8 @@ if __name__ == "__main__":
 @unittest.skipIf(shutil.which("lame") is None, "needs lame (scripts/install-sip-deps)")
 class TwoNodesShareOneSpoolTest(CustomerResourceMixin, ServerTestCase):
     """Two nodes on one database pick up from one spool into one recordings directory, as
-    docs/recordings.md says nodes may: each call gets one recording, and no MP3 is left that
-    no recording names."""
+    docs/recordings.md says nodes may: each call gets one recording, converted once (by the
+    node that claimed it), and no MP3 is left that no recording names."""
 
     SWITCH_SECRET = SECRET
     CALLS = 8
@@ -448,8 +448,39 @@ class TwoNodesShareOneSpoolTest(CustomerResourceMixin, ServerTestCase):
             time.sleep(0.2)
         self.assertEqual(len(cdrs), self.CALLS)
         self.assertTrue(all(c["recording_id"] for c in cdrs), cdrs)
+        # One recording per call, each call's once.
         listed = self.ok(self.call(self.alice, "GET", "/recordings",
                                    params={"customer_id": cid}), "recordings")
+        self.assertEqual(len(listed), self.CALLS, listed)
         self.assertEqual(sorted(r["cdr_id"] for r in listed), sorted(c["cdr_id"] for c in cdrs))
-        self.assertEqual(len(self.spool.mp3_files()), self.CALLS)
+        # The spool emptied when the last call was stored; a file a node was still writing
+        # would show up (or go) after that: count once the recordings directory has settled.
+        self.assertEqual(self.settled_file_count(), self.CALLS, self.spool.mp3_files())
+        self.assertTrue(all(f.endswith(".mp3") for f in self.spool.mp3_files()))
         self.assertFalse(os.path.exists(os.path.join(self.spool.spool, "failed")))
+        claims = os.path.join(self.spool.spool, "claims")
+        self.assertEqual(os.listdir(claims) if os.path.exists(claims) else [], [])
+        # Each call was converted once: the node that claimed it first did it, and the other
+        # never made a second copy to throw away (docs/recordings.md).
+        outcomes = {}
+        for node in (self.server, self.other):
+            metrics = requests.get(node.url("/metrics"), timeout=HTTP_TIMEOUT).text
+            for outcome, value in re.findall(
+                    r'^callsight_recordings_picked_up_total\{outcome="(\w+)"\} (\S+)$', metrics,
+                    re.MULTILINE):
+                outcomes[outcome] = outcomes.get(outcome, 0) + float(value)
+        self.assertEqual(outcomes, {"stored": self.CALLS})
+
+    def settled_file_count(self, quiet=1.5, timeout=30):
+        """The number of files in the recordings directory once it stayed the same for
+        `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        count, since = len(self.spool.mp3_files()), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = len(self.spool.mp3_files())
+            if now != count:
+                count, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return count
+        self.fail("the recordings directory kept changing: %s" % self.spool.mp3_files())

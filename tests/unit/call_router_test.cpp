@@ -86,6 +86,87 @@ class CallRouterTest : public SqlStoreFixture {
   Id customer_ = 0;
 };
 
+// The store as it is, but its routing table read notes when it ended: a change committed at
+// that instant is not in the table.
+class ReadEndingSources : public SourceStore {
+ public:
+  explicit ReadEndingSources(SourceStore& inner) : inner_(inner) {}
+  Source create_source(const Source& source, const NumberRequest& number,
+                       const std::function<void(ChangeLookups&)>& check) override {
+    return inner_.create_source(source, number, check);
+  }
+  std::optional<Source> find_source(Id partner_id, Id source_id) override {
+    return inner_.find_source(partner_id, source_id);
+  }
+  Page<Source> list_sources(Id partner_id, const SourceFilter& filter, PageRequest page) override {
+    return inner_.list_sources(partner_id, filter, page);
+  }
+  Source update_source(const Source& source) override { return inner_.update_source(source); }
+  std::optional<Source> change_source(Id partner_id, Id source_id,
+                                      const Change<Source>& change) override {
+    return inner_.change_source(partner_id, source_id, change);
+  }
+  int sweep_sources(const RowFailureHandler& on_failure) override {
+    return inner_.sweep_sources(on_failure);
+  }
+  std::optional<NumberHolder> find_source_holding(const std::string& number) override {
+    return inner_.find_source_holding(number);
+  }
+  RoutingTable routing_table() override {
+    auto table = inner_.routing_table();
+    read_ended = std::chrono::system_clock::now();
+    return table;
+  }
+  std::chrono::system_clock::time_point read_ended;
+
+ private:
+  SourceStore& inner_;
+};
+
+class ReadEndingStore : public Store {
+ public:
+  explicit ReadEndingStore(Store& inner) : sources_(inner.sources()), inner_(inner) {}
+  std::string description() const override { return inner_.description(); }
+  StoreHealth check_health() override { return inner_.check_health(); }
+  DatabasePoolStats pool_stats() const override { return inner_.pool_stats(); }
+  std::string shared_secret(std::string_view name) override { return inner_.shared_secret(name); }
+  PartnerStore& partners() override { return inner_.partners(); }
+  CustomerStore& customers() override { return inner_.customers(); }
+  UserStore& users() override { return inner_.users(); }
+  NumberStore& numbers() override { return inner_.numbers(); }
+  SourceStore& sources() override { return sources_; }
+  CampaignStore& campaigns() override { return inner_.campaigns(); }
+  GreetingStore& greetings() override { return inner_.greetings(); }
+  BlacklistStore& blacklists() override { return inner_.blacklists(); }
+  OrderStore& orders() override { return inner_.orders(); }
+  CallbackStore& callbacks() override { return inner_.callbacks(); }
+  PincodeStore& pincodes() override { return inner_.pincodes(); }
+  CallRecordStore& calls() override { return inner_.calls(); }
+  WebhookStore& webhooks() override { return inner_.webhooks(); }
+  RecordingStore& recordings() override { return inner_.recordings(); }
+  DniStore& dni() override { return inner_.dni(); }
+  MailStore& mail() override { return inner_.mail(); }
+
+  ReadEndingSources sources_;
+
+ private:
+  Store& inner_;
+};
+
+// An edge holding the table counts as current as of worked_out_at (its confirmation in
+// /metrics, which the SIP tests wait for before they dial): every change committed before it
+// must be in the table. So it is taken before the read: a quarantine committed while the read
+// ran is not in the table, and the edge would route the number as active.
+TEST_F(CallRouterTest, TheEdgesCopyIsCurrentAsOfTheStartOfItsRead) {
+  ReadEndingStore store(*store_);
+  MetricsRegistry metrics;
+  CallRouter router(store, clock_, metrics);
+  const auto before = std::chrono::system_clock::now();
+  const auto table = router.edge_routes();
+  EXPECT_GE(table->worked_out_at, before);
+  EXPECT_LT(table->worked_out_at, store.sources_.read_ended);
+}
+
 TEST_F(CallRouterTest, ForwardsToTheAnsweringNumberAndRecordsTheCall) {
   add_source();
   const auto decision = call("c1");
