@@ -17,6 +17,16 @@ namespace {
 // shared machine: an overrun in these tests means the slot was not handed on.
 constexpr std::chrono::milliseconds kPatient{10'000};
 
+// The order in which threads ran their work.
+struct RunOrder {
+  std::mutex mutex;
+  std::vector<std::string> names;
+  void ran(const char* who) {
+    const std::lock_guard lock(mutex);
+    names.emplace_back(who);
+  }
+};
+
 // Waits until `slots` has `count` threads asleep in its queue.
 void wait_for_queue(const CpuSlots& slots, std::size_t count) {
   while (slots.stats().queued < count) std::this_thread::yield();
@@ -72,12 +82,8 @@ TEST(CpuSlots, WaitersTakeTheSlotInTheOrderTheyAsked) {
 // row lock): it goes before the requests that have not started.
 TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeThoseNotYetStarted) {
   CpuSlots slots(1, kPatient);
-  std::mutex order_mutex;
-  std::vector<std::string> order;
-  const auto ran = [&](const char* who) {
-    const std::lock_guard lock(order_mutex);
-    order.emplace_back(who);
-  };
+  RunOrder order;
+  const auto ran = [&](const char* who) { order.ran(who); };
   std::promise<void> waiting;
   std::promise<void> wait_over;
   std::thread resumer([&] {
@@ -103,7 +109,7 @@ TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeThoseNotYetStarted) {
   }
   resumer.join();
   starter.join();
-  EXPECT_EQ(order, (std::vector<std::string>{"resumer", "starter"}));
+  EXPECT_EQ(order.names, (std::vector<std::string>{"resumer", "starter"}));
   EXPECT_EQ(slots.stats().overruns, 0u);
 }
 
@@ -293,12 +299,8 @@ TEST(CpuSlots, AHolderThatWaitsHandsTheQueuedWorkToItsIoContext) {
 TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeQueuedWork) {
   CpuSlots slots(1, kPatient);
   PostedWork posted;
-  std::mutex order_mutex;
-  std::vector<std::string> order;
-  const auto ran = [&](const char* who) {
-    const std::lock_guard lock(order_mutex);
-    order.emplace_back(who);
-  };
+  RunOrder order;
+  const auto ran = [&](const char* who) { order.ran(who); };
   std::promise<void> waiting;
   std::promise<void> wait_over;
   std::thread resumer([&] {
@@ -324,7 +326,7 @@ TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeQueuedWork) {
       },
       posted.post());
   resumer.join();
-  EXPECT_EQ(order, (std::vector<std::string>{"nested", "resumer", "queued"}));
+  EXPECT_EQ(order.names, (std::vector<std::string>{"nested", "resumer", "queued"}));
   EXPECT_EQ(posted.count(), 0u);  // the resumer ran the queued work after its own
   EXPECT_EQ(slots.stats().busy, 0u);
 }
