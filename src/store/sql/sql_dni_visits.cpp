@@ -613,19 +613,22 @@ std::size_t SqlDniStore::purge_expired_visits(const RowFailureHandler& on_failur
 
 // The hand-outs go with their sessions (ON DELETE CASCADE); a pool number whose latest
 // hand-out goes reads as never handed out, which it may: its hold ended days before.
+// The sessions are found by the pool's index on created_at (migration v25): a session is
+// created no later than it is last seen, so the created_at bound only narrows the search.
 std::size_t SqlDniStore::purge_partner_visits(Id partner_id, TimePoint cutoff) {
   SqlTransaction tx(db_, Mode::concurrent_write);
   db_.prepare(
          "UPDATE dni_pool_numbers SET latest_assignment_id = NULL, free_at = 0"
          " WHERE latest_assignment_id IN"
          " (SELECT a.id FROM dni_assignments a JOIN dni_sessions s ON s.id = a.session_id"
-         " WHERE s.last_seen_at < :cutoff AND s.pool_source_id IN"
+         " WHERE s.created_at < :cutoff AND s.last_seen_at < :cutoff AND s.pool_source_id IN"
          " (SELECT id FROM sources WHERE partner_id = :partner_id))")
       .bind(":cutoff", cutoff)
       .bind(":partner_id", partner_id)
       .run();
   db_.prepare(
-         "DELETE FROM dni_sessions WHERE last_seen_at < :cutoff AND pool_source_id IN"
+         "DELETE FROM dni_sessions WHERE created_at < :cutoff AND last_seen_at < :cutoff"
+         " AND pool_source_id IN"
          " (SELECT id FROM sources WHERE partner_id = :partner_id)")
       .bind(":cutoff", cutoff)
       .bind(":partner_id", partner_id)
