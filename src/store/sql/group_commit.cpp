@@ -1,5 +1,6 @@
 #include "store/sql/group_commit.hpp"
 
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -44,9 +45,8 @@ void GroupCommit::begin() {
     try {
       connection_.open_batch();
     } catch (...) {
-      const std::lock_guard lock(mutex_);
-      running_ = false;
-      turn_.notify_one();
+      std::unique_lock lock(mutex_);
+      pass_turn(lock);
       throw;
     }
     const std::lock_guard lock(mutex_);
@@ -86,6 +86,88 @@ void GroupCommit::commit() {
 
 void GroupCommit::rollback() noexcept { end_failed_member(/*savepoint_open=*/true); }
 
+void GroupCommit::run(const std::function<void()>& work) {
+  Task task(work);
+  {
+    std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
+    std::unique_lock lock(mutex_);
+    if (running_) {
+      waiting.emplace();
+      const auto started = std::chrono::steady_clock::now();
+      tasks_.push_back(&task);
+      task.wake.wait(lock, [&task] { return task.done || task.lead; });
+      ++stats_.waits;
+      stats_.wait_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    } else {
+      running_ = true;
+      task.lead = true;
+    }
+  }
+  if (task.lead) lead(task);
+  if (task.error) std::rethrow_exception(task.error);
+}
+
+void GroupCommit::lead(Task& own) {
+  bool open;
+  {
+    const std::lock_guard lock(mutex_);
+    open = batch_ != nullptr;
+  }
+  if (!open) {
+    try {
+      connection_.open_batch();
+    } catch (...) {
+      own.error = std::current_exception();
+      own.done = true;
+      std::unique_lock lock(mutex_);
+      pass_turn(lock);
+      return;
+    }
+    const std::lock_guard lock(mutex_);
+    batch_ = std::make_shared<Batch>();
+  }
+  run_task(own);
+  std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
+  std::unique_lock lock(mutex_);
+  hand_over_or_settle(lock);
+  if (!own.done) {
+    waiting.emplace();
+    own.wake.wait(lock, [&own] { return own.done; });
+  }
+}
+
+void GroupCommit::run_task(Task& task) noexcept {
+  bool savepoint_open = false;
+  try {
+    connection_.run_on_batch(kSavepoint);
+    savepoint_open = true;
+    task.work();
+    connection_.run_on_batch(kRelease);
+    const std::lock_guard lock(mutex_);
+    batch_->tasks.push_back(&task);
+    ++released_;
+    return;
+  } catch (...) {
+    // A failed RELEASE (PostgreSQL, after a failed statement) leaves the savepoint open, as a
+    // failed statement of the work does: both roll back to it.
+    task.error = std::current_exception();
+  }
+  bool alive = connection_.batch_alive();
+  if (alive && savepoint_open) {
+    try {
+      connection_.run_on_batch(kRollbackTo);
+      connection_.run_on_batch(kRelease);
+    } catch (const StoreError&) {
+      alive = false;  // as in end_failed_member
+    }
+  }
+  std::unique_lock lock(mutex_);
+  task.done = true;
+  task.wake.notify_one();
+  if (!alive) settle(lock, /*commit=*/false);
+}
+
 void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
   bool alive = connection_.batch_alive();
   if (alive && savepoint_open) {
@@ -103,16 +185,46 @@ void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
     hand_over_or_settle(lock);
   } else {
     settle(lock, /*commit=*/false);
+    pass_turn(lock);
   }
 }
 
 void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept {
-  if (queued_ > 0 && released_ < max_members_) {
-    running_ = false;
-    turn_.notify_one();
+  for (;;) {
+    if (!batch_) break;  // a task's failure lost the batch: it has settled already
+    if (released_ >= max_members_) {
+      settle(lock, /*commit=*/true);
+      break;
+    }
+    if (!tasks_.empty()) {
+      Task* task = tasks_.front();
+      tasks_.pop_front();
+      lock.unlock();
+      run_task(*task);
+      lock.lock();
+      continue;
+    }
+    if (queued_ > 0) {
+      running_ = false;
+      turn_.notify_one();
+      return;
+    }
+    settle(lock, /*commit=*/released_ > 0);
+    break;
+  }
+  pass_turn(lock);
+}
+
+void GroupCommit::pass_turn(std::unique_lock<std::mutex>& /*lock*/) noexcept {
+  if (!tasks_.empty()) {
+    Task* next = tasks_.front();
+    tasks_.pop_front();
+    next->lead = true;  // running_ stays set: the batch connection is its caller's now
+    next->wake.notify_one();
     return;
   }
-  settle(lock, /*commit=*/released_ > 0);
+  running_ = false;
+  turn_.notify_one();
 }
 
 void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept {
@@ -141,17 +253,20 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
       ++stats_.batches;
       stats_.members += members;
     }
+    for (Task* task : batch->tasks) {
+      if (batch->error) task->error = std::make_exception_ptr(StoreError(*batch->error));
+      task->done = true;
+      task->wake.notify_one();
+    }
   }
-  running_ = false;
   settled_.notify_all();
-  turn_.notify_one();
 }
 
 GroupCommit::Stats GroupCommit::stats() const {
   std::lock_guard lock(mutex_);
   Stats stats = stats_;
   stats.running = running_;
-  stats.queued = queued_;
+  stats.queued = queued_ + tasks_.size();
   return stats;
 }
 

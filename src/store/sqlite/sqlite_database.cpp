@@ -260,6 +260,22 @@ void SqliteDatabase::begin(TxMode mode) {
   t_transactions.emplace(this, reader);
 }
 
+void SqliteDatabase::write_transaction(TxMode mode, const std::function<void()>& work) {
+  if (mode == TxMode::read || mode == TxMode::read_statement) {
+    throw std::logic_error("SQLite write_transaction for a read");
+  }
+  if (t_transactions.contains(this)) throw std::logic_error("SQLite transactions do not nest");
+  // On whichever thread holds the writer connection, which is this one's for the work.
+  group_.run([this, &work] {
+    t_transactions.emplace(this, writer_.get());
+    struct Leave {
+      const SqliteDatabase* db;
+      ~Leave() { t_transactions.erase(db); }
+    } leave{this};
+    work();
+  });
+}
+
 void SqliteDatabase::commit() {
   const auto it = t_transactions.find(this);
   if (it == t_transactions.end()) throw std::logic_error("SQLite commit outside a transaction");
