@@ -50,7 +50,7 @@ class BatchConnection {
 // connection runs the queued members' work itself, each in its own savepoint, before it hands
 // over or commits, so a queued member wakes once, when its batch has settled, instead of
 // twice (for its turn, then for its commit): on one core each wake is a context switch
-// (bench/README.md, "Number requests: one wake per member").
+// (bench/README.md, "Number requests: one wake per member, two fewer B-trees").
 //
 // Readers never see a batch before it commits: the backends read on other connections.
 class GroupCommit {

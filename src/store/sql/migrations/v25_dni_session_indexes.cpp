@@ -2,8 +2,8 @@
 
 namespace callsight {
 
-// Two fewer index entries written per new session (bench/README.md, "Number requests: fewer
-// B-trees and SQLite's own overheads"): a new visitor's hand-out wrote nine B-trees, and each
+// Two fewer index entries written per new session (bench/README.md, "Number requests: one
+// wake per member, two fewer B-trees"): a new visitor's hand-out wrote nine B-trees, and each
 // dirty page is a WAL frame written and fsynced with its batch.
 // - dni_sessions_by_last_seen served only the retention purge, which finds the same sessions
 //   through dni_sessions_by_pool: a session is created before it is last seen (last_seen_at
