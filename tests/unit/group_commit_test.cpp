@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +146,41 @@ class Member {
   std::thread thread_;
 };
 
+// A member that hands its work over (GroupCommit::run) from its own thread: records the thread
+// its work ran on, and throws from the work when told to.
+class TaskMember {
+ public:
+  TaskMember(GroupCommit& group, bool succeed, CpuSlots* slots = nullptr)
+      : thread_([this, &group, succeed, slots] {
+          const CpuSlot slot(slots);
+          caller_ = std::this_thread::get_id();
+          try {
+            group.run([this, succeed] {
+              ran_on_ = std::this_thread::get_id();
+              if (!succeed) throw std::runtime_error("refused");
+            });
+            outcome_ = Outcome::committed;
+          } catch (const StoreError&) {
+            outcome_ = Outcome::failed;
+          } catch (const std::runtime_error&) {
+            outcome_ = Outcome::rolled_back;
+          }
+        }) {}
+  Outcome join() {
+    thread_.join();
+    return outcome_;
+  }
+  // After join().
+  bool ran_on_own_thread() const { return ran_on_ == caller_; }
+  std::thread::id ran_on() const { return ran_on_; }
+
+ private:
+  Outcome outcome_ = Outcome::pending;
+  std::thread::id caller_;
+  std::thread::id ran_on_;
+  std::thread thread_;
+};
+
 void wait_until(const std::function<bool()>& condition) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!condition()) {
@@ -249,6 +285,66 @@ TEST_F(GroupCommitTest, ABatchTheServerEndedFailsTheMembersReleasedIntoIt) {
   EXPECT_EQ(batch_.count("BEGIN"), 2);
 }
 
+// Members that hand their work over and queue during a commit are run, all of them, by the one
+// whose turn it is next, in the next batch: each of the others wakes once, when it is durable.
+TEST_F(GroupCommitTest, QueuedWorkIsRunByTheMemberWhoseTurnItIsAndSharesItsBatch) {
+  batch_.hold_commits(true);
+  TaskMember first(group_, true);
+  batch_.wait_for_commits_entered(1);
+  std::vector<std::unique_ptr<TaskMember>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(std::make_unique<TaskMember>(group_, true));
+  wait_until([&] { return group_.stats().queued == 3; });
+  batch_.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::committed);
+  EXPECT_TRUE(first.ran_on_own_thread());
+  int on_own_thread = 0;
+  for (auto& member : queued) {
+    EXPECT_EQ(member->join(), Outcome::committed);
+    on_own_thread += member->ran_on_own_thread() ? 1 : 0;
+    EXPECT_EQ(member->ran_on(), queued.front()->ran_on()) << "one thread ran the queue";
+  }
+  EXPECT_EQ(on_own_thread, 1) << "only the queue's leader ran its own work";
+  EXPECT_EQ(batch_.count("BEGIN"), 2);
+  EXPECT_EQ(batch_.count("SAVEPOINT callsight_member"), 4);
+  EXPECT_EQ(batch_.count("COMMIT"), 2);
+  EXPECT_EQ(group_.stats().members, 4u);
+}
+
+// Work that throws is undone alone, and its caller gets what it threw; work queued behind a
+// member that began its own transaction is run by that member before it commits.
+TEST_F(GroupCommitTest, QueuedWorkThatThrowsIsUndoneAloneAndRethrownToItsCaller) {
+  Gate gate;
+  Member holder(group_, true, &gate);
+  gate.wait_until_reached();
+  TaskMember refused(group_, false);
+  TaskMember accepted(group_, true);
+  wait_until([&] { return group_.stats().queued == 2; });
+  gate.open();
+  EXPECT_EQ(holder.join(), Outcome::committed);
+  EXPECT_EQ(refused.join(), Outcome::rolled_back);
+  EXPECT_EQ(accepted.join(), Outcome::committed);
+  EXPECT_FALSE(refused.ran_on_own_thread());
+  EXPECT_FALSE(accepted.ran_on_own_thread());
+  EXPECT_EQ(batch_.count("ROLLBACK TO SAVEPOINT callsight_member"), 1);
+  EXPECT_EQ(batch_.count("COMMIT"), 1);
+  EXPECT_EQ(group_.stats().members, 2u);
+}
+
+TEST_F(GroupCommitTest, WhenTheSharedCommitFailsEveryTaskOfThatBatchFails) {
+  batch_.hold_commits(true);
+  TaskMember first(group_, true);
+  batch_.wait_for_commits_entered(1);
+  TaskMember second(group_, true);
+  TaskMember third(group_, true);
+  wait_until([&] { return group_.stats().queued == 2; });
+  batch_.fail_commits();
+  batch_.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::failed);
+  EXPECT_EQ(second.join(), Outcome::failed);
+  EXPECT_EQ(third.join(), Outcome::failed);
+  EXPECT_EQ(group_.stats().batches, 0u);
+}
+
 // With one CPU slot, the members behind a commit can only line up if the committing member
 // gave its slot back, and each can only let the next one in by giving its own back while it
 // waits for its turn; otherwise they would take turns through the slot and batch nothing.
@@ -262,6 +358,29 @@ TEST(GroupCommitSlotTest, MembersWaitForTheirTurnAndTheirCommitWithoutTheirCpuSl
   std::vector<std::unique_ptr<Member>> queued;
   for (int i = 0; i < 3; ++i) {
     queued.push_back(std::make_unique<Member>(group, true, nullptr, &slots));
+  }
+  wait_until([&] { return group.stats().queued == 3; });
+  EXPECT_EQ(slots.stats().busy, 0u);
+  batch.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::committed);
+  for (auto& member : queued) EXPECT_EQ(member->join(), Outcome::committed);
+  EXPECT_EQ(group.stats().batches, 2u);
+  EXPECT_EQ(slots.stats().overruns, 0u);
+  EXPECT_EQ(slots.stats().busy, 0u);
+}
+
+// As above for members that hand their work over: they queue without their slot, and the one
+// given the batch connection runs the others' work in its own.
+TEST(GroupCommitSlotTest, HandedOverWorkWaitsWithoutItsCpuSlot) {
+  ScriptedBatch batch;
+  GroupCommit group{batch};
+  CpuSlots slots(1, std::chrono::seconds(60));
+  batch.hold_commits(true);
+  TaskMember first(group, true, &slots);
+  batch.wait_for_commits_entered(1);
+  std::vector<std::unique_ptr<TaskMember>> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(std::make_unique<TaskMember>(group, true, &slots));
   }
   wait_until([&] { return group.stats().queued == 3; });
   EXPECT_EQ(slots.stats().busy, 0u);

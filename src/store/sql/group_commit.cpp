@@ -1,5 +1,8 @@
 #include "store/sql/group_commit.hpp"
 
+#include <semaphore.h>
+
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -7,7 +10,30 @@
 #include "store/store.hpp"
 
 namespace callsight {
+namespace {}  // namespace
+
+// A semaphore of one thread, which its run() calls sleep on: one wake per sleep, so it is never
+// left set. POSIX's: std::binary_semaphore (libstdc++ 12) spins with sched_yield before it
+// sleeps, which doubled the context switches per number request on one core (perf stat).
+class ThreadWake {
+ public:
+  ThreadWake() { sem_init(&semaphore_, 0, 0); }
+  ~ThreadWake() { sem_destroy(&semaphore_); }
+  ThreadWake(const ThreadWake&) = delete;
+  ThreadWake& operator=(const ThreadWake&) = delete;
+  void release() noexcept { sem_post(&semaphore_); }
+  void acquire() noexcept {
+    while (sem_wait(&semaphore_) != 0) {
+    }  // EINTR: a signal's handler ran; sleep on
+  }
+
+ private:
+  sem_t semaphore_;
+};
+
 namespace {
+
+thread_local ThreadWake t_wake;
 
 // Transactions do not nest (sql_database.hpp), so one name serves every member.
 constexpr const char* kSavepoint = "SAVEPOINT callsight_member";
@@ -44,9 +70,8 @@ void GroupCommit::begin() {
     try {
       connection_.open_batch();
     } catch (...) {
-      const std::lock_guard lock(mutex_);
-      running_ = false;
-      turn_.notify_one();
+      std::unique_lock lock(mutex_);
+      pass_turn(lock);
       throw;
     }
     const std::lock_guard lock(mutex_);
@@ -86,6 +111,101 @@ void GroupCommit::commit() {
 
 void GroupCommit::rollback() noexcept { end_failed_member(/*savepoint_open=*/true); }
 
+void GroupCommit::run(const std::function<void()>& work) {
+  Task task(work, t_wake);
+  {
+    std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
+    std::unique_lock lock(mutex_);
+    if (running_) {
+      waiting.emplace();
+      task.queued_at = std::chrono::steady_clock::now();
+      task.sleeping = true;
+      tasks_.push_back(&task);
+      lock.unlock();
+      task.wake.acquire();  // done or lead: what the waker wrote before it is seen
+    } else {
+      running_ = true;
+      task.lead = true;
+    }
+  }
+  if (task.lead) lead(task);
+  if (task.error) std::rethrow_exception(task.error);
+}
+
+void GroupCommit::wake(Task& task) noexcept {
+  if (!task.sleeping) return;
+  task.sleeping = false;
+  task.wake.release();
+}
+
+void GroupCommit::count_wait(const Task& task) noexcept {
+  ++stats_.waits;
+  stats_.wait_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - task.queued_at).count();
+}
+
+void GroupCommit::lead(Task& own) {
+  bool open;
+  {
+    const std::lock_guard lock(mutex_);
+    open = batch_ != nullptr;
+  }
+  if (!open) {
+    try {
+      connection_.open_batch();
+    } catch (...) {
+      own.error = std::current_exception();
+      own.done = true;
+      std::unique_lock lock(mutex_);
+      pass_turn(lock);
+      return;
+    }
+    const std::lock_guard lock(mutex_);
+    batch_ = std::make_shared<Batch>();
+  }
+  run_task(own);
+  std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
+  std::unique_lock lock(mutex_);
+  hand_over_or_settle(lock);
+  if (!own.done) {  // handed over to a member that began on its own thread: it settles
+    waiting.emplace();
+    own.sleeping = true;
+    lock.unlock();
+    own.wake.acquire();
+  }
+}
+
+void GroupCommit::run_task(Task& task) noexcept {
+  bool savepoint_open = false;
+  try {
+    connection_.run_on_batch(kSavepoint);
+    savepoint_open = true;
+    task.work();
+    connection_.run_on_batch(kRelease);
+    const std::lock_guard lock(mutex_);
+    batch_->tasks.push_back(&task);
+    ++released_;
+    return;
+  } catch (...) {
+    // A failed RELEASE (PostgreSQL, after a failed statement) leaves the savepoint open, as a
+    // failed statement of the work does: both roll back to it.
+    task.error = std::current_exception();
+  }
+  bool alive = connection_.batch_alive();
+  if (alive && savepoint_open) {
+    try {
+      connection_.run_on_batch(kRollbackTo);
+      connection_.run_on_batch(kRelease);
+    } catch (const StoreError&) {
+      alive = false;  // as in end_failed_member
+    }
+  }
+  std::unique_lock lock(mutex_);
+  task.done = true;
+  wake(task);
+  if (!alive) settle(lock, /*commit=*/false);
+}
+
 void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
   bool alive = connection_.batch_alive();
   if (alive && savepoint_open) {
@@ -103,16 +223,48 @@ void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
     hand_over_or_settle(lock);
   } else {
     settle(lock, /*commit=*/false);
+    pass_turn(lock);
   }
 }
 
 void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept {
-  if (queued_ > 0 && released_ < max_members_) {
-    running_ = false;
-    turn_.notify_one();
+  for (;;) {
+    if (!batch_) break;  // a task's failure lost the batch: it has settled already
+    if (released_ >= max_members_) {
+      settle(lock, /*commit=*/true);
+      break;
+    }
+    if (!tasks_.empty()) {
+      Task* task = tasks_.front();
+      tasks_.pop_front();
+      count_wait(*task);
+      lock.unlock();
+      run_task(*task);
+      lock.lock();
+      continue;
+    }
+    if (queued_ > 0) {
+      running_ = false;
+      turn_.notify_one();
+      return;
+    }
+    settle(lock, /*commit=*/released_ > 0);
+    break;
+  }
+  pass_turn(lock);
+}
+
+void GroupCommit::pass_turn(std::unique_lock<std::mutex>& /*lock*/) noexcept {
+  if (!tasks_.empty()) {
+    Task* next = tasks_.front();
+    tasks_.pop_front();
+    count_wait(*next);
+    next->lead = true;  // running_ stays set: the batch connection is its caller's now
+    wake(*next);
     return;
   }
-  settle(lock, /*commit=*/released_ > 0);
+  running_ = false;
+  turn_.notify_one();
 }
 
 void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept {
@@ -141,17 +293,20 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
       ++stats_.batches;
       stats_.members += members;
     }
+    for (Task* task : batch->tasks) {
+      if (batch->error) task->error = std::make_exception_ptr(StoreError(*batch->error));
+      task->done = true;
+      wake(*task);
+    }
   }
-  running_ = false;
   settled_.notify_all();
-  turn_.notify_one();
 }
 
 GroupCommit::Stats GroupCommit::stats() const {
   std::lock_guard lock(mutex_);
   Stats stats = stats_;
   stats.running = running_;
-  stats.queued = queued_;
+  stats.queued = queued_ + tasks_.size();
   return stats;
 }
 

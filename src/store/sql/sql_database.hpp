@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -158,6 +159,14 @@ class SqlDatabase {
 
   virtual DatabasePoolStats pool_stats() const = 0;
 
+  // Runs `work` as one write transaction (`write` or `concurrent_write`), as a SqlTransaction
+  // around it would, and returns once it committed; rethrows what `work` threw, nothing of it
+  // kept. A backend may run `work` on another thread: SQLite's group commit has the writer that
+  // holds its connection run the queued writers' work (group_commit.hpp), so a waiting request
+  // wakes once instead of twice. `work` must not depend on the thread it runs on, and opens no
+  // transaction of its own.
+  virtual void write_transaction(TxMode mode, const std::function<void()>& work);
+
   // Used by SqlTransaction only.
   virtual void begin(TxMode mode) = 0;
   virtual void commit() = 0;
@@ -183,5 +192,11 @@ class SqlTransaction {
   SqlDatabase& db_;
   bool open_ = true;
 };
+
+inline void SqlDatabase::write_transaction(TxMode mode, const std::function<void()>& work) {
+  SqlTransaction tx(*this, mode);
+  work();
+  tx.commit();
+}
 
 }  // namespace callsight

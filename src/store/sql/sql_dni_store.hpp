@@ -74,6 +74,7 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
     int partner_number_cap = 0;
   };
   ServingPool serving_pool(Id partner_id, Id pool_id, TimePoint now);
+  DniNumberAnswer hand_out(const DniNumberRequest& request);
   std::size_t numbers_leased_by_partner(Id partner_id, TimePoint now);
   std::size_t purge_partner_visits(Id partner_id, TimePoint cutoff);
   std::string ensure_visitor(const DniNumberRequest& request, Id customer_id, TimePoint now);

@@ -361,8 +361,16 @@ Id SqlDniStore::write_assignment(const DniNumberRequest& request, const std::str
   return id;
 }
 
+// The hand-out is one write transaction handed to the database as a whole: on SQLite the
+// writer holding the group commit's connection runs it, so the request waits once, for its
+// batch's commit (group_commit.hpp).
 DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
-  SqlTransaction tx(db_, Mode::concurrent_write);
+  DniNumberAnswer answer;
+  db_.write_transaction(Mode::concurrent_write, [&] { answer = hand_out(request); });
+  return answer;
+}
+
+DniNumberAnswer SqlDniStore::hand_out(const DniNumberRequest& request) {
   // One instant for the whole hand-out: the pick and the rows it writes agree.
   const auto now = clock_.now();
   const auto pool = serving_pool(request.partner_id, request.pool_id, now);
@@ -378,7 +386,6 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
     answer.verdict = dni::Pick::kept;
     answer.number = kept->number;
     answer.assignment_id = kept->assignment_id;
-    tx.commit();
     return answer;
   }
   const auto [pick, number] = pick_for_session(request, pool, answer.session_id, now);
@@ -392,7 +399,6 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
     answer.assignment_id = write_assignment(request, answer.session_id, pool.timing, std::nullopt,
                                             pool.fallback_number, now);
   }
-  tx.commit();
   return answer;
 }
 
@@ -402,10 +408,11 @@ bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& sessio
   // heartbeat within the second of the last sign of life (times are seconds) has nothing to
   // write: it only reads whether the lease runs, so on PostgreSQL the heartbeats of one session
   // (its open tabs) neither wait for nor hold its hand-out's row lock through a commit.
-  SqlTransaction tx(db_, Mode::concurrent_write);
-  const bool accepted =
-      keep_leased_number(partner_id, pool_id, session_id, clock_.now()).has_value();
-  tx.commit();
+  // Handed over whole, as a hand-out is (request_number).
+  bool accepted = false;
+  db_.write_transaction(Mode::concurrent_write, [&] {
+    accepted = keep_leased_number(partner_id, pool_id, session_id, clock_.now()).has_value();
+  });
   return accepted;
 }
 
@@ -613,19 +620,22 @@ std::size_t SqlDniStore::purge_expired_visits(const RowFailureHandler& on_failur
 
 // The hand-outs go with their sessions (ON DELETE CASCADE); a pool number whose latest
 // hand-out goes reads as never handed out, which it may: its hold ended days before.
+// The sessions are found by the pool's index on created_at (migration v25): a session is
+// created no later than it is last seen, so the created_at bound only narrows the search.
 std::size_t SqlDniStore::purge_partner_visits(Id partner_id, TimePoint cutoff) {
   SqlTransaction tx(db_, Mode::concurrent_write);
   db_.prepare(
          "UPDATE dni_pool_numbers SET latest_assignment_id = NULL, free_at = 0"
          " WHERE latest_assignment_id IN"
          " (SELECT a.id FROM dni_assignments a JOIN dni_sessions s ON s.id = a.session_id"
-         " WHERE s.last_seen_at < :cutoff AND s.pool_source_id IN"
+         " WHERE s.created_at < :cutoff AND s.last_seen_at < :cutoff AND s.pool_source_id IN"
          " (SELECT id FROM sources WHERE partner_id = :partner_id))")
       .bind(":cutoff", cutoff)
       .bind(":partner_id", partner_id)
       .run();
   db_.prepare(
-         "DELETE FROM dni_sessions WHERE last_seen_at < :cutoff AND pool_source_id IN"
+         "DELETE FROM dni_sessions WHERE created_at < :cutoff AND last_seen_at < :cutoff"
+         " AND pool_source_id IN"
          " (SELECT id FROM sources WHERE partner_id = :partner_id)")
       .bind(":cutoff", cutoff)
       .bind(":partner_id", partner_id)

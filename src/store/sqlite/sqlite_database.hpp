@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,7 @@ class SqliteDatabase final : public SqlDatabase, private BatchConnection {
   SqlStatement prepare(const std::string& sql) override;
   void exec(const std::string& sql) override;
   std::int64_t changes() override;
+  void write_transaction(TxMode mode, const std::function<void()>& work) override;
   void begin(TxMode mode) override;
   void commit() override;
   void rollback() noexcept override;
