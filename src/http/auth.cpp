@@ -258,29 +258,33 @@ class NonceCounts {
 // ---- Basic login cache ------------------------------------------------------------------
 
 // PBKDF2 is slow on purpose; a client sending Basic on every request pays it once a minute.
-// The tag binds the stored hash and the password, so a changed password or a different
-// one never hits.
+// An entry holds the stored hash the password was checked against and a keyed tag of the
+// password, so a changed password (another stored hash) or a different one never hits.
 class LoginCache {
  public:
-  bool contains(const std::string& username, const Mac& tag, TimePoint now) {
+  bool contains(const std::string& username, const std::string& password_hash, const Mac& tag,
+                TimePoint now) {
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(username);
     return it != entries_.end() && it->second.expires > now &&
+           it->second.password_hash == password_hash &&
            crypto::constant_time_equals(it->second.tag, tag);
   }
 
-  void remember(const std::string& username, const Mac& tag, TimePoint now) {
+  void remember(const std::string& username, const std::string& password_hash, const Mac& tag,
+                TimePoint now) {
     std::lock_guard lock(mutex_);
     if (entries_.size() >= kMaxCachedLogins) {
       std::erase_if(entries_, [now](const auto& entry) { return entry.second.expires <= now; });
       if (entries_.size() >= kMaxCachedLogins) entries_.clear();
     }
-    entries_[username] = Entry{tag, now + kLoginCacheLifetime};
+    entries_[username] = Entry{tag, password_hash, now + kLoginCacheLifetime};
   }
 
  private:
   struct Entry {
     Mac tag;
+    std::string password_hash;  // the server's own value: compared as plain text
     TimePoint expires;
   };
 
@@ -374,10 +378,10 @@ struct Authenticator::Impl {
       return wrong_credentials();
     }
     const auto now = clock_.now();
-    const auto tag = login_tag(stored->password_hash, password);
-    if (!login_cache_.contains(username, tag, now)) {
+    const auto tag = login_tag(password);
+    if (!login_cache_.contains(username, stored->password_hash, tag, now)) {
       if (!verify_password(stored->password_hash, password)) return wrong_credentials();
-      login_cache_.remember(username, tag, now);
+      login_cache_.remember(username, stored->password_hash, tag, now);
     }
     return allow(request, std::move(stored));
   }
@@ -442,17 +446,10 @@ struct Authenticator::Impl {
     return static_cast<std::int64_t>(issued);
   }
 
-  Mac login_tag(const std::string& password_hash, std::string_view password) const {
-    Bytes data;
-    const auto size = password_hash.size();
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      data.push_back(static_cast<unsigned char>(size >> shift));
-    }
-    data.insert(data.end(), password_hash.begin(), password_hash.end());
-    data.insert(data.end(), password.begin(), password.end());
-    const auto tag = crypto::hmac_sha256(cache_key_, data);
-    crypto::erase_secret(data);
-    return tag;
+  // The password alone, not a copy of the stored hash before it: the HMAC of those ~120 bytes
+  // and the copy were 3.7% of a source read's samples (perf), the entry's hash now binds it.
+  Mac login_tag(std::string_view password) const {
+    return crypto::hmac_sha256(cache_key_, crypto::bytes_of(password));
   }
 
   static const std::string& unknown_user_password_hash() {

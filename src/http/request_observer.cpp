@@ -1,6 +1,7 @@
 #include "http/request_observer.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -128,11 +129,18 @@ Handler RequestObserver::wrap(Handler inner, std::string listener) {
   };
 }
 
+// to_chars, not snprintf: the format string's interpretation was 1% of a source read (perf).
 std::string RequestObserver::next_request_id() {
   std::array<char, 24> sequence{};
-  std::snprintf(sequence.data(), sequence.size(), "%llx",
-                static_cast<unsigned long long>(sequence_.fetch_add(1) + 1));
-  return id_prefix_ + "-" + sequence.data();
+  const auto end = std::to_chars(sequence.data(), sequence.data() + sequence.size(),
+                                 sequence_.fetch_add(1) + 1, 16)
+                       .ptr;
+  std::string id;
+  id.reserve(id_prefix_.size() + 1 + static_cast<std::size_t>(end - sequence.data()));
+  id += id_prefix_;
+  id += '-';
+  id.append(sequence.data(), end);
+  return id;
 }
 
 void RequestObserver::observe(const std::string& listener, const Request& request,

@@ -328,6 +328,26 @@ class SourcesTest(SourcesMixin, ServerTestCase):
                          data={"source_id": src["source_id"], "media": "Yahoo"})
         self.assertEqual(self.one(resp, "sources")["name"], "Bing")
 
+    def test_a_read_by_id_sees_each_change_at_once(self):
+        # Reads by id are answered from memory until this node writes anything
+        # (store/sql/recent_rows.hpp): no read may give the source as it was.
+        src = self.source(self.alice, self.cid, name="AdWords")
+        by_id = lambda: self.one(self.call(self.alice, "GET", "/sources",
+                                           params={"source_id": src["source_id"]}), "sources")
+        for _ in range(3):
+            self.assertEqual(by_id()["name"], "AdWords")
+        self.call(self.alice, "PUT", "/sources", data={"source_id": src["source_id"],
+                                                        "name": "Bing"})
+        self.assertEqual(by_id()["name"], "Bing")
+        self.call(self.alice, "DELETE", "/sources", data={"source_id": src["source_id"]})
+        self.assertEqual(by_id()["status"], "quarantined")
+        self.call(self.alice, "POST", "/sources/reactivate",
+                  data={"source_id": src["source_id"]})
+        self.assertEqual(by_id()["status"], "active")
+        # Another partner never gets it, read from memory or not.
+        resp = self.call(self.bob, "GET", "/sources", params={"source_id": src["source_id"]})
+        self.assertEqual(resp.status_code, 404, resp.text)
+
     def test_put_refuses_bad_input(self):
         src = self.source(self.alice, self.cid)
         path = "/sources/" + src["source_id"]

@@ -273,6 +273,45 @@ class TwoNodesTest(DniSiteMixin, ServerTestCase):
         self.assertEqual(sorted(s["source_id"] for s in active),
                          sorted(s["source_id"] for s in live))
 
+    def test_a_source_changed_on_one_node_is_read_anew_on_the_other_within_a_second(self):
+        # Each node answers a source read by id from memory while it wrote nothing since and
+        # the row is younger than 0.5 s (store/sql/recent_rows.hpp): the writing node must see
+        # its change at once, the other within 1 s (issue 18).
+        numbers = number_block(1)
+        self.add_numbers("alice", numbers)
+        customer_id = self.customer("alice")
+        with self.new_session("alice") as s:
+            source_id = self.one(self.on(self.nodes[0], s, "POST", "/sources", data={
+                "customer_id": customer_id, "name": "before", "phonenr": ANSWERING}),
+                "sources")["source_id"]
+
+            def name_on(node):
+                return self.one(self.on(node, s, "GET", "/sources",
+                                        params={"source_id": source_id}), "sources")["name"]
+
+            for _ in range(3):  # read on both, so both hold it in memory
+                self.assertEqual([name_on(n) for n in self.nodes], ["before", "before"])
+            self.one(self.on(self.nodes[0], s, "PUT", "/sources",
+                             data={"source_id": source_id, "name": "after"}), "sources")
+            changed = time.monotonic()
+            self.assertEqual(name_on(self.nodes[0]), "after")
+            while name_on(self.nodes[1]) != "after":
+                self.assertLess(time.monotonic() - changed, 1.0, "node B still has the old row")
+                time.sleep(0.05)
+            # A deleted source is quarantined on both within the same bound.
+            self.one(self.on(self.nodes[1], s, "DELETE", "/sources",
+                             data={"source_id": source_id}), "sources")
+            deleted = time.monotonic()
+
+            def status_on(node):
+                return self.one(self.on(node, s, "GET", "/sources",
+                                        params={"source_id": source_id}), "sources")["status"]
+
+            self.assertEqual(status_on(self.nodes[1]), "quarantined")
+            while status_on(self.nodes[0]) != "quarantined":
+                self.assertLess(time.monotonic() - deleted, 1.0, "node A still has the old row")
+                time.sleep(0.05)
+
     # -- c) switch API ----------------------------------------------------------------------
     def tracking_number(self):
         number = number_block(1)

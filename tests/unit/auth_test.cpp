@@ -424,6 +424,17 @@ TEST_F(AuthTest, BasicChangedPasswordIsNotServedFromCache) {
   EXPECT_TRUE(auth_.authenticate(request("Basic " + encode_base64("partner:new password"))).ok);
 }
 
+// The login cache holds a tag of the password that succeeded: another password of the same
+// user, with the same stored hash, must still be checked and refused.
+TEST_F(AuthTest, BasicWrongPasswordAfterACachedLoginIsRefused) {
+  const auto right = "Basic " + encode_base64(std::string(kUser) + ":" + kPassword);
+  ASSERT_TRUE(auth_.authenticate(request(right)).ok);
+  const auto wrong = auth_.authenticate(request("Basic " + encode_base64("partner:guess")));
+  EXPECT_FALSE(wrong.ok);
+  EXPECT_TRUE(wrong.wrong_credentials);
+  EXPECT_TRUE(auth_.authenticate(request(right)).ok);
+}
+
 TEST_F(AuthTest, AddressOutsideAllowListIsForbiddenForBothSchemes) {
   const auto basic = "Basic " + encode_base64(std::string(kUser) + ":" + kPassword);
   const auto digest = python_digest(fresh_challenge(), {});

@@ -110,7 +110,13 @@ TEST_F(SqlPlanCacheTest, SourceReadAloneIsOneStatementWithItsGenericPlan) {
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(read->alt_numbers.size(), 1U);
   EXPECT_EQ(executions() - before, 1);
+  // Read again with no write in between, it comes from memory (store/sql/recent_rows.hpp).
+  const auto again = executions();
+  ASSERT_TRUE(store_->sources().find_source(partner_, source_id).has_value());
+  EXPECT_EQ(executions() - again, 0);
   for (int i = 1; i < kExecutions; ++i) {
+    // Any write that ends (here of another table) and the next read runs its statement.
+    store_->numbers().add_numbers({"+4620" + std::to_string(i)}, std::nullopt);
     ASSERT_TRUE(store_->sources().find_source(partner_, source_id).has_value());
   }
   const auto plans = plan_counts(

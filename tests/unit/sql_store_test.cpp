@@ -846,6 +846,53 @@ TEST_F(SqlStoreTest, UpdateSourceKeepsAltKeysAndNeverMovesTheNumber) {
             updated.alt_numbers[1].alt_key);
 }
 
+// find_source answers from memory (RecentRows) while no write of this node ended since its read:
+// each kind of write below must be seen by the very next read, with nothing in between.
+TEST_F(SqlStoreTest, ASourceReadFromMemorySeesEveryChangeOfThisNodeAtOnce) {
+  const auto partner = make_partner("acme", 1);
+  const auto other = make_partner("other");
+  store_->numbers().add_numbers({"+46101"}, std::nullopt);
+  const auto customer = make_customer(partner.id, "K-1");
+  const auto created = make_source(customer);
+  ASSERT_EQ(store_->sources().find_source(partner.id, created.id)->name, "web");
+  ASSERT_EQ(store_->sources().find_source(partner.id, created.id)->name, "web");  // from memory
+  EXPECT_FALSE(store_->sources().find_source(other.id, created.id));
+
+  Source renamed = created;
+  renamed.name = "print";
+  renamed.alt_numbers = {{"", "+46700000001", 1, 0, 60}};
+  store_->sources().update_source(renamed);
+  auto found = store_->sources().find_source(partner.id, created.id);
+  EXPECT_EQ(found->name, "print");
+  ASSERT_EQ(found->alt_numbers.size(), 1u);
+  EXPECT_EQ(found->alt_numbers[0].answering_number, "+46700000001");
+
+  store_->sources().change_source(partner.id, created.id, [](Source& s, ChangeLookups&) {
+    s.media = "radio";
+    return true;
+  });
+  EXPECT_EQ(store_->sources().find_source(partner.id, created.id)->media, "radio");
+
+  // A change that wrote nothing and threw still ends a write transaction: the next read is
+  // from the database again, and finds what it found before.
+  EXPECT_THROW(store_->sources().change_source(partner.id, created.id,
+                                               [](Source&, ChangeLookups&) -> bool {
+                                                 throw ConflictError("probe", "", "no change");
+                                               }),
+               ConflictError);
+  EXPECT_EQ(store_->sources().find_source(partner.id, created.id)->media, "radio");
+
+  // Deleted, then, past its quarantine, gone with its customer.
+  store_->sources().change_source(partner.id, created.id, [&](Source& s, ChangeLookups&) {
+    s.lifecycle.deleted_at = clock_.now();
+    return true;
+  });
+  EXPECT_TRUE(store_->sources().find_source(partner.id, created.id)->lifecycle.deleted_at);
+  clock_.advance(days(1));
+  store_->customers().delete_customer(partner.id, customer.id);
+  EXPECT_FALSE(store_->sources().find_source(partner.id, created.id));
+}
+
 TEST_F(SqlStoreTest, ArchivedSourceCannotBeRevivedAfterItsNumberMovedOn) {
   const auto partner = make_partner("acme", 1);
   store_->numbers().add_numbers({"+46101"}, std::nullopt);

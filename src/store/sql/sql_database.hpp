@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -171,17 +172,33 @@ class SqlDatabase {
   virtual void begin(TxMode mode) = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
+
+  // How many write transactions on this node's database have ended (committed or not). A
+  // cache of rows read here (store/sql/recent_rows.hpp) takes it before its read and keeps a
+  // row only while it is unchanged, so a write on this node is seen by the next read at once.
+  std::uint64_t write_generation() const { return write_generation_.load(); }
+  // Called by SqlTransaction after a write transaction ended: after its commit returned, so a
+  // read that sees the new generation also sees what the write committed.
+  void note_write_ended() { write_generation_.fetch_add(1); }
+
+ private:
+  std::atomic<std::uint64_t> write_generation_{0};
 };
 
 // A transaction on the calling thread that rolls back unless commit() was reached.
 // Transactions do not nest.
 class SqlTransaction {
  public:
-  SqlTransaction(SqlDatabase& db, TxMode mode) : db_(db) { db_.begin(mode); }
+  SqlTransaction(SqlDatabase& db, TxMode mode)
+      : db_(db), writes_(mode != TxMode::read && mode != TxMode::read_statement) {
+    db_.begin(mode);
+  }
   SqlTransaction(const SqlTransaction&) = delete;
   SqlTransaction& operator=(const SqlTransaction&) = delete;
+  // A write's end is noted after its commit or rollback returned (see write_generation).
   ~SqlTransaction() {
     if (open_) db_.rollback();
+    if (writes_) db_.note_write_ended();
   }
   void commit() {
     db_.commit();
@@ -190,6 +207,7 @@ class SqlTransaction {
 
  private:
   SqlDatabase& db_;
+  const bool writes_;
   bool open_ = true;
 };
 

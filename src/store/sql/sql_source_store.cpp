@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -190,6 +192,11 @@ std::optional<Source> find_source_by(SqlDatabase& db, const std::string& sql, Id
   return source;
 }
 
+// A source another node (or the admin CLI) changed is read again within this (issue 18: every
+// node sees a change within 1 s); one this node changed, at once.
+constexpr auto kRecentSourceLifetime = std::chrono::milliseconds(500);
+constexpr std::size_t kRecentSources = 10000;
+
 // What /sources reaches: a pool is a source too, but only /pools (the dni store) shows or
 // changes it, so its id is unknown here, as another partner's is.
 const std::string kStaticOnly = " AND s.number_kind = 'static'";
@@ -207,7 +214,8 @@ std::optional<Source> find_source_row(SqlDatabase& db, Id partner_id, Id source_
 SqlSourceStore::SqlSourceStore(SqlDatabase& db, const Clock& clock)
     : SqlSubStore(db, clock),
       columns_(source_columns(db.dialect())),
-      find_static_sql_(find_source_sql(db.dialect(), kStaticOnly)) {}
+      find_static_sql_(find_source_sql(db.dialect(), kStaticOnly)),
+      recent_sources_(kRecentSources, kRecentSourceLifetime) {}
 
 Id insert_source_row(SqlDatabase& db, const Source& source, const std::string& tracking_number,
                      std::string_view number_kind, const std::string& created) {
@@ -291,8 +299,17 @@ void announce_created_source(SqlDatabase& db, const Source& source, TimePoint no
 }
 
 std::optional<Source> SqlSourceStore::find_source(Id partner_id, Id source_id) {
-  SqlTransaction tx(db_, Mode::read_statement);  // the source and its rules: one statement
-  return find_source_by(db_, find_static_sql_, partner_id, source_id);
+  const std::pair key{partner_id, source_id};
+  const auto generation = db_.write_generation();  // before the read: see RecentRows
+  const auto now = std::chrono::steady_clock::now();
+  if (const auto recent = recent_sources_.find(key, generation, now)) return *recent;
+  std::optional<Source> source;
+  {
+    SqlTransaction tx(db_, Mode::read_statement);  // the source and its rules: one statement
+    source = find_source_by(db_, find_static_sql_, partner_id, source_id);
+  }
+  if (source) recent_sources_.put(key, std::make_shared<const Source>(*source), generation, now);
+  return source;
 }
 
 Page<Source> SqlSourceStore::list_sources(Id partner_id, const SourceFilter& filter,
