@@ -61,20 +61,8 @@ class CpuSlots {
   // again) when the slot is freed for a wait. This thread never sleeps here.
   template <class Function, class PostFunction>
   void run(Function&& work, PostFunction&& post) {
-    if (holding_on_this_thread()) return std::forward<Function>(work)();
-    {
-      std::unique_lock lock(mutex_);
-      ++stats_.taken;
-      if (free_ == 0) {
-        ++stats_.waits;
-        queued_work_.push_back({Work(std::forward<Function>(work)),
-                                Post(std::forward<PostFunction>(post)),
-                                std::chrono::steady_clock::now()});
-        return;
-      }
-      --free_;
-    }
-    run_holding([&] { std::forward<Function>(work)(); });
+    run_in_line(std::forward<Function>(work), std::forward<PostFunction>(post),
+                /*first_in_line=*/false);
   }
 
   struct Stats {
@@ -104,6 +92,29 @@ class CpuSlots {
   // Takes the oldest queued work off the queue (mutex_ held).
   QueuedWork next_queued_work();
 
+  // `run`, but queued at the front: work that was queued before and posted by a thread that
+  // freed its slot for a wait, and found the slot taken again by the time it ran.
+  template <class Function, class PostFunction>
+  void run_in_line(Function&& work, PostFunction&& post, bool first_in_line) {
+    if (holding_on_this_thread()) return std::forward<Function>(work)();
+    {
+      std::unique_lock lock(mutex_);
+      ++stats_.taken;
+      if (free_ == 0) {
+        ++stats_.waits;
+        QueuedWork queued{Work(std::forward<Function>(work)),
+                          Post(std::forward<PostFunction>(post)), std::chrono::steady_clock::now()};
+        if (first_in_line) {
+          queued_work_.push_front(std::move(queued));
+        } else {
+          queued_work_.push_back(std::move(queued));
+        }
+        return;
+      }
+      --free_;
+    }
+    run_holding([&] { std::forward<Function>(work)(); });
+  }
   static bool holding_on_this_thread();
   // Runs `work` in the slot this thread was just given, then the work queued meanwhile, and
   // frees the slot.
