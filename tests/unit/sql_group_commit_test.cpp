@@ -105,5 +105,23 @@ TEST(SqliteReadersTest, AReadSeesOnlyCommittedBatchesAndCannotWrite) {
   EXPECT_THROW(db.exec("INSERT INTO r VALUES (2)"), StoreError);
 }
 
+// The rows a node reads from memory (recent_rows.hpp) go stale with any write of the node,
+// the group commit's handed-over work (write_transaction) as much as a SqlTransaction's, and
+// once its commit returned or it failed.
+TEST(SqliteReadersTest, EveryWriteTransactionAdvancesTheWriteGeneration) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "generation.db").string());
+  db.write_transaction(TxMode::write, [&db] { db.exec("CREATE TABLE g (id INTEGER)"); });
+  const auto before = db.write_generation();
+  db.write_transaction(TxMode::concurrent_write, [&db] { db.exec("INSERT INTO g VALUES (1)"); });
+  EXPECT_EQ(db.write_generation(), before + 1);
+  EXPECT_THROW(db.write_transaction(TxMode::concurrent_write,
+                                    [&db] { db.exec("INSERT INTO missing VALUES (1)"); }),
+               StoreError);
+  EXPECT_EQ(db.write_generation(), before + 2);
+  { SqlTransaction read(db, TxMode::read); }
+  EXPECT_EQ(db.write_generation(), before + 2);  // a read changes nothing
+}
+
 }  // namespace
 }  // namespace callsight

@@ -265,6 +265,12 @@ void SqliteDatabase::write_transaction(TxMode mode, const std::function<void()>&
     throw std::logic_error("SQLite write_transaction for a read");
   }
   if (t_transactions.contains(this)) throw std::logic_error("SQLite transactions do not nest");
+  // Noted when the shared commit (or the rollback) returned, as SqlTransaction notes it: the
+  // rows read from memory (recent_rows.hpp) go stale with any write of this node.
+  struct Ended {
+    SqliteDatabase& db;
+    ~Ended() { db.note_write_ended(); }
+  } ended{*this};
   // On whichever thread holds the writer connection, which is this one's for the work.
   group_.run([this, &work] {
     t_transactions.emplace(this, writer_.get());
