@@ -191,33 +191,29 @@ void GroupCommit::run_task(Task& task) noexcept {
     // failed statement of the work does: both roll back to it.
     task.error = std::current_exception();
   }
-  bool alive = connection_.batch_alive();
-  if (alive && savepoint_open) {
-    try {
-      connection_.run_on_batch(kRollbackTo);
-      connection_.run_on_batch(kRelease);
-    } catch (const StoreError&) {
-      alive = false;  // as in end_failed_member
-    }
-  }
+  const bool alive = undo_member(savepoint_open);
   std::unique_lock lock(mutex_);
   task.done = true;
   wake(task);
   if (!alive) settle(lock, /*commit=*/false);
 }
 
-void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
-  bool alive = connection_.batch_alive();
-  if (alive && savepoint_open) {
-    try {
-      connection_.run_on_batch(kRollbackTo);
-      connection_.run_on_batch(kRelease);
-    } catch (const StoreError&) {
-      // A savepoint that cannot be rolled back leaves the batch in a state nobody can vouch
-      // for: give it up.
-      alive = false;
-    }
+bool GroupCommit::undo_member(bool savepoint_open) noexcept {
+  if (!connection_.batch_alive()) return false;
+  if (!savepoint_open) return true;
+  try {
+    connection_.run_on_batch(kRollbackTo);
+    connection_.run_on_batch(kRelease);
+    return true;
+  } catch (const StoreError&) {
+    // A savepoint that cannot be rolled back leaves the batch in a state nobody can vouch
+    // for: give it up.
+    return false;
   }
+}
+
+void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
+  const bool alive = undo_member(savepoint_open);
   std::unique_lock lock(mutex_);
   if (alive) {
     hand_over_or_settle(lock);

@@ -133,6 +133,8 @@ class GroupCommit {
   // A member that cannot go on: undoes its work, or fails the whole batch when the server
   // ended the batch transaction.
   void end_failed_member(bool savepoint_open) noexcept;
+  // Rolls a failed member back to its savepoint; false when the batch is lost with it.
+  bool undo_member(bool savepoint_open) noexcept;
 
   BatchConnection& connection_;
   const std::size_t max_members_;
