@@ -11,8 +11,8 @@
 
 namespace callsight {
 
-// At most one thread per core runs request work at a time; the others wait their turn in
-// order, asleep, and a request coming back from a wait goes before those not yet started.
+// At most one thread per core runs request work at a time; the rest waits its turn in order,
+// and a request coming back from a wait goes before the work not yet started.
 //
 // The server runs many io threads because a handler blocks: on its write's durable commit,
 // on PostgreSQL's answers. When all of them had work, the kernel sliced the cores among them,
@@ -26,11 +26,11 @@ namespace callsight {
 //
 // The io threads do not sleep on a slot: `run` runs a completion at once when a slot is free
 // and otherwise queues it, and the thread that frees a slot runs the queued completions itself
-// before it lets the slot go. So under load one thread answers request after request without
-// handing its slot to another (a thread hand-off per request cost a ping 0.03 ms of CPU,
-// 2.5x its work: bench/README.md, CPU slots), and a thread that got a completion goes back to
-// the socket events at once. Only a request coming back from a wait sleeps for its slot: its
-// stack is in the middle of its work.
+// (those queued when its own work ended) before it lets the slot go. So under load one thread
+// answers request after request without handing its slot to another (a thread hand-off per request
+// cost a ping 0.03 ms of CPU, 2.5x its work: bench/README.md, CPU slots), and a thread that got a
+// completion goes back to the socket events at once. Only a request coming back from a wait sleeps
+// for its slot: its stack is in the middle of its work.
 //
 // Every wait for something a slot holder may hold across a release (the group commit's turn,
 // a pooled connection, a PostgreSQL row lock, a mutex held across store calls) must itself
@@ -137,8 +137,10 @@ class CpuSlots {
   Stats stats_;
 };
 
-// Holds a slot of `slots` on this thread for its scope (null: none to take). A thread that
-// already holds one (a completion run inside another) takes no second.
+// Holds a slot of `slots` on this thread for its scope (null: none to take), sleeping until
+// one is free: for a thread that has no io_context to queue its work on (a test standing in
+// for a request). A thread that already holds one (a completion run inside another) takes no
+// second.
 class CpuSlot {
  public:
   explicit CpuSlot(CpuSlots* slots);
