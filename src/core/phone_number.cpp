@@ -87,11 +87,13 @@ std::variant<std::string, PhoneNumberError> parse(std::string_view text, std::st
   util->Format(number, PhoneNumberUtil::E164, &e164);
   // German metadata allows 14-digit national numbers, more than E.164's 15 digits in all.
   if (e164.size() > kMaxE164Digits + 1) return not_possible("is too long to be a phone number");
-  // Leading zeros of the national number are kept in E.164 (Italy: +39 06...), but where the
-  // country strips a national prefix, reading the result again drops one ("00046890510" in SE
-  // gives +460046890510, which reads as +46046890510). Numbers are compared as E.164 strings
-  // (blacklists, routing), so only a result that reads back as itself is a number.
-  if (number.italian_leading_zero()) {
+  // Numbers are compared as E.164 strings (blacklists, routing), so only a result that reads
+  // back as itself is a number. Where the country strips a national prefix, reading the result
+  // again can strip more: "00046890510" in SE gives +460046890510, which reads as +46046890510,
+  // and "+55 09049030004" gives +559049030004, which reads as +5549030004 (90 a Brazilian
+  // carrier code). Input already equal to the result reads back as itself by definition, so
+  // the E.164 numbers of calls and requests pay for one parse only.
+  if (e164 != text) {
     PhoneNumber again;
     std::string e164_again;
     if (util->Parse(e164, "ZZ", &again) != PhoneNumberUtil::NO_PARSING_ERROR) {

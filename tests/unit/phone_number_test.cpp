@@ -127,6 +127,10 @@ TEST(PhoneNumber, NdcPrefixRejectsNonDigitsAndUnknownCountries) {
 TEST(PhoneNumber, AcceptedNumbersNormaliseToThemselvesAgain) {
   EXPECT_EQ(error_code(normalize_phone_number("00046890510", "SE")), "invalid");
   EXPECT_EQ(error_code(normalize_e164_only("+460046890510")), "invalid");
+  // Not only leading zeros: Brazil's national prefix swallows a carrier code on the second read.
+  EXPECT_EQ(error_code(normalize_e164_only("+5509049030004")), "invalid");
+  EXPECT_EQ(normalized("+559049030004", "SE"), "+5549030004");
+  EXPECT_EQ(normalized("+5549030004", "SE"), "+5549030004");
   // Italian numbers keep their leading zero and are stable.
   EXPECT_EQ(normalized("06 1234 5678", "IT"), "+390612345678");
   EXPECT_EQ(normalized("+390612345678", "SE"), "+390612345678");
