@@ -1,12 +1,50 @@
 #include "common/cpu_slots.hpp"
 
 #include <sched.h>
+#include <semaphore.h>
+#include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 
 namespace callsight {
+
+// A semaphore of one thread, which its CpuSlotReleased::sleep() sleeps on: one wake per sleep,
+// so it is never left set. POSIX's: std::binary_semaphore (libstdc++ 12) spins with
+// sched_yield before it sleeps, which doubled the context switches per number request on one
+// core (perf stat).
+class ThreadWake {
+ public:
+  ThreadWake() { sem_init(&semaphore_, 0, 0); }
+  ~ThreadWake() { sem_destroy(&semaphore_); }
+  ThreadWake(const ThreadWake&) = delete;
+  ThreadWake& operator=(const ThreadWake&) = delete;
+  void release() noexcept { sem_post(&semaphore_); }
+  void acquire() noexcept {
+    while (sem_wait(&semaphore_) != 0) {
+    }  // EINTR: a signal's handler ran; sleep on
+  }
+  // False when `timeout` passed first.
+  bool acquire_for(std::chrono::nanoseconds timeout) noexcept {
+    timespec deadline{};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    const auto nanoseconds = deadline.tv_nsec + timeout.count();
+    deadline.tv_sec += static_cast<time_t>(nanoseconds / 1'000'000'000);
+    deadline.tv_nsec = static_cast<long>(nanoseconds % 1'000'000'000);
+    while (sem_clockwait(&semaphore_, CLOCK_MONOTONIC, &deadline) != 0) {
+      if (errno == ETIMEDOUT) return false;
+    }
+    return true;
+  }
+
+ private:
+  sem_t semaphore_;
+};
+
 namespace {
+
+thread_local ThreadWake this_thread_wake;
 
 // What this thread holds: inside a CpuSlot's scope, and the slots it took (null while it has
 // given its slot back, ran without one after an overrun, or was given none to take).
@@ -102,7 +140,13 @@ void CpuSlots::release() noexcept {
     Waiter* next = sleepers.front();
     sleepers.pop_front();
     next->granted = true;
-    next->wake.notify_one();
+    if (next->thread_wake != nullptr) {
+      stats_.wait_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - next->queued_at).count();
+      next->thread_wake->release();
+    } else {
+      next->wake.notify_one();
+    }
     return;
   }
   ++free_;
@@ -122,6 +166,35 @@ void CpuSlots::release() noexcept {
   } catch (...) {  // NOLINT(bugprone-empty-catch)
     // Out of memory: the request is dropped (its connection closes) rather than the server.
   }
+}
+
+void CpuSlots::grant_then_wake(Waiter& waiter) noexcept {
+  std::unique_lock lock(mutex_);
+  ++stats_.taken;
+  if (free_ > 0) {
+    --free_;
+    waiter.granted = true;
+    ThreadWake& sleeper = *waiter.thread_wake;
+    lock.unlock();
+    sleeper.release();
+    return;
+  }
+  ++stats_.waits;
+  waiter.queued_at = std::chrono::steady_clock::now();
+  resuming_.push_back(&waiter);
+}
+
+bool CpuSlots::overran(Waiter& waiter) noexcept {
+  const std::lock_guard lock(mutex_);
+  const auto queued = std::find(resuming_.begin(), resuming_.end(), &waiter);
+  if (queued == resuming_.end()) return false;  // not woken yet, or a slot is on its way
+  const auto waited = std::chrono::steady_clock::now() - waiter.queued_at;
+  if (waited < longest_wait_) return false;
+  resuming_.erase(queued);
+  stats_.wait_seconds += std::chrono::duration<double>(waited).count();
+  --stats_.taken;
+  ++stats_.overruns;
+  return true;
 }
 
 CpuSlots::Stats CpuSlots::stats() const {
@@ -147,7 +220,8 @@ CpuSlot::~CpuSlot() {
   mine = ThreadSlot{};
 }
 
-CpuSlotReleased::CpuSlotReleased() noexcept {
+CpuSlotReleased::CpuSlotReleased() noexcept : thread_wake_(this_thread_wake) {
+  waiter_.thread_wake = &thread_wake_;
   ThreadSlot& mine = this_thread_slot;
   if (mine.held == nullptr) return;
   released_ = mine.held;
@@ -156,9 +230,27 @@ CpuSlotReleased::CpuSlotReleased() noexcept {
 }
 
 CpuSlotReleased::~CpuSlotReleased() {
-  if (released_ != nullptr && released_->acquire(/*resuming=*/true)) {
-    this_thread_slot.held = released_;
+  if (released_ == nullptr) return;
+  if (slept_) {
+    if (waiter_.granted) this_thread_slot.held = released_;
+    return;
   }
+  if (released_->acquire(/*resuming=*/true)) this_thread_slot.held = released_;
+}
+
+void CpuSlotReleased::sleep() {
+  if (released_ == nullptr) return thread_wake_.acquire();
+  // The backstop of every slot wait (cpu_slots.hpp): woken by wake() but queued for a slot
+  // longer than longest_wait, the thread runs without one.
+  while (!thread_wake_.acquire_for(released_->longest_wait_)) {
+    if (released_->overran(waiter_)) break;
+  }
+  slept_ = true;
+}
+
+void CpuSlotReleased::wake() noexcept {
+  if (released_ == nullptr) return thread_wake_.release();
+  released_->grant_then_wake(waiter_);
 }
 
 }  // namespace callsight

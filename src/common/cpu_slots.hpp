@@ -11,6 +11,8 @@
 
 namespace callsight {
 
+class ThreadWake;  // cpu_slots.cpp
+
 // At most one thread per core runs request work at a time; the rest waits its turn in order,
 // and a request coming back from a wait goes before the work not yet started.
 //
@@ -82,7 +84,9 @@ class CpuSlots {
 
   struct Waiter {
     std::condition_variable wake;
+    ThreadWake* thread_wake = nullptr;  // set: woken on it instead (CpuSlotReleased::wake)
     bool granted = false;
+    std::chrono::steady_clock::time_point queued_at;
   };
   struct QueuedWork {
     Work work;
@@ -124,6 +128,12 @@ class CpuSlots {
   // Frees this thread's slot: to the oldest sleeping thread, else to the free count, handing
   // the oldest queued work (if any) to its poster.
   void release() noexcept;
+  // Takes a slot for the thread asleep on `waiter.thread_wake` and wakes it, or queues it to be
+  // woken when a slot is handed to it.
+  void grant_then_wake(Waiter& waiter) noexcept;
+  // True when `waiter` has waited longest_wait for a slot: it leaves the queue, counted as an
+  // overrun.
+  bool overran(Waiter& waiter) noexcept;
 
   const std::size_t slots_;
   const std::chrono::milliseconds longest_wait_;
@@ -163,8 +173,19 @@ class CpuSlotReleased {
   CpuSlotReleased(const CpuSlotReleased&) = delete;
   CpuSlotReleased& operator=(const CpuSlotReleased&) = delete;
 
+  // For a wait that another thread ends: sleeps until that thread calls wake(), and then until
+  // a slot is this thread's, in one sleep. Woken to find every slot busy, a thread would sleep
+  // again at once, a second context switch pair for each member of a group commit on one core
+  // (bench/README.md, "Group commit members woken with a slot"). Once per object.
+  void sleep();
+  // Ends sleep() from another thread (at most once per sleep; before it or during it).
+  void wake() noexcept;
+
  private:
   CpuSlots* released_ = nullptr;
+  ThreadWake& thread_wake_;  // of the thread that constructed this
+  CpuSlots::Waiter waiter_;  // queued by wake() when every slot is busy
+  bool slept_ = false;       // sleep() ended: with a slot, or after an overrun
 };
 
 // Locks `mutex`, giving the slot back only while it waits for another thread to unlock it.

@@ -113,6 +113,76 @@ TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeThoseNotYetStarted) {
   EXPECT_EQ(slots.stats().overruns, 0u);
 }
 
+// A group commit's member sleeps until its batch is durable; woken while every slot is busy, it
+// would only sleep again for a slot. wake() queues it for the slot instead, and it wakes once,
+// holding it.
+TEST(CpuSlots, AThreadWokenFromItsSleepWhileTheSlotsAreBusyWakesOnceOneIsItsOwn) {
+  CpuSlots slots(1, kPatient);
+  RunOrder order;
+  std::promise<CpuSlotReleased*> asleep;
+  std::thread member([&] {
+    const CpuSlot slot(&slots);
+    CpuSlotReleased commit;
+    asleep.set_value(&commit);
+    commit.sleep();
+    order.ran("member");
+  });
+  CpuSlotReleased* commit = asleep.get_future().get();
+  {
+    const CpuSlot held(&slots);  // the slot the member gave back
+    commit->wake();
+    wait_for_queue(slots, 1);  // queued for the slot, not running
+    order.ran("holder");
+  }
+  member.join();
+  EXPECT_EQ(order.names, (std::vector<std::string>{"holder", "member"}));
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.sleeps, 0u);  // no second sleep: the slot came with the wake
+  EXPECT_EQ(stats.waits, 1u);
+  EXPECT_EQ(stats.overruns, 0u);
+  EXPECT_EQ(stats.busy, 0u);  // the member held it to the end of its CpuSlot, and gave it back
+}
+
+TEST(CpuSlots, AThreadWokenWhileASlotIsFreeTakesItAtOnce) {
+  CpuSlots slots(1, kPatient);
+  std::promise<CpuSlotReleased*> asleep;
+  std::thread member([&] {
+    const CpuSlot slot(&slots);
+    CpuSlotReleased commit;
+    asleep.set_value(&commit);
+    commit.sleep();
+    EXPECT_EQ(slots.stats().busy, 1u);
+  });
+  asleep.get_future().get()->wake();
+  member.join();
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.waits, 0u);
+  EXPECT_EQ(stats.taken, 2u);
+  EXPECT_EQ(stats.busy, 0u);
+}
+
+TEST(CpuSlots, AWokenThreadQueuedForTheSlotGivesUpAfterTheLongestWait) {
+  CpuSlots slots(1, std::chrono::milliseconds(20));
+  std::promise<CpuSlotReleased*> asleep;
+  std::thread member;
+  {
+    member = std::thread([&] {
+      const CpuSlot slot(&slots);
+      CpuSlotReleased commit;
+      asleep.set_value(&commit);
+      commit.sleep();
+    });
+    CpuSlotReleased* commit = asleep.get_future().get();
+    const CpuSlot held(&slots);
+    commit->wake();
+    member.join();  // runs without a slot after 20 ms while this one is held
+  }
+  const auto stats = slots.stats();
+  EXPECT_EQ(stats.overruns, 1u);
+  EXPECT_EQ(stats.queued, 0u);
+  EXPECT_EQ(stats.busy, 0u);
+}
+
 TEST(CpuSlots, ASlotGivenBackForAWaitLetsAnotherThreadRun) {
   CpuSlots slots(1, kPatient);
   std::promise<void> other_ran;

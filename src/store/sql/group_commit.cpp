@@ -1,7 +1,5 @@
 #include "store/sql/group_commit.hpp"
 
-#include <semaphore.h>
-
 #include <exception>
 #include <optional>
 #include <utility>
@@ -10,30 +8,7 @@
 #include "store/store.hpp"
 
 namespace callsight {
-namespace {}  // namespace
-
-// A semaphore of one thread, which its run() calls sleep on: one wake per sleep, so it is never
-// left set. POSIX's: std::binary_semaphore (libstdc++ 12) spins with sched_yield before it
-// sleeps, which doubled the context switches per number request on one core (perf stat).
-class ThreadWake {
- public:
-  ThreadWake() { sem_init(&semaphore_, 0, 0); }
-  ~ThreadWake() { sem_destroy(&semaphore_); }
-  ThreadWake(const ThreadWake&) = delete;
-  ThreadWake& operator=(const ThreadWake&) = delete;
-  void release() noexcept { sem_post(&semaphore_); }
-  void acquire() noexcept {
-    while (sem_wait(&semaphore_) != 0) {
-    }  // EINTR: a signal's handler ran; sleep on
-  }
-
- private:
-  sem_t semaphore_;
-};
-
 namespace {
-
-thread_local ThreadWake t_wake;
 
 // Transactions do not nest (sql_database.hpp), so one name serves every member.
 constexpr const char* kSavepoint = "SAVEPOINT callsight_member";
@@ -112,17 +87,17 @@ void GroupCommit::commit() {
 void GroupCommit::rollback() noexcept { end_failed_member(/*savepoint_open=*/true); }
 
 void GroupCommit::run(const std::function<void()>& work) {
-  Task task(work, t_wake);
+  Task task(work);
   {
     std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
     std::unique_lock lock(mutex_);
     if (running_) {
       waiting.emplace();
       task.queued_at = std::chrono::steady_clock::now();
-      task.sleeping = true;
+      task.sleeper = &*waiting;
       tasks_.push_back(&task);
       lock.unlock();
-      task.wake.acquire();  // done or lead: what the waker wrote before it is seen
+      waiting->sleep();  // done or lead: what the waker wrote before it is seen
     } else {
       running_ = true;
       task.lead = true;
@@ -133,9 +108,7 @@ void GroupCommit::run(const std::function<void()>& work) {
 }
 
 void GroupCommit::wake(Task& task) noexcept {
-  if (!task.sleeping) return;
-  task.sleeping = false;
-  task.wake.release();
+  if (task.sleeper != nullptr) std::exchange(task.sleeper, nullptr)->wake();
 }
 
 void GroupCommit::count_wait(const Task& task) noexcept {
@@ -169,9 +142,9 @@ void GroupCommit::lead(Task& own) {
   hand_over_or_settle(lock);
   if (!own.done) {  // handed over to a member that began on its own thread: it settles
     waiting.emplace();
-    own.sleeping = true;
+    own.sleeper = &*waiting;
     lock.unlock();
-    own.wake.acquire();
+    waiting->sleep();
   }
 }
 

@@ -15,7 +15,7 @@
 
 namespace callsight {
 
-class ThreadWake;  // group_commit.cpp
+class CpuSlotReleased;  // common/cpu_slots.hpp
 
 // The connection a backend runs its shared write transactions on (the "batch"), as the group
 // commit drives it. Calls come from one thread at a time.
@@ -93,17 +93,18 @@ class GroupCommit {
     std::vector<Task*> tasks;          // the members run() released into it
   };
   // A member handed over with run(), living on its caller's stack until `done`. Its caller
-  // sleeps on a semaphore of its own thread rather than on a condition of mutex_: woken, it
-  // needs no lock to return (a condition's waiter re-takes the mutex first, and found it held
-  // by the thread that woke it: perf, 4% of a number request in __lll_lock_wait).
+  // sleeps on a semaphore of its own thread (CpuSlotReleased::sleep) rather than on a
+  // condition of mutex_: woken, it needs no lock to return (a condition's waiter re-takes the
+  // mutex first, and found it held by the thread that woke it: perf, 4% of a number request
+  // in __lll_lock_wait), and it is woken only once a CPU slot is its.
   struct Task {
-    Task(const std::function<void()>& work, ThreadWake& wake) : work(work), wake(wake) {}
+    explicit Task(const std::function<void()>& work) : work(work) {}
     const std::function<void()>& work;
-    ThreadWake& wake;          // its caller's thread's
     std::exception_ptr error;  // what the work threw, or why its batch failed
     bool done = false;         // its work failed, or its batch settled
     bool lead = false;         // it was given the batch connection: its caller runs the queue
-    bool sleeping = false;     // its caller sleeps on `wake` (or is about to): wake it once
+    // Set while its caller sleeps (or is about to): woken once, through it.
+    CpuSlotReleased* sleeper = nullptr;
     std::chrono::steady_clock::time_point queued_at;
   };
 
