@@ -361,12 +361,16 @@ TEST(GroupCommitSlotTest, MembersWaitForTheirTurnAndTheirCommitWithoutTheirCpuSl
   }
   wait_until([&] { return group.stats().queued == 3; });
   EXPECT_EQ(slots.stats().busy, 0u);
+  const auto sleeps_to_start = slots.stats().sleeps;  // threads that started while one ran
   batch.hold_commits(false);
   EXPECT_EQ(first.join(), Outcome::committed);
   for (auto& member : queued) EXPECT_EQ(member->join(), Outcome::committed);
   EXPECT_EQ(group.stats().batches, 2u);
   EXPECT_EQ(slots.stats().overruns, 0u);
   EXPECT_EQ(slots.stats().busy, 0u);
+  // Each was woken once the turn or its settled batch and a slot were its own, never to find
+  // the slot busy and sleep for it again.
+  EXPECT_EQ(slots.stats().sleeps, sleeps_to_start);
 }
 
 // As above for members that hand their work over: they queue without their slot, and the one
@@ -384,12 +388,16 @@ TEST(GroupCommitSlotTest, HandedOverWorkWaitsWithoutItsCpuSlot) {
   }
   wait_until([&] { return group.stats().queued == 3; });
   EXPECT_EQ(slots.stats().busy, 0u);
+  const auto sleeps_to_start = slots.stats().sleeps;  // threads that started while one ran
   batch.hold_commits(false);
   EXPECT_EQ(first.join(), Outcome::committed);
   for (auto& member : queued) EXPECT_EQ(member->join(), Outcome::committed);
   EXPECT_EQ(group.stats().batches, 2u);
   EXPECT_EQ(slots.stats().overruns, 0u);
   EXPECT_EQ(slots.stats().busy, 0u);
+  // Each was woken once the turn or its settled batch and a slot were its own, never to find
+  // the slot busy and sleep for it again.
+  EXPECT_EQ(slots.stats().sleeps, sleeps_to_start);
 }
 
 TEST(GroupCommitLimitTest, ABatchHoldsAtMostMaxMembers) {

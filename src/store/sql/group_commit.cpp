@@ -29,9 +29,10 @@ bool GroupCommit::take_turn() {
   if (running_) {
     waiting.emplace();
     const auto started = std::chrono::steady_clock::now();
-    ++queued_;
-    turn_.wait(lock, [this] { return !running_; });
-    --queued_;
+    turn_waiters_.push_back(&*waiting);
+    lock.unlock();
+    waiting->sleep();  // handed the batch connection: running_ stayed set for this thread
+    lock.lock();
     ++stats_.waits;
     stats_.wait_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -78,7 +79,9 @@ void GroupCommit::commit() {
     hand_over_or_settle(lock);
     if (!batch->settled) {
       waiting.emplace();
-      settled_.wait(lock, [&batch] { return batch->settled; });
+      batch->sleepers.push_back(&*waiting);
+      lock.unlock();
+      waiting->sleep();  // settled: what the settling thread wrote before it is seen
     }
   }
   if (batch->error) throw StoreError(*batch->error);
@@ -212,11 +215,7 @@ void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexce
       lock.lock();
       continue;
     }
-    if (queued_ > 0) {
-      running_ = false;
-      turn_.notify_one();
-      return;
-    }
+    if (!turn_waiters_.empty()) break;  // the batch stays open for them
     settle(lock, /*commit=*/released_ > 0);
     break;
   }
@@ -232,8 +231,12 @@ void GroupCommit::pass_turn(std::unique_lock<std::mutex>& /*lock*/) noexcept {
     wake(*next);
     return;
   }
+  if (!turn_waiters_.empty()) {
+    turn_waiters_.front()->wake();  // running_ stays set: the batch connection is its caller's
+    turn_waiters_.pop_front();
+    return;
+  }
   running_ = false;
-  turn_.notify_one();
 }
 
 void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept {
@@ -267,15 +270,15 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
       task->done = true;
       wake(*task);
     }
+    for (CpuSlotReleased* sleeper : batch->sleepers) sleeper->wake();
   }
-  settled_.notify_all();
 }
 
 GroupCommit::Stats GroupCommit::stats() const {
   std::lock_guard lock(mutex_);
   Stats stats = stats_;
   stats.running = running_;
-  stats.queued = queued_ + tasks_.size();
+  stats.queued = turn_waiters_.size() + tasks_.size();
   return stats;
 }
 
