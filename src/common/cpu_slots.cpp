@@ -140,13 +140,15 @@ void CpuSlots::release() noexcept {
     Waiter* next = sleepers.front();
     sleepers.pop_front();
     next->granted = true;
-    if (next->thread_wake != nullptr) {
-      stats_.wait_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - next->queued_at).count();
-      next->thread_wake->release();
-    } else {
-      next->wake.notify_one();
-    }
+    if (next->thread_wake == nullptr) return next->wake.notify_one();
+    stats_.wait_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - next->queued_at).count();
+    // Woken after the unlock: on one core the woken thread runs at once, and would find mutex_
+    // still held and sleep again. It cannot leave its sleep without this wake, so its
+    // semaphore is still there (a condition's waiter can: its wait has a time limit).
+    ThreadWake& sleeper = *next->thread_wake;
+    lock.unlock();
+    sleeper.release();
     return;
   }
   ++free_;
