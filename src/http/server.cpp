@@ -633,7 +633,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                });
   }
 
-  void write_later(std::shared_ptr<BeastResponse> response) { write(*response); }
+  void write_later(const std::shared_ptr<BeastResponse>& response) { write(*response); }
 
   void send_error(Response response) {
     lingering_ = true;

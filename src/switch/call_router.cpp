@@ -324,7 +324,7 @@ void CallRouter::route_then(const RouteRequest& request, Decided decided) {
   auto record = routed->record;
   records_.record_then(std::move(record),
                        [this, routed = std::move(*routed), decided = std::move(decided)](
-                           std::optional<RecordedCall> stored, std::exception_ptr error) {
+                           std::optional<RecordedCall> stored, const std::exception_ptr& error) {
                          if (error) return decided(std::nullopt, error);
                          std::optional<RouteDecision> decision;
                          try {

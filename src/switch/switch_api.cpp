@@ -102,7 +102,7 @@ class SwitchApi {
     if (!respond) return json_response(render_decision(router_.route(request)));
     router_.route_then(
         request, [respond = std::move(respond), call = request.switch_call_id](
-                     std::optional<RouteDecision> decision, std::exception_ptr error) {
+                     std::optional<RouteDecision> decision, const std::exception_ptr& error) {
           http::Response response;
           if (decision) {
             response = json_response(render_decision(*decision));
