@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -30,6 +31,28 @@ SEED_WORKERS = 8
 
 class BenchError(Exception):
     pass
+
+
+def listen_port():
+    """The port a server of the bench listens on: 0 (the kernel's choice), or a free one of
+    env CALLSIGHT_BENCH_PORTS ("32000-32999") on a machine whose users share out port ranges."""
+    ports = os.environ.get("CALLSIGHT_BENCH_PORTS")
+    if not ports:
+        return 0
+    first, last = (int(p) for p in ports.split("-"))
+    for port in range(first, last + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port not in _given_ports:
+                _given_ports.add(port)
+                return port
+    raise BenchError("no free port in CALLSIGHT_BENCH_PORTS=%s" % ports)
+
+
+_given_ports = set()
 
 
 
@@ -63,8 +86,8 @@ class Node:
 
     def start(self):
         cmd = [os.path.join(self.args.bin_dir, "callsightd"), "--db", self.db,
-               "--listen", "127.0.0.1:0", "--threads", str(self.args.server_threads),
-               "--switch-listen", "127.0.0.1:0" if self.switch else "off",
+               "--listen", "127.0.0.1:%d" % listen_port(), "--threads", str(self.args.server_threads),
+               "--switch-listen", ("127.0.0.1:%d" % listen_port()) if self.switch else "off",
                # One partner at full speed is the point here, not what a partner may do;
                # and no access log, as nginx runs without one.
                "--rate-limit", "0", "--dni-ip-limit", "0", "--access-log", "off"]

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/random.hpp"
+#include "http/deferred_response.hpp"
 
 namespace callsight::http {
 namespace {
@@ -115,6 +116,19 @@ Handler RequestObserver::wrap(Handler inner, std::string listener) {
   return [this, inner = std::move(inner), listener = std::move(listener)](const Request& request) {
     const auto started = std::chrono::steady_clock::now();
     const std::string request_id = next_request_id();
+    // A response the handler sends later (http/deferred_response.hpp) is observed when it is
+    // sent; the request may be gone by then, so what observe reads of it is copied.
+    if (auto* point = current_deferral_point()) {
+      point->respond = [this, send = std::move(point->respond), listener, request_id, started,
+                        facts =
+                            Request{.method = request.method,
+                                    .target = request.target,
+                                    .remote_address = request.remote_address}](Response response) {
+        response.headers.emplace_back("X-Request-Id", request_id);
+        observe(listener, facts, &response, std::chrono::steady_clock::now() - started, request_id);
+        send(std::move(response));
+      };
+    }
     Response response;
     try {
       response = inner(request);
@@ -123,6 +137,7 @@ Handler RequestObserver::wrap(Handler inner, std::string listener) {
       observe(listener, request, nullptr, std::chrono::steady_clock::now() - started, request_id);
       throw;
     }
+    if (const auto* point = current_deferral_point(); point && point->taken) return response;
     response.headers.emplace_back("X-Request-Id", request_id);
     observe(listener, request, &response, std::chrono::steady_clock::now() - started, request_id);
     return response;

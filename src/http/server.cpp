@@ -33,6 +33,7 @@
 
 #include "common/text.hpp"
 #include "core/cidr.hpp"
+#include "http/deferred_response.hpp"
 #include "http/error.hpp"
 
 namespace callsight::http {
@@ -361,9 +362,12 @@ class Listener {
 
   // Runs the handler; whatever it throws becomes a 500 so that one bad request cannot take the
   // connection (or the server) down.
-  BeastResponse respond(Request request, unsigned version, bool keep_alive) {
+  // `point` is the handler's to take (http/deferred_response.hpp): then what this returns is
+  // not sent, and point.respond sends the answer later.
+  BeastResponse respond(Request request, unsigned version, bool keep_alive, DeferralPoint& point) {
     const bool head = request.method == "HEAD";
     try {
+      const ResponseDeferral deferral(point);
       Response response = handler_(request);
       return to_beast(std::move(response), version, keep_alive && !stopping_, head);
     } catch (const std::exception& e) {
@@ -606,10 +610,30 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     BeastRequest beast_request = parser_->release();
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();
-    write(listener_.respond(
+    const bool head = beast_request.method() == bhttp::verb::head;
+    DeferralPoint point{
+        .respond = [self = this->shared_from_this(), version, keep_alive, head](Response response) {
+          self->answer_later(std::move(response), version, keep_alive, head);
+        }};
+    auto response = listener_.respond(
         to_request(std::move(beast_request), remote_address_, listener_.options().trusted_proxies),
-        version, keep_alive));
+        version, keep_alive, point);
+    if (point.taken) return;  // the handler answers later, through point.respond
+    write(response);
   }
+
+  // A deferred answer, from whichever thread has it: written on this session's strand, in a
+  // CPU slot like every other completion.
+  void answer_later(Response response, unsigned version, bool keep_alive, bool head) {
+    auto beast_response = std::make_shared<BeastResponse>(
+        to_beast(std::move(response), version, keep_alive && !listener_.stopping(), head));
+    asio::post(tcp().get_executor(),
+               [write_it = in_slot(&Session::write_later), beast_response]() mutable {
+                 write_it(std::move(beast_response));
+               });
+  }
+
+  void write_later(const std::shared_ptr<BeastResponse>& response) { write(*response); }
 
   void send_error(Response response) {
     lingering_ = true;

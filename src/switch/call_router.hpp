@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +104,16 @@ class CallRouter {
   // route ran out, is read from the store.
   RouteDecision route(const RouteRequest& request);
 
+  // What route() returns (or throws: then `decision` is empty and `error` set).
+  using Decided =
+      std::function<void(std::optional<RouteDecision> decision, std::exception_ptr error)>;
+  // route() without waiting for the record's durable commit: `decided` is called once it is
+  // durable, on the thread that committed it (this one, before this returns, when the write
+  // was not shared or the number was read from the store). So a request's thread serves other
+  // requests meanwhile instead of sleeping on the commit, and the records of every request
+  // that arrives meanwhile are written in the next batch.
+  void route_then(const RouteRequest& request, Decided decided);
+
   // A change made on this node (the partner API) may have changed a route: the next call
   // reads the routing snapshot again. Other nodes' changes reach it within routes_refresh.
   void routing_changed();
@@ -153,6 +165,15 @@ class CallRouter {
   RouteDecision route_new_call(const RouteRequest& request);
   // The decision from the routing snapshot, written; nullopt when the snapshot cannot tell.
   std::optional<RouteDecision> route_from_snapshot(const RouteRequest& request, TimePoint now);
+  // A call routed from the snapshot, before its record is written.
+  struct SnapshotRoute {
+    CallRecord record;
+    NumberRoute route;
+    std::string_view decision;  // the routes_ label
+  };
+  std::optional<SnapshotRoute> snapshot_route(const RouteRequest& request, TimePoint now);
+  // The answer once the record is stored.
+  RouteDecision snapshot_decision(const SnapshotRoute& routed, const RecordedCall& stored);
   // The first decision of a call asked about again, as route() answers it.
   RouteDecision repeated_decision(const CallRecord& known);
   std::shared_ptr<const RoutingSnapshot> routing_snapshot();

@@ -1,7 +1,9 @@
 #include "switch/record_batcher.hpp"
 
-#include <exception>
-#include <optional>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <semaphore>
 #include <span>
 
 #include "common/cpu_slots.hpp"
@@ -10,42 +12,109 @@ namespace callsight::switching {
 
 struct RecordBatcher::Pending {
   const CallRecord* record = nullptr;
+  CallRecord owned;  // record_then's copy, which `record` points to
+  Written written;   // record_then's: called with the result; empty for record()
   std::optional<RecordedCall> result;
   std::exception_ptr error;
-  bool done = false;
+  // Set before `wake` is released, read after it is acquired: the semaphore orders them.
+  bool done = false;  // its batch is written (or failed)
+  // A request of record() sleeps on a semaphore of its own, woken once: for its result, or to
+  // write the next batch. A condition shared by every waiter woke them all at each batch's
+  // end, the next batch's waiters only to sleep again, and each took the mutex as it woke.
+  std::binary_semaphore wake{0};
 };
 
 RecordedCall RecordBatcher::record(const CallRecord& record) {
   Pending mine{.record = &record};
-  // Waiting for another request's batch gives the CPU slot back: that request needs one to
-  // finish its write. Declared before the lock, since taking the slot again may wait.
-  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(mutex_);
   queue_.push_back(&mine);
-  while (!mine.done) {
-    if (writing_) {
-      if (!waiting) waiting.emplace();
-      written_.wait(lock);
-      continue;
+  if (writing_) {
+    lock.unlock();
+    {
+      // Asleep without the CPU slot: the writer needs one to finish its batch.
+      const CpuSlotReleased waiting;
+      mine.wake.acquire();
     }
-    // Nobody writes: this request writes everything queued, its own record among it.
-    writing_ = true;
+    if (mine.done) return result_of(mine);
+    lock.lock();  // handed the writing of the queue
+  }
+  writing_ = true;
+  write_queue(lock, &mine);
+  return result_of(mine);
+}
+
+void RecordBatcher::record_then(CallRecord record, Written written) {
+  auto pending = std::make_unique<Pending>();
+  pending->owned = std::move(record);
+  pending->record = &pending->owned;
+  pending->written = std::move(written);
+  std::unique_lock lock(mutex_);
+  queue_.push_back(pending.release());  // finish() deletes it
+  if (writing_) return;                 // written in the writer's next batch
+  writing_ = true;
+  write_queue(lock, nullptr);
+}
+
+void RecordBatcher::write_queue(std::unique_lock<std::mutex>& lock, Pending* own) {
+  while (true) {
     auto batch = std::move(queue_);
     queue_.clear();
     lock.unlock();
-    waiting.reset();  // the write is request work again
     write(batch);
     lock.lock();
-    for (auto* pending : batch) pending->done = true;
     ++stats_.batches;
     stats_.records += batch.size();
-    writing_ = false;
-    written_.notify_all();
+    // A request waiting for its own result returns once that is written, handing the writing
+    // over to the oldest such request queued; the others' requests are answered from here.
+    Pending* next = nullptr;
+    const bool own_done = own != nullptr;
+    if (own_done) {
+      for (auto* queued : queue_) {
+        if (!queued->written) {
+          next = queued;
+          break;
+        }
+      }
+    }
+    const bool go_on = !queue_.empty() && next == nullptr;
+    if (queue_.empty()) writing_ = false;
+    lock.unlock();
+    finish(batch, own);
+    if (next != nullptr) next->wake.release();  // it finds itself not done: it writes
+    if (!go_on) return;
+    own = nullptr;  // written: from here on this thread only writes for others
+    lock.lock();
+    if (queue_.empty()) {
+      writing_ = false;
+      lock.unlock();
+      return;
+    }
   }
-  lock.unlock();
-  waiting.reset();
-  if (mine.error) std::rethrow_exception(mine.error);
-  return std::move(*mine.result);
+}
+
+void RecordBatcher::finish(std::vector<Pending*>& batch, const Pending* own) {
+  for (auto* pending : batch) {
+    if (pending == own) continue;
+    if (!pending->written) {
+      pending->done = true;
+      pending->wake.release();  // it may return, and its Pending go, at once
+      continue;
+    }
+    const std::unique_ptr<Pending> owned(pending);
+    try {
+      owned->written(std::move(owned->result), owned->error);
+    } catch (const std::exception& e) {
+      spdlog::error("call {}: answering its route failed: {}", owned->record->switch_call_id,
+                    e.what());
+    } catch (...) {
+      spdlog::error("call {}: answering its route failed", owned->record->switch_call_id);
+    }
+  }
+}
+
+RecordedCall RecordBatcher::result_of(Pending& pending) {
+  if (pending.error) std::rethrow_exception(pending.error);
+  return std::move(*pending.result);
 }
 
 void RecordBatcher::write(std::vector<Pending*>& batch) {

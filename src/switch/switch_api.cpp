@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <memory>
+#include <optional>
 #include <variant>
 
 #include "common/crypto.hpp"
+#include "http/deferred_response.hpp"
 #include "http/error.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -15,6 +18,7 @@ namespace callsight::switching {
 namespace {
 
 class SwitchApi;
+constexpr const char* kRoutePattern = "/switch/route";
 // An operation takes the request body; the router picks it by method and path.
 using Operation = http::Response (SwitchApi::*)(const std::string& body);
 using SwitchRouter = http::Router<Operation>;
@@ -45,7 +49,7 @@ class SwitchApi {
  public:
   SwitchApi(CallRouter& router, EdgeMetrics& edges, std::string secret)
       : router_(router), edges_(edges), secret_(std::move(secret)) {
-    routes_.add("POST", "/switch/route", &SwitchApi::route);
+    routes_.add("POST", kRoutePattern, &SwitchApi::route);
     routes_.add("POST", "/switch/events", &SwitchApi::event);
     routes_.add("POST", "/switch/events/batch", &SwitchApi::event_batch);
     routes_.add("POST", "/switch/routes", &SwitchApi::edge_routes);
@@ -71,6 +75,15 @@ class SwitchApi {
     }
     try {
       return (this->*(*match.handler))(request.body);
+    } catch (...) {
+      return failure_response(std::current_exception());
+    }
+  }
+
+  // What a handler's failure answers; rethrows what the server answers 500 for.
+  static http::Response failure_response(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
     } catch (const NotFoundError& missing) {
       return http::error_response(404, {"not_found", "call_id", missing.what()});
     } catch (const UnavailableError&) {
@@ -79,10 +92,33 @@ class SwitchApi {
     }
   }
 
+  // Answered once the call's record is durable: under the server, without holding this
+  // request's thread meanwhile (CallRouter::route_then).
   http::Response route(const std::string& body) {
     auto parsed = parse_route_request(body);
     if (auto* error = std::get_if<WireError>(&parsed)) return bad_request(*error);
-    return json_response(render_decision(router_.route(std::get<RouteRequest>(parsed))));
+    const auto& request = std::get<RouteRequest>(parsed);
+    auto respond = http::defer_response();
+    if (!respond) return json_response(render_decision(router_.route(request)));
+    router_.route_then(
+        request, [respond = std::move(respond), call = request.switch_call_id](
+                     std::optional<RouteDecision> decision, const std::exception_ptr& error) {
+          http::Response response;
+          if (decision) {
+            response = json_response(render_decision(*decision));
+          } else {
+            try {
+              response = failure_response(error);
+            } catch (const std::exception& e) {
+              // As the server answers whatever escapes a handler.
+              spdlog::error("POST /switch/route: call {}: handler failed: {}", call, e.what());
+              response = http::error_response(500, {"internal", "", "internal error"});
+            }
+          }
+          response.route = kRoutePattern;  // as handle() names the route of an answer it returns
+          respond(std::move(response));
+        });
+    return {};
   }
 
   http::Response event(const std::string& body) {

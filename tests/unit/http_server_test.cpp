@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/cpu_slots.hpp"
+#include "http/deferred_response.hpp"
 #include "http/server.hpp"
 #include "running_server.hpp"
 
@@ -505,6 +506,48 @@ TEST(HttpServer, ReadsAChunkedBodyAndKeepsTheConnection) {
   EXPECT_EQ(body_of(client.read_response()), "hello");
   EXPECT_EQ(handler.seen(), (std::vector<std::string>{"/1 hel\r\n l", "/2 "}));
 }
+
+// A handler that takes its answer away (http/deferred_response.hpp) gives its io thread
+// back: with two io threads and two answers outstanding, a third request is still answered.
+// The deferred answers go out when given, from another thread, and the connections stay open.
+TEST(HttpServer, DeferredAnswersLeaveTheIoThreadsFree) {
+  std::mutex mutex;
+  std::vector<Respond> waiting;
+  RunningServer running([&](const Request& request) {
+    if (request.path() == "/later") {
+      std::lock_guard lock(mutex);
+      waiting.push_back(defer_response());
+      return Response{.status = 500, .body = "never sent"};
+    }
+    return Response{.body = "now"};
+  });
+  Client first(running.port());
+  Client second(running.port());
+  Client third(running.port());
+  first.send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+  second.send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+  third.send("GET /now HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(third.read_response()), "now");
+  // The deferred requests may reach the handler after the third: wait for both.
+  for (;;) {
+    std::lock_guard lock(mutex);
+    if (waiting.size() == 2) break;
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(waiting[i]);
+    waiting[i](Response{.status = 202, .body = "later " + std::to_string(i)});
+  }
+  waiting.clear();  // each holds its connection's session until it goes
+  const auto answer_one = first.read_response();
+  const auto answer_two = second.read_response();
+  EXPECT_EQ(answer_one.rfind("HTTP/1.1 202 Accepted\r\n", 0), 0u) << answer_one;
+  EXPECT_EQ(answer_two.rfind("HTTP/1.1 202 Accepted\r\n", 0), 0u) << answer_two;
+  EXPECT_NE(body_of(answer_one), body_of(answer_two));
+  first.send("GET /now HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(body_of(first.read_response()), "now");
+}
+
+TEST(HttpServer, NoAnswerCanBeDeferredOutsideTheServer) { EXPECT_FALSE(defer_response()); }
 
 }  // namespace
 }  // namespace callsight::http

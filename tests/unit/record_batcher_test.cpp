@@ -160,5 +160,58 @@ TEST_F(RecordBatcherTest, ARecordThatCannotBeWrittenFailsOnlyItsOwnRequest) {
                                                           {"good", "good inserted"}}));
 }
 
+// Requests that do not wait (record_then) queue during a write and return at once; the
+// writer writes them in its next batch, on its own thread, and answers each when it is
+// durable, with what a waiting request would have been given.
+TEST_F(RecordBatcherTest, RequestsThatDoNotWaitAreWrittenTogetherByTheWriter) {
+  threads_.emplace_back([this] { outcome("first"); });
+  store_.wait_until_entered();
+  const auto answer = [this](std::optional<RecordedCall> stored, std::exception_ptr error) {
+    std::string result;
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const StoreError& e) {
+        result = std::string("failed: ") + e.what();
+      }
+    }
+    const std::string id = stored ? stored->record.switch_call_id : "bad";
+    if (stored) result = id + (stored->inserted ? " inserted" : " found");
+    std::lock_guard lock(results_mutex_);
+    results_[id] = result;
+  };
+  // Returns before the write under way ends: the writer (the request "first") answers them.
+  batcher_.record_then(record_of("b"), answer);
+  batcher_.record_then(record_of("bad"), answer);
+  batcher_.record_then(record_of("c"), answer);
+  EXPECT_EQ(batcher_.stats().queued, 3u);
+  {
+    std::lock_guard lock(results_mutex_);
+    EXPECT_TRUE(results_.empty());
+  }
+  finish();
+  const auto batches = store_.sorted_batches();
+  ASSERT_EQ(batches.size(), 5u);  // first; b, bad and c; then each alone
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"b", "bad", "c"}));
+  EXPECT_EQ(results_, (std::map<std::string, std::string>{{"first", "first inserted"},
+                                                          {"b", "b inserted"},
+                                                          {"bad", "failed: cannot write"},
+                                                          {"c", "c inserted"}}));
+  EXPECT_EQ(batcher_.stats().queued, 0u);
+}
+
+// With nothing under way, a request that does not wait writes its record itself and is
+// answered before record_then returns.
+TEST_F(RecordBatcherTest, ARequestThatDoesNotWaitWritesAloneWhenNothingElseDoes) {
+  store_.release();
+  std::string result;
+  batcher_.record_then(record_of("alone"),
+                       [&](std::optional<RecordedCall> stored, std::exception_ptr) {
+                         result = stored ? stored->record.switch_call_id : "none";
+                       });
+  EXPECT_EQ(result, "alone");
+  EXPECT_EQ(store_.sorted_batches(), (std::vector<std::vector<std::string>>{{"alone"}}));
+}
+
 }  // namespace
 }  // namespace callsight::switching
