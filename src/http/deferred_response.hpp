@@ -6,6 +6,8 @@
 
 namespace callsight::http {
 
+struct DeferralPoint;
+
 // Sends a request's response; callable once, from any thread.
 using Respond = std::function<void(Response)>;
 
@@ -17,11 +19,39 @@ using Respond = std::function<void(Response)>;
 // returning, as usual.
 Respond defer_response();
 
+// A handler wrapper that reports on the response (the request observer) wraps the sender of
+// an answer that is deferred: defer_response() calls wrap() of every hook in scope, the
+// outermost wrapper's first, while the request is still being handled. Nothing is made for an
+// answer that is not deferred: that is nearly every request, and a std::function made for each
+// was a heap allocation and a few copies on every ping.
+class DeferralHook {
+ public:
+  // Installs this hook on the request this thread is handling, for its scope (none outside a
+  // Server).
+  DeferralHook();
+  virtual ~DeferralHook();
+  DeferralHook(const DeferralHook&) = delete;
+  DeferralHook& operator=(const DeferralHook&) = delete;
+
+  // The sender to use instead of `send`; `send` must be called by it exactly once.
+  virtual Respond wrap(Respond send) = 0;
+
+ private:
+  friend Respond defer_response();
+  // The sender wrapped by `hook` and by every hook outside it, the outermost first.
+  static Respond sender(DeferralHook* hook, const DeferralPoint& point);
+
+  DeferralHook* outer_ = nullptr;  // installed before this one
+  bool installed_ = false;
+};
+
 // What the Server gives each request it hands to its handler (set up by ResponseDeferral).
-// Handler wrappers that report on the response (the request observer) wrap `respond` before
-// they call the handler, and find out after it returned whether it was taken.
 struct DeferralPoint {
-  Respond respond;
+  // Makes the sender of the request's answer, once, while the handler runs: a function and
+  // its argument, so that a request whose answer is not deferred allocates nothing.
+  Respond (*make_respond)(void* context) = nullptr;
+  void* context = nullptr;
+  DeferralHook* hooks = nullptr;  // the innermost first
   bool taken = false;
 };
 

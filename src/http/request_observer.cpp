@@ -118,17 +118,34 @@ Handler RequestObserver::wrap(Handler inner, std::string listener) {
     const std::string request_id = next_request_id();
     // A response the handler sends later (http/deferred_response.hpp) is observed when it is
     // sent; the request may be gone by then, so what observe reads of it is copied.
-    if (auto* point = current_deferral_point()) {
-      point->respond = [this, send = std::move(point->respond), listener, request_id, started,
-                        facts =
-                            Request{.method = request.method,
-                                    .target = request.target,
-                                    .remote_address = request.remote_address}](Response response) {
-        response.headers.emplace_back("X-Request-Id", request_id);
-        observe(listener, facts, &response, std::chrono::steady_clock::now() - started, request_id);
-        send(std::move(response));
-      };
-    }
+    struct ObserveLater final : DeferralHook {
+      ObserveLater(RequestObserver& observer, const std::string& listener,
+                   const std::string& request_id, std::chrono::steady_clock::time_point started,
+                   const Request& request)
+          : observer(observer),
+            listener(listener),
+            request_id(request_id),
+            started(started),
+            request(request) {}
+      Respond wrap(Respond send) override {
+        return [&observer = observer, send = std::move(send), listener = listener,
+                request_id = request_id, started = started,
+                facts = Request{.method = request.method,
+                                .target = request.target,
+                                .remote_address = request.remote_address}](Response response) {
+          response.headers.emplace_back("X-Request-Id", request_id);
+          observer.observe(listener, facts, &response, std::chrono::steady_clock::now() - started,
+                           request_id);
+          send(std::move(response));
+        };
+      }
+      RequestObserver& observer;
+      const std::string& listener;
+      const std::string& request_id;
+      std::chrono::steady_clock::time_point started;
+      const Request& request;
+    };
+    const ObserveLater observe_later(*this, listener, request_id, started, request);
     Response response;
     try {
       response = inner(request);

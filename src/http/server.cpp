@@ -611,16 +611,29 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive();
     const bool head = beast_request.method() == bhttp::verb::head;
-    DeferralPoint point{
-        .respond = [self = this->shared_from_this(), version, keep_alive, head](Response response) {
-          self->answer_later(std::move(response), version, keep_alive, head);
-        }};
+    Answer answer{this, version, keep_alive, head};
+    DeferralPoint point{.make_respond = &Answer::later, .context = &answer};
     auto response = listener_.respond(
         to_request(std::move(beast_request), remote_address_, listener_.options().trusted_proxies),
         version, keep_alive, point);
-    if (point.taken) return;  // the handler answers later, through point.respond
+    if (point.taken) return;  // the handler answers later, through what defer_response gave it
     write(response);
   }
+
+  // How the request being handled is to be answered, should its handler defer the answer.
+  struct Answer {
+    Session* session;
+    unsigned version;
+    bool keep_alive;
+    bool head;
+    static Respond later(void* context) {
+      const auto& answer = *static_cast<const Answer*>(context);
+      return [self = answer.session->shared_from_this(), version = answer.version,
+              keep_alive = answer.keep_alive, head = answer.head](Response response) {
+        self->answer_later(std::move(response), version, keep_alive, head);
+      };
+    }
+  };
 
   // A deferred answer, from whichever thread has it: written on this session's strand, in a
   // CPU slot like every other completion.

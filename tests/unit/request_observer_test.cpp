@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "http/deferred_response.hpp"
 #include "test_requests.hpp"
 
 namespace callsight::http {
@@ -79,6 +81,56 @@ TEST_F(RequestObserverTest, AHandlerThatThrowsIsCountedAs500UnderOtherAndStillTh
                        "{listener=\"partner\",route=\"other\",method=\"other\",status=\"500\"} 1"));
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_TRUE(contains(lines_[0], " status=500 ")) << lines_[0];
+}
+
+// What a Server's deferral point would send, kept for the test; and how often it was made.
+struct KeptAnswer {
+  int made = 0;
+  std::vector<Response> sent;
+  static Respond make(void* context) {
+    auto& kept = *static_cast<KeptAnswer*>(context);
+    ++kept.made;
+    return [&kept](Response response) { kept.sent.push_back(std::move(response)); };
+  }
+};
+
+// A deferred answer is counted, logged and given its request id when it is sent, after the
+// request itself is gone; at the handler's return nothing is observed.
+TEST_F(RequestObserverTest, ADeferredAnswerIsObservedWhenItIsSent) {
+  KeptAnswer kept;
+  DeferralPoint point{.make_respond = &KeptAnswer::make, .context = &kept};
+  Respond later;
+  {
+    const ResponseDeferral deferral(point);
+    const auto handler = wrapped([&](const Request&) {
+      later = defer_response();
+      return Response{.status = 500, .body = "never sent"};
+    });
+    auto request = std::make_unique<Request>(get_request("/switch/route"));
+    handler(*request);
+  }
+  EXPECT_TRUE(lines_.empty());
+  ASSERT_TRUE(later);
+  later(Response{.status = 202, .body = "{}", .route = "/switch/route", .principal_id = {}});
+  ASSERT_EQ(kept.sent.size(), 1u);
+  ASSERT_EQ(kept.sent[0].headers.size(), 1u);
+  EXPECT_EQ(kept.sent[0].headers[0].first, "X-Request-Id");
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_TRUE(contains(lines_[0], " path=/switch/route status=202 ")) << lines_[0];
+  EXPECT_TRUE(contains(registry_.render(),
+                       "{listener=\"partner\",route=\"/switch/route\",method=\"GET\","
+                       "status=\"202\"} 1"));
+}
+
+// Nearly every answer is not deferred: nothing is made for it.
+TEST_F(RequestObserverTest, AnAnswerNotDeferredMakesNoSender) {
+  KeptAnswer kept;
+  DeferralPoint point{.make_respond = &KeptAnswer::make, .context = &kept};
+  const ResponseDeferral deferral(point);
+  wrapped([](const Request&) { return Response{}; })(get_request("/x"));
+  EXPECT_EQ(kept.made, 0);
+  EXPECT_EQ(point.hooks, nullptr);  // the observer's hook left with its request
+  EXPECT_EQ(lines_.size(), 1u);
 }
 
 TEST(RequestObserver, WithoutALogSinkStillCounts) {
