@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <string>
@@ -113,6 +114,19 @@ TEST(CpuSlots, AThreadBackFromAWaitGoesBeforeThoseNotYetStarted) {
   EXPECT_EQ(slots.stats().overruns, 0u);
 }
 
+// A thread as a group commit's member: takes a slot, gives it back to sleep until wake(), then
+// runs `then`. `asleep` gets what to wake it with.
+std::thread sleeping_member(CpuSlots& slots, std::promise<CpuSlotReleased*>& asleep,
+                            std::function<void()> then = {}) {
+  return std::thread([&slots, &asleep, then = std::move(then)] {
+    const CpuSlot slot(&slots);
+    CpuSlotReleased commit;
+    asleep.set_value(&commit);
+    commit.sleep();
+    if (then) then();
+  });
+}
+
 // A group commit's member sleeps until its batch is durable; woken while every slot is busy, it
 // would only sleep again for a slot. wake() queues it for the slot instead, and it wakes once,
 // holding it.
@@ -120,13 +134,7 @@ TEST(CpuSlots, AThreadWokenFromItsSleepWhileTheSlotsAreBusyWakesOnceOneIsItsOwn)
   CpuSlots slots(1, kPatient);
   RunOrder order;
   std::promise<CpuSlotReleased*> asleep;
-  std::thread member([&] {
-    const CpuSlot slot(&slots);
-    CpuSlotReleased commit;
-    asleep.set_value(&commit);
-    commit.sleep();
-    order.ran("member");
-  });
+  std::thread member = sleeping_member(slots, asleep, [&] { order.ran("member"); });
   CpuSlotReleased* commit = asleep.get_future().get();
   {
     const CpuSlot held(&slots);  // the slot the member gave back
@@ -146,13 +154,7 @@ TEST(CpuSlots, AThreadWokenFromItsSleepWhileTheSlotsAreBusyWakesOnceOneIsItsOwn)
 TEST(CpuSlots, AThreadWokenWhileASlotIsFreeTakesItAtOnce) {
   CpuSlots slots(1, kPatient);
   std::promise<CpuSlotReleased*> asleep;
-  std::thread member([&] {
-    const CpuSlot slot(&slots);
-    CpuSlotReleased commit;
-    asleep.set_value(&commit);
-    commit.sleep();
-    EXPECT_EQ(slots.stats().busy, 1u);
-  });
+  std::thread member = sleeping_member(slots, asleep, [&] { EXPECT_EQ(slots.stats().busy, 1u); });
   asleep.get_future().get()->wake();
   member.join();
   const auto stats = slots.stats();
@@ -166,12 +168,7 @@ TEST(CpuSlots, AWokenThreadQueuedForTheSlotGivesUpAfterTheLongestWait) {
   std::promise<CpuSlotReleased*> asleep;
   std::thread member;
   {
-    member = std::thread([&] {
-      const CpuSlot slot(&slots);
-      CpuSlotReleased commit;
-      asleep.set_value(&commit);
-      commit.sleep();
-    });
+    member = sleeping_member(slots, asleep);
     CpuSlotReleased* commit = asleep.get_future().get();
     const CpuSlot held(&slots);
     commit->wake();
