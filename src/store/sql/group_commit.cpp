@@ -232,8 +232,9 @@ void GroupCommit::pass_turn(std::unique_lock<std::mutex>& /*lock*/) noexcept {
     return;
   }
   if (!turn_waiters_.empty()) {
-    turn_waiters_.front()->wake();  // running_ stays set: the batch connection is its caller's
+    CpuSlotReleased* next = turn_waiters_.front();
     turn_waiters_.pop_front();
+    next->wake();  // running_ stays set: the batch connection is its caller's now
     return;
   }
   running_ = false;
