@@ -48,11 +48,37 @@ void RecordBatcher::record_then(CallRecord record, Written written) {
   pending->owned = std::move(record);
   pending->record = &pending->owned;
   pending->written = std::move(written);
-  std::unique_lock lock(mutex_);
+  const std::lock_guard lock(mutex_);
   queue_.push_back(pending.release());  // finish() deletes it
   if (writing_) return;                 // written in the writer's next batch
   writing_ = true;
-  write_queue(lock, nullptr);
+  hand_to_writer();
+}
+
+void RecordBatcher::hand_to_writer() {
+  writer_due_ = true;
+  if (!writer_.joinable()) writer_ = std::thread([this] { writer_loop(); });
+  writer_wanted_.notify_one();
+}
+
+void RecordBatcher::writer_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    writer_wanted_.wait(lock, [this] { return writer_due_ || stopping_; });
+    if (!writer_due_) return;
+    writer_due_ = false;
+    write_queue(lock, nullptr);
+    lock.lock();
+  }
+}
+
+RecordBatcher::~RecordBatcher() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+    writer_wanted_.notify_one();
+  }
+  if (writer_.joinable()) writer_.join();
 }
 
 void RecordBatcher::write_queue(std::unique_lock<std::mutex>& lock, Pending* own) {
@@ -76,19 +102,16 @@ void RecordBatcher::write_queue(std::unique_lock<std::mutex>& lock, Pending* own
         }
       }
     }
-    const bool go_on = !queue_.empty() && next == nullptr;
+    // A request answered by its return hands the rest to the writing thread: its own answer
+    // waits for its handler to end.
+    if (own_done && next == nullptr && !queue_.empty()) hand_to_writer();
+    const bool go_on = !own_done && !queue_.empty();
     if (queue_.empty()) writing_ = false;
     lock.unlock();
     finish(batch, own);
     if (next != nullptr) next->wake.release();  // it finds itself not done: it writes
     if (!go_on) return;
-    own = nullptr;  // written: from here on this thread only writes for others
-    lock.lock();
-    if (queue_.empty()) {
-      writing_ = false;
-      lock.unlock();
-      return;
-    }
+    lock.lock();  // writing_ kept the queue as it was: it holds more
   }
 }
 

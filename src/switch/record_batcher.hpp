@@ -1,10 +1,12 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "store/call_record_store.hpp"
@@ -13,15 +15,16 @@ namespace callsight::switching {
 
 // Writes the records of calls routed at the same time in one write transaction
 // (CallRecordStore::record_calls), so concurrent route requests share one member of the
-// store's group commit instead of each opening its own. The request that finds no write under
-// way writes every record queued by then, and goes on writing what queued meanwhile, batch
-// after batch, until the queue is empty (a request that waits for its own result hands the
-// writing over to another such request once its batch is done, if one is queued). Each result
+// store's group commit instead of each opening its own. The batcher's writing thread writes
+// every record queued, batch after batch, until the queue is empty; a request that waits for
+// its own result (record()) and finds no write under way writes the queue itself, once, and
+// then hands the writing to another such request queued, or to the writing thread. Each result
 // is given once its batch is durable. When a batch fails, its records are written one by one,
 // so one record that cannot be written fails only its own request.
 class RecordBatcher {
  public:
   explicit RecordBatcher(CallRecordStore& calls) : calls_(calls) {}
+  ~RecordBatcher();
   RecordBatcher(const RecordBatcher&) = delete;
   RecordBatcher& operator=(const RecordBatcher&) = delete;
 
@@ -32,8 +35,7 @@ class RecordBatcher {
   // What record() returns (or throws: then `result` is empty and `error` set).
   using Written = std::function<void(std::optional<RecordedCall> result, std::exception_ptr error)>;
   // record() without waiting: `written` is called once the record's batch is durable (or
-  // failed), on the thread that wrote it, which may be this one before this returns. Its
-  // exceptions are logged and dropped.
+  // failed), on the batcher's own writing thread. Its exceptions are logged and dropped.
   void record_then(CallRecord record, Written written);
 
   struct Stats {
@@ -53,10 +55,23 @@ class RecordBatcher {
   static void finish(std::vector<Pending*>& batch, const Pending* own);
   static RecordedCall result_of(Pending& pending);
 
+  // Hands the writing of the queue to the writing thread (started on first need); with the
+  // lock held and writing_ set.
+  void hand_to_writer();
+  void writer_loop();
+
   CallRecordStore& calls_;
   mutable std::mutex mutex_;
   std::vector<Pending*> queue_;  // waiting for the next batch
   bool writing_ = false;         // a request is writing a batch, or is woken to write the next
+  // Records nobody waits for (record_then) are written by a thread of the batcher's own: an
+  // io thread writing them ran batch after batch inside its request's handler under a steady
+  // load, and its connection's answer (posted to that connection's strand, which the handler
+  // held) waited for all of them: a route request's p99 at 330-430 ms against a p50 of 2.8.
+  std::thread writer_;
+  std::condition_variable writer_wanted_;
+  bool writer_due_ = false;  // the writing thread is to write the queue
+  bool stopping_ = false;
   Stats stats_;
 };
 
