@@ -363,7 +363,7 @@ class Listener {
   // Runs the handler; whatever it throws becomes a 500 so that one bad request cannot take the
   // connection (or the server) down.
   // `point` is the handler's to take (http/deferred_response.hpp): then what this returns is
-  // not sent, and point.respond sends the answer later.
+  // not sent, and the sender defer_response() made sends the answer later.
   BeastResponse respond(Request request, unsigned version, bool keep_alive, DeferralPoint& point) {
     const bool head = request.method == "HEAD";
     try {
