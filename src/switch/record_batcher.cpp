@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
-#include <semaphore>
+#include <optional>
 #include <span>
 
 #include "common/cpu_slots.hpp"
@@ -16,25 +16,28 @@ struct RecordBatcher::Pending {
   Written written;   // record_then's: called with the result; empty for record()
   std::optional<RecordedCall> result;
   std::exception_ptr error;
-  // Set before `wake` is released, read after it is acquired: the semaphore orders them.
+  // Set before `sleeper` is woken, read after its sleep: the wake orders them.
   bool done = false;  // its batch is written (or failed)
-  // A request of record() sleeps on a semaphore of its own, woken once: for its result, or to
-  // write the next batch. A condition shared by every waiter woke them all at each batch's
-  // end, the next batch's waiters only to sleep again, and each took the mutex as it woke.
-  std::binary_semaphore wake{0};
+  // A request of record() that waits sleeps on its own thread's semaphore, woken once, with a
+  // CPU slot: for its result, or to write the next batch. A condition shared by every waiter
+  // woke them all at each batch's end, the next batch's waiters only to sleep again; a wake
+  // without the slot woke it to find the slot busy and sleep again (group_commit.hpp).
+  CpuSlotReleased* sleeper = nullptr;
 };
 
 RecordedCall RecordBatcher::record(const CallRecord& record) {
   Pending mine{.record = &record};
+  // Asleep without the CPU slot: the writer needs one to finish its batch. Made before the
+  // lock, so that it ends after it when the writing comes back to this thread.
+  std::optional<CpuSlotReleased> waiting;
   std::unique_lock lock(mutex_);
   queue_.push_back(&mine);
   if (writing_) {
+    waiting.emplace();
+    mine.sleeper = &*waiting;
     lock.unlock();
-    {
-      // Asleep without the CPU slot: the writer needs one to finish its batch.
-      const CpuSlotReleased waiting;
-      mine.wake.acquire();
-    }
+    waiting->sleep();
+    waiting.reset();  // woken with a slot: keeps it
     if (mine.done) return result_of(mine);
     lock.lock();  // handed the writing of the queue
   }
@@ -109,7 +112,7 @@ void RecordBatcher::write_queue(std::unique_lock<std::mutex>& lock, Pending* own
     if (queue_.empty()) writing_ = false;
     lock.unlock();
     finish(batch, own);
-    if (next != nullptr) next->wake.release();  // it finds itself not done: it writes
+    if (next != nullptr) next->sleeper->wake();  // it finds itself not done: it writes
     if (!go_on) return;
     lock.lock();  // writing_ kept the queue as it was: it holds more
   }
@@ -120,7 +123,7 @@ void RecordBatcher::finish(std::vector<Pending*>& batch, const Pending* own) {
     if (pending == own) continue;
     if (!pending->written) {
       pending->done = true;
-      pending->wake.release();  // it may return, and its Pending go, at once
+      pending->sleeper->wake();  // it may return, and its Pending go, at once
       continue;
     }
     const std::unique_ptr<Pending> owned(pending);

@@ -154,11 +154,15 @@ TEST_F(RecordBatcherTest, RequestsWaitingForABatchGiveTheirCpuSlotBack) {
   CpuSlots slots(1, std::chrono::seconds(60));
   slots_ = &slots;
   start({"b", "c", "d"});
+  const auto sleeps_to_start = slots.stats().sleeps;  // threads that started while one ran
   finish();
   EXPECT_EQ(store_.sorted_batches(),
             (std::vector<std::vector<std::string>>{{"first"}, {"b", "c", "d"}}));
   EXPECT_EQ(slots.stats().overruns, 0u);
   EXPECT_EQ(slots.stats().busy, 0u);
+  // Each was woken once its result, or the writing, and a slot were its own, never to find the
+  // slot busy and sleep for it again.
+  EXPECT_EQ(slots.stats().sleeps, sleeps_to_start);
 }
 
 TEST_F(RecordBatcherTest, ARecordThatCannotBeWrittenFailsOnlyItsOwnRequest) {
