@@ -49,6 +49,25 @@ struct Page {
 // `row_id` is the row's id in the job's own table (sources, webhook_deliveries).
 using RowFailureHandler = std::function<void(Id row_id, const std::exception& error)>;
 
+// How a store method named *_then answers: with its result once it is durable, or with what
+// the method without _then would have thrown. Called once, maybe on another thread (SQLite's
+// group commit answers from the thread that committed the write); it must not throw.
+template <class T>
+using Later = std::function<void(std::optional<T> result, std::exception_ptr error)>;
+
+// The *_then of a backend whose writes are not shared: runs `call` on this thread and answers.
+template <class T, class Call>
+void answer_now(const Call& call, const Later<T>& then) {
+  std::optional<T> result;
+  std::exception_ptr error;
+  try {
+    result.emplace(call());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  then(std::move(result), error);
+}
+
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -179,6 +180,59 @@ class TaskMember {
   std::thread::id caller_;
   std::thread::id ran_on_;
   std::thread thread_;
+};
+
+// A member handed over with run_then: notes how its answer came (the outcome, the thread, and
+// how many commits the batch connection had seen by then), and throws from the work when told.
+class LaterMember {
+ public:
+  LaterMember(GroupCommit& group, bool succeed, const ScriptedBatch& batch) {
+    group.run_then(
+        [this, succeed] {
+          ran_on_ = std::this_thread::get_id();
+          ran_ = true;
+          if (!succeed) throw std::runtime_error("refused");
+        },
+        [this, &batch](const std::exception_ptr& error) {
+          Outcome outcome = Outcome::committed;
+          try {
+            if (error) std::rethrow_exception(error);
+          } catch (const StoreError&) {
+            outcome = Outcome::failed;
+          } catch (const std::runtime_error&) {
+            outcome = Outcome::rolled_back;
+          }
+          const std::lock_guard lock(mutex_);
+          commits_when_answered_ = batch.count("COMMIT");
+          answered_on_ = std::this_thread::get_id();
+          ++answers_;
+          outcome_ = outcome;
+          answered_.notify_all();
+        });
+  }
+  Outcome wait() {
+    std::unique_lock lock(mutex_);
+    EXPECT_TRUE(answered_.wait_for(lock, std::chrono::seconds(10), [this] {
+      return outcome_ != Outcome::pending;
+    })) << "never answered";
+    return outcome_;
+  }
+  // After wait().
+  std::thread::id ran_on() const { return ran_on_; }
+  std::thread::id answered_on() const { return answered_on_; }
+  int commits_when_answered() const { return commits_when_answered_; }
+  int answers() const { return answers_; }
+  bool ran() const { return ran_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable answered_;
+  Outcome outcome_ = Outcome::pending;
+  std::thread::id ran_on_;
+  std::atomic<bool> ran_{false};
+  std::thread::id answered_on_;
+  int commits_when_answered_ = 0;
+  int answers_ = 0;
 };
 
 void wait_until(const std::function<bool()>& condition) {
@@ -415,6 +469,95 @@ TEST(GroupCommitLimitTest, ABatchHoldsAtMostMaxMembers) {
   // The first alone; two of the queued three; the last one alone.
   EXPECT_EQ(batch.count("COMMIT"), 3);
   EXPECT_EQ(group.stats().members, 4u);
+}
+
+// With nobody holding the batch connection, work handed over with run_then is run by the group
+// commit's writing thread, not the caller's, and answered once its batch is durable.
+TEST_F(GroupCommitTest, LaterWorkWithNobodyRunningIsWrittenByTheWritingThread) {
+  LaterMember later(group_, true, batch_);
+  EXPECT_EQ(later.wait(), Outcome::committed);
+  EXPECT_NE(later.ran_on(), std::this_thread::get_id());
+  EXPECT_EQ(later.answered_on(), later.ran_on());
+  EXPECT_EQ(later.commits_when_answered(), 1) << "answered before its commit";
+  EXPECT_EQ(later.answers(), 1);
+  EXPECT_EQ(group_.stats().batches, 1u);
+  EXPECT_EQ(group_.stats().handed_over, 1u);
+}
+
+// Later work queued behind a member's commit shares the next batch, and each is answered once
+// that batch is durable.
+TEST_F(GroupCommitTest, LaterWorkQueuedDuringACommitSharesTheNextBatch) {
+  batch_.hold_commits(true);
+  Member first(group_, true);
+  batch_.wait_for_commits_entered(1);
+  std::vector<std::unique_ptr<LaterMember>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(std::make_unique<LaterMember>(group_, true, batch_));
+  EXPECT_EQ(group_.stats().queued, 3u);
+  batch_.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::committed);
+  for (auto& later : queued) {
+    EXPECT_EQ(later->wait(), Outcome::committed);
+    EXPECT_EQ(later->commits_when_answered(), 2) << "answered before its batch's commit";
+    EXPECT_EQ(later->ran_on(), queued.front()->ran_on()) << "one thread ran the queue";
+  }
+  EXPECT_EQ(batch_.count("BEGIN"), 2);
+  EXPECT_EQ(batch_.count("COMMIT"), 2);
+  EXPECT_EQ(group_.stats().members, 4u);
+}
+
+// Later work that throws is undone alone and answered with what it threw; a member waiting for
+// its turn behind later work still gets it and shares the batch.
+TEST_F(GroupCommitTest, LaterWorkThatThrowsIsUndoneAloneAndAnsweredWithWhatItThrew) {
+  Gate gate;
+  Member holder(group_, true, &gate);
+  gate.wait_until_reached();
+  LaterMember refused(group_, false, batch_);
+  LaterMember accepted(group_, true, batch_);
+  Member behind(group_, true);
+  wait_until([&] { return group_.stats().queued == 3; });
+  gate.open();
+  EXPECT_EQ(holder.join(), Outcome::committed);
+  EXPECT_EQ(refused.wait(), Outcome::rolled_back);
+  EXPECT_EQ(accepted.wait(), Outcome::committed);
+  EXPECT_EQ(behind.join(), Outcome::committed);
+  EXPECT_EQ(refused.answers(), 1);
+  EXPECT_EQ(batch_.count("ROLLBACK TO SAVEPOINT callsight_member"), 1);
+  EXPECT_EQ(batch_.count("COMMIT"), 1);
+  EXPECT_EQ(group_.stats().members, 3u);
+}
+
+TEST_F(GroupCommitTest, WhenTheSharedCommitFailsEveryLaterTaskOfThatBatchIsAnsweredSo) {
+  batch_.hold_commits(true);
+  Member first(group_, true);
+  batch_.wait_for_commits_entered(1);
+  LaterMember second(group_, true, batch_);
+  LaterMember third(group_, true, batch_);
+  batch_.fail_commits();
+  batch_.hold_commits(false);
+  EXPECT_EQ(first.join(), Outcome::failed);
+  EXPECT_EQ(second.wait(), Outcome::failed);
+  EXPECT_EQ(third.wait(), Outcome::failed);
+  EXPECT_EQ(group_.stats().batches, 0u);
+}
+
+// A member waiting for its turn is not kept waiting by work handed over after it: under load
+// run_then's tasks keep coming, and running them first could hold it for as long as they do.
+TEST_F(GroupCommitTest, AMemberWaitingForItsTurnGoesBeforeQueuedLaterWork) {
+  Gate holder_gate;
+  Member holder(group_, true, &holder_gate);
+  holder_gate.wait_until_reached();
+  LaterMember later(group_, true, batch_);
+  Gate waiting_gate;
+  Member waiting(group_, true, &waiting_gate);
+  wait_until([&] { return group_.stats().queued == 2; });
+  holder_gate.open();
+  waiting_gate.wait_until_reached();
+  EXPECT_FALSE(later.ran()) << "the queued work ran before the member waiting for its turn";
+  waiting_gate.open();
+  EXPECT_EQ(holder.join(), Outcome::committed);
+  EXPECT_EQ(waiting.join(), Outcome::committed);
+  EXPECT_EQ(later.wait(), Outcome::committed);
+  EXPECT_EQ(batch_.count("COMMIT"), 1) << "all three share one batch";
 }
 
 }  // namespace

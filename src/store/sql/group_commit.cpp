@@ -1,6 +1,7 @@
 #include "store/sql/group_commit.hpp"
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -17,8 +18,28 @@ constexpr const char* kRollbackTo = "ROLLBACK TO SAVEPOINT callsight_member";
 
 }  // namespace
 
+// A member of run_then: its work and its answer, owned by the group commit until answered.
+struct GroupCommit::LaterTask {
+  LaterTask(std::function<void()> work_to_run, Done answer)
+      : work(std::move(work_to_run)), done(std::move(answer)) {
+    task.later = this;
+  }
+  std::function<void()> work;
+  Done done;
+  Task task{work};
+};
+
 GroupCommit::GroupCommit(BatchConnection& connection, std::size_t max_members)
     : connection_(connection), max_members_(max_members == 0 ? 1 : max_members) {}
+
+GroupCommit::~GroupCommit() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+    writer_wanted_.notify_one();
+  }
+  if (writer_.joinable()) writer_.join();
+}
 
 // A member waits for its turn and its batch without its CPU slot: the member running before
 // it, or the one committing, may need a slot to finish (common/cpu_slots.hpp).
@@ -77,6 +98,7 @@ void GroupCommit::commit() {
     batch = batch_;
     ++released_;
     hand_over_or_settle(lock);
+    answer_finished(lock);
     if (!batch->settled) {
       waiting.emplace();
       batch->sleepers.push_back(&*waiting);
@@ -110,8 +132,83 @@ void GroupCommit::run(const std::function<void()>& work) {
   if (task.error) std::rethrow_exception(task.error);
 }
 
+void GroupCommit::run_then(std::function<void()> work, Done done) {
+  auto later = std::make_unique<LaterTask>(std::move(work), std::move(done));
+  const std::lock_guard lock(mutex_);
+  later->task.queued_at = std::chrono::steady_clock::now();
+  tasks_.push_back(&later.release()->task);  // answer_finished deletes it
+  ++stats_.handed_over;
+  if (running_) return;  // the member holding the batch connection runs it
+  running_ = true;
+  hand_to_writer();
+}
+
+void GroupCommit::hand_to_writer() noexcept {
+  writer_due_ = true;
+  if (!writer_.joinable()) writer_ = std::thread([this] { write_loop(); });
+  writer_wanted_.notify_one();
+}
+
+void GroupCommit::write_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    writer_wanted_.wait(lock, [this] { return writer_due_ || stopping_; });
+    if (!writer_due_) return;
+    writer_due_ = false;  // the batch connection is this thread's, for the queue's first task
+    if (!batch_) {
+      lock.unlock();
+      std::exception_ptr failed;
+      try {
+        connection_.open_batch();
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      lock.lock();
+      if (failed) {
+        // As a caller of run() given the connection fails alone when it cannot open a batch.
+        Task* first = tasks_.front();
+        tasks_.pop_front();
+        count_wait(*first);
+        first->error = failed;
+        finish(*first);
+        pass_turn(lock);
+        answer_finished(lock);
+        continue;
+      }
+      batch_ = std::make_shared<Batch>();
+    }
+    hand_over_or_settle(lock);
+    answer_finished(lock);
+  }
+}
+
 void GroupCommit::wake(Task& task) noexcept {
   if (task.sleeper != nullptr) std::exchange(task.sleeper, nullptr)->wake();
+}
+
+void GroupCommit::finish(Task& task) noexcept {
+  task.done = true;
+  if (task.later != nullptr) {
+    finished_.push_back(task.later);
+  } else {
+    wake(task);
+  }
+}
+
+void GroupCommit::answer_finished(std::unique_lock<std::mutex>& lock) noexcept {
+  while (!finished_.empty()) {
+    auto finished = std::exchange(finished_, {});
+    lock.unlock();
+    for (LaterTask* later : finished) {
+      const std::unique_ptr<LaterTask> owned(later);
+      try {
+        owned->done(owned->task.error);
+      } catch (...) {
+        // `done` must not throw; nothing is left to tell.
+      }
+    }
+    lock.lock();
+  }
 }
 
 void GroupCommit::count_wait(const Task& task) noexcept {
@@ -143,6 +240,7 @@ void GroupCommit::lead(Task& own) {
   std::optional<CpuSlotReleased> waiting;  // before the lock, as in take_turn
   std::unique_lock lock(mutex_);
   hand_over_or_settle(lock);
+  answer_finished(lock);
   if (!own.done) {  // handed over to a member that began on its own thread: it settles
     waiting.emplace();
     own.sleeper = &*waiting;
@@ -169,8 +267,7 @@ void GroupCommit::run_task(Task& task) noexcept {
   }
   const bool alive = undo_member(savepoint_open);
   std::unique_lock lock(mutex_);
-  task.done = true;
-  wake(task);
+  finish(task);
   if (!alive) settle(lock, /*commit=*/false);
 }
 
@@ -197,6 +294,7 @@ void GroupCommit::end_failed_member(bool savepoint_open) noexcept {
     settle(lock, /*commit=*/false);
     pass_turn(lock);
   }
+  answer_finished(lock);
 }
 
 void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept {
@@ -206,6 +304,10 @@ void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexce
       settle(lock, /*commit=*/true);
       break;
     }
+    // A member waiting for its turn goes first, the batch kept open for it (it runs the queued
+    // tasks when it ends): run_then's tasks come steadily under load, and running them first
+    // could keep it waiting as long as they do.
+    if (!turn_waiters_.empty()) break;
     if (!tasks_.empty()) {
       Task* task = tasks_.front();
       tasks_.pop_front();
@@ -215,7 +317,6 @@ void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexce
       lock.lock();
       continue;
     }
-    if (!turn_waiters_.empty()) break;  // the batch stays open for them
     settle(lock, /*commit=*/released_ > 0);
     break;
   }
@@ -223,18 +324,22 @@ void GroupCommit::hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexce
 }
 
 void GroupCommit::pass_turn(std::unique_lock<std::mutex>& /*lock*/) noexcept {
+  if (!turn_waiters_.empty()) {  // first, as in hand_over_or_settle
+    CpuSlotReleased* next = turn_waiters_.front();
+    turn_waiters_.pop_front();
+    next->wake();  // running_ stays set: the batch connection is its caller's now
+    return;
+  }
   if (!tasks_.empty()) {
     Task* next = tasks_.front();
+    if (next->later != nullptr) {  // nobody sleeps for it: the writing thread runs the queue
+      hand_to_writer();
+      return;
+    }
     tasks_.pop_front();
     count_wait(*next);
     next->lead = true;  // running_ stays set: the batch connection is its caller's now
     wake(*next);
-    return;
-  }
-  if (!turn_waiters_.empty()) {
-    CpuSlotReleased* next = turn_waiters_.front();
-    turn_waiters_.pop_front();
-    next->wake();  // running_ stays set: the batch connection is its caller's now
     return;
   }
   running_ = false;
@@ -268,8 +373,7 @@ void GroupCommit::settle(std::unique_lock<std::mutex>& lock, bool commit) noexce
     }
     for (Task* task : batch->tasks) {
       if (batch->error) task->error = std::make_exception_ptr(StoreError(*batch->error));
-      task->done = true;
-      wake(*task);
+      finish(*task);
     }
     for (CpuSlotReleased* sleeper : batch->sleepers) sleeper->wake();
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace callsight {
@@ -57,6 +59,7 @@ class GroupCommit {
   static constexpr std::size_t kDefaultMaxMembers = 64;
 
   explicit GroupCommit(BatchConnection& connection, std::size_t max_members = kDefaultMaxMembers);
+  ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -74,18 +77,29 @@ class GroupCommit {
   // `work` must not depend on the thread it runs on.
   void run(const std::function<void()>& work);
 
+  // Called once a member handed over with run_then() has ended: with null once its batch is
+  // durable, else with what its work threw (its work undone) or a StoreError for its batch.
+  using Done = std::function<void(std::exception_ptr error)>;
+  // run() without waiting: `work` runs on the thread that holds the batch connection, or on the
+  // group commit's own writing thread when nobody does, and `done` is called on whichever
+  // thread settled the batch, after it let go of the batch connection. So a request's thread
+  // goes back to its other work instead of sleeping for the commit. `done` must not throw.
+  void run_then(std::function<void()> work, Done done);
+
   struct Stats {
-    std::uint64_t batches = 0;  // durable commits
-    std::uint64_t members = 0;  // write transactions committed through them
-    std::uint64_t waits = 0;    // members that found the batch connection busy and waited
-    double wait_seconds = 0;    // the time they waited, in total
-    bool running = false;       // a member holds the batch connection now
-    std::size_t queued = 0;     // members waiting for it now (for their turn or their work)
+    std::uint64_t batches = 0;      // durable commits
+    std::uint64_t members = 0;      // write transactions committed through them
+    std::uint64_t waits = 0;        // members that found the batch connection busy and waited
+    double wait_seconds = 0;        // the time they waited, in total
+    std::uint64_t handed_over = 0;  // members that came through run_then
+    bool running = false;           // a member holds the batch connection now
+    std::size_t queued = 0;         // members waiting for it now (for their turn or their work)
   };
   Stats stats() const;
 
  private:
   struct Task;
+  struct LaterTask;
   struct Batch {
     bool settled = false;
     std::optional<std::string> error;        // set: the batch did not commit, and why
@@ -105,24 +119,37 @@ class GroupCommit {
     bool lead = false;         // it was given the batch connection: its caller runs the queue
     // Set while its caller sleeps (or is about to): woken once, through it.
     CpuSlotReleased* sleeper = nullptr;
+    LaterTask* later = nullptr;  // set: it came through run_then, and nobody sleeps for it
     std::chrono::steady_clock::time_point queued_at;
   };
 
   // Waits for the batch connection and takes it; true when a batch is open on it.
   bool take_turn();
-  // Called by the running member once its savepoint has ended: runs the queued tasks' work
-  // into the batch, then gives the batch connection to a member waiting for its turn, or ends
-  // the batch when nobody is queued or the batch is full.
+  // Called by the running member once its savepoint has ended: gives the batch connection to a
+  // member waiting for its turn, else runs the queued tasks' work into the batch, and ends the
+  // batch when nobody is queued or the batch is full.
   void hand_over_or_settle(std::unique_lock<std::mutex>& lock) noexcept;
   // Ends the open batch: commits it, or gives it up (failing its released members when
   // `lost`). Called by the running member, with `lock` held; returns with it held and the
   // batch connection still taken.
   void settle(std::unique_lock<std::mutex>& lock, bool commit) noexcept;
-  // Gives up the batch connection: to the first queued task (whose caller runs the queue), or
-  // to the first member waiting in begin() (running_ stays set for both). With `lock` held.
+  // Gives up the batch connection: to the first member waiting in begin(), else to the first
+  // queued task's caller (or to the writing thread for a task of run_then), who runs the queue
+  // (running_ stays set for all). With `lock` held.
   void pass_turn(std::unique_lock<std::mutex>& lock) noexcept;
   // Wakes a task's caller if it sleeps (with the lock held); the task may be gone after.
   static void wake(Task& task) noexcept;
+  // A task that is done: wakes its caller, or queues its `done` to be called (with the lock
+  // held).
+  void finish(Task& task) noexcept;
+  // Calls `done` of the tasks of run_then that are done, without the lock; returns with it held.
+  void answer_finished(std::unique_lock<std::mutex>& lock) noexcept;
+  // Gives the batch connection to the writing thread (started on first need), with the lock
+  // held and running_ set.
+  void hand_to_writer() noexcept;
+  // The writing thread: runs the queue of run_then's tasks whenever it is handed the batch
+  // connection for them.
+  void write_loop();
   // A queued task leaves the queue: counted among the waits (with the lock held).
   void count_wait(const Task& task) noexcept;
   // Runs a task's work in its own savepoint of the open batch, on the thread that holds the
@@ -150,8 +177,16 @@ class GroupCommit {
   std::deque<CpuSlotReleased*> turn_waiters_;  // members of begin() waiting for their turn
   std::deque<Task*> tasks_;                    // members of run() waiting for their work to be run
   std::shared_ptr<Batch> batch_;               // the open batch, if any
-  std::size_t released_ = 0;  // members released into batch_, waiting for its commit
-  Stats stats_;               // `running` and `queued` are filled in by stats()
+  std::size_t released_ = 0;          // members released into batch_, waiting for its commit
+  std::vector<LaterTask*> finished_;  // tasks of run_then done, their `done` not called yet
+  // Tasks of run_then that find nobody holding the batch connection are run by a thread of the
+  // group commit's own, as the route batcher's are (switch/record_batcher.hpp): run by the
+  // request's io thread, they would hold its connection's answer through the commit.
+  std::thread writer_;
+  std::condition_variable writer_wanted_;
+  bool writer_due_ = false;  // the batch connection is the writing thread's: it runs the queue
+  bool stopping_ = false;
+  Stats stats_;  // `running` and `queued` are filled in by stats()
 };
 
 }  // namespace callsight

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -168,6 +169,14 @@ class SqlDatabase {
   // transaction of its own.
   virtual void write_transaction(TxMode mode, const std::function<void()>& work);
 
+  // write_transaction without waiting for its commit: `done` is called with null once `work`
+  // committed, or with what it threw (nothing of it kept). A backend whose commits are not
+  // shared runs it all on the calling thread before returning; SQLite's group commit runs
+  // `work` on the thread that holds its connection and calls `done` from the one that
+  // committed it, so the caller's thread does not sleep for the disk. `done` must not throw.
+  using WriteDone = std::function<void(std::exception_ptr error)>;
+  virtual void write_transaction_then(TxMode mode, std::function<void()> work, WriteDone done);
+
   // Used by SqlTransaction only.
   virtual void begin(TxMode mode) = 0;
   virtual void commit() = 0;
@@ -215,6 +224,29 @@ inline void SqlDatabase::write_transaction(TxMode mode, const std::function<void
   SqlTransaction tx(*this, mode);
   work();
   tx.commit();
+}
+
+inline void SqlDatabase::write_transaction_then(TxMode mode, std::function<void()> work,
+                                                WriteDone done) {
+  std::exception_ptr error;
+  try {
+    write_transaction(mode, work);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
+}
+
+// write_transaction_then for work that makes a value: `then` gets it once it is durable.
+template <class T>
+void write_transaction_then(SqlDatabase& db, TxMode mode, std::function<T()> work, Later<T> then) {
+  auto result = std::make_shared<std::optional<T>>();
+  db.write_transaction_then(
+      mode, [result, work = std::move(work)] { result->emplace(work()); },
+      [result, then = std::move(then)](const std::exception_ptr& error) {
+        if (error) return then(std::nullopt, error);
+        then(std::move(*result), nullptr);
+      });
 }
 
 }  // namespace callsight

@@ -260,26 +260,42 @@ void SqliteDatabase::begin(TxMode mode) {
   t_transactions.emplace(this, reader);
 }
 
-void SqliteDatabase::write_transaction(TxMode mode, const std::function<void()>& work) {
+void SqliteDatabase::check_write_transaction(TxMode mode) const {
   if (mode == TxMode::read || mode == TxMode::read_statement) {
     throw std::logic_error("SQLite write_transaction for a read");
   }
   if (t_transactions.contains(this)) throw std::logic_error("SQLite transactions do not nest");
+}
+
+// On whichever thread holds the writer connection, which is this one's for the work.
+void SqliteDatabase::run_on_writer(const std::function<void()>& work) {
+  t_transactions.emplace(this, writer_.get());
+  struct Leave {
+    const SqliteDatabase* db;
+    ~Leave() { t_transactions.erase(db); }
+  } leave{this};
+  work();
+}
+
+void SqliteDatabase::write_transaction(TxMode mode, const std::function<void()>& work) {
+  check_write_transaction(mode);
   // Noted when the shared commit (or the rollback) returned, as SqlTransaction notes it: the
   // rows read from memory (recent_rows.hpp) go stale with any write of this node.
   struct Ended {
     SqliteDatabase& db;
     ~Ended() { db.note_write_ended(); }
   } ended{*this};
-  // On whichever thread holds the writer connection, which is this one's for the work.
-  group_.run([this, &work] {
-    t_transactions.emplace(this, writer_.get());
-    struct Leave {
-      const SqliteDatabase* db;
-      ~Leave() { t_transactions.erase(db); }
-    } leave{this};
-    work();
-  });
+  group_.run([this, &work] { run_on_writer(work); });
+}
+
+void SqliteDatabase::write_transaction_then(TxMode mode, std::function<void()> work,
+                                            WriteDone done) {
+  check_write_transaction(mode);
+  group_.run_then([this, work = std::move(work)] { run_on_writer(work); },
+                  [this, done = std::move(done)](std::exception_ptr error) {
+                    note_write_ended();  // before the answer, as write_transaction's return
+                    done(std::move(error));
+                  });
 }
 
 void SqliteDatabase::commit() {

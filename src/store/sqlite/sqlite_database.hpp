@@ -42,6 +42,7 @@ class SqliteDatabase final : public SqlDatabase, private BatchConnection {
   void exec(const std::string& sql) override;
   std::int64_t changes() override;
   void write_transaction(TxMode mode, const std::function<void()>& work) override;
+  void write_transaction_then(TxMode mode, std::function<void()> work, WriteDone done) override;
   void begin(TxMode mode) override;
   void commit() override;
   void rollback() noexcept override;
@@ -54,6 +55,11 @@ class SqliteDatabase final : public SqlDatabase, private BatchConnection {
   void abandon_batch() noexcept override;
   void run_on_batch(const char* sql) override;
   bool batch_alive() noexcept override;
+
+  // Throws logic_error for a write transaction of a read mode, or inside another transaction.
+  void check_write_transaction(TxMode mode) const;
+  // Runs a write transaction's work as this thread's transaction on the writer connection.
+  void run_on_writer(const std::function<void()>& work);
 
   SqliteConnection& current() const;
   SqliteConnection* checkout_reader();
