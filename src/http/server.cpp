@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +21,7 @@
 #include <cerrno>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -379,6 +381,24 @@ class Listener {
     return to_beast(internal_error(), version, keep_alive && !stopping_, head);
   }
 
+  // True on one of this listener's io threads.
+  bool on_io_thread() { return ioc_.get_executor().running_in_this_thread(); }
+
+  // Runs `hand_over` on an io thread, from a thread that is not one. What several such threads
+  // hand over meanwhile (the group commit's writer answers a whole batch at once) is posted as
+  // one handler, whose io thread defers each answer's write to its strand's queue on itself:
+  // posted one by one from outside, each woke an idle io thread of its own, a context switch
+  // pair per answer.
+  void hand_to_io_thread(std::function<void()> hand_over) {
+    {
+      const std::lock_guard lock(handovers_mutex_);
+      handovers_.push_back(std::move(hand_over));
+      if (handovers_posted_) return;
+      handovers_posted_ = true;
+    }
+    asio::post(ioc_, [this] { run_handovers(); });
+  }
+
   void unregister(Connection* session) {
     std::lock_guard lock(mutex_);
     sessions_.erase(session);
@@ -421,6 +441,16 @@ class Listener {
     });
   }
 
+  void run_handovers() {
+    std::vector<std::function<void()>> handovers;
+    {
+      const std::lock_guard lock(handovers_mutex_);
+      handovers.swap(handovers_);
+      handovers_posted_ = false;
+    }
+    for (auto& hand_over : handovers) hand_over();
+  }
+
   void admit(tcp::socket socket);
   template <class Stream, class... TlsArgs>
   void admit_as(tcp::socket socket, TlsArgs&... tls);
@@ -447,7 +477,10 @@ class Listener {
   // destroyed unregister themselves from its destructor.
   std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions_;
   bool timer_armed_ = false;
-  std::optional<asio::ssl::context> tls_;  // set: every connection speaks TLS
+  std::mutex handovers_mutex_;
+  std::vector<std::function<void()>> handovers_;  // guarded by handovers_mutex_
+  bool handovers_posted_ = false;                 // a run_handovers is posted and not begun
+  std::optional<asio::ssl::context> tls_;         // set: every connection speaks TLS
   asio::io_context ioc_;
   asio::strand<asio::io_context::executor_type> strand_;  // acceptor, signals, shutdown
   tcp::acceptor acceptor_;
@@ -640,10 +673,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void answer_later(Response response, unsigned version, bool keep_alive, bool head) {
     auto beast_response = std::make_shared<BeastResponse>(
         to_beast(std::move(response), version, keep_alive && !listener_.stopping(), head));
-    asio::post(tcp().get_executor(),
-               [write_it = in_slot(&Session::write_later), beast_response]() mutable {
-                 write_it(std::move(beast_response));
-               });
+    auto write = [write_it = in_slot(&Session::write_later), beast_response]() mutable {
+      write_it(std::move(beast_response));
+    };
+    if (listener_.on_io_thread()) return asio::post(tcp().get_executor(), std::move(write));
+    listener_.hand_to_io_thread(
+        [executor = tcp().get_executor(), write = std::move(write)]() mutable {
+          asio::defer(executor, std::move(write));
+        });
   }
 
   void write_later(const std::shared_ptr<BeastResponse>& response) { write(*response); }
