@@ -1,9 +1,12 @@
 #include "api/api.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "api/context.hpp"
 #include "api/dni_public.hpp"
@@ -177,6 +180,7 @@ class PartnerApi {
 
   http::Response respond(const http::Request& request, const ApiRouter::Match& match,
                          const Partner& partner) {
+    const NameLaterAnswer naming(match.pattern, partner.id);
     return render_errors([&] { return dispatch(request, match, partner); });
   }
 
@@ -244,6 +248,29 @@ http::Response render_errors(const std::function<http::Response()>& handler) {
   } catch (const UnavailableError&) {
     return database_unavailable();
   }
+}
+
+http::Respond NameLaterAnswer::wrap(http::Respond send) {
+  return [send = std::move(send), route = std::string(route_),
+          partner_id = partner_id_](http::Response response) {
+    response.route = route;
+    response.principal_id = partner_id;
+    send(std::move(response));
+  };
+}
+
+void LaterAnswer::operator()(const std::function<http::Response()>& render) const noexcept {
+  http::Response response;
+  try {
+    response = render_errors(render);
+  } catch (const std::exception& e) {
+    spdlog::error("an answer given later failed: {}", e.what());
+    response = http::error_response(500, {"internal", "", "internal error"});
+  } catch (...) {
+    spdlog::error("an answer given later failed with a non-standard exception");
+    response = http::error_response(500, {"internal", "", "internal error"});
+  }
+  respond_(std::move(response));
 }
 
 std::vector<std::pair<std::string, std::string>> partner_api_routes() {

@@ -5,10 +5,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/recording.hpp"
 #include "core/types.hpp"
+#include "http/deferred_response.hpp"
 #include "http/params.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -52,6 +54,36 @@ using ApiRouter = http::Router<ResourceHandler>;
 // Runs a handler and renders what it throws as the API's error body: an HttpError with its
 // status, a ConflictError as 409, a NotFoundError as 404, an UnavailableError as 503.
 http::Response render_errors(const std::function<http::Response()>& handler);
+
+// The answer of the request being handled, given later from any thread, once a write shared
+// with other requests is durable (http::defer_response): the handler returns meanwhile, and
+// its thread serves other requests instead of sleeping for the disk. Empty outside a server
+// (a test calling the handler): answer by returning.
+class LaterAnswer {
+ public:
+  LaterAnswer() : respond_(http::defer_response()) {}
+  explicit operator bool() const { return static_cast<bool>(respond_); }
+  // Sends what `render` makes; what it throws is rendered as render_errors renders it, and
+  // anything else as the server answers what escapes a handler (500, logged).
+  void operator()(const std::function<http::Response()>& render) const noexcept;
+
+ private:
+  http::Respond respond_;
+};
+
+// Names the route (and the partner, when known) of an answer given later, for the metrics and
+// the access log, as the API names the answers it returns. `route` is read when the answer is
+// deferred, so it may be set after the hook is made.
+class NameLaterAnswer final : public http::DeferralHook {
+ public:
+  NameLaterAnswer(const std::string_view& route, std::optional<Id> partner_id)
+      : route_(route), partner_id_(partner_id) {}
+  http::Respond wrap(http::Respond send) override;
+
+ private:
+  const std::string_view& route_;
+  std::optional<Id> partner_id_;
+};
 
 // 404 (field customer_id) unless the customer exists and is the partner's.
 Customer require_own_customer(const Context& ctx, Id customer_id);

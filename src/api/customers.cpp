@@ -129,7 +129,16 @@ http::Response post_customer(Context& ctx) {
   customer.uuid = random_uuid_v4();
   apply_fields(fields, ctx.partner, Presence::required, customer);
   fields.throw_if_errors();
-  return one("customers", render(ctx.store.customers().create_customer(customer)));
+  const LaterAnswer answer;
+  if (!answer) return one("customers", render(ctx.store.customers().create_customer(customer)));
+  ctx.store.customers().create_customer_then(
+      customer, [answer](std::optional<Customer> created, const std::exception_ptr& error) {
+        answer([&] {
+          if (error) std::rethrow_exception(error);
+          return one("customers", render(*created));
+        });
+      });
+  return {};
 }
 
 Customer existing_customer(Context& ctx) {

@@ -4,6 +4,10 @@
 #include "api/dni_public.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,17 +108,38 @@ Served locate(DniSites& sites, const http::Request& request, const dni::Visit& v
   return served;
 }
 
-Served serve_number(Store& store, DniSites& sites, const http::Request& request,
-                    const VisitInput& input) {
+Visitor visitor_of(const http::Request& request, const VisitInput& input) {
+  return {.session_id = input.session_id,
+          .visitor_id = input.visitor_id,
+          .consent = input.consent,
+          .user_agent = std::string(request.header("user-agent").value_or("")),
+          .address = request.remote_address};
+}
+
+// Serves a number request and answers with what `render` makes of it, once the hand-out is
+// durable: under a server, later (LaterAnswer), from the thread that committed it, so this
+// request's thread serves other requests meanwhile. `render` must hold copies of what it uses.
+http::Response serve_number(Store& store, DniSites& sites, const http::Request& request,
+                            const VisitInput& input,
+                            std::function<http::Response(const Served&)> render) {
   const auto visit = dni::read_visit(input.url, input.referrer, input.ga_cookie);
-  auto served = locate(sites, request, visit, input.advid);
-  served.answer = hand_out(store, *served.site, *served.pool, visit,
-                           {.session_id = input.session_id,
-                            .visitor_id = input.visitor_id,
-                            .consent = input.consent,
-                            .user_agent = std::string(request.header("user-agent").value_or("")),
-                            .address = request.remote_address});
-  return served;
+  auto served = std::make_shared<Served>(locate(sites, request, visit, input.advid));
+  const LaterAnswer answer;  // after whatever refuses the request here: it must be answered
+  if (!answer) {
+    served->answer =
+        hand_out(store, *served->site, *served->pool, visit, visitor_of(request, input));
+    return render(*served);
+  }
+  hand_out_then(store, *served->site, *served->pool, visit, visitor_of(request, input),
+                [answer, served, render = std::move(render)](std::optional<DniNumberAnswer> handed,
+                                                             const std::exception_ptr& error) {
+                  answer([&] {
+                    if (error) std::rethrow_exception(error);
+                    served->answer = std::move(handed);
+                    return render(*served);
+                  });
+                });
+  return {};
 }
 
 std::string_view shown_name(dni::Pick verdict) {
@@ -166,20 +191,22 @@ http::Response blocked_user_agent(const Served& served) {
 
 http::Response get_number(Store& store, DniSites& sites, const http::Request& request,
                           http::Params& params) {
-  const auto served = serve_number(store, sites, request, read_visit_input(params));
-  if (!served.answer) return blocked_user_agent(served);
-  return json_response(200, number_json(served), served.cors_origin);
+  return serve_number(store, sites, request, read_visit_input(params), [](const Served& served) {
+    if (!served.answer) return blocked_user_agent(served);
+    return json_response(200, number_json(served), served.cors_origin);
+  });
 }
 
 // amp-call-tracking: an empty phoneNumber keeps the page's own number.
 http::Response get_amp_number(Store& store, DniSites& sites, const http::Request& request,
                               http::Params& params) {
-  const auto served = serve_number(store, sites, request, read_visit_input(params));
-  const auto number = served.answer ? shown_number(*served.answer) : std::nullopt;
-  return json_response(200,
-                       {{"phoneNumber", number.value_or("")},
-                        {"formattedPhoneNumber", number ? format_national(*number) : ""}},
-                       served.cors_origin);
+  return serve_number(store, sites, request, read_visit_input(params), [](const Served& served) {
+    const auto number = served.answer ? shown_number(*served.answer) : std::nullopt;
+    return json_response(200,
+                         {{"phoneNumber", number.value_or("")},
+                          {"formattedPhoneNumber", number ? format_national(*number) : ""}},
+                         served.cors_origin);
+  });
 }
 
 // The session of one of the site's pools that a heartbeat or a release names, from a page the
@@ -211,9 +238,20 @@ PoolSession read_pool_session(DniSites& sites, const http::Request& request, htt
 http::Response post_heartbeat(Store& store, DniSites& sites, const http::Request& request,
                               http::Params& params) {
   const auto held = read_pool_session(sites, request, params);
-  const bool leased = store.dni().heartbeat(held.partner_id, held.pool_id, held.session_id);
-  return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}},
-                       held.cors_origin);
+  const auto render = [origin = held.cors_origin](bool leased) {
+    return json_response(200, {{"status", "success"}, {"leased", leased ? "1" : "0"}}, origin);
+  };
+  const LaterAnswer answer;  // as serve_number's
+  if (!answer) return render(store.dni().heartbeat(held.partner_id, held.pool_id, held.session_id));
+  store.dni().heartbeat_then(
+      held.partner_id, held.pool_id, held.session_id,
+      [answer, render](std::optional<bool> leased, const std::exception_ptr& error) {
+        answer([&] {
+          if (error) std::rethrow_exception(error);
+          return render(*leased);
+        });
+      });
+  return {};
 }
 
 // A page or app that knows the visitor is done (a form sent, an app closed) gives the number
@@ -298,25 +336,26 @@ http::Response get_dncs(Store& store, DniSites& sites, const http::Request& requ
   require_no_nul(input.referrer, "referrer");
   require_no_nul(input.ga_cookie, "parameters");
   if (dncs.preflight) return dncs_preflight(store, sites, request, dncs, input);
-  const auto served = serve_number(store, sites, request, input);
-  if (!served.answer) {
+  return serve_number(store, sites, request, input, [dncs](const Served& served) {
+    if (!served.answer) {
+      return jsonp_response(
+          dncs.callback,
+          {{"status", "fail"}, {"errors", Json::array({std::string(kBlockedUserAgent)})}},
+          served.cors_origin);
+    }
+    const auto& answer = *served.answer;
     return jsonp_response(
         dncs.callback,
-        {{"status", "fail"}, {"errors", Json::array({std::string(kBlockedUserAgent)})}},
+        {{"status", "success"},
+         {"advid", dncs.advid},
+         {"session_id", answer.session_id},
+         {"tracking_id", answer.visitor_id.value_or("")},
+         {"ext_track", ""},
+         {"clear_cookie", false},
+         {"cbw_enabled", false},
+         {"numbers", dncs_numbers(*served.site, *served.pool, answer, dncs.numbers_to_replace)}},
         served.cors_origin);
-  }
-  const auto& answer = *served.answer;
-  return jsonp_response(
-      dncs.callback,
-      {{"status", "success"},
-       {"advid", dncs.advid},
-       {"session_id", answer.session_id},
-       {"tracking_id", answer.visitor_id.value_or("")},
-       {"ext_track", ""},
-       {"clear_cookie", false},
-       {"cbw_enabled", false},
-       {"numbers", dncs_numbers(*served.site, *served.pool, answer, dncs.numbers_to_replace)}},
-      served.cors_origin);
+  });
 }
 
 // A browser asks first (a CORS preflight) before a request it may not send unasked: a POST
@@ -428,6 +467,7 @@ std::optional<http::Response> DniPublicApi::handle(const http::Request& request)
     return std::nullopt;
   }
   std::string_view route;
+  const NameLaterAnswer naming(route, std::nullopt);
   auto answer = render_errors([&] {
     if (const auto segments = dncs_segments(request)) {
       route = "/external/dncs";

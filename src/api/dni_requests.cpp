@@ -71,21 +71,37 @@ const DniSitePool& pool_for_visit(const DniSite& site, const dni::Visit& visit) 
                        [&](const DniSitePool& pool) { return pool.id == choice->pool_id; });
 }
 
+namespace {
+
+bool is_crawler(const DniSite& site, const Visitor& visitor) {
+  return !visitor.from_app && dni::is_bot(visitor.user_agent, site.denied_user_agents);
+}
+
+DniNumberRequest number_request(const DniSite& site, const DniSitePool& pool,
+                                const dni::Visit& visit, const Visitor& visitor) {
+  return {.partner_id = site.partner_id,
+          .pool_id = pool.id,
+          .session_id = visitor.session_id,
+          .visitor_id = visitor.visitor_id,
+          .consent = visitor.consent,
+          .visit = visit,
+          // A header may carry bytes that are not UTF-8; the session keeps what can be read.
+          .user_agent = utf8::sanitize(visitor.user_agent),
+          .ip_truncated = anonymized_address(visitor.address).value_or("")};
+}
+
+}  // namespace
+
 std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor) {
-  if (!visitor.from_app && dni::is_bot(visitor.user_agent, site.denied_user_agents)) {
-    return std::nullopt;
-  }
-  return store.dni().request_number(
-      {.partner_id = site.partner_id,
-       .pool_id = pool.id,
-       .session_id = visitor.session_id,
-       .visitor_id = visitor.visitor_id,
-       .consent = visitor.consent,
-       .visit = visit,
-       // A header may carry bytes that are not UTF-8; the session keeps what can be read.
-       .user_agent = utf8::sanitize(visitor.user_agent),
-       .ip_truncated = anonymized_address(visitor.address).value_or("")});
+  if (is_crawler(site, visitor)) return std::nullopt;
+  return store.dni().request_number(number_request(site, pool, visit, visitor));
+}
+
+void hand_out_then(Store& store, const DniSite& site, const DniSitePool& pool,
+                   const dni::Visit& visit, const Visitor& visitor, Later<DniNumberAnswer> handed) {
+  if (is_crawler(site, visitor)) return handed(std::nullopt, nullptr);
+  store.dni().request_number_then(number_request(site, pool, visit, visitor), std::move(handed));
 }
 
 std::optional<std::string> shown_number(const DniNumberAnswer& answer) {

@@ -69,6 +69,10 @@ struct Visitor {
 // crawlers: they often send no user agent at all.
 std::optional<DniNumberAnswer> hand_out(Store& store, const DniSite& site, const DniSitePool& pool,
                                         const dni::Visit& visit, const Visitor& visitor);
+// hand_out without waiting for the commit (store.hpp, Later): a crawler is answered at once,
+// with nullopt and no error.
+void hand_out_then(Store& store, const DniSite& site, const DniSitePool& pool,
+                   const dni::Visit& visit, const Visitor& visitor, Later<DniNumberAnswer> handed);
 
 // The number shown: the pool's, its fallback, or none when every number is held and the
 // pool has no fallback.

@@ -21,6 +21,10 @@ class CustomerStore {
 
   // create/update throw ConflictError("duplicate", "custnr").
   virtual Customer create_customer(const Customer& customer) = 0;
+  // create_customer without waiting for the commit (store.hpp, Later).
+  virtual void create_customer_then(const Customer& customer, Later<Customer> created) {
+    answer_now<Customer>([&] { return create_customer(customer); }, created);
+  }
   virtual std::optional<Customer> find_customer(Id partner_id, Id customer_id) = 0;
   virtual Page<Customer> list_customers(Id partner_id, const CustomerFilter& filter,
                                         PageRequest page) = 0;

@@ -172,9 +172,19 @@ class DniStore {
   // live sessions. NotFoundError when the pool is not the partner's;
   // ConflictError("pool_not_active", "pool_id") when its source is not active.
   virtual DniNumberAnswer request_number(const DniNumberRequest& request) = 0;
+  // request_number without waiting for the commit (store.hpp, Later).
+  virtual void request_number_then(const DniNumberRequest& request,
+                                   Later<DniNumberAnswer> answered) {
+    answer_now<DniNumberAnswer>([&] { return request_number(request); }, answered);
+  }
   // Extends the lease of the session's number if it is still leased (dni::accept_heartbeat);
   // false otherwise, and then the script asks for a number again.
   virtual bool heartbeat(Id partner_id, Id pool_id, const std::string& session_id) = 0;
+  // heartbeat without waiting for the commit (store.hpp, Later).
+  virtual void heartbeat_then(Id partner_id, Id pool_id, const std::string& session_id,
+                              Later<bool> answered) {
+    answer_now<bool>([&] { return heartbeat(partner_id, pool_id, session_id); }, answered);
+  }
   // Ends the lease of the session's number now; grace and cooldown follow. False when it
   // held none leased.
   virtual bool release(Id partner_id, Id pool_id, const std::string& session_id) = 0;

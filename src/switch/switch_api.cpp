@@ -194,13 +194,27 @@ http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::s
 }
 
 http::Handler noting_routing_changes(http::Handler handler, CallRouter& router) {
-  return [handler = std::move(handler), &router](const http::Request& request) {
-    auto response = handler(request);
-    // Visitors' number requests and heartbeats (/dni/) change no route.
-    if (request.method != "GET" && request.method != "HEAD" &&
-        !request.path().starts_with("/dni/")) {
-      router.routing_changed();
+  // A change answered later (http/deferred_response.hpp) is noted again when its answer is
+  // sent, once it committed: a routing snapshot read between the handler's return and the
+  // commit would otherwise count as current without it.
+  struct NoteWhenAnswered final : http::DeferralHook {
+    explicit NoteWhenAnswered(CallRouter& router) : router(router) {}
+    http::Respond wrap(http::Respond send) override {
+      return [&router = router, send = std::move(send)](http::Response response) {
+        router.routing_changed();
+        send(std::move(response));
+      };
     }
+    CallRouter& router;
+  };
+  return [handler = std::move(handler), &router](const http::Request& request) {
+    // Visitors' number requests and heartbeats (/dni/) change no route.
+    const bool changes =
+        request.method != "GET" && request.method != "HEAD" && !request.path().starts_with("/dni/");
+    std::optional<NoteWhenAnswered> note_when_answered;
+    if (changes) note_when_answered.emplace(router);
+    auto response = handler(request);
+    if (changes) router.routing_changed();
     return response;
   };
 }

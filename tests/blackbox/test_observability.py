@@ -207,6 +207,30 @@ class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
             self.assertNotIn("?", value)
             self.assertFalse(any(part.isdigit() for part in value.split("/")), value)
 
+    def test_answers_given_after_their_commit_are_counted_and_logged_under_their_route(self):
+        # POST /customers is answered from the thread that committed it, after the handler
+        # returned: its metrics and access log line must still name its route and partner.
+        s = self.session("alice", digest=False)
+        custnr = "obs-later-" + unique()
+        before = self.scrape()
+        created = self.call(s, "POST", "/customers", data={"name": "Later", "custnr": custnr})
+        self.assertEqual(created.status_code, 200, created.text)
+        refused = self.call(s, "POST", "/customers", data={"name": "Twice", "custnr": custnr})
+        self.assertEqual(refused.status_code, 409, refused.text)
+        self.assertEqual(refused.json()["errors"][0]["field"], "custnr")
+        after = self.scrape()
+        for status in ("200", "409"):
+            self.assertEqual(
+                self.requests_total(after, route="/customers", method="POST", status=status) -
+                self.requests_total(before, route="/customers", method="POST", status=status), 1)
+        for resp in (created, refused):
+            lines = [f for f in access_lines(self.server.stderr())
+                     if f.get("request_id") == resp.headers["X-Request-Id"]]
+            self.assertEqual(len(lines), 1)
+            self.assertEqual(lines[0]["route"], "/customers")
+            self.assertEqual(lines[0]["partner"], str(self.partner_ids["alice"]))
+            self.assertEqual(lines[0]["status"], str(resp.status_code))
+
     def test_histogram_buckets_are_cumulative_and_end_in_the_count(self):
         s = self.session("alice", digest=False)
         for _ in range(3):

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <exception>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/customer_store.hpp"
@@ -16,10 +20,25 @@
 namespace callsight {
 namespace {
 
-class SqlGroupCommitTest : public SqlStoreFixture {};
+class SqlGroupCommitTest : public SqlStoreFixture {
+ protected:
+  // create_customer, or create_customer_then waited for (every other writer of the test):
+  // both kinds share batches, and a refusal of either leaves the other kind's work alone.
+  Customer create(const Customer& customer, bool later) {
+    if (!later) return store_->customers().create_customer(customer);
+    std::promise<Customer> created;
+    store_->customers().create_customer_then(
+        customer, [&created](std::optional<Customer> stored, const std::exception_ptr& error) {
+          if (error) return created.set_exception(error);
+          created.set_value(std::move(*stored));
+        });
+    return created.get_future().get();
+  }
+};
 
-// Sixteen writers create customers at once; every fourth custnr is one another writer also
-// uses, so one of each pair is refused with a 409 inside some batch. Every accepted creation
+// Sixteen writers create customers at once, half of them without waiting on the commit
+// themselves (create_customer_then); every fourth custnr is one another writer also uses, so
+// one of each pair is refused with a 409 inside some batch. Every accepted creation
 // is there after the store reopens, the refused ones are not, and no refusal took another
 // writer's creation with it.
 TEST_F(SqlGroupCommitTest, ConcurrentWritersEachKeepTheirOwnOutcome) {
@@ -42,7 +61,8 @@ TEST_F(SqlGroupCommitTest, ConcurrentWritersEachKeepTheirOwnOutcome) {
         customer.name = customer.custnr = custnr;
         customer.uuid = "uuid-" + std::to_string(writer) + "-" + std::to_string(i);
         try {
-          store_->customers().create_customer(customer);
+          const Customer stored = create(customer, /*later=*/writer % 2 == 1);
+          EXPECT_GT(stored.id, 0);
           accepted[writer].insert(custnr);
         } catch (const ConflictError&) {
           ++refused;
@@ -121,6 +141,30 @@ TEST(SqliteReadersTest, EveryWriteTransactionAdvancesTheWriteGeneration) {
   EXPECT_EQ(db.write_generation(), before + 2);
   { SqlTransaction read(db, TxMode::read); }
   EXPECT_EQ(db.write_generation(), before + 2);  // a read changes nothing
+}
+
+// A write answered later (write_transaction_then) has advanced the generation by the time it
+// is answered, committed or not, as write_transaction has by its return.
+TEST(SqliteReadersTest, AWriteAnsweredLaterAdvancesTheWriteGenerationBeforeItsAnswer) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "generation_later.db").string());
+  db.write_transaction(TxMode::write, [&db] { db.exec("CREATE TABLE g (id INTEGER)"); });
+  const auto write_later = [&db](const char* sql) {
+    std::promise<std::pair<std::uint64_t, bool>> answered;
+    db.write_transaction_then(
+        TxMode::concurrent_write, [&db, sql] { db.exec(sql); },
+        [&](const std::exception_ptr& error) {
+          answered.set_value({db.write_generation(), error == nullptr});
+        });
+    return answered.get_future().get();
+  };
+  const auto before = db.write_generation();
+  EXPECT_EQ(write_later("INSERT INTO g VALUES (1)"), std::make_pair(before + 1, true));
+  EXPECT_EQ(write_later("INSERT INTO missing VALUES (1)"), std::make_pair(before + 2, false));
+  SqlTransaction read(db, TxMode::read);
+  auto count = db.prepare("SELECT COUNT(*) FROM g");
+  count.step();
+  EXPECT_EQ(count.int64(0), 1);
 }
 
 }  // namespace

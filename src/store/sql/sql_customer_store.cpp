@@ -1,5 +1,7 @@
 #include "store/sql/sql_customer_store.hpp"
 
+#include <utility>
+
 #include "core/time_format.hpp"
 #include "store/sql/sql_call_record_store.hpp"
 #include "store/sql/sql_change.hpp"
@@ -71,31 +73,43 @@ void SqlCustomerStore::check_custnr_free(const Customer& customer) {
   }
 }
 
+void SqlCustomerStore::insert_customer(Customer& customer) {
+  check_custnr_free(customer);
+  customer.created = customer.modified = format_utc(clock_.now());
+  static const std::string sql =
+      "INSERT INTO customers (partner_id, name, custnr, corporateid, email, uuid, "
+      "dncs_class_name, " +
+      custom_columns("") +
+      ", receive_monthly_report, freespee_caller_id, whisper, created, modified) VALUES "
+      "(:partner_id, :name, :custnr, :corporateid, :email, :uuid, :dncs_class_name, " +
+      custom_parameter_list() +
+      ", :receive_monthly_report, :freespee_caller_id, :whisper, :created, :created) "
+      "RETURNING id";
+  auto stmt = db_.prepare(sql);
+  bind_customer_fields(stmt, customer);
+  stmt.bind(":partner_id", customer.partner_id)
+      .bind(":uuid", customer.uuid)
+      .bind(":created", customer.created);
+  customer.id = stmt.returning_id();
+}
+
 Customer SqlCustomerStore::create_customer(const Customer& customer) {
-  SqlTransaction tx(db_, Mode::write);
   Customer stored = customer;
   stored.id = 0;
-  check_custnr_free(stored);
-  stored.created = stored.modified = format_utc(clock_.now());
-  {
-    static const std::string sql =
-        "INSERT INTO customers (partner_id, name, custnr, corporateid, email, uuid, "
-        "dncs_class_name, " +
-        custom_columns("") +
-        ", receive_monthly_report, freespee_caller_id, whisper, created, modified) VALUES "
-        "(:partner_id, :name, :custnr, :corporateid, :email, :uuid, :dncs_class_name, " +
-        custom_parameter_list() +
-        ", :receive_monthly_report, :freespee_caller_id, :whisper, :created, :created) "
-        "RETURNING id";
-    auto stmt = db_.prepare(sql);
-    bind_customer_fields(stmt, stored);
-    stmt.bind(":partner_id", stored.partner_id)
-        .bind(":uuid", stored.uuid)
-        .bind(":created", stored.created);
-    stored.id = stmt.returning_id();
-  }
-  tx.commit();
+  db_.write_transaction(Mode::write, [&] { insert_customer(stored); });
   return stored;
+}
+
+void SqlCustomerStore::create_customer_then(const Customer& customer, Later<Customer> created) {
+  write_transaction_then<Customer>(
+      db_, Mode::write,
+      [this, customer] {
+        Customer stored = customer;
+        stored.id = 0;
+        insert_customer(stored);
+        return stored;
+      },
+      std::move(created));
 }
 
 std::optional<Customer> SqlCustomerStore::find_customer(Id partner_id, Id customer_id) {

@@ -35,7 +35,11 @@ class SqlDniStore final : public DniStore, private SqlSubStore {
 
   std::optional<DniSite> find_site(const std::string& customer_uuid) override;
   DniNumberAnswer request_number(const DniNumberRequest& request) override;
+  void request_number_then(const DniNumberRequest& request,
+                           Later<DniNumberAnswer> answered) override;
   bool heartbeat(Id partner_id, Id pool_id, const std::string& session_id) override;
+  void heartbeat_then(Id partner_id, Id pool_id, const std::string& session_id,
+                      Later<bool> answered) override;
   bool release(Id partner_id, Id pool_id, const std::string& session_id) override;
   std::optional<DniSession> find_session(Id partner_id, const std::string& session_id) override;
   std::optional<DniNumberHistory> number_history(const std::string& number, TimePoint at) override;

@@ -370,6 +370,13 @@ DniNumberAnswer SqlDniStore::request_number(const DniNumberRequest& request) {
   return answer;
 }
 
+void SqlDniStore::request_number_then(const DniNumberRequest& request,
+                                      Later<DniNumberAnswer> answered) {
+  write_transaction_then<DniNumberAnswer>(
+      db_, Mode::concurrent_write, [this, request] { return hand_out(request); },
+      std::move(answered));
+}
+
 DniNumberAnswer SqlDniStore::hand_out(const DniNumberRequest& request) {
   // One instant for the whole hand-out: the pick and the rows it writes agree.
   const auto now = clock_.now();
@@ -414,6 +421,16 @@ bool SqlDniStore::heartbeat(Id partner_id, Id pool_id, const std::string& sessio
     accepted = keep_leased_number(partner_id, pool_id, session_id, clock_.now()).has_value();
   });
   return accepted;
+}
+
+void SqlDniStore::heartbeat_then(Id partner_id, Id pool_id, const std::string& session_id,
+                                 Later<bool> answered) {
+  write_transaction_then<bool>(
+      db_, Mode::concurrent_write,
+      [this, partner_id, pool_id, session_id] {
+        return keep_leased_number(partner_id, pool_id, session_id, clock_.now()).has_value();
+      },
+      std::move(answered));
 }
 
 bool SqlDniStore::release(Id partner_id, Id pool_id, const std::string& session_id) {
