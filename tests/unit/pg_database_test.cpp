@@ -379,6 +379,75 @@ TEST_F(PgDatabaseTest, ReadStatementsLeaveNoTransactionOpen) {
   EXPECT_EQ(one_int(*db, count), 3);
 }
 
+// A concurrent_write transaction's BEGIN travels with its first statement (issue 18 item 4): a
+// one-statement write is two round trips (BEGIN with the statement, then COMMIT), not three. It
+// is still one transaction (a rollback undoes every statement of it, a failed statement leaves
+// the connection usable), and one that ran nothing sends nothing.
+TEST_F(PgDatabaseTest, ConcurrentWritesSendTheirBeginWithTheirFirstStatement) {
+  auto db = open(1);
+  auto reader = open(1);
+  run(*db, "CREATE TABLE cwp (id BIGINT PRIMARY KEY)");
+  const std::string insert = "INSERT INTO cwp VALUES (:id)";
+  const auto write = [&](std::int64_t id) {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    db->prepare(insert).bind(":id", id).run();
+    tx.commit();
+  };
+  write(1);  // prepared now: from here on it goes in a pipeline with BEGIN
+  auto before = db->round_trips();
+  write(2);
+  EXPECT_EQ(db->round_trips() - before, 2U);
+  EXPECT_EQ(one_int(*reader, "SELECT count(*) FROM cwp"), 2);  // committed when commit() returned
+
+  before = db->round_trips();
+  {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    tx.commit();
+  }
+  { SqlTransaction tx(*db, TxMode::concurrent_write); }
+  EXPECT_EQ(db->round_trips() - before, 0U);
+
+  {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    db->prepare(insert).bind(":id", 3).run();
+    db->prepare(insert).bind(":id", 4).run();
+  }  // rolled back: both statements
+  EXPECT_EQ(one_int(*reader, "SELECT count(*) FROM cwp"), 2);
+  {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    EXPECT_THROW(db->prepare(insert).bind(":id", 1).run(), StoreError);  // duplicate key
+  }
+  write(5);
+  EXPECT_EQ(one_int(*db, "SELECT count(*) FROM cwp"), 3);
+}
+
+// A session that died while idle fails at the concurrent write's first statement, sent with
+// its BEGIN: the pool reconnects, sends both again, and the write is applied once.
+TEST_F(PgDatabaseTest, AConcurrentWriteOnAnIdleTerminatedConnectionIsAppliedOnce) {
+  auto db = open(1);
+  run(*db, "CREATE TABLE cwk (id BIGINT)");
+  const std::string insert = "INSERT INTO cwk VALUES (:id)";
+  {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    db->prepare(insert).bind(":id", 1).run();
+    tx.commit();
+  }
+  const auto pid = one_int(*db, "SELECT pg_backend_pid()");
+  {
+    SqlTransaction tx(*admin_, TxMode::read);
+    auto kill = admin_->prepare("SELECT pg_terminate_backend(:pid, 10000)");
+    ASSERT_TRUE(kill.bind(":pid", pid).step());
+    ASSERT_EQ(kill.int64(0), 1);
+  }
+  {
+    SqlTransaction tx(*db, TxMode::concurrent_write);
+    db->prepare(insert).bind(":id", 2).run();
+    tx.commit();
+  }
+  EXPECT_NE(one_int(*db, "SELECT pg_backend_pid()"), pid);
+  EXPECT_EQ(one_int(*db, "SELECT count(*) FROM cwk"), 2);
+}
+
 // Across nodes (two PgDatabase objects on one database): the second node's write waits on the
 // advisory lock the first node's batch holds. Within one node, writes already take turns in
 // its group commit (group_commit_test.cpp).

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <functional>
@@ -34,8 +35,13 @@ struct PgConnection {
   bool broken = false;  // lost its server; reconnected before its next use
   std::unordered_map<std::string, PgPrepared> statements;  // by the caller's SQL text
   std::int64_t changes = 0;
-  // A read transaction's BEGIN waits to travel with its first statement, and its COMMIT is
-  // not waited for: each would otherwise be a round trip of its own (issue 18 item 4).
+  // Messages sent to the server whose answer was or will be read; a pipeline counts once
+  // (PgDatabase::round_trips). Read by other threads, hence atomic.
+  std::atomic<std::uint64_t> round_trips{0};
+  // The open transaction's mode. A read or concurrent_write transaction's BEGIN waits to
+  // travel with its first statement, and a read transaction's COMMIT is not waited for: each
+  // would otherwise be a round trip of its own (issue 18 item 4).
+  TxMode mode = TxMode::read;
   bool begin_pending = false;
   bool commit_pending = false;   // its answer is read before the connection's next use
   bool reading = false;          // the open transaction is a read transaction
@@ -117,6 +123,7 @@ Result checked(PgConnection& connection, PGresult* raw, std::string_view sql) {
 // may wait on a row lock that a thread waiting for a slot holds (common/cpu_slots.hpp).
 Result run(PgConnection& connection, const std::string& sql) {
   const CpuSlotReleased waiting;
+  ++connection.round_trips;
   return checked(connection, PQexec(connection.conn, sql.c_str()), sql);
 }
 
@@ -144,6 +151,7 @@ const std::pair<const std::string, PgPrepared>& prepared_on(PgConnection& connec
     PgPrepared prepared{"s" + std::to_string(connection.statements.size()),
                         std::move(translated.names)};
     const CpuSlotReleased waiting;
+    ++connection.round_trips;
     checked(connection,
             PQprepare(connection.conn, prepared.name.c_str(), translated.text.c_str(), 0, nullptr),
             sql);
@@ -164,6 +172,7 @@ void forget_statements_at_bound(PgConnection& connection) noexcept {
   if (connection.statements.size() < kMaxPreparedStatements || connection.broken) return;
   connection.statements.clear();
   const CpuSlotReleased waiting;
+  ++connection.round_trips;
   const Result result(PQexec(connection.conn, "DEALLOCATE ALL"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
@@ -193,6 +202,7 @@ void abandon(PgConnection& connection) noexcept {
   if (std::exchange(connection.begin_pending, false)) return;  // nothing was started
   if (connection.alone) return;  // a statement alone needs no ROLLBACK
   const CpuSlotReleased waiting;
+  ++connection.round_trips;
   Result result(PQexec(connection.conn, "ROLLBACK"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
@@ -268,6 +278,7 @@ class PgStatement final : public SqlStatementImpl {
     values.reserve(values_.size());
     for (const auto& value : values_) values.push_back(value ? value->c_str() : nullptr);
     const CpuSlotReleased waiting;
+    ++connection_.round_trips;
     if (connection_.begin_pending) {
       result_ = begin_with(values);
     } else {
@@ -280,10 +291,12 @@ class PgStatement final : public SqlStatementImpl {
     connection_.changes = parse_count(PQcmdTuples(result_.get()));
   }
 
-  // The read transaction's first statement: BEGIN and the statement in one round trip
-  // (libpq's pipeline mode), or the statement alone (TxMode::read_statement). A session that
-  // died while idle fails here before anything ran, so it is reopened and both are sent again
-  // once, as a failed BEGIN used to be.
+  // A read or concurrent_write transaction's first statement: BEGIN and the statement in one
+  // round trip (libpq's pipeline mode), or the statement alone (TxMode::read_statement). A
+  // session that died while idle fails here before anything ran, so it is reopened and both are
+  // sent again once, as a failed BEGIN used to be. The sync that ends the pipeline commits
+  // nothing inside BEGIN's block: a write lost with its session was never committed, so sending
+  // it again on the new session cannot apply it twice.
   Result begin_with(const std::vector<const char*>& values) {
     connection_.begin_pending = false;
     try {
@@ -301,7 +314,7 @@ class PgStatement final : public SqlStatementImpl {
 
   Result pipelined(const std::vector<const char*>& values) {
     PGconn* conn = connection_.conn;
-    const std::string& begin = begin_sql(TxMode::read);
+    const std::string& begin = begin_sql(connection_.mode);
     const bool with_begin = !connection_.alone;
     const bool sent =
         PQenterPipelineMode(conn) == 1 &&
@@ -509,6 +522,13 @@ DatabasePoolStats PgDatabase::pool_stats() const {
           .group_committed_transactions = writes.members};
 }
 
+std::uint64_t PgDatabase::round_trips() const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t total = 0;
+  for (const auto& connection : connections_) total += connection->round_trips.load();
+  return total;
+}
+
 void PgDatabase::checkin(PgConnection* connection) noexcept {
   {
     std::lock_guard lock(mutex_);
@@ -519,11 +539,14 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
 
 // Starts a transaction on a checked-out connection.
 void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
+  connection.mode = mode;
   connection.reading = mode == TxMode::read || mode == TxMode::read_statement;
   connection.alone = mode == TxMode::read_statement;
-  // A read transaction's BEGIN is sent with its first statement (PgStatement::begin_with).
-  connection.begin_pending = connection.reading;
-  if (!connection.reading) run_begin(connection, mode);
+  // A read or concurrent_write transaction's BEGIN is sent with its first statement
+  // (PgStatement::begin_with). A `write` transaction's BEGIN takes the advisory lock in a second
+  // statement, which the extended protocol cannot carry in one message: it is run here.
+  connection.begin_pending = mode != TxMode::write;
+  if (!connection.begin_pending) run_begin(connection, mode);
 }
 
 void PgDatabase::run_begin(PgConnection& connection, TxMode mode) {
@@ -555,9 +578,15 @@ void PgDatabase::commit_and_checkin(PgConnection* connection) {
     // A read transaction has nothing to make durable: its COMMIT is sent and its answer read
     // at the connection's next checkout; one that never began needs none.
     if (!std::exchange(connection->begin_pending, false) && !connection->alone) {
+      ++connection->round_trips;
       connection->commit_pending = PQsendQuery(connection->conn, "COMMIT") == 1;
       if (!connection->commit_pending) connection->broken = true;
     }
+    checkin(connection);
+    return;
+  }
+  // A write transaction whose BEGIN is still pending ran nothing: there is nothing to commit.
+  if (std::exchange(connection->begin_pending, false)) {
     checkin(connection);
     return;
   }
@@ -644,7 +673,8 @@ void PgDatabase::start_pending(PgConnection& connection) {
   // A read_statement whose statement this session has not prepared yet becomes a `read`: the
   // BEGIN checks that the session is alive, and its COMMIT ends it.
   connection.alone = false;
-  run_begin(connection, TxMode::read);
+  if (connection.mode == TxMode::read_statement) connection.mode = TxMode::read;
+  run_begin(connection, connection.mode);
 }
 
 void PgDatabase::exec(const std::string& sql) {

@@ -60,6 +60,12 @@ class PgDatabase final : public SqlDatabase, private BatchConnection {
   void rollback() noexcept override;
   DatabasePoolStats pool_stats() const override;
 
+  // How many times this database's connections sent the server something to answer (a
+  // statement, a PREPARE, BEGIN, COMMIT, ROLLBACK), a pipeline of several counting once: what
+  // a request costs in round trips, for tests (issue 18 item 4: one round trip for a read that
+  // needs one).
+  std::uint64_t round_trips() const;
+
  private:
   // BatchConnection, on a connection checked out of the pool for the batch's lifetime.
   void open_batch() override;
