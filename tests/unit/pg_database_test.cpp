@@ -448,6 +448,94 @@ TEST_F(PgDatabaseTest, AConcurrentWriteOnAnIdleTerminatedConnectionIsAppliedOnce
   EXPECT_EQ(one_int(*db, "SELECT count(*) FROM cwk"), 2);
 }
 
+// A `write` transaction is a member of the group commit's batch, in a savepoint of its own
+// (issue 18 item 4): the SAVEPOINT travels with the member's first statement and its RELEASE is
+// left to the batch's COMMIT (or the next member's first statement), so a one-statement write
+// alone in its batch is three round trips (BEGIN with the write lock, the statement, COMMIT), not
+// five. A member whose statement failed, or whose work threw before any statement, rolls back
+// alone and leaves the next write working; one that swallowed its statement's failure is refused
+// at its commit.
+TEST_F(PgDatabaseTest, WriteMembersSendTheirSavepointsWithTheirStatements) {
+  auto db = open(1);
+  auto reader = open(1);
+  run(*db, "CREATE TABLE wm (id BIGINT PRIMARY KEY)");
+  const std::string insert = "INSERT INTO wm VALUES (:id)";
+  const auto write = [&](std::int64_t id) {
+    SqlTransaction tx(*db, TxMode::write);
+    db->prepare(insert).bind(":id", id).run();
+    tx.commit();
+  };
+  write(1);  // prepared now
+  auto before = db->round_trips();
+  write(2);
+  EXPECT_EQ(db->round_trips() - before, 3U);
+  EXPECT_EQ(one_int(*reader, "SELECT count(*) FROM wm"), 2);
+
+  {
+    SqlTransaction tx(*db, TxMode::write);
+    EXPECT_THROW(db->prepare(insert).bind(":id", 1).run(), StoreError);  // duplicate key
+  }
+  write(3);
+  before = db->round_trips();
+  EXPECT_THROW(db->write_transaction(TxMode::write, [] { throw ConflictError("x", "y", "z"); }),
+               ConflictError);
+  EXPECT_EQ(db->round_trips() - before, 2U);  // BEGIN with the write lock, ROLLBACK
+  write(4);
+  {
+    SqlTransaction tx(*db, TxMode::write);
+    db->prepare(insert).bind(":id", 5).run();
+    EXPECT_THROW(db->prepare(insert).bind(":id", 1).run(), StoreError);
+    EXPECT_THROW(tx.commit(), StoreError);  // RELEASE refused: the member rolls back whole
+  }
+  write(6);
+  {
+    SqlTransaction tx(*db, TxMode::write);
+    db->exec("INSERT INTO wm VALUES (7)");  // SQL text runs after the put-off SAVEPOINT too
+    tx.commit();
+  }
+  EXPECT_EQ(one_int(*reader, "SELECT count(*) FROM wm"), 6);
+  EXPECT_EQ(one_int(*reader, "SELECT count(*) FROM wm WHERE id = 5"), 0);
+}
+
+// Many writers at once share batches, each member's put-off SAVEPOINT and its predecessor's
+// RELEASE going with its first statement: whatever the interleaving, exactly the members that
+// succeeded are committed, and a member that failed (a duplicate key after a row of its own, or
+// an exception before any statement) takes none of its batch-mates' rows with it.
+TEST_F(PgDatabaseTest, WriteMembersOfSharedBatchesCommitOrRollBackAlone) {
+  auto db = open(4);
+  run(*db, "CREATE TABLE wb (id BIGINT PRIMARY KEY)");
+  run(*db, "INSERT INTO wb VALUES (0)");
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 30;
+  std::atomic<int> committed{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const std::int64_t id = 1 + t * kWrites + i;
+        try {
+          db->write_transaction(TxMode::write, [&] {
+            if (i % 5 == 4) throw ConflictError("thrown", "id", "before any statement");
+            db->prepare("INSERT INTO wb VALUES (:id)").bind(":id", id).run();
+            if (i % 3 == 2) db->prepare("INSERT INTO wb VALUES (:id)").bind(":id", 0).run();
+          });
+          ++committed;
+        } catch (const StoreError&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  int expected = 0;
+  for (int i = 0; i < kWrites; ++i) expected += (i % 5 != 4 && i % 3 != 2) ? 1 : 0;
+  EXPECT_EQ(committed.load(), kThreads * expected);
+  EXPECT_EQ(failed.load(), kThreads * (kWrites - expected));
+  EXPECT_EQ(one_int(*db, "SELECT count(*) FROM wb"), 1 + kThreads * expected);
+  EXPECT_EQ(one_int(*db, "SELECT count(*) FROM wb WHERE id % 30 % 3 = 0 AND id > 0"), 0);
+}
+
 // Across nodes (two PgDatabase objects on one database): the second node's write waits on the
 // advisory lock the first node's batch holds. Within one node, writes already take turns in
 // its group commit (group_commit_test.cpp).

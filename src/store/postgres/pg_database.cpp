@@ -43,6 +43,13 @@ struct PgConnection {
   // would otherwise be a round trip of its own (issue 18 item 4).
   TxMode mode = TxMode::read;
   bool begin_pending = false;
+  // A `write` batch member's SAVEPOINT waits to travel with the member's first statement, and
+  // its RELEASE with the next member's (a batch's COMMIT releases it without being told):
+  // each was a round trip of its own (PgDatabase::run_on_batch).
+  enum class Savepoint { none, pending, open } savepoint = Savepoint::none;
+  std::string savepoint_sql;  // as GroupCommit sent it
+  bool release_pending = false;
+  std::string release_sql;
   bool commit_pending = false;   // its answer is read before the connection's next use
   bool reading = false;          // the open transaction is a read transaction
   bool alone = false;            // ... of one statement, run without BEGIN and COMMIT
@@ -207,6 +214,22 @@ void abandon(PgConnection& connection) noexcept {
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) connection.broken = true;
 }
 
+// What must reach the server before the batch connection's next statement: a member's
+// RELEASE and SAVEPOINT that were put off. Taken, they count as sent.
+std::vector<const std::string*> take_savepoint_work(PgConnection& connection) {
+  std::vector<const std::string*> ahead;
+  if (std::exchange(connection.release_pending, false)) ahead.push_back(&connection.release_sql);
+  if (connection.savepoint == PgConnection::Savepoint::pending) {
+    connection.savepoint = PgConnection::Savepoint::open;
+    ahead.push_back(&connection.savepoint_sql);
+  }
+  return ahead;
+}
+
+bool savepoint_work_pending(const PgConnection& connection) {
+  return connection.release_pending || connection.savepoint == PgConnection::Savepoint::pending;
+}
+
 class PgStatement final : public SqlStatementImpl {
  public:
   PgStatement(PgConnection& connection, const std::pair<const std::string, PgPrepared>& prepared)
@@ -281,6 +304,8 @@ class PgStatement final : public SqlStatementImpl {
     ++connection_.round_trips;
     if (connection_.begin_pending) {
       result_ = begin_with(values);
+    } else if (savepoint_work_pending(connection_)) {
+      result_ = pipelined(values, take_savepoint_work(connection_));
     } else {
       result_ = checked(
           connection_,
@@ -299,8 +324,10 @@ class PgStatement final : public SqlStatementImpl {
   // it again on the new session cannot apply it twice.
   Result begin_with(const std::vector<const char*>& values) {
     connection_.begin_pending = false;
+    std::vector<const std::string*> ahead;
+    if (!connection_.alone) ahead.push_back(&begin_sql(connection_.mode));
     try {
-      return pipelined(values);
+      return pipelined(values, ahead);
     } catch (const StoreError&) {
       if (!connection_.broken) throw;
     }
@@ -309,28 +336,36 @@ class PgStatement final : public SqlStatementImpl {
     const auto& prepared = prepared_on(connection_, sql);
     prepared_ = &prepared.second;
     sql_ = &prepared.first;
-    return pipelined(values);
+    return pipelined(values, ahead);
   }
 
-  Result pipelined(const std::vector<const char*>& values) {
+  // The statement in one pipeline after `ahead` (parameterless statements: BEGIN, or a batch
+  // member's RELEASE and SAVEPOINT).
+  Result pipelined(const std::vector<const char*>& values,
+                   const std::vector<const std::string*>& ahead) {
     PGconn* conn = connection_.conn;
-    const std::string& begin = begin_sql(connection_.mode);
-    const bool with_begin = !connection_.alone;
-    const bool sent =
-        PQenterPipelineMode(conn) == 1 &&
-        (!with_begin ||
-         PQsendQueryParams(conn, begin.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) &&
-        PQsendQueryPrepared(conn, prepared_->name.c_str(), static_cast<int>(values.size()),
-                            values.data(), nullptr, nullptr, 0) == 1 &&
-        PQpipelineSync(conn) == 1;
+    bool sent = PQenterPipelineMode(conn) == 1;
+    for (const std::string* sql : ahead) {
+      sent = sent &&
+             PQsendQueryParams(conn, sql->c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    }
+    sent = sent &&
+           PQsendQueryPrepared(conn, prepared_->name.c_str(), static_cast<int>(values.size()),
+                               values.data(), nullptr, nullptr, 0) == 1 &&
+           PQpipelineSync(conn) == 1;
     // Every answer up to the sync is read, whatever failed, so the connection leaves
     // pipeline mode clean; the first failure is the one reported.
-    Result begin_result = sent && with_begin ? next_result() : nullptr;
+    std::vector<Result> ahead_results;
+    for (std::size_t i = 0; i < ahead.size(); ++i) {
+      ahead_results.push_back(sent ? next_result() : nullptr);
+    }
     Result statement_result = sent ? next_result() : nullptr;
     const Result sync = sent ? Result(PQgetResult(conn)) : nullptr;
     const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
     if (!synced || PQexitPipelineMode(conn) != 1) connection_.broken = true;
-    if (with_begin) checked(connection_, begin_result.release(), begin);
+    for (std::size_t i = 0; i < ahead.size(); ++i) {
+      checked(connection_, ahead_results[i].release(), *ahead[i]);
+    }
     Result result = checked(connection_, statement_result.release(), *sql_);
     if (!synced) fail(connection_, nullptr, *sql_);
     return result;
@@ -540,6 +575,8 @@ void PgDatabase::checkin(PgConnection* connection) noexcept {
 // Starts a transaction on a checked-out connection.
 void PgDatabase::begin_on(PgConnection& connection, TxMode mode) {
   connection.mode = mode;
+  connection.savepoint = PgConnection::Savepoint::none;
+  connection.release_pending = false;
   connection.reading = mode == TxMode::read || mode == TxMode::read_statement;
   connection.alone = mode == TxMode::read_statement;
   // A read or concurrent_write transaction's BEGIN is sent with its first statement
@@ -641,7 +678,13 @@ void PgDatabase::rollback() noexcept {
 
 void PgDatabase::open_batch() { batch_connection_ = checkout_in_transaction(TxMode::write); }
 
-void PgDatabase::commit_batch() { commit_and_checkin(std::exchange(batch_connection_, nullptr)); }
+// COMMIT releases every savepoint still open: a put-off RELEASE is not sent.
+void PgDatabase::commit_batch() {
+  PgConnection* connection = std::exchange(batch_connection_, nullptr);
+  connection->release_pending = false;
+  connection->savepoint = PgConnection::Savepoint::none;
+  commit_and_checkin(connection);
+}
 
 void PgDatabase::abandon_batch() noexcept {
   PgConnection* connection = std::exchange(batch_connection_, nullptr);
@@ -650,7 +693,43 @@ void PgDatabase::abandon_batch() noexcept {
   checkin(connection);
 }
 
-void PgDatabase::run_on_batch(const char* sql) { run(*batch_connection_, sql); }
+// GroupCommit's savepoint statements around each member, put off where the server need not see
+// them yet (issue 18 item 4): a member's SAVEPOINT goes with its first statement, and its
+// RELEASE with the next member's first statement, or is left to the batch's COMMIT; a member
+// that ran no statement sends neither, nor its ROLLBACK TO. A RELEASE after a statement of the
+// member failed is sent at once, so that its refusal fails this member, not the next one.
+// Anything else, and anything out of the expected order, runs at once after what was put off.
+void PgDatabase::run_on_batch(const char* sql) {
+  using Savepoint = PgConnection::Savepoint;
+  PgConnection& connection = *batch_connection_;
+  const std::string_view text(sql);
+  if (text.starts_with("SAVEPOINT ") && connection.savepoint == Savepoint::none) {
+    connection.savepoint = Savepoint::pending;
+    connection.savepoint_sql = text;
+    return;
+  }
+  if (text.starts_with("RELEASE SAVEPOINT ")) {
+    if (connection.savepoint == Savepoint::pending) {
+      connection.savepoint = Savepoint::none;
+      return;
+    }
+    if (connection.savepoint == Savepoint::open && !connection.release_pending &&
+        PQtransactionStatus(connection.conn) == PQTRANS_INTRANS) {
+      connection.savepoint = Savepoint::none;
+      connection.release_pending = true;
+      connection.release_sql = text;
+      return;
+    }
+  }
+  if (text.starts_with("ROLLBACK TO SAVEPOINT ") && connection.savepoint == Savepoint::pending) {
+    return;  // the member ran nothing; its RELEASE follows and drops the savepoint
+  }
+  std::string work;
+  for (const std::string* ahead : take_savepoint_work(connection)) work += *ahead + "; ";
+  run(connection, work + sql);
+  if (text.starts_with("SAVEPOINT ")) connection.savepoint = Savepoint::open;
+  if (text.starts_with("RELEASE SAVEPOINT ")) connection.savepoint = Savepoint::none;
+}
 
 // A statement that failed leaves the transaction in error until its savepoint is rolled
 // back; a lost session or a transaction the server ended is gone for good.
@@ -680,7 +759,9 @@ void PgDatabase::start_pending(PgConnection& connection) {
 void PgDatabase::exec(const std::string& sql) {
   PgConnection& connection = current();
   if (connection.begin_pending) start_pending(connection);
-  const Result result = run(connection, sql);
+  std::string work;
+  for (const std::string* ahead : take_savepoint_work(connection)) work += *ahead + "; ";
+  const Result result = run(connection, work.empty() ? sql : work + sql);
   connection.changes = parse_count(PQcmdTuples(result.get()));
 }
 
