@@ -287,6 +287,30 @@ class DniNumbersTest(DniSiteMixin, CustomerResourceMixin, ServerTestCase):
         self.assert_error(self.get("/dni/heartbeat", method="POST", data=beat,
                                    origin="https://other.example"), 403, "origin_not_allowed")
 
+    def requests_counted(self, route, method, status):
+        text = requests.get(self.url("/metrics"), timeout=HTTP_TIMEOUT).text
+        pattern = re.compile(r'^callsight_http_requests_total\{(.*)\} (\d+)$', re.M)
+        wanted = {'listener="partner"', 'route="%s"' % route, 'method="%s"' % method,
+                  'status="%s"' % status}
+        return sum(int(count) for labels, count in pattern.findall(text)
+                   if wanted <= set(labels.split(",")))
+
+    def test_answers_given_after_their_commit_are_counted_under_their_routes(self):
+        # Number requests and heartbeats are answered from the thread that committed them,
+        # after the handler returned: /metrics must still name their routes.
+        customer, pool, _ = self.site(ORIGIN)
+        advid = customer["uuid"]
+        counted = [("/dni/number", "GET", "200"), ("/dni/heartbeat", "POST", "200"),
+                   ("/dni/amp", "GET", "200")]
+        before = [self.requests_counted(*key) for key in counted]
+        session = self.number(advid).json()["session_id"]
+        beat = {"advid": advid, "pool_id": pool["pool_id"], "session_id": session}
+        self.assertEqual(self.get("/dni/heartbeat", method="POST", data=beat).status_code, 200)
+        amp = self.get("/dni/amp", dict(advid=advid, url=PAGE))
+        self.assertEqual(amp.status_code, 200, amp.text)
+        after = [self.requests_counted(*key) for key in counted]
+        self.assertEqual([a - b for a, b in zip(after, before)], [1, 1, 1])
+
     def test_a_released_number_rests_through_grace_and_cooldown(self):
         customer, pool, numbers = self.site(ORIGIN)
         advid = customer["uuid"]
