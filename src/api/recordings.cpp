@@ -218,7 +218,7 @@ std::optional<http::Response> handle_recording_audio(const http::Request& reques
   const auto path = request.path();
   if (!path.starts_with(kAudioPath)) return std::nullopt;
   auto response = serve_audio_link(request, path.substr(kAudioPath.size()), store, clock, settings);
-  response.route = std::string(kAudioPath) + "{recording_id}";
+  response.route.assign(kAudioPath).append("{recording_id}");
   return response;
 }
 
