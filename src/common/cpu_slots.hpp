@@ -148,9 +148,9 @@ class CpuSlots {
 };
 
 // Holds a slot of `slots` on this thread for its scope (null: none to take), sleeping until
-// one is free: for a thread that has no io_context to queue its work on (a test standing in
-// for a request). A thread that already holds one (a completion run inside another) takes no
-// second.
+// one is free: for a thread that has no io_context to queue its work on (a WorkerPool's, or a
+// test standing in for a request). A thread that already holds one (a completion run inside
+// another) takes no second.
 class CpuSlot {
  public:
   explicit CpuSlot(CpuSlots* slots);
