@@ -184,7 +184,11 @@ std::shared_ptr<const CallRouter::RoutingSnapshot> CallRouter::routing_snapshot(
     current = snapshot_;
     const auto last_read = std::max(
         current ? current->read_at : std::chrono::steady_clock::time_point{}, snapshot_failed_at_);
-    const bool due = now_steady - last_read >= routes_refresh_;
+    // The steady clock counts from boot: on a machine up for less than routes_refresh, the
+    // first snapshot would otherwise wait until it had been up that long.
+    const bool never_read =
+        !current && snapshot_failed_at_ == std::chrono::steady_clock::time_point{};
+    const bool due = never_read || now_steady - last_read >= routes_refresh_;
     // One thread reads at a time; the others go on with the snapshot they have meanwhile.
     if (!due || snapshot_reading_) {
       return current && current->generation == generation ? current : nullptr;
