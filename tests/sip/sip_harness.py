@@ -35,6 +35,28 @@ def free_port(kind=socket.SOCK_DGRAM):
         return s.getsockname()[1]
 
 
+def bound_udp_ports():
+    """The local ports of IPv4 UDP sockets bound on this host (/proc/net/udp)."""
+    with open("/proc/net/udp") as table:
+        next(table)
+        return {int(line.split()[1].rsplit(":", 1)[1], 16) for line in table}
+
+
+def wait_for_udp_listener(process, port, output, timeout=15.0):
+    """Returns once `process` (a sipp UAS) has bound UDP `port`. A call placed before that
+    would go unanswered (the edge's forward ends in 408), and on a loaded machine sipp takes
+    well over the fixed 0.3 s this once slept. Raises, with what sipp printed (`output`, its
+    stdout and stderr), if it exits first (e.g. the port is taken) or takes past `timeout`."""
+    deadline = time.monotonic() + timeout
+    while port not in bound_udp_ports():
+        if process.poll() is not None or time.monotonic() > deadline:
+            output.seek(0)
+            state = ("exited with %s" % process.returncode if process.poll() is not None
+                     else "had not bound it after %.0f s" % timeout)
+            raise RuntimeError(f"sipp gateway on UDP port {port} {state}:\n{output.read()}")
+        time.sleep(0.02)
+
+
 def missing_tools(*more):
     return [t for t in ("kamailio", "sipp", *more) if shutil.which(t) is None]
 
@@ -258,19 +280,21 @@ class SipCallsMixin:
         """Starts a sipp UAS as the PSTN gateway, or on `port` (e.g. the edge's vm_port, as
         the voicemail platform) (extra_args: more sipp options, e.g. -d for scenarios with a
         <pause/>); returns the path of its <log> file."""
-        log = os.path.join(self.tmp, f"gw-{uuid.uuid4().hex[:6]}.log")
-        gw = subprocess.Popen(
-            ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
-             "-p", str(port or self.edge.gw_port), "-trace_logs", "-log_file", log, "-nostdin",
-             "-timeout", "60", *extra_args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self.tmp)
+        name = f"gw-{uuid.uuid4().hex[:6]}"
+        log = os.path.join(self.tmp, f"{name}.log")
+        port = port or self.edge.gw_port
+        with open(os.path.join(self.tmp, f"{name}.out"), "w+") as output:
+            gw = subprocess.Popen(
+                ["sipp", "-sf", os.path.join(HERE, scenario), "-i", "127.0.0.1",
+                 "-p", str(port), "-trace_logs", "-log_file", log, "-nostdin",
+                 "-timeout", "60", *extra_args],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, cwd=self.tmp)
 
-        def stop():
-            gw.terminate()
-            gw.wait(timeout=10)
-        self.addCleanup(stop)
-        time.sleep(0.3)  # sipp binds its socket right after start
+            def stop():
+                gw.terminate()
+                gw.wait(timeout=10)
+            self.addCleanup(stop)
+            wait_for_udp_listener(gw, port, output)
         return log
 
     def dial(self, dialled, scenario="uac.xml", duration_ms=1000, caller=CALLER, extra_args=()):
