@@ -106,7 +106,7 @@ class PartnerApi {
       : store_(store),
         clock_(clock),
         settings_(settings),
-        dni_public_(store, clock, limits.dni_requests_per_ip_minute),
+        dni_public_(store, clock, limits.dni_requests_per_ip_minute, settings.waiting_requests),
         partner_credentials_(store),
         authenticator_(
             [this](std::string_view username) { return partner_credentials_.find(username); },
@@ -125,7 +125,8 @@ class PartnerApi {
       return std::move(*response);
     }
     // A partner's backend signs its number requests instead (api/dni_signed.cpp).
-    if (auto response = handle_signed_number_request(request, store_, clock_)) {
+    if (auto response =
+            handle_signed_number_request(request, store_, clock_, settings_.waiting_requests)) {
       return std::move(*response);
     }
     ApiRouter::Match match;
@@ -181,6 +182,11 @@ class PartnerApi {
   http::Response respond(const http::Request& request, const ApiRouter::Match& match,
                          const Partner& partner) {
     const NameLaterAnswer naming(match.pattern, partner.id);
+    if (match.handler && waits_for_commit(request.method, *match.handler)) {
+      return answer_from_worker(settings_.waiting_requests, [this, request, match, partner] {
+        return dispatch(request, match, partner);
+      });
+    }
     return render_errors([&] { return dispatch(request, match, partner); });
   }
 
@@ -198,7 +204,7 @@ class PartnerApi {
     }
     Context ctx{request, http::Params::from_request(request), partner, store_, clock_, settings_};
     for (const auto& value : match.path_values) ctx.params.add_path_value(value.name, value.value);
-    return (*match.handler)(ctx);
+    return match.handler->handle(ctx);
   }
 
   Store& store_;
@@ -257,6 +263,18 @@ http::Respond NameLaterAnswer::wrap(http::Respond send) {
     response.principal_id = partner_id;
     send(std::move(response));
   };
+}
+
+bool waits_for_commit(std::string_view method, const ResourceHandler& handler) {
+  return method != "GET" && method != "HEAD" && !handler.answers_later;
+}
+
+http::Response answer_from_worker(WorkerPool* workers, std::function<http::Response()> handler) {
+  if (workers == nullptr) return render_errors(handler);
+  LaterAnswer answer;
+  if (!answer) return render_errors(handler);
+  workers->post([answer = std::move(answer), handler = std::move(handler)] { answer(handler); });
+  return {};
 }
 
 void LaterAnswer::operator()(const std::function<http::Response()>& render) const noexcept {

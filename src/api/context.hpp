@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
+#include "common/worker_pool.hpp"
 #include "core/clock.hpp"
 #include "core/recording.hpp"
 #include "core/types.hpp"
@@ -36,6 +39,9 @@ struct ApiSettings {
   // The API's address as partners reach it (e.g. https://api.example.com), before links'
   // paths; empty: links are paths.
   std::string public_url;
+  // Where requests that wait for a write's commit run, so that the io threads never sleep
+  // (null: on the io thread, as under PostgreSQL, whose reads wait too).
+  WorkerPool* waiting_requests = nullptr;
 };
 
 // Everything a resource handler may use for one authenticated request.
@@ -48,8 +54,22 @@ struct Context {
   const ApiSettings& settings;
 };
 
-using ResourceHandler = std::function<http::Response(Context&)>;
+// A resource's handler, and whether it answers later by itself (LaterAnswer): a write it
+// makes then never waits on the thread it runs on.
+struct ResourceHandler {
+  template <class Handle>
+  requires std::is_invocable_r_v<http::Response, Handle&, Context&> ResourceHandler(
+      Handle handle, bool answers_later = false)  // implicit: a function is one
+      : handle(std::move(handle)), answers_later(answers_later) {}
+
+  std::function<http::Response(Context&)> handle;
+  bool answers_later;
+};
 using ApiRouter = http::Router<ResourceHandler>;
+
+// True when `handler` may sleep on its thread for a write's commit (ApiSettings's
+// waiting_requests): it writes (any method but GET and HEAD) and does not answer later.
+bool waits_for_commit(std::string_view method, const ResourceHandler& handler);
 
 // Runs a handler and renders what it throws as the API's error body: an HttpError with its
 // status, a ConflictError as 409, a NotFoundError as 404, an UnavailableError as 503.
@@ -70,6 +90,12 @@ class LaterAnswer {
  private:
   http::Respond respond_;
 };
+
+// Runs `handler` on `workers` and answers from there (LaterAnswer), so that this io thread
+// goes on with other connections while the handler waits for its write's durable commit;
+// here when there is no pool or no server to answer later. Whatever the handler refers to
+// must outlive the pool's jobs (WorkerPool::stop).
+http::Response answer_from_worker(WorkerPool* workers, std::function<http::Response()> handler);
 
 // Names the route (and the partner, when known) of an answer given later, for the metrics and
 // the access log, as the API names the answers it returns. `route` is read when the answer is

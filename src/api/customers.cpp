@@ -179,7 +179,7 @@ Customer require_own_customer(const Context& ctx, Id customer_id) {
 }
 
 void register_customers(ApiRouter& router) {
-  router.add("POST", "/customers", post_customer);
+  router.add("POST", "/customers", {post_customer, /*answers_later=*/true});
   for (const auto* pattern : {"/customers", "/customers/{customer_id}"}) {
     router.add("GET", pattern, get_customers);
     router.add("PUT", pattern, put_customer);

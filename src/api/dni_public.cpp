@@ -418,9 +418,11 @@ std::optional<RateLimiter> address_limiter(double requests_per_minute) {
 
 }  // namespace
 
-DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per_minute)
+DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per_minute,
+                           WorkerPool* workers)
     : store_(store),
       clock_(clock),
+      workers_(workers),
       sites_(store),
       per_address_(address_limiter(requests_per_minute)) {
   router_.add("GET", "/dni.js", [](const http::Request&, http::Params&) {
@@ -445,7 +447,9 @@ DniPublicApi::DniPublicApi(Store& store, const Clock& clock, double requests_per
     return post_heartbeat(store_, sites_, request, params);
   });
   router_.add("POST", "/dni/release", [this](const http::Request& request, http::Params& params) {
-    return post_release(store_, sites_, request, params);
+    return answer_from_worker(workers_, [this, request, params]() mutable {
+      return post_release(store_, sites_, request, params);
+    });
   });
 }
 

@@ -5,6 +5,7 @@
 
 #include "api/dni_requests.hpp"
 #include "common/rate_limiter.hpp"
+#include "common/worker_pool.hpp"
 #include "core/clock.hpp"
 #include "http/params.hpp"
 #include "http/request.hpp"
@@ -27,19 +28,19 @@ namespace callsight::api {
 // script shows the page's own number. 0 turns the cap off. Each node counts its own.
 class DniPublicApi {
  public:
-  DniPublicApi(Store& store, const Clock& clock, double requests_per_minute);
+  // `workers`: where a release, which waits for its write's commit, runs (answer_from_worker).
+  DniPublicApi(Store& store, const Clock& clock, double requests_per_minute, WorkerPool* workers);
 
   std::optional<http::Response> handle(const http::Request& request);
 
   using Handler = std::function<http::Response(const http::Request&, http::Params&)>;
 
  private:
-  http::Response dispatch(const http::Request& request, const Handler& handler);
-
   std::optional<http::Response> refused_address(const http::Request& request);
 
   Store& store_;
   const Clock& clock_;
+  WorkerPool* const workers_;
   DniSites sites_;
   std::optional<RateLimiter> per_address_;
   http::Router<Handler> router_;

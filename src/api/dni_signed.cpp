@@ -241,8 +241,10 @@ http::Response post_signed_number(const http::Request& request, Store& store, co
 std::string dncs_secret_name(Id partner_id) { return "dncs/" + std::to_string(partner_id); }
 
 std::optional<http::Response> handle_signed_number_request(const http::Request& request,
-                                                           Store& store, const Clock& clock) {
+                                                           Store& store, const Clock& clock,
+                                                           WorkerPool* workers) {
   if (request.path() != kPath) return std::nullopt;
+  const NameLaterAnswer naming(kPath, std::nullopt);
   auto response = render_errors([&] {
     if (request.method != "POST") {
       throw http::HttpError{
@@ -250,7 +252,8 @@ std::optional<http::Response> handle_signed_number_request(const http::Request& 
           {{"method_not_allowed", "", request.method + " is not allowed here; use POST"}},
           {{"Allow", "POST"}}};
     }
-    return post_signed_number(request, store, clock);
+    return answer_from_worker(
+        workers, [request, &store, &clock] { return post_signed_number(request, store, clock); });
   });
   response.route = kPath;
   return response;

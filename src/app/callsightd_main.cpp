@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "api/api.hpp"
@@ -17,6 +19,7 @@
 #include "app/observability.hpp"
 #include "app/sweeper.hpp"
 #include "common/cpu_slots.hpp"
+#include "common/worker_pool.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "http/server.hpp"
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   std::string db = env_or("CALLSIGHT_DB", "./callsight.db");
   bool demo = false;
   int threads = 0;
+  int waiting_threads = 0;
   std::string cpu_slots = "auto";
   int reservation_hours = 24;
   int sweep_seconds = 60;
@@ -208,8 +212,16 @@ int main(int argc, char** argv) {
                  "CALLSIGHT_SWITCH_SECRET, and without one the switch API stays off")
       ->capture_default_str();
   cli.add_option("--threads", threads,
-                 "io threads; 0 = 4 per core, at least 8 (handlers wait on the database)")
-      ->capture_default_str();
+                 "io threads of each listener; 0 = for the partner API one per core on SQLite "
+                 "(requests that wait for a write's commit go to --waiting-threads), else 4 per "
+                 "core, at least 8 (handlers wait on the database)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  cli.add_option("--waiting-threads", waiting_threads,
+                 "threads for the partner API requests that wait for a write's commit, on "
+                 "SQLite; 0 = 4 per core, at least 8")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
   cli.add_option("--cpu-slots", cpu_slots,
                  "requests whose work runs at once, across both listeners: off (every io "
                  "thread), auto (one per core this process may run on) or a number; the others "
@@ -307,6 +319,18 @@ int main(int argc, char** argv) {
       spdlog::info("request work runs in {} CPU slot(s) (--cpu-slots)", request_slots->size());
     }
     api::ApiSettings settings;
+    // Requests that wait on the disk run on threads of their own, so that the io threads
+    // can be one per core (common/worker_pool.hpp). On PostgreSQL every read waits on the
+    // server too: there the io threads stay many, and wait themselves.
+    std::optional<WorkerPool> waiting_requests;
+    if (!store->reads_wait()) {
+      waiting_requests.emplace(waiting_threads > 0
+                                   ? static_cast<std::size_t>(waiting_threads)
+                                   : std::max<std::size_t>(8, 4 * CpuSlots::usable_cores()),
+                               request_slots ? &*request_slots : nullptr);
+      settings.waiting_requests = &*waiting_requests;
+      observability.watch_worker_pool(*waiting_requests);
+    }
     settings.reservation_time = std::chrono::hours(reservation_hours);
     settings.allow_private_webhooks = webhook_options.allow_private;
     std::shared_ptr<media::RecordingDirectory> recording_directory;
@@ -319,6 +343,16 @@ int main(int argc, char** argv) {
     settings.public_url = recording_flags.public_url;
     settings.audio_link_lifetime = std::chrono::seconds(recording_flags.link_seconds);
     auto partner_options = server_options(listen, limits.connections);
+    if (threads == 0 && waiting_requests) {
+      partner_options.threads = static_cast<int>(CpuSlots::usable_cores());
+    }
+    if (waiting_requests) {
+      spdlog::info(
+          "partner API: {} io thread(s), {} for requests that wait for a write "
+          "(--threads, --waiting-threads)",
+          partner_options.threads > 0 ? std::to_string(partner_options.threads) : "8+",
+          waiting_requests->size());
+    }
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;
     partner_options.trusted_proxies = trusted_proxies;
@@ -405,6 +439,8 @@ int main(int argc, char** argv) {
       std::cout << app::ensure_demo(*store, server.address(), switch_address) << std::flush;
     }
     server.run();
+    // Before the server goes: a waiting request answers one of its connections.
+    if (waiting_requests) waiting_requests->stop();
     spdlog::info("callsightd stopped");
     return 0;
   } catch (const std::exception& e) {

@@ -153,6 +153,26 @@ void Observability::watch_cpu_slots(const CpuSlots& slots) {
               [](const CpuSlots::Stats& s) { return s.overruns; });
 }
 
+void Observability::watch_worker_pool(const WorkerPool& pool) {
+  const auto pool_metric = [this, &pool](const char* name, MetricType type, const char* help,
+                                         auto field) {
+    registry_.collected(name, help, type, {}, [&pool, field] {
+      return std::vector<CollectedSample>{{{}, static_cast<double>(field(pool.stats()))}};
+    });
+  };
+  pool_metric("callsight_waiting_request_threads", MetricType::gauge,
+              "Threads for the requests that wait for a write's commit (--waiting-threads).",
+              [&pool](const WorkerPool::Stats&) { return pool.size(); });
+  pool_metric("callsight_waiting_requests_queued", MetricType::gauge,
+              "Requests that wait for a write's commit, queued now for one of those threads.",
+              [](const WorkerPool::Stats& s) { return s.queued; });
+  pool_metric("callsight_waiting_requests_busy", MetricType::gauge,
+              "Those threads running a request now.",
+              [](const WorkerPool::Stats& s) { return s.busy; });
+  pool_metric("callsight_waiting_requests_total", MetricType::counter,
+              "Requests run on those threads.", [](const WorkerPool::Stats& s) { return s.jobs; });
+}
+
 http::Handler Observability::serve(http::Handler handler, std::string listener) {
   auto with_ops = http::with_ops_endpoints(std::move(handler),
                                            {.metrics_allow = options_.metrics_allow,

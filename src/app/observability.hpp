@@ -8,6 +8,7 @@
 
 #include "common/cpu_slots.hpp"
 #include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
 #include "core/clock.hpp"
 #include "http/request_observer.hpp"
 #include "http/server.hpp"
@@ -39,6 +40,8 @@ class Observability {
   http::Handler serve(http::Handler handler, std::string listener);
   // Reports how the listeners' request work shares the cores; `slots` outlives this.
   void watch_cpu_slots(const CpuSlots& slots);
+  // Its depth and work in /metrics, while it lives.
+  void watch_worker_pool(const WorkerPool& pool);
 
  private:
   void register_store_metrics(TimePoint started);

@@ -218,10 +218,11 @@ std::optional<Response> framing_refusal(const BeastRequest& request) {
   return std::nullopt;
 }
 
-// Handlers run on the io threads and block in the store (a write waits for the durable
-// commit it shares with the writes queued beside it), so a few threads per core keep the
-// cores busy and give the group commit company; at one per core, writes waited in single
-// file (bench/README.md, Group commit).
+// By default handlers run on the io threads and block in the store (a write waits for the
+// durable commit it shares with the writes queued beside it), so a few threads per core keep
+// the cores busy and give the group commit company; at one per core, writes waited in single
+// file (bench/README.md, Group commit). A caller whose handlers never block asks for one per
+// core (the partner API on SQLite, whose waiting requests have threads of their own).
 std::size_t thread_count(int requested) {
   if (requested > 0) return static_cast<std::size_t>(requested);
   return std::max(8u, 4 * std::thread::hardware_concurrency());

@@ -153,6 +153,9 @@ class Store {
   // Never throws.
   virtual StoreHealth check_health() = 0;
   virtual DatabasePoolStats pool_stats() const = 0;
+  // True when reads wait on a database server's answers (PostgreSQL), not only on this
+  // process's CPU: a server then needs threads to spare for them.
+  virtual bool reads_wait() const { return false; }
 
   // A random secret (64 hex digits) that every node on this database shares, made on first
   // use and kept: e.g. the key Digest nonces are signed with, so any node accepts them.

@@ -316,7 +316,7 @@ class World {
                        settings_};
       for (const auto& value : match.path_values)
         ctx.params.add_path_value(value.name, value.value);
-      response = (*match.handler)(ctx);
+      response = match.handler->handle(ctx);
     } catch (const http::HttpError& error) {
       response = http::error_response(error.status, error.errors);
     } catch (const ConflictError& conflict) {

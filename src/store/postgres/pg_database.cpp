@@ -458,7 +458,7 @@ PgDatabase::~PgDatabase() = default;
 
 const SqlDialect& PgDatabase::dialect() const {
   static const SqlDialect dialect{
-      .name = "PostgreSQL", .row_locks = true, .text_aggregate = "string_agg"};
+      .name = "PostgreSQL", .row_locks = true, .reads_wait = true, .text_aggregate = "string_agg"};
   return dialect;
 }
 

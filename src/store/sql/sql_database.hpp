@@ -121,6 +121,9 @@ enum class TxMode { read, read_statement, write, concurrent_write };
 struct SqlDialect {
   std::string name;        // "SQLite" or "PostgreSQL"
   bool row_locks = false;  // SQLite has none: its write transactions hold the whole file
+  // A server answers every statement over a connection (PostgreSQL), so reads wait on it too;
+  // SQLite's reads wait only on this process's CPU and page cache.
+  bool reads_wait = false;
   // The aggregate that joins text with a separator: group_concat(x, sep) or string_agg.
   std::string text_aggregate = "group_concat";
 

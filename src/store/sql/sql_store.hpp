@@ -35,6 +35,7 @@ class SqlStore final : public Store {
   std::string description() const override;
   StoreHealth check_health() override;
   DatabasePoolStats pool_stats() const override;
+  bool reads_wait() const override { return db_.dialect().reads_wait; }
   std::string shared_secret(std::string_view name) override;
 
   PartnerStore& partners() override { return *partners_; }

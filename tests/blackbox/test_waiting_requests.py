@@ -1,0 +1,81 @@
+"""Requests that wait for a write's commit run on threads of their own (--waiting-threads,
+docs/operations.md), so that on SQLite the partner API's io threads, one per core, never sleep
+on the disk: with one io thread and the database's write lock held by another process, a
+write waits while pings, reads and other partners' requests are answered, and it lands once
+the lock goes."""
+
+import sqlite3
+import threading
+import unittest
+
+from harness import testing_postgres, unique
+from test_observability import MetricsTestCase
+
+# What a request that must not wait for the lock may take: the checks below, three of them,
+# end well within the store's 5 s busy timeout, after which the waiting write would fail.
+ANSWER_WITHIN_S = 1.0
+
+
+@unittest.skipIf(testing_postgres(), "PostgreSQL's reads wait too: its io threads wait themselves")
+class WaitingRequestsTest(MetricsTestCase):
+    PARTNERS = {"alice": {}, "bob": {}}
+    EXTRA_ARGS = ("--threads", "1", "--waiting-threads", "2", "--cpu-slots", "auto")
+
+    def create_customer(self, s):
+        resp = self.call(s, "POST", "/customers",
+                         data={"name": "C " + unique(), "custnr": unique("cn")})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        return resp.json()["customers"][0]["customer_id"]
+
+    def test_a_write_waiting_for_the_write_lock_holds_up_no_other_request(self):
+        alice, bob = self.session("alice"), self.session("bob")
+        customer_id = self.create_customer(alice)
+        self.create_customer(bob)
+        before = self.scrape().value("callsight_waiting_requests_total")
+
+        lock = sqlite3.connect(self.server.db, isolation_level=None, timeout=10)
+        self.addCleanup(lock.close)
+        lock.execute("BEGIN IMMEDIATE")  # the write lock, as another process's writer holds it
+        renamed = {}
+
+        def rename():
+            renamed["resp"] = self.call(alice, "PUT", "/customers",
+                                        params={"customer_id": customer_id},
+                                        data={"name": "Renamed"})
+        writer = threading.Thread(target=rename)
+        writer.start()
+        try:
+            self.wait_for_metric(
+                lambda m: m.value("callsight_waiting_requests_busy") == 1,
+                "the rename running on a waiting thread")
+            for s, method, path in [(alice, "GET", "/miscellaneous/ping"),
+                                    (alice, "GET", "/customers"),
+                                    (bob, "GET", "/customers")]:
+                resp = self.call(s, method, path, timeout=ANSWER_WITHIN_S)
+                self.assertEqual(resp.status_code, 200, resp.text)
+            self.assertTrue(writer.is_alive(), "the rename did not wait for the write lock")
+        finally:
+            lock.execute("ROLLBACK")
+            writer.join(timeout=30)
+        self.assertEqual(renamed["resp"].status_code, 200, renamed["resp"].text)
+        resp = self.call(alice, "GET", "/customers", params={"customer_id": customer_id})
+        self.assertEqual(resp.json()["customers"][0]["name"], "Renamed")
+        metrics = self.scrape()
+        self.assertEqual(metrics.value("callsight_waiting_requests_total"), before + 1)
+        self.assertEqual(metrics.value("callsight_waiting_requests_busy"), 0)
+        self.assertEqual(metrics.value("callsight_waiting_request_threads"), 2)
+
+    def test_reads_and_writes_answered_later_take_no_waiting_thread(self):
+        alice = self.session("alice")
+        before = self.scrape().value("callsight_waiting_requests_total")
+        customer_id = self.create_customer(alice)  # answered by the thread that committed it
+        resp = self.call(alice, "GET", "/customers", params={"customer_id": customer_id})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(self.scrape().value("callsight_waiting_requests_total"), before)
+        resp = self.call(alice, "DELETE", "/customers", params={"customer_id": customer_id})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(self.scrape().value("callsight_waiting_requests_total"), before + 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
