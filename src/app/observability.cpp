@@ -23,6 +23,16 @@ http::RequestObserver::LogSink access_log_sink(bool enabled) {
   return [logger](const std::string& line) { logger->info(line); };
 }
 
+// Registers a family of one sample, `read` of `source`'s stats() at each scrape (`source`
+// outlives the registry's scrapes).
+template <class Source, class Read>
+void collect_stat(MetricsRegistry& registry, const Source& source, const char* name,
+                  MetricType type, const char* help, Read read) {
+  registry.collected(name, help, type, {}, [&source, read] {
+    return std::vector<CollectedSample>{{{}, static_cast<double>(read(source.stats()))}};
+  });
+}
+
 }  // namespace
 
 void add_observability_flags(CLI::App& cli, ObservabilityOptions& options) {
@@ -126,10 +136,8 @@ void Observability::register_store_metrics(TimePoint started) {
 
 void Observability::watch_cpu_slots(const CpuSlots& slots) {
   const auto slot_metric = [this, &slots](const char* name, MetricType type, const char* help,
-                                          auto field) {
-    registry_.collected(name, help, type, {}, [&slots, field] {
-      return std::vector<CollectedSample>{{{}, static_cast<double>(field(slots.stats()))}};
-    });
+                                          auto read) {
+    collect_stat(registry_, slots, name, type, help, read);
   };
   slot_metric("callsight_cpu_slots", MetricType::gauge,
               "Requests whose work may run at once (--cpu-slots: one per core by default).",
@@ -154,23 +162,17 @@ void Observability::watch_cpu_slots(const CpuSlots& slots) {
 }
 
 void Observability::watch_worker_pool(const WorkerPool& pool) {
-  const auto pool_metric = [this, &pool](const char* name, MetricType type, const char* help,
-                                         auto field) {
-    registry_.collected(name, help, type, {}, [&pool, field] {
-      return std::vector<CollectedSample>{{{}, static_cast<double>(field(pool.stats()))}};
-    });
-  };
-  pool_metric("callsight_waiting_request_threads", MetricType::gauge,
-              "Threads for the requests that wait for a write's commit (--waiting-threads).",
-              [&pool](const WorkerPool::Stats&) { return pool.size(); });
-  pool_metric("callsight_waiting_requests_queued", MetricType::gauge,
-              "Requests that wait for a write's commit, queued now for one of those threads.",
-              [](const WorkerPool::Stats& s) { return s.queued; });
-  pool_metric("callsight_waiting_requests_busy", MetricType::gauge,
-              "Those threads running a request now.",
-              [](const WorkerPool::Stats& s) { return s.busy; });
-  pool_metric("callsight_waiting_requests_total", MetricType::counter,
-              "Requests run on those threads.", [](const WorkerPool::Stats& s) { return s.jobs; });
+  collect_stat(registry_, pool, "callsight_waiting_request_threads", MetricType::gauge,
+               "Threads for the requests that wait for a write's commit (--waiting-threads).",
+               [&pool](const WorkerPool::Stats&) { return pool.size(); });
+  collect_stat(registry_, pool, "callsight_waiting_requests_queued", MetricType::gauge,
+               "Requests that wait for a write's commit, queued now for one of those threads.",
+               [](const WorkerPool::Stats& s) { return s.queued; });
+  collect_stat(registry_, pool, "callsight_waiting_requests_busy", MetricType::gauge,
+               "Those threads running a request now.",
+               [](const WorkerPool::Stats& s) { return s.busy; });
+  collect_stat(registry_, pool, "callsight_waiting_requests_total", MetricType::counter,
+               "Requests run on those threads.", [](const WorkerPool::Stats& s) { return s.jobs; });
 }
 
 http::Handler Observability::serve(http::Handler handler, std::string listener) {
