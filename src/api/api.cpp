@@ -102,7 +102,8 @@ constexpr std::string_view kNonceSecretName = "digest_nonce";
 
 class PartnerApi {
  public:
-  PartnerApi(Store& store, const Clock& clock, ApiSettings settings, const AccessLimits& limits)
+  PartnerApi(Store& store, const Clock& clock, const ApiSettings& settings,
+             const AccessLimits& limits)
       : store_(store),
         clock_(clock),
         settings_(settings),
@@ -297,7 +298,7 @@ std::vector<std::pair<std::string, std::string>> partner_api_routes() {
   return router.routes();
 }
 
-http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings,
+http::Handler make_partner_api(Store& store, const Clock& clock, const ApiSettings& settings,
                                AccessLimits limits) {
   auto api = std::make_shared<PartnerApi>(store, clock, settings, limits);
   return [api](const http::Request& request) { return api->handle(request); };

@@ -25,7 +25,7 @@ struct AccessLimits {
 };
 
 // The partner API as one handler: authentication, routing and every resource.
-http::Handler make_partner_api(Store& store, const Clock& clock, ApiSettings settings = {},
+http::Handler make_partner_api(Store& store, const Clock& clock, const ApiSettings& settings = {},
                                AccessLimits limits = {});
 
 // Puts every resource of the partner API on `router`: what make_partner_api serves, behind its
