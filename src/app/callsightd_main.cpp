@@ -343,15 +343,12 @@ int main(int argc, char** argv) {
     settings.public_url = recording_flags.public_url;
     settings.audio_link_lifetime = std::chrono::seconds(recording_flags.link_seconds);
     auto partner_options = server_options(listen, limits.connections);
-    if (threads == 0 && waiting_requests) {
-      partner_options.threads = static_cast<int>(CpuSlots::usable_cores());
-    }
     if (waiting_requests) {
+      if (threads == 0) partner_options.threads = static_cast<int>(CpuSlots::usable_cores());
       spdlog::info(
           "partner API: {} io thread(s), {} for requests that wait for a write "
           "(--threads, --waiting-threads)",
-          partner_options.threads > 0 ? std::to_string(partner_options.threads) : "8+",
-          waiting_requests->size());
+          partner_options.threads, waiting_requests->size());
     }
     partner_options.tls_cert_file = tls_cert;
     partner_options.tls_key_file = tls_key;

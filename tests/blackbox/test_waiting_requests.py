@@ -1,8 +1,8 @@
 """Requests that wait for a write's commit run on threads of their own (--waiting-threads,
-docs/operations.md), so that on SQLite the partner API's io threads, one per core, never sleep
-on the disk: with one io thread and the database's write lock held by another process, a
-write waits while pings, reads and other partners' requests are answered, and it lands once
-the lock goes."""
+docs/deploy.md and docs/observability.md), so that on SQLite the partner API's io threads,
+one per core, never sleep on the disk: with one io thread and the database's write lock held
+by another process, a write waits while pings, reads and other partners' requests are
+answered, and it lands once the lock goes."""
 
 import sqlite3
 import threading
