@@ -104,6 +104,22 @@ void Observability::register_store_metrics(TimePoint started) {
               "Write transactions committed through a shared durable commit.",
               [](const DatabasePoolStats& s) { return s.group_committed_transactions; });
   registry_.collected(
+      "callsight_db_checkpoints_total",
+      "SQLite checkpoints (the WAL copied into the database file), by who ran them: background "
+      "(a thread of its own, beside the writes), finishing (a commit copying what was committed "
+      "during the background's, a few pages) and bounding (a commit, the WAL at 8,000 pages "
+      "because readers kept it from starting over). None on PostgreSQL.",
+      MetricType::counter, {"by"}, [this] {
+        const auto checkpoints = store_.pool_stats().checkpoints;
+        return std::vector<CollectedSample>{
+            {{"background"}, static_cast<double>(checkpoints.background)},
+            {{"finishing"}, static_cast<double>(checkpoints.finishing)},
+            {{"bounding"}, static_cast<double>(checkpoints.bounding)}};
+      });
+  pool_metric("callsight_db_checkpoint_failures_total", MetricType::counter,
+              "SQLite checkpoints that failed (an I/O error; the WAL keeps the data).",
+              [](const DatabasePoolStats& s) { return s.checkpoints.failed; });
+  registry_.collected(
       "callsight_webhook_outbox_deliveries",
       "Webhook deliveries in the outbox of the whole database (every node reports the same), by "
       "state: pending (to send or retry) and dead (given up).",

@@ -106,6 +106,15 @@ struct StoreHealth {
   std::string detail;  // when not ready, for the log: what the database said
 };
 
+// Checkpoints of SQLite's WAL into the database file (store/sqlite/sqlite_checkpointer.hpp),
+// by who ran them; none on PostgreSQL.
+struct CheckpointStats {
+  std::uint64_t background = 0;  // by the checkpointing thread
+  std::uint64_t finishing = 0;   // short ones a commit ran after the thread's
+  std::uint64_t bounding = 0;    // ones a commit ran with the WAL at its bound
+  std::uint64_t failed = 0;      // ones that failed (an I/O error)
+};
+
 // How this process uses its database connections (GET /metrics).
 struct DatabasePoolStats {
   int size = 0;                // connections the pool may open
@@ -118,6 +127,7 @@ struct DatabasePoolStats {
   // transactions committed through them.
   std::uint64_t group_commits = 0;
   std::uint64_t group_committed_transactions = 0;
+  CheckpointStats checkpoints;
 };
 
 // What a change may look up while the store applies it: reads in the change's own write

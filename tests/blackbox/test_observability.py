@@ -148,6 +148,8 @@ class ObservabilityTest(CustomerResourceMixin, MetricsTestCase):
                            ("callsight_db_pool_waits_total", "counter"),
                            ("callsight_db_pool_wait_seconds_total", "counter"),
                            ("callsight_db_pool_timeouts_total", "counter"),
+                           ("callsight_db_checkpoints_total", "counter"),
+                           ("callsight_db_checkpoint_failures_total", "counter"),
                            ("callsight_cpu_slots", "gauge"),
                            ("callsight_cpu_slot_queued", "gauge"),
                            ("callsight_cpu_slot_waits_total", "counter"),

@@ -203,7 +203,10 @@ SqliteDatabase::SqliteDatabase(const std::string& path, int readers)
     : path_(std::filesystem::absolute(path).lexically_normal().string()),
       max_readers_(readers < 1 ? 1 : readers),
       writer_(std::make_unique<SqliteConnection>(path, /*writer=*/true)),
-      group_(*this) {}
+      checkpointer_(path),
+      group_(*this) {
+  checkpointer_.watch(writer_->db);
+}
 
 SqliteDatabase::~SqliteDatabase() = default;
 
@@ -393,7 +396,8 @@ DatabasePoolStats SqliteDatabase::pool_stats() const {
       .wait_seconds =
           writes.wait_seconds + std::chrono::duration<double>(reader_wait_time_).count(),
       .group_commits = writes.batches,
-      .group_committed_transactions = writes.members};
+      .group_committed_transactions = writes.members,
+      .checkpoints = checkpointer_.stats()};
 }
 
 }  // namespace callsight

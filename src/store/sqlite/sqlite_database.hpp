@@ -12,6 +12,7 @@
 
 #include "store/sql/group_commit.hpp"
 #include "store/sql/sql_database.hpp"
+#include "store/sqlite/sqlite_checkpointer.hpp"
 
 struct sqlite3;
 
@@ -68,6 +69,7 @@ class SqliteDatabase final : public SqlDatabase, private BatchConnection {
   std::string path_;
   int max_readers_;
   std::unique_ptr<SqliteConnection> writer_;
+  SqliteCheckpointer checkpointer_;  // hooks writer_'s commits, so goes before it
   GroupCommit group_;
 
   mutable std::mutex readers_mutex_;
