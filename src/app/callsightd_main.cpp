@@ -212,14 +212,14 @@ int main(int argc, char** argv) {
                  "CALLSIGHT_SWITCH_SECRET, and without one the switch API stays off")
       ->capture_default_str();
   cli.add_option("--threads", threads,
-                 "io threads of each listener; 0 = for the partner API one per core on SQLite "
-                 "(requests that wait for a write's commit go to --waiting-threads), else 4 per "
-                 "core, at least 8 (handlers wait on the database)")
+                 "io threads of each listener; 0 = one per core on SQLite (requests that wait "
+                 "for a write's commit go to --waiting-threads), else 4 per core, at least 8 "
+                 "(handlers wait on the database)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   cli.add_option("--waiting-threads", waiting_threads,
-                 "threads for the partner API requests that wait for a write's commit, on "
-                 "SQLite; 0 = 4 per core, at least 8")
+                 "threads for the partner and switch API requests that wait for a write's "
+                 "commit, on SQLite; 0 = 4 per core, at least 8")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   cli.add_option("--cpu-slots", cpu_slots,
@@ -346,8 +346,8 @@ int main(int argc, char** argv) {
     if (waiting_requests) {
       if (threads == 0) partner_options.threads = static_cast<int>(CpuSlots::usable_cores());
       spdlog::info(
-          "partner API: {} io thread(s), {} for requests that wait for a write "
-          "(--threads, --waiting-threads)",
+          "partner and switch APIs: {} io thread(s) each, {} for requests that wait for a "
+          "write (--threads, --waiting-threads)",
           partner_options.threads, waiting_requests->size());
     }
     partner_options.tls_cert_file = tls_cert;
@@ -370,10 +370,14 @@ int main(int argc, char** argv) {
     } else if (switch_secret.empty()) {
       spdlog::warn("switch API off: set CALLSIGHT_SWITCH_SECRET to serve the SIP edge");
     } else {
-      switch_listener.emplace(
-          server_options(switch_listen, limits.connections),
-          observability.serve(
-              switching::make_switch_handler(call_router, edge_metrics, switch_secret), "switch"));
+      auto switch_options = server_options(switch_listen, limits.connections);
+      // As the partner API's: its events wait for their commits on the waiting threads.
+      if (waiting_requests && threads == 0) switch_options.threads = partner_options.threads;
+      switch_listener.emplace(switch_options,
+                              observability.serve(switching::make_switch_handler(
+                                                      call_router, edge_metrics, switch_secret,
+                                                      settings.waiting_requests),
+                                                  "switch"));
       spdlog::info("switch API listening on http://{}", switch_listener->address());
     }
     app::JobRowFailures row_failures(observability.metrics());

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "common/crypto.hpp"
+#include "common/worker_pool.hpp"
 #include "http/deferred_response.hpp"
 #include "http/error.hpp"
 #include "http/router.hpp"
@@ -47,8 +48,8 @@ http::Response method_not_allowed(const std::string& allow) {
 
 class SwitchApi {
  public:
-  SwitchApi(CallRouter& router, EdgeMetrics& edges, std::string secret)
-      : router_(router), edges_(edges), secret_(std::move(secret)) {
+  SwitchApi(CallRouter& router, EdgeMetrics& edges, std::string secret, WorkerPool* waiting)
+      : router_(router), edges_(edges), secret_(std::move(secret)), waiting_(waiting) {
     routes_.add("POST", kRoutePattern, &SwitchApi::route);
     routes_.add("POST", "/switch/events", &SwitchApi::event);
     routes_.add("POST", "/switch/events/batch", &SwitchApi::event_batch);
@@ -73,11 +74,51 @@ class SwitchApi {
       if (!match.allowed_methods.empty()) return method_not_allowed(match.allow());
       return http::error_response(404, {"not_found", "", "no such switch resource"});
     }
+    const Operation operation = *match.handler;
+    if (waits_for_commit(operation) && waiting_ != nullptr) {
+      if (auto respond = http::defer_response()) {
+        waiting_->post([this, operation, respond = std::move(respond), body = request.body,
+                        route = std::string(match.pattern)] {
+          auto response = run(operation, body);
+          response.route = route;  // as handle() names the route of an answer it returns
+          respond(std::move(response));
+        });
+        return {};
+      }
+    }
     try {
-      return (this->*(*match.handler))(request.body);
+      return (this->*operation)(request.body);
     } catch (...) {
       return failure_response(std::current_exception());
     }
+  }
+
+  // Events and callback claims sleep until their write is durable: on SQLite they run on the
+  // waiting threads (common/worker_pool.hpp), so that the io threads, one per core, never
+  // sleep on the disk. A route answers later by itself; the routes table is a read.
+  static bool waits_for_commit(Operation operation) {
+    return operation != &SwitchApi::route && operation != &SwitchApi::edge_routes;
+  }
+
+  // An operation's answer, off the io thread: what escapes it is answered as the server
+  // answers what escapes a handler.
+  http::Response run(Operation operation, const std::string& body) {
+    try {
+      return (this->*operation)(body);
+    } catch (...) {
+      return settled(std::current_exception());
+    }
+  }
+
+  static http::Response settled(const std::exception_ptr& error) {
+    try {
+      return failure_response(error);
+    } catch (const std::exception& e) {
+      spdlog::error("switch API: handler failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("switch API: handler failed with a non-standard exception");
+    }
+    return http::error_response(500, {"internal", "", "internal error"});
   }
 
   // What a handler's failure answers; rethrows what the server answers 500 for.
@@ -101,20 +142,9 @@ class SwitchApi {
     auto respond = http::defer_response();
     if (!respond) return json_response(render_decision(router_.route(request)));
     router_.route_then(
-        request, [respond = std::move(respond), call = request.switch_call_id](
-                     std::optional<RouteDecision> decision, const std::exception_ptr& error) {
-          http::Response response;
-          if (decision) {
-            response = json_response(render_decision(*decision));
-          } else {
-            try {
-              response = failure_response(error);
-            } catch (const std::exception& e) {
-              // As the server answers whatever escapes a handler.
-              spdlog::error("POST /switch/route: call {}: handler failed: {}", call, e.what());
-              response = http::error_response(500, {"internal", "", "internal error"});
-            }
-          }
+        request, [respond = std::move(respond)](std::optional<RouteDecision> decision,
+                                                const std::exception_ptr& error) {
+          auto response = decision ? json_response(render_decision(*decision)) : settled(error);
           response.route = kRoutePattern;  // as handle() names the route of an answer it returns
           respond(std::move(response));
         });
@@ -183,13 +213,15 @@ class SwitchApi {
   CallRouter& router_;
   EdgeMetrics& edges_;
   const std::string secret_;
+  WorkerPool* waiting_;
   SwitchRouter routes_;
 };
 
 }  // namespace
 
-http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret) {
-  auto api = std::make_shared<SwitchApi>(router, edges, std::move(secret));
+http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret,
+                                  WorkerPool* waiting) {
+  auto api = std::make_shared<SwitchApi>(router, edges, std::move(secret), waiting);
   return [api](const http::Request& request) { return api->handle(request); };
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/worker_pool.hpp"
 #include "http/server.hpp"
 #include "switch/call_router.hpp"
 #include "switch/edge_metrics.hpp"
@@ -12,8 +13,11 @@ namespace callsight::switching {
 // POST /switch/route, /switch/events, /switch/events/batch and /switch/callbacks/claim, each
 // with the header X-Callsight-Switch-Secret: <secret>. An empty secret refuses every request.
 // The secret is checked before the path, so strangers learn nothing about the routes. The
-// edges' spool reports go to `edges`.
-http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret);
+// edges' spool reports go to `edges`. With `waiting`, the requests that wait for a write's
+// commit (events, callback claims) run there and answer from there; whatever they refer to
+// must outlive its jobs (WorkerPool::stop).
+http::Handler make_switch_handler(CallRouter& router, EdgeMetrics& edges, std::string secret,
+                                  WorkerPool* waiting = nullptr);
 
 // The partner API `handler`, telling `router` once a request that may change a route was
 // answered (any method but GET and HEAD outside /dni/), so the next call routed on this node

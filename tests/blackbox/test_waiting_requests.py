@@ -1,12 +1,15 @@
 """Requests that wait for a write's commit run on threads of their own (--waiting-threads,
-docs/deploy.md and docs/observability.md), so that on SQLite the partner API's io threads,
-one per core, never sleep on the disk: with one io thread and the database's write lock held
-by another process, a write waits while pings, reads and other partners' requests are
-answered, and it lands once the lock goes."""
+docs/deploy.md and docs/observability.md), so that on SQLite the io threads of the partner
+and switch APIs, one per core, never sleep on the disk: with one io thread and the
+database's write lock held by another process, a write waits while pings, reads and other
+partners' requests are answered, and it lands once the lock goes."""
 
 import sqlite3
 import threading
+import time
 import unittest
+
+import requests
 
 from harness import testing_postgres, unique
 from test_observability import MetricsTestCase
@@ -75,6 +78,47 @@ class WaitingRequestsTest(MetricsTestCase):
         resp = self.call(alice, "DELETE", "/customers", params={"customer_id": customer_id})
         self.assertEqual(resp.status_code, 200, resp.text)
         self.assertEqual(self.scrape().value("callsight_waiting_requests_total"), before + 1)
+
+
+@unittest.skipIf(testing_postgres(), "PostgreSQL's reads wait too: its io threads wait themselves")
+class SwitchWaitingRequestsTest(MetricsTestCase):
+    SWITCH_SECRET = "switch-" + unique()
+    EXTRA_ARGS = ("--threads", "1", "--waiting-threads", "2", "--cpu-slots", "auto")
+
+    def test_a_call_event_waiting_for_the_write_lock_holds_up_no_edge_sync(self):
+        before = self.scrape().value("callsight_waiting_requests_total")
+        lock = sqlite3.connect(self.server.db, isolation_level=None, timeout=10)
+        self.addCleanup(lock.close)
+        lock.execute("BEGIN IMMEDIATE")
+        reported = {}
+
+        def report():
+            reported["resp"] = self.switch_post("/switch/events", {
+                "call_id": "never-routed-" + unique(), "event": "ringing", "at": int(time.time())})
+        edge = threading.Thread(target=report)
+        edge.start()
+        try:
+            self.wait_for_metric(
+                lambda m: m.value("callsight_waiting_requests_busy") == 1,
+                "the call event running on a waiting thread")
+            # The edge's sync of its copy of the routes, a read: on the one io thread.
+            resp = requests.post(self.server.switch_url("/switch/routes"),
+                                 json={"edge": "edge-1", "page": 0}, timeout=ANSWER_WITHIN_S,
+                                 headers={"X-Callsight-Switch-Secret": self.SWITCH_SECRET})
+            self.assertEqual(resp.status_code, 200, resp.text)
+            self.assertIn("version", resp.json())
+            self.assertTrue(edge.is_alive(), "the call event did not wait for the write lock")
+        finally:
+            lock.execute("ROLLBACK")
+            edge.join(timeout=30)
+        # A call this platform never routed: known only once the event could read the calls.
+        self.assertEqual(reported["resp"].status_code, 404, reported["resp"].text)
+        self.assertEqual(reported["resp"].json()["errors"][0]["field"], "call_id")
+        metrics = self.scrape()
+        self.assertEqual(metrics.value("callsight_waiting_requests_total"), before + 1)
+        self.assertEqual(
+            metrics.value("callsight_http_requests_total", listener="switch",
+                          route="/switch/events", method="POST", status="404"), 1)
 
 
 if __name__ == "__main__":
