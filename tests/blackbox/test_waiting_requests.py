@@ -4,6 +4,7 @@ and switch APIs, one per core, never sleep on the disk: with one io thread and t
 database's write lock held by another process, a write waits while pings, reads and other
 partners' requests are answered, and it lands once the lock goes."""
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -17,6 +18,26 @@ from test_observability import MetricsTestCase
 # What a request that must not wait for the lock may take: the checks below, three of them,
 # end well within the store's 5 s busy timeout, after which the waiting write would fail.
 ANSWER_WITHIN_S = 1.0
+
+
+@contextlib.contextmanager
+def waiting_for_the_write_lock(case, send, what):
+    """Holds SQLite's write lock as another process's writer would, calls `send` on a thread of
+    its own and waits until its request runs on a waiting thread; yields that thread and a dict
+    whose "resp" is what `send` returned, there once the block is left and the lock let go."""
+    lock = sqlite3.connect(case.server.db, isolation_level=None, timeout=10)
+    case.addCleanup(lock.close)
+    lock.execute("BEGIN IMMEDIATE")
+    answer = {}
+    thread = threading.Thread(target=lambda: answer.update(resp=send()))
+    thread.start()
+    try:
+        case.wait_for_metric(lambda m: m.value("callsight_waiting_requests_busy") == 1,
+                             what + " running on a waiting thread")
+        yield thread, answer
+    finally:
+        lock.execute("ROLLBACK")
+        thread.join(timeout=30)
 
 
 @unittest.skipIf(testing_postgres(), "PostgreSQL's reads wait too: its io threads wait themselves")
@@ -36,30 +57,16 @@ class WaitingRequestsTest(MetricsTestCase):
         self.create_customer(bob)
         before = self.scrape().value("callsight_waiting_requests_total")
 
-        lock = sqlite3.connect(self.server.db, isolation_level=None, timeout=10)
-        self.addCleanup(lock.close)
-        lock.execute("BEGIN IMMEDIATE")  # the write lock, as another process's writer holds it
-        renamed = {}
-
         def rename():
-            renamed["resp"] = self.call(alice, "PUT", "/customers",
-                                        params={"customer_id": customer_id},
-                                        data={"name": "Renamed"})
-        writer = threading.Thread(target=rename)
-        writer.start()
-        try:
-            self.wait_for_metric(
-                lambda m: m.value("callsight_waiting_requests_busy") == 1,
-                "the rename running on a waiting thread")
+            return self.call(alice, "PUT", "/customers", params={"customer_id": customer_id},
+                             data={"name": "Renamed"})
+        with waiting_for_the_write_lock(self, rename, "the rename") as (writer, renamed):
             for s, method, path in [(alice, "GET", "/miscellaneous/ping"),
                                     (alice, "GET", "/customers"),
                                     (bob, "GET", "/customers")]:
                 resp = self.call(s, method, path, timeout=ANSWER_WITHIN_S)
                 self.assertEqual(resp.status_code, 200, resp.text)
             self.assertTrue(writer.is_alive(), "the rename did not wait for the write lock")
-        finally:
-            lock.execute("ROLLBACK")
-            writer.join(timeout=30)
         self.assertEqual(renamed["resp"].status_code, 200, renamed["resp"].text)
         resp = self.call(alice, "GET", "/customers", params={"customer_id": customer_id})
         self.assertEqual(resp.json()["customers"][0]["name"], "Renamed")
@@ -87,20 +94,10 @@ class SwitchWaitingRequestsTest(MetricsTestCase):
 
     def test_a_call_event_waiting_for_the_write_lock_holds_up_no_edge_sync(self):
         before = self.scrape().value("callsight_waiting_requests_total")
-        lock = sqlite3.connect(self.server.db, isolation_level=None, timeout=10)
-        self.addCleanup(lock.close)
-        lock.execute("BEGIN IMMEDIATE")
-        reported = {}
-
         def report():
-            reported["resp"] = self.switch_post("/switch/events", {
+            return self.switch_post("/switch/events", {
                 "call_id": "never-routed-" + unique(), "event": "ringing", "at": int(time.time())})
-        edge = threading.Thread(target=report)
-        edge.start()
-        try:
-            self.wait_for_metric(
-                lambda m: m.value("callsight_waiting_requests_busy") == 1,
-                "the call event running on a waiting thread")
+        with waiting_for_the_write_lock(self, report, "the call event") as (edge, reported):
             # The edge's sync of its copy of the routes, a read: on the one io thread.
             resp = requests.post(self.server.switch_url("/switch/routes"),
                                  json={"edge": "edge-1", "page": 0}, timeout=ANSWER_WITHIN_S,
@@ -108,9 +105,6 @@ class SwitchWaitingRequestsTest(MetricsTestCase):
             self.assertEqual(resp.status_code, 200, resp.text)
             self.assertIn("version", resp.json())
             self.assertTrue(edge.is_alive(), "the call event did not wait for the write lock")
-        finally:
-            lock.execute("ROLLBACK")
-            edge.join(timeout=30)
         # A call this platform never routed: known only once the event could read the calls.
         self.assertEqual(reported["resp"].status_code, 404, reported["resp"].text)
         self.assertEqual(reported["resp"].json()["errors"][0]["field"], "call_id")
