@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <variant>
 
 #include "common/crypto.hpp"
@@ -79,7 +80,7 @@ class SwitchApi {
       if (auto respond = http::defer_response()) {
         waiting_->post([this, operation, respond = std::move(respond), body = request.body,
                         route = std::string(match.pattern)] {
-          auto response = run(operation, body);
+          auto response = run(operation, body, route);
           response.route = route;  // as handle() names the route of an answer it returns
           respond(std::move(response));
         });
@@ -102,21 +103,22 @@ class SwitchApi {
 
   // An operation's answer, off the io thread: what escapes it is answered as the server
   // answers what escapes a handler.
-  http::Response run(Operation operation, const std::string& body) {
+  http::Response run(Operation operation, const std::string& body, std::string_view route) {
     try {
       return (this->*operation)(body);
     } catch (...) {
-      return settled(std::current_exception());
+      return settled(std::current_exception(), route);
     }
   }
 
-  static http::Response settled(const std::exception_ptr& error) {
+  // The answer to a failure given later; `what` names the request in the log.
+  static http::Response settled(const std::exception_ptr& error, std::string_view what) {
     try {
       return failure_response(error);
     } catch (const std::exception& e) {
-      spdlog::error("switch API: handler failed: {}", e.what());
+      spdlog::error("{}: handler failed: {}", what, e.what());
     } catch (...) {
-      spdlog::error("switch API: handler failed with a non-standard exception");
+      spdlog::error("{}: handler failed with a non-standard exception", what);
     }
     return http::error_response(500, {"internal", "", "internal error"});
   }
@@ -142,9 +144,10 @@ class SwitchApi {
     auto respond = http::defer_response();
     if (!respond) return json_response(render_decision(router_.route(request)));
     router_.route_then(
-        request, [respond = std::move(respond)](std::optional<RouteDecision> decision,
-                                                const std::exception_ptr& error) {
-          auto response = decision ? json_response(render_decision(*decision)) : settled(error);
+        request, [respond = std::move(respond), call = request.switch_call_id](
+                     std::optional<RouteDecision> decision, const std::exception_ptr& error) {
+          auto response = decision ? json_response(render_decision(*decision))
+                                   : settled(error, "POST /switch/route: call " + call);
           response.route = kRoutePattern;  // as handle() names the route of an answer it returns
           respond(std::move(response));
         });
