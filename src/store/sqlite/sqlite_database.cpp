@@ -38,10 +38,61 @@ std::string pragma_value(sqlite3* db, const char* sql) {
   return value;
 }
 
+// SQLite runs "INSERT ... RETURNING id" by collecting the returned rows in a temporary table
+// that it opens and closes on every execution: about 4 us per insert (6.3 against 2.1 us for
+// the INSERT alone, SQLite 3.40), and 2% of a routed call's CPU went to that table's pager.
+// A one-row INSERT ... VALUES into a table whose id is its rowid gives the same id through
+// sqlite3_last_insert_rowid, so such statements are prepared without their RETURNING clause
+// and answer with that id, as one row, when they inserted one.
+constexpr std::string_view kInsertInto = "INSERT INTO ";
+constexpr std::string_view kReturningId = " RETURNING id";
+
+// Whether `table`'s id column is its rowid: the table has a rowid and id is its one primary
+// key column, declared INTEGER.
+bool id_is_rowid(sqlite3* db, std::string_view table) {
+  constexpr const char* kQuery =
+      "SELECT (SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1) = 0"
+      " AND (SELECT COUNT(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1"
+      " AND EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = 'id' AND pk = 1"
+      " AND upper(type) = 'INTEGER')";
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, kQuery, -1, &stmt, nullptr) != SQLITE_OK) fail(db, "prepare");
+  sqlite3_bind_text(stmt, 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  const bool is_rowid = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1;
+  sqlite3_finalize(stmt);
+  return is_rowid;
+}
+
+// The statement to prepare in place of `sql` when its RETURNING id can be read as the rowid.
+std::optional<std::string_view> without_returning_rowid(sqlite3* db, std::string_view sql) {
+  if (!sql.starts_with(kInsertInto) || !sql.ends_with(kReturningId)) return std::nullopt;
+  const auto one_row_values = [&] {
+    const auto values = sql.find(" VALUES (");
+    return values != std::string_view::npos && sql.find("),", values) == std::string_view::npos;
+  };
+  // An upsert's RETURNING names the updated row, which sqlite3_last_insert_rowid does not.
+  if (!one_row_values() || sql.find("SELECT") != std::string_view::npos ||
+      sql.find("DO UPDATE") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto table_end = sql.find_first_of(" (", kInsertInto.size());
+  if (!id_is_rowid(db, sql.substr(kInsertInto.size(), table_end - kInsertInto.size()))) {
+    return std::nullopt;
+  }
+  return sql.substr(0, sql.size() - kReturningId.size());
+}
+
+// A statement in the cache: `returns_rowid` when it was prepared without_returning_rowid.
+struct CachedStatement {
+  sqlite3_stmt* stmt = nullptr;
+  bool returns_rowid = false;
+};
+
 // A cached statement lent out for one execution; reset and unbound when returned.
 class SqliteStatement final : public SqlStatementImpl {
  public:
-  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  explicit SqliteStatement(CachedStatement cached)
+      : stmt_(cached.stmt), returns_rowid_(cached.returns_rowid) {}
   ~SqliteStatement() override {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -56,24 +107,42 @@ class SqliteStatement final : public SqlStatementImpl {
   }
   void bind_null(const char* name) override { check(sqlite3_bind_null(stmt_, index_of(name))); }
 
-  bool step() override {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail(sqlite3_db_handle(stmt_), "step");
-  }
+  bool step() override { return returns_rowid_ ? step_returning_rowid() : step_statement(); }
 
   bool is_null(int column) const override {
+    if (returns_rowid_) return false;
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
   }
-  std::int64_t int64(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::int64_t int64(int column) const override {
+    if (returns_rowid_) return inserted_rowid_;
+    return sqlite3_column_int64(stmt_, column);
+  }
   std::string_view text_view(int column) const override {
+    if (returns_rowid_) throw std::logic_error("RETURNING id is read as an integer");
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};
     return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
   }
 
  private:
+  bool step_statement() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(sqlite3_db_handle(stmt_), "step");
+  }
+  // The one row RETURNING id would give: the inserted row's id, none when nothing was
+  // inserted (ON CONFLICT DO NOTHING). sqlite3_changes leaves out rows written by triggers.
+  bool step_returning_rowid() {
+    if (stepped_) return false;
+    stepped_ = true;
+    step_statement();
+    sqlite3* db = sqlite3_db_handle(stmt_);
+    if (sqlite3_changes64(db) == 0) return false;
+    inserted_rowid_ = sqlite3_last_insert_rowid(db);
+    return true;
+  }
+
   int index_of(const char* name) const {
     const int index = sqlite3_bind_parameter_index(stmt_, name);
     if (index == 0) {
@@ -87,6 +156,9 @@ class SqliteStatement final : public SqlStatementImpl {
   }
 
   sqlite3_stmt* stmt_;
+  bool returns_rowid_;
+  bool stepped_ = false;
+  std::int64_t inserted_rowid_ = 0;
 };
 
 }  // namespace
@@ -102,7 +174,7 @@ struct SqliteConnection {
   void run(const char* sql) { prepare(sql).run(); }
 
   sqlite3* db = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache;
+  std::unordered_map<std::string, CachedStatement> cache;
 };
 
 // Process-wide settings, made before SQLite's first use (sqlite3_config refuses them after).
@@ -169,7 +241,7 @@ SqliteConnection::SqliteConnection(const std::string& path, bool writer) {
 }
 
 SqliteConnection::~SqliteConnection() {
-  for (auto& [sql, stmt] : cache) sqlite3_finalize(stmt);
+  for (auto& [sql, cached] : cache) sqlite3_finalize(cached.stmt);
   sqlite3_close(db);
 }
 
@@ -177,13 +249,15 @@ SqlStatement SqliteConnection::prepare(const std::string& sql) {
   if (const auto it = cache.find(sql); it != cache.end()) {
     return SqlStatement(std::make_unique<SqliteStatement>(it->second));
   }
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt, nullptr) != SQLITE_OK) {
+  const auto stripped = without_returning_rowid(db, sql);
+  const std::string_view text = stripped.value_or(sql);
+  CachedStatement cached{.returns_rowid = stripped.has_value()};
+  if (sqlite3_prepare_v3(db, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT,
+                         &cached.stmt, nullptr) != SQLITE_OK) {
     fail(db, "prepare");
   }
-  cache.emplace(sql, stmt);
-  return SqlStatement(std::make_unique<SqliteStatement>(stmt));
+  cache.emplace(sql, cached);
+  return SqlStatement(std::make_unique<SqliteStatement>(cached));
 }
 
 namespace {
