@@ -346,8 +346,8 @@ int main(int argc, char** argv) {
     if (waiting_requests) {
       if (threads == 0) partner_options.threads = static_cast<int>(CpuSlots::usable_cores());
       spdlog::info(
-          "partner and switch APIs: {} io thread(s) each, {} for requests that wait for a "
-          "write (--threads, --waiting-threads)",
+          "partner API: {} io thread(s), {} for requests that wait for a write "
+          "(--threads, --waiting-threads)",
           partner_options.threads, waiting_requests->size());
     }
     partner_options.tls_cert_file = tls_cert;
@@ -378,7 +378,9 @@ int main(int argc, char** argv) {
                                                       call_router, edge_metrics, switch_secret,
                                                       settings.waiting_requests),
                                                   "switch"));
-      spdlog::info("switch API listening on http://{}", switch_listener->address());
+      spdlog::info("switch API listening on http://{}, {} io thread(s)", switch_listener->address(),
+                   switch_options.threads > 0 ? std::to_string(switch_options.threads)
+                                              : std::string("4 per core, at least 8"));
     }
     app::JobRowFailures row_failures(observability.metrics());
     switching::CallSweep call_sweep(call_router, *store, clock,
