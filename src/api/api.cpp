@@ -1,6 +1,5 @@
 #include "api/api.hpp"
 
-#include <spdlog/spdlog.h>
 
 #include <memory>
 #include <optional>
@@ -279,17 +278,8 @@ http::Response answer_from_worker(WorkerPool* workers, std::function<http::Respo
 }
 
 void LaterAnswer::operator()(const std::function<http::Response()>& render) const noexcept {
-  http::Response response;
-  try {
-    response = render_errors(render);
-  } catch (const std::exception& e) {
-    spdlog::error("an answer given later failed: {}", e.what());
-    response = http::error_response(500, {"internal", "", "internal error"});
-  } catch (...) {
-    spdlog::error("an answer given later failed with a non-standard exception");
-    response = http::error_response(500, {"internal", "", "internal error"});
-  }
-  respond_(std::move(response));
+  respond_(http::answer_or_internal_error([&] { return render_errors(render); },
+                                          "an answer given later"));
 }
 
 std::vector<std::pair<std::string, std::string>> partner_api_routes() {

@@ -1,5 +1,8 @@
 #include "http/error.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
@@ -28,6 +31,18 @@ Response unavailable_response(int retry_after_seconds, std::string message) {
   auto response = error_response(503, {"unavailable", "", std::move(message)});
   response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
   return response;
+}
+
+Response answer_or_internal_error(const std::function<Response()>& make,
+                                  std::string_view what) noexcept {
+  try {
+    return make();
+  } catch (const std::exception& e) {
+    spdlog::error("{}: handler failed: {}", what, e.what());
+  } catch (...) {
+    spdlog::error("{}: handler failed with a non-standard exception", what);
+  }
+  return error_response(500, {"internal", "", "internal error"});
 }
 
 }  // namespace callsight::http

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/response.hpp"
@@ -19,6 +21,12 @@ Response error_response(int status, ApiError error);
 // 503 with Retry-After: what the service needs (its database) cannot serve now; the error's
 // code is "unavailable".
 Response unavailable_response(int retry_after_seconds, std::string message);
+
+// What `make` answers; whatever it throws is answered as the Server answers what escapes a
+// handler: 500, logged with `what` naming the request. For answers given later, off the io
+// thread, where no Server catches.
+Response answer_or_internal_error(const std::function<Response()>& make,
+                                  std::string_view what) noexcept;
 
 // Thrown anywhere in request handling; the dispatcher renders it with error_response.
 struct HttpError {

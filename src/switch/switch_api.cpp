@@ -87,8 +87,14 @@ class SwitchApi {
         return {};
       }
     }
+    return answer(operation, request.body);
+  }
+
+  // The operation's answer, or the answer to its failure; rethrows what the server answers
+  // 500 for.
+  http::Response answer(Operation operation, const std::string& body) {
     try {
-      return (this->*operation)(request.body);
+      return (this->*operation)(body);
     } catch (...) {
       return failure_response(std::current_exception());
     }
@@ -101,26 +107,14 @@ class SwitchApi {
     return operation != &SwitchApi::route && operation != &SwitchApi::edge_routes;
   }
 
-  // An operation's answer, off the io thread: what escapes it is answered as the server
-  // answers what escapes a handler.
+  // An operation's answer, off the io thread, where no server catches what escapes it.
   http::Response run(Operation operation, const std::string& body, std::string_view route) {
-    try {
-      return (this->*operation)(body);
-    } catch (...) {
-      return settled(std::current_exception(), route);
-    }
+    return http::answer_or_internal_error([&] { return answer(operation, body); }, route);
   }
 
   // The answer to a failure given later; `what` names the request in the log.
   static http::Response settled(const std::exception_ptr& error, std::string_view what) {
-    try {
-      return failure_response(error);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: handler failed: {}", what, e.what());
-    } catch (...) {
-      spdlog::error("{}: handler failed with a non-standard exception", what);
-    }
-    return http::error_response(500, {"internal", "", "internal error"});
+    return http::answer_or_internal_error([&] { return failure_response(error); }, what);
   }
 
   // What a handler's failure answers; rethrows what the server answers 500 for.
