@@ -1,6 +1,5 @@
 #include "api/api.hpp"
 
-
 #include <memory>
 #include <optional>
 #include <sstream>
