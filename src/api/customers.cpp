@@ -1,4 +1,6 @@
 // The /customers resource (reference §2.2).
+#include "api/customers.hpp"
+
 #include <array>
 #include <string>
 #include <vector>
@@ -33,23 +35,16 @@ const std::vector<std::string>& custom_names() {
   return names;
 }
 
-Json render(const Customer& c) {
-  Json j = {
-      {"customer_id", str(c.id)},
-      {"name", c.name},
-      {"custnr", c.custnr},
-      {"corporateid", c.corporateid},
-      {"email", c.email},
-      {"uuid", c.uuid},
-      {"dncs_class_name", c.dncs_class_name},
-      {"receive_monthly_report", str(c.receive_monthly_report)},
-      {"freespee_caller_id", str(c.freespee_caller_id)},
-      {"whisper", str(c.whisper)},
-  };
-  for (int i = 0; i < kCustomFieldCount; ++i) j[custom_name(i + 1)] = str_or_null(c.custom[i]);
-  j["created"] = c.created;
-  j["modified"] = c.modified;
-  return j;
+// One customer, or a page of them, written straight into the body: building 34 ordered_json
+// fields per customer (each custom field found by a linear search of the object) was a tenth of
+// POST /customers' CPU (bench/README.md, "Customers written without a JSON tree").
+http::Response render_customers(std::span<const Customer> customers,
+                                std::optional<ListTotals> totals = std::nullopt) {
+  return render_objects("customers", customers, totals, 700, write_customer);
+}
+
+http::Response render_customer(const Customer& customer) {
+  return render_customers({&customer, 1});
 }
 
 // For German partners custom_1..custom_6 are mandatory (on PUT: may not be emptied) and
@@ -107,9 +102,7 @@ http::Response get_customers(Context& ctx) {
     throw_not_found("customer_id", "customer");
   }
   const auto result = ctx.store.customers().list_customers(ctx.partner.id, filter, page);
-  Json items = Json::array();
-  for (const auto& c : result.items) items.push_back(render(c));
-  return list("customers", std::move(items), result.total, page);
+  return render_customers(result.items, ListTotals{result.total, page});
 }
 
 const std::initializer_list<std::string_view> kWritableCustomerFields = {"name",
@@ -130,12 +123,12 @@ http::Response post_customer(Context& ctx) {
   apply_fields(fields, ctx.partner, Presence::required, customer);
   fields.throw_if_errors();
   const LaterAnswer answer;
-  if (!answer) return one("customers", render(ctx.store.customers().create_customer(customer)));
+  if (!answer) return render_customer(ctx.store.customers().create_customer(customer));
   ctx.store.customers().create_customer_then(
       customer, [answer](std::optional<Customer> created, const std::exception_ptr& error) {
         answer([&] {
           if (error) std::rethrow_exception(error);
-          return one("customers", render(*created));
+          return render_customer(*created);
         });
       });
   return {};
@@ -161,16 +154,36 @@ http::Response put_customer(Context& ctx) {
         return true;
       });
   if (!changed) throw_not_found("customer_id", "customer");
-  return one("customers", render(*changed));
+  return render_customer(*changed);
 }
 
 http::Response delete_customer(Context& ctx) {
   const auto customer = existing_customer(ctx);
-  return one("customers",
-             render(ctx.store.customers().delete_customer(ctx.partner.id, customer.id)));
+  return render_customer(ctx.store.customers().delete_customer(ctx.partner.id, customer.id));
 }
 
 }  // namespace
+
+void write_customer(JsonWriter& out, const Customer& customer) {
+  out.begin();
+  out.number("customer_id", customer.id);
+  out.text("name", customer.name);
+  out.text("custnr", customer.custnr);
+  out.text("corporateid", customer.corporateid);
+  out.text("email", customer.email);
+  out.text("uuid", customer.uuid);
+  out.text("dncs_class_name", customer.dncs_class_name);
+  out.number("receive_monthly_report", customer.receive_monthly_report);
+  out.number("freespee_caller_id", customer.freespee_caller_id);
+  out.number("whisper", customer.whisper);
+  for (int i = 0; i < kCustomFieldCount; ++i) {
+    const auto index = static_cast<std::size_t>(i);
+    out.text_or_null(custom_names()[index], customer.custom[index]);
+  }
+  out.text("created", customer.created);
+  out.text("modified", customer.modified);
+  out.end();
+}
 
 Customer require_own_customer(const Context& ctx, Id customer_id) {
   auto customer = ctx.store.customers().find_customer(ctx.partner.id, customer_id);

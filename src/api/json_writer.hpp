@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "api/render.hpp"
 #include "common/hex.hpp"
@@ -144,5 +145,41 @@ class JsonWriter {
   char piece_[96];
   std::size_t used_ = 0;
 };
+
+// The page a list answer comes from and how many objects match in all.
+struct ListTotals {
+  std::int64_t total = 0;
+  PageRequest page;
+};
+
+// {"<key>":[...]} with, for a list, "total", "page", "pagesize" and "numpages": the bytes one()
+// and list() write, with each object written by write_one(JsonWriter&, const T&) straight into
+// the body. bytes_each sizes the body once.
+template <class T, class WriteOne>
+http::Response render_objects(std::string_view key, std::span<const T> items,
+                              std::optional<ListTotals> totals, std::size_t bytes_each,
+                              WriteOne&& write_one) {
+  std::string body;
+  body.reserve(items.size() * bytes_each + key.size() + 96);
+  body += "{\"";
+  body.append(key);
+  body += "\":[";
+  JsonWriter out(body);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) body += ',';
+    write_one(out, items[i]);
+  }
+  body += ']';
+  if (totals) {
+    out.after_value();
+    const auto& page = totals->page;
+    out.number("total", totals->total);
+    out.number("page", page.page);
+    out.number("pagesize", page.pagesize);
+    out.number("numpages", (totals->total + page.pagesize - 1) / page.pagesize);
+  }
+  body += '}';
+  return http::Response{200, "application/json", {}, std::move(body)};
+}
 
 }  // namespace callsight::api

@@ -174,25 +174,9 @@ void write_source(JsonWriter& out, const Source& s, SourceStatus status) {
 
 http::Response render_sources(const Context& ctx, std::span<const Source> sources,
                               std::optional<ListTotals> totals) {
-  // What one() and list() wrote: {"sources":[...]} and, for a list, its totals.
-  std::string body = "{\"sources\":[";
-  body.reserve(sources.size() * 640 + 96);
-  JsonWriter out(body);
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    if (i > 0) body += ',';
-    write_source(out, sources[i], source_status(ctx, sources[i]));
-  }
-  body += ']';
-  if (totals) {
-    out.after_value();
-    const auto& page = totals->page;
-    out.number("total", totals->total);
-    out.number("page", page.page);
-    out.number("pagesize", page.pagesize);
-    out.number("numpages", (totals->total + page.pagesize - 1) / page.pagesize);
-  }
-  body += '}';
-  return http::Response{200, "application/json", {}, std::move(body)};
+  return render_objects("sources", sources, totals, 640, [&](JsonWriter& out, const Source& s) {
+    write_source(out, s, source_status(ctx, s));
+  });
 }
 
 Json render_source(const Context& ctx, const Source& s) {

@@ -36,11 +36,6 @@ NumberRequest read_number_request(Fields& fields, const Context& ctx);
 SourceStatus source_status(const Context& ctx, const Source& s);
 // A source's JSON object: the fields in the reference's order, the status derived when read.
 void write_source(JsonWriter& out, const Source& s, SourceStatus status);
-// The page a list answer comes from and how many sources match in all.
-struct ListTotals {
-  std::int64_t total = 0;
-  PageRequest page;
-};
 // {"sources":[...]} with, for a list, "total", "page", "pagesize" and "numpages": the body
 // written straight from the sources (bench/README.md, "The source read").
 http::Response render_sources(const Context& ctx, std::span<const Source> sources,
