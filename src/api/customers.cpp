@@ -119,7 +119,7 @@ http::Response post_customer(Context& ctx) {
   fields.allow_only(kWritableCustomerFields, custom_names());
   Customer customer;
   customer.partner_id = ctx.partner.id;
-  customer.uuid = random_uuid_v4();
+  customer.uuid = time_ordered_uuid();
   apply_fields(fields, ctx.partner, Presence::required, customer);
   fields.throw_if_errors();
   const LaterAnswer answer;

@@ -196,7 +196,7 @@ Customer customer_for(Store& store, const Partner& partner, const SignedRequest&
   customer.name = *request.custname;
   customer.custnr = request.custnr;
   customer.email = request.custemail;
-  customer.uuid = random_uuid_v4();
+  customer.uuid = time_ordered_uuid();
   return store.customers().create_customer(customer);
 }
 

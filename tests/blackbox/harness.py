@@ -421,7 +421,7 @@ def form(*pairs, **fields):
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 
-UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _MISSING = object()
 # A change to a partner (password, allow-list, removal, settings) reaches every node within

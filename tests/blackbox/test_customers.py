@@ -1,8 +1,9 @@
 """/customers as docs/api.md and the Freespee reference (§2.2, §3.1) describe it."""
 
+import time
 import unittest
 
-from harness import FORM_TYPE, TIME_RE, UUID4_RE, ServerTestCase, unique
+from harness import FORM_TYPE, TIME_RE, UUID7_RE, ServerTestCase, unique
 
 CUSTOM_FIELDS = ["custom_%d" % n for n in range(1, 21)]
 CUSTOMER_KEYS = {
@@ -81,15 +82,24 @@ class CustomersTest(ServerTestCase):
         self.assertEqual(c["receive_monthly_report"], "0")
         self.assertEqual(c["freespee_caller_id"], "0")
         self.assertIn(c["whisper"], ("0", None))
-        self.assertRegex(c["uuid"], UUID4_RE)
+        self.assertRegex(c["uuid"], UUID7_RE)
         self.assertRegex(c["created"], TIME_RE)
         self.assertRegex(c["modified"], TIME_RE)
         for field in CUSTOM_FIELDS:
             self.assertIsNone(c[field], field)
         self.assert_scalars_are_strings(c, nullable=set(CUSTOM_FIELDS) | {"whisper"})
 
-    def test_uuids_differ(self):
-        self.assertNotEqual(self.create()["uuid"], self.create()["uuid"])
+    def test_uuids_differ_and_carry_their_creation_time(self):
+        before_ms = int(time.time() * 1000)
+        first, second = self.create()["uuid"], self.create()["uuid"]
+        after_ms = int(time.time() * 1000)
+        self.assertNotEqual(first, second)
+        millis = [int(uuid.replace("-", "")[:12], 16) for uuid in (first, second)]
+        # UUIDv7's first 48 bits: the Unix time in milliseconds (the index on them grows at
+        # its end), so the second is never older than the first.
+        self.assertLessEqual(before_ms - 1000, millis[0])
+        self.assertLessEqual(millis[0], millis[1])
+        self.assertLessEqual(millis[1], after_ms + 1000)
 
     def test_create_with_every_optional_field(self):
         fields = dict(name="Full", custnr=unique(), email="owner@example.com",

@@ -15,6 +15,27 @@ TEST(Random, UuidIsVersion4) {
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(std::regex_match(random_uuid_v4(), uuid4));
 }
 
+// A customer's uuid: RFC 9562's version 7, whose first 48 bits are the Unix time in
+// milliseconds, so uuids made later sort after the earlier ones and differ within a millisecond.
+TEST(Random, TimeOrderedUuidIsVersion7InTheOrderMade) {
+  using std::chrono::milliseconds;
+  const std::regex uuid7("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  const std::chrono::system_clock::time_point start(milliseconds(1'765'000'000'123));
+  std::set<std::string> same_moment;
+  for (int i = 0; i < 100; ++i) same_moment.insert(time_ordered_uuid(start));
+  EXPECT_EQ(same_moment.size(), 100u);
+  std::string previous;
+  for (int i = 0; i < 100; ++i) {
+    const auto uuid = time_ordered_uuid(start + milliseconds(i));
+    EXPECT_TRUE(std::regex_match(uuid, uuid7)) << uuid;
+    EXPECT_EQ(std::stoull(uuid.substr(0, 8) + uuid.substr(9, 4), nullptr, 16),
+              1'765'000'000'123ull + i)
+        << uuid;
+    EXPECT_LT(previous, uuid);
+    previous = uuid;
+  }
+}
+
 TEST(Random, HexTokensHaveTheAskedLengthAndDiffer) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
