@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
   std::string cpu_slots = "auto";
   int reservation_hours = 24;
   int sweep_seconds = 60;
+  int outbox_retention_days = 30;
   int max_call_seconds = 4 * 3600;
   std::string switch_listen = env_or("CALLSIGHT_SWITCH_LISTEN", "127.0.0.1:8081");
   // From the environment only: a secret on the command line shows in ps.
@@ -266,6 +267,12 @@ int main(int argc, char** argv) {
                  "long after its start (checked every --sweep-seconds); longer than any call")
       ->capture_default_str()
       ->check(CLI::Range(1, 7 * 86400));
+  cli.add_option("--outbox-retention-days", outbox_retention_days,
+                 "webhook events (with their deliveries) and mails are deleted this many days "
+                 "after they were made, once delivered or dead (GET /events replays what is "
+                 "kept); 0 keeps them")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
   webhooks::WebhookDispatcherOptions webhook_options;
   cli.add_flag("--webhooks-allow-private", webhook_options.allow_private,
                "allow webhook URLs on loopback, private and link-local addresses (receivers on "
@@ -386,9 +393,12 @@ int main(int argc, char** argv) {
     switching::CallSweep call_sweep(call_router, *store, clock,
                                     std::chrono::seconds(max_call_seconds), observability.metrics(),
                                     row_failures.handler("call_sweep", "cdr"));
-    app::Sweeper sweeper(*store, call_sweep, std::chrono::seconds(sweep_seconds),
-                         row_failures.handler("sweep", "source"),
-                         row_failures.handler("dni_retention", "partner"));
+    app::Sweeper sweeper(*store, clock, call_sweep, std::chrono::seconds(sweep_seconds),
+                         {.source = row_failures.handler("sweep", "source"),
+                          .visits = row_failures.handler("dni_retention", "partner"),
+                          .event = row_failures.handler("outbox_retention", "event"),
+                          .mail = row_failures.handler("outbox_retention", "mail")},
+                         std::chrono::days(outbox_retention_days));
     webhook_options.timeout = std::chrono::milliseconds(webhook_timeout_ms);
     webhook_options.first_retry_delay = std::chrono::seconds(webhook_retry_base);
     // Declared after the store, so it stops (joining its senders) before the store closes.

@@ -3,18 +3,21 @@
 #include <spdlog/spdlog.h>
 
 #include "store/dni_store.hpp"
+#include "store/mail_store.hpp"
 #include "store/source_store.hpp"
 #include "store/webhook_store.hpp"
 
 namespace callsight::app {
 
-Sweeper::Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::seconds interval,
-                 RowFailureHandler on_failure, RowFailureHandler on_purge_failure)
+Sweeper::Sweeper(Store& store, const Clock& clock, switching::CallSweep& call_sweep,
+                 std::chrono::seconds interval, RowFailures row_failures,
+                 std::chrono::days outbox_retention)
     : store_(store),
+      clock_(clock),
       call_sweep_(call_sweep),
       interval_(interval),
-      on_failure_(std::move(on_failure)),
-      on_purge_failure_(std::move(on_purge_failure)) {
+      row_failures_(std::move(row_failures)),
+      outbox_retention_(outbox_retention) {
   thread_.start(
       interval_, [this] { sweep(); },
       [](const std::exception& e) { spdlog::error("sweep failed: {}", e.what()); });
@@ -23,10 +26,10 @@ Sweeper::Sweeper(Store& store, switching::CallSweep& call_sweep, std::chrono::se
 Sweeper::~Sweeper() { thread_.stop(); }
 
 // The steps fail apart: a database that refuses one does not hold up the other. Failures
-// of single sources never reach here (on_failure_).
+// of single sources never reach here (row_failures_.source).
 void Sweeper::sweep() {
   try {
-    if (const int archived = store_.sources().sweep_sources(on_failure_); archived > 0) {
+    if (const int archived = store_.sources().sweep_sources(row_failures_.source); archived > 0) {
       spdlog::info("sweep: archived {} source(s), their numbers are free again", archived);
     }
   } catch (const std::exception& e) {
@@ -38,7 +41,7 @@ void Sweeper::sweep() {
   } catch (const std::exception& e) {
     spdlog::error("sweep: placing events in replay order failed: {}", e.what());
   }
-  purge_expired_visits();
+  purge_past_retention();
   try {
     call_sweep_.run_once();
   } catch (const std::exception& e) {
@@ -47,18 +50,43 @@ void Sweeper::sweep() {
   }
 }
 
-// Retention is counted in days: once an hour is often enough, and spares the database a scan
-// of every partner's sessions each second.
-void Sweeper::purge_expired_visits() {
+void Sweeper::purge_past_retention() {
   const auto now = std::chrono::steady_clock::now();
-  if (last_visit_purge_ && now - *last_visit_purge_ < std::chrono::hours(1)) return;
-  last_visit_purge_ = now;
+  if (last_purge_ && now - *last_purge_ < std::chrono::hours(1)) return;
+  last_purge_ = now;
+  purge_expired_visits();
+  purge_settled_outbox();
+}
+
+void Sweeper::purge_expired_visits() {
   try {
-    if (const auto purged = store_.dni().purge_expired_visits(on_purge_failure_); purged > 0) {
+    if (const auto purged = store_.dni().purge_expired_visits(row_failures_.visits); purged > 0) {
       spdlog::info("sweep: deleted {} dynamic-number session(s) past their retention", purged);
     }
   } catch (const std::exception& e) {
     spdlog::error("sweep: purging dynamic-number visits failed: {}", e.what());
+  }
+}
+
+// Events and mails fail apart: a database that refuses one still purges the other.
+void Sweeper::purge_settled_outbox() {
+  if (outbox_retention_.count() <= 0) return;
+  const auto cutoff = clock_.now() - outbox_retention_;
+  try {
+    if (const auto purged = store_.webhooks().purge_settled_events(cutoff, row_failures_.event);
+        purged > 0) {
+      spdlog::info("sweep: deleted {} settled webhook event(s) past the outbox retention", purged);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("sweep: purging settled webhook events failed: {}", e.what());
+  }
+  try {
+    if (const auto purged = store_.mail().purge_settled_mail(cutoff, row_failures_.mail);
+        purged > 0) {
+      spdlog::info("sweep: deleted {} settled mail(s) past the outbox retention", purged);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("sweep: purging settled mails failed: {}", e.what());
   }
 }
 

@@ -63,7 +63,9 @@ class WebhookStore {
 
   // The partner's events that committed after event `after` (0: from the first), in commit
   // order, so a reader that passes the last event it got never skips one that committed late.
-  // Event ids are not ascending in it. nullopt when `after` is not one of the partner's events.
+  // Event ids are not ascending in it. An `after` at or below the largest id of the partner's
+  // deleted events (purge_settled_events) reads as 0: the reader starts over at the oldest
+  // event kept. nullopt when `after` is otherwise not one of the partner's events.
   virtual std::optional<std::vector<OutboxEvent>> events_after(Id partner_id, Id after,
                                                                int limit) = 0;
   // Puts committed events into the replay order (events_after does it itself first; the
@@ -90,6 +92,15 @@ class WebhookStore {
   // dispatcher then records them one by one, to find the row that fails).
   virtual void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) = 0;
   virtual OutboxDepth outbox_depth() = 0;
+
+  // For the sweeper, across partners: deletes the events created before `cutoff` whose
+  // deliveries are all settled (delivered or dead), with their deliveries, oldest first, a
+  // bounded batch per transaction so writers are not held up. An event with a pending
+  // delivery is kept until it settles. An event that cannot be deleted goes to `on_failure`
+  // (its id) and stays; the others go on (without a handler its error is thrown). Returns how
+  // many events it deleted.
+  virtual std::size_t purge_settled_events(TimePoint cutoff,
+                                           const RowFailureHandler& on_failure = {}) = 0;
 };
 
 }  // namespace callsight

@@ -223,6 +223,32 @@ TEST_F(SqlMailStoreTest, AMailGivenUpOnIsDeadAndCounted) {
   EXPECT_EQ(depth.dead, 1);
 }
 
+// Sent and dead mails past the retention are deleted; a pending one (still to be sent) and
+// newer ones stay.
+TEST_F(SqlMailStoreTest, PurgeDeletesOldSentAndDeadMailsOnly) {
+  const auto sent = unanswered_call("sent");
+  const auto dead = unanswered_call("dead");
+  const auto pending = unanswered_call("pending");
+  const auto sent_id = mail().mails_of_call(sent.id).at(0).id;
+  const auto dead_id = mail().mails_of_call(dead.id).at(0).id;
+  mail().record_mail_attempt(sent_id, {.sent = true}, clock_.now());
+  mail().record_mail_attempt(dead_id, {.error = "SMTP 550 at RCPT"}, clock_.now());
+  clock_.advance(std::chrono::hours(24 * 31));
+  const auto cutoff = clock_.now() - std::chrono::hours(24 * 30);
+  const auto recent = unanswered_call("recent");
+  mail().record_mail_attempt(mail().mails_of_call(recent.id).at(0).id, {.sent = true},
+                             clock_.now());
+
+  EXPECT_EQ(mail().purge_settled_mail(cutoff), 2u);
+
+  EXPECT_TRUE(mail().mails_of_call(sent.id).empty());
+  EXPECT_TRUE(mail().mails_of_call(dead.id).empty());
+  ASSERT_EQ(mail().mails_of_call(pending.id).size(), 1u);
+  EXPECT_EQ(mail().mails_of_call(pending.id)[0].state, MailState::pending);
+  EXPECT_EQ(mail().mails_of_call(recent.id).size(), 1u);
+  EXPECT_EQ(mail().purge_settled_mail(cutoff), 0u);
+}
+
 TEST_F(SqlMailStoreTest, ErasingTheCallerTakesTheBodyAndStopsThePendingMail) {
   const auto call = unanswered_call("c1");
   store_->calls().erase_caller(partner_, "+46701234567");

@@ -299,6 +299,118 @@ TEST_F(SqlWebhookStoreTest, EventsAfterAnotherPartnersOrAnUnknownEventIsRefused)
   EXPECT_FALSE(hooks().events_after(partner_, mine[0].id + 1000, 10));
 }
 
+// ---- retention ----
+
+// Events past the retention go with their deliveries once every delivery settled (delivered
+// or dead); a pending one keeps its event, and newer events stay.
+TEST_F(SqlWebhookStoreTest, PurgeDeletesOldSettledEventsWithTheirDeliveriesOnly) {
+  const auto w = subscribe({"call.started"});
+  record("delivered@edge");
+  record("dead@edge");
+  record("pending@edge");
+  const auto old = events();
+  ASSERT_EQ(old.size(), 3u);
+  const auto old_deliveries = deliveries();
+  ASSERT_EQ(old_deliveries.size(), 3u);
+  record_attempt(old_deliveries[0].id, true, 200, 5, "", std::nullopt, clock_.now());
+  record_attempt(old_deliveries[1].id, false, 500, 5, "server error", std::nullopt, clock_.now());
+  clock_.advance(std::chrono::hours(24 * 31));
+  record("new@edge");
+  const auto cutoff = clock_.now() - std::chrono::hours(24 * 30);
+
+  EXPECT_EQ(hooks().purge_settled_events(cutoff), 2u);
+
+  const auto kept = events();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].id, old[2].id);  // its delivery is still pending
+  EXPECT_GT(kept[1].id, old[2].id);
+  const auto kept_deliveries = deliveries();
+  ASSERT_EQ(kept_deliveries.size(), 2u);
+  EXPECT_EQ(kept_deliveries[0].id, old_deliveries[2].id);
+  EXPECT_EQ(kept_deliveries[0].state, DeliveryState::pending);
+  EXPECT_EQ(hooks().purge_settled_events(cutoff), 0u);
+  EXPECT_TRUE(hooks().find_webhook(partner_, w.id));
+}
+
+// The walk goes by id in batches (500 per transaction) and stops at the first event made
+// after the cutoff: more old events than a batch all go, none made after the cutoff does.
+TEST_F(SqlWebhookStoreTest, PurgeWalksEveryBatchOfOldEventsAndStopsAtTheCutoff) {
+  constexpr std::size_t kOld = 1203;
+  {
+    auto raw = database_.open_raw();
+    SqlTransaction tx(*raw, TxMode::write);
+    for (std::size_t i = 0; i < kOld; ++i) insert_outbox_event(*raw, bare_event("test", {}));
+    tx.commit();
+  }
+  ASSERT_EQ(hooks().events_after(partner_, 0, 2000)->size(), kOld);  // placed in replay order
+  clock_.advance(std::chrono::hours(2));
+  const auto cutoff = clock_.now();
+  record("new@edge");
+  record("newer@edge");
+
+  EXPECT_EQ(hooks().purge_settled_events(cutoff), kOld);
+
+  const auto kept = events();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].created, cutoff);
+}
+
+// One event whose delete fails (a trigger refuses it, as a damaged row or a constraint would)
+// goes to the handler and stays; the others of its batch and of the batches after go.
+TEST_F(SqlWebhookStoreTest, AnEventThatCannotBeDeletedGoesToTheHandlerAndTheOthersGo) {
+  if (testing_postgres()) GTEST_SKIP() << "refuses the delete with an SQLite trigger";
+  constexpr std::size_t kOld = 700;  // two batches
+  auto raw = database_.open_raw();
+  {
+    SqlTransaction tx(*raw, TxMode::write);
+    for (std::size_t i = 0; i < kOld; ++i) insert_outbox_event(*raw, bare_event("test", {}));
+    tx.commit();
+  }
+  const auto old = hooks().events_after(partner_, 0, 2000).value();
+  ASSERT_EQ(old.size(), kOld);
+  const Id refused = old[10].id;
+  {
+    SqlTransaction tx(*raw, TxMode::write);
+    raw->prepare("CREATE TRIGGER refuse_purge BEFORE DELETE ON webhook_events WHEN OLD.id = " +
+                 std::to_string(refused) + " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        .run();
+    tx.commit();
+  }
+  clock_.advance(std::chrono::hours(2));
+  std::vector<Id> failed;
+  const auto handler = [&failed](Id id, const std::exception&) { failed.push_back(id); };
+
+  EXPECT_EQ(hooks().purge_settled_events(clock_.now(), handler), kOld - 1);
+
+  EXPECT_EQ(failed, std::vector<Id>{refused});
+  const auto kept = events();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, refused);
+  EXPECT_ANY_THROW(hooks().purge_settled_events(clock_.now()));  // without a handler: thrown
+}
+
+// A replay cursor that was deleted reads as the start of what is kept: the reader goes on
+// from the oldest event kept instead of being refused. Another partner's deletions do not
+// make this partner's unknown ids valid.
+TEST_F(SqlWebhookStoreTest, EventsAfterADeletedEventStartsAtTheOldestKept) {
+  const Id other = make_partner("other");
+  record("a@edge");
+  record("b@edge");
+  const auto old = events();
+  ASSERT_EQ(old.size(), 2u);
+  clock_.advance(std::chrono::hours(24 * 31));
+  record("c@edge");
+  ASSERT_EQ(hooks().purge_settled_events(clock_.now() - std::chrono::hours(24)), 2u);
+
+  const auto from_deleted = hooks().events_after(partner_, old[0].id, 10);
+  ASSERT_TRUE(from_deleted);
+  ASSERT_EQ(from_deleted->size(), 1u);
+  EXPECT_GT((*from_deleted)[0].id, old[1].id);
+  EXPECT_EQ(hooks().events_after(partner_, old[1].id, 10)->size(), 1u);
+  EXPECT_FALSE(hooks().events_after(other, old[0].id, 10));
+  EXPECT_FALSE(hooks().events_after(partner_, (*from_deleted)[0].id + 1000, 10));
+}
+
 TEST_F(SqlWebhookStoreTest, SequencingPlacesEachCommittedEventOnce) {
   for (int i = 0; i < 5; ++i) record("s" + std::to_string(i) + "@edge");
   EXPECT_EQ(hooks().sequence_events(), 5);

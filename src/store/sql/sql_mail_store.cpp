@@ -4,6 +4,7 @@
 
 #include "store/sql/sql_call_record_store.hpp"
 #include "store/sql/sql_mail_outbox.hpp"
+#include "store/sql/sql_purge.hpp"
 
 namespace callsight {
 namespace {
@@ -128,6 +129,13 @@ std::vector<OutboxMail> SqlMailStore::mails_of_call(Id cdr_id) {
   std::vector<OutboxMail> mails;
   while (rows.step()) mails.push_back(read_mail(rows));
   return mails;
+}
+
+std::size_t SqlMailStore::purge_settled_mail(TimePoint cutoff,
+                                             const RowFailureHandler& on_failure) {
+  return purge_settled_rows(
+      db_, {.table = "mail_outbox", .settled = "mail_outbox.state IN ('sent', 'dead')"}, cutoff, {},
+      on_failure);
 }
 
 }  // namespace callsight

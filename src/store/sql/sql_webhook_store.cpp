@@ -1,6 +1,7 @@
 #include "store/sql/sql_webhook_store.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.hpp"
@@ -8,6 +9,7 @@
 #include "store/sql/sql_change.hpp"
 #include "store/sql/sql_fragments.hpp"
 #include "store/sql/sql_outbox.hpp"
+#include "store/sql/sql_purge.hpp"
 
 namespace callsight {
 
@@ -197,8 +199,11 @@ std::optional<std::vector<OutboxEvent>> SqlWebhookStore::events_after(Id partner
         "SELECT stream_position FROM webhook_events WHERE id = :id AND partner_id = :partner_id"
         " AND stream_position IS NOT NULL");
     cursor.bind(":id", after).bind(":partner_id", partner_id);
-    if (!cursor.step()) return std::nullopt;
-    after_position = cursor.int64(0);
+    if (cursor.step()) {
+      after_position = cursor.int64(0);
+    } else if (!purged_through(partner_id, after)) {
+      return std::nullopt;
+    }
   }
   std::vector<OutboxEvent> events;
   auto rows = db_.prepare("SELECT " + kEventColumns +
@@ -210,6 +215,44 @@ std::optional<std::vector<OutboxEvent>> SqlWebhookStore::events_after(Id partner
       .bind(":limit", std::max(limit, 0));
   while (rows.step()) events.push_back(read_event(rows));
   return events;
+}
+
+bool SqlWebhookStore::purged_through(Id partner_id, Id event_id) {
+  auto purged = db_.prepare(
+      "SELECT 1 FROM webhook_event_purges WHERE partner_id = :partner_id"
+      " AND through_id >= :event_id");
+  purged.bind(":partner_id", partner_id).bind(":event_id", event_id);
+  return purged.step();
+}
+
+// An event whose stream position is not given yet is kept: it has not been replayable.
+std::size_t SqlWebhookStore::purge_settled_events(TimePoint cutoff,
+                                                  const RowFailureHandler& on_failure) {
+  const PurgeRows events{
+      .table = "webhook_events",
+      .settled =
+          "webhook_events.stream_position IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+          " webhook_deliveries d WHERE d.event_id = webhook_events.id"
+          " AND d.state = 'pending')"};
+  // The deliveries go with their events (ON DELETE CASCADE).
+  const auto note_deleted = [this](const DeletedRows& deleted) {
+    std::map<Id, Id> through;  // partner, largest deleted event id
+    for (const auto& [event_id, partner_id] : deleted) {
+      auto& largest = through[partner_id];
+      largest = std::max(largest, event_id);
+    }
+    for (const auto& [partner_id, event_id] : through) {
+      db_.prepare(
+             "INSERT INTO webhook_event_purges (partner_id, through_id)"
+             " VALUES (:partner_id, :through_id) ON CONFLICT (partner_id) DO UPDATE SET"
+             " through_id = CASE WHEN excluded.through_id > webhook_event_purges.through_id"
+             " THEN excluded.through_id ELSE webhook_event_purges.through_id END")
+          .bind(":partner_id", partner_id)
+          .bind(":through_id", event_id)
+          .run();
+    }
+  };
+  return purge_settled_rows(db_, events, cutoff, note_deleted, on_failure);
 }
 
 // Bounded, so writers committing without pause cannot keep a reader here; what is left

@@ -27,6 +27,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
                                             const RowFailureHandler& on_failure = {}) override;
   void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) override;
   OutboxDepth outbox_depth() override;
+  std::size_t purge_settled_events(TimePoint cutoff,
+                                   const RowFailureHandler& on_failure = {}) override;
 
  private:
   // Run inside a transaction their caller holds.
@@ -34,6 +36,9 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
   void check_customer(Id partner_id, const std::optional<Id>& customer_id);
   // Places the committed events of one id range in the replay order; returns how many.
   int sequence_event_batch();
+  // Whether the partner's deleted events reach up to `event_id` (a replay cursor that was
+  // deleted), inside a transaction the caller holds.
+  bool purged_through(Id partner_id, Id event_id);
   // One attempt's outcome, inside a transaction the caller holds.
   void record_attempt_locked(const AttemptOutcome& outcome, TimePoint now);
 };

@@ -42,14 +42,15 @@ extern const Migration kMigration22;
 extern const Migration kMigration23;
 extern const Migration kMigration24;
 extern const Migration kMigration25;
+extern const Migration kMigration26;
 
 // Every version, oldest first.
-inline constexpr std::array<const Migration*, 25> kMigrations = {
-    &kMigration1,  &kMigration2,  &kMigration3,  &kMigration4,  &kMigration5,
-    &kMigration6,  &kMigration7,  &kMigration8,  &kMigration9,  &kMigration10,
-    &kMigration11, &kMigration12, &kMigration13, &kMigration14, &kMigration15,
-    &kMigration16, &kMigration17, &kMigration18, &kMigration19, &kMigration20,
-    &kMigration21, &kMigration22, &kMigration23, &kMigration24, &kMigration25,
+inline constexpr std::array<const Migration*, 26> kMigrations = {
+    &kMigration1,  &kMigration2,  &kMigration3,  &kMigration4,  &kMigration5,  &kMigration6,
+    &kMigration7,  &kMigration8,  &kMigration9,  &kMigration10, &kMigration11, &kMigration12,
+    &kMigration13, &kMigration14, &kMigration15, &kMigration16, &kMigration17, &kMigration18,
+    &kMigration19, &kMigration20, &kMigration21, &kMigration22, &kMigration23, &kMigration24,
+    &kMigration25, &kMigration26,
 };
 
 }  // namespace callsight
