@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
+#include <string_view>
+
 #include "store/dni_store.hpp"
 #include "store/mail_store.hpp"
 #include "store/source_store.hpp"
@@ -72,22 +75,18 @@ void Sweeper::purge_expired_visits() {
 void Sweeper::purge_settled_outbox() {
   if (outbox_retention_.count() <= 0) return;
   const auto cutoff = clock_.now() - outbox_retention_;
-  try {
-    if (const auto purged = store_.webhooks().purge_settled_events(cutoff, row_failures_.event);
-        purged > 0) {
-      spdlog::info("sweep: deleted {} settled webhook event(s) past the outbox retention", purged);
+  const auto step = [](std::string_view what, const std::function<std::size_t()>& purge) {
+    try {
+      if (const auto purged = purge(); purged > 0) {
+        spdlog::info("sweep: deleted {} settled {} past the outbox retention", purged, what);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("sweep: deleting settled {} failed: {}", what, e.what());
     }
-  } catch (const std::exception& e) {
-    spdlog::error("sweep: purging settled webhook events failed: {}", e.what());
-  }
-  try {
-    if (const auto purged = store_.mail().purge_settled_mail(cutoff, row_failures_.mail);
-        purged > 0) {
-      spdlog::info("sweep: deleted {} settled mail(s) past the outbox retention", purged);
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("sweep: purging settled mails failed: {}", e.what());
-  }
+  };
+  step("webhook event(s)",
+       [&] { return store_.webhooks().purge_settled_events(cutoff, row_failures_.event); });
+  step("mail(s)", [&] { return store_.mail().purge_settled_mail(cutoff, row_failures_.mail); });
 }
 
 }  // namespace callsight::app
