@@ -58,7 +58,9 @@ void Sweeper::purge_past_retention() {
   if (last_purge_ && now - *last_purge_ < std::chrono::hours(1)) return;
   last_purge_ = now;
   purge_expired_visits();
-  purge_settled_outbox();
+  // A backlog (the first purge after an upgrade) goes a bounded part per sweep, every sweep
+  // until it is gone, so the other steps are never held up long.
+  if (!purge_settled_outbox()) last_purge_.reset();
 }
 
 void Sweeper::purge_expired_visits() {
@@ -71,15 +73,20 @@ void Sweeper::purge_expired_visits() {
   }
 }
 
-// Events and mails fail apart: a database that refuses one still purges the other.
-void Sweeper::purge_settled_outbox() {
-  if (outbox_retention_.count() <= 0) return;
+// Events and mails fail apart: a database that refuses one still purges the other. True
+// when neither has old rows left for the next call.
+bool Sweeper::purge_settled_outbox() {
+  if (outbox_retention_.count() <= 0) return true;
   const auto cutoff = clock_.now() - outbox_retention_;
-  const auto step = [](std::string_view what, const std::function<std::size_t()>& purge) {
+  bool done = true;
+  const auto step = [&done](std::string_view what, const std::function<PurgeProgress()>& purge) {
     try {
-      if (const auto purged = purge(); purged > 0) {
-        spdlog::info("sweep: deleted {} settled {} past the outbox retention", purged, what);
+      const auto progress = purge();
+      if (progress.deleted > 0) {
+        spdlog::info("sweep: deleted {} settled {} past the outbox retention{}", progress.deleted,
+                     what, progress.done ? "" : ", more at the next sweep");
       }
+      done = done && progress.done;
     } catch (const std::exception& e) {
       spdlog::error("sweep: deleting settled {} failed: {}", what, e.what());
     }
@@ -87,6 +94,7 @@ void Sweeper::purge_settled_outbox() {
   step("webhook event(s)",
        [&] { return store_.webhooks().purge_settled_events(cutoff, row_failures_.event); });
   step("mail(s)", [&] { return store_.mail().purge_settled_mail(cutoff, row_failures_.mail); });
+  return done;
 }
 
 }  // namespace callsight::app

@@ -40,7 +40,7 @@ class Sweeper {
   // run spares the database a scan per sweep.
   void purge_past_retention();
   void purge_expired_visits();
-  void purge_settled_outbox();
+  bool purge_settled_outbox();  // true: nothing old is left
 
   Store& store_;
   const Clock& clock_;

@@ -19,9 +19,8 @@ namespace {
 constexpr int kTimeBytes = 6;  // 48 bits of milliseconds: until the year 10889
 
 // The Unix time in milliseconds, big-endian, in the first six bytes; random bytes after it.
-template <std::size_t Size>
-std::array<std::uint8_t, Size> time_then_random(std::chrono::system_clock::time_point now) {
-  std::array<std::uint8_t, Size> b{};
+std::array<std::uint8_t, 16> time_then_random(std::chrono::system_clock::time_point now) {
+  std::array<std::uint8_t, 16> b{};
   const auto millis = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   for (int i = 0; i < kTimeBytes; ++i) {
@@ -49,11 +48,11 @@ std::string random_uuid_v4() {
 }
 
 std::string time_ordered_uuid(std::chrono::system_clock::time_point now) {
-  return uuid_text(time_then_random<16>(now), 7);
+  return uuid_text(time_then_random(now), 7);
 }
 
 std::string time_ordered_hex_id(std::chrono::system_clock::time_point now) {
-  const auto b = time_then_random<16>(now);
+  const auto b = time_then_random(now);
   return to_hex(b.data(), b.size());
 }
 

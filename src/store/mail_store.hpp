@@ -54,11 +54,11 @@ class MailStore {
   virtual bool queue_voicemail_mail(Id cdr_id, std::string_view message_link) = 0;
 
   // For the sweeper: deletes the sent and dead mails created before `cutoff`, oldest first,
-  // a bounded batch per transaction. Pending mails are kept. A mail that cannot be deleted
-  // goes to `on_failure` (its id) and stays (without a handler its error is thrown). Returns
-  // how many it deleted.
-  virtual std::size_t purge_settled_mail(TimePoint cutoff,
-                                         const RowFailureHandler& on_failure = {}) = 0;
+  // as purge_settled_events does the events. Pending mails are kept. A mail that cannot be
+  // deleted goes to `on_failure` (its id) and stays (without a handler its error is thrown).
+  virtual PurgeProgress purge_settled_mail(TimePoint cutoff,
+                                           const RowFailureHandler& on_failure = {},
+                                           int max_batches = 20) = 0;
 
   // The mails of a call, oldest first (operators and tests).
   virtual std::vector<OutboxMail> mails_of_call(Id cdr_id) = 0;

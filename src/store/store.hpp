@@ -49,6 +49,14 @@ struct Page {
 // `row_id` is the row's id in the job's own table (sources, webhook_deliveries).
 using RowFailureHandler = std::function<void(Id row_id, const std::exception& error)>;
 
+// How far a retention purge got in one call: it deletes a bounded number of batches per call,
+// so a large backlog (the first purge after an upgrade) does not hold up the job that calls it;
+// `done` is false while old rows are left for the next call.
+struct PurgeProgress {
+  std::size_t deleted = 0;
+  bool done = true;
+};
+
 // How a store method named *_then answers: with its result once it is durable, or with what
 // the method without _then would have thrown. Called once, maybe on another thread (SQLite's
 // group commit answers from the thread that committed the write); it must not throw.

@@ -95,12 +95,13 @@ class WebhookStore {
 
   // For the sweeper, across partners: deletes the events created before `cutoff` whose
   // deliveries are all settled (delivered or dead), with their deliveries, oldest first, a
-  // bounded batch per transaction so writers are not held up. An event with a pending
-  // delivery is kept until it settles. An event that cannot be deleted goes to `on_failure`
-  // (its id) and stays; the others go on (without a handler its error is thrown). Returns how
-  // many events it deleted.
-  virtual std::size_t purge_settled_events(TimePoint cutoff,
-                                           const RowFailureHandler& on_failure = {}) = 0;
+  // batch of 500 per transaction so writers are not held up, at most `max_batches` batches.
+  // An event with a pending delivery is kept until it settles. An event that cannot be deleted
+  // goes to `on_failure` (its id) and stays; the others go on (without a handler its error is
+  // thrown).
+  virtual PurgeProgress purge_settled_events(TimePoint cutoff,
+                                             const RowFailureHandler& on_failure = {},
+                                             int max_batches = 20) = 0;
 };
 
 }  // namespace callsight

@@ -239,14 +239,14 @@ TEST_F(SqlMailStoreTest, PurgeDeletesOldSentAndDeadMailsOnly) {
   mail().record_mail_attempt(mail().mails_of_call(recent.id).at(0).id, {.sent = true},
                              clock_.now());
 
-  EXPECT_EQ(mail().purge_settled_mail(cutoff), 2u);
+  EXPECT_EQ(mail().purge_settled_mail(cutoff).deleted, 2u);
 
   EXPECT_TRUE(mail().mails_of_call(sent.id).empty());
   EXPECT_TRUE(mail().mails_of_call(dead.id).empty());
   ASSERT_EQ(mail().mails_of_call(pending.id).size(), 1u);
   EXPECT_EQ(mail().mails_of_call(pending.id)[0].state, MailState::pending);
   EXPECT_EQ(mail().mails_of_call(recent.id).size(), 1u);
-  EXPECT_EQ(mail().purge_settled_mail(cutoff), 0u);
+  EXPECT_EQ(mail().purge_settled_mail(cutoff).deleted, 0u);
 }
 
 TEST_F(SqlMailStoreTest, ErasingTheCallerTakesTheBodyAndStopsThePendingMail) {

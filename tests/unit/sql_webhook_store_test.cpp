@@ -318,7 +318,7 @@ TEST_F(SqlWebhookStoreTest, PurgeDeletesOldSettledEventsWithTheirDeliveriesOnly)
   record("new@edge");
   const auto cutoff = clock_.now() - std::chrono::hours(24 * 30);
 
-  EXPECT_EQ(hooks().purge_settled_events(cutoff), 2u);
+  EXPECT_EQ(hooks().purge_settled_events(cutoff).deleted, 2u);
 
   const auto kept = events();
   ASSERT_EQ(kept.size(), 2u);
@@ -328,12 +328,13 @@ TEST_F(SqlWebhookStoreTest, PurgeDeletesOldSettledEventsWithTheirDeliveriesOnly)
   ASSERT_EQ(kept_deliveries.size(), 2u);
   EXPECT_EQ(kept_deliveries[0].id, old_deliveries[2].id);
   EXPECT_EQ(kept_deliveries[0].state, DeliveryState::pending);
-  EXPECT_EQ(hooks().purge_settled_events(cutoff), 0u);
+  EXPECT_EQ(hooks().purge_settled_events(cutoff).deleted, 0u);
   EXPECT_TRUE(hooks().find_webhook(partner_, w.id));
 }
 
-// The walk goes by id in batches (500 per transaction) and stops at the first event made
-// after the cutoff: more old events than a batch all go, none made after the cutoff does.
+// The walk goes by id in batches (500 per transaction), as many per call as asked, and stops
+// at the first event made after the cutoff: more old events than a batch all go, over two
+// calls when each may do two batches, and none made after the cutoff does.
 TEST_F(SqlWebhookStoreTest, PurgeWalksEveryBatchOfOldEventsAndStopsAtTheCutoff) {
   constexpr std::size_t kOld = 1203;
   {
@@ -348,7 +349,13 @@ TEST_F(SqlWebhookStoreTest, PurgeWalksEveryBatchOfOldEventsAndStopsAtTheCutoff) 
   record("new@edge");
   record("newer@edge");
 
-  EXPECT_EQ(hooks().purge_settled_events(cutoff), kOld);
+  // Two batches per call: the first call leaves the third batch for the next.
+  const auto first = hooks().purge_settled_events(cutoff, {}, 2);
+  EXPECT_EQ(first.deleted, 1000u);
+  EXPECT_FALSE(first.done);
+  const auto second = hooks().purge_settled_events(cutoff, {}, 2);
+  EXPECT_EQ(second.deleted, kOld - 1000);
+  EXPECT_TRUE(second.done);
 
   const auto kept = events();
   ASSERT_EQ(kept.size(), 2u);
@@ -380,7 +387,7 @@ TEST_F(SqlWebhookStoreTest, AnEventThatCannotBeDeletedGoesToTheHandlerAndTheOthe
   std::vector<Id> failed;
   const auto handler = [&failed](Id id, const std::exception&) { failed.push_back(id); };
 
-  EXPECT_EQ(hooks().purge_settled_events(clock_.now(), handler), kOld - 1);
+  EXPECT_EQ(hooks().purge_settled_events(clock_.now(), handler).deleted, kOld - 1);
 
   EXPECT_EQ(failed, std::vector<Id>{refused});
   const auto kept = events();
@@ -400,7 +407,7 @@ TEST_F(SqlWebhookStoreTest, EventsAfterADeletedEventStartsAtTheOldestKept) {
   ASSERT_EQ(old.size(), 2u);
   clock_.advance(std::chrono::hours(24 * 31));
   record("c@edge");
-  ASSERT_EQ(hooks().purge_settled_events(clock_.now() - std::chrono::hours(24)), 2u);
+  ASSERT_EQ(hooks().purge_settled_events(clock_.now() - std::chrono::hours(24)).deleted, 2u);
 
   const auto from_deleted = hooks().events_after(partner_, old[0].id, 10);
   ASSERT_TRUE(from_deleted);

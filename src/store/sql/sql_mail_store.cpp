@@ -131,11 +131,12 @@ std::vector<OutboxMail> SqlMailStore::mails_of_call(Id cdr_id) {
   return mails;
 }
 
-std::size_t SqlMailStore::purge_settled_mail(TimePoint cutoff,
-                                             const RowFailureHandler& on_failure) {
+PurgeProgress SqlMailStore::purge_settled_mail(TimePoint cutoff,
+                                               const RowFailureHandler& on_failure,
+                                               int max_batches) {
   return purge_settled_rows(
       db_, {.table = "mail_outbox", .settled = "mail_outbox.state IN ('sent', 'dead')"}, cutoff, {},
-      on_failure);
+      on_failure, max_batches);
 }
 
 }  // namespace callsight

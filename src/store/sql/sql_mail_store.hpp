@@ -15,8 +15,8 @@ class SqlMailStore final : public MailStore, private SqlSubStore {
   MailOutboxDepth mail_outbox_depth() override;
   bool queue_voicemail_mail(Id cdr_id, std::string_view message_link) override;
   std::vector<OutboxMail> mails_of_call(Id cdr_id) override;
-  std::size_t purge_settled_mail(TimePoint cutoff,
-                                 const RowFailureHandler& on_failure = {}) override;
+  PurgeProgress purge_settled_mail(TimePoint cutoff, const RowFailureHandler& on_failure = {},
+                                   int max_batches = 20) override;
 };
 
 }  // namespace callsight

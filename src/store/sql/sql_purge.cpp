@@ -80,11 +80,12 @@ Batch purge_row_by_row(SqlDatabase& db, const PurgeRows& rows, TimePoint cutoff,
 
 }  // namespace
 
-std::size_t purge_settled_rows(SqlDatabase& db, const PurgeRows& rows, TimePoint cutoff,
-                               const OnDeleted& on_deleted, const RowFailureHandler& on_failure) {
-  std::size_t deleted = 0;
+PurgeProgress purge_settled_rows(SqlDatabase& db, const PurgeRows& rows, TimePoint cutoff,
+                                 const OnDeleted& on_deleted, const RowFailureHandler& on_failure,
+                                 int max_batches) {
+  PurgeProgress progress;
   Id after = 0;
-  for (;;) {
+  for (int round = 0; round < max_batches; ++round) {
     Batch batch;
     try {
       batch = purge_batch(db, rows, cutoff, after, on_deleted);
@@ -92,10 +93,12 @@ std::size_t purge_settled_rows(SqlDatabase& db, const PurgeRows& rows, TimePoint
       if (!on_failure) throw;
       batch = purge_row_by_row(db, rows, cutoff, after, on_deleted, on_failure);
     }
-    deleted += batch.deleted;
-    if (batch.finished) return deleted;
+    progress.deleted += batch.deleted;
+    if (batch.finished) return progress;
     after = batch.last_id;
   }
+  progress.done = false;
+  return progress;
 }
 
 }  // namespace callsight

@@ -226,8 +226,9 @@ bool SqlWebhookStore::purged_through(Id partner_id, Id event_id) {
 }
 
 // An event whose stream position is not given yet is kept: it has not been replayable.
-std::size_t SqlWebhookStore::purge_settled_events(TimePoint cutoff,
-                                                  const RowFailureHandler& on_failure) {
+PurgeProgress SqlWebhookStore::purge_settled_events(TimePoint cutoff,
+                                                    const RowFailureHandler& on_failure,
+                                                    int max_batches) {
   const PurgeRows events{
       .table = "webhook_events",
       .settled =
@@ -252,7 +253,7 @@ std::size_t SqlWebhookStore::purge_settled_events(TimePoint cutoff,
           .run();
     }
   };
-  return purge_settled_rows(db_, events, cutoff, note_deleted, on_failure);
+  return purge_settled_rows(db_, events, cutoff, note_deleted, on_failure, max_batches);
 }
 
 // Bounded, so writers committing without pause cannot keep a reader here; what is left

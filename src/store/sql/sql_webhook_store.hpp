@@ -27,8 +27,8 @@ class SqlWebhookStore final : public WebhookStore, private SqlSubStore {
                                             const RowFailureHandler& on_failure = {}) override;
   void record_attempts(std::span<const AttemptOutcome> outcomes, TimePoint now) override;
   OutboxDepth outbox_depth() override;
-  std::size_t purge_settled_events(TimePoint cutoff,
-                                   const RowFailureHandler& on_failure = {}) override;
+  PurgeProgress purge_settled_events(TimePoint cutoff, const RowFailureHandler& on_failure = {},
+                                     int max_batches = 20) override;
 
  private:
   // Run inside a transaction their caller holds.
