@@ -55,12 +55,14 @@ void Sweeper::sweep() {
 
 void Sweeper::purge_past_retention() {
   const auto now = std::chrono::steady_clock::now();
-  if (last_purge_ && now - *last_purge_ < std::chrono::hours(1)) return;
-  last_purge_ = now;
-  purge_expired_visits();
-  // A backlog (the first purge after an upgrade) goes a bounded part per sweep, every sweep
-  // until it is gone, so the other steps are never held up long.
-  if (!purge_settled_outbox()) last_purge_.reset();
+  const bool hour_passed = !last_purge_ || now - *last_purge_ >= std::chrono::hours(1);
+  if (hour_passed) {
+    last_purge_ = now;
+    purge_expired_visits();
+  }
+  // An outbox backlog (the first purge after an upgrade) goes a bounded part per sweep, every
+  // sweep until it is gone, so the other steps are never held up long.
+  if (hour_passed || outbox_backlog_) outbox_backlog_ = !purge_settled_outbox();
 }
 
 void Sweeper::purge_expired_visits() {

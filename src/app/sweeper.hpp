@@ -49,7 +49,8 @@ class Sweeper {
   const RowFailures row_failures_;
   const std::chrono::days outbox_retention_;
   std::optional<std::chrono::steady_clock::time_point> last_purge_;
-  PeriodicThread thread_;  // runs sweep(); the destructor stops it first
+  bool outbox_backlog_ = false;  // the last outbox purge left old rows for the next sweep
+  PeriodicThread thread_;        // runs sweep(); the destructor stops it first
 };
 
 }  // namespace callsight::app

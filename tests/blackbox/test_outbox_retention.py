@@ -71,6 +71,36 @@ class OutboxRetentionTest(CustomerResourceMixin, ServerTestCase):
             self.call(self.alice, "GET", "/events", params={"after": kept[-1] + 1000}),
             400, "invalid", "after")
 
+    def test_a_backlog_past_one_sweeps_share_goes_over_the_next_sweeps(self):
+        # 10,000 events per sweep (20 batches of 500): 10,700 old ones take two sweeps, the
+        # second a sweep later, not an hour later.
+        backlog = 10700
+        self.server.stop()
+        with sqlite3.connect(self.server.db, timeout=30) as db:
+            db.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                " INSERT INTO webhook_events (partner_id, type, sequence, payload, created,"
+                " stream_position) SELECT ?, 'webhook.test', 0, '{}',"
+                " CAST(strftime('%s', 'now') AS INTEGER) - ? * 86400, 1000000 + i FROM n",
+                (backlog, self.partner_ids["bob"], RETENTION_DAYS + 5))
+        db.close()
+        self.server.start()
+        self.bob = self.session("bob")
+        deadline = time.monotonic() + SWEEP_TIMEOUT
+        while self.old_events("bob") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(self.old_events("bob"), 0, "the backlog was not purged over the sweeps")
+        self.assertIn("more at the next sweep", self.server.stderr())
+
+    def old_events(self, partner):
+        with sqlite3.connect(self.server.db, timeout=30) as db:
+            (count,) = db.execute(
+                "SELECT COUNT(*) FROM webhook_events WHERE partner_id = ? AND created <"
+                " CAST(strftime('%s', 'now') AS INTEGER) - ? * 86400",
+                (self.partner_ids[partner], RETENTION_DAYS)).fetchone()
+        db.close()
+        return count
+
 
 if __name__ == "__main__":
     unittest.main()

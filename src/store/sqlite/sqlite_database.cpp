@@ -98,8 +98,7 @@ struct CachedStatement {
 // A cached statement lent out for one execution; reset and unbound when returned.
 class SqliteStatement final : public SqlStatementImpl {
  public:
-  explicit SqliteStatement(CachedStatement& cached)
-      : cached_(cached), stmt_(cached.stmt), returns_rowid_(cached.returns_rowid) {}
+  explicit SqliteStatement(CachedStatement& cached) : cached_(cached), stmt_(cached.stmt) {}
   ~SqliteStatement() override {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -114,18 +113,18 @@ class SqliteStatement final : public SqlStatementImpl {
   }
   void bind_null(const char* name) override { check(sqlite3_bind_null(stmt_, index_of(name))); }
 
-  bool step() override { return returns_rowid_ ? step_returning_rowid() : step_statement(); }
+  bool step() override { return cached_.returns_rowid ? step_returning_rowid() : step_statement(); }
 
   bool is_null(int column) const override {
-    if (returns_rowid_) return false;
+    if (cached_.returns_rowid) return false;
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
   }
   std::int64_t int64(int column) const override {
-    if (returns_rowid_) return inserted_rowid_;
+    if (cached_.returns_rowid) return inserted_rowid_;
     return sqlite3_column_int64(stmt_, column);
   }
   std::string_view text_view(int column) const override {
-    if (returns_rowid_) throw std::logic_error("RETURNING id is read as an integer");
+    if (cached_.returns_rowid) throw std::logic_error("RETURNING id is read as an integer");
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};
     return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
@@ -172,9 +171,8 @@ class SqliteStatement final : public SqlStatementImpl {
   static constexpr std::size_t kRememberedParameters = 64;
 
   CachedStatement& cached_;  // lives as long as its connection, which outlives this
-  sqlite3_stmt* stmt_;
-  bool returns_rowid_;
-  std::size_t binds_ = 0;  // bind calls so far
+  sqlite3_stmt* stmt_;       // cached_.stmt
+  std::size_t binds_ = 0;    // bind calls so far
   bool stepped_ = false;
   std::int64_t inserted_rowid_ = 0;
 };
