@@ -13,9 +13,9 @@ namespace callsight::app {
 // The platform's periodic job, one thread for every partner: Store::sweep_sources() so
 // released numbers return to the inventory (statuses are right without it; the sweep only
 // applies side effects), the replay order of new events, the calls whose end never arrived
-// (CallSweep), and, hourly, the visits and the settled outbox rows past their retention. A
-// source that fails goes to `on_failure` (app/job_rows) and the sweep goes on with the others;
-// each step fails apart from the rest.
+// (CallSweep), and, hourly, the visits and the settled outbox rows past their retention. A row
+// that fails goes to its handler in `row_failures` (app/job_rows) and the sweep goes on with the
+// others; each step fails apart from the rest.
 class Sweeper {
  public:
   // Where each step's failing rows go (app/job_rows).
@@ -36,8 +36,8 @@ class Sweeper {
 
  private:
   void sweep();
-  // The retention steps, at most once an hour: retention is counted in days, and an hourly
-  // run spares the database a scan per sweep.
+  // The retention steps, once an hour: retention is counted in days, and an hourly run spares
+  // the database a scan per sweep. An outbox backlog goes on at every sweep until it is gone.
   void purge_past_retention();
   void purge_expired_visits();
   bool purge_settled_outbox();  // true: nothing old is left
