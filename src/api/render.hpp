@@ -31,11 +31,11 @@ inline Json time_or_null(const std::optional<TimePoint>& time) {
   return time ? Json(format_utc(*time)) : Json();
 }
 
-// Appends `text` as a JSON string, the same bytes to_json_text writes for it: text that needs
-// no escaping (valid UTF-8 without quotes, backslashes or control characters) is copied,
-// any other goes through that dump (escapes, U+FFFD for bytes that are not UTF-8). For bodies
-// written without building a Json tree (the CDR listing).
-void append_json_text(std::string& out, std::string_view text);
+// Whether `text` is written as a JSON string by putting it between quotes, the bytes
+// to_json_text writes for it: valid UTF-8 without quotes, backslashes or control characters.
+// Bodies written without building a Json tree (JsonWriter) copy such text and dump any other
+// (escapes, U+FFFD for bytes that are not UTF-8).
+bool needs_no_escaping(std::string_view text);
 
 // {"<key>":[object]}
 http::Response one(std::string_view key, Json object);

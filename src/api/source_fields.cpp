@@ -180,10 +180,9 @@ http::Response render_sources(const Context& ctx, std::span<const Source> source
 }
 
 Json render_source(const Context& ctx, const Source& s) {
-  std::string text;
-  JsonWriter out(text);
+  JsonWriter out;
   write_source(out, s, source_status(ctx, s));
-  return Json::parse(text);
+  return Json::parse(out.take());
 }
 
 }  // namespace callsight::api

@@ -77,7 +77,7 @@ void render(JsonWriter& out, const CallRecord& call, const Partner& partner, Rel
   out.text("cnum", call.answering_number);
   out.number("customer_id", call.customer_id);
   out.text_or_null("custnr",
-                   customer ? std::optional<std::string>(customer->custnr) : std::nullopt);
+                   customer ? std::optional<std::string_view>(customer->custnr) : std::nullopt);
   out.number_or_null("source_id", call.source_id);
   out.flag("answered", call.answered_at.has_value());
   out.flag("quarantined", call.quarantined);
@@ -92,7 +92,7 @@ void render(JsonWriter& out, const CallRecord& call, const Partner& partner, Rel
   out.time_or_null("end", call.ended_at);
   out.text_or_null("hangup_by", call.hangup_by.empty()
                                     ? std::nullopt
-                                    : std::optional<std::string>(call.hangup_by));
+                                    : std::optional<std::string_view>(call.hangup_by));
   out.number_or_null("callback_id", call.callback_id);
 }
 
@@ -220,26 +220,14 @@ http::Response get_cdrs(Context& ctx, CallDirection direction) {
   filter.with_attribution = extended;  // only add_extended shows it
   const auto result = ctx.store.calls().list_calls(ctx.partner.id, filter, page);
   Related related(ctx);
-  // What list() writes: {"cdrs":[...],"total","page","pagesize","numpages"}.
-  std::string body = "{\"cdrs\":[";
-  body.reserve(result.items.size() * (extended ? 1400 : 640) + 128);
-  JsonWriter out(body);
-  for (std::size_t i = 0; i < result.items.size(); ++i) {
-    if (i > 0) body += ',';
-    out.begin();
-    render(out, result.items[i], ctx.partner, related);
-    if (extended) add_extended(out, result.items[i], related);
-    out.end();
-  }
-  body += ']';
-  out.after_value();
-  const std::int64_t numpages = (result.total + page.pagesize - 1) / page.pagesize;
-  out.number("total", result.total);
-  out.number("page", page.page);
-  out.number("pagesize", page.pagesize);
-  out.number("numpages", numpages);
-  body += '}';
-  return http::Response{200, "application/json", {}, std::move(body)};
+  return render_objects<CallRecord>("cdrs", result.items, ListTotals{result.total, page},
+                                    extended ? 1400 : 640,
+                                    [&](JsonWriter& out, const CallRecord& call) {
+                                      out.begin();
+                                      render(out, call, ctx.partner, related);
+                                      if (extended) add_extended(out, call, related);
+                                      out.end();
+                                    });
 }
 
 }  // namespace

@@ -12,10 +12,16 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 }
 
 void append_hex(std::string& out, std::span<const unsigned char> bytes) {
+  const auto start = out.size();
+  out.resize(start + 2 * bytes.size());
+  write_hex(out.data() + start, bytes);
+}
+
+void write_hex(char* out, std::span<const unsigned char> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (const auto byte : bytes) {
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0x0f];
+    *out++ = kDigits[byte >> 4];
+    *out++ = kDigits[byte & 0x0f];
   }
 }
 

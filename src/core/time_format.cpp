@@ -13,30 +13,40 @@ std::string format_utc(TimePoint t) {
 }
 
 void append_utc(std::string& out, TimePoint t) {
+  char text[kUtcLength];
+  if (write_utc(text, t)) {
+    out.append(text, kUtcLength);
+  } else {
+    out += date::format("%Y-%m-%d %H:%M:%S", t);
+  }
+}
+
+bool write_utc(char* out, TimePoint t) {
   const auto day = date::floor<date::days>(t);
   const date::year_month_day ymd{day};
   const int year = static_cast<int>(ymd.year());
   // date::format goes through an ostringstream, and a CDR listing formats four instants a
   // row; the fixed layout is written directly for every year it holds, the same bytes.
-  if (year < 0 || year > 9999) {
-    out += date::format("%Y-%m-%d %H:%M:%S", t);
-    return;
-  }
+  if (year < 0 || year > 9999) return false;
   const date::hh_mm_ss time{t - day};
   // Digit by digit: snprintf's format parsing was a tenth of a 1000-row listing (perf).
-  const std::size_t start = out.size();
-  out += "0000-00-00 00:00:00";
-  const auto put = [&out, start](std::size_t at, unsigned value, int digits) {
+  const auto put = [out](std::size_t at, unsigned value, int digits) {
     for (int i = digits - 1; i >= 0; --i, value /= 10) {
-      out[start + at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
     }
   };
   put(0, static_cast<unsigned>(year), 4);
+  out[4] = '-';
   put(5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
   put(8, static_cast<unsigned>(ymd.day()), 2);
+  out[10] = ' ';
   put(11, static_cast<unsigned>(time.hours().count()), 2);
+  out[13] = ':';
   put(14, static_cast<unsigned>(time.minutes().count()), 2);
+  out[16] = ':';
   put(17, static_cast<unsigned>(time.seconds().count()), 2);
+  return true;
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,10 @@ std::string format_utc(TimePoint t);
 // row, each a heap allocation as a string of its own: 19 characters are past the short-string
 // buffer).
 void append_utc(std::string& out, TimePoint t);
+// The same kUtcLength characters written at `out`, for the years 0 to 9999; false, with
+// nothing written, for any other (format_utc writes those).
+inline constexpr std::size_t kUtcLength = 19;
+bool write_utc(char* out, TimePoint t);
 
 // Parses "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (midnight) as UTC; nullopt when malformed
 // or not a real calendar date.

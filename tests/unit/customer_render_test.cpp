@@ -33,10 +33,9 @@ Customer customer_with_every_field() {
 }
 
 std::string written(const Customer& c) {
-  std::string out;
-  JsonWriter writer(out);
+  JsonWriter writer;
   write_customer(writer, c);
-  return out;
+  return writer.take();
 }
 
 std::string nulls(int from, int to) {

@@ -56,10 +56,9 @@ Source source_with_every_field() {
 }
 
 std::string written(const Source& s, SourceStatus status) {
-  std::string out;
-  JsonWriter writer(out);
+  JsonWriter writer;
   write_source(writer, s, status);
-  return out;
+  return writer.take();
 }
 
 TEST(SourceRender, WritesEveryFieldInTheReferencesOrder) {
