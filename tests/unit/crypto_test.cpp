@@ -65,6 +65,19 @@ TEST(Digest, Md5AndSha256MatchKnownVectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// A CDR's anum_md5 hashes the partner's salt and the caller one after the other; across the
+// 64-byte block boundary too (RFC 1321's test suite).
+TEST(Digest, Md5OfTwoPartsIsTheMd5OfBoth) {
+  const std::string digits =
+      "12345678901234567890123456789012345678901234567890123456789012345678901234567890";
+  for (std::size_t cut : {std::size_t{0}, std::size_t{3}, std::size_t{64}, digits.size()}) {
+    const auto digest =
+        md5(std::string_view(digits).substr(0, cut), std::string_view(digits).substr(cut));
+    EXPECT_EQ(hex(digest), "57edf4a22be3c955ac49da2e2107b67a") << cut;
+  }
+  EXPECT_EQ(hex(md5("a", "bc")), md5_hex("abc"));
+}
+
 // The PBKDF2-HMAC-SHA256 vectors published beside RFC 6070's SHA-1 ones.
 TEST(Pbkdf2, MatchesPublishedVectors) {
   const auto salt = bytes_of("salt");
