@@ -25,6 +25,10 @@ class SqlStatementImpl {
   virtual bool step() = 0;
   virtual bool is_null(int column) const = 0;
   virtual std::int64_t int64(int column) const = 0;
+  // nullopt for NULL: a backend may answer both in one look at the column.
+  virtual std::optional<std::int64_t> optional_int64(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::int64_t>(int64(column));
+  }
   // The column's text, valid until the next step() or the statement's end.
   virtual std::string_view text_view(int column) const = 0;
 };
@@ -90,13 +94,14 @@ class SqlStatement {
   std::string_view text_view(int column) const { return impl_->text_view(column); }
   TimePoint time(int column) const { return TimePoint(std::chrono::seconds(int64(column))); }
   std::optional<std::int64_t> optional_int64(int column) const {
-    return is_null(column) ? std::nullopt : std::optional<std::int64_t>(int64(column));
+    return impl_->optional_int64(column);
   }
   std::optional<std::string> optional_text(int column) const {
     return is_null(column) ? std::nullopt : std::optional<std::string>(text(column));
   }
   std::optional<TimePoint> optional_time(int column) const {
-    return is_null(column) ? std::nullopt : std::optional<TimePoint>(time(column));
+    const auto seconds = optional_int64(column);
+    return seconds ? std::optional<TimePoint>(std::chrono::seconds(*seconds)) : std::nullopt;
   }
 
  private:
