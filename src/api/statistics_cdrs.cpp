@@ -221,7 +221,7 @@ http::Response get_cdrs(Context& ctx, CallDirection direction) {
   const auto result = ctx.store.calls().list_calls(ctx.partner.id, filter, page);
   Related related(ctx);
   return render_objects<CallRecord>("cdrs", result.items, ListTotals{result.total, page},
-                                    extended ? 1400 : 640,
+                                    extended ? 1500 : 640,
                                     [&](JsonWriter& out, const CallRecord& call) {
                                       out.begin();
                                       render(out, call, ctx.partner, related);
