@@ -698,7 +698,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // of two buffers through beast::ssl_stream completed after the first
   // (test_tls.test_a_long_body_over_https_then_the_next_request_on_the_connection).
   void write(BeastResponse& response) {
-    constexpr std::size_t kCopiedBodyBytes = 16 * 1024;
+    constexpr std::size_t kCopiedBodyBytes = std::size_t{16} * 1024;
     close_after_write_ = response.need_eof();
     write_wire_head(response, wire_);
     if (kTls || response.body().size() <= kCopiedBodyBytes) {
