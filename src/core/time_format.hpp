@@ -11,12 +11,11 @@ namespace callsight {
 
 // The wire form of every time: UTC "YYYY-MM-DD HH:MM:SS".
 std::string format_utc(TimePoint t);
-// The same text appended to `out`, without a string of its own (a CDR listing writes four a
-// row, each a heap allocation as a string of its own: 19 characters are past the short-string
-// buffer).
+// The same text appended to `out`, without a string of its own.
 void append_utc(std::string& out, TimePoint t);
-// The same kUtcLength characters written at `out`, for the years 0 to 9999; false, with
-// nothing written, for any other (format_utc writes those).
+// The same characters, kUtcLength of them, written at `out` for the years 0 to 9999 (a CDR
+// listing writes four a row into its body); false, with nothing written, for any other year,
+// which format_utc writes.
 inline constexpr std::size_t kUtcLength = 19;
 bool write_utc(char* out, TimePoint t);
 
