@@ -103,19 +103,10 @@ void Observability::register_store_metrics(TimePoint started) {
   pool_metric("callsight_db_group_committed_transactions_total", MetricType::counter,
               "Write transactions committed through a shared durable commit.",
               [](const DatabasePoolStats& s) { return s.group_committed_transactions; });
-  registry_.collected(
-      "callsight_db_checkpoints_total",
-      "SQLite checkpoints (the WAL copied into the database file), by who ran them: background "
-      "(a thread of its own, beside the writes), finishing (a commit copying what was committed "
-      "during the background's, a few pages) and bounding (a commit, the WAL at 8,000 pages "
-      "because readers kept it from starting over). None on PostgreSQL.",
-      MetricType::counter, {"by"}, [this] {
-        const auto checkpoints = store_.pool_stats().checkpoints;
-        return std::vector<CollectedSample>{
-            {{"background"}, static_cast<double>(checkpoints.background)},
-            {{"finishing"}, static_cast<double>(checkpoints.finishing)},
-            {{"bounding"}, static_cast<double>(checkpoints.bounding)}};
-      });
+  pool_metric("callsight_db_checkpoints_total", MetricType::counter,
+              "SQLite checkpoints (the WAL copied into the database file), each run by the "
+              "checkpointing thread between two batches of writes. None on PostgreSQL.",
+              [](const DatabasePoolStats& s) { return s.checkpoints.background; });
   pool_metric("callsight_db_checkpoint_failures_total", MetricType::counter,
               "SQLite checkpoints that failed (an I/O error; the WAL keeps the data).",
               [](const DatabasePoolStats& s) { return s.checkpoints.failed; });

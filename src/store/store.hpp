@@ -117,9 +117,7 @@ struct StoreHealth {
 // Checkpoints of SQLite's WAL into the database file (store/sqlite/sqlite_checkpointer.hpp),
 // by who ran them; none on PostgreSQL.
 struct CheckpointStats {
-  std::uint64_t background = 0;  // by the checkpointing thread
-  std::uint64_t finishing = 0;   // short ones a commit ran after the thread's
-  std::uint64_t bounding = 0;    // ones a commit ran with the WAL at its bound
+  std::uint64_t background = 0;  // by the checkpointing thread, between two batches
   std::uint64_t failed = 0;      // ones that failed (an I/O error)
 };
 

@@ -141,8 +141,12 @@ class ConcurrentChangesTest(ServerTestCase):
                                      "vm_greeting_id": greeting_id}),
                 ("DELETE", "%s/%s" % (greetings, greeting_id), None))
             outcomes[post[0], delete[0]] += 1
-            self.assertIn((post[0], delete[0]), ((200, 409), (400, 200)),
-                          "round %d: %s / %s" % (round_, post[1], delete[1]))
+            if (post[0], delete[0]) not in ((200, 409), (400, 200)):
+                # What a read sees now tells a lost page (SQLite's WAL-reset bug, docs/storage.md
+                # "Checkpoints") from an answer sent before its commit.
+                again = self.call(self.client, "GET", "%s/%s" % (greetings, greeting_id))
+                self.fail("round %d: %s / %s; the greeting read again: %d"
+                          % (round_, post[1], delete[1], again.status_code))
             if post[0] == 200:
                 campaign = json.loads(post[1])["campaigns"][0]
                 self.assertEqual(campaign["vm_greeting_id"], greeting_id)

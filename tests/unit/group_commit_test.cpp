@@ -560,5 +560,67 @@ TEST_F(GroupCommitTest, AMemberWaitingForItsTurnGoesBeforeQueuedLaterWork) {
   EXPECT_EQ(batch_.count("COMMIT"), 1) << "all three share one batch";
 }
 
+// What must not run beside a write (SQLite's checkpoint) waits for a batch kept open for it to
+// commit, its member answered, before it runs.
+TEST_F(GroupCommitTest, WorkBetweenBatchesRunsAfterTheBatchKeptOpenForItCommits) {
+  Gate gate;
+  Member first(group_, true, &gate);
+  gate.wait_until_reached();
+  std::atomic<int> commits_seen{-1};
+  std::atomic<bool> batch_open_seen{true};
+  std::thread between([&] {
+    group_.between_batches([&] {
+      commits_seen = batch_.count("COMMIT");
+      batch_open_seen = batch_.batch_alive();
+    });
+  });
+  wait_until([&] { return group_.stats().queued == 1; });
+  gate.open();
+  EXPECT_EQ(first.join(), Outcome::committed);
+  between.join();
+  EXPECT_EQ(commits_seen, 1) << "ran before the batch it waited for committed";
+  EXPECT_FALSE(batch_open_seen);
+  EXPECT_EQ(batch_.count("BEGIN"), 1);
+  EXPECT_EQ(group_.stats().members, 1u);
+}
+
+// Members, handed-over work and work between batches all at once: the last never sees a batch
+// open or a member's work under way, and every member still commits.
+TEST_F(GroupCommitTest, WorkBetweenBatchesNeverRunsBesideAWrite) {
+  std::atomic<int> writing{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> between_runs{0};
+  std::atomic<bool> stop{false};
+  std::thread between([&] {
+    while (!stop) {
+      group_.between_batches([&] {
+        if (writing != 0 || batch_.batch_alive()) ++overlaps;
+        ++between_runs;
+      });
+    }
+  });
+  std::vector<std::thread> writers;
+  std::atomic<int> committed{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        group_.run([&] {
+          ++writing;
+          std::this_thread::yield();
+          --writing;
+        });
+        ++committed;
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  stop = true;
+  between.join();
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_GT(between_runs, 0);
+  EXPECT_EQ(committed, 800);
+  EXPECT_EQ(group_.stats().members, 800u);
+}
+
 }  // namespace
 }  // namespace callsight

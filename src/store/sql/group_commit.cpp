@@ -143,6 +143,26 @@ void GroupCommit::run_then(std::function<void()> work, Done done) {
   hand_to_writer();
 }
 
+void GroupCommit::between_batches(const std::function<void()>& work) {
+  if (take_turn()) {
+    std::unique_lock lock(mutex_);
+    settle(lock, /*commit=*/released_ > 0);
+    answer_finished(lock);
+  }
+  std::exception_ptr failed;
+  try {
+    work();
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  {
+    std::unique_lock lock(mutex_);
+    hand_over_or_settle(lock);  // no batch is open: hands the connection on
+    answer_finished(lock);
+  }
+  if (failed) std::rethrow_exception(failed);
+}
+
 void GroupCommit::hand_to_writer() noexcept {
   writer_due_ = true;
   if (!writer_.joinable()) writer_ = std::thread([this] { write_loop(); });

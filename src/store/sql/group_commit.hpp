@@ -86,6 +86,13 @@ class GroupCommit {
   // goes back to its other work instead of sleeping for the commit. `done` must not throw.
   void run_then(std::function<void()> work, Done done);
 
+  // Runs `work` on the batch connection while no batch is open and no member runs: for what
+  // must never run beside a write (SQLite's checkpoint: sqlite_checkpointer.hpp). Waits for the
+  // batch connection as a member does; a batch kept open for it is settled first, so its
+  // members are answered before `work` runs, and members that come meanwhile wait and share the
+  // next batch. Rethrows what `work` threw.
+  void between_batches(const std::function<void()>& work);
+
   struct Stats {
     std::uint64_t batches = 0;      // durable commits
     std::uint64_t members = 0;      // write transactions committed through them

@@ -305,9 +305,9 @@ SqliteDatabase::SqliteDatabase(const std::string& path, int readers)
     : path_(std::filesystem::absolute(path).lexically_normal().string()),
       max_readers_(readers < 1 ? 1 : readers),
       writer_(std::make_unique<SqliteConnection>(path, /*writer=*/true)),
-      checkpointer_(path),
       group_(*this) {
-  checkpointer_.watch(writer_->db);
+  checkpointer_.watch(writer_->db,
+                      [this](const std::function<void()>& work) { group_.between_batches(work); });
 }
 
 SqliteDatabase::~SqliteDatabase() = default;

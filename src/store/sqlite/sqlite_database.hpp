@@ -69,8 +69,8 @@ class SqliteDatabase final : public SqlDatabase, private BatchConnection {
   std::string path_;
   int max_readers_;
   std::unique_ptr<SqliteConnection> writer_;
-  SqliteCheckpointer checkpointer_;  // hooks writer_'s commits, so goes before it
   GroupCommit group_;
+  SqliteCheckpointer checkpointer_;  // uses writer_ and group_, so goes before them
 
   mutable std::mutex readers_mutex_;
   std::condition_variable reader_released_;
