@@ -266,6 +266,7 @@ void GroupCommit::lead(Task& own) {
     own.sleeper = &*waiting;
     lock.unlock();
     waiting->sleep();
+    own.sleeper = nullptr;  // the waker let go of it; `waiting` ends here
   }
 }
 
@@ -273,7 +274,7 @@ void GroupCommit::run_task(Task& task) noexcept {
   bool savepoint_open = false;
   try {
     connection_.run_on_batch(kSavepoint);
-    savepoint_open = true;
+    savepoint_open = true;  // NOLINT(clang-analyzer-deadcode.DeadStores): the catch reads it
     task.work();
     connection_.run_on_batch(kRelease);
     const std::lock_guard lock(mutex_);
