@@ -1,5 +1,8 @@
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,30 +53,37 @@ class Router {
       }
     }
     std::string canonical;
-    for (const auto& segment : segments) canonical += "/" + segment;
-    Route route{std::move(segments), canonical.empty() ? "/" : std::move(canonical), {}};
+    std::vector<bool> captures;
+    for (const auto& segment : segments) {
+      canonical += "/" + segment;
+      captures.push_back(is_capture(segment));
+    }
+    Route route{std::move(segments),
+                std::move(captures),
+                canonical.empty() ? "/" : std::move(canonical),
+                {}};
+    route.capture_count =
+        static_cast<std::size_t>(std::count(route.captures.begin(), route.captures.end(), true));
     route.handlers.emplace(std::move(method), std::move(handler));
     routes_.push_back(std::move(route));
   }
 
   // The most specific route (fewest captures) wins whatever the registration order:
   // "/customers/callbacks" must not be read as "/customers/{customer_id}".
+  // Only the winner's captured values are copied out: every request is tried against every
+  // route, and each candidate's captures were copied before (the router was 1.9% of an
+  // authenticated ping's CPU in perf; bench/ab: 0.036 -> 0.035 ms per ping).
   Match match(std::string_view method, std::string_view path) const {
     const auto segments = path_segments(path);
     const Route* best = nullptr;
-    std::vector<PathValue> best_values;
     for (const auto& route : routes_) {
-      std::vector<PathValue> values;
-      if (!matches(route.segments, segments, values)) continue;
-      if (best == nullptr || values.size() < best_values.size()) {
-        best = &route;
-        best_values = std::move(values);
-      }
+      if (!fits(route, segments)) continue;
+      if (best == nullptr || route.capture_count < best->capture_count) best = &route;
     }
     Match result;
     if (best == nullptr) return result;
-    if (const auto it = best->handlers.find(std::string(method)); it != best->handlers.end()) {
-      return Match{&it->second, std::move(best_values), {}, best->pattern};
+    if (const auto it = best->handlers.find(method); it != best->handlers.end()) {
+      return Match{&it->second, captured(*best, segments), {}, best->pattern};
     }
     result.pattern = best->pattern;
     for (const auto& [allowed, handler] : best->handlers) result.allowed_methods.push_back(allowed);
@@ -94,23 +104,34 @@ class Router {
 
  private:
   struct Route {
-    std::vector<std::string> segments;
+    std::vector<std::string> segments;  // as registered: a capture is "{name}"
+    std::vector<bool> captures;         // per segment: a capture
     std::string pattern;
-    std::map<std::string, Handler> handlers;
+    std::map<std::string, Handler, std::less<>> handlers;
+    std::size_t capture_count = 0;
   };
 
-  static bool matches(const std::vector<std::string>& pattern,
-                      const std::vector<std::string>& segments, std::vector<PathValue>& values) {
-    if (pattern.size() != segments.size()) return false;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-      const auto& p = pattern[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-        values.push_back({p.substr(1, p.size() - 2), segments[i]});
-      } else if (p != segments[i]) {
-        return false;
-      }
+  static bool is_capture(const std::string& segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+  }
+
+  static bool fits(const Route& route, const std::vector<std::string>& segments) {
+    if (route.segments.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      if (!route.captures[i] && route.segments[i] != segments[i]) return false;
     }
     return true;
+  }
+
+  static std::vector<PathValue> captured(const Route& route,
+                                         const std::vector<std::string>& segments) {
+    std::vector<PathValue> values;
+    values.reserve(route.capture_count);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      const auto& name = route.segments[i];
+      if (route.captures[i]) values.push_back({name.substr(1, name.size() - 2), segments[i]});
+    }
+    return values;
   }
 
   std::vector<Route> routes_;

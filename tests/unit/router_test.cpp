@@ -33,6 +33,28 @@ TEST(Router, CapturesPathValuesAndReportsAllowedMethods) {
   EXPECT_TRUE(unknown.allowed_methods.empty());
 }
 
+// Routes that capture the same first segments and differ later: the values are the winner's,
+// in the order of its pattern, and no other route's.
+TEST(Router, CapturesTheWinningRoutesValuesOnly) {
+  Router<int> router;
+  router.add("GET", "/customers/{customer_id}/blacklist/{anum}", 1);
+  router.add("GET", "/customers/{customer_id}/campaigns/{campaign_id}", 2);
+  router.add("GET", "/customers/{customer_id}/campaigns/sources", 3);
+  const auto m = router.match("GET", "/customers/7/campaigns/9");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(*m.handler, 2);
+  ASSERT_EQ(m.path_values.size(), 2u);
+  EXPECT_EQ(m.path_values[0].name, "customer_id");
+  EXPECT_EQ(m.path_values[0].value, "7");
+  EXPECT_EQ(m.path_values[1].name, "campaign_id");
+  EXPECT_EQ(m.path_values[1].value, "9");
+  const auto literal = router.match("GET", "/customers/7/campaigns/sources");
+  EXPECT_EQ(*literal.handler, 3);
+  ASSERT_EQ(literal.path_values.size(), 1u);
+  EXPECT_EQ(literal.path_values[0].value, "7");
+  EXPECT_EQ(literal.pattern, "/customers/{customer_id}/campaigns/sources");
+}
+
 TEST(Router, LiteralRouteWinsOverCaptureWhateverTheOrder) {
   Router<int> router;
   router.add("GET", "/customers/{customer_id}", 1);
