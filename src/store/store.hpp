@@ -114,8 +114,8 @@ struct StoreHealth {
   std::string detail;  // when not ready, for the log: what the database said
 };
 
-// Checkpoints of SQLite's WAL into the database file (store/sqlite/sqlite_checkpointer.hpp),
-// by who ran them; none on PostgreSQL.
+// Checkpoints of SQLite's WAL into the database file (store/sqlite/sqlite_checkpointer.hpp);
+// none on PostgreSQL.
 struct CheckpointStats {
   std::uint64_t background = 0;  // by the checkpointing thread, between two batches
   std::uint64_t failed = 0;      // ones that failed (an I/O error)
